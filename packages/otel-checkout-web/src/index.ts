@@ -1,0 +1,2 @@
+// Public surface of @otel-checkout/web.
+export {};

@@ -1,0 +1,55 @@
+/*
+ * Preliminary hand-written constants; replaced by the generator output.
+ */
+
+export const ATTR_PAYMENT_PROVIDER_STATUS = 'payment.provider.status' as const;
+export const ATTR_PAYMENT_PROVIDER_TRANSACTION_ID = 'payment.provider.transaction_id' as const;
+export const ATTR_PAYMENT_ATTEMPT = 'payment.attempt' as const;
+export const ATTR_PAYMENT_FALLBACK_METHOD = 'payment.fallback.method' as const;
+export const ATTR_PAYMENT_CALLBACK_LATE = 'payment.callback.late' as const;
+export const ATTR_PAYMENT_CALLBACK_DUPLICATE = 'payment.callback.duplicate' as const;
+export const ATTR_PAYMENT_CALLBACK_DELAY = 'payment.callback.delay' as const;
+export const ATTR_PAYMENT_CALLBACK_CORRELATION = 'payment.callback.correlation' as const;
+export const PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_QUERY = 'token_query' as const;
+export const PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_BODY = 'token_body' as const;
+export const PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_HEADER = 'token_header' as const;
+export const PAYMENT_CALLBACK_CORRELATION_VALUE_PASSBACK = 'passback' as const;
+export const PAYMENT_CALLBACK_CORRELATION_VALUE_STORE = 'store' as const;
+export const PAYMENT_CALLBACK_CORRELATION_VALUE_NONE = 'none' as const;
+export const ATTR_PAYMENT_CONTEXT_REJECTED = 'payment.context.rejected' as const;
+export const PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED = 'malformed' as const;
+export const PAYMENT_CONTEXT_REJECTED_VALUE_UNSUPPORTED_VERSION = 'unsupported_version' as const;
+export const PAYMENT_CONTEXT_REJECTED_VALUE_UNKNOWN_KEY = 'unknown_key' as const;
+export const PAYMENT_CONTEXT_REJECTED_VALUE_BAD_SIGNATURE = 'bad_signature' as const;
+export const PAYMENT_CONTEXT_REJECTED_VALUE_EXPIRED = 'expired' as const;
+export const PAYMENT_CONTEXT_REJECTED_VALUE_FUTURE = 'future' as const;
+export const PAYMENT_CONTEXT_REJECTED_VALUE_UNVERIFIED = 'unverified' as const;
+export const PAYMENT_CONTEXT_REJECTED_VALUE_MISSING = 'missing' as const;
+export const PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE = 'storage_unavailable' as const;
+export const PAYMENT_CONTEXT_REJECTED_VALUE_ORIGIN_MISMATCH = 'origin_mismatch' as const;
+export const ATTR_PAYMENT_CONTEXT_SOURCE = 'payment.context.source' as const;
+export const PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF = 'handoff' as const;
+export const PAYMENT_CONTEXT_SOURCE_VALUE_META = 'meta' as const;
+export const PAYMENT_CONTEXT_SOURCE_VALUE_VERIFIED_TOKEN = 'verified_token' as const;
+export const PAYMENT_CONTEXT_SOURCE_VALUE_POST_MESSAGE = 'post_message' as const;
+export const PAYMENT_CONTEXT_SOURCE_VALUE_NONE = 'none' as const;
+export const ATTR_PAYMENT_STALLED_REPEAT = 'payment.stalled.repeat' as const;
+export const ATTR_CHECKOUT_SDK_NAME = 'checkout.sdk.name' as const;
+export const ATTR_CHECKOUT_SDK_VERSION = 'checkout.sdk.version' as const;
+export const ATTR_CHECKOUT_SDK_OPERATION = 'checkout.sdk.operation' as const;
+export const ATTR_CHECKOUT_RELEASE = 'checkout.release' as const;
+export const ATTR_CHECKOUT_CANARY_COHORT = 'checkout.canary.cohort' as const;
+export const CHECKOUT_CANARY_COHORT_VALUE_CANARY = 'canary' as const;
+export const CHECKOUT_CANARY_COHORT_VALUE_STABLE = 'stable' as const;
+export const ATTR_CHECKOUT_CANARY_BUCKET = 'checkout.canary.bucket' as const;
+export const ATTR_CHECKOUT_PAGE_LOAD_TIME = 'checkout.page.load_time' as const;
+export const ATTR_CHECKOUT_PAGE_LCP = 'checkout.page.lcp' as const;
+export const METRIC_PAYMENT_FLOWS = 'payment.flows' as const;
+export const METRIC_PAYMENT_FLOW_DURATION = 'payment.flow.duration' as const;
+export const METRIC_PAYMENT_CALLBACK_LATENCY = 'payment.callback.latency' as const;
+export const METRIC_PAYMENT_CALLBACKS_STALLED = 'payment.callbacks.stalled' as const;
+export const METRIC_CHECKOUT_SDK_ERRORS = 'checkout.sdk.errors' as const;
+export const EVENT_PAYMENT_SDK_ERROR = 'payment.sdk.error' as const;
+export const EVENT_PAYMENT_RETRY = 'payment.retry' as const;
+export const EVENT_PAYMENT_FALLBACK = 'payment.fallback' as const;
+export const EVENT_PAYMENT_STATUS_UNMAPPED = 'payment.status.unmapped' as const;

@@ -1,0 +1,56 @@
+/*
+ * Preliminary hand-written constants; replaced by the generator output.
+ */
+
+export const ATTR_PAYMENT_TRADE_NO = 'payment.trade_no' as const;
+export const ATTR_PAYMENT_ORDER_ID = 'payment.order.id' as const;
+export const ATTR_PAYMENT_MERCHANT_ID = 'payment.merchant.id' as const;
+export const ATTR_PAYMENT_PROVIDER = 'payment.provider' as const;
+export const ATTR_PAYMENT_METHOD = 'payment.method' as const;
+export const PAYMENT_METHOD_VALUE_CARD = 'card' as const;
+export const PAYMENT_METHOD_VALUE_ONLINE_BANKING = 'online_banking' as const;
+export const PAYMENT_METHOD_VALUE_WALLET = 'wallet' as const;
+export const PAYMENT_METHOD_VALUE_CREDIT = 'credit' as const;
+export const PAYMENT_METHOD_VALUE_PREPAID_CARD = 'prepaid_card' as const;
+export const PAYMENT_METHOD_VALUE_BANK_TRANSFER = 'bank_transfer' as const;
+export const PAYMENT_METHOD_VALUE_QR = 'qr' as const;
+export const ATTR_PAYMENT_AMOUNT = 'payment.amount' as const;
+export const ATTR_PAYMENT_CURRENCY = 'payment.currency' as const;
+export const ATTR_PAYMENT_STAGE = 'payment.stage' as const;
+export const PAYMENT_STAGE_VALUE_CHECKOUT = 'checkout' as const;
+export const PAYMENT_STAGE_VALUE_SDK = 'sdk' as const;
+export const PAYMENT_STAGE_VALUE_CREATE = 'create' as const;
+export const PAYMENT_STAGE_VALUE_PROVIDER = 'provider' as const;
+export const PAYMENT_STAGE_VALUE_REDIRECT = 'redirect' as const;
+export const PAYMENT_STAGE_VALUE_RETURN = 'return' as const;
+export const PAYMENT_STAGE_VALUE_QUERY = 'query' as const;
+export const PAYMENT_STAGE_VALUE_CALLBACK = 'callback' as const;
+export const PAYMENT_STAGE_VALUE_STALLED = 'stalled' as const;
+export const ATTR_PAYMENT_OUTCOME = 'payment.outcome' as const;
+export const PAYMENT_OUTCOME_VALUE_SUCCEEDED = 'succeeded' as const;
+export const PAYMENT_OUTCOME_VALUE_FAILED = 'failed' as const;
+export const PAYMENT_OUTCOME_VALUE_CANCELLED = 'cancelled' as const;
+export const PAYMENT_OUTCOME_VALUE_PENDING = 'pending' as const;
+export const PAYMENT_OUTCOME_VALUE_STALLED = 'stalled' as const;
+export const PAYMENT_OUTCOME_VALUE_UNKNOWN = 'unknown' as const;
+export const ATTR_PAYMENT_FAILURE_REASON = 'payment.failure.reason' as const;
+export const PAYMENT_FAILURE_REASON_VALUE_TIMEOUT = 'timeout' as const;
+export const PAYMENT_FAILURE_REASON_VALUE_NETWORK = 'network' as const;
+export const PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR = 'provider_error' as const;
+export const PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED = 'risk_rejected' as const;
+export const PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS = 'insufficient_funds' as const;
+export const PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED = 'user_cancelled' as const;
+export const PAYMENT_FAILURE_REASON_VALUE_INVALID_REQUEST = 'invalid_request' as const;
+export const PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS = 'unmapped_status' as const;
+export const PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED = 'page_load_failed' as const;
+export const PAYMENT_FAILURE_REASON_VALUE_INTERNAL = 'internal' as const;
+export const ATTR_PAYMENT_FAILURE_CODE = 'payment.failure.code' as const;
+export const SPAN_NAME_PAYMENT_CHECKOUT = 'payment.checkout' as const;
+export const SPAN_NAME_PAYMENT_SDK = 'payment.sdk' as const;
+export const SPAN_NAME_PAYMENT_CREATE = 'payment.create' as const;
+export const SPAN_NAME_PAYMENT_PROVIDER = 'payment.provider' as const;
+export const SPAN_NAME_PAYMENT_REDIRECT = 'payment.redirect' as const;
+export const SPAN_NAME_PAYMENT_RETURN = 'payment.return' as const;
+export const SPAN_NAME_PAYMENT_QUERY = 'payment.query' as const;
+export const SPAN_NAME_PAYMENT_CALLBACK = 'payment.callback' as const;
+export const SPAN_NAME_PAYMENT_CALLBACK_STALLED = 'payment.callback.stalled' as const;

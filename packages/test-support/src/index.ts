@@ -1,0 +1,2 @@
+// Test helpers shared by the otel-checkout packages.
+export {};
