@@ -17,6 +17,8 @@ export default tseslint.config(
       },
     },
     rules: {
+      // TypeScript resolves names itself; the core rule does not know Node or DOM globals.
+      'no-undef': 'off',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
       '@typescript-eslint/consistent-type-exports': 'error',
