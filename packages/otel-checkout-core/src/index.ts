@@ -1,8 +1,36 @@
 // Public surface of @otel-checkout/core. Every export is named; keep each section to its owner file.
 
 // --- flow token format (flow-token.ts) ---
+export {
+  FLOW_TOKEN_VERSION,
+  FLOW_TOKEN_MAC_LENGTH,
+  FLOW_TOKEN_MAX_KEY_ID_LENGTH,
+  encodeBase64Url,
+  decodeBase64Url,
+  encodeFlowTokenPayload,
+  joinFlowToken,
+  decodeFlowToken,
+  checkFlowTokenAge,
+} from './flow-token.js';
+export type {
+  FlowTokenFields,
+  DecodedFlowToken,
+  FlowTokenDecodeFailure,
+  FlowTokenDecodeResult,
+  FlowTokenAgeFailure,
+} from './flow-token.js';
 
 // --- canary cohort (cohort.ts) ---
+export {
+  CANARY_BAGGAGE_KEYS,
+  canaryAttributes,
+  canaryBaggageEntries,
+  cohortOf,
+  cohortOptionsProblems,
+  fnv1a32,
+  readCanaryBaggage,
+} from './cohort.js';
+export type { CanaryCohort, CohortAssignment, CohortOptions, ReleaseCohort } from './cohort.js';
 
 // --- redaction rules (redaction/*.ts) ---
 
