@@ -13,6 +13,9 @@ function attributeNames(entryPoint: Record<string, unknown>): string[] {
     .map(([, name]) => name);
 }
 
+let cached: ReadonlySet<string> | undefined;
+
 export function openTelemetryAttributeNames(): ReadonlySet<string> {
-  return new Set([...attributeNames(otelStable), ...attributeNames(otelIncubating)]);
+  cached ??= new Set([...attributeNames(otelStable), ...attributeNames(otelIncubating)]);
+  return cached;
 }

@@ -79,15 +79,19 @@ function includes<T extends string>(list: readonly T[], value: unknown): value i
   return typeof value === 'string' && (list as readonly string[]).includes(value);
 }
 
-/** Collects problems while walking one file. */
+/** The id a problem is filed under, optionally with what inside it (an enum member, a reference). */
+type Where = string | { readonly id: string; readonly context: string };
+
+/** Collects problems while walking the files. */
 class Checker {
   readonly problems: ModelProblem[] = [];
 
-  report(file: string, id: string, message: string): void {
-    this.problems.push({ file, id, message });
+  report(file: string, where: Where, message: string): void {
+    if (typeof where === 'string') this.problems.push({ file, id: where, message });
+    else this.problems.push({ file, id: where.id, message: `${where.context}: ${message}` });
   }
 
-  keys(file: string, id: string, node: Dict, allowed: readonly string[], what: string): void {
+  keys(file: string, id: Where, node: Dict, allowed: readonly string[], what: string): void {
     for (const key of Object.keys(node)) {
       if (!allowed.includes(key)) {
         this.report(file, id, `unknown key '${key}' in ${what} (allowed: ${allowed.join(', ')})`);
@@ -95,7 +99,7 @@ class Checker {
     }
   }
 
-  text(file: string, id: string, node: Dict, key: string, required: boolean): string | undefined {
+  text(file: string, id: Where, node: Dict, key: string, required: boolean): string | undefined {
     const value = node[key];
     if (value === undefined || value === null) {
       if (required) this.report(file, id, `missing '${key}'`);
@@ -108,7 +112,7 @@ class Checker {
     return value.trim();
   }
 
-  stability(file: string, id: string, node: Dict): Stability {
+  stability(file: string, id: Where, node: Dict): Stability {
     const value = node['stability'];
     if (value === undefined) {
       this.report(file, id, `missing 'stability' (one of: ${STABILITIES.join(', ')})`);
@@ -156,18 +160,18 @@ function parseMembers(check: Checker, file: string, attributeId: string, raw: un
       return;
     }
     const memberId = typeof node['id'] === 'string' ? node['id'] : undefined;
-    const where = `${attributeId} (member ${memberId ?? `#${index + 1}`})`;
+    const where = { id: attributeId, context: `enum member '${memberId ?? `#${index + 1}`}'` };
     check.keys(file, where, node, MEMBER_KEYS, 'an enum member');
     if (memberId === undefined) {
-      check.report(file, where, `enum member without an 'id'`);
+      check.report(file, where, `has no 'id'`);
     } else if (!MEMBER_ID_PATTERN.test(memberId)) {
-      check.report(file, where, `bad enum member id '${memberId}' (lower case, digits and '_')`);
+      check.report(file, where, `bad id (lower case, digits and '_')`);
     } else if (seenIds.has(memberId)) {
-      check.report(file, where, `duplicate enum member id '${memberId}'`);
+      check.report(file, where, `duplicate enum member id`);
     }
     const value = node['value'];
     if (value === undefined || value === null || value === '') {
-      check.report(file, where, `enum member '${memberId ?? `#${index + 1}`}' has no value`);
+      check.report(file, where, `has no value (every enum member needs 'value')`);
     } else if (typeof value !== 'string' && !(typeof value === 'number' && Number.isInteger(value))) {
       check.report(file, where, `bad type: enum member value must be a string or an integer`);
     } else {
@@ -231,7 +235,7 @@ function parseAttribute(check: Checker, file: string, groupId: string, node: unk
     check.report(
       file,
       id,
-      `bad type '${JSON.stringify(rawType)}' (one of: ${PRIMITIVE_TYPES.join(', ')}, or an enum with 'members')`,
+      `bad type ${JSON.stringify(rawType)} (one of: ${PRIMITIVE_TYPES.join(', ')}, or an enum with 'members')`,
     );
   }
 
@@ -257,7 +261,7 @@ function parseAttribute(check: Checker, file: string, groupId: string, node: unk
   return { file, groupId, id, type, stability, brief, examples, ...(note ? { note } : {}) };
 }
 
-function parseRequirementLevel(check: Checker, file: string, where: string, raw: unknown): RequirementLevel {
+function parseRequirementLevel(check: Checker, file: string, where: Where, raw: unknown): RequirementLevel {
   if (raw === undefined) return 'recommended';
   if (includes(REQUIREMENT_LEVELS, raw)) return raw;
   if (isDict(raw) && Object.keys(raw).length === 1 && typeof raw['conditionally_required'] === 'string') {
@@ -289,9 +293,9 @@ function parseReferences(check: Checker, file: string, groupId: string, raw: unk
       return;
     }
     const ref = node['ref'];
-    const where = `${groupId} (ref ${ref})`;
+    const where = { id: groupId, context: `ref '${ref}'` };
     check.keys(file, where, node, REFERENCE_KEYS, 'an attribute reference');
-    if (seen.has(ref)) check.report(file, where, `attribute '${ref}' is referenced twice`);
+    if (seen.has(ref)) check.report(file, where, `referenced twice`);
     seen.add(ref);
     const requirementLevel = parseRequirementLevel(check, file, where, node['requirement_level']);
     const note = check.text(file, where, node, 'note', false);
@@ -397,6 +401,21 @@ function parseFile(check: Checker, source: ModelSource): Group[] {
     .filter((g): g is Group => g !== undefined);
 }
 
+/**
+ * The OpenTelemetry attribute an id redefines, if any: the same name, or the same name
+ * under one of our namespaces (`payment.server.address` restates `server.address`).
+ */
+function shadowedOpenTelemetryAttribute(id: string, external: ReadonlySet<string>): string | undefined {
+  if (external.has(id)) return id;
+  const namespace = OWN_NAMESPACES.find((ns) => id.startsWith(ns));
+  if (namespace === undefined) return undefined;
+  const rest = id.slice(namespace.length);
+  return external.has(rest) ? rest : undefined;
+}
+
+/** Metric dimensions multiply series; each one must say how many values it can take. */
+const CARDINALITY_STATEMENT = /cardinality/i;
+
 /** Checks names, references and generated constants across all files. */
 function crossCheck(check: Checker, groups: readonly Group[], external: ReadonlySet<string>): Map<string, AttributeDefinition> {
   const groupIds = new Map<string, string>();
@@ -415,11 +434,12 @@ function crossCheck(check: Checker, groups: readonly Group[], external: Readonly
         check.report(attr.file, attr.id, `duplicate attribute id (first defined in ${first.file}, group ${first.groupId})`);
         continue;
       }
-      if (external.has(attr.id)) {
+      const shadowed = shadowedOpenTelemetryAttribute(attr.id, external);
+      if (shadowed !== undefined) {
         check.report(
           attr.file,
           attr.id,
-          `shadows the OpenTelemetry attribute '${attr.id}'; reference it with 'ref' instead of redefining it`,
+          `shadows the OpenTelemetry attribute '${shadowed}'; reference it with 'ref: ${shadowed}' instead of redefining it`,
         );
       }
       attributes.set(attr.id, attr);
@@ -450,12 +470,24 @@ function crossCheck(check: Checker, groups: readonly Group[], external: Readonly
         continue;
     }
     for (const ref of group.attributes) {
-      if (!attributes.has(ref.ref) && !external.has(ref.ref)) {
+      const own = attributes.get(ref.ref);
+      if (own === undefined && !external.has(ref.ref)) {
         check.report(
           group.file,
           group.id,
           `refers to undefined attribute '${ref.ref}' (neither in model/*.yaml nor an OpenTelemetry attribute)`,
         );
+        continue;
+      }
+      if (group.type === 'metric') {
+        const stated = [own?.note ?? '', ref.note ?? ''].some((note) => CARDINALITY_STATEMENT.test(note));
+        if (!stated) {
+          check.report(
+            group.file,
+            group.id,
+            `metric dimension '${ref.ref}' does not state its cardinality (say so in the attribute's note or the reference's note)`,
+          );
+        }
       }
     }
   }

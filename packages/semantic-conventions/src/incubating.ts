@@ -655,6 +655,10 @@ export const METRIC_PAYMENT_FLOWS = 'payment.flows' as const;
  *
  * Attributes: `payment.method`, `payment.fallback.method`, `payment.failure.reason`.
  *
+ * @note Recorded on the flow's span where `fallback()` is called (normally `payment.checkout`):
+ *       `payment.method` is the method given up, `payment.fallback.method` the one chosen instead.
+ *       Counting these per method shows which methods shoppers abandon.
+ *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
  */
@@ -664,6 +668,10 @@ export const EVENT_PAYMENT_FALLBACK = 'payment.fallback' as const;
  * The shopper or the integration retried the payment.
  *
  * Attributes: `payment.attempt`, `payment.failure.reason`.
+ *
+ * @note Recorded on the flow's span where `retry()` is called (normally `payment.checkout`);
+ *       `payment.attempt` is the number of the new attempt and `payment.failure.reason` why the
+ *       previous one failed.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
@@ -689,8 +697,10 @@ export const EVENT_PAYMENT_SDK_ERROR = 'payment.sdk.error' as const;
  *
  * Attributes: `payment.provider`, `payment.provider.status`.
  *
- * @note The span records `payment.outcome` = `unknown` (or the configured default) and
- *       `payment.failure.reason` = `unmapped_status` where the status is final.
+ * @note Recorded on the span active where the status was mapped (`payment.provider <operation>` or
+ *       `payment.callback`). The span then records `payment.outcome` = `unknown` (or the configured
+ *       default) and, where the status is final, `payment.failure.reason` = `unmapped_status`. Each
+ *       event points at a gap in the integration's mapping table.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
