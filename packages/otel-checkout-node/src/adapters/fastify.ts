@@ -1,0 +1,47 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestView } from '../http/request-view.js';
+import type { RawResponse } from './response-end.js';
+
+/**
+ * Fastify 4 and 5, described structurally (the package never imports fastify). A plugin
+ * adds hooks: `onRequest` (before the body is parsed: start the request), `preValidation`
+ * (body parsed: read it), `preHandler` (re-enter the request's context, which body parsing
+ * loses), `onError` (thrown errors surface here) and the raw response for the end.
+ */
+export interface FastifyRequestLike {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body?: unknown;
+  routeOptions?: { url?: string };
+  routerPath?: string;
+}
+
+export interface FastifyReplyLike {
+  raw: RawResponse;
+  statusCode: number;
+}
+
+export type FastifyHookDone = (error?: Error) => void;
+
+export interface FastifyInstanceLike {
+  addHook(name: 'onRequest' | 'preValidation' | 'preHandler', hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: FastifyHookDone) => void): unknown;
+  addHook(name: 'onError', hook: (request: FastifyRequestLike, reply: FastifyReplyLike, error: Error, done: FastifyHookDone) => void): unknown;
+}
+
+export function fastifyRequestView(request: FastifyRequestLike): RequestView {
+  return { method: request.method, url: request.url, headers: request.headers, body: request.body };
+}
+
+export function fastifyRoute(request: FastifyRequestLike): string | undefined {
+  return request.routeOptions?.url ?? request.routerPath;
+}
+
+/**
+ * Marks a plugin function so Fastify applies its hooks to the instance it is registered on
+ * (not to a new encapsulated child), as the `fastify-plugin` helper does.
+ */
+export function asFastifyPlugin<T extends object>(plugin: T, name: string): T {
+  Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: name });
+  return plugin;
+}

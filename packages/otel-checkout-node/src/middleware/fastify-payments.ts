@@ -1,0 +1,44 @@
+import { context } from '@opentelemetry/api';
+import { asFastifyPlugin, fastifyRequestView, fastifyRoute } from '../adapters/fastify.js';
+import type { FastifyHookDone, FastifyInstanceLike, FastifyRequestLike } from '../adapters/fastify.js';
+import { onResponseDone } from '../adapters/response-end.js';
+import type { PaymentMiddlewareOptions } from '../types.js';
+import { beginPaymentRequest } from './payment-request.js';
+import type { PaymentRequestHandle } from './payment-request.js';
+
+const handles = new WeakMap<object, PaymentRequestHandle>();
+
+function reenter(request: FastifyRequestLike, done: FastifyHookDone): void {
+  const handle = handles.get(request);
+  if (handle) context.with(handle.context, done);
+  else done();
+}
+
+/**
+ * Fastify 4/5 payment plugin. Its hooks apply to the instance it is registered on and that
+ * instance's children, so register it inside the plugin that holds the payment routes:
+ * `app.register(async (scope) => { await scope.register(fastifyPayments, { extract }); scope.post('/pay', ...) })`.
+ */
+export const fastifyPayments = asFastifyPlugin(function fastifyPayments(
+  instance: FastifyInstanceLike,
+  options: PaymentMiddlewareOptions | undefined,
+  done: (error?: Error) => void,
+): void {
+  const opts = options ?? {};
+  instance.addHook('onRequest', (request, reply, next) => {
+    const handle = beginPaymentRequest(fastifyRequestView(request), opts);
+    handles.set(request, handle);
+    onResponseDone(reply.raw, (statusCode) => handle.finish(statusCode, fastifyRoute(request)));
+    context.with(handle.context, next);
+  });
+  instance.addHook('preValidation', (request, _reply, next) => {
+    handles.get(request)?.extract(fastifyRequestView(request));
+    reenter(request, next);
+  });
+  instance.addHook('preHandler', (request, _reply, next) => reenter(request, next));
+  instance.addHook('onError', (request, _reply, error, next) => {
+    handles.get(request)?.recordError(error);
+    next();
+  });
+  done();
+}, 'otel-checkout-payments');

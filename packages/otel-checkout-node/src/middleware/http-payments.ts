@@ -1,0 +1,39 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context } from '@opentelemetry/api';
+import { nodeHttpRequestView } from '../adapters/node-http.js';
+import type { NodeHttpHandler } from '../adapters/node-http.js';
+import { onResponseDone } from '../adapters/response-end.js';
+import type { PaymentMiddlewareOptions } from '../types.js';
+import { beginPaymentRequest } from './payment-request.js';
+
+/**
+ * Wraps a `node:http` request handler for payment routes:
+ * `http.createServer(httpPayments((req, res) => ..., { extract }))`. What the handler returns
+ * (or throws) is passed through unchanged.
+ */
+export function httpPayments<H extends NodeHttpHandler>(handler: H, options: PaymentMiddlewareOptions = {}): (req: IncomingMessage, res: ServerResponse) => ReturnType<H> {
+  return (req, res) => {
+    const handle = beginPaymentRequest(nodeHttpRequestView(req), options);
+    handle.extract(nodeHttpRequestView(req));
+    onResponseDone(res, (statusCode) => handle.finish(statusCode));
+    let result: unknown;
+    try {
+      result = context.with(handle.context, () => handler(req, res));
+    } catch (error) {
+      handle.recordError(error);
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      // Rethrown so an unhandled rejection stays exactly as unhandled as it was without us.
+      void result.then(undefined, (error: unknown) => {
+        handle.recordError(error);
+        throw error;
+      });
+    }
+    return result as ReturnType<H>;
+  };
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}

@@ -1,0 +1,17 @@
+import {
+  PAYMENT_FAILURE_REASON_VALUE_INTERNAL,
+  PAYMENT_FAILURE_REASON_VALUE_INVALID_REQUEST,
+  PAYMENT_OUTCOME_VALUE_FAILED,
+} from '@otel-checkout/semantic-conventions';
+import type { OutcomeHook } from '../types.js';
+
+/**
+ * The default outcome of a payment route: a thrown error or a 5xx is a failure of ours
+ * (`internal`), a 4xx is a rejected request (`invalid_request`); a success response says
+ * nothing about the payment itself, which `recordOutcome` or the callback decides.
+ */
+export const defaultOutcome: OutcomeHook = ({ statusCode, error }) => {
+  if (error !== undefined || statusCode >= 500) return { outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_INTERNAL };
+  if (statusCode >= 400) return { outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_INVALID_REQUEST };
+  return undefined;
+};

@@ -1,0 +1,189 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType, setRPCMetadata } from '@opentelemetry/core';
+import { canaryAttributes, canaryBaggageEntries, cohortOf, readCanaryBaggage } from '@otel-checkout/core';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+} from '@opentelemetry/semantic-conventions';
+import type { RequestView } from '../http/request-view.js';
+import { HEALTH_EXTRACTOR_ERRORS, HEALTH_HOOK_ERRORS } from '../health-names.js';
+import { filterContextBaggage } from '../propagation/baggage-filter.js';
+import { PAYMENT_REQUEST_KEY } from '../payments/context-keys.js';
+import { errorType } from '../payments/provider-call.js';
+import { PaymentRequestScope } from '../payments/request-scope.js';
+import { checkoutTracer, runtime } from '../runtime.js';
+import type { PaymentMiddlewareOptions } from '../types.js';
+import { runHook } from './guard.js';
+import { defaultOutcome } from './outcome.js';
+import { paymentRequestOf } from './payment-request-view.js';
+
+/**
+ * One request on a payment route, as every framework adapter drives it:
+ * `begin` (as early as the framework allows) → `extract` (once the body is parsed) →
+ * `recordError` (if the handler threw) → `finish` (when the response is done).
+ * Run the rest of the request inside `context`.
+ */
+export interface PaymentRequestHandle {
+  readonly context: Context;
+  extract(view: RequestView): void;
+  recordError(error: unknown): void;
+  finish(statusCode: number, route?: string): void;
+}
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+
+/** The shared core of every payment middleware. Never throws: a failure inside leaves the request untouched. */
+export function beginPaymentRequest(view: RequestView, options: PaymentMiddlewareOptions): PaymentRequestHandle {
+  try {
+    return new PaymentRequest_(view, options);
+  } catch (error) {
+    const health = runtime().health;
+    health.increment(HEALTH_HOOK_ERRORS);
+    health.warnOnce('middleware-internal', 'payment middleware could not trace a request; it proceeds untraced', error);
+    return passthrough();
+  }
+}
+
+class PaymentRequest_ implements PaymentRequestHandle {
+  readonly context: Context;
+  private readonly scope: PaymentRequestScope;
+  private readonly method: string;
+  private error: unknown;
+  private finished = false;
+
+  constructor(view: RequestView, private readonly options: PaymentMiddlewareOptions) {
+    const rt = runtime();
+    const active = context.active();
+    this.method = normalizeMethod(view.method);
+    const existing = serverSpanOf(active);
+    let ctx: Context;
+    let span: Span;
+    if (existing) {
+      // instrumentation-http (ours or the app's) already made the one server span: annotate it.
+      ctx = active;
+      span = existing;
+    } else {
+      // Lean mode, or an SDK without HTTP instrumentation: this middleware makes the server span.
+      const parent = propagation.extract(active, view.headers);
+      span = checkoutTracer().startSpan(
+        this.method,
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            [ATTR_HTTP_REQUEST_METHOD]: this.method,
+            [ATTR_URL_PATH]: pathOf(view.url),
+            [ATTR_URL_SCHEME]: 'http',
+          },
+        },
+        parent,
+      );
+      ctx = setRPCMetadata(trace.setSpan(parent, span), { type: RPCType.HTTP, span });
+    }
+    this.scope = new PaymentRequestScope(span, existing === undefined);
+    ctx = filterContextBaggage(ctx, rt.baggageLimits, rt.health);
+    ctx = this.applyCanary(ctx, view);
+    this.context = ctx.setValue(PAYMENT_REQUEST_KEY, this.scope);
+  }
+
+  extract(view: RequestView): void {
+    const extractor = this.options.extract;
+    if (!extractor) return;
+    const health = runtime().health;
+    const request = paymentRequestOf(view, health);
+    const details = runHook(health, HEALTH_EXTRACTOR_ERRORS, 'extract', undefined, () => extractor(request));
+    this.scope.annotate(details);
+  }
+
+  recordError(error: unknown): void {
+    this.error = error ?? new Error('unknown error');
+    if (this.scope.owned) {
+      this.scope.serverSpan.recordException(error instanceof Error ? error : String(error));
+    }
+  }
+
+  finish(statusCode: number, route?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    try {
+      this.finishUnguarded(statusCode, route);
+    } catch (error) {
+      runtime().health.warnOnce('middleware-finish', 'payment middleware could not finish a request span', error);
+    }
+  }
+
+  private finishUnguarded(statusCode: number, route: string | undefined): void {
+    const span = this.scope.serverSpan;
+    const health = runtime().health;
+    const hook = this.options.outcome ?? defaultOutcome;
+    if (!this.scope.outcomeRecorded) {
+      const info = this.error === undefined ? { statusCode } : { statusCode, error: this.error };
+      const outcome = runHook(health, HEALTH_HOOK_ERRORS, 'outcome', defaultOutcome(info), () => hook(info));
+      if (outcome) this.scope.recordOutcome(outcome.outcome, { ...(outcome.reason ? { reason: outcome.reason } : {}), ...(outcome.code ? { code: outcome.code } : {}) });
+    }
+    if (this.error !== undefined) span.setAttribute(ATTR_ERROR_TYPE, errorType(this.error));
+    if (!this.scope.owned) return;
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
+    if (route) {
+      span.setAttribute(ATTR_HTTP_ROUTE, route);
+      span.updateName(`${this.method} ${route}`);
+    }
+    if (statusCode >= 500 || this.error !== undefined) {
+      if (this.error === undefined) span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end();
+  }
+
+  /** Release and cohort: from (allow-listed) incoming baggage, else computed here from the user id. */
+  private applyCanary(ctx: Context, view: RequestView): Context {
+    const rt = runtime();
+    const baggage = propagation.getBaggage(ctx);
+    const incoming = readCanaryBaggage((key) => baggage?.getEntry(key)?.value);
+    const release = incoming.release ?? rt.release;
+    let cohort = incoming.cohort;
+    let bucket: number | undefined;
+    const userIdHook = this.options.userId;
+    if (cohort === undefined && userIdHook && rt.cohort) {
+      const request = paymentRequestOf(view, rt.health);
+      const userId = runHook(rt.health, HEALTH_HOOK_ERRORS, 'userId', undefined, () => userIdHook(request));
+      if (typeof userId === 'string' && userId.length > 0) {
+        ({ cohort, bucket } = cohortOf(userId, rt.cohort));
+      }
+    }
+    const canary = { ...(release ? { release } : {}), ...(cohort ? { cohort } : {}), ...(bucket !== undefined ? { bucket } : {}) };
+    const attributes = canaryAttributes(canary);
+    if (Object.keys(attributes).length > 0) this.scope.serverSpan.setAttributes(attributes);
+    const entries = canaryBaggageEntries(canary);
+    if (Object.keys(entries).length === 0) return ctx;
+    let next = baggage ?? propagation.createBaggage();
+    for (const [key, entry] of Object.entries(entries)) next = next.setEntry(key, entry);
+    return propagation.setBaggage(ctx, next);
+  }
+}
+
+/** The HTTP server span of the active context: instrumentation-http's (via its RPC metadata) or a recording SERVER span. */
+function serverSpanOf(ctx: Context): Span | undefined {
+  const rpc = getRPCMetadata(ctx);
+  if (rpc?.type === RPCType.HTTP && rpc.span?.isRecording()) return rpc.span;
+  return undefined;
+}
+
+function normalizeMethod(method: string | undefined): string {
+  const upper = typeof method === 'string' ? method.toUpperCase() : '';
+  return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
+}
+
+function pathOf(url: string | undefined): string {
+  if (typeof url !== 'string') return '/';
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
+}
+
+function passthrough(): PaymentRequestHandle {
+  return { context: context.active(), extract: () => undefined, recordError: () => undefined, finish: () => undefined };
+}

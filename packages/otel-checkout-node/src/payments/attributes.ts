@@ -1,0 +1,46 @@
+import type { Attributes, Span } from '@opentelemetry/api';
+import {
+  ATTR_PAYMENT_AMOUNT,
+  ATTR_PAYMENT_CURRENCY,
+  ATTR_PAYMENT_FAILURE_CODE,
+  ATTR_PAYMENT_FAILURE_REASON,
+  ATTR_PAYMENT_MERCHANT_ID,
+  ATTR_PAYMENT_METHOD,
+  ATTR_PAYMENT_ORDER_ID,
+  ATTR_PAYMENT_OUTCOME,
+  ATTR_PAYMENT_PROVIDER,
+  ATTR_PAYMENT_TRADE_NO,
+} from '@otel-checkout/semantic-conventions';
+import type { FailureReason, PaymentDetails, PaymentOutcome } from '../types.js';
+
+/** `payment.*` attributes for the details that are set and of the right type. */
+export function paymentAttributes(details: PaymentDetails | undefined): Attributes {
+  const attributes: Attributes = {};
+  if (!details || typeof details !== 'object') return attributes;
+  setString(attributes, ATTR_PAYMENT_TRADE_NO, details.tradeNo);
+  setString(attributes, ATTR_PAYMENT_ORDER_ID, details.orderId);
+  setString(attributes, ATTR_PAYMENT_METHOD, details.method);
+  setString(attributes, ATTR_PAYMENT_PROVIDER, details.provider);
+  setString(attributes, ATTR_PAYMENT_CURRENCY, details.currency);
+  setString(attributes, ATTR_PAYMENT_MERCHANT_ID, details.merchantId);
+  const amount = typeof details.amount === 'string' ? Number(details.amount) : details.amount;
+  if (typeof amount === 'number' && Number.isFinite(amount)) attributes[ATTR_PAYMENT_AMOUNT] = amount;
+  return attributes;
+}
+
+/** Attributes of an outcome and its failure reason/code. */
+export function outcomeAttributes(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): Attributes {
+  const attributes: Attributes = { [ATTR_PAYMENT_OUTCOME]: outcome };
+  if (failure?.reason !== undefined) attributes[ATTR_PAYMENT_FAILURE_REASON] = String(failure.reason);
+  if (failure?.code !== undefined) attributes[ATTR_PAYMENT_FAILURE_CODE] = String(failure.code);
+  return attributes;
+}
+
+export function setAttributesSafely(span: Span, attributes: Attributes): void {
+  if (Object.keys(attributes).length > 0) span.setAttributes(attributes);
+}
+
+function setString(attributes: Attributes, key: string, value: unknown): void {
+  if (typeof value === 'string' && value.length > 0) attributes[key] = value;
+  else if (typeof value === 'number' && Number.isFinite(value)) attributes[key] = String(value);
+}

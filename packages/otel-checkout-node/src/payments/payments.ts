@@ -1,0 +1,121 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { canaryAttributes, readCanaryBaggage } from '@otel-checkout/core';
+import {
+  ATTR_PAYMENT_FAILURE_REASON,
+  ATTR_PAYMENT_OUTCOME,
+  ATTR_PAYMENT_STAGE,
+  PAYMENT_FAILURE_REASON_VALUE_INTERNAL,
+  PAYMENT_OUTCOME_VALUE_FAILED,
+  PAYMENT_STAGE_VALUE_CREATE,
+  SPAN_NAME_PAYMENT_CREATE,
+} from '@otel-checkout/semantic-conventions';
+import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import { HEALTH_CALLS_OUTSIDE_FLOW } from '../health-names.js';
+import { checkoutTracer, runtime } from '../runtime.js';
+import type { FailureReason, PaymentDetails, PaymentOutcome, ProviderCall } from '../types.js';
+import { paymentAttributes } from './attributes.js';
+import { SERVER_FLOW_KEY } from './context-keys.js';
+import { detachedProviderCall, errorType, runProviderCall } from './provider-call.js';
+import { requestScopeOf } from './request-scope.js';
+import { ServerFlowImpl } from './server-flow.js';
+import type { ServerFlow } from './server-flow.js';
+
+/** The server-side flow API (see docs/flow-model.md, "Public API"). */
+export interface Payments {
+  /** Runs `fn` inside a new `payment.create` span; the root of a server-only flow when no context came in. */
+  create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | Promise<T>): Promise<T>;
+  /** The flow of the active context. */
+  current(): ServerFlow | undefined;
+  /** A `payment.provider <operation>` CLIENT span around a call to the provider. */
+  providerCall<T>(operation: string, fn: (call: ProviderCall) => T | Promise<T>): Promise<T>;
+  /** Records the outcome on the current flow (and on the payment route's server span). */
+  recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void;
+  /** The return URL with the flow token appended. */
+  returnUrl(url: string): string;
+  /** The notify (callback) URL with the flow token appended. */
+  notifyUrl(url: string): string;
+  /** A flow token for the provider's pass-back field. */
+  passback(): string;
+}
+
+function currentFlow(): ServerFlowImpl | undefined {
+  const value = context.active().getValue(SERVER_FLOW_KEY);
+  return value instanceof ServerFlowImpl ? value : undefined;
+}
+
+function outsideFlow(call: string): void {
+  const health = runtime().health;
+  health.increment(HEALTH_CALLS_OUTSIDE_FLOW);
+  health.warnOnce(`outside-flow-${call}`, `payments.${call}() called outside payments.create(); nothing is traced for it`);
+}
+
+async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | Promise<T>): Promise<T> {
+  const parent = context.active();
+  const request = requestScopeOf(parent);
+  const baggage = propagation.getBaggage(parent);
+  const canary = readCanaryBaggage((key) => baggage?.getEntry(key)?.value);
+  const attributes = {
+    ...canaryAttributes({ release: canary.release ?? runtime().release, ...(canary.cohort ? { cohort: canary.cohort } : {}) }),
+    [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_CREATE,
+    ...paymentAttributes(details),
+  };
+  const span = checkoutTracer().startSpan(SPAN_NAME_PAYMENT_CREATE, { kind: SpanKind.INTERNAL, attributes }, parent);
+  const flow = new ServerFlowImpl(span, details ?? {}, request);
+  request?.annotate(details);
+  try {
+    return await context.with(trace.setSpan(parent.setValue(SERVER_FLOW_KEY, flow), span), () => fn(flow));
+  } catch (error) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+    if (!flow.outcomeRecorded) {
+      span.setAttributes({ [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_FAILED, [ATTR_PAYMENT_FAILURE_REASON]: PAYMENT_FAILURE_REASON_VALUE_INTERNAL });
+    }
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/**
+ * Bound to whatever TracerProvider is registered globally, so it works with
+ * `startCheckoutTracing` and with an application's own SDK alike; before any SDK it makes
+ * no spans and never fails.
+ */
+export const payments: Payments = Object.freeze({
+  create,
+  current: (): ServerFlow | undefined => currentFlow(),
+  providerCall<T>(operation: string, fn: (call: ProviderCall) => T | Promise<T>): Promise<T> {
+    const flow = currentFlow();
+    if (flow) return flow.providerCall(operation, fn);
+    outsideFlow('providerCall');
+    const { call, callContext } = detachedProviderCall();
+    return runProviderCall(call, callContext, fn);
+  },
+  recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void {
+    const flow = currentFlow();
+    if (flow) return flow.recordOutcome(outcome, failure);
+    // On a payment route without `create` the outcome still belongs on the server span.
+    const request = requestScopeOf();
+    if (request) return request.recordOutcome(outcome, failure);
+    outsideFlow('recordOutcome');
+  },
+  returnUrl(url: string): string {
+    const flow = currentFlow();
+    if (flow) return flow.returnUrl(url);
+    outsideFlow('returnUrl');
+    return url;
+  },
+  notifyUrl(url: string): string {
+    const flow = currentFlow();
+    if (flow) return flow.notifyUrl(url);
+    outsideFlow('notifyUrl');
+    return url;
+  },
+  passback(): string {
+    const flow = currentFlow();
+    if (flow) return flow.passback();
+    outsideFlow('passback');
+    return '';
+  },
+});

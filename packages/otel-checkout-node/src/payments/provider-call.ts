@@ -1,0 +1,109 @@
+import { context, INVALID_SPAN_CONTEXT, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
+import {
+  ATTR_PAYMENT_PROVIDER_TRANSACTION_ID,
+  ATTR_PAYMENT_PROVIDER_STATUS,
+} from '@otel-checkout/semantic-conventions/incubating';
+import {
+  ATTR_PAYMENT_FAILURE_REASON,
+  ATTR_PAYMENT_OUTCOME,
+  PAYMENT_FAILURE_REASON_VALUE_NETWORK,
+  PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR,
+  PAYMENT_FAILURE_REASON_VALUE_TIMEOUT,
+  PAYMENT_OUTCOME_VALUE_FAILED,
+} from '@otel-checkout/semantic-conventions';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS } from '@opentelemetry/semantic-conventions';
+import type { FailureReason, MappedStatus, PaymentOutcome, ProviderCall, ProviderStatusTable } from '../types.js';
+import { outcomeAttributes } from './attributes.js';
+import { mapProviderStatusOn } from './map-provider-status.js';
+
+/** The handle given to a `providerCall` callback. */
+export class ProviderCallHandle implements ProviderCall {
+  outcomeSet = false;
+
+  constructor(
+    readonly span: Span,
+    private readonly callContext: Context,
+  ) {}
+
+  inject<T extends Record<string, unknown>>(headers?: T): T {
+    const carrier = headers ?? ({} as T);
+    try {
+      propagation.inject(this.callContext, carrier);
+    } catch {
+      // A carrier that cannot take headers is the caller's to fix; the call itself goes on.
+    }
+    return carrier;
+  }
+
+  status(raw: string | number, table?: ProviderStatusTable): MappedStatus | undefined {
+    if (table === undefined) {
+      this.span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw));
+      return undefined;
+    }
+    this.outcomeSet = true;
+    return mapProviderStatusOn(this.span, table, raw);
+  }
+
+  transactionId(id: string): void {
+    if (typeof id === 'string' || typeof id === 'number') this.span.setAttribute(ATTR_PAYMENT_PROVIDER_TRANSACTION_ID, String(id));
+  }
+
+  http(info: { statusCode?: number; serverAddress?: string }): void {
+    if (typeof info?.statusCode === 'number') this.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, info.statusCode);
+    if (typeof info?.serverAddress === 'string') this.span.setAttribute(ATTR_SERVER_ADDRESS, info.serverAddress);
+  }
+
+  outcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void {
+    this.outcomeSet = true;
+    this.span.setAttributes(outcomeAttributes(outcome, failure));
+  }
+}
+
+/** Runs `fn` with `call` active and ends its span; a thrown error marks the call failed and is rethrown. */
+export async function runProviderCall<T>(call: ProviderCallHandle, callContext: Context, fn: (call: ProviderCall) => T | Promise<T>): Promise<T> {
+  try {
+    return await context.with(callContext, () => fn(call));
+  } catch (error) {
+    recordCallError(call, error);
+    throw error;
+  } finally {
+    call.span.end();
+  }
+}
+
+function recordCallError(call: ProviderCallHandle, error: unknown): void {
+  const span = call.span;
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+  if (!call.outcomeSet) {
+    span.setAttributes({ [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_FAILED, [ATTR_PAYMENT_FAILURE_REASON]: failureReasonOf(error) });
+  }
+}
+
+/** A failure reason guessed from a thrown error: timeouts and network errors by their usual codes and names. */
+export function failureReasonOf(error: unknown): FailureReason {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return PAYMENT_FAILURE_REASON_VALUE_TIMEOUT;
+  }
+  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET)$/.test(code)) {
+    return PAYMENT_FAILURE_REASON_VALUE_NETWORK;
+  }
+  return PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR;
+}
+
+/** `error.type`: the error's class name (or `_OTHER` for non-errors), never its message. */
+export function errorType(error: unknown): string {
+  if (error instanceof Error) return error.constructor?.name || error.name || 'Error';
+  return '_OTHER';
+}
+
+/** A provider call outside any flow: no span of its own (a non-recording one), but headers still carry the active context. */
+export function detachedProviderCall(): { call: ProviderCallHandle; callContext: Context } {
+  const callContext = context.active();
+  const spanContext = trace.getSpanContext(callContext) ?? INVALID_SPAN_CONTEXT;
+  return { call: new ProviderCallHandle(trace.wrapSpanContext(spanContext), callContext), callContext };
+}

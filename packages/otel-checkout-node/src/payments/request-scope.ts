@@ -1,0 +1,46 @@
+import { context } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import type { FailureReason, PaymentDetails, PaymentOutcome } from '../types.js';
+import { outcomeAttributes, paymentAttributes, setAttributesSafely } from './attributes.js';
+import { PAYMENT_REQUEST_KEY } from './context-keys.js';
+
+/**
+ * One request on a payment route: the server span that carries its payment attributes
+ * (instrumentation-http's, the app's own, or one the middleware started) and whether an
+ * outcome was recorded explicitly, which then wins over the one guessed from the response.
+ */
+export class PaymentRequestScope {
+  outcomeRecorded = false;
+
+  constructor(
+    readonly serverSpan: Span,
+    /** True when the middleware started (and so must end) the server span itself. */
+    readonly owned: boolean,
+  ) {
+    scopesByServerSpan.set(serverSpan, this);
+  }
+
+  annotate(details: PaymentDetails | undefined): void {
+    setAttributesSafely(this.serverSpan, paymentAttributes(details));
+  }
+
+  recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void {
+    this.outcomeRecorded = true;
+    this.serverSpan.setAttributes(outcomeAttributes(outcome, failure));
+  }
+}
+
+// Framework instrumentations (for example @fastify/otel) run handlers in a context they
+// captured before the middleware ran; the HTTP server span reachable through the RPC
+// metadata then leads back to the scope.
+const scopesByServerSpan = new WeakMap<Span, PaymentRequestScope>();
+
+/** The payment request of a context, when it is inside a payment route. */
+export function requestScopeOf(ctx: Context = context.active()): PaymentRequestScope | undefined {
+  const value = ctx.getValue(PAYMENT_REQUEST_KEY);
+  if (value instanceof PaymentRequestScope) return value;
+  const rpc = getRPCMetadata(ctx);
+  if (rpc?.type === RPCType.HTTP && rpc.span) return scopesByServerSpan.get(rpc.span);
+  return undefined;
+}

@@ -1,0 +1,99 @@
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
+import {
+  ATTR_PAYMENT_PROVIDER,
+  ATTR_PAYMENT_STAGE,
+  ATTR_PAYMENT_TRADE_NO,
+  PAYMENT_STAGE_VALUE_PROVIDER,
+  SPAN_NAME_PAYMENT_PROVIDER,
+} from '@otel-checkout/semantic-conventions';
+import type { FlowContext } from '../flows/flows.js';
+import { runtime, checkoutTracer } from '../runtime.js';
+import type { FailureReason, PaymentDetails, PaymentOutcome, ProviderCall } from '../types.js';
+import { outcomeAttributes } from './attributes.js';
+import { SERVER_FLOW_KEY } from './context-keys.js';
+import { ProviderCallHandle, runProviderCall } from './provider-call.js';
+import type { PaymentRequestScope } from './request-scope.js';
+
+/** The explicit handle of one server-side flow (the `payment.create` span and what it knows). */
+export interface ServerFlow {
+  readonly traceId: string;
+  readonly tradeNo: string | undefined;
+  setTradeNo(tradeNo: string): void;
+  providerCall<T>(operation: string, fn: (call: ProviderCall) => T | Promise<T>): Promise<T>;
+  recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void;
+  returnUrl(url: string): string;
+  notifyUrl(url: string): string;
+  passback(): string;
+}
+
+const MAX_OPERATION_LENGTH = 64;
+
+export class ServerFlowImpl implements ServerFlow {
+  outcomeRecorded = false;
+  private currentTradeNo: string | undefined;
+
+  constructor(
+    readonly span: Span,
+    private readonly details: PaymentDetails,
+    private readonly request: PaymentRequestScope | undefined,
+  ) {
+    this.currentTradeNo = typeof details.tradeNo === 'string' && details.tradeNo.length > 0 ? details.tradeNo : undefined;
+  }
+
+  get traceId(): string {
+    return this.span.spanContext().traceId;
+  }
+
+  get tradeNo(): string | undefined {
+    return this.currentTradeNo;
+  }
+
+  setTradeNo(tradeNo: string): void {
+    if (typeof tradeNo !== 'string' || tradeNo.length === 0) return;
+    this.currentTradeNo = tradeNo;
+    this.span.setAttribute(ATTR_PAYMENT_TRADE_NO, tradeNo);
+    this.request?.serverSpan.setAttribute(ATTR_PAYMENT_TRADE_NO, tradeNo);
+  }
+
+  providerCall<T>(operation: string, fn: (call: ProviderCall) => T | Promise<T>): Promise<T> {
+    const name = `${SPAN_NAME_PAYMENT_PROVIDER} ${String(operation).slice(0, MAX_OPERATION_LENGTH)}`;
+    // Normally called inside `create`, where the flow's span (or a span under it) is active;
+    // a flow kept and used later still parents its calls to its own span.
+    const active = context.active();
+    const parent = active.getValue(SERVER_FLOW_KEY) === this ? active : trace.setSpan(active, this.span);
+    const attributes: Record<string, string> = { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_PROVIDER };
+    if (this.details.provider) attributes[ATTR_PAYMENT_PROVIDER] = this.details.provider;
+    const span = checkoutTracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+    const callContext = trace.setSpan(parent, span);
+    return runProviderCall(new ProviderCallHandle(span, callContext), callContext, fn);
+  }
+
+  recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void {
+    this.outcomeRecorded = true;
+    this.span.setAttributes(outcomeAttributes(outcome, failure));
+    this.request?.recordOutcome(outcome, failure);
+  }
+
+  returnUrl(url: string): string {
+    return runtime().flows.returnUrl(this.flowContext(), url);
+  }
+
+  notifyUrl(url: string): string {
+    return runtime().flows.notifyUrl(this.flowContext(), url);
+  }
+
+  passback(): string {
+    return runtime().flows.passback(this.flowContext());
+  }
+
+  private flowContext(): FlowContext {
+    const spanContext = this.span.spanContext();
+    const flow: FlowContext = { traceId: spanContext.traceId, spanId: spanContext.spanId, traceFlags: spanContext.traceFlags };
+    if (this.currentTradeNo !== undefined) flow.tradeNo = this.currentTradeNo;
+    if (this.details.provider) flow.provider = this.details.provider;
+    if (this.details.method) flow.method = this.details.method;
+    return flow;
+  }
+}
+

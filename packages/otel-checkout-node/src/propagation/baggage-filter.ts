@@ -1,0 +1,66 @@
+import { propagation } from '@opentelemetry/api';
+import type { Baggage, BaggageEntry, Context } from '@opentelemetry/api';
+import { CANARY_BAGGAGE_KEYS } from '@otel-checkout/core';
+import type { HealthCounters } from '../health.js';
+import { HEALTH_BAGGAGE_DROPPED } from '../health-names.js';
+import type { BaggageOptions } from '../types.js';
+
+export interface BaggageLimits {
+  allowedKeys: ReadonlySet<string>;
+  maxEntries: number;
+  maxValueLength: number;
+  maxHeaderLength: number;
+}
+
+export const DEFAULT_BAGGAGE_MAX_ENTRIES = 8;
+export const DEFAULT_BAGGAGE_MAX_VALUE_LENGTH = 128;
+/** The W3C baggage specification's own limit for the whole header. */
+export const DEFAULT_BAGGAGE_MAX_HEADER_LENGTH = 8192;
+
+export function resolveBaggageLimits(options: BaggageOptions | undefined): BaggageLimits {
+  return {
+    allowedKeys: new Set(options?.allowedKeys ?? CANARY_BAGGAGE_KEYS),
+    maxEntries: positiveOr(options?.maxEntries, DEFAULT_BAGGAGE_MAX_ENTRIES),
+    maxValueLength: positiveOr(options?.maxValueLength, DEFAULT_BAGGAGE_MAX_VALUE_LENGTH),
+    maxHeaderLength: positiveOr(options?.maxHeaderLength, DEFAULT_BAGGAGE_MAX_HEADER_LENGTH),
+  };
+}
+
+/**
+ * Keeps only allow-listed baggage entries within the limits; everything else is dropped and
+ * counted. Baggage from clients is untrusted: it would otherwise be forwarded to every
+ * downstream service and could be copied onto spans.
+ */
+export function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCounters): Baggage | undefined {
+  const kept: Record<string, BaggageEntry> = {};
+  let keptCount = 0;
+  let dropped = 0;
+  for (const [key, entry] of baggage.getAllEntries()) {
+    if (!limits.allowedKeys.has(key) || entry.value.length > limits.maxValueLength || keptCount >= limits.maxEntries) {
+      dropped += 1;
+      continue;
+    }
+    // Metadata (properties) is not needed by anyone here and is dropped on purpose.
+    kept[key] = { value: entry.value };
+    keptCount += 1;
+  }
+  if (dropped > 0) {
+    health.increment(HEALTH_BAGGAGE_DROPPED, dropped);
+    health.warnOnce('baggage-dropped', 'dropped incoming baggage entries that are not allow-listed or exceed the limits');
+  }
+  if (dropped === 0) return baggage;
+  return keptCount === 0 ? undefined : propagation.createBaggage(kept);
+}
+
+/** The context with its baggage filtered (or removed when nothing is left). */
+export function filterContextBaggage(context: Context, limits: BaggageLimits, health: HealthCounters): Context {
+  const baggage = propagation.getBaggage(context);
+  if (baggage === undefined) return context;
+  const filtered = filterBaggage(baggage, limits, health);
+  if (filtered === baggage) return context;
+  return filtered === undefined ? propagation.deleteBaggage(context) : propagation.setBaggage(context, filtered);
+}
+
+function positiveOr(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback;
+}

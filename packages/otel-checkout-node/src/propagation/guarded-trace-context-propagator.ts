@@ -1,0 +1,80 @@
+import { defaultTextMapGetter } from '@opentelemetry/api';
+import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import { TRACE_PARENT_HEADER, TRACE_STATE_HEADER, W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { HealthCounters } from '../health.js';
+import { HEALTH_MALFORMED_TRACEPARENT, HEALTH_MALFORMED_TRACESTATE, HEALTH_OVERSIZE_HEADERS } from '../health-names.js';
+import { MAX_TRACESTATE_LENGTH, MAX_TRACESTATE_MEMBERS, parseTraceparent, parseTracestate } from './trace-context-validation.js';
+
+/** Members longer than this are the first to go when a tracestate must be truncated (spec 3.3.1.5). */
+const LONG_TRACESTATE_MEMBER = 128;
+
+/**
+ * W3C tracecontext, with the headers checked against the specification first.
+ *
+ * A malformed or oversize `traceparent` is ignored (the request starts a new trace), counted
+ * and logged once per kind; `tracestate` is then not parsed, as the spec requires. A
+ * `tracestate` with invalid members keeps its valid members; one over the limits is truncated
+ * the way the spec suggests (long members first, then from the end).
+ */
+export class GuardedTraceContextPropagator implements TextMapPropagator {
+  private readonly inner = new W3CTraceContextPropagator();
+
+  constructor(private readonly health: HealthCounters) {}
+
+  inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    this.inner.inject(context, carrier, setter);
+  }
+
+  extract(context: Context, carrier: unknown, getter: TextMapGetter = defaultTextMapGetter): Context {
+    const traceparent = firstHeader(getter.get(carrier, TRACE_PARENT_HEADER));
+    if (traceparent === undefined) return context;
+    const parsed = parseTraceparent(traceparent);
+    if (!parsed.ok) {
+      if (parsed.problem === 'oversize') {
+        this.health.increment(HEALTH_OVERSIZE_HEADERS);
+        this.health.warnOnce('oversize-traceparent', 'ignored an oversize traceparent header; the request starts a new trace');
+      } else {
+        this.health.increment(HEALTH_MALFORMED_TRACEPARENT);
+        this.health.warnOnce('malformed-traceparent', `ignored a malformed traceparent header (${parsed.problem}); the request starts a new trace`);
+      }
+      return context;
+    }
+    const rawState = getter.get(carrier, TRACE_STATE_HEADER);
+    const tracestate = Array.isArray(rawState) ? rawState.join(',') : rawState;
+    const sanitizedState = tracestate === undefined ? undefined : this.sanitizeTracestate(tracestate);
+    const sanitizedCarrier: Record<string, string> = { [TRACE_PARENT_HEADER]: traceparent.trim() };
+    if (sanitizedState) sanitizedCarrier[TRACE_STATE_HEADER] = sanitizedState;
+    return this.inner.extract(context, sanitizedCarrier, defaultTextMapGetter);
+  }
+
+  fields(): string[] {
+    return this.inner.fields();
+  }
+
+  private sanitizeTracestate(header: string): string {
+    const { members, problems } = parseTracestate(header);
+    if (problems.length === 0) return header;
+    if (problems.includes('oversize')) {
+      this.health.increment(HEALTH_OVERSIZE_HEADERS);
+      this.health.warnOnce('oversize-tracestate', 'truncated a tracestate header over 512 characters');
+    } else {
+      this.health.increment(HEALTH_MALFORMED_TRACESTATE);
+      this.health.warnOnce('malformed-tracestate', `dropped invalid tracestate members (${problems.join(', ')})`);
+    }
+    return truncateTracestate(members);
+  }
+}
+
+/** Keeps at most 32 members and 512 characters: drops members over 128 characters first, then from the end. */
+export function truncateTracestate(members: readonly string[]): string {
+  let kept = members.slice(0, MAX_TRACESTATE_MEMBERS);
+  const length = (list: readonly string[]): number => list.join(',').length;
+  if (length(kept) > MAX_TRACESTATE_LENGTH) kept = kept.filter((member) => member.length <= LONG_TRACESTATE_MEMBER);
+  while (kept.length > 0 && length(kept) > MAX_TRACESTATE_LENGTH) kept = kept.slice(0, -1);
+  return kept.join(',');
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  if (Array.isArray(value)) return value.length === 1 ? value[0] : value.length === 0 ? undefined : value.join(',');
+  return value;
+}

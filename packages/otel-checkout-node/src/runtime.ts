@@ -1,0 +1,55 @@
+import { trace } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
+import type { CohortOptions } from '@otel-checkout/core';
+import { createFlows } from './flows/flows.js';
+import type { Flows } from './flows/flows.js';
+import { HealthCounters } from './health.js';
+import { resolveBaggageLimits } from './propagation/baggage-filter.js';
+import type { BaggageLimits } from './propagation/baggage-filter.js';
+import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './version.js';
+
+/** How the package runs: its own SDK with HTTP instrumentation, its own lean SDK, or inside the app's SDK. */
+export type TracingMode = 'default' | 'lean' | 'coexisting' | 'not_started';
+
+/**
+ * What the module-level `payments` object and the middleware read at call time. Before
+ * `startCheckoutTracing` (and after shutdown) it holds working defaults, so nothing the
+ * package exports ever fails for lack of setup.
+ */
+export interface Runtime {
+  readonly mode: TracingMode;
+  readonly health: HealthCounters;
+  readonly flows: Flows;
+  readonly baggageLimits: BaggageLimits;
+  readonly release?: string;
+  readonly cohort?: CohortOptions;
+}
+
+/** The tracer of the globally registered provider, looked up per call so a later registration is used. */
+export function checkoutTracer(): Tracer {
+  return trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+}
+
+function idleRuntime(): Runtime {
+  const health = new HealthCounters();
+  return {
+    mode: 'not_started',
+    health,
+    flows: createFlows(undefined, { tracer: checkoutTracer(), health }),
+    baggageLimits: resolveBaggageLimits(undefined),
+  };
+}
+
+let current: Runtime = idleRuntime();
+
+export function runtime(): Runtime {
+  return current;
+}
+
+export function installRuntime(next: Runtime): void {
+  current = next;
+}
+
+export function resetRuntime(): void {
+  current = idleRuntime();
+}

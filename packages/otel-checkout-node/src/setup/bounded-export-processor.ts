@@ -1,0 +1,127 @@
+import { TraceFlags } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { HealthCounters } from '../health.js';
+import { HEALTH_EXPORT_FAILURES, HEALTH_SPANS_DROPPED, HEALTH_SPANS_EXPORTED } from '../health-names.js';
+
+/** Queue and batch settings of the exporting processor. */
+export interface ExportQueueSettings {
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+}
+
+/**
+ * A BatchSpanProcessor behind a gate that keeps its own count of queued spans.
+ *
+ * The BatchSpanProcessor drops spans silently when its queue is full (it only logs a debug
+ * line), so the gate refuses spans itself at the same bound and counts them. The exporter it
+ * feeds is wrapped to count what was exported, what failed and what timed out; together
+ * these make `spansDropped` complete. `onEnd` only pushes onto an array, so a slow or dead
+ * collector never adds latency to a request, and memory stays bounded by `maxQueueSize`.
+ */
+export class BoundedExportProcessor implements SpanProcessor {
+  private queued = 0;
+  private readonly batch: BatchSpanProcessor;
+
+  constructor(
+    exporter: SpanExporter,
+    private readonly health: HealthCounters,
+    private readonly settings: ExportQueueSettings,
+  ) {
+    const counting = new CountingExporter(exporter, health, settings.exportTimeoutMillis, (count) => {
+      this.queued = Math.max(0, this.queued - count);
+    });
+    this.batch = new BatchSpanProcessor(counting, {
+      // One more than the gate, so the batch processor itself never has to drop.
+      maxQueueSize: settings.maxQueueSize + 1,
+      maxExportBatchSize: settings.maxExportBatchSize,
+      scheduledDelayMillis: settings.scheduledDelayMillis,
+      exportTimeoutMillis: settings.exportTimeoutMillis,
+    });
+  }
+
+  /** Spans accepted but not yet handed to the exporter. */
+  get pending(): number {
+    return this.queued;
+  }
+
+  onStart(span: Span, parentContext: Context): void {
+    this.batch.onStart(span, parentContext);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.queued >= this.settings.maxQueueSize) {
+      this.health.increment(HEALTH_SPANS_DROPPED);
+      this.health.warnOnce('export-queue-full', `export queue full (${this.settings.maxQueueSize} spans); dropping spans until the collector catches up`);
+      return;
+    }
+    this.queued += 1;
+    this.batch.onEnd(span);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.batch.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.batch.shutdown();
+  }
+
+  /** Counts the spans still queued as dropped (called when shutdown gives up waiting). */
+  abandonPending(): void {
+    if (this.queued > 0) this.health.increment(HEALTH_SPANS_DROPPED, this.queued);
+    this.queued = 0;
+  }
+}
+
+/**
+ * Counts the outcome of every export and bounds how long one may take: an export the
+ * underlying exporter never answers is reported as failed after `timeoutMillis`.
+ */
+export class CountingExporter implements SpanExporter {
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly health: HealthCounters,
+    private readonly timeoutMillis: number,
+    private readonly onHandedOver: (count: number) => void,
+  ) {}
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.onHandedOver(spans.length);
+    let settled = false;
+    const settle = (result: ExportResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.health.increment(HEALTH_SPANS_EXPORTED, spans.length);
+      } else {
+        this.health.increment(HEALTH_EXPORT_FAILURES);
+        this.health.increment(HEALTH_SPANS_DROPPED, spans.length);
+        this.health.warnOnce('export-failed', `span export failed; ${spans.length} spans dropped (counted in health().spansDropped)`, result.error);
+      }
+      resultCallback(result);
+    };
+    const timer = setTimeout(() => settle({ code: ExportResultCode.FAILED, error: new Error('export timed out') }), this.timeoutMillis);
+    timer.unref();
+    try {
+      this.inner.export(spans, settle);
+    } catch (error) {
+      settle({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}

@@ -1,0 +1,34 @@
+import { getStringFromEnv } from '@opentelemetry/core';
+import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { HealthCounters } from '../health.js';
+import type { NodeTracingOptions, OtlpProtocol } from '../types.js';
+
+/**
+ * The protocol to use: the option, else the standard environment variables, else protobuf.
+ * An unknown value (gRPC is not bundled) falls back to protobuf with a warning.
+ */
+export function resolveProtocol(option: OtlpProtocol | undefined, health: HealthCounters): OtlpProtocol {
+  const raw = option ?? getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL');
+  if (raw === undefined || raw === 'http/protobuf') return 'http/protobuf';
+  if (raw === 'http/json') return 'http/json';
+  health.warnOnce('otlp-protocol', `OTLP protocol "${raw}" is not supported here; using http/protobuf`);
+  return 'http/protobuf';
+}
+
+/**
+ * The OTLP/HTTP trace exporter. Endpoint and headers left unset here are read by the
+ * exporter itself from `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` / `_HEADERS`.
+ */
+export function buildExporter(options: NodeTracingOptions, timeoutMillis: number, health: HealthCounters): SpanExporter {
+  if (options.exporter) return options.exporter;
+  const config = {
+    ...(options.endpoint !== undefined ? { url: options.endpoint } : {}),
+    ...(options.headers !== undefined ? { headers: options.headers } : {}),
+    timeoutMillis,
+  };
+  return resolveProtocol(options.protocol, health) === 'http/json'
+    ? new OtlpJsonTraceExporter(config)
+    : new OtlpProtoTraceExporter(config);
+}

@@ -1,0 +1,209 @@
+import { context, diag, propagation, trace } from '@opentelemetry/api';
+import type { TextMapPropagator } from '@opentelemetry/api';
+import { CompositePropagator } from '@opentelemetry/core';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { cohortOptionsProblems } from '@otel-checkout/core';
+import { createFlows } from '../flows/flows.js';
+import type { Flows } from '../flows/flows.js';
+import { HealthCounters } from '../health.js';
+import { NODE_HEALTH_COUNTERS } from '../health-names.js';
+import type { NodeHealth } from '../health-names.js';
+import { payments } from '../payments/payments.js';
+import type { Payments } from '../payments/payments.js';
+import { resolveBaggageLimits } from '../propagation/baggage-filter.js';
+import type { BaggageLimits } from '../propagation/baggage-filter.js';
+import { GuardedBaggagePropagator } from '../propagation/guarded-baggage-propagator.js';
+import { GuardedTraceContextPropagator } from '../propagation/guarded-trace-context-propagator.js';
+import { checkoutTracer, installRuntime, resetRuntime } from '../runtime.js';
+import type { TracingMode } from '../runtime.js';
+import type { NodeTracingOptions } from '../types.js';
+import { BoundedExportProcessor } from './bounded-export-processor.js';
+import { hasRegisteredTracerProvider } from './existing-provider.js';
+import { buildExporter } from './exporter.js';
+import { buildInstrumentations } from './instrumentations.js';
+import { checkRedactionInExistingSdk, redactionProcessors } from './redaction-wiring.js';
+import { buildResource, serviceVersionOf } from './resource.js';
+import { installSigtermHook } from './signal-hook.js';
+import { settlesWithin } from './with-timeout.js';
+
+/** What `startCheckoutTracing` returns. */
+export interface NodeTracingHandle {
+  readonly payments: Payments;
+  /** `default`, `lean`, or `coexisting` (the app runs its own SDK; only payment spans are added). */
+  readonly mode: TracingMode;
+  /** The package's health counters (see the README); every counter present, zero until something happens. */
+  health(): NodeHealth;
+  /** Exports what is queued, within the shutdown timeout. */
+  flush(): Promise<void>;
+  /** Flushes and stops, within `shutdownTimeoutMillis`; spans still queued then are counted as dropped. */
+  shutdown(): Promise<void>;
+}
+
+const DEFAULTS = {
+  maxQueueSize: 2048,
+  maxExportBatchSize: 512,
+  scheduledDelayMillis: 1000,
+  exportTimeoutMillis: 10_000,
+  shutdownTimeoutMillis: 5000,
+} as const;
+
+let started: NodeTracingHandle | undefined;
+
+/**
+ * Starts tracing for a payment service (see the README for every option). One call per
+ * process: a second call warns and returns the first handle. Never throws; a setup that
+ * fails leaves the application running untraced, with the reason in the diagnostic log.
+ */
+export function startCheckoutTracing(options: NodeTracingOptions = {}): NodeTracingHandle {
+  if (started) {
+    diag.warn('@otel-checkout/node: startCheckoutTracing was called again; returning the existing handle');
+    return started;
+  }
+  const health = new HealthCounters();
+  try {
+    started = hasRegisteredTracerProvider() ? startCoexisting(options, health) : startOwnSdk(options, health);
+  } catch (error) {
+    diag.error('@otel-checkout/node: tracing setup failed; the application runs untraced', error);
+    resetRuntime();
+    started = idleHandle(health);
+  }
+  return started;
+}
+
+function commonRuntime(options: NodeTracingOptions, health: HealthCounters): { flows: Flows; baggageLimits: BaggageLimits } {
+  for (const problem of cohortOptionsProblems(options.cohort)) health.warnOnce(`cohort-${problem}`, problem);
+  const flows = createFlows(options.flows, { tracer: checkoutTracer(), health });
+  return { flows, baggageLimits: resolveBaggageLimits(options.baggage) };
+}
+
+/** The application already runs an OpenTelemetry SDK: add payment spans through it, create nothing global. */
+function startCoexisting(options: NodeTracingOptions, health: HealthCounters): NodeTracingHandle {
+  diag.info('@otel-checkout/node: a TracerProvider is already registered; adding payment spans to it');
+  const { flows, baggageLimits } = commonRuntime(options, health);
+  installRuntime({
+    mode: 'coexisting',
+    health,
+    flows,
+    baggageLimits,
+    ...(options.release ?? options.serviceVersion ? { release: options.release ?? options.serviceVersion } : {}),
+    ...(options.cohort ? { cohort: options.cohort } : {}),
+  });
+  if (options.redaction !== false) checkRedactionInExistingSdk(health);
+  flows.start();
+  const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
+  return makeHandle('coexisting', health, {
+    flush: () => Promise.resolve(),
+    stop: async () => {
+      await settlesWithin(flows.shutdown(), timeout);
+    },
+    options,
+  });
+}
+
+function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeTracingHandle {
+  const mode: TracingMode = options.instrumentHttp === false ? 'lean' : 'default';
+  const resource = buildResource(options);
+  const { flows, baggageLimits } = commonRuntime(options, health);
+  const settings = {
+    maxQueueSize: options.maxQueueSize ?? DEFAULTS.maxQueueSize,
+    maxExportBatchSize: options.maxExportBatchSize ?? DEFAULTS.maxExportBatchSize,
+    scheduledDelayMillis: options.scheduledDelayMillis ?? DEFAULTS.scheduledDelayMillis,
+    exportTimeoutMillis: options.exportTimeoutMillis ?? DEFAULTS.exportTimeoutMillis,
+  };
+  const exporting = new BoundedExportProcessor(buildExporter(options, settings.exportTimeoutMillis, health), health, settings);
+  const spanProcessors: SpanProcessor[] = [
+    ...(options.redaction === false ? [] : redactionProcessors(health)),
+    ...(options.spanProcessors ?? []),
+    exporting,
+  ];
+  const propagator: TextMapPropagator =
+    options.propagator ??
+    new CompositePropagator({
+      propagators: [new GuardedTraceContextPropagator(health), new GuardedBaggagePropagator(baggageLimits, health)],
+    });
+  const instrumentations: Instrumentation[] = buildInstrumentations(options);
+  const sdk = new NodeSDK({
+    resource,
+    autoDetectResources: false,
+    spanProcessors,
+    ...(options.sampler ? { sampler: options.sampler } : {}),
+    textMapPropagator: propagator,
+    instrumentations,
+    // Metrics come from spans in the collector; logs are not this package's business.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  const release = options.release ?? serviceVersionOf(resource);
+  installRuntime({
+    mode,
+    health,
+    flows,
+    baggageLimits,
+    ...(release ? { release } : {}),
+    ...(options.cohort ? { cohort: options.cohort } : {}),
+  });
+  flows.start();
+  const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
+  return makeHandle(mode, health, {
+    flush: async () => {
+      if (!(await settlesWithin(exporting.forceFlush(), timeout))) health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
+    },
+    stop: async () => {
+      const finished = await settlesWithin(Promise.allSettled([flows.shutdown(), sdk.shutdown()]), timeout);
+      if (!finished) {
+        exporting.abandonPending();
+        health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms; queued spans were dropped`);
+      }
+      for (const instrumentation of instrumentations) instrumentation.disable();
+      // Leave the process as before the start, so tracing can be started again (tests, hot reload).
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    },
+    options,
+  });
+}
+
+interface Lifecycle {
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+  options: NodeTracingOptions;
+}
+
+function makeHandle(mode: TracingMode, health: HealthCounters, lifecycle: Lifecycle): NodeTracingHandle {
+  let stopping: Promise<void> | undefined;
+  let removeSigterm: (() => void) | undefined;
+  const handle: NodeTracingHandle = {
+    payments,
+    mode,
+    health: () => healthSnapshot(health),
+    flush: () => (stopping ? Promise.resolve() : lifecycle.flush().catch(() => undefined)),
+    shutdown: () => {
+      stopping ??= (async () => {
+        removeSigterm?.();
+        try {
+          await lifecycle.stop();
+        } catch (error) {
+          diag.error('@otel-checkout/node: shutdown failed', error);
+        }
+        resetRuntime();
+        if (started === handle) started = undefined;
+      })();
+      return stopping;
+    },
+  };
+  if (lifecycle.options.shutdownOnSigterm) removeSigterm = installSigtermHook(() => handle.shutdown());
+  return handle;
+}
+
+function idleHandle(health: HealthCounters): NodeTracingHandle {
+  return makeHandle('not_started', health, { flush: () => Promise.resolve(), stop: () => Promise.resolve(), options: {} });
+}
+
+function healthSnapshot(health: HealthCounters): NodeHealth {
+  const zeros = Object.fromEntries(NODE_HEALTH_COUNTERS.map((name) => [name, 0]));
+  return Object.freeze({ ...zeros, ...health.snapshot() }) as NodeHealth;
+}
