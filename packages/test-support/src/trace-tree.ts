@@ -183,7 +183,7 @@ export class TraceForest {
     }
     this.trees = [...byTrace.entries()]
       .map(([traceId, traceSpans]) => new TraceTree(traceId, traceSpans))
-      .sort((a, b) => byStart(a.nodes[0]!, b.nodes[0]!));
+      .sort((a, b) => byStart(a.nodes[0], b.nodes[0]));
   }
 
   tree(traceId: string): TraceTree | undefined {

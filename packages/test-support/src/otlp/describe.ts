@@ -26,7 +26,7 @@ export function describeSpan(span: ReceivedSpan, attributeKeys: readonly string[
     parts.push(`status=${span.status.codeName}${span.status.message === '' ? '' : ` ${JSON.stringify(span.status.message)}`}`);
   }
   for (const key of attributeKeys) {
-    if (key in span.attributes) parts.push(`${key}=${formatValue(span.attributes[key]!)}`);
+    if (key in span.attributes) parts.push(`${key}=${formatValue(span.attributes[key])}`);
   }
   return parts.join(' ');
 }

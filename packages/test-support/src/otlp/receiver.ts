@@ -51,7 +51,7 @@ function headerValue(request: IncomingMessage, name: string): string {
 
 /** Picks the decoder from Content-Type; `text/plain` is what `navigator.sendBeacon(url, string)` sends. */
 function encodingFor(contentType: string, body: Uint8Array): OtlpEncoding {
-  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  const mediaType = contentType.split(';')[0].trim().toLowerCase();
   if (mediaType === 'application/x-protobuf' || mediaType === 'application/protobuf') return 'protobuf';
   if (mediaType === 'application/json' || mediaType === 'text/plain') return 'json';
   if (mediaType === '') {
@@ -315,7 +315,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     waitForSpans,
     async waitForSpan(predicate, waitOptions = {}) {
       const [span] = await waitForSpans(predicate, { ...waitOptions, count: 1 });
-      return span!;
+      return span;
     },
     clear() {
       spans.length = 0;
