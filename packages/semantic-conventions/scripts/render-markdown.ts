@@ -1,6 +1,6 @@
 /** Renders the registry as the Markdown reference `docs/registry.md`. */
 import { isEnumType } from './model.js';
-import type { AttributeDefinition, AttributeReference, ExampleValue, Registry, RequirementLevel } from './model.js';
+import type { AttributeDefinition, AttributeGroup, AttributeReference, ExampleValue, Registry, RequirementLevel } from './model.js';
 import { attributeConstant, enumValueConstant, eventConstant, metricConstant, spanNameConstant } from './naming.js';
 import { GENERATED_HEADER_LINES } from './render-typescript.js';
 
@@ -79,6 +79,12 @@ function renderAttribute(attr: AttributeDefinition): string {
   return parts.join('\n\n');
 }
 
+/** Stable groups first (what most readers look for), then by id; independent of file names. */
+function attributeGroupsInOrder(registry: Registry): AttributeGroup[] {
+  const rank = (g: AttributeGroup): number => (g.stability === 'stable' ? 0 : 1);
+  return [...registry.attributeGroups].sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 /** The Markdown reference, as the text of `docs/registry.md`. */
 export function renderMarkdown(registry: Registry): string {
   const parts: string[] = [
@@ -95,7 +101,7 @@ export function renderMarkdown(registry: Registry): string {
     '## Contents',
     [
       '- [Attributes](#attributes)',
-      ...registry.attributeGroups.map((g) => `  - [${g.id}](#${anchor(g.id)})`),
+      ...attributeGroupsInOrder(registry).map((g) => `  - [${g.id}](#${anchor(g.id)})`),
       '- [Spans](#spans)',
       '- [Metrics](#metrics)',
       '- [Events](#events)',
@@ -103,7 +109,7 @@ export function renderMarkdown(registry: Registry): string {
     '## Attributes',
   ];
 
-  for (const group of registry.attributeGroups) {
+  for (const group of attributeGroupsInOrder(registry)) {
     parts.push(`### ${group.id}`);
     parts.push(group.brief + (group.note ? `\n\n${group.note}` : ''));
     parts.push(

@@ -635,8 +635,9 @@ export const METRIC_PAYMENT_FLOW_DURATION = 'payment.flow.duration' as const;
 /**
  * Payment flows that reached an end, by outcome.
  *
- * Instrument: counter. Unit: `{flow}`. Attributes: `payment.outcome`, `payment.provider`,
- * `payment.method`, `service.version`, `checkout.canary.cohort`.
+ * Instrument: counter. Unit: `{flow}`. Attributes: `payment.outcome`, `payment.failure.reason`,
+ * `payment.provider`, `payment.method`, `service.version`, `checkout.release`,
+ * `checkout.canary.cohort`, `deployment.environment.name`.
  *
  * @note Derived by the collector's span metrics connector (on every span, before tail sampling)
  *       from spans with `payment.stage` in (`callback`, `stalled`), or from the `create` span of a

@@ -127,6 +127,10 @@ describe('docs/flow-model.md against the registry', () => {
       assert.ok(metric, `metric ${name}`);
       assert.equal(cells[2], metric.instrument, `instrument of ${name}`);
       assert.equal(backticked(cells[3])[0], metric.unit, `unit of ${name}`);
+      const by = cells[4]?.split(' by ')[1];
+      if (by !== undefined) {
+        assert.deepEqual(backticked(by).sort(), metric.attributes.map((a) => a.ref).sort(), `dimensions of ${name}`);
+      }
     }
   });
 });
