@@ -1,11 +1,33 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { HealthCounters } from '../health.js';
+import { beginCallback } from '../callback/callback-core.js';
+import type { CallbackOptions, CallbackScope } from '../callback/types.js';
+import type { RequestView } from '../http/request-view.js';
+import { MemoryFlowStore } from '../flow-store/memory-flow-store.js';
+import type { FlowStore } from '../flow-store/types.js';
+import { StalledSweeper } from '../sweeper/stalled-sweeper.js';
+import { flowTokenKeyProblems, FlowTokenSigner } from '../token/flow-token-signer.js';
+import type { FlowTokenVerifyResult } from '../token/types.js';
+import { PAYMENT_CONTEXT_REJECTED_VALUE_UNKNOWN_KEY } from '@otel-checkout/semantic-conventions/incubating';
+import { deadlineSeconds } from './deadlines.js';
+import {
+  HEALTH_FLOW_STORE_FAILURES,
+  HEALTH_FLOW_STORE_FALLBACKS,
+  HEALTH_FLOWS_WITHOUT_TRADE_NO,
+  HEALTH_TOKENS_MINTED,
+  HEALTH_TOKENS_REJECTED,
+} from './flow-health.js';
+import type { FlowsOptions } from './types.js';
+import { withTokenParam } from './url-token.js';
 
 /**
  * The seam between the tracing setup / flow API and the cross-redirect machinery (flow
  * tokens, flow store, stalled sweeper). The setup calls `createFlows` once and keeps the
- * result; `payments.returnUrl/notifyUrl/passback` delegate to it.
+ * result; `payments.returnUrl/notifyUrl/passback` delegate to it, and the callback and
+ * verify middleware find it through the runtime.
  */
+
+export type { FlowsOptions } from './types.js';
 
 /** The context of one flow's `payment.create` span, plus what the store needs to know. */
 export interface FlowContext {
@@ -17,14 +39,19 @@ export interface FlowContext {
   method?: string;
 }
 
-/** Options for flow tokens, the flow store and the stalled sweeper (see the package README). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface FlowsOptions {}
-
 export interface FlowDependencies {
   tracer: Tracer;
   health: HealthCounters;
+  /**
+   * Resolves once spans ended so far are exported (the provider's `forceFlush`). The stalled
+   * sweeper waits for it between batches so it never outruns the exporter. Default: none
+   * (the sweeper then keeps to `sweeper.maxSpansPerSecond`).
+   */
+  flush?: () => Promise<void>;
 }
+
+/** Where a token is used; each use has its own maximum age. */
+export type FlowTokenUse = 'callback' | 'return';
 
 export interface Flows {
   /** Appends the flow token to a return URL given to the provider; records "redirect issued". */
@@ -37,15 +64,138 @@ export interface Flows {
   start(): void;
   /** Stops background work. */
   shutdown(): Promise<void>;
+  /** Verifies a token for a use (maximum age per use); never throws. Rejections are counted. */
+  verifyToken(token: unknown, use: FlowTokenUse): FlowTokenVerifyResult;
+  /** Starts the `payment.callback` span of a provider callback (the callback middleware's core). */
+  beginCallback(view: RequestView, options: CallbackOptions): Promise<CallbackScope>;
+  /** The query parameter that carries tokens. */
+  readonly tokenParam: string;
+  /** The flow store, when one is configured. */
+  readonly store: FlowStore | undefined;
 }
 
-export function createFlows(_options: FlowsOptions | undefined, deps: FlowDependencies): Flows {
-  const warn = () => deps.health.warnOnce('flows-unconfigured', 'flow tokens are not configured; URLs are returned unchanged');
-  return {
-    returnUrl: (_flow, url) => (warn(), url),
-    notifyUrl: (_flow, url) => (warn(), url),
-    passback: () => (warn(), ''),
-    start: () => undefined,
-    shutdown: () => Promise.resolve(),
+const DEFAULT_TOKEN_PARAM = 'otc_flow';
+/** Create spans remembered as "already recorded in the store", so minting several URLs puts once. */
+const RECENTLY_PUT_LIMIT = 10_000;
+
+export function createFlows(options: FlowsOptions | undefined, deps: FlowDependencies): Flows {
+  const opts: FlowsOptions = options ?? {};
+  const { health } = deps;
+  const tokenParam = typeof opts.tokenParam === 'string' && opts.tokenParam !== '' ? opts.tokenParam : DEFAULT_TOKEN_PARAM;
+  const skew = nonNegative(opts.clockSkewSeconds, 60);
+  const maxAge: Record<FlowTokenUse, number> = {
+    callback: nonNegative(opts.callbackMaxAgeSeconds, 48 * 3600),
+    return: nonNegative(opts.returnMaxAgeSeconds, 1800),
   };
+  let signer: FlowTokenSigner | undefined;
+  if (opts.keys !== undefined) {
+    const problems = flowTokenKeyProblems(opts.keys);
+    if (problems.length === 0) signer = new FlowTokenSigner(opts.keys);
+    else health.warnOnce('flow-keys', `flow token keys unusable (${problems.join('; ')}); tokens are not minted`);
+  }
+  const store: FlowStore | undefined = opts.store === false ? undefined : (opts.store ?? new MemoryFlowStore());
+  const recentlyPut = new Set<string>();
+  let sweeper: StalledSweeper | undefined;
+
+  const record = (flow: FlowContext): void => {
+    if (store === undefined) return;
+    if (flow.tradeNo === undefined || flow.tradeNo === '') {
+      health.increment(HEALTH_FLOWS_WITHOUT_TRADE_NO);
+      health.warnOnce('flow-no-trade-no', 'a redirect was issued for a flow without a trade number; it is correlated by token only');
+      return;
+    }
+    if (recentlyPut.has(flow.spanId)) return;
+    recentlyPut.add(flow.spanId);
+    if (recentlyPut.size > RECENTLY_PUT_LIMIT) recentlyPut.delete(recentlyPut.values().next().value as string);
+    const issuedAt = Date.now();
+    const deadline = issuedAt + 1000 * deadlineSeconds(opts.deadlines, flow.provider, flow.method);
+    let pending: Promise<void>;
+    try {
+      pending = store.put(
+        {
+          traceId: flow.traceId,
+          spanId: flow.spanId,
+          traceFlags: flow.traceFlags,
+          tradeNo: flow.tradeNo,
+          ...(flow.provider !== undefined ? { provider: flow.provider } : {}),
+          ...(flow.method !== undefined ? { method: flow.method } : {}),
+          issuedAt,
+        },
+        deadline,
+      );
+    } catch (error) {
+      pending = Promise.reject(error as Error);
+    }
+    // Never awaited: the request goes on while the store records the flow (bounded by the store's timeout).
+    pending.catch((error: unknown) => {
+      health.increment(HEALTH_FLOW_STORE_FAILURES);
+      health.increment(HEALTH_FLOW_STORE_FALLBACKS);
+      health.warnOnce('flow-store-put', 'the flow store could not record a flow; it is correlated by token only', error);
+    });
+  };
+
+  const mint = (flow: FlowContext): string | undefined => {
+    if (signer === undefined) {
+      health.warnOnce('flows-unconfigured', 'flow token keys are not configured; URLs are returned unchanged');
+      return undefined;
+    }
+    const token = signer.mint(flow, Date.now() / 1000);
+    if (token !== undefined) health.increment(HEALTH_TOKENS_MINTED);
+    return token;
+  };
+
+  const issue = (flow: FlowContext): string | undefined => {
+    try {
+      record(flow);
+      return mint(flow);
+    } catch (error) {
+      health.warnOnce('flow-mint', 'a flow token could not be minted', error);
+      return undefined;
+    }
+  };
+
+  const withToken = (flow: FlowContext, url: string): string => {
+    const token = issue(flow);
+    if (token === undefined || typeof url !== 'string') return url;
+    return withTokenParam(url, tokenParam, token);
+  };
+
+  const flows: Flows = {
+    tokenParam,
+    store,
+    returnUrl: withToken,
+    notifyUrl: withToken,
+    passback: (flow) => issue(flow) ?? '',
+    verifyToken(token, use) {
+      const result =
+        signer === undefined
+          ? ({ ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_UNKNOWN_KEY } as const)
+          : signer.verify(token, { maxAgeSeconds: maxAge[use], clockSkewSeconds: skew }, Date.now() / 1000);
+      if (!result.ok) health.increment(HEALTH_TOKENS_REJECTED);
+      return result;
+    },
+    beginCallback: (view, callbackOptions) =>
+      beginCallback(view, callbackOptions, { flows, tracer: deps.tracer, health }),
+    start() {
+      if (sweeper !== undefined || store === undefined || opts.sweeper === false) return;
+      sweeper = new StalledSweeper(opts.sweeper ?? {}, {
+        store,
+        tracer: deps.tracer,
+        health,
+        ...(deps.flush !== undefined ? { flush: deps.flush } : {}),
+      });
+      sweeper.start();
+    },
+    async shutdown() {
+      const running = sweeper;
+      sweeper = undefined;
+      await running?.stop();
+      await store?.close();
+    },
+  };
+  return flows;
+}
+
+function nonNegative(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
 }

@@ -1,0 +1,239 @@
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, Tracer } from '@opentelemetry/api';
+import { ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_PAYMENT_CALLBACK_CORRELATION,
+  ATTR_PAYMENT_CALLBACK_DELAY,
+  ATTR_PAYMENT_CALLBACK_DUPLICATE,
+  ATTR_PAYMENT_CALLBACK_LATE,
+  ATTR_PAYMENT_CONTEXT_REJECTED,
+  ATTR_PAYMENT_METHOD,
+  ATTR_PAYMENT_PROVIDER,
+  ATTR_PAYMENT_STAGE,
+  ATTR_PAYMENT_TRADE_NO,
+  PAYMENT_CALLBACK_CORRELATION_VALUE_NONE,
+  PAYMENT_CALLBACK_CORRELATION_VALUE_PASSBACK,
+  PAYMENT_CALLBACK_CORRELATION_VALUE_STORE,
+  PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_BODY,
+  PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_HEADER,
+  PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_QUERY,
+  PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
+  PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
+  PAYMENT_STAGE_VALUE_CALLBACK,
+  SPAN_NAME_PAYMENT_CALLBACK,
+} from '@otel-checkout/semantic-conventions/incubating';
+import type { Flows } from '../flows/flows.js';
+import {
+  HEALTH_CALLBACKS,
+  HEALTH_CALLBACKS_DUPLICATE,
+  HEALTH_CALLBACKS_LATE,
+  HEALTH_CALLBACKS_UNCORRELATED,
+  HEALTH_FLOW_STORE_FAILURES,
+  HEALTH_FLOW_STORE_FALLBACKS,
+  HEALTH_TOKENS_REJECTED,
+} from '../flows/flow-health.js';
+import { flowParentContext } from '../flows/parent-context.js';
+import type { TakeResult } from '../flow-store/types.js';
+import type { HealthCounters } from '../health.js';
+import { HEALTH_HOOK_ERRORS } from '../health-names.js';
+import type { RequestView } from '../http/request-view.js';
+import { runHook } from '../middleware/guard.js';
+import { paymentRequestOf } from '../middleware/payment-request-view.js';
+import { outcomeAttributes } from '../payments/attributes.js';
+import { mapProviderStatusOn } from '../payments/map-provider-status.js';
+import type { PaymentRequest } from '../types.js';
+import { bodyFields, fieldValue, headerValue, queryParam } from './read-token-sources.js';
+import type { CallbackOptions, CallbackScope } from './types.js';
+
+// TODO(semconv): register payment.context.rejected value `flow_mismatch`: a validly signed
+// token whose flow is not the one the flow store holds for the callback's trade number.
+export const PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH = 'flow_mismatch' as const;
+
+const DEFAULT_TOKEN_HEADER = 'x-otc-flow';
+
+export interface CallbackEnvironment {
+  flows: Flows;
+  tracer: Tracer;
+  health: HealthCounters;
+}
+
+type Correlation =
+  | typeof PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_QUERY
+  | typeof PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_BODY
+  | typeof PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_HEADER
+  | typeof PAYMENT_CALLBACK_CORRELATION_VALUE_PASSBACK
+  | typeof PAYMENT_CALLBACK_CORRELATION_VALUE_STORE
+  | typeof PAYMENT_CALLBACK_CORRELATION_VALUE_NONE;
+
+interface FlowParent {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  /** ms since the epoch */
+  issuedAt: number;
+}
+
+/**
+ * The framework-neutral core of the callback middleware. Finds the flow (token in the query,
+ * the body, a header, the pass-back field; then the flow store by trade number), starts
+ * `payment.callback` (SERVER) as a child of the flow's `payment.create` span, and records
+ * correlation, delay, duplicate/late marks and the outcome. A token that fails verification
+ * never becomes a parent. Never rejects: on any internal failure the request goes on untraced.
+ */
+export async function beginCallback(view: RequestView, options: CallbackOptions, env: CallbackEnvironment): Promise<CallbackScope> {
+  try {
+    return await begin(view, options ?? {}, env);
+  } catch (error) {
+    env.health.increment(HEALTH_HOOK_ERRORS);
+    env.health.warnOnce('callback-internal', 'a provider callback could not be traced; it proceeds untraced', error);
+    return untraced(context.active());
+  }
+}
+
+async function begin(view: RequestView, options: CallbackOptions, env: CallbackEnvironment): Promise<CallbackScope> {
+  const { flows, health } = env;
+  const active = context.active();
+  const receivedAt = Date.now();
+  const request = paymentRequestOf(view, health);
+  const fields = bodyFields(view);
+  health.increment(HEALTH_CALLBACKS);
+
+  const candidates: Array<[Correlation, string | undefined]> = [
+    [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_QUERY, queryParam(view.url, flows.tokenParam)],
+    ...(options.bodyFields ?? [flows.tokenParam]).map(
+      (field): [Correlation, string | undefined] => [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_BODY, fieldValue(fields, field)],
+    ),
+    [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_HEADER, headerValue(view, options.header ?? DEFAULT_TOKEN_HEADER)],
+    [
+      PAYMENT_CALLBACK_CORRELATION_VALUE_PASSBACK,
+      options.passbackField === undefined ? undefined : fieldValue(fields, options.passbackField),
+    ],
+  ];
+  let parent: FlowParent | undefined;
+  let correlation: Correlation = PAYMENT_CALLBACK_CORRELATION_VALUE_NONE;
+  let rejected: string | undefined;
+  for (const [kind, value] of candidates) {
+    if (value === undefined || value === '') continue;
+    const result = flows.verifyToken(value, 'callback');
+    if (result.ok) {
+      parent = { ...result.token, issuedAt: result.token.issuedAt * 1000 };
+      correlation = kind;
+      break;
+    }
+    rejected ??= result.reason;
+  }
+
+  const tradeNo = options.tradeNo
+    ? runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, () => options.tradeNo!(request))
+    : undefined;
+  let taken: TakeResult | undefined;
+  let storeFailed = false;
+  if (typeof tradeNo === 'string' && tradeNo !== '' && flows.store !== undefined) {
+    try {
+      taken = await flows.store.take(tradeNo);
+    } catch (error) {
+      storeFailed = true;
+      health.increment(HEALTH_FLOW_STORE_FAILURES);
+      health.increment(HEALTH_FLOW_STORE_FALLBACKS);
+      health.warnOnce('flow-store-take', 'the flow store could not be read for a callback; correlating by token only', error);
+    }
+  }
+  const stored = taken?.record;
+  if (stored !== undefined) {
+    if (parent === undefined) {
+      parent = stored;
+      correlation = PAYMENT_CALLBACK_CORRELATION_VALUE_STORE;
+    } else if (parent.traceId !== stored.traceId || parent.spanId !== stored.spanId) {
+      // A genuine token of another flow: the store, keyed by this callback's trade number, is the authority.
+      parent = stored;
+      correlation = PAYMENT_CALLBACK_CORRELATION_VALUE_STORE;
+      rejected = PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH;
+      health.increment(HEALTH_TOKENS_REJECTED);
+    } else {
+      parent = { ...parent, issuedAt: stored.issuedAt };
+    }
+  }
+  if (parent === undefined) {
+    rejected ??= storeFailed ? PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE : PAYMENT_CONTEXT_REJECTED_VALUE_MISSING;
+    health.increment(HEALTH_CALLBACKS_UNCORRELATED);
+  }
+
+  const attributes: Attributes = {
+    [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_CALLBACK,
+    [ATTR_PAYMENT_CALLBACK_CORRELATION]: correlation,
+  };
+  if (typeof tradeNo === 'string' && tradeNo !== '') attributes[ATTR_PAYMENT_TRADE_NO] = tradeNo;
+  else if (stored !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = stored.tradeNo;
+  const provider = stored?.provider ?? options.provider;
+  if (provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = provider;
+  if (stored?.method !== undefined) attributes[ATTR_PAYMENT_METHOD] = stored.method;
+  if (parent !== undefined) attributes[ATTR_PAYMENT_CALLBACK_DELAY] = Math.max(0, (receivedAt - parent.issuedAt) / 1000);
+  if (rejected !== undefined) attributes[ATTR_PAYMENT_CONTEXT_REJECTED] = rejected;
+  if (taken?.duplicate) {
+    attributes[ATTR_PAYMENT_CALLBACK_DUPLICATE] = true;
+    health.increment(HEALTH_CALLBACKS_DUPLICATE);
+  }
+  if (taken?.late) {
+    attributes[ATTR_PAYMENT_CALLBACK_LATE] = true;
+    health.increment(HEALTH_CALLBACKS_LATE);
+  }
+
+  // The HTTP server span instrumentation-http made for this request sits in a trace of its
+  // own (the provider sent no traceparent); link it so one can go from one to the other.
+  const links: Link[] = [];
+  const serverSpan = trace.getSpan(active);
+  if (serverSpan !== undefined && serverSpan.spanContext().traceId !== '') links.push({ context: serverSpan.spanContext() });
+
+  const span = env.tracer.startSpan(
+    SPAN_NAME_PAYMENT_CALLBACK,
+    { kind: SpanKind.SERVER, attributes, links, startTime: receivedAt },
+    parent === undefined ? ROOT_CONTEXT : flowParentContext(parent),
+  );
+  recordOutcome(span, request, options, health);
+  return traced(trace.setSpan(active, span), span);
+}
+
+function recordOutcome(span: Span, request: PaymentRequest, options: CallbackOptions, health: HealthCounters): void {
+  if (options.outcome !== undefined) {
+    const decided = runHook(health, HEALTH_HOOK_ERRORS, 'callback outcome', undefined, () => options.outcome!(request));
+    if (typeof decided === 'string') {
+      span.setAttributes(outcomeAttributes(decided));
+      return;
+    }
+    if (decided !== undefined && decided !== null && typeof decided.outcome === 'string') {
+      span.setAttributes(outcomeAttributes(decided.outcome, decided.reason === undefined ? undefined : { reason: decided.reason }));
+      return;
+    }
+  }
+  if (options.status !== undefined && options.statusTable !== undefined) {
+    const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, () => options.status!(request));
+    if (typeof raw === 'string' || typeof raw === 'number') mapProviderStatusOn(span, options.statusTable, raw);
+  }
+}
+
+function traced(ctx: Context, span: Span): CallbackScope {
+  let ended = false;
+  return {
+    context: ctx,
+    span,
+    recordError(error: unknown) {
+      if (ended) return;
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    },
+    end(statusCode?: number) {
+      if (ended) return;
+      ended = true;
+      if (typeof statusCode === 'number') {
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
+        if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    },
+  };
+}
+
+/** A scope that changes nothing: the request proceeds exactly as without the middleware. */
+export function untraced(ctx: Context): CallbackScope {
+  return { context: ctx, span: undefined, recordError: () => undefined, end: () => undefined };
+}

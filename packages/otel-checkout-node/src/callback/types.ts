@@ -1,0 +1,43 @@
+import type { Context, Span } from '@opentelemetry/api';
+import type { Flows } from '../flows/flows.js';
+import type { FailureReason, PaymentOutcome, PaymentRequest, ProviderStatusTable } from '../types.js';
+
+/** What a callback says about the payment, for the `outcome` hook. */
+export interface CallbackOutcome {
+  outcome: PaymentOutcome;
+  reason?: FailureReason;
+}
+
+/** Options of the callback middleware (`expressCallback`, `fastifyCallback`, `koaCallback`, `httpCallback`). */
+export interface CallbackOptions {
+  /** Body fields (JSON or form, parsed or raw) that may carry the token. Default `[tokenParam]` (`otc_flow`). */
+  bodyFields?: readonly string[];
+  /** Request header that may carry the token. Default `x-otc-flow`. */
+  header?: string;
+  /** Body field that holds the value of `payments.passback()` (the provider's pass-back/metadata field). Default: none. */
+  passbackField?: string;
+  /** Reads the trade number from the callback, to find the flow in the store. Default: none (store not used). */
+  tradeNo?: (request: PaymentRequest) => string | undefined;
+  /** `payment.provider` of the callback when the flow store does not know it. Default: the flow's provider. */
+  provider?: string;
+  /** Reads the provider's raw status from the callback, mapped through `statusTable`. Default: none. */
+  status?: (request: PaymentRequest) => string | number | undefined;
+  /** Raw status → outcome table for `status` (as `mapProviderStatus`). Default: none. */
+  statusTable?: ProviderStatusTable;
+  /** Decides the outcome directly; wins over `status`/`statusTable`. Default: none. */
+  outcome?: (request: PaymentRequest) => CallbackOutcome | PaymentOutcome | undefined;
+  /** The flows to correlate with. Default: those of the running `startCheckoutTracing`. */
+  flows?: Flows;
+}
+
+/** One callback request being traced; the adapter runs the handler inside `context` and calls `end`. */
+export interface CallbackScope {
+  /** The context to run the handler in (`payment.callback` active); the request's own context when not traced. */
+  readonly context: Context;
+  /** The `payment.callback` span, when one was started. */
+  readonly span: Span | undefined;
+  /** Records an error thrown by the handler. */
+  recordError(error: unknown): void;
+  /** Ends the span with the response's status code (idempotent). */
+  end(statusCode?: number): void;
+}

@@ -1,0 +1,194 @@
+import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult } from './types.js';
+
+/** Options of the in-process flow store. */
+export interface MemoryFlowStoreOptions {
+  /** Most live flows (and, separately, tombstones) kept; the oldest are evicted and counted. Default 100000. */
+  maxEntries?: number;
+  /** How long tombstones (and flows nobody sweeps) are kept after their deadline, ms. Default 48 hours. */
+  retentionMs?: number;
+  /** Clock, ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+
+interface LiveEntry {
+  record: FlowRecord;
+  deadline: number;
+  /** When the flow is next claimable: its deadline, then the end of its current lease. */
+  dueAt: number;
+  claims: number;
+}
+
+interface Tombstone {
+  record: FlowRecord;
+  taken: boolean;
+  stalled: boolean;
+  expiresAt: number;
+}
+
+interface DueItem {
+  dueAt: number;
+  tradeNo: string;
+}
+
+const DEFAULT_MAX_ENTRIES = 100_000;
+const DEFAULT_RETENTION_MS = 48 * 3600 * 1000;
+
+/**
+ * The default flow store: one process, bounded, no I/O. Claims come from a min-heap of due
+ * times with lazy deletion (stale heap items are skipped), so a sweep costs O(k log n).
+ */
+export class MemoryFlowStore implements FlowStore {
+  private readonly live = new Map<string, LiveEntry>();
+  private readonly tombs = new Map<string, Tombstone>();
+  private readonly heap: DueItem[] = [];
+  private readonly maxEntries: number;
+  private readonly retentionMs: number;
+  private readonly now: () => number;
+  private evicted = 0;
+
+  constructor(options: MemoryFlowStoreOptions = {}) {
+    this.maxEntries = positive(options.maxEntries, DEFAULT_MAX_ENTRIES);
+    this.retentionMs = positive(options.retentionMs, DEFAULT_RETENTION_MS);
+    this.now = options.now ?? Date.now;
+  }
+
+  put(record: FlowRecord, deadline: number): Promise<void> {
+    const existing = this.live.get(record.tradeNo);
+    if (existing !== undefined && existing.record.spanId === record.spanId) return Promise.resolve();
+    this.live.delete(record.tradeNo);
+    this.tombs.delete(record.tradeNo);
+    this.live.set(record.tradeNo, { record, deadline, dueAt: deadline, claims: 0 });
+    this.push({ dueAt: deadline, tradeNo: record.tradeNo });
+    this.compact();
+    while (this.live.size > this.maxEntries) {
+      const oldest = this.live.keys().next().value as string;
+      this.live.delete(oldest);
+      this.evicted++;
+    }
+    return Promise.resolve();
+  }
+
+  take(tradeNo: string): Promise<TakeResult> {
+    const entry = this.live.get(tradeNo);
+    if (entry !== undefined) {
+      this.live.delete(tradeNo);
+      const late = entry.claims > 0;
+      this.bury(tradeNo, { record: entry.record, taken: true, stalled: late, expiresAt: this.now() + this.retentionMs });
+      return Promise.resolve({ record: entry.record, duplicate: false, late });
+    }
+    const tomb = this.tomb(tradeNo);
+    if (tomb === undefined) return Promise.resolve({ duplicate: false, late: false });
+    const duplicate = tomb.taken;
+    tomb.taken = true;
+    return Promise.resolve({ record: tomb.record, duplicate, late: tomb.stalled });
+  }
+
+  claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]> {
+    const claimed: ClaimedFlow[] = [];
+    const releasedAfter: DueItem[] = [];
+    while (claimed.length < limit && this.heap.length > 0 && this.heap[0]!.dueAt <= now) {
+      const item = this.pop()!;
+      const entry = this.live.get(item.tradeNo);
+      if (entry === undefined || entry.dueAt !== item.dueAt) continue;
+      if (now - entry.deadline > this.retentionMs) {
+        // Nobody swept it within the retention: too old to report as "stalled now".
+        this.live.delete(item.tradeNo);
+        continue;
+      }
+      entry.claims++;
+      entry.dueAt = now + leaseMs;
+      releasedAfter.push({ dueAt: entry.dueAt, tradeNo: item.tradeNo });
+      claimed.push({ record: entry.record, claims: entry.claims });
+    }
+    for (const item of releasedAfter) this.push(item);
+    this.compact();
+    return Promise.resolve(claimed);
+  }
+
+  ack(tradeNos: readonly string[]): Promise<void> {
+    const expiresAt = this.now() + this.retentionMs;
+    for (const tradeNo of tradeNos) {
+      const entry = this.live.get(tradeNo);
+      if (entry === undefined) continue;
+      this.live.delete(tradeNo);
+      this.bury(tradeNo, { record: entry.record, taken: false, stalled: true, expiresAt });
+    }
+    return Promise.resolve();
+  }
+
+  size(): Promise<number> {
+    return Promise.resolve(this.live.size);
+  }
+
+  health(): FlowStoreHealth {
+    return { evicted: this.evicted, failures: 0, available: true };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private tomb(tradeNo: string): Tombstone | undefined {
+    const tomb = this.tombs.get(tradeNo);
+    if (tomb !== undefined && tomb.expiresAt <= this.now()) {
+      this.tombs.delete(tradeNo);
+      return undefined;
+    }
+    return tomb;
+  }
+
+  private bury(tradeNo: string, tomb: Tombstone): void {
+    this.tombs.delete(tradeNo);
+    this.tombs.set(tradeNo, tomb);
+    // Insertion order is expiry order (one retention for all), so expired ones sit at the front.
+    const now = this.now();
+    for (const [key, t] of this.tombs) {
+      if (t.expiresAt > now && this.tombs.size <= this.maxEntries) break;
+      this.tombs.delete(key);
+      if (t.expiresAt > now) this.evicted++;
+    }
+  }
+
+  /** Rebuilds the heap when stale items (taken or re-leased flows) outnumber live ones. */
+  private compact(): void {
+    if (this.heap.length <= 2 * this.live.size + 1024) return;
+    this.heap.length = 0;
+    for (const [tradeNo, entry] of this.live) this.push({ dueAt: entry.dueAt, tradeNo });
+  }
+
+  private push(item: DueItem): void {
+    const heap = this.heap;
+    heap.push(item);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.dueAt <= item.dueAt) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = item;
+  }
+
+  private pop(): DueItem | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && heap[right]!.dueAt < heap[left]!.dueAt ? right : left;
+      if (heap[child]!.dueAt >= last.dueAt) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
+    return top;
+  }
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}

@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import { diag } from '@opentelemetry/api';
+import { FlowStoreError, FlowStoreTimeoutError } from '../flows/errors.js';
+import { ACK_SCRIPT, CLAIM_SCRIPT, PUT_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
+import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult } from './types.js';
+
+/**
+ * The one method the store needs from a Redis client. A node-redis (v4 or v5) client has it;
+ * so the package never imports `redis` unless it is asked to connect by URL.
+ */
+export interface RedisCommandClient {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/** Options of the Redis flow store (several processes share flows and sweep together). */
+export interface RedisFlowStoreOptions {
+  /** A connected node-redis client you manage. Give this or `url`. */
+  client?: RedisCommandClient;
+  /** `redis://host:port/db`: the store creates (lazily, with `import('redis')`) and closes its own client. */
+  url?: string;
+  /** Prefix of every key; keep the `{...}` hash tag so a cluster puts all keys in one slot. Default `otc:{flows}:`. */
+  keyPrefix?: string;
+  /** Bound on put/take, the calls on the request path, ms. Default 250. */
+  commandTimeoutMs?: number;
+  /** Bound on the sweeper's batch calls (claim, ack), ms. Default 5000. */
+  batchTimeoutMs?: number;
+  /** Connection timeout for a client created from `url`, ms. Default 1000. */
+  connectTimeoutMs?: number;
+  /** How long tombstones (and flows nobody sweeps) are kept after their deadline, ms. Default 48 hours. */
+  retentionMs?: number;
+  /** Most puts waiting for Redis at once; more are dropped (and counted) rather than queued. Default 1000. */
+  maxPendingPuts?: number;
+}
+
+const DEFAULT_RETENTION_MS = 48 * 3600 * 1000;
+
+interface Script {
+  source: string;
+  sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+const PUT = script(PUT_SCRIPT);
+const TAKE = script(TAKE_SCRIPT);
+const CLAIM = script(CLAIM_SCRIPT);
+const ACK = script(ACK_SCRIPT);
+
+interface OwnedClient extends RedisCommandClient {
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  connect(): Promise<unknown>;
+  destroy(): void;
+}
+
+/**
+ * Flow store on Redis. Every operation is one Lua script (atomic on the server) bounded by a
+ * timeout; a failure or timeout rejects with a FlowStoreError, is counted, and is logged once
+ * per outage. Callers on the request path treat a rejection as "store unavailable" and go on.
+ */
+export class RedisFlowStore implements FlowStore {
+  private readonly prefix: string;
+  private readonly dueKey: string;
+  private readonly commandTimeoutMs: number;
+  private readonly batchTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly retentionMs: number;
+  private readonly maxPendingPuts: number;
+  private readonly url: string | undefined;
+  private client: RedisCommandClient | undefined;
+  private owned: OwnedClient | undefined;
+  private connecting: Promise<RedisCommandClient> | undefined;
+  private pendingPuts = 0;
+  private failures = 0;
+  private available = true;
+  private closed = false;
+
+  constructor(options: RedisFlowStoreOptions) {
+    if (options.client === undefined && options.url === undefined) {
+      throw new FlowStoreError('RedisFlowStore needs a `client` or a `url`');
+    }
+    this.client = options.client;
+    this.url = options.url;
+    this.prefix = options.keyPrefix ?? 'otc:{flows}:';
+    this.dueKey = `${this.prefix}due`;
+    this.commandTimeoutMs = positive(options.commandTimeoutMs, 250);
+    this.batchTimeoutMs = positive(options.batchTimeoutMs, 5000);
+    this.connectTimeoutMs = positive(options.connectTimeoutMs, 1000);
+    this.retentionMs = positive(options.retentionMs, DEFAULT_RETENTION_MS);
+    this.maxPendingPuts = positive(options.maxPendingPuts, 1000);
+  }
+
+  async put(record: FlowRecord, deadline: number): Promise<void> {
+    if (this.pendingPuts >= this.maxPendingPuts) {
+      this.fail(new FlowStoreError('too many puts waiting for Redis; dropped'));
+      throw new FlowStoreError('too many puts waiting for Redis');
+    }
+    this.pendingPuts++;
+    try {
+      const { tradeNo } = record;
+      const ttl = Math.max(1, Math.ceil(deadline - Date.now() + this.retentionMs));
+      await this.run(
+        PUT,
+        [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
+        [JSON.stringify(record), record.spanId, String(deadline), String(ttl), tradeNo],
+        this.commandTimeoutMs,
+      );
+    } finally {
+      this.pendingPuts--;
+    }
+  }
+
+  async take(tradeNo: string): Promise<TakeResult> {
+    const reply = (await this.run(
+      TAKE,
+      [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
+      [tradeNo, String(this.retentionMs)],
+      this.commandTimeoutMs,
+    )) as [number, string?, number?, number?];
+    if (!Array.isArray(reply) || reply[0] === 0) return { duplicate: false, late: false };
+    const record = parseRecord(tradeNo, reply[1]);
+    return { ...(record ? { record } : {}), duplicate: Number(reply[2]) === 1, late: Number(reply[3]) === 1 };
+  }
+
+  async claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]> {
+    const reply = (await this.run(
+      CLAIM,
+      [this.dueKey],
+      [String(Math.floor(now)), String(Math.max(1, Math.floor(limit))), String(Math.max(1, Math.floor(leaseMs))), this.prefix],
+      this.batchTimeoutMs,
+    )) as unknown[];
+    const claimed: ClaimedFlow[] = [];
+    if (!Array.isArray(reply)) return claimed;
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const record = parseRecord(undefined, reply[i]);
+      if (record !== undefined) claimed.push({ record, claims: Number(reply[i + 1]) });
+    }
+    return claimed;
+  }
+
+  async ack(tradeNos: readonly string[]): Promise<void> {
+    if (tradeNos.length === 0) return;
+    await this.run(ACK, [this.dueKey], [this.prefix, String(this.retentionMs), ...tradeNos], this.batchTimeoutMs);
+  }
+
+  async size(): Promise<number> {
+    return Number(await this.withTimeout(this.command(['ZCARD', this.dueKey]), this.commandTimeoutMs));
+  }
+
+  health(): FlowStoreHealth {
+    return { evicted: 0, failures: this.failures, available: this.available };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const owned = this.owned;
+    this.owned = undefined;
+    this.connecting = undefined;
+    if (owned !== undefined) {
+      try {
+        owned.destroy();
+      } catch {
+        // already gone
+      }
+    }
+    return Promise.resolve();
+  }
+
+  private flowKey(tradeNo: string): string {
+    return `${this.prefix}f:${tradeNo}`;
+  }
+
+  private tombKey(tradeNo: string): string {
+    return `${this.prefix}t:${tradeNo}`;
+  }
+
+  private async run(s: Script, keys: string[], args: string[], timeoutMs: number): Promise<unknown> {
+    const numKeys = String(keys.length);
+    const attempt = async (): Promise<unknown> => {
+      try {
+        return await this.command(['EVALSHA', s.sha, numKeys, ...keys, ...args]);
+      } catch (error) {
+        // First use on this server (or after a restart): load the script by sending it whole.
+        if (String((error as Error)?.message).startsWith('NOSCRIPT')) {
+          return this.command(['EVAL', s.source, numKeys, ...keys, ...args]);
+        }
+        throw error;
+      }
+    };
+    return this.withTimeout(attempt(), timeoutMs);
+  }
+
+  private async command(args: string[]): Promise<unknown> {
+    const client = this.client ?? (await this.connect());
+    return client.sendCommand(args);
+  }
+
+  private connect(): Promise<RedisCommandClient> {
+    if (this.closed) return Promise.reject(new FlowStoreError('flow store is closed'));
+    this.connecting ??= this.createClient();
+    return this.connecting;
+  }
+
+  private async createClient(): Promise<RedisCommandClient> {
+    try {
+      const redis = (await import('redis')) as unknown as {
+        createClient(options: unknown): OwnedClient;
+      };
+      const client = redis.createClient({
+        url: this.url,
+        // Fail commands at once while disconnected instead of queueing them without bound.
+        disableOfflineQueue: true,
+        socket: {
+          connectTimeout: this.connectTimeoutMs,
+          reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2000),
+        },
+      });
+      client.on('error', (error) => this.fail(error, false));
+      this.owned = client;
+      await client.connect();
+      if (this.closed) client.destroy();
+      this.client = client;
+      return client;
+    } catch (error) {
+      this.connecting = undefined;
+      throw error;
+    }
+  }
+
+  private withTimeout<T>(operation: Promise<T>, timeoutMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = new FlowStoreTimeoutError(`Redis did not answer within ${timeoutMs} ms`);
+        this.fail(error);
+        reject(error);
+      }, timeoutMs);
+      operation.then(
+        (value) => {
+          clearTimeout(timer);
+          if (!this.available) {
+            this.available = true;
+            diag.info('@otel-checkout/node: Redis flow store reachable again');
+          }
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          const wrapped = error instanceof FlowStoreError ? error : new FlowStoreError('Redis flow store operation failed', { cause: error });
+          this.fail(wrapped);
+          reject(wrapped);
+        },
+      );
+    });
+  }
+
+  /** Counts a failure; logs only the first of an outage (the store goes "unavailable" until a success). */
+  private fail(error: unknown, count = true): void {
+    if (count) this.failures++;
+    if (this.available) {
+      this.available = false;
+      diag.warn('@otel-checkout/node: Redis flow store unavailable; flows fall back to token-only correlation', error);
+    }
+  }
+}
+
+function parseRecord(tradeNo: string | undefined, json: unknown): FlowRecord | undefined {
+  if (typeof json !== 'string') return undefined;
+  try {
+    const record = JSON.parse(json) as FlowRecord;
+    if (tradeNo !== undefined && record.tradeNo !== tradeNo) return undefined;
+    if (typeof record.traceId !== 'string' || typeof record.spanId !== 'string' || typeof record.tradeNo !== 'string') {
+      return undefined;
+    }
+    return record;
+  } catch {
+    return undefined;
+  }
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}

@@ -1,0 +1,70 @@
+/**
+ * Lua scripts of the Redis flow store. Each runs atomically on the server, which is what makes
+ * take/claim/ack safe with several processes. Keys (all under one prefix with a hash tag, so
+ * they share a cluster slot): `<p>f:<tradeNo>` live flow (hash r=record, s=span id, c=claims),
+ * `<p>t:<tradeNo>` tombstone (hash r, t=taken, l=stalled), `<p>due` sorted set of trade
+ * numbers by the time they next become claimable.
+ */
+
+/** KEYS: flow, due, tomb. ARGV: record, spanId, deadline, ttlMs, tradeNo. */
+export const PUT_SCRIPT = `
+if redis.call('HGET', KEYS[1], 's') == ARGV[2] then return 0 end
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[1], 'r', ARGV[1], 's', ARGV[2], 'c', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
+return 1`;
+
+/** KEYS: flow, due, tomb. ARGV: tradeNo, retentionMs. Returns {state, record, duplicate, late}. */
+export const TAKE_SCRIPT = `
+local f = redis.call('HMGET', KEYS[1], 'r', 'c')
+if f[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  local late = 0
+  if (tonumber(f[2]) or 0) > 0 then late = 1 end
+  redis.call('HSET', KEYS[3], 'r', f[1], 't', 1, 'l', late)
+  redis.call('PEXPIRE', KEYS[3], ARGV[2])
+  return {1, f[1], 0, late}
+end
+local t = redis.call('HMGET', KEYS[3], 'r', 't', 'l')
+if t[1] then
+  redis.call('HSET', KEYS[3], 't', 1)
+  return {2, t[1], tonumber(t[2]) or 0, tonumber(t[3]) or 0}
+end
+return {0}`;
+
+/** KEYS: due. ARGV: now, limit, leaseMs, prefix. Returns {record, claims, record, claims, ...}. */
+export const CLAIM_SCRIPT = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local out = {}
+local nextDue = tonumber(ARGV[1]) + tonumber(ARGV[3])
+for _, id in ipairs(ids) do
+  local k = ARGV[4] .. 'f:' .. id
+  local r = redis.call('HGET', k, 'r')
+  if r then
+    local c = redis.call('HINCRBY', k, 'c', 1)
+    redis.call('ZADD', KEYS[1], nextDue, id)
+    out[#out + 1] = r
+    out[#out + 1] = c
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out`;
+
+/** KEYS: due. ARGV: prefix, retentionMs, tradeNo... */
+export const ACK_SCRIPT = `
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local k = ARGV[1] .. 'f:' .. id
+  local r = redis.call('HGET', k, 'r')
+  if r then
+    redis.call('DEL', k)
+    redis.call('ZREM', KEYS[1], id)
+    local tk = ARGV[1] .. 't:' .. id
+    redis.call('HSET', tk, 'r', r, 't', 0, 'l', 1)
+    redis.call('PEXPIRE', tk, ARGV[2])
+  end
+end
+return 1`;

@@ -1,0 +1,66 @@
+/**
+ * What the flow store remembers about one flow between "redirect issued" and its callback
+ * (or its stalled span). Times are milliseconds since the Unix epoch.
+ */
+export interface FlowRecord {
+  /** The flow's `payment.create` span context: the parent of its callback and stalled spans. */
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  tradeNo: string;
+  provider?: string;
+  method?: string;
+  /** When the redirect was issued (the first return/notify URL or pass-back was minted). */
+  issuedAt: number;
+}
+
+/** What `take` found for a trade number. */
+export interface TakeResult {
+  /** The flow's record, from the live entry or from its tombstone; absent when unknown. */
+  record?: FlowRecord;
+  /** A callback for this flow was already taken before (the provider retried). */
+  duplicate: boolean;
+  /** The flow was declared stalled (claimed by a sweeper) before this callback came. */
+  late: boolean;
+}
+
+/** A flow handed to one sweeper under a lease. */
+export interface ClaimedFlow {
+  record: FlowRecord;
+  /** How many times this flow has been claimed, this claim included; above 1 means a repeat. */
+  claims: number;
+}
+
+export interface FlowStoreHealth {
+  /** Entries dropped to stay within the size bound (memory store). */
+  evicted: number;
+  /** Operations that failed or timed out (Redis store). */
+  failures: number;
+  /** False while the store is known to be unreachable. */
+  available: boolean;
+}
+
+/**
+ * Where flows wait for their callback. Every operation is atomic: with several processes
+ * sharing one store, a flow is taken once and claimed by one sweeper at a time.
+ */
+export interface FlowStore {
+  /**
+   * Records a flow with its callback deadline (ms). A second put for the same trade number
+   * and the same `payment.create` span keeps the first (minting several URLs is one redirect).
+   */
+  put(record: FlowRecord, deadline: number): Promise<void>;
+  /** Removes the flow (once) and leaves a tombstone, so duplicates and late callbacks are recognised. */
+  take(tradeNo: string): Promise<TakeResult>;
+  /**
+   * Claims up to `limit` flows whose deadline (or previous lease) is before `now`, leasing each
+   * for `leaseMs`: until then no other claimer gets it; if not acknowledged by then, it is claimed again.
+   */
+  claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]>;
+  /** Marks claimed flows as emitted: removes them and leaves "stalled" tombstones. */
+  ack(tradeNos: readonly string[]): Promise<void>;
+  /** Live (not yet taken or acknowledged) flows. */
+  size(): Promise<number>;
+  health(): FlowStoreHealth;
+  close(): Promise<void>;
+}

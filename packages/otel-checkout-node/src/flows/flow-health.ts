@@ -1,0 +1,20 @@
+/**
+ * Health counters of the flow machinery (tokens, store, callbacks, sweeper); reported by the
+ * tracing handle's `health()` next to the setup's own counters.
+ */
+export { HEALTH_TOKENS_REJECTED } from '../health-names.js';
+export const HEALTH_TOKENS_MINTED = 'tokensMinted' as const;
+/** A flow store operation failed or timed out. */
+export const HEALTH_FLOW_STORE_FAILURES = 'flowStoreFailures' as const;
+/** A callback or mint went on without the store (token-only correlation) because the store failed. */
+export const HEALTH_FLOW_STORE_FALLBACKS = 'flowStoreFallbacks' as const;
+/** Flows minted without a trade number: they can only be correlated by token and never sweep as stalled. */
+export const HEALTH_FLOWS_WITHOUT_TRADE_NO = 'flowsWithoutTradeNo' as const;
+export const HEALTH_CALLBACKS = 'callbacks' as const;
+/** Callbacks whose flow could not be found (`payment.callback.correlation` = none). */
+export const HEALTH_CALLBACKS_UNCORRELATED = 'callbacksUncorrelated' as const;
+export const HEALTH_CALLBACKS_DUPLICATE = 'callbacksDuplicate' as const;
+export const HEALTH_CALLBACKS_LATE = 'callbacksLate' as const;
+export const HEALTH_STALLED_EMITTED = 'stalledEmitted' as const;
+/** Stalled spans emitted again because a sweeper died between claim and acknowledgement. */
+export const HEALTH_STALLED_REPEATS = 'stalledRepeats' as const;

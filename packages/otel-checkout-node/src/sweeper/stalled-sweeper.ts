@@ -1,0 +1,177 @@
+import { diag, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, Tracer } from '@opentelemetry/api';
+import {
+  ATTR_PAYMENT_METHOD,
+  ATTR_PAYMENT_OUTCOME,
+  ATTR_PAYMENT_PROVIDER,
+  ATTR_PAYMENT_STAGE,
+  ATTR_PAYMENT_STALLED_REPEAT,
+  ATTR_PAYMENT_TRADE_NO,
+  PAYMENT_OUTCOME_VALUE_STALLED,
+  PAYMENT_STAGE_VALUE_STALLED,
+  SPAN_NAME_PAYMENT_CALLBACK_STALLED,
+} from '@otel-checkout/semantic-conventions/incubating';
+import type { HealthCounters } from '../health.js';
+import { flowParentContext } from '../flows/parent-context.js';
+import { HEALTH_FLOW_STORE_FAILURES, HEALTH_STALLED_EMITTED, HEALTH_STALLED_REPEATS } from '../flows/flow-health.js';
+import type { ClaimedFlow, FlowStore } from '../flow-store/types.js';
+
+/** Options of the stalled-callback sweeper. */
+export interface StalledSweeperOptions {
+  /** Pause between sweeps when nothing is (or no more is) expired, ms. Default 5000. */
+  intervalMs?: number;
+  /** Flows claimed per batch; keep it below the span processor's queue size. Default 256. */
+  batchSize?: number;
+  /** Lease on claimed flows, ms: another sweeper re-claims a flow not acknowledged by then. Default 60000. */
+  leaseMs?: number;
+  /** Emission ceiling when no `flush` is available to pace on, spans per second. Default 2000. */
+  maxSpansPerSecond?: number;
+}
+
+export interface StalledSweeperDependencies {
+  store: FlowStore;
+  tracer: Tracer;
+  health: HealthCounters;
+  /**
+   * Resolves when the spans handed to the exporter so far have been exported (e.g. the
+   * provider's `forceFlush`). The sweeper waits for it after each batch, so it never emits
+   * faster than the exporter accepts.
+   */
+  flush?: () => Promise<void>;
+  /** Clock, ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+
+const ERROR_BACKOFF_MS = 1000;
+
+/**
+ * Finds flows whose callback did not come before their deadline and emits
+ * `payment.callback.stalled` for each, into the flow's trace, then acknowledges them.
+ * Several sweepers may share one store: claims are leased, so each flow goes to one of them;
+ * a flow whose claimer died before acknowledging is claimed again and marked as a repeat.
+ */
+export class StalledSweeper {
+  private readonly intervalMs: number;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly minBatchMs: number;
+  private readonly now: () => number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    options: StalledSweeperOptions,
+    private readonly deps: StalledSweeperDependencies,
+  ) {
+    this.intervalMs = positive(options.intervalMs, 5000);
+    this.batchSize = Math.floor(positive(options.batchSize, 256));
+    this.leaseMs = positive(options.leaseMs, 60_000);
+    this.minBatchMs = (1000 * this.batchSize) / positive(options.maxSpansPerSecond, 2000);
+    this.now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in progress is emitted and acknowledged. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.interrupt();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /**
+   * Claims, emits and acknowledges expired flows until none is left; returns how many were
+   * emitted. What `start()` runs on a timer, for callers that drive sweeping themselves.
+   */
+  async sweepOnce(): Promise<number> {
+    let emitted = 0;
+    for (;;) {
+      const started = this.now();
+      const claimed = await this.deps.store.claimExpired(started, this.batchSize, this.leaseMs);
+      if (claimed.length === 0) return emitted;
+      for (const flow of claimed) this.emit(flow);
+      emitted += claimed.length;
+      await this.pace(started);
+      await this.deps.store.ack(claimed.map((flow) => flow.record.tradeNo));
+      if (claimed.length < this.batchSize || (!this.running && this.loop !== undefined)) return emitted;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let wait = this.intervalMs;
+      try {
+        await this.sweepOnce();
+      } catch (error) {
+        this.deps.health.increment(HEALTH_FLOW_STORE_FAILURES);
+        this.deps.health.warnOnce('sweeper-store', 'stalled sweeper cannot reach the flow store; retrying', error);
+        wait = Math.min(this.intervalMs, ERROR_BACKOFF_MS);
+      }
+      if (this.running) await this.sleep(wait);
+    }
+  }
+
+  private emit({ record, claims }: ClaimedFlow): void {
+    try {
+      const attributes: Attributes = {
+        [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_STALLED,
+        [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_STALLED,
+        [ATTR_PAYMENT_TRADE_NO]: record.tradeNo,
+      };
+      if (record.provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = record.provider;
+      if (record.method !== undefined) attributes[ATTR_PAYMENT_METHOD] = record.method;
+      if (claims > 1) attributes[ATTR_PAYMENT_STALLED_REPEAT] = true;
+      const span = this.deps.tracer.startSpan(
+        SPAN_NAME_PAYMENT_CALLBACK_STALLED,
+        { kind: SpanKind.INTERNAL, startTime: record.issuedAt, attributes },
+        flowParentContext(record),
+      );
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'no callback before the deadline' });
+      span.end(this.now());
+      this.deps.health.increment(HEALTH_STALLED_EMITTED);
+      if (claims > 1) this.deps.health.increment(HEALTH_STALLED_REPEATS);
+    } catch (error) {
+      diag.error('@otel-checkout/node: emitting a stalled span failed', error);
+    }
+  }
+
+  /** Waits until the exporter took the batch (or, without a flush, for the rate ceiling). */
+  private async pace(batchStarted: number): Promise<void> {
+    if (this.deps.flush !== undefined) {
+      try {
+        await this.deps.flush();
+      } catch (error) {
+        diag.debug('@otel-checkout/node: flush while sweeping failed', error);
+      }
+      return;
+    }
+    const rest = this.minBatchMs - (this.now() - batchStarted);
+    if (rest > 0) await this.sleep(rest);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, ms);
+      this.timer.unref();
+    });
+  }
+
+  private interrupt(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.wake?.();
+    this.wake = undefined;
+  }
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
