@@ -33,5 +33,15 @@ export {
 export type { CanaryCohort, CohortAssignment, CohortOptions, ReleaseCohort } from './cohort.js';
 
 // --- redaction rules (redaction/*.ts) ---
+export { Redactor, createRedactor, redactSpanData } from './redaction/redactor.js';
+export { isCardNumber } from './redaction/card-numbers.js';
+export {
+  DEFAULT_EXEMPT_KEYS,
+  DEFAULT_SENSITIVE_KEYS,
+  DEFAULT_URL_KEYS,
+  REDACTED,
+  URL_REDACTED,
+} from './redaction/constants.js';
+export type { RedactableAttributes, RedactableSpan, RedactableValue, RedactionOptions } from './redaction/types.js';
 
 export {};

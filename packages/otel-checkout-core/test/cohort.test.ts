@@ -77,7 +77,7 @@ describe('cohortOf', () => {
 
   it('spreads users roughly evenly over the buckets', () => {
     const counts = new Array<number>(100).fill(0);
-    for (let i = 0; i < 20000; i++) counts[cohortOf(`user-${i}`, { salt: 's' }).bucket]!++;
+    for (let i = 0; i < 20000; i++) counts[cohortOf(`user-${i}`, { salt: 's' }).bucket]++;
     assert.ok(Math.min(...counts) > 120 && Math.max(...counts) < 290, `bucket counts ${Math.min(...counts)}..${Math.max(...counts)}`);
   });
 
@@ -96,9 +96,9 @@ describe('cohortOf', () => {
   it('describes bad options so the setup can warn', () => {
     assert.deepEqual(cohortOptionsProblems({ salt: 'a', percent: 10 }), []);
     assert.deepEqual(cohortOptionsProblems(undefined), []);
-    assert.match(cohortOptionsProblems({ percent: 120 })[0]!, /outside 0\.\.100; clamped to 100/);
-    assert.match(cohortOptionsProblems({ percent: NaN })[0]!, /not a finite number/);
-    assert.match(cohortOptionsProblems({ salt: 1 as unknown as string })[0]!, /salt is not a string/);
+    assert.match(cohortOptionsProblems({ percent: 120 })[0], /outside 0\.\.100; clamped to 100/);
+    assert.match(cohortOptionsProblems({ percent: NaN })[0], /not a finite number/);
+    assert.match(cohortOptionsProblems({ salt: 1 as unknown as string })[0], /salt is not a string/);
   });
 });
 

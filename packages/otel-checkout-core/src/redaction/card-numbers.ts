@@ -1,0 +1,109 @@
+import { hasCardNetworkPrefix } from './card-networks.js';
+import type { RedactionCounter } from './counter.js';
+import { passesLuhn } from './luhn.js';
+
+const MIN_DIGITS = 13;
+const MAX_DIGITS = 19;
+
+/** A card number: 13-19 digits with a card-network prefix and a valid Luhn check. */
+export function isCardNumber(digits: string): boolean {
+  return hasCardNetworkPrefix(digits) && passesLuhn(digits);
+}
+
+/** `************1111`: one star per hidden digit, separators dropped, the last four kept. */
+export function maskDigits(digits: string): string {
+  return '*'.repeat(digits.length - 4) + digits.slice(-4);
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+function isSeparator(code: number): boolean {
+  return code === 32 || code === 45; // space, dash
+}
+
+/**
+ * Masks every card number in `text`. A card is looked for in runs of digit groups joined by
+ * single spaces or dashes (`4111 1111 1111 1111`, `4111-1111-1111-1111`): any stretch of
+ * whole groups holding 13-19 digits that is a card is masked. A group is never split, so
+ * digits inside a longer unbroken run (a 20-digit reference) are not a card. Letters next to
+ * the digits do not protect them (`card4111111111111111` is masked). The last four digits
+ * stay visible unless another group is joined right after them.
+ *
+ * Returns `text` itself when nothing matched, so callers can compare by identity.
+ */
+export function maskCardNumbers(text: string, counter: RedactionCounter): string {
+  const length = text.length;
+  if (length < MIN_DIGITS) return text;
+  let result = '';
+  let copiedUpTo = 0;
+  let i = 0;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  while (i < length) {
+    if (!isDigit(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    starts.length = 0;
+    ends.length = 0;
+    let j = i;
+    let total = 0;
+    for (;;) {
+      const groupStart = j;
+      while (j < length && isDigit(text.charCodeAt(j))) j++;
+      starts.push(groupStart);
+      ends.push(j);
+      total += j - groupStart;
+      if (j + 1 < length && isSeparator(text.charCodeAt(j)) && isDigit(text.charCodeAt(j + 1))) {
+        j++;
+      } else {
+        break;
+      }
+    }
+    i = j;
+    if (total < MIN_DIGITS) continue;
+    for (let g = 0; g < starts.length; ) {
+      let digits = '';
+      let matchEnd = -1;
+      let matchDigits = '';
+      for (let e = g; e < starts.length; e++) {
+        digits += text.slice(starts[e], ends[e]);
+        if (digits.length > MAX_DIGITS) break;
+        if (digits.length >= MIN_DIGITS && isCardNumber(digits)) {
+          matchEnd = e;
+          matchDigits = digits;
+        }
+      }
+      if (matchEnd < 0) {
+        g++;
+        continue;
+      }
+      // Kept last four digits joined to a following group would read as a new number
+      // (`************6360-0003960482`), so such a card is masked completely.
+      const masked = matchEnd < starts.length - 1 ? '*'.repeat(matchDigits.length) : maskDigits(matchDigits);
+      result += text.slice(copiedUpTo, starts[g]) + masked;
+      copiedUpTo = ends[matchEnd];
+      counter.count++;
+      g = matchEnd + 1;
+    }
+  }
+  return copiedUpTo === 0 ? text : result + text.slice(copiedUpTo);
+}
+
+/**
+ * A number attribute can hold a card number too (16 digits fit in a double exactly). Returns
+ * the masked string, or `undefined` when the number is not a card. Cheap for ordinary values:
+ * only integers of 13 or more digits are looked at.
+ */
+export function maskCardNumberValue(value: number, counter: RedactionCounter): string | undefined {
+  const magnitude = Math.abs(value);
+  if (magnitude < 1e12 || magnitude >= 1e19 || !Number.isInteger(magnitude)) return undefined;
+  const digits = String(magnitude);
+  // Above 2^53 the last digits are rounded away, so Luhn says nothing; the leading digits
+  // of a 17-19 digit card are still there, so a card prefix alone is enough to mask.
+  if (!(Number.isSafeInteger(magnitude) ? isCardNumber(digits) : hasCardNetworkPrefix(digits))) return undefined;
+  counter.count++;
+  return maskDigits(digits);
+}

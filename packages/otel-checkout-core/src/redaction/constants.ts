@@ -1,0 +1,104 @@
+import {
+  ATTR_PAYMENT_MERCHANT_ID,
+  ATTR_PAYMENT_ORDER_ID,
+  ATTR_PAYMENT_PROVIDER_TRANSACTION_ID,
+  ATTR_PAYMENT_TRADE_NO,
+} from '@otel-checkout/semantic-conventions/incubating';
+
+/** What replaces the value of a denylisted key or a sensitive inline pair. */
+export const REDACTED = '[REDACTED]';
+/** What replaces a sensitive query parameter's value (URL-safe, so the URL stays parseable). */
+export const URL_REDACTED = 'REDACTED';
+
+/** The flow token's default query parameter (docs/flow-model.md, "The flow token"). */
+export const DEFAULT_FLOW_TOKEN_PARAMETER = 'otc_flow';
+
+/**
+ * Identifiers people search by. A trade number may well pass a Luhn check; masking it would
+ * make the flow unfindable, and these attributes never hold card data by contract.
+ */
+export const DEFAULT_EXEMPT_KEYS: readonly string[] = [
+  ATTR_PAYMENT_TRADE_NO,
+  ATTR_PAYMENT_ORDER_ID,
+  ATTR_PAYMENT_PROVIDER_TRANSACTION_ID,
+  ATTR_PAYMENT_MERCHANT_ID,
+];
+
+// OpenTelemetry's own URL attributes (current and deprecated names). They are not payment
+// names, so they are not in this project's registry; spelled here to keep the package free
+// of a dependency on @opentelemetry/semantic-conventions.
+const ATTR_URL_FULL = 'url.full';
+const ATTR_URL_ORIGINAL = 'url.original';
+const ATTR_URL_PATH = 'url.path';
+const ATTR_URL_QUERY = 'url.query';
+const ATTR_URL_FRAGMENT = 'url.fragment';
+const ATTR_HTTP_URL = 'http.url';
+const ATTR_HTTP_TARGET = 'http.target';
+
+/** Attributes holding a URL, or a path that may carry a query. */
+export const DEFAULT_URL_KEYS: readonly string[] = [ATTR_URL_FULL, ATTR_URL_ORIGINAL, ATTR_URL_PATH, ATTR_HTTP_URL, ATTR_HTTP_TARGET];
+/** Attributes holding a bare query string (`a=1&b=2`). */
+export const QUERY_KEYS: readonly string[] = [ATTR_URL_QUERY];
+/** Attributes holding a bare fragment (may be `/route?x=1` or `a=1&b=2`). */
+export const FRAGMENT_KEYS: readonly string[] = [ATTR_URL_FRAGMENT];
+
+/**
+ * Denylisted names. Matched after lower-casing and dropping `-`, `_`, `.`, `[`, `]`, against the
+ * last segment of a dotted key (`http.request.header.authorization`) and against its last two
+ * segments joined (`card.number`).
+ */
+export const DEFAULT_SENSITIVE_KEYS: readonly string[] = [
+  'cvv',
+  'cvc',
+  'cvv2',
+  'cvn',
+  'security_code',
+  'pan',
+  'card_number',
+  'card.number',
+  'pin',
+  'expiry',
+  'exp_date',
+  'expiry_date',
+  'expiration_date',
+  'exp_month',
+  'exp_year',
+  'password',
+  'passwd',
+  'secret',
+  'client_secret',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'otp',
+  'sign',
+  'signature',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'api_key',
+  'apikey',
+  'private_key',
+];
+
+/**
+ * Endings that make any key sensitive (`x-csrf-token`, `session_token`, `db_password`,
+ * `webhook_secret`, `card_cvv`). Short words such as `pan` or `sign` are not here: as endings
+ * they would hit innocent names (`span`, `campaign`).
+ */
+export const SENSITIVE_KEY_ENDINGS: readonly string[] = [
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'apikey',
+  'privatekey',
+  'cardnumber',
+  'cvv',
+  'cvc',
+  'signature',
+  'authorization',
+  'cookie',
+];

@@ -1,0 +1,54 @@
+import { REDACTED, URL_REDACTED } from './constants.js';
+import type { RedactionCounter } from './counter.js';
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `client_secret` → `client[-_.]?secret`, so `clientSecret`, `client-secret`, `client.secret` match too. */
+function namePattern(name: string): string {
+  return name
+    .split(/[-_.\s]+/)
+    .filter((w) => w.length > 0)
+    .map(escapeRegExp)
+    .join('[-_.]?');
+}
+
+/**
+ * Finds `name=value`, `name: value`, `"name": "value"` (also JSON escaped inside a string) and
+ * `Authorization: Bearer value` in free text, for every sensitive name, and replaces the value
+ * with `[REDACTED]`, keeping the quotes and the auth scheme. Built once per configuration.
+ */
+export class InlinePairScrubber {
+  private readonly pattern: RegExp | undefined;
+
+  constructor(names: readonly string[]) {
+    const alternatives = [...new Set(names.map(namePattern).filter((p) => p.length > 0))].sort((a, b) => b.length - a.length);
+    this.pattern =
+      alternatives.length === 0
+        ? undefined
+        : new RegExp(
+            // 1: what precedes the name (a non-alphanumeric or the start), 2: the name,
+            // 3: the assignment, 4: an auth scheme, 5: the value (quoted or bare).
+            `(^|[^A-Za-z0-9])(${alternatives.join('|')})(\\\\?["']?\\s*[:=]\\s*)((?:bearer|basic|digest|token)\\s+)?` +
+              `(\\[REDACTED\\]|\\\\?"[^"\\\\]*\\\\?"|'[^']*'|[^\\s"'&,;}<>\\])]+)`,
+            'gi',
+          );
+  }
+
+  scrub(text: string, counter: RedactionCounter): string {
+    if (this.pattern === undefined || (text.indexOf('=') === -1 && text.indexOf(':') === -1)) return text;
+    const before = counter.count;
+    const out = text.replace(
+      this.pattern,
+      (match: string, lead: string, name: string, assign: string, scheme: string | undefined, value: string) => {
+        const quote = value.startsWith('\\"') ? '\\"' : value.startsWith('"') ? '"' : value.startsWith("'") ? "'" : '';
+        const bare = quote === '' ? value : value.slice(quote.length, value.length - quote.length);
+        if (bare === REDACTED || bare === URL_REDACTED || bare.length === 0) return match;
+        counter.count++;
+        return `${lead}${name}${assign}${scheme ?? ''}${quote}${REDACTED}${quote}`;
+      },
+    );
+    return counter.count === before ? text : out;
+  }
+}

@@ -1,0 +1,42 @@
+import { SENSITIVE_KEY_ENDINGS } from './constants.js';
+
+/** Lower case without the characters people put between words: `Card-Number` → `cardnumber`. */
+export function squashName(name: string): string {
+  return name.toLowerCase().replace(/[-_.[\]\s]/g, '');
+}
+
+/**
+ * Decides whether an attribute key, header name or query parameter name is sensitive.
+ * `names` are matched (after squashing) against the last segment of the key and its last two
+ * segments joined, segments being split at `.` and `[` (`payment.card.number`,
+ * `card[number]`, `http.request.header.x-api-key`); `endings` make any last segment that
+ * ends with them sensitive.
+ */
+export class SensitiveNameMatcher {
+  private readonly names: ReadonlySet<string>;
+
+  constructor(
+    names: readonly string[],
+    private readonly endings: readonly string[] = SENSITIVE_KEY_ENDINGS,
+  ) {
+    this.names = new Set(names.map(squashName).filter((n) => n.length > 0));
+  }
+
+  matches(key: string): boolean {
+    const lower = key.toLowerCase();
+    let cut = Math.max(lower.lastIndexOf('.'), lower.lastIndexOf('['));
+    // A trailing `]` closes the last bracket segment: `card[cvv]` → `cvv]` → `cvv`.
+    if (cut === lower.length - 1) cut = Math.max(lower.lastIndexOf('.', cut - 1), lower.lastIndexOf('[', cut - 1));
+    const last = squashName(lower.slice(cut + 1));
+    if (last.length === 0) return false;
+    if (this.names.has(last)) return true;
+    for (const ending of this.endings) {
+      if (last.endsWith(ending)) return true;
+    }
+    if (cut > 0) {
+      const previousCut = Math.max(lower.lastIndexOf('.', cut - 1), lower.lastIndexOf('[', cut - 1));
+      if (this.names.has(squashName(lower.slice(previousCut + 1, cut)) + last)) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,109 @@
+import { maskCardNumbers } from './card-numbers.js';
+import { URL_REDACTED } from './constants.js';
+import type { RedactionCounter } from './counter.js';
+import type { SensitiveNameMatcher } from './sensitive-names.js';
+
+/**
+ * URL scrubbing written by hand: this package has no `URL` class (no DOM, no Node), and a
+ * hand-written pass keeps everything it does not change byte for byte, so a malformed URL is
+ * scrubbed as far as it can be read instead of throwing or being re-serialised.
+ */
+
+/** Decodes `%xx` and `+`; returns the input when it is not valid percent-encoding. */
+function decodeComponent(text: string): string {
+  if (text.indexOf('%') === -1 && text.indexOf('+') === -1) return text;
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Scrubs `name=value` pairs separated by `&` (or `;`): sensitive names get the value
+ * `REDACTED`; other values that hide a card number behind percent-encoding
+ * (`4111%201111%20...`) get it masked. Plain card numbers are left to the caller's card pass.
+ */
+export function scrubParameters(params: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
+  if (params.indexOf('=') === -1) return params;
+  const parts = params.split(/([&;])/);
+  let changed = false;
+  for (let i = 0; i < parts.length; i += 2) {
+    const part = parts[i];
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const value = part.slice(eq + 1);
+    if (value.length === 0 || value === URL_REDACTED) continue;
+    if (sensitive.matches(decodeComponent(part.slice(0, eq)).trim())) {
+      parts[i] = `${part.slice(0, eq + 1)}${URL_REDACTED}`;
+      counter.count++;
+      changed = true;
+    } else if (value.indexOf('%') !== -1 || value.indexOf('+') !== -1) {
+      const decoded = decodeComponent(value);
+      const before = counter.count;
+      const masked = maskCardNumbers(decoded, counter);
+      if (counter.count !== before) {
+        parts[i] = `${part.slice(0, eq + 1)}${encodeURIComponent(masked)}`;
+        changed = true;
+      }
+    }
+  }
+  return changed ? parts.join('') : params;
+}
+
+/** A fragment is scrubbed from its own `?` on (`#/return?otc_flow=...`), or whole when it is `a=1&b=2`. */
+export function scrubFragment(fragment: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
+  const q = fragment.indexOf('?');
+  if (q !== -1) return fragment.slice(0, q + 1) + scrubParameters(fragment.slice(q + 1), sensitive, counter);
+  return scrubParameters(fragment, sensitive, counter);
+}
+
+/**
+ * Scrubs an absolute URL (`https://user:pw@host/p?q#f`), a path with a query (`/p?q#f`) or
+ * anything in between: credentials in the authority become `REDACTED:REDACTED` (as the
+ * OpenTelemetry conventions ask for `url.full`), the query and fragment go through
+ * `scrubParameters`.
+ */
+export function scrubUrl(url: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
+  let head = url;
+  let fragment: string | undefined;
+  const hash = url.indexOf('#');
+  if (hash !== -1) {
+    head = url.slice(0, hash);
+    fragment = url.slice(hash + 1);
+  }
+  let query: string | undefined;
+  const q = head.indexOf('?');
+  if (q !== -1) {
+    query = head.slice(q + 1);
+    head = head.slice(0, q);
+  }
+  const schemeEnd = head.indexOf('://');
+  if (schemeEnd !== -1) {
+    const authorityStart = schemeEnd + 3;
+    const slash = head.indexOf('/', authorityStart);
+    const authorityEnd = slash === -1 ? head.length : slash;
+    const at = head.lastIndexOf('@', authorityEnd - 1);
+    if (at >= authorityStart) {
+      const userinfo = head.slice(authorityStart, at);
+      if (userinfo !== `${URL_REDACTED}:${URL_REDACTED}`) {
+        head = `${head.slice(0, authorityStart)}${URL_REDACTED}:${URL_REDACTED}${head.slice(at)}`;
+        counter.count++;
+      }
+    }
+  }
+  let out = head;
+  if (query !== undefined) out += `?${scrubParameters(query, sensitive, counter)}`;
+  if (fragment !== undefined) out += `#${scrubFragment(fragment, sensitive, counter)}`;
+  return out;
+}
+
+const EMBEDDED_URL = /\bhttps?:\/\/[^\s"'<>`]+/gi;
+
+/** Scrubs every http(s) URL inside free text (an exception message, a redirect URL in a log line). */
+export function scrubEmbeddedUrls(text: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
+  if (text.indexOf('://') === -1) return text;
+  const before = counter.count;
+  const out = text.replace(EMBEDDED_URL, (url) => scrubUrl(url, sensitive, counter));
+  return counter.count === before ? text : out;
+}

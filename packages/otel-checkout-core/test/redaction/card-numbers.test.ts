@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { isCardNumber } from '../../src/index.js';
+import { maskCardNumbers } from '../../src/redaction/card-numbers.js';
+
+function mask(text: string): { text: string; count: number } {
+  const counter = { count: 0 };
+  return { text: maskCardNumbers(text, counter), count: counter.count };
+}
+
+describe('card numbers', () => {
+  describe('recognised per network (prefix, length, Luhn)', () => {
+    const cards: Array<[string, string]> = [
+      ['Visa 16', '4111111111111111'],
+      ['Visa 16 (second test number)', '4012888888881881'],
+      ['Visa 13', '4222222222222'],
+      ['Visa 19', '4000000000000000006'],
+      ['Mastercard 51-55', '5555555555554444'],
+      ['Mastercard 51-55 (5105)', '5105105105105100'],
+      ['Mastercard 2-series', '2223003122003222'],
+      ['Mir', '2200000000000004'],
+      ['American Express 37', '378282246310005'],
+      ['American Express 34', '371449635398431'],
+      ['Discover 6011', '6011111111111117'],
+      ['JCB 3530', '3530111333300000'],
+      ['JCB 3566', '3566002020360505'],
+      ['Diners 305', '30569309025904'],
+      ['Diners 38', '38520000023237'],
+      ['Diners 36', '36000000000008'],
+      ['UnionPay 16', '6200000000000005'],
+      ['UnionPay 19', '6200000000000000000'],
+      ['Maestro 67', '6759649826438453'],
+      ['Maestro 50, 13 digits', '5000000000005'],
+    ];
+    for (const [network, number] of cards) {
+      it(`${network}: ${number}`, () => {
+        assert.equal(isCardNumber(number), true);
+        assert.deepEqual(mask(number), { text: `${'*'.repeat(number.length - 4)}${number.slice(-4)}`, count: 1 });
+      });
+    }
+  });
+
+  describe('not cards', () => {
+    const notCards: Array<[string, string]> = [
+      ['Luhn fails', '4111111111111112'],
+      ['millisecond timestamp (prefix 1)', '1732000000007'],
+      ['Visa prefix at a length Visa does not issue (15)', '411111111111116'],
+      ['Amex prefix at 16 digits', '3782822463100058'],
+      ['Mastercard 51 at 15 digits', '510510510510518'],
+      ['prefix 7', '7000000000000002'],
+      ['prefix 8 (phone-like)', '8613800138000'],
+      ['prefix 9', '9000000000000000'],
+      ['12 digits', '500000000009'],
+      ['20 digits', '41111111111111111113'],
+    ];
+    for (const [why, number] of notCards) {
+      it(`${why}: ${number}`, () => {
+        assert.equal(isCardNumber(number), false);
+        assert.deepEqual(mask(number), { text: number, count: 0 });
+      });
+    }
+  });
+
+  describe('in text', () => {
+    const table: Array<[string, string, string, number]> = [
+      ['spaces between groups', 'card 4111 1111 1111 1111 declined', 'card ************1111 declined', 1],
+      ['dashes between groups', 'pan=4111-1111-1111-1111;', 'pan=************1111;', 1],
+      ['Amex 4-6-5 grouping', '3782 822463 10005', '***********0005', 1],
+      ['two cards', '4111111111111111 and 5555555555554444', '************1111 and ************4444', 2],
+      ['glued to letters', 'card4111111111111111x', 'card************1111x', 1],
+      ['inside JSON', '{"number":"4111111111111111"}', '{"number":"************1111"}', 1],
+      ['after a timestamp joined by a dash', '1732000000007-4111111111111111', '1732000000007-************1111', 1],
+      ['phone number then card, one space', 'call 5551234 4111111111111111', 'call 5551234 ************1111', 1],
+      ['inside a 20+ digit run', 'ref 94111111111111111123', 'ref 94111111111111111123', 0],
+      ['double space breaks the grouping', '4111  1111  1111  1111', '4111  1111  1111  1111', 0],
+      ['amount', 'amount 1234567890123.45 JPY', 'amount 1234567890123.45 JPY', 0],
+      ['order id', 'order 2026112200001234', 'order 2026112200001234', 0],
+      ['UUID', 'id 550e8400-e29b-41d4-a716-446655440000', 'id 550e8400-e29b-41d4-a716-446655440000', 0],
+      ['IBAN', 'DE89 3704 0044 0532 0130 00', 'DE89 3704 0044 0532 0130 00', 0],
+      ['international phone', '+86 138 0013 8000', '+86 138 0013 8000', 0],
+      ['date and time', '2026-11-22 05:26:16', '2026-11-22 05:26:16', 0],
+      ['already masked', '************1111', '************1111', 0],
+      ['empty', '', '', 0],
+    ];
+    for (const [why, input, expected, count] of table) {
+      it(why, () => assert.deepEqual(mask(input), { text: expected, count }));
+    }
+  });
+});

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { RedactableAttributes, RedactableSpan } from '../../src/index.js';
+import { createRedactor, DEFAULT_EXEMPT_KEYS, isCardNumber, redactSpanData } from '../../src/index.js';
+import { passesLuhn } from '../../src/redaction/luhn.js';
+
+/**
+ * An independent reading of "no card number leaves": join digits separated by one space or
+ * dash, then look at every maximal digit run of 13-19 digits. (Runs of 20 or more digits are
+ * not card numbers by definition.)
+ */
+function leakedCards(text: string): string[] {
+  const joined = text.replace(/(\d)[ -](?=\d)/g, '$1');
+  const found: string[] = [];
+  for (const run of joined.match(/\d+/g) ?? []) {
+    if (run.length >= 13 && run.length <= 19 && isCardNumber(run)) found.push(run);
+  }
+  return found;
+}
+
+/** Luhn-valid numbers with a real network prefix, at that network's length. */
+const cardNumber = fc
+  .tuple(
+    fc.constantFrom<[string, number]>(['4', 16], ['4', 13], ['4', 19], ['51', 16], ['2221', 16], ['34', 15], ['37', 15], ['6011', 16], ['65', 19], ['3528', 16], ['36', 14], ['62', 17], ['50', 13], ['6759', 18]),
+    fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 19, maxLength: 19 }),
+  )
+  .map(([[prefix, length], digits]) => {
+    const body = (prefix + digits.join('')).slice(0, length - 1);
+    for (let check = 0; check <= 9; check++) {
+      if (passesLuhn(body + String(check))) return body + String(check);
+    }
+    throw new Error('unreachable');
+  });
+
+/** A card number written the ways people write them. */
+const writtenCard = fc.tuple(cardNumber, fc.constantFrom('', ' ', '-'), fc.constantFrom(4, 3, 6)).map(([digits, sep, size]) => {
+  if (sep === '') return digits;
+  const groups: string[] = [];
+  for (let i = 0; i < digits.length; i += size) groups.push(digits.slice(i, i + size));
+  return groups.join(sep);
+});
+
+/** Text that mixes cards with digits, separators, URLs and arbitrary characters. */
+const noisyText = fc
+  .array(
+    fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      writtenCard,
+      fc.stringMatching(/^\d{1,22}$/),
+      fc.constantFrom(' ', '-', '  ', '=', '&', '?', 'https://h/p?n=', 'otc_flow=', '%20', '+', 'card '),
+    ),
+    { maxLength: 8 },
+  )
+  .map((parts) => parts.join(''));
+
+const exempt = new Set(DEFAULT_EXEMPT_KEYS);
+const key = fc.oneof(fc.string(), fc.constantFrom('url.full', 'url.query', 'http.target', 'exception.message', 'app.note')).filter((k) => !exempt.has(k));
+
+const attributeValue = fc.oneof(
+  noisyText,
+  fc.array(noisyText, { maxLength: 3 }),
+  cardNumber.map(Number),
+  fc.double(),
+  fc.integer(),
+  fc.boolean(),
+);
+
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  // Only integers print as a digit run; a double in exponent notation is not a card.
+  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < 1e21 ? [String(value)] : [];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  return [];
+}
+
+describe('redaction properties', () => {
+  const redactor = createRedactor();
+
+  it('no Luhn-valid, card-prefixed 13-19 digit run survives outside the exempt keys', () => {
+    fc.assert(
+      fc.property(fc.dictionary(key, attributeValue, { maxKeys: 6 }), noisyText, (attributes, name) => {
+        const span: RedactableSpan = {
+          name,
+          status: { message: name },
+          attributes: { ...attributes },
+          events: [{ name, attributes: { ...attributes } }],
+          links: [{ attributes: { ...attributes } }],
+        };
+        redactSpanData(span, redactor);
+        const texts = [
+          span.name,
+          span.status?.message ?? '',
+          ...Object.values(span.attributes ?? {}).flatMap(stringsIn),
+          ...(span.events ?? []).flatMap((e) => [e.name, ...Object.values(e.attributes ?? {}).flatMap(stringsIn)]),
+          ...(span.links ?? []).flatMap((l) => Object.values(l.attributes ?? {}).flatMap(stringsIn)),
+        ];
+        for (const text of texts) assert.deepEqual(leakedCards(text), [], `leaked in ${JSON.stringify(text)}`);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('every written card number is masked, wherever it sits in the text', () => {
+    fc.assert(
+      fc.property(fc.string(), writtenCard, fc.string(), (before, card, after) => {
+        const out = redactor.redactText(`${before} ${card} ${after}`);
+        assert.ok(!out.includes(card), out);
+      }),
+    );
+  });
+
+  it('never throws, whatever it is given', () => {
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), fc.anything(), fc.anything(), (name, attributes, events, links) => {
+        const span = { name, status: { message: name }, attributes, events, links } as unknown as RedactableSpan;
+        assert.doesNotThrow(() => redactSpanData(span, redactor));
+        assert.doesNotThrow(() => redactor.redactText(name as string));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is idempotent: redacting redacted data changes nothing', () => {
+    fc.assert(
+      fc.property(fc.dictionary(key, attributeValue, { maxKeys: 6 }), (attributes) => {
+        const copy = { ...attributes } as RedactableAttributes;
+        redactor.redactAttributes(copy);
+        const once = JSON.stringify(copy);
+        assert.equal(redactor.redactAttributes(copy), 0, once);
+        assert.equal(JSON.stringify(copy), once);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leaves exempt identifiers exactly as they were', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...DEFAULT_EXEMPT_KEYS), fc.oneof(noisyText, cardNumber), (exemptKey, value) => {
+        const attributes: RedactableAttributes = { [exemptKey]: value };
+        redactor.redactAttributes(attributes);
+        assert.equal(attributes[exemptKey], value);
+      }),
+    );
+  });
+});

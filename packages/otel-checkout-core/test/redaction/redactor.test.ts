@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import {
+  ATTR_PAYMENT_MERCHANT_ID,
+  ATTR_PAYMENT_ORDER_ID,
+  ATTR_PAYMENT_PROVIDER_TRANSACTION_ID,
+  ATTR_PAYMENT_TRADE_NO,
+} from '@otel-checkout/semantic-conventions/incubating';
+import type { RedactableSpan, RedactableValue } from '../../src/index.js';
+import { createRedactor, REDACTED, redactSpanData } from '../../src/index.js';
+
+const VISA = '4111111111111111';
+const MASKED_VISA = '************1111';
+/** A trade number that happens to be a Luhn-valid, UnionPay-prefixed 16-digit number. */
+const LUHN_TRADE_NO = '6202411200000000';
+const MASKED_TRADE_NO = '************0000';
+
+const redactor = createRedactor();
+
+function redactOne(key: string, value: RedactableValue): { value: RedactableValue; count: number } {
+  const attributes = { [key]: value };
+  const count = redactor.redactAttributes(attributes);
+  return { value: attributes[key], count };
+}
+
+describe('redaction rules', () => {
+  describe('attributes (key, value → value, redactions)', () => {
+    const table: Array<[string, string, RedactableValue, RedactableValue, number]> = [
+      // card numbers in ordinary attributes
+      ['card in free text', 'app.note', `paid with ${VISA}`, `paid with ${MASKED_VISA}`, 1],
+      ['card as a number attribute', 'app.value', 4111111111111111, MASKED_VISA, 1],
+      ['card in a string array', 'app.list', ['a', `x ${VISA}`], ['a', `x ${MASKED_VISA}`], 1],
+      ['card in a number array: the array becomes strings', 'app.nums', [1, 4111111111111111], ['1', MASKED_VISA], 1],
+      // exempt identifiers
+      ['trade number passing Luhn stays in payment.trade_no', ATTR_PAYMENT_TRADE_NO, LUHN_TRADE_NO, LUHN_TRADE_NO, 0],
+      ['...and in payment.order.id', ATTR_PAYMENT_ORDER_ID, LUHN_TRADE_NO, LUHN_TRADE_NO, 0],
+      ['...and in payment.provider.transaction_id', ATTR_PAYMENT_PROVIDER_TRANSACTION_ID, LUHN_TRADE_NO, LUHN_TRADE_NO, 0],
+      ['...and in payment.merchant.id', ATTR_PAYMENT_MERCHANT_ID, LUHN_TRADE_NO, LUHN_TRADE_NO, 0],
+      ['the same number in free text is masked', 'app.message', `trade ${LUHN_TRADE_NO} failed`, `trade ${MASKED_TRADE_NO} failed`, 1],
+      // false positives that must stay
+      ['millisecond timestamp (string)', 'app.time', '1732000000007', '1732000000007', 0],
+      ['millisecond timestamp (number)', 'app.time_ms', 1732000000007, 1732000000007, 0],
+      ['amount', 'payment.amount', 129900.5, 129900.5, 0],
+      ['phone number', 'app.phone', '+1 415-555-2671', '+1 415-555-2671', 0],
+      ['UUID', 'app.request_id', '3f2504e0-4f89-11d3-9a0c-0305e82c3301', '3f2504e0-4f89-11d3-9a0c-0305e82c3301', 0],
+      ['IBAN-like', 'app.account', 'GB82 WEST 1234 5698 7654 32', 'GB82 WEST 1234 5698 7654 32', 0],
+      ['order id with a Luhn-failing card prefix', 'app.order', '4111111111111112', '4111111111111112', 0],
+      ['boolean', 'app.flag', true, true, 0],
+      // denylisted keys
+      ['cvv', 'cvv', '123', REDACTED, 1],
+      ['CVC upper case', 'CVC', '123', REDACTED, 1],
+      ['cvv2 as number', 'card.cvv2', 123, REDACTED, 1],
+      ['pan', 'payment.pan', VISA, REDACTED, 1],
+      ['card_number', 'card_number', VISA, REDACTED, 1],
+      ['cardNumber', 'form.cardNumber', VISA, REDACTED, 1],
+      ['card.number (two segments)', 'payment.card.number', VISA, REDACTED, 1],
+      ['card-number', 'card-number', VISA, REDACTED, 1],
+      ['expiry', 'card.expiry', '12/29', REDACTED, 1],
+      ['exp_date', 'exp_date', '12/29', REDACTED, 1],
+      ['password', 'user.password', 'hunter2', REDACTED, 1],
+      ['passwd', 'passwd', 'hunter2', REDACTED, 1],
+      ['secret', 'app.secret', 's3cr3t', REDACTED, 1],
+      ['client_secret', 'oauth.client_secret', 's3cr3t', REDACTED, 1],
+      ['token', 'token', 'abc', REDACTED, 1],
+      ['access_token', 'access_token', 'abc', REDACTED, 1],
+      ['refresh-token', 'refresh-token', 'abc', REDACTED, 1],
+      ['ending in token', 'http.request.header.x-csrf-token', ['abc'], [REDACTED], 1],
+      ['sign', 'provider.sign', 'a1b2c3', REDACTED, 1],
+      ['signature', 'signature', 'a1b2c3', REDACTED, 1],
+      ['authorization header', 'http.request.header.authorization', ['Bearer abc'], [REDACTED], 1],
+      ['cookie header', 'http.request.header.cookie', ['sid=1', 'x=2'], [REDACTED, REDACTED], 1],
+      ['set-cookie header', 'http.response.header.set-cookie', ['sid=1'], [REDACTED], 1],
+      ['api_key', 'api_key', 'k', REDACTED, 1],
+      ['apikey', 'apiKey', 'k', REDACTED, 1],
+      ['x-api-key header', 'http.request.header.x-api-key', ['k'], [REDACTED], 1],
+      ['private_key', 'private_key', 'k', REDACTED, 1],
+      ['bracketed form field', 'form.card[cvv]', '123', REDACTED, 1],
+      ['flow token parameter as a key', 'otc_flow', 'AQ...', REDACTED, 1],
+      ['already redacted', 'password', REDACTED, REDACTED, 0],
+      ['boolean under a denylisted key', 'token', true, true, 0],
+      // keys that only look close
+      ['span is not pan', 'app.span', 'x', 'x', 0],
+      ['campaign is not sign', 'app.campaign', 'x', 'x', 0],
+      ['tokens (a count) is not token', 'llm.usage.tokens', 42, 42, 0],
+      ['callback correlation value mentions token', 'payment.callback.correlation', 'token_query', 'token_query', 0],
+    ];
+    for (const [why, key, input, expected, count] of table) {
+      it(`${why}: ${key}`, () => assert.deepEqual(redactOne(key, input), { value: expected, count }));
+    }
+  });
+
+  describe('URLs', () => {
+    const table: Array<[string, string, string, string, number]> = [
+      [
+        'flow token and signature in url.full',
+        'url.full',
+        'https://shop.example/pay/return?trade_no=T1&otc_flow=AQAAAAAB&sign=abc',
+        'https://shop.example/pay/return?trade_no=T1&otc_flow=REDACTED&sign=REDACTED',
+        2,
+      ],
+      ['http.url', 'http.url', 'http://h/cb?token=x&a=1', 'http://h/cb?token=REDACTED&a=1', 1],
+      ['url.query', 'url.query', 'a=1&access_token=x&otc_flow=y', 'a=1&access_token=REDACTED&otc_flow=REDACTED', 2],
+      ['http.target', 'http.target', '/notify?otc_flow=AQ&amount=10', '/notify?otc_flow=REDACTED&amount=10', 1],
+      ['url.path with a query', 'url.path', '/r?password=x', '/r?password=REDACTED', 1],
+      ['url.path without a query stays', 'url.path', '/pay/T1', '/pay/T1', 0],
+      ['card in the path', 'url.full', `https://h/cards/${VISA}/x`, `https://h/cards/${MASKED_VISA}/x`, 1],
+      ['card in a query value', 'url.full', `https://h/p?n=${VISA}`, `https://h/p?n=${MASKED_VISA}`, 1],
+      ['percent-encoded card in a query value', 'url.full', 'https://h/p?n=4111%201111%201111%201111', 'https://h/p?n=************1111', 1],
+      ['plus-encoded card in a query value', 'url.full', 'https://h/p?n=4111+1111+1111+1111', 'https://h/p?n=************1111', 1],
+      ['encoded parameter name', 'url.full', 'https://h/p?otc%5Fflow=AQ', 'https://h/p?otc%5Fflow=REDACTED', 1],
+      ['parameter name case', 'url.full', 'https://h/p?Token=abc', 'https://h/p?Token=REDACTED', 1],
+      ['fragment with a query', 'url.full', 'https://h/app#/return?otc_flow=AQ&x=1', 'https://h/app#/return?otc_flow=REDACTED&x=1', 1],
+      ['fragment as parameters', 'url.full', 'https://h/cb#access_token=abc&state=1', 'https://h/cb#access_token=REDACTED&state=1', 1],
+      ['credentials in the authority', 'url.full', 'https://bob:pw@h/p', 'https://REDACTED:REDACTED@h/p', 1],
+      ['@ in the path is not credentials', 'url.full', 'https://h/users/@bob', 'https://h/users/@bob', 0],
+      ['malformed percent-encoding', 'url.full', 'https://h/p?x=%E0%A4%A&token=1', 'https://h/p?x=%E0%A4%A&token=REDACTED', 1],
+      ['no scheme, no query', 'url.full', 'not a url', 'not a url', 0],
+      ['empty value', 'url.full', 'https://h/p?token=&a=1', 'https://h/p?token=&a=1', 0],
+      ['parameter without value', 'url.full', 'https://h/p?token&a=1', 'https://h/p?token&a=1', 0],
+      ['semicolon separators', 'url.query', 'a=1;token=2', 'a=1;token=REDACTED', 1],
+      [
+        'redirect URL in any attribute',
+        'payment.redirect.target',
+        'https://bank.example/auth?notify=1&signature=zz',
+        'https://bank.example/auth?notify=1&signature=REDACTED',
+        1,
+      ],
+      ['URL inside free text', 'exception.message', 'GET https://h/p?otc_flow=AQ failed: 502', 'GET https://h/p?otc_flow=REDACTED failed: 502', 1],
+      ['already scrubbed', 'url.full', 'https://h/p?otc_flow=REDACTED', 'https://h/p?otc_flow=REDACTED', 0],
+    ];
+    for (const [why, key, input, expected, count] of table) {
+      it(why, () => assert.deepEqual(redactOne(key, input), { value: expected, count }));
+    }
+
+    it('scrubs configured extra parameters and a renamed flow token parameter', () => {
+      const custom = createRedactor({ sensitiveQueryParameters: ['bank_ref'], flowTokenParameter: 'ft' });
+      const attributes = { 'url.full': 'https://h/r?bank_ref=1&ft=AQ&otc_flow=AQ&x=2' };
+      assert.equal(custom.redactAttributes(attributes), 2);
+      assert.equal(attributes['url.full'], 'https://h/r?bank_ref=REDACTED&ft=REDACTED&otc_flow=AQ&x=2');
+    });
+
+    it('treats configured keys as URLs', () => {
+      const custom = createRedactor({ urlKeys: ['app.return_path'] });
+      const attributes = { 'app.return_path': '/back?sign=1' };
+      custom.redactAttributes(attributes);
+      assert.equal(attributes['app.return_path'], '/back?sign=REDACTED');
+    });
+  });
+
+  describe('sensitive pairs in free text', () => {
+    const table: Array<[string, string, string, number]> = [
+      ['form body', 'body: card=x&cvv=123&amount=10', 'body: card=x&cvv=[REDACTED]&amount=10', 1],
+      ['JSON', '{"password": "hunter 2", "user": "bob"}', '{"password": "[REDACTED]", "user": "bob"}', 1],
+      ['escaped JSON', '{\\"cvv\\":\\"123\\"}', '{\\"cvv\\":\\"[REDACTED]\\"}', 1],
+      ['JSON number', '{"cvc":123}', '{"cvc":[REDACTED]}', 1],
+      ['header line', 'Authorization: Bearer eyJhbGciOi', 'Authorization: Bearer [REDACTED]', 1],
+      ['camelCase name', 'clientSecret=abc', 'clientSecret=[REDACTED]', 1],
+      ['relative URL without scheme', 'redirect to /return?otc_flow=AQxyz', 'redirect to /return?otc_flow=[REDACTED]', 1],
+      ['words that only contain a name', 'design=flat campaign: spring', 'design=flat campaign: spring', 0],
+      ['idempotent', 'cvv=[REDACTED]', 'cvv=[REDACTED]', 0],
+    ];
+    for (const [why, input, expected, count] of table) {
+      it(why, () => assert.deepEqual(redactOne('exception.message', input), { value: expected, count }));
+    }
+
+    it('can be turned off', () => {
+      const attributes = { msg: 'cvv=123' };
+      assert.equal(createRedactor({ inlinePairs: false }).redactAttributes(attributes), 0);
+      assert.equal(attributes.msg, 'cvv=123');
+    });
+  });
+
+  describe('span data', () => {
+    function span(): RedactableSpan {
+      return {
+        name: `charge ${VISA}`,
+        status: { message: `declined: card 5555 5555 5555 4444` },
+        attributes: {
+          [ATTR_PAYMENT_TRADE_NO]: LUHN_TRADE_NO,
+          'app.echo': LUHN_TRADE_NO,
+          'url.full': 'https://h/return?otc_flow=AQ',
+          cvv: '123',
+          'payment.amount': 10,
+        },
+        events: [
+          {
+            name: `exception ${VISA}`,
+            attributes: {
+              'exception.message': `invalid card ${VISA}`,
+              'exception.stacktrace': `Error: invalid card ${VISA}\n    at charge (/app/pay.js:10:5)`,
+              'exception.type': 'Error',
+            },
+          },
+          { name: 'plain' },
+        ],
+        links: [{ attributes: { note: `linked ${VISA}`, token: 'abc' } }, {}],
+      };
+    }
+
+    it('redacts name, status message, attributes, events and links, and counts every change', () => {
+      const s = span();
+      assert.equal(redactSpanData(s), 10);
+      assert.deepEqual(s, {
+        name: `charge ${MASKED_VISA}`,
+        status: { message: 'declined: card ************4444' },
+        attributes: {
+          [ATTR_PAYMENT_TRADE_NO]: LUHN_TRADE_NO,
+          'app.echo': MASKED_TRADE_NO,
+          'url.full': 'https://h/return?otc_flow=REDACTED',
+          cvv: REDACTED,
+          'payment.amount': 10,
+        },
+        events: [
+          {
+            name: `exception ${MASKED_VISA}`,
+            attributes: {
+              'exception.message': `invalid card ${MASKED_VISA}`,
+              'exception.stacktrace': `Error: invalid card ${MASKED_VISA}\n    at charge (/app/pay.js:10:5)`,
+              'exception.type': 'Error',
+            },
+          },
+          { name: 'plain' },
+        ],
+        links: [{ attributes: { note: `linked ${MASKED_VISA}`, token: REDACTED } }, {}],
+      });
+    });
+
+    it('is idempotent: a second pass changes nothing', () => {
+      const s = span();
+      redactSpanData(s);
+      const once = JSON.stringify(s);
+      assert.equal(redactSpanData(s), 0);
+      assert.equal(JSON.stringify(s), once);
+    });
+
+    it('replaces the status object instead of changing one the caller may share', () => {
+      const status = { code: 2, message: `card ${VISA}` };
+      const s: RedactableSpan = { name: 'x', status };
+      redactSpanData(s);
+      assert.equal(status.message, `card ${VISA}`);
+      assert.deepEqual(s.status, { code: 2, message: `card ${MASKED_VISA}` });
+    });
+
+    it('leaves everything alone when disabled', () => {
+      const s = span();
+      const before = JSON.stringify(s);
+      assert.equal(redactSpanData(s, createRedactor({ enabled: false })), 0);
+      assert.equal(JSON.stringify(s), before);
+    });
+
+    it('can keep card numbers while still removing secrets', () => {
+      const s = span();
+      redactSpanData(s, createRedactor({ cardNumbers: false }));
+      assert.equal(s.name, `charge ${VISA}`);
+      assert.equal(s.attributes?.cvv, REDACTED);
+    });
+
+    it('honours extra exempt and sensitive keys', () => {
+      const custom = createRedactor({ exemptKeys: ['shop.voucher'], sensitiveKeys: ['bank_account'] });
+      const attributes = { 'shop.voucher': VISA, 'customer.bank_account': 'DE89...', 'customer.bankAccount': 'DE89...' };
+      assert.equal(custom.redactAttributes(attributes), 2);
+      assert.deepEqual(attributes, { 'shop.voucher': VISA, 'customer.bank_account': REDACTED, 'customer.bankAccount': REDACTED });
+    });
+
+    it('fails closed: a value whose redaction throws becomes [REDACTED] and is counted', () => {
+      const hostile = {
+        toString() {
+          throw new Error('boom');
+        },
+      };
+      const attributes = { weird: [hostile] as unknown as string[], 'url.full': hostile as unknown as string };
+      // A getter that throws while the attribute is read
+      Object.defineProperty(attributes, 'explodes', { enumerable: true, get: () => { throw new Error('getter'); } });
+      assert.doesNotThrow(() => redactor.redactAttributes(attributes));
+      assert.equal(attributes['url.full'], REDACTED);
+    });
+
+    it('never throws on a span with missing or odd parts', () => {
+      const odd = { name: undefined, status: { message: 42 }, attributes: { a: { nested: VISA } }, events: [{ name: 7 }], links: [] };
+      assert.doesNotThrow(() => redactSpanData(odd as unknown as RedactableSpan));
+    });
+  });
+});
