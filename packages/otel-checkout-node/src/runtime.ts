@@ -40,9 +40,12 @@ function idleRuntime(): Runtime {
   };
 }
 
-let current: Runtime = idleRuntime();
+// Created on first use, not at import: the flow machinery imports this module too, and an
+// import cycle must not run `createFlows` before its module has finished loading.
+let current: Runtime | undefined;
 
 export function runtime(): Runtime {
+  current ??= idleRuntime();
   return current;
 }
 
@@ -51,5 +54,5 @@ export function installRuntime(next: Runtime): void {
 }
 
 export function resetRuntime(): void {
-  current = idleRuntime();
+  current = undefined;
 }

@@ -27,15 +27,16 @@ export interface ExportQueueSettings {
 export class BoundedExportProcessor implements SpanProcessor {
   private queued = 0;
   private readonly batch: BatchSpanProcessor;
+  private readonly counting: CountingExporter;
 
   constructor(
     exporter: SpanExporter,
     private readonly health: HealthCounters,
     private readonly settings: ExportQueueSettings,
   ) {
-    const counting = new CountingExporter(exporter, health, settings.exportTimeoutMillis, (count) => {
+    const counting = (this.counting = new CountingExporter(exporter, health, settings.exportTimeoutMillis, (count) => {
       this.queued = Math.max(0, this.queued - count);
-    });
+    }));
     this.batch = new BatchSpanProcessor(counting, {
       // One more than the gate, so the batch processor itself never has to drop.
       maxQueueSize: settings.maxQueueSize + 1,
@@ -65,8 +66,10 @@ export class BoundedExportProcessor implements SpanProcessor {
     this.batch.onEnd(span);
   }
 
-  forceFlush(): Promise<void> {
-    return this.batch.forceFlush();
+  /** Exports what is queued and waits for exports already under way (the batch processor alone does not). */
+  async forceFlush(): Promise<void> {
+    await this.batch.forceFlush();
+    await this.counting.idle();
   }
 
   shutdown(): Promise<void> {
@@ -85,6 +88,8 @@ export class BoundedExportProcessor implements SpanProcessor {
  * underlying exporter never answers is reported as failed after `timeoutMillis`.
  */
 export class CountingExporter implements SpanExporter {
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(
     private readonly inner: SpanExporter,
     private readonly health: HealthCounters,
@@ -95,10 +100,15 @@ export class CountingExporter implements SpanExporter {
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.onHandedOver(spans.length);
     let settled = false;
+    let markDone: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (markDone = resolve));
+    this.inFlight.add(done);
     const settle = (result: ExportResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      this.inFlight.delete(done);
+      markDone();
       if (result.code === ExportResultCode.SUCCESS) {
         this.health.increment(HEALTH_SPANS_EXPORTED, spans.length);
       } else {
@@ -117,8 +127,14 @@ export class CountingExporter implements SpanExporter {
     }
   }
 
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
+  /** Resolves when every export started so far has been answered (or timed out). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.idle();
+    await this.inner.shutdown();
   }
 
   forceFlush(): Promise<void> {

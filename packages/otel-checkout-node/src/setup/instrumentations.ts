@@ -16,6 +16,6 @@ export function buildInstrumentations(options: NodeTracingOptions): Instrumentat
     new HttpInstrumentation(),
     new ExpressInstrumentation(),
     new KoaInstrumentation(),
-    new FastifyOtelInstrumentation({ registerOnInitialization: options.fastifyAutoRegister !== false }) as unknown as Instrumentation,
+    new FastifyOtelInstrumentation({ registerOnInitialization: options.fastifyAutoRegister !== false }),
   ];
 }
