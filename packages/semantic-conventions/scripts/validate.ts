@@ -94,7 +94,8 @@ class Checker {
   keys(file: string, id: Where, node: Dict, allowed: readonly string[], what: string): void {
     for (const key of Object.keys(node)) {
       if (!allowed.includes(key)) {
-        this.report(file, id, `unknown key '${key}' in ${what} (allowed: ${allowed.join(', ')})`);
+        const hint = suggestion(key, allowed) || ` (allowed: ${allowed.join(', ')})`;
+        this.report(file, id, `unknown key '${key}' in ${what}${hint}`);
       }
     }
   }
@@ -413,6 +414,32 @@ function shadowedOpenTelemetryAttribute(id: string, external: ReadonlySet<string
   return external.has(rest) ? rest : undefined;
 }
 
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** ` (did you mean 'x'?)` for a near miss among the candidates, else an empty string. */
+function suggestion(name: string, candidates: Iterable<string>): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best === undefined ? '' : ` (did you mean '${best}'?)`;
+}
+
 /** Metric dimensions multiply series; each one must say how many values it can take. */
 const CARDINALITY_STATEMENT = /cardinality/i;
 
@@ -475,7 +502,7 @@ function crossCheck(check: Checker, groups: readonly Group[], external: Readonly
         check.report(
           group.file,
           group.id,
-          `refers to undefined attribute '${ref.ref}' (neither in model/*.yaml nor an OpenTelemetry attribute)`,
+          `refers to undefined attribute '${ref.ref}', neither in model/*.yaml nor an OpenTelemetry attribute${suggestion(ref.ref, [...attributes.keys(), ...external])}`,
         );
         continue;
       }

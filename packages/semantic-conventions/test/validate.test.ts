@@ -50,7 +50,7 @@ describe('validator', () => {
   });
 
   it('rejects an unknown key', () => {
-    assertProblem('unknown-key.yaml', 'payment.colour', /unknown key 'exampels'/);
+    assertProblem('unknown-key.yaml', 'payment.colour', /unknown key 'exampels' in an attribute \(did you mean 'examples'\?\)/);
   });
 
   it('rejects a duplicate attribute id', () => {
