@@ -1,2 +1,22 @@
 // Public surface of @otel-checkout/web.
-export {};
+export { startCheckoutTracing } from './start.js';
+export { checkout } from './checkout.js';
+export { CheckoutTracingError, InvalidArgumentError } from './errors.js';
+export type {
+  CanaryOptions,
+  ChallengeOptions,
+  Checkout,
+  CheckoutFlow,
+  FailureReason,
+  FlowDetails,
+  PaymentMethod,
+  PaymentOutcome,
+  PollOptions,
+  PropagateTarget,
+  RedirectOptions,
+  ResumeOptions,
+  SdkInfo,
+  WebHealth,
+  WebTracingHandle,
+  WebTracingOptions,
+} from './types.js';

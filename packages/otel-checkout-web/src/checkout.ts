@@ -1,0 +1,62 @@
+import { diag } from '@opentelemetry/api';
+import { NoopFlow } from './flow/noop-flow.js';
+import type { Runtime } from './runtime.js';
+import type { Checkout, CheckoutFlow, FlowDetails, ResumeOptions } from './types.js';
+
+let current: Runtime | undefined;
+
+/** Set by `startCheckoutTracing`, cleared by `shutdown`. */
+export function setRuntime(runtime: Runtime | undefined): void {
+  current = runtime;
+}
+
+export function getRuntime(): Runtime | undefined {
+  return current;
+}
+
+function safely<T>(what: string, fn: () => T, fallback: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    diag.warn(`@otel-checkout/web: ${what} failed; the page goes on untraced`, error);
+    return fallback();
+  }
+}
+
+/**
+ * The module-level entry point. Before `startCheckoutTracing` and after `shutdown` it hands
+ * out flows that record nothing and keep the page's behaviour, so checkout code can call it
+ * unconditionally.
+ */
+export const checkout: Checkout = {
+  begin(details?: FlowDetails): CheckoutFlow {
+    return safely('checkout.begin', () => current?.begin(details) ?? new NoopFlow(), () => new NoopFlow());
+  },
+
+  onClick(target: EventTarget, getDetails?: (event: Event) => FlowDetails | undefined, onFlow?: (flow: CheckoutFlow) => void): () => void {
+    if (typeof target !== 'object' || target === null || typeof target.addEventListener !== 'function') {
+      diag.warn('@otel-checkout/web: checkout.onClick needs an element');
+      return () => {};
+    }
+    const listener = (event: Event): void => {
+      const details = typeof getDetails === 'function' ? safely('the getDetails hook', () => getDetails(event), () => undefined) : undefined;
+      const flow = checkout.begin(details);
+      if (typeof onFlow === 'function') safely('the onFlow hook', () => onFlow(flow), () => undefined);
+    };
+    // Capture phase: the flow exists before the page's own click handlers call the SDK.
+    target.addEventListener('click', listener, { capture: true });
+    return () => target.removeEventListener('click', listener, { capture: true });
+  },
+
+  resume(options?: ResumeOptions): Promise<CheckoutFlow> {
+    return safely(
+      'checkout.resume',
+      () => (current?.resume(options) ?? Promise.resolve(new NoopFlow())).catch((): CheckoutFlow => new NoopFlow()),
+      () => Promise.resolve(new NoopFlow()),
+    );
+  },
+
+  active(): CheckoutFlow | undefined {
+    return safely('checkout.active', () => current?.active(), () => undefined);
+  },
+};

@@ -1,0 +1,10 @@
+/** Base of every error this package creates, so callers can tell them from their own. */
+export class CheckoutTracingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A public function was called with an argument it cannot use (returned, never thrown at the page). */
+export class InvalidArgumentError extends CheckoutTracingError {}

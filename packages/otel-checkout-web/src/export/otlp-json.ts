@@ -1,0 +1,127 @@
+import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+/**
+ * OTLP/HTTP JSON encoding of spans, written here because `@opentelemetry/otlp-transformer`
+ * costs more bytes than everything else in this package. Each span is encoded once, when it
+ * ends, to a JSON string; a request body is those strings joined inside one envelope, so its
+ * byte size is known exactly before it is sent (the keepalive budget depends on that).
+ */
+
+type AnyValue =
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { intValue: string }
+  | { doubleValue: number }
+  | { arrayValue: { values: AnyValue[] } };
+
+interface KeyValue {
+  key: string;
+  value: AnyValue;
+}
+
+function anyValue(value: AttributeValue | undefined | null): AnyValue | undefined {
+  switch (typeof value) {
+    case 'string':
+      return { stringValue: value };
+    case 'boolean':
+      return { boolValue: value };
+    case 'number':
+      return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
+    default:
+      if (Array.isArray(value)) {
+        const values: AnyValue[] = [];
+        for (const item of value as unknown[]) {
+          const encoded = anyValue(item as AttributeValue);
+          if (encoded !== undefined) values.push(encoded);
+        }
+        return { arrayValue: { values } };
+      }
+      return undefined;
+  }
+}
+
+export function keyValues(attributes: Attributes | undefined): KeyValue[] {
+  const out: KeyValue[] = [];
+  if (attributes === undefined) return out;
+  for (const key of Object.keys(attributes)) {
+    const value = anyValue(attributes[key]);
+    if (value !== undefined) out.push({ key, value });
+  }
+  return out;
+}
+
+/** Nanoseconds as a decimal string; seconds * 1e9 overflows a double's exact range. */
+function nanos(time: HrTime): string {
+  const [seconds, ns] = time;
+  if (seconds === 0) return String(ns);
+  return String(seconds) + String(ns).padStart(9, '0');
+}
+
+/** One span as OTLP JSON (ids in hex, as the OTLP/HTTP JSON mapping requires). */
+export function encodeSpan(span: ReadableSpan): string {
+  const context = span.spanContext();
+  const parent = span.parentSpanContext;
+  return JSON.stringify({
+    traceId: context.traceId,
+    spanId: context.spanId,
+    parentSpanId: parent?.spanId,
+    flags: context.traceFlags,
+    name: span.name,
+    // api SpanKind starts at INTERNAL = 0; OTLP reserves 0 for "unspecified".
+    kind: span.kind + 1,
+    startTimeUnixNano: nanos(span.startTime),
+    endTimeUnixNano: nanos(span.endTime),
+    attributes: keyValues(span.attributes),
+    droppedAttributesCount: span.droppedAttributesCount,
+    events: span.events.map((event) => ({
+      timeUnixNano: nanos(event.time),
+      name: event.name,
+      attributes: keyValues(event.attributes),
+      droppedAttributesCount: event.droppedAttributesCount ?? 0,
+    })),
+    droppedEventsCount: span.droppedEventsCount,
+    links: span.links.map((link) => ({
+      traceId: link.context.traceId,
+      spanId: link.context.spanId,
+      attributes: keyValues(link.attributes),
+      droppedAttributesCount: link.droppedAttributesCount ?? 0,
+    })),
+    droppedLinksCount: span.droppedLinksCount,
+    status: span.status.message === undefined ? { code: span.status.code } : { code: span.status.code, message: span.status.message },
+  });
+}
+
+/** The part of a request body before and after the comma-joined spans. */
+export interface Envelope {
+  readonly head: string;
+  readonly tail: string;
+}
+
+export function envelope(resource: Attributes, scopeName: string, scopeVersion: string): Envelope {
+  const head =
+    '{"resourceSpans":[{"resource":' +
+    JSON.stringify({ attributes: keyValues(resource) }) +
+    ',"scopeSpans":[{"scope":' +
+    JSON.stringify({ name: scopeName, version: scopeVersion }) +
+    ',"spans":[';
+  return { head, tail: ']}]}]}' };
+}
+
+/** UTF-8 byte length without allocating (keepalive limits are in bytes, strings are UTF-16). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}

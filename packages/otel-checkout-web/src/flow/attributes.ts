@@ -1,0 +1,40 @@
+import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_PAYMENT_AMOUNT,
+  ATTR_PAYMENT_CURRENCY,
+  ATTR_PAYMENT_MERCHANT_ID,
+  ATTR_PAYMENT_METHOD,
+  ATTR_PAYMENT_PROVIDER,
+  ATTR_PAYMENT_TRADE_NO,
+} from '@otel-checkout/semantic-conventions';
+import type { FlowDetails } from '../types.js';
+
+/** Flow details as span attributes; values of the wrong type are ignored, never thrown on. */
+export function detailAttributes(details: Partial<FlowDetails> | undefined, all = true): Attributes {
+  const out: Attributes = {};
+  if (typeof details !== 'object' || details === null) return out;
+  const text = (key: string, value: unknown): void => {
+    if (typeof value === 'string' && value.length > 0) out[key] = value;
+  };
+  text(ATTR_PAYMENT_TRADE_NO, details.tradeNo);
+  text(ATTR_PAYMENT_METHOD, details.method);
+  text(ATTR_PAYMENT_PROVIDER, details.provider);
+  if (all) {
+    text(ATTR_PAYMENT_CURRENCY, details.currency);
+    text(ATTR_PAYMENT_MERCHANT_ID, details.merchantId);
+    if (typeof details.amount === 'number' && Number.isFinite(details.amount)) out[ATTR_PAYMENT_AMOUNT] = details.amount;
+  }
+  return out;
+}
+
+/** Copies only the known, well-typed fields (a handoff record or message may carry anything). */
+export function cleanDetails(details: unknown): FlowDetails {
+  const out: FlowDetails = {};
+  if (typeof details !== 'object' || details === null) return out;
+  const d = details as Record<string, unknown>;
+  for (const key of ['tradeNo', 'method', 'provider', 'currency', 'merchantId'] as const) {
+    if (typeof d[key] === 'string') out[key] = d[key];
+  }
+  if (typeof d.amount === 'number' && Number.isFinite(d.amount)) out.amount = d.amount;
+  return out;
+}

@@ -1,0 +1,102 @@
+import { isSpanContextValid } from '@opentelemetry/api';
+import type { SpanContext } from '@opentelemetry/api';
+import {
+  PAYMENT_CONTEXT_REJECTED_VALUE_EXPIRED,
+  PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED,
+  PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
+} from '@otel-checkout/semantic-conventions/incubating';
+import type { FlowDetails } from './types.js';
+
+/**
+ * The same-tab handoff: what the checkout page leaves in sessionStorage before it navigates to
+ * the bank, so the return page (same tab, same origin) continues the trace from the redirect
+ * span. sessionStorage is per tab, so another tab can never pick it up.
+ */
+export interface HandoffRecord {
+  readonly v: 1;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly flags: number;
+  /** When it was written and until when it counts, ms since the epoch. */
+  readonly at: number;
+  readonly exp: number;
+  readonly details: FlowDetails;
+}
+
+export const HANDOFF_KEY = 'otc.handoff';
+
+export type HandoffRead =
+  | { readonly ok: true; readonly record: HandoffRecord }
+  | { readonly ok: false; readonly reason: string | undefined };
+
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
+
+function storage(): Storage | undefined {
+  try {
+    return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
+  } catch {
+    // Access itself throws in sandboxed frames and with storage blocked.
+    return undefined;
+  }
+}
+
+export function handoffRecord(context: SpanContext, details: FlowDetails, now: number, maxAgeMillis: number): HandoffRecord {
+  return { v: 1, traceId: context.traceId, spanId: context.spanId, flags: context.traceFlags, at: now, exp: now + maxAgeMillis, details };
+}
+
+/** Returns false when sessionStorage is unavailable or full. */
+export function writeHandoff(record: HandoffRecord): boolean {
+  try {
+    const store = storage();
+    if (store === undefined) return false;
+    store.setItem(HANDOFF_KEY, JSON.stringify(record));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Validates a record from storage or from a message; `reason` is a `payment.context.rejected` value. */
+export function parseHandoff(value: unknown, now: number): HandoffRead {
+  const record = value as Partial<HandoffRecord> | null | undefined;
+  if (
+    typeof record !== 'object' ||
+    record === null ||
+    record.v !== 1 ||
+    typeof record.traceId !== 'string' ||
+    !HEX32.test(record.traceId) ||
+    typeof record.spanId !== 'string' ||
+    !HEX16.test(record.spanId) ||
+    typeof record.flags !== 'number' ||
+    typeof record.at !== 'number' ||
+    typeof record.exp !== 'number' ||
+    !isSpanContextValid({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags })
+  ) {
+    return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED };
+  }
+  if (now > record.exp || record.at > now + 60_000) return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_EXPIRED };
+  const details = typeof record.details === 'object' && record.details !== null ? record.details : {};
+  return { ok: true, record: { ...(record as HandoffRecord), details } };
+}
+
+/** Reads and removes the record (one use only); `reason` undefined means there simply was none. */
+export function takeHandoff(now: number): HandoffRead {
+  const store = storage();
+  if (store === undefined) return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE };
+  let text: string | null;
+  try {
+    text = store.getItem(HANDOFF_KEY);
+    if (text !== null) store.removeItem(HANDOFF_KEY);
+  } catch {
+    return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE };
+  }
+  if (text === null) return { ok: false, reason: undefined };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED };
+  }
+  return parseHandoff(parsed, now);
+}

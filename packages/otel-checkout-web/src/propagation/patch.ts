@@ -1,0 +1,125 @@
+/**
+ * A lean fetch/XHR propagation instead of `@opentelemetry/instrumentation-fetch`: it only
+ * adds `traceparent`/`baggage` to requests for the configured targets and times them as a
+ * CLIENT span, which is all a checkout needs, for a fraction of the bytes (see the README).
+ *
+ * Patching is idempotent (a second install finds its own marker) and reversible: uninstall
+ * restores the originals when nobody wrapped them after us, and otherwise turns our wrapper
+ * into a pass-through, so unpatching never breaks a later wrapper.
+ */
+
+/** What the runtime does for one request it decided to trace. */
+export interface RequestTrace {
+  /** Headers to add. */
+  readonly headers: Record<string, string>;
+  end(status: number | undefined, error?: unknown): void;
+}
+
+/** Decides whether a request is traced; `undefined` leaves it untouched. */
+export type TraceRequest = (method: string, url: string) => RequestTrace | undefined;
+
+const MARK = Symbol.for('@otel-checkout/web.patched');
+
+interface Marked {
+  [MARK]?: { original: unknown; active: boolean };
+}
+
+function safeTrace(trace: TraceRequest, method: string, url: string): RequestTrace | undefined {
+  try {
+    return trace(method, url);
+  } catch {
+    return undefined;
+  }
+}
+
+function patchFetch(trace: TraceRequest): (() => void) | undefined {
+  if (typeof globalThis.fetch !== 'function' || (globalThis.fetch as Marked)[MARK]?.active) return undefined;
+  const original = globalThis.fetch;
+  const state = { original: original as unknown, active: true };
+  const patched = function fetch(this: unknown, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    if (!state.active) return original.call(this, input, init);
+    let request: RequestTrace | undefined;
+    let nextInit = init;
+    try {
+      const isRequest = typeof Request === 'function' && input instanceof Request;
+      const url = isRequest ? input.url : typeof input === 'string' ? input : input instanceof URL ? input.href : '';
+      const method = (init?.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
+      request = safeTrace(trace, method, url);
+      if (request !== undefined) {
+        const headers = new Headers(init?.headers ?? (isRequest ? input.headers : undefined));
+        for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+        nextInit = { ...init, headers };
+      }
+    } catch {
+      request = undefined;
+      nextInit = init;
+    }
+    const result = original.call(this, input, nextInit);
+    if (request !== undefined) {
+      const traced = request;
+      result.then(
+        (response) => traced.end(response.status),
+        (error: unknown) => traced.end(undefined, error),
+      );
+    }
+    return result;
+  };
+  (patched as Marked)[MARK] = state;
+  globalThis.fetch = patched;
+  return () => {
+    state.active = false;
+    if (globalThis.fetch === patched) globalThis.fetch = original;
+  };
+}
+
+interface XhrInfo {
+  method: string;
+  url: string;
+}
+
+function patchXhr(trace: TraceRequest): (() => void) | undefined {
+  if (typeof XMLHttpRequest !== 'function') return undefined;
+  const proto = XMLHttpRequest.prototype;
+  if ((proto.send as Marked)[MARK]?.active) return undefined;
+  const requests = new WeakMap<XMLHttpRequest, XhrInfo>();
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called with the request as `this`
+  const originalOpen = proto.open;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called with the request as `this`
+  const originalSend = proto.send;
+  const state = { original: originalSend as unknown, active: true };
+  const open = function open(this: XMLHttpRequest, ...args: unknown[]): void {
+    if (state.active) requests.set(this, { method: String(args[0]).toUpperCase(), url: String(args[1]) });
+    (originalOpen as (...a: unknown[]) => void).apply(this, args);
+  };
+  const send = function send(this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null): void {
+    const info = state.active ? requests.get(this) : undefined;
+    const request = info === undefined ? undefined : safeTrace(trace, info.method, info.url);
+    if (request !== undefined) {
+      try {
+        for (const [name, value] of Object.entries(request.headers)) this.setRequestHeader(name, value);
+        this.addEventListener('loadend', () => request.end(this.status === 0 ? undefined : this.status, this.status === 0 ? 'network error' : undefined), {
+          once: true,
+        });
+      } catch {
+        // Not open or already sent: the original send reports that to the caller as usual.
+      }
+    }
+    originalSend.call(this, body);
+  };
+  (send as Marked)[MARK] = state;
+  proto.open = open;
+  proto.send = send;
+  return () => {
+    state.active = false;
+    if (proto.open === (open as typeof proto.open)) proto.open = originalOpen;
+    if (proto.send === send) proto.send = originalSend;
+  };
+}
+
+/** Patches fetch and XHR; returns "unpatch". Safe to call when either is missing or already patched. */
+export function installPropagation(trace: TraceRequest): () => void {
+  const undo = [patchFetch(trace), patchXhr(trace)];
+  return () => {
+    for (const step of undo) step?.();
+  };
+}

@@ -1,0 +1,115 @@
+import { TraceFlags } from '@opentelemetry/api';
+import type { Link, SpanContext } from '@opentelemetry/api';
+import { checkFlowTokenAge, decodeFlowToken } from '@otel-checkout/core';
+import {
+  ATTR_PAYMENT_CONTEXT_REJECTED,
+  PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED,
+  PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
+  PAYMENT_CONTEXT_REJECTED_VALUE_UNVERIFIED,
+  PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF,
+  PAYMENT_CONTEXT_SOURCE_VALUE_META,
+  PAYMENT_CONTEXT_SOURCE_VALUE_NONE,
+  PAYMENT_CONTEXT_SOURCE_VALUE_POST_MESSAGE,
+  PAYMENT_CONTEXT_SOURCE_VALUE_VERIFIED_TOKEN,
+} from '@otel-checkout/semantic-conventions/incubating';
+import { cleanDetails } from '../flow/attributes.js';
+import { takeHandoff } from '../handoff.js';
+import { parseTraceparent } from '../traceparent.js';
+import type { FlowDetails, ResumeOptions } from '../types.js';
+import { handoffPeer, requestHandoff } from './message-handoff.js';
+import { takeUrlToken } from './url-token.js';
+import { verifyToken } from './verify.js';
+
+/** Where the return page's parent came from, or why there is none. */
+export interface ResumeDecision {
+  parent: SpanContext | undefined;
+  source: string;
+  /** Set when no parent was found: the most specific reason a carried context was refused. */
+  rejected: string | undefined;
+  links: Link[];
+  details: FlowDetails;
+}
+
+export interface ResumeEnvironment {
+  tokenParam: string;
+  /** The page's fetch before patching: the verify request is bookkeeping, not checkout traffic. */
+  fetch: typeof fetch;
+}
+
+const TOKEN_SKEW_SECONDS = 60;
+
+function readMeta(): string | null | undefined {
+  try {
+    return typeof document === 'undefined' ? undefined : document.querySelector('meta[name="traceparent"]')?.getAttribute('content');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The order of trust on the return page (docs/flow-model.md): the same-tab handoff, then a
+ * popup/iframe handoff over postMessage, then the server-rendered meta tag, then the URL
+ * token if the backend's verify handler confirms it. A URL token that is not confirmed is
+ * only ever a link. The token is removed from the URL whatever the outcome.
+ */
+export async function decideResume(env: ResumeEnvironment, options: ResumeOptions): Promise<ResumeDecision> {
+  const timeout = typeof options.timeoutMillis === 'number' && options.timeoutMillis >= 0 ? options.timeoutMillis : 2000;
+  const reasons: string[] = [];
+  const links: Link[] = [];
+  const token = takeUrlToken(env.tokenParam);
+  const decided = (parent: SpanContext, source: string, details: FlowDetails = {}): ResumeDecision => ({ parent, source, rejected: undefined, links, details });
+
+  const handoff = takeHandoff(Date.now());
+  if (handoff.ok) {
+    const { record } = handoff;
+    return decided({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags, isRemote: true }, PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF, cleanDetails(record.details));
+  }
+  if (handoff.reason !== undefined) reasons.push(handoff.reason);
+
+  const origins = Array.isArray(options.messageOrigins) ? options.messageOrigins.filter((o) => typeof o === 'string') : [];
+  const peer = origins.length > 0 ? handoffPeer() : undefined;
+  if (peer !== undefined) {
+    const message = await requestHandoff(peer, origins, timeout, Date.now);
+    if (message.ok) {
+      const { record } = message;
+      return decided({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags, isRemote: true }, PAYMENT_CONTEXT_SOURCE_VALUE_POST_MESSAGE, cleanDetails(record.details));
+    }
+    if (message.reason !== undefined) reasons.push(message.reason);
+  }
+
+  const meta = readMeta();
+  if (typeof meta === 'string') {
+    const parent = parseTraceparent(meta);
+    if (parent !== undefined) return decided(parent, PAYMENT_CONTEXT_SOURCE_VALUE_META);
+    reasons.push(PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED);
+  }
+
+  if (token !== undefined) {
+    const decoded = decodeFlowToken(token);
+    if (!decoded.ok) {
+      reasons.push(decoded.reason);
+    } else {
+      const fields = decoded.token;
+      const carried: SpanContext = { traceId: fields.traceId, spanId: fields.spanId, traceFlags: fields.traceFlags & TraceFlags.SAMPLED, isRemote: true };
+      const maxAge = typeof options.tokenMaxAgeSeconds === 'number' ? options.tokenMaxAgeSeconds : 1800;
+      let reason: string | undefined = checkFlowTokenAge(fields.issuedAt, Math.floor(Date.now() / 1000), maxAge, TOKEN_SKEW_SECONDS);
+      if (reason === undefined && typeof options.verifyUrl === 'string') {
+        const verified = await verifyToken(env.fetch, options.verifyUrl, env.tokenParam, token, timeout);
+        if (verified.ok && verified.parent.traceId === carried.traceId) return decided(verified.parent, PAYMENT_CONTEXT_SOURCE_VALUE_VERIFIED_TOKEN);
+        reason = verified.ok ? PAYMENT_CONTEXT_REJECTED_VALUE_UNVERIFIED : verified.reason;
+      }
+      reason ??= PAYMENT_CONTEXT_REJECTED_VALUE_UNVERIFIED;
+      reasons.push(reason);
+      // Someone may have pasted another shopper's token: it can point at that flow, never join it.
+      links.push({ context: carried, attributes: { [ATTR_PAYMENT_CONTEXT_REJECTED]: reason } });
+    }
+  }
+
+  return {
+    parent: undefined,
+    source: PAYMENT_CONTEXT_SOURCE_VALUE_NONE,
+    rejected: reasons.length > 0 ? reasons[reasons.length - 1] : PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
+    links,
+    details: {},
+  };
+}

@@ -1,0 +1,20 @@
+/** Reads the flow token from the page URL and removes it from the visible URL (and history entry). */
+export function takeUrlToken(param: string): string | undefined {
+  if (typeof location === 'undefined') return undefined;
+  let url: URL;
+  try {
+    url = new URL(location.href);
+  } catch {
+    return undefined;
+  }
+  const token = url.searchParams.get(param);
+  if (token === null) return undefined;
+  url.searchParams.delete(param);
+  try {
+    // The token must not stay in the address bar, bookmarks, the Referer of later requests or analytics.
+    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+  } catch {
+    // Sandboxed documents may refuse; the token is still never used as a parent unverified.
+  }
+  return token;
+}

@@ -1,0 +1,285 @@
+import { diag, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { WebTracerProvider } from '@opentelemetry/sdk-trace-web';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+  ATTR_URL_FULL,
+} from '@opentelemetry/semantic-conventions';
+import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME } from '@opentelemetry/semantic-conventions/incubating';
+import type { Redactor } from '@otel-checkout/core';
+import { canaryAttributes, canaryBaggageEntries, cohortOf, createRedactor, redactSpanData } from '@otel-checkout/core';
+import {
+  ATTR_PAYMENT_CONTEXT_REJECTED,
+  ATTR_PAYMENT_CONTEXT_SOURCE,
+  ATTR_PAYMENT_STAGE,
+  PAYMENT_STAGE_VALUE_CHECKOUT,
+  PAYMENT_STAGE_VALUE_RETURN,
+  SPAN_NAME_PAYMENT_CHECKOUT,
+  SPAN_NAME_PAYMENT_RETURN,
+} from '@otel-checkout/semantic-conventions/incubating';
+import { ExportQueue } from './export/processor.js';
+import { envelope } from './export/otlp-json.js';
+import { Transport } from './export/transport.js';
+import { detailAttributes } from './flow/attributes.js';
+import type { FlowRuntime } from './flow/flow.js';
+import { RecordingFlow } from './flow/flow.js';
+import { NoopFlow } from './flow/noop-flow.js';
+import { handoffRecord, writeHandoff } from './handoff.js';
+import type { HealthCounters } from './health.js';
+import { newHealthCounters } from './health.js';
+import type { ResolvedOptions } from './options.js';
+import { PageTimings } from './page-timings.js';
+import type { RequestTrace } from './propagation/patch.js';
+import { installPropagation } from './propagation/patch.js';
+import { absoluteUrl, matchesTarget } from './propagation/url-match.js';
+import { answerHandoff } from './resume/message-handoff.js';
+import { decideResume } from './resume/resume.js';
+import { formatTraceparent } from './traceparent.js';
+import type { ChallengeOptions, Checkout, CheckoutFlow, FlowDetails, ResumeOptions, WebHealth } from './types.js';
+import { SCOPE_NAME, VERSION } from './version.js';
+
+/** One started tracing setup: provider, export queue, patches and page listeners. */
+export class Runtime implements FlowRuntime, Checkout {
+  readonly tracer: Tracer;
+  readonly common: Attributes;
+  readonly redirectWatchdogMillis: number;
+  private readonly provider: WebTracerProvider;
+  private readonly queue: ExportQueue;
+  private readonly counters: HealthCounters = newHealthCounters();
+  private readonly flows: RecordingFlow[] = [];
+  private readonly scope: RecordingFlow[] = [];
+  private readonly baggage: string | undefined;
+  private readonly exportUrl: string;
+  private readonly nativeFetch: typeof fetch;
+  private readonly timings = new PageTimings();
+  private readonly cleanups: Array<() => void> = [];
+  private closed = false;
+
+  constructor(private readonly options: ResolvedOptions) {
+    this.redirectWatchdogMillis = options.redirectWatchdogMillis;
+    this.exportUrl = absoluteUrl(options.endpoint) ?? options.endpoint;
+    this.nativeFetch = globalThis.fetch;
+
+    const cohort = options.stableUserId === undefined ? undefined : cohortOf(options.stableUserId, { salt: options.canarySalt, percent: options.canaryPercent });
+    const releaseCohort = { release: options.release, cohort: cohort?.cohort, bucket: cohort?.bucket };
+    this.common = canaryAttributes(releaseCohort);
+    const entries = Object.entries(canaryBaggageEntries(releaseCohort));
+    this.baggage = entries.length === 0 ? undefined : entries.map(([key, entry]) => `${key}=${encodeURIComponent(entry.value)}`).join(',');
+
+    const resource: Attributes = { ...options.resourceAttributes, [ATTR_SERVICE_NAME]: options.serviceName };
+    if (options.release !== undefined) resource[ATTR_SERVICE_VERSION] = options.release;
+    if (options.environment !== undefined) resource[ATTR_DEPLOYMENT_ENVIRONMENT_NAME] = options.environment;
+
+    let redact: ((span: ReadableSpan) => ReadableSpan) | undefined;
+    if (options.redact) {
+      const redactor: Redactor = createRedactor({ flowTokenParameter: options.tokenParam });
+      redact = (span) => {
+        // The ended SDK span is a plain object the exporter reads next; redacting it in place saves a copy.
+        redactSpanData(span, redactor);
+        return span;
+      };
+    }
+    const transport = new Transport({ url: this.exportUrl, headers: options.headers, timeoutMillis: options.exportTimeoutMillis, fetch: this.nativeFetch });
+    this.queue = new ExportQueue(transport, envelope(resource, SCOPE_NAME, VERSION), options, this.counters, redact);
+    this.provider = new WebTracerProvider({
+      resource: resourceFromAttributes(resource),
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRate) }),
+      spanProcessors: [this.queue],
+    });
+    this.tracer = this.provider.getTracer(SCOPE_NAME, VERSION);
+
+    this.cleanups.push(installPropagation((method, url) => this.traceRequest(method, url)));
+    this.listen();
+    if (options.capturePageTimings) {
+      this.timings.start();
+      this.cleanups.push(() => this.timings.stop());
+    }
+  }
+
+  private listen(): void {
+    if (typeof window === 'undefined' || typeof document === 'undefined') return;
+    const add = <K extends keyof WindowEventMap>(type: K, listener: (event: WindowEventMap[K]) => void): void => {
+      window.addEventListener(type, listener);
+      this.cleanups.push(() => window.removeEventListener(type, listener));
+    };
+    add('pagehide', () => this.guard('flush at pagehide', () => this.pageLeft()));
+    const onVisibility = (): void => {
+      if (document.visibilityState === 'hidden') this.guard('flush when hidden', () => this.queue.dispatchLeaving());
+    };
+    document.addEventListener('visibilitychange', onVisibility);
+    this.cleanups.push(() => document.removeEventListener('visibilitychange', onVisibility));
+    if (this.options.captureErrors) {
+      add('error', (event) => this.guard('record a page error', () => this.active()?.recordPageError(event.error ?? event.message)));
+      add('unhandledrejection', (event) => this.guard('record a rejection', () => this.active()?.recordPageError(event.reason)));
+    }
+  }
+
+  /** The page is going away: flows still open end here (a redirecting one keeps outcome pending), and everything queued leaves now. */
+  private pageLeft(): void {
+    for (const flow of [...this.flows]) flow.end();
+    this.queue.dispatchLeaving();
+  }
+
+  guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      diag.warn(`@otel-checkout/web: could not ${what}`, error);
+    }
+  }
+
+  // --- FlowRuntime ---
+
+  scoped<T>(flow: RecordingFlow, fn: () => T): T {
+    this.scope.push(flow);
+    try {
+      return fn();
+    } finally {
+      this.scope.pop();
+    }
+  }
+
+  ended(flow: RecordingFlow): void {
+    const index = this.flows.indexOf(flow);
+    if (index >= 0) this.flows.splice(index, 1);
+  }
+
+  leaving(flow: RecordingFlow, redirect: Span, watchdogMillis: number): void {
+    if (!writeHandoff(handoffRecord(redirect.spanContext(), flow.details, Date.now(), this.options.handoffMaxAgeMillis))) {
+      diag.warn('@otel-checkout/web: sessionStorage unavailable; the return page will rely on the URL token');
+    }
+    this.queue.dispatchLeaving();
+    if (watchdogMillis <= 0 || typeof document === 'undefined') return;
+    const check = (): void => {
+      if (!flow.redirecting || flow.isEnded) return;
+      if (document.visibilityState === 'hidden') {
+        // A hidden page proves nothing; judge when the shopper can see it again.
+        document.addEventListener('visibilitychange', check, { once: true });
+        return;
+      }
+      flow.pageLoadFailed();
+    };
+    setTimeout(check, watchdogMillis);
+  }
+
+  answerChallenge(flow: RecordingFlow, redirect: () => Span, options: ChallengeOptions | undefined): () => void {
+    const origins = Array.isArray(options?.origins) ? options.origins.filter((o) => typeof o === 'string') : typeof location !== 'undefined' ? [location.origin] : [];
+    const stop = answerHandoff(
+      origins,
+      () => (flow.isEnded ? undefined : handoffRecord(redirect().spanContext(), flow.details, Date.now(), this.options.handoffMaxAgeMillis)),
+      () => {
+        this.counters.contextsRejected += 1;
+      },
+    );
+    this.cleanups.push(stop);
+    return stop;
+  }
+
+  // --- propagation ---
+
+  private traceRequest(method: string, rawUrl: string): RequestTrace | undefined {
+    if (this.closed) return undefined;
+    const url = absoluteUrl(rawUrl);
+    if (url === undefined || url === this.exportUrl || !matchesTarget(url, this.options.propagateTo)) return undefined;
+    const flow = this.scope[this.scope.length - 1] ?? this.active();
+    if (flow === undefined) return undefined;
+    const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_FULL]: url };
+    try {
+      attributes[ATTR_SERVER_ADDRESS] = new URL(url).hostname;
+    } catch {
+      // absoluteUrl already parsed it.
+    }
+    const span = flow.startRequest(method, attributes);
+    const headers: Record<string, string> = { traceparent: formatTraceparent(span.spanContext()) };
+    if (this.baggage !== undefined) headers.baggage = this.baggage;
+    return {
+      headers,
+      end: (status, error) => {
+        if (status !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+        if (error !== undefined || (status !== undefined && status >= 400)) {
+          span.setAttribute(ATTR_ERROR_TYPE, status !== undefined && status >= 400 ? String(status) : error instanceof Error ? error.name : 'Error');
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+        flow.endRequest(span);
+      },
+    };
+  }
+
+  // --- Checkout ---
+
+  begin(details?: FlowDetails): CheckoutFlow {
+    if (this.closed) return new NoopFlow();
+    const attributes: Attributes = {
+      ...this.common,
+      [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_CHECKOUT,
+      ...detailAttributes(details),
+      ...(this.options.capturePageTimings ? this.timings.attributes() : {}),
+    };
+    const root = this.tracer.startSpan(SPAN_NAME_PAYMENT_CHECKOUT, { kind: SpanKind.INTERNAL, root: true, attributes }, ROOT_CONTEXT);
+    const flow = new RecordingFlow(this, root, typeof details === 'object' && details !== null ? details : {});
+    this.flows.push(flow);
+    return flow;
+  }
+
+  onClick(): () => void {
+    // Served by the module-level `checkout`, which starts flows through `begin` at click time.
+    return () => {};
+  }
+
+  async resume(options?: ResumeOptions): Promise<CheckoutFlow> {
+    if (this.closed) return new NoopFlow();
+    const decision = await decideResume({ tokenParam: this.options.tokenParam, fetch: this.nativeFetch }, typeof options === 'object' && options !== null ? options : {});
+    if (this.closed) return new NoopFlow();
+    const details = { ...decision.details, ...(typeof options?.details === 'object' && options.details !== null ? options.details : {}) };
+    const attributes: Attributes = {
+      ...this.common,
+      [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_RETURN,
+      [ATTR_PAYMENT_CONTEXT_SOURCE]: decision.source,
+      ...detailAttributes(details),
+    };
+    if (decision.rejected !== undefined) {
+      attributes[ATTR_PAYMENT_CONTEXT_REJECTED] = decision.rejected;
+      this.counters.contextsRejected += 1;
+    }
+    const parent = decision.parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, decision.parent);
+    const root = this.tracer.startSpan(
+      SPAN_NAME_PAYMENT_RETURN,
+      { kind: SpanKind.INTERNAL, root: decision.parent === undefined, attributes, links: decision.links },
+      parent,
+    );
+    const flow = new RecordingFlow(this, root, details);
+    this.flows.push(flow);
+    return flow;
+  }
+
+  active(): RecordingFlow | undefined {
+    for (let i = this.flows.length - 1; i >= 0; i--) if (!this.flows[i].isEnded) return this.flows[i];
+    return undefined;
+  }
+
+  // --- handle ---
+
+  health(): WebHealth {
+    return { ...this.counters, queueLength: this.queue.length };
+  }
+
+  flush(): Promise<void> {
+    return this.queue.forceFlush().catch(() => undefined);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    for (const flow of [...this.flows]) flow.end();
+    this.closed = true;
+    for (const cleanup of this.cleanups.splice(0)) this.guard('remove a listener', cleanup);
+    await this.provider.shutdown().catch(() => undefined);
+  }
+}

@@ -1,0 +1,41 @@
+import { diag } from '@opentelemetry/api';
+import { checkout, getRuntime, setRuntime } from './checkout.js';
+import { resolveOptions } from './options.js';
+import { Runtime } from './runtime.js';
+import type { WebHealth, WebTracingHandle, WebTracingOptions } from './types.js';
+
+let handle: WebTracingHandle | undefined;
+
+const EMPTY_HEALTH: WebHealth = { spansExported: 0, spansDropped: 0, exportFailures: 0, beaconsSent: 0, contextsRejected: 0, queueLength: 0 };
+
+/**
+ * Starts browser tracing of checkout flows. Calling it again while started warns and returns
+ * the same handle. Never throws: a setup that fails leaves the page untraced and says why
+ * once through `diag`.
+ */
+export function startCheckoutTracing(options?: WebTracingOptions): WebTracingHandle {
+  if (handle !== undefined && getRuntime() !== undefined) {
+    diag.warn('@otel-checkout/web: startCheckoutTracing called twice; keeping the first setup');
+    return handle;
+  }
+  let runtime: Runtime | undefined;
+  try {
+    runtime = new Runtime(resolveOptions(options));
+  } catch (error) {
+    diag.error('@otel-checkout/web: tracing could not start; the page goes on untraced', error);
+  }
+  setRuntime(runtime);
+  const started = runtime;
+  const created: WebTracingHandle = {
+    checkout,
+    health: () => started?.health() ?? { ...EMPTY_HEALTH },
+    flush: () => started?.flush() ?? Promise.resolve(),
+    shutdown: async () => {
+      if (getRuntime() === started) setRuntime(undefined);
+      if (handle === created) handle = undefined;
+      await started?.shutdown().catch(() => undefined);
+    },
+  };
+  handle = runtime === undefined ? undefined : created;
+  return created;
+}
