@@ -318,7 +318,7 @@ export const ATTR_PAYMENT_CALLBACK_LATE = 'payment.callback.late' as const;
  * Why a carried context (flow token, handoff record, header) was not used as the parent.
  *
  * Type: enum ('malformed', 'unsupported_version', 'unknown_key', 'bad_signature', 'expired',
- * 'future', 'unverified', 'missing', 'storage_unavailable', 'origin_mismatch').
+ * 'future', 'unverified', 'missing', 'storage_unavailable', 'origin_mismatch', 'flow_mismatch').
  *
  * @example "expired"
  *
@@ -326,7 +326,7 @@ export const ATTR_PAYMENT_CALLBACK_LATE = 'payment.callback.late' as const;
  *
  * @note A rejected context never becomes a parent, so nobody can attach spans to someone else's
  *       trace; the span starts a new trace (or records the context as a link) and says why here.
- *       Low cardinality (ten values), usable as a metric dimension; a rise of `bad_signature` or
+ *       Low cardinality (eleven values), usable as a metric dimension; a rise of `bad_signature` or
  *       `unknown_key` points at a key rotation problem or at tampering.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
@@ -438,6 +438,21 @@ export const PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE = 'storage_unava
  *               `@otel-checkout/semantic-conventions/incubating`.
  */
 export const PAYMENT_CONTEXT_REJECTED_VALUE_ORIGIN_MISMATCH = 'origin_mismatch' as const;
+
+/**
+ * Enum value 'flow_mismatch' for attribute `payment.context.rejected`
+ * (ATTR_PAYMENT_CONTEXT_REJECTED).
+ *
+ * A validly signed token names a different flow than the one the flow store holds for the
+ * callback's trade number.
+ *
+ * @note The token is authentic but belongs to another attempt (for example a notify URL reused
+ *       across trades), so the store's record wins and the token is not used as the parent.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH = 'flow_mismatch' as const;
 
 /**
  * How the return page found the parent of its `payment.return` span.
