@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import type { FlowRecord, FlowStore } from '../../src/index.js';
+
+/** The behaviour every FlowStore must have; run against the memory and the Redis store. */
+export function flowStoreContract(name: string, make: () => Promise<FlowStore>, cleanup: (store: FlowStore) => Promise<void>): void {
+  describe(`${name}: FlowStore contract`, () => {
+    let store: FlowStore;
+    beforeEach(async () => {
+      store = await make();
+    });
+    afterEach(async () => {
+      await cleanup(store);
+    });
+
+    const rec = (tradeNo: string, spanId = 'a1b2c3d4e5f60718'): FlowRecord => ({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId,
+      traceFlags: 1,
+      tradeNo,
+      provider: 'acme',
+      method: 'card',
+      issuedAt: 1_000,
+    });
+
+    it('take returns the record once, then a duplicate tombstone that still knows the flow', async () => {
+      await store.put(rec('T1'), Date.now() + 60_000);
+      assert.equal(await store.size(), 1);
+      assert.deepEqual(await store.take('T1'), { record: rec('T1'), duplicate: false, late: false });
+      assert.deepEqual(await store.take('T1'), { record: rec('T1'), duplicate: true, late: false });
+      assert.equal(await store.size(), 0);
+      assert.deepEqual(await store.take('unknown'), { duplicate: false, late: false });
+    });
+
+    it('a second put of the same flow keeps the first; a new flow for the trade number replaces it', async () => {
+      await store.put({ ...rec('T2'), issuedAt: 1 }, Date.now() + 60_000);
+      await store.put({ ...rec('T2'), issuedAt: 2 }, Date.now() + 60_000);
+      assert.equal((await store.take('T2')).record?.issuedAt, 1);
+      await store.put({ ...rec('T2', 'ffffffffffffffff'), issuedAt: 3 }, Date.now() + 60_000);
+      assert.deepEqual(await store.take('T2'), { record: { ...rec('T2', 'ffffffffffffffff'), issuedAt: 3 }, duplicate: false, late: false });
+    });
+
+    it('claims only expired flows, each once per lease, re-claims after the lease, and ack leaves a stalled tombstone', async () => {
+      const now = Date.now();
+      await store.put(rec('E1'), now - 10);
+      await store.put(rec('E2'), now - 5);
+      await store.put(rec('F1'), now + 60_000);
+      const first = await store.claimExpired(now, 10, 1000);
+      assert.deepEqual(first.map((c) => [c.record.tradeNo, c.claims]).sort(), [['E1', 1], ['E2', 1]]);
+      assert.deepEqual(await store.claimExpired(now + 999, 10, 1000), [], 'leased flows are not handed out again');
+      const again = await store.claimExpired(now + 1000, 10, 1000);
+      assert.deepEqual(again.map((c) => [c.record.tradeNo, c.claims]).sort(), [['E1', 2], ['E2', 2]], 'lease lapsed without ack');
+      await store.ack(['E1', 'E2']);
+      assert.deepEqual(await store.claimExpired(now + 5000, 10, 1000), []);
+      assert.deepEqual(await store.take('E1'), { record: rec('E1'), duplicate: false, late: true });
+      assert.deepEqual(await store.take('E1'), { record: rec('E1'), duplicate: true, late: true });
+      assert.equal(await store.size(), 1);
+    });
+
+    it('a callback taken while the flow is claimed (not yet acknowledged) is late, and the ack then changes nothing', async () => {
+      const now = Date.now();
+      await store.put(rec('C1'), now - 1);
+      assert.equal((await store.claimExpired(now, 10, 60_000)).length, 1);
+      assert.deepEqual(await store.take('C1'), { record: rec('C1'), duplicate: false, late: true });
+      await store.ack(['C1']);
+      assert.deepEqual(await store.take('C1'), { record: rec('C1'), duplicate: true, late: true });
+    });
+
+    it('claims respect the limit and hand out the oldest deadlines first', async () => {
+      const now = Date.now();
+      for (let i = 0; i < 25; i++) await store.put(rec(`L${i}`), now - 100 + i);
+      const claimed = await store.claimExpired(now, 10, 60_000);
+      assert.deepEqual(claimed.map((c) => c.record.tradeNo), Array.from({ length: 10 }, (_, i) => `L${i}`));
+      assert.equal((await store.claimExpired(now, 100, 60_000)).length, 15);
+    });
+  });
+}

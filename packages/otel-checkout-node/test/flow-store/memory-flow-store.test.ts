@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { MemoryFlowStore } from '../../src/index.js';
+import { flowStoreContract } from './flow-store-contract.js';
+
+flowStoreContract('MemoryFlowStore', () => Promise.resolve(new MemoryFlowStore()), (store) => store.close());
+
+describe('MemoryFlowStore bounds', () => {
+  const rec = (tradeNo: string) => ({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: 'a1b2c3d4e5f60718', traceFlags: 1, tradeNo, issuedAt: 0 });
+
+  it('evicts the oldest flows beyond maxEntries and counts them', async () => {
+    const store = new MemoryFlowStore({ maxEntries: 3 });
+    for (const t of ['A', 'B', 'C', 'D', 'E']) await store.put(rec(t), Date.now() + 1000);
+    assert.equal(await store.size(), 3);
+    assert.equal(store.health().evicted, 2);
+    assert.equal((await store.take('A')).record, undefined);
+    assert.equal((await store.take('E')).record?.tradeNo, 'E');
+  });
+
+  it('forgets tombstones after the retention', async () => {
+    let now = 1_000_000;
+    const store = new MemoryFlowStore({ retentionMs: 100, now: () => now });
+    await store.put(rec('T'), now + 1000);
+    await store.take('T');
+    now += 101;
+    assert.deepEqual(await store.take('T'), { duplicate: false, late: false });
+  });
+
+  it('keeps its due-time heap bounded when flows are taken before their deadline', async () => {
+    const store = new MemoryFlowStore();
+    for (let i = 0; i < 20_000; i++) {
+      await store.put(rec(`H${i}`), Date.now() + 60_000);
+      await store.take(`H${i}`);
+    }
+    assert.ok((store as unknown as { heap: unknown[] }).heap.length <= 1024 + 2, 'stale heap items are compacted away');
+  });
+});
