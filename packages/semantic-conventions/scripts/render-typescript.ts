@@ -4,7 +4,7 @@
  * development names) re-export them by name.
  */
 import { isEnumType } from './model.js';
-import type { AttributeDefinition, ExampleValue, Registry, Stability } from './model.js';
+import type { AttributeDefinition, AttributeReference, ExampleValue, Registry, Stability } from './model.js';
 import { attributeConstant, enumValueConstant, eventConstant, metricConstant, spanNameConstant } from './naming.js';
 
 export const GENERATED_HEADER_LINES = [
@@ -120,6 +120,24 @@ function byName<T>(key: (item: T) => string): (a: T, b: T) => number {
   return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 }
 
+/** "Required: `a`, `b`." style lines, one per requirement level that has attributes. */
+function attributeSummary(refs: readonly AttributeReference[]): string[] {
+  const list = (items: readonly string[]): string => items.join(', ');
+  const of = (level: string): string[] =>
+    refs.filter((r) => r.requirementLevel === level).map((r) => `\`${r.ref}\``);
+  const conditional = refs.flatMap((r) =>
+    typeof r.requirementLevel === 'object' ? [`\`${r.ref}\` (${r.requirementLevel.conditionally_required})`] : [],
+  );
+  return [
+    ['Required attributes', of('required')],
+    ['Conditionally required', conditional],
+    ['Recommended', of('recommended')],
+    ['Opt-in', of('opt_in')],
+  ]
+    .filter((entry): entry is [string, string[]] => entry[1].length > 0)
+    .map(([label, items]) => `${label}: ${list(items)}.`);
+}
+
 interface Section {
   readonly title: string;
   readonly constants: readonly Constant[];
@@ -139,7 +157,8 @@ function sections(registry: Registry, stability: Stability): Section[] {
         value: span.spanName,
         doc: [
           span.brief,
-          `Span kind: ${span.spanKind.toUpperCase()}. Stage attribute and the rest: see docs/registry.md.`,
+          `Span kind: ${span.spanKind.toUpperCase()}.`,
+          ...attributeSummary(span.attributes),
           ...(span.note ? [`@note ${span.note}`] : []),
           ...experimental(span.stability),
         ],

@@ -429,7 +429,17 @@ export const ATTR_PAYMENT_TRADE_NO = 'payment.trade_no' as const;
 /**
  * The provider's asynchronous notification reaching the backend.
  *
- * Span kind: SERVER. Stage attribute and the rest: see docs/registry.md.
+ * Span kind: SERVER.
+ *
+ * Required attributes: `payment.stage`, `payment.callback.correlation`.
+ *
+ * Conditionally required: `payment.failure.reason` (when `payment.outcome` is `failed`),
+ * `payment.context.rejected` (when a carried context was rejected), `checkout.release` (when a
+ * canary cohort is configured), `checkout.canary.cohort` (when a canary cohort is configured).
+ *
+ * Recommended: `payment.trade_no`, `payment.provider`, `payment.provider.status`,
+ * `payment.outcome`, `payment.callback.delay`, `payment.callback.duplicate`,
+ * `payment.callback.late`, `payment.method`.
  *
  * @note Its parent is the flow's `payment.create` span, found through the flow token or the flow
  *       store (see `payment.callback.correlation`). With nothing to correlate it starts a new trace
@@ -441,7 +451,14 @@ export const SPAN_NAME_PAYMENT_CALLBACK = 'payment.callback' as const;
 /**
  * Emitted by the sweeper when no callback came before the deadline.
  *
- * Span kind: INTERNAL. Stage attribute and the rest: see docs/registry.md.
+ * Span kind: INTERNAL.
+ *
+ * Required attributes: `payment.stage`, `payment.outcome`, `payment.trade_no`.
+ *
+ * Conditionally required: `checkout.release` (when a canary cohort is configured),
+ * `checkout.canary.cohort` (when a canary cohort is configured).
+ *
+ * Recommended: `payment.provider`, `payment.method`, `payment.stalled.repeat`.
  *
  * @note A child of the flow's `payment.create` span, starting at the time the redirect was issued,
  *       with status ERROR. It makes absence searchable: `payment.outcome = "stalled"` finds every
@@ -452,7 +469,19 @@ export const SPAN_NAME_PAYMENT_CALLBACK_STALLED = 'payment.callback.stalled' as 
 /**
  * The root of a flow, started in the browser by the shopper's click on Pay.
  *
- * Span kind: INTERNAL. Stage attribute and the rest: see docs/registry.md.
+ * Span kind: INTERNAL.
+ *
+ * Required attributes: `payment.stage`.
+ *
+ * Conditionally required: `payment.currency` (when `payment.amount` is set),
+ * `payment.failure.reason` (when `payment.outcome` is `failed`), `checkout.release` (when a canary
+ * cohort is configured), `checkout.canary.cohort` (when a canary cohort is configured).
+ *
+ * Recommended: `payment.trade_no`, `payment.method`, `payment.provider`, `payment.amount`,
+ * `payment.merchant.id`, `payment.outcome`, `payment.attempt`, `checkout.canary.bucket`,
+ * `checkout.page.load_time`, `checkout.page.lcp`.
+ *
+ * Opt-in: `user.hash`.
  *
  * @note Ends before the page navigates to the bank (no span stays open across pages). The sampling
  *       decision made here is carried to every later hop.
@@ -462,7 +491,16 @@ export const SPAN_NAME_PAYMENT_CHECKOUT = 'payment.checkout' as const;
 /**
  * The backend creates the order or trade; the span every later hop resumes from.
  *
- * Span kind: INTERNAL. Stage attribute and the rest: see docs/registry.md.
+ * Span kind: INTERNAL.
+ *
+ * Required attributes: `payment.stage`, `payment.trade_no`.
+ *
+ * Conditionally required: `payment.currency` (when `payment.amount` is set),
+ * `payment.failure.reason` (when `payment.outcome` is `failed`), `checkout.release` (when a canary
+ * cohort is configured), `checkout.canary.cohort` (when a canary cohort is configured).
+ *
+ * Recommended: `payment.order.id`, `payment.method`, `payment.provider`, `payment.amount`,
+ * `payment.merchant.id`, `payment.outcome`.
  *
  * @note A child of the HTTP server span (whose parent is the browser span that sent `traceparent`),
  *       or a new root for server-only flows. The flow token always carries this span's context, so
@@ -473,7 +511,17 @@ export const SPAN_NAME_PAYMENT_CREATE = 'payment.create' as const;
 /**
  * The backend's call to the provider's API; the full span name is `payment.provider <operation>`.
  *
- * Span kind: CLIENT. Stage attribute and the rest: see docs/registry.md.
+ * Span kind: CLIENT.
+ *
+ * Required attributes: `payment.stage`, `payment.provider`.
+ *
+ * Conditionally required: `payment.failure.reason` (when `payment.outcome` is `failed`),
+ * `checkout.release` (when a canary cohort is configured), `checkout.canary.cohort` (when a canary
+ * cohort is configured).
+ *
+ * Recommended: `payment.provider.status`, `payment.provider.transaction_id`, `payment.outcome`,
+ * `payment.failure.code`, `server.address`, `http.response.status_code`, `payment.trade_no`,
+ * `payment.method`.
  *
  * @note The constant holds the prefix; the span name is the prefix, a space and the operation (for
  *       example `payment.provider create_trade`). Its parent is the span active where it is called,
@@ -484,7 +532,15 @@ export const SPAN_NAME_PAYMENT_PROVIDER = 'payment.provider' as const;
 /**
  * Status polling, in the browser or the backend.
  *
- * Span kind: INTERNAL. Stage attribute and the rest: see docs/registry.md.
+ * Span kind: INTERNAL.
+ *
+ * Required attributes: `payment.stage`.
+ *
+ * Conditionally required: `checkout.release` (when a canary cohort is configured),
+ * `checkout.canary.cohort` (when a canary cohort is configured).
+ *
+ * Recommended: `payment.trade_no`, `payment.attempt`, `payment.outcome`, `payment.provider`,
+ * `payment.method`.
  *
  * @note Browser: a child of `payment.return` (or of the active flow span). Backend: a child of the
  *       active server span.
@@ -494,7 +550,14 @@ export const SPAN_NAME_PAYMENT_QUERY = 'payment.query' as const;
 /**
  * The browser leaves for the bank or wallet page.
  *
- * Span kind: INTERNAL. Stage attribute and the rest: see docs/registry.md.
+ * Span kind: INTERNAL.
+ *
+ * Required attributes: `payment.stage`.
+ *
+ * Conditionally required: `checkout.release` (when a canary cohort is configured),
+ * `checkout.canary.cohort` (when a canary cohort is configured).
+ *
+ * Recommended: `payment.trade_no`, `url.full`, `payment.provider`, `payment.method`.
  *
  * @note A child of `payment.checkout`; ends, and is flushed, before the page navigates. The
  *       same-tab handoff record carries this span's context to the return page.
@@ -504,7 +567,15 @@ export const SPAN_NAME_PAYMENT_REDIRECT = 'payment.redirect' as const;
 /**
  * The page the bank sends the shopper back to.
  *
- * Span kind: INTERNAL. Stage attribute and the rest: see docs/registry.md.
+ * Span kind: INTERNAL.
+ *
+ * Required attributes: `payment.stage`, `payment.context.source`.
+ *
+ * Conditionally required: `payment.context.rejected` (when a carried context was rejected),
+ * `checkout.release` (when a canary cohort is configured), `checkout.canary.cohort` (when a canary
+ * cohort is configured).
+ *
+ * Recommended: `payment.trade_no`, `payment.outcome`, `payment.provider`, `payment.method`.
  *
  * @note Its parent is found in the order of trust given by `payment.context.source`: the same-tab
  *       handoff (parent `payment.redirect`), a verified `<meta name="traceparent">` or a verified
@@ -516,7 +587,14 @@ export const SPAN_NAME_PAYMENT_RETURN = 'payment.return' as const;
  * One call into the payment provider's browser SDK; the full span name is `payment.sdk
  * <operation>`.
  *
- * Span kind: INTERNAL. Stage attribute and the rest: see docs/registry.md.
+ * Span kind: INTERNAL.
+ *
+ * Required attributes: `payment.stage`, `checkout.sdk.name`, `checkout.sdk.operation`.
+ *
+ * Conditionally required: `error.type` (when the call failed), `checkout.release` (when a canary
+ * cohort is configured), `checkout.canary.cohort` (when a canary cohort is configured).
+ *
+ * Recommended: `checkout.sdk.version`, `payment.trade_no`, `payment.provider`, `payment.method`.
  *
  * @note The constant holds the prefix; the span name is the prefix, a space and
  *       `checkout.sdk.operation` (for example `payment.sdk confirmPayment`), which keeps the name

@@ -42,6 +42,15 @@ describe('docs/flow-model.md against the registry', () => {
     ...registry.events.map((e) => e.name),
   ]);
   const tableRows = markdown.split('\n').filter((line) => line.startsWith('|'));
+  // stage → span name, from the "Stages and spans" table (`payment.sdk <operation>` → `payment.sdk`).
+  const stageSpans = new Map(
+    tableRows
+      .filter((line) => /^\| `[a-z_]+` \| `payment\./.test(line))
+      .map((line) => {
+        const [stage, span] = backticked(line);
+        return [stage, span.replace(/ <[a-z]+>$/, '')];
+      }),
+  );
 
   it('every payment.* / checkout.* name in a table is registered', () => {
     const names = new Set(
@@ -87,6 +96,33 @@ describe('docs/flow-model.md against the registry', () => {
     for (const cells of rows) {
       const span = cells[1].replace(/ <[a-z]+>$/, '');
       assert.ok(registry.spans.some((s) => s.spanName === span), `span ${span} of stage ${cells[0]}`);
+    }
+  });
+
+  it('each stage\'s required attributes match the span definition, and its recommended ones are defined there', () => {
+    const rows = section(markdown, 'Stages and spans')
+      .split('\n')
+      .filter((line) => /^\| [a-z]+ \| `/.test(line))
+      .map((line) => line.split('|').map((cell) => cell.trim()));
+    assert.equal(rows.length, registry.spans.length, 'one row per stage in "Attributes each stage carries"');
+    for (const cells of rows) {
+      const stage = cells[1];
+      const span = registry.spans.find((s) => s.spanName === stageSpans.get(stage));
+      assert.ok(span, `no span definition for stage ${stage}`);
+      const required = span.attributes.filter((a) => a.requirementLevel === 'required').map((a) => a.ref);
+      const optional = span.attributes.filter((a) => a.requirementLevel !== 'required').map((a) => a.ref);
+      const names = (cell: string | undefined): string[] => backticked(cell ?? '').filter((t) => DOTTED.test(t));
+      assert.deepEqual(names(cells[2]).sort(), [...required].sort(), `required attributes of ${stage}`);
+      for (const name of names(cells[3])) assert.ok(optional.includes(name), `${name} is not defined on the ${stage} span`);
+    }
+  });
+
+  it('every payment span carries what the contract says every payment span carries', () => {
+    for (const span of registry.spans) {
+      const refs = span.attributes.map((a) => a.ref);
+      for (const name of ['payment.stage', 'payment.trade_no', 'payment.provider', 'payment.method', 'checkout.release', 'checkout.canary.cohort']) {
+        assert.ok(refs.includes(name), `${span.spanName} lacks ${name}`);
+      }
     }
   });
 
