@@ -1,0 +1,165 @@
+import type { Context } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createRedactor } from '@otel-checkout/core';
+import type { Redactor } from '@otel-checkout/core';
+import { HEALTH_HOOK_ERRORS, HEALTH_REDACTIONS } from '../health-names.js';
+import type { HealthCounters } from '../health.js';
+import { runtime } from '../runtime.js';
+import type { RedactionSpanProcessorOptions } from './types.js';
+
+/**
+ * Marks a redaction processor, so a setup can find one in an application's own SDK even when
+ * the application loaded another copy of this package (ESM and CJS builds side by side):
+ * `Symbol.for` gives every copy the same symbol.
+ */
+export const REDACTION_PROCESSOR_MARKER: unique symbol = Symbol.for('@otel-checkout/node.RedactionSpanProcessor');
+
+/** Set on `globalThis` once any redaction processor (of any copy of this package) has seen a span end. */
+const SEEN_SPAN_MARKER = Symbol.for('@otel-checkout/node.RedactionSpanProcessor.seenSpan');
+
+/**
+ * Redacts every span before any exporter sees it: card numbers, denylisted keys, secrets in
+ * URLs and free text, in the span name, status message, attributes, events (exception
+ * messages and stacks included) and links. The rules are `@otel-checkout/core`'s.
+ *
+ * The work happens in `onEnding`, which the SDK (2.x) calls on every processor while the span
+ * is still writable and before any processor's `onEnd`, so the order of processors does not
+ * matter and exporters only ever receive redacted spans. On an SDK that never calls
+ * `onEnding`, the span is redacted in `onEnd` instead, which protects the processors placed
+ * after this one: put it first.
+ */
+export class RedactionSpanProcessor implements SpanProcessor {
+  readonly [REDACTION_PROCESSOR_MARKER] = true;
+  private readonly redactor: Redactor;
+  private readonly onRedaction: ((count: number) => void) | undefined;
+  private onEndingCalled = false;
+
+  /**
+   * @param options the redaction rules and reporting hook (all optional).
+   * @param health counters to add redactions to; by default those of the running
+   *   `startCheckoutTracing` handle, looked up when a redaction happens.
+   */
+  constructor(
+    options: RedactionSpanProcessorOptions = {},
+    private readonly health?: HealthCounters,
+  ) {
+    this.redactor = createRedactor(options);
+    this.onRedaction = typeof options.onRedaction === 'function' ? options.onRedaction : undefined;
+  }
+
+  onStart(_span: Span, _parentContext: Context): void {
+    // Attributes set at start are still on the span when it ends; redacting once, at the end, is enough.
+  }
+
+  onEnding(span: Span): void {
+    this.onEndingCalled = true;
+    this.redact(span);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if (!this.onEndingCalled) this.redact(span);
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private redact(span: ReadableSpan): void {
+    markSeen();
+    let count: number;
+    try {
+      // The SDK span is a plain mutable object underneath its read-only typing; it is still
+      // open in onEnding, so changing it here is what every later processor sees.
+      count = this.redactor.redactSpan(span);
+    } catch (error) {
+      // redactSpan does not throw; this guards the host against a bug all the same.
+      this.counters().warnOnce('redaction-failed', 'redacting a span failed', error);
+      return;
+    }
+    if (count === 0) return;
+    const counters = this.counters();
+    counters.increment(HEALTH_REDACTIONS, count);
+    if (this.onRedaction !== undefined) {
+      try {
+        this.onRedaction(count);
+      } catch (error) {
+        counters.increment(HEALTH_HOOK_ERRORS);
+        counters.warnOnce('onRedaction', 'the onRedaction hook threw; redaction goes on without it', error);
+      }
+    }
+  }
+
+  private counters(): HealthCounters {
+    return this.health ?? runtime().health;
+  }
+}
+
+/** A redaction processor with all rules on (`options` changes them). */
+export function createRedactionSpanProcessor(options?: RedactionSpanProcessorOptions, health?: HealthCounters): RedactionSpanProcessor {
+  return new RedactionSpanProcessor(options, health);
+}
+
+/** True for a redaction processor from any copy of this package. */
+export function isRedactionProcessor(processor: unknown): boolean {
+  return (
+    typeof processor === 'object' &&
+    processor !== null &&
+    (processor as { [REDACTION_PROCESSOR_MARKER]?: unknown })[REDACTION_PROCESSOR_MARKER] === true
+  );
+}
+
+/** Processors nested deeper than this are not looked at (a provider holds a flat list in practice). */
+const MAX_DEPTH = 4;
+
+/**
+ * Whether `tracerProvider` (by default the globally registered one) runs a redaction
+ * processor: `true` found, `false` its processors were all looked at and none is one,
+ * `undefined` the provider is not an SDK provider this function can look into. Reads the
+ * SDK's internal processor list (`_activeSpanProcessor._spanProcessors`, SDK 1.x and 2.x);
+ * `redactionProcessorHasSeenSpans()` is the check that needs no internals.
+ */
+export function hasRedactionProcessor(tracerProvider: unknown = trace.getTracerProvider()): boolean | undefined {
+  try {
+    let provider = tracerProvider as { getDelegate?: () => unknown; _activeSpanProcessor?: unknown } | null;
+    if (provider !== null && typeof provider === 'object' && typeof provider.getDelegate === 'function') {
+      provider = provider.getDelegate() as typeof provider;
+    }
+    if (provider === null || typeof provider !== 'object' || provider._activeSpanProcessor === undefined) return undefined;
+    return containsRedactionProcessor(provider._activeSpanProcessor, 0);
+  } catch {
+    return undefined;
+  }
+}
+
+function containsRedactionProcessor(processor: unknown, depth: number): boolean | undefined {
+  if (isRedactionProcessor(processor)) return true;
+  if (typeof processor !== 'object' || processor === null) return undefined;
+  const children = (processor as { _spanProcessors?: unknown })._spanProcessors;
+  if (!Array.isArray(children)) return false;
+  if (depth >= MAX_DEPTH) return undefined;
+  let unsure = false;
+  for (const child of children as unknown[]) {
+    const found = containsRedactionProcessor(child, depth + 1);
+    if (found === true) return true;
+    if (found === undefined) unsure = true;
+  }
+  return unsure ? undefined : false;
+}
+
+function markSeen(): void {
+  const global = globalThis as { [SEEN_SPAN_MARKER]?: boolean };
+  if (global[SEEN_SPAN_MARKER] !== true) global[SEEN_SPAN_MARKER] = true;
+}
+
+/**
+ * True once a redaction processor in this process has processed a span. A setup that sees
+ * payment spans end while this stays false knows the application's SDK lacks the processor.
+ */
+export function redactionProcessorHasSeenSpans(): boolean {
+  return (globalThis as { [SEEN_SPAN_MARKER]?: boolean })[SEEN_SPAN_MARKER] === true;
+}
