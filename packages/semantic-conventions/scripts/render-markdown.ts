@@ -40,10 +40,15 @@ function entryPoint(stability: string): string {
   return stability === 'stable' ? '`.`' : '`./incubating`';
 }
 
+/** OpenTelemetry's attribute registry has one page per namespace (the first segment of the name). */
+function openTelemetryRegistryUrl(attribute: string): string {
+  return `https://opentelemetry.io/docs/specs/semconv/registry/attributes/${attribute.split('.')[0]}/`;
+}
+
 function referenceRows(registry: Registry, refs: readonly AttributeReference[]): string[][] {
   return refs.map((ref) => {
     const own = registry.attributes.get(ref.ref);
-    const name = own ? `[${code(ref.ref)}](#${anchor(ref.ref)})` : `${code(ref.ref)} (OpenTelemetry)`;
+    const name = own ? `[${code(ref.ref)}](#${anchor(ref.ref)})` : `${code(ref.ref)} ([OpenTelemetry](${openTelemetryRegistryUrl(ref.ref)}))`;
     const type = own ? typeLabel(own) : '';
     const brief = [own?.brief ?? '', ref.note ?? ''].filter((s) => s !== '').join(' ');
     return [name, type, requirement(ref.requirementLevel), brief];

@@ -80,6 +80,20 @@ describe('validator', () => {
     assertProblem('bad-type.yaml', 'payment.total', /bad type "integer"/);
   });
 
+  it('rejects an example that does not match the type', () => {
+    assertProblem('bad-example.yaml', 'payment.installments', /bad type: example "three" does not match the attribute type/);
+  });
+
+  it('rejects a bad requirement level, span kind or instrument', () => {
+    assertProblem('bad-requirement-level.yaml', 'span.payment.bad_requirement', /ref 'server\.address': bad requirement_level "mandatory"/);
+    assertProblem('bad-span-kind.yaml', 'span.payment.bad_kind', /bad span_kind 'outgoing'/);
+    assertProblem('bad-instrument.yaml', 'metric.payment.bad_instrument', /bad instrument 'meter'/);
+  });
+
+  it('rejects two spans with the same name', () => {
+    assertProblem('duplicate-span-name.yaml', 'span.payment.second', /duplicate span name 'payment\.twice' \(first defined by span\.payment\.first\)/);
+  });
+
   it('rejects an enum member without a value', () => {
     assertProblem('enum-member-without-value.yaml', 'payment.channel', /enum member 'app': has no value/);
   });
