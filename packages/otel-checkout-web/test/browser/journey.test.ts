@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { ReceivedSpan } from '@otel-checkout/test-support';
+import { launchBrowser, collectPageErrors } from '../harness/browser.js';
+import { startSites, TEST_PAN } from '../harness/sites.js';
+import type { Sites } from '../harness/sites.js';
+import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
+
+function byName(spans: ReceivedSpan[], name: string): ReceivedSpan {
+  const found = spans.find((s) => s.name === name);
+  assert.ok(found, `no span named ${name}; got ${spans.map((s) => s.name).join(', ')}`);
+  return found;
+}
+
+describe('checkout journey in Chromium (click → SDK → backend → bank → return → query)', function () {
+  this.timeout(30_000);
+  let browser: Browser;
+  let sites: Sites;
+  let context: BrowserContext;
+  let page: Page;
+  let pageErrors: string[];
+
+  before(async () => {
+    [browser, sites] = await Promise.all([launchBrowser(), startSites()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await sites?.close();
+  });
+  beforeEach(async () => {
+    sites.receiver.clear();
+    context = await browser.newContext();
+    page = await context.newPage();
+    pageErrors = collectPageErrors(page);
+  });
+  afterEach(async () => {
+    await context.close();
+  });
+
+  /** Checkout page: start tracing, wire the Pay button, click it, land on the bank. */
+  async function payAndReachBank(extra: Record<string, unknown> = {}, returnPath = '/return.html'): Promise<void> {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { stableUserId: 'user-1', canary: { salt: 'rollout-2026-11', percent: 50 }, ...extra }));
+    await page.evaluate(
+      ({ api, returnPath }) => {
+        const { checkout } = window.otc;
+        const sdk = {
+          name: 'testbank-js',
+          pay(this: { name: string }, order: { tradeNo: string; card: string }) {
+            // The SDK sees itself as `this`; the card number goes in the body, which is never recorded.
+            if (this.name !== 'testbank-js') throw new Error('wrong this');
+            return fetch(`${api}/api/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...order, returnPath }) }).then(
+              (r) => r.json() as Promise<{ redirect: string }>,
+            );
+          },
+          validate(card: string) {
+            throw new Error(`card ${card} failed the issuer check`);
+          },
+        };
+        checkout.onClick(
+          document.getElementById('pay')!,
+          () => ({ method: 'online_banking', provider: 'testbank', amount: 12.5, currency: 'EUR' }),
+          (flow) => {
+            const wrapped = flow.wrapSdk(sdk, { name: 'testbank-js', version: '3.1.0' });
+            flow.setTradeNo('T-1001');
+            const card = (document.getElementById('card') as HTMLInputElement).value;
+            try {
+              wrapped.validate(card);
+            } catch {
+              flow.retry('provider_error');
+            }
+            void fetch(`${api}/api/echo?pan=${card}`);
+            void wrapped.pay({ tradeNo: 'T-1001', card }).then((answer) => flow.redirect(answer.redirect));
+          },
+        );
+      },
+      { api: sites.api.url, returnPath },
+    );
+    await Promise.all([page.waitForURL(/\/bank\?/), page.click('#pay')]);
+  }
+
+  it('records one trace with the right parents, survives both navigations, and never exports the card number', async () => {
+    await payAndReachBank();
+    await Promise.all([page.waitForURL(/\/return\.html/), page.click('#confirm')]);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { stableUserId: 'user-1', canary: { salt: 'rollout-2026-11', percent: 50 } }));
+    const outcome = await page.evaluate(async (api) => {
+      const flow = await window.otc.checkout.resume({ verifyUrl: `${api}/api/verify` });
+      return flow.poll(
+        () => fetch(`${api}/api/status`).then((r) => r.json() as Promise<{ status: string }>),
+        (r) => (r.status === 'succeeded' ? 'succeeded' : 'pending'),
+        { intervalMillis: 10 },
+      );
+    }, sites.api.url);
+    assert.equal(outcome, 'succeeded');
+    assert.ok(!page.url().includes('otc_flow'), 'the token is removed from the visible URL');
+
+    await flushPage(page);
+    const query = await sites.receiver.waitForSpan((s) => s.name === 'payment.query', { timeoutMs: 10_000 });
+    const spans = sites.receiver.spans.filter((s) => s.traceId === query.traceId);
+    const checkout = byName(spans, 'payment.checkout');
+    const pay = byName(spans, 'payment.sdk pay');
+    const validate = byName(spans, 'payment.sdk validate');
+    const redirect = byName(spans, 'payment.redirect');
+    const ret = byName(spans, 'payment.return');
+    const create = byName(spans, 'payment.create');
+
+    // The browser half.
+    assert.equal(checkout.parentSpanId, '');
+    assert.equal(checkout.attributes['payment.stage'], 'checkout');
+    assert.equal(checkout.attributes['payment.trade_no'], 'T-1001');
+    assert.equal(checkout.attributes['payment.method'], 'online_banking');
+    assert.equal(checkout.attributes['payment.amount'], 12.5);
+    assert.equal(checkout.attributes['payment.outcome'], 'pending');
+    assert.equal(checkout.attributes['checkout.release'], 'web-1.2.3');
+    assert.equal(checkout.attributes['checkout.canary.cohort'], 'canary');
+    assert.equal(checkout.attributes['checkout.canary.bucket'], 47);
+    assert.equal(checkout.attributes['payment.attempt'], 2);
+    assert.ok(checkout.events.some((e) => e.name === 'payment.retry'));
+    assert.equal(checkout.resource.attributes['service.name'], 'shop-web');
+    assert.equal(checkout.resource.attributes['service.version'], 'web-1.2.3');
+    assert.equal(pay.parentSpanId, checkout.spanId);
+    assert.equal(pay.attributes['checkout.sdk.name'], 'testbank-js');
+    assert.equal(pay.attributes['checkout.sdk.version'], '3.1.0');
+    assert.equal(pay.attributes['payment.stage'], 'sdk');
+    assert.equal(validate.status.codeName, 'ERROR');
+    const sdkError = validate.events.find((e) => e.name === 'payment.sdk.error');
+    assert.ok(sdkError, 'payment.sdk.error event');
+    assert.equal(sdkError.attributes['checkout.sdk.name'], 'testbank-js');
+
+    // The fetch inside the SDK call is its child, and the backend continued from it.
+    const post = spans.find((s) => s.kindName === 'CLIENT' && s.parentSpanId === pay.spanId);
+    assert.ok(post, 'client span of the SDK fetch');
+    const server = spans.find((s) => s.parentSpanId === post.spanId);
+    assert.ok(server, 'backend span under the browser request');
+    assert.equal(server.resource.attributes['service.name'], 'checkout-api');
+    assert.ok(create.parentSpanId === server.spanId || spans.some((s) => s.spanId === create.parentSpanId && s.parentSpanId === server.spanId));
+
+    assert.equal(redirect.parentSpanId, checkout.spanId);
+    assert.match(String(redirect.attributes['url.full']), /\/bank\?return=/);
+    // Same-tab handoff: the return page continues from the browser's redirect span.
+    assert.equal(ret.parentSpanId, redirect.spanId);
+    assert.equal(ret.attributes['payment.context.source'], 'handoff');
+    assert.equal(ret.attributes['payment.trade_no'], 'T-1001');
+    assert.equal(ret.attributes['payment.outcome'], 'succeeded');
+    assert.equal(query.parentSpanId, ret.spanId);
+    assert.equal(query.attributes['payment.outcome'], 'succeeded');
+    const statusRequest = spans.find((s) => s.kindName === 'CLIENT' && s.parentSpanId === query.spanId);
+    assert.ok(statusRequest, `the status fetch is a child of payment.query: ${spans.map((s) => `${s.name} ${s.spanId}<${s.parentSpanId}`).join('; ')}`);
+
+    // The card number was there to leak: in a URL and in an SDK exception message, both redacted.
+    const echo = spans.find((s) => s.kindName === 'CLIENT' && String(s.attributes['url.full']).includes('/api/echo'));
+    assert.ok(echo, 'client span of the echo request');
+    assert.match(String(echo.attributes['url.full']), /pan=/);
+    assert.match(String(sdkError.attributes['exception.message']), /failed the issuer check/);
+
+    // Privacy: no exported byte anywhere holds the card number or the flow token.
+    for (const request of sites.receiver.requests) {
+      const text = Buffer.from(request.body).toString('utf8');
+      assert.ok(!text.includes(TEST_PAN), 'card number in an export');
+      assert.ok(!/otc_flow=[A-Za-z0-9_-]{20,}/.test(text), 'flow token in an export');
+    }
+    assert.deepEqual(pageErrors, []);
+  });
+});
