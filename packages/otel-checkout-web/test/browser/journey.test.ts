@@ -161,4 +161,136 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     }
     assert.deepEqual(pageErrors, []);
   });
+
+  /** The return URL the backend minted, as the bank page holds it. */
+  async function returnUrlAtBank(): Promise<string> {
+    return page.evaluate(() => new URL(location.href).searchParams.get('return')!);
+  }
+
+  /** Opens `url` in a new tab (no same-tab handoff there), starts tracing and resumes; returns the new tab. */
+  async function resumeInNewTab(url: string, resume: Record<string, unknown>): Promise<Page> {
+    const tab = await context.newPage();
+    await tab.goto(url);
+    await startInPage(tab, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await tab.evaluate(async (options) => {
+      const flow = await window.otc.checkout.resume(options);
+      flow.end();
+    }, resume);
+    await flushPage(tab);
+    return tab;
+  }
+
+  async function backendCreate(): Promise<ReceivedSpan> {
+    await flushPage(page).catch(() => undefined);
+    return sites.receiver.waitForSpan((s) => s.name === 'payment.create', { timeoutMs: 10_000 });
+  }
+
+  it('a server-rendered <meta name="traceparent"> (token verified by the server) continues from payment.create', async () => {
+    await payAndReachBank({}, '/return-meta.html');
+    const url = await returnUrlAtBank();
+    const create = await backendCreate();
+    const tab = await resumeInNewTab(url, {});
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.equal(ret.attributes['payment.context.source'], 'meta');
+    assert.equal(ret.traceId, create.traceId);
+    assert.equal(ret.parentSpanId, create.spanId);
+    assert.ok(!tab.url().includes('otc_flow'));
+  });
+
+  it('a URL token the backend verified continues from payment.create', async () => {
+    await payAndReachBank();
+    const url = await returnUrlAtBank();
+    const create = await backendCreate();
+    await resumeInNewTab(url, { verifyUrl: `${sites.api.url}/api/verify` });
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.equal(ret.attributes['payment.context.source'], 'verified_token');
+    assert.equal(ret.parentSpanId, create.spanId);
+    assert.equal(ret.traceId, create.traceId);
+    assert.equal(ret.attributes['payment.context.rejected'], undefined);
+  });
+
+  it('an unverified URL token (no verify handler) is a link with payment.context.rejected = unverified, never a parent', async () => {
+    await payAndReachBank();
+    const url = await returnUrlAtBank();
+    const create = await backendCreate();
+    await resumeInNewTab(url, {});
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.equal(ret.parentSpanId, '');
+    assert.notEqual(ret.traceId, create.traceId);
+    assert.equal(ret.attributes['payment.context.source'], 'none');
+    assert.equal(ret.attributes['payment.context.rejected'], 'unverified');
+    assert.equal(ret.links.length, 1);
+    assert.equal(ret.links[0]!.traceId, create.traceId);
+    assert.equal(ret.links[0]!.spanId, create.spanId);
+    assert.equal(ret.links[0]!.attributes['payment.context.rejected'], 'unverified');
+  });
+
+  it('a forged token is refused by the verify handler: a link with its reason, a new trace', async () => {
+    const victim = { traceId: 'aa'.repeat(16), spanId: 'bb'.repeat(8) };
+    const forged = sites.mintToken({ ...victim, secret: 'not-the-server-secret-at-all' });
+    await resumeInNewTab(`${sites.shop.url}/return.html?otc_flow=${forged}`, { verifyUrl: `${sites.api.url}/api/verify` });
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.notEqual(ret.traceId, victim.traceId);
+    assert.equal(ret.parentSpanId, '');
+    assert.equal(ret.attributes['payment.context.rejected'], 'bad_signature');
+    assert.deepEqual(
+      ret.links.map((l) => [l.traceId, l.spanId, l.attributes['payment.context.rejected']]),
+      [[victim.traceId, victim.spanId, 'bad_signature']],
+    );
+  });
+
+  it('an expired token is not even sent for verification; a corrupt token is malformed and not linked', async () => {
+    const old = sites.mintToken({ traceId: 'cc'.repeat(16), spanId: 'dd'.repeat(8), issuedAt: Math.floor(Date.now() / 1000) - 7200 });
+    await resumeInNewTab(`${sites.shop.url}/return.html?otc_flow=${old}`, { verifyUrl: `${sites.api.url}/api/verify` });
+    const expired = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.equal(expired.attributes['payment.context.rejected'], 'expired');
+    assert.equal(expired.parentSpanId, '');
+    sites.receiver.clear();
+    await resumeInNewTab(`${sites.shop.url}/return.html?otc_flow=%%not-a-token%%`, { verifyUrl: `${sites.api.url}/api/verify` });
+    const corrupt = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.equal(corrupt.attributes['payment.context.rejected'], 'malformed');
+    assert.equal(corrupt.links.length, 0);
+    assert.equal(corrupt.parentSpanId, '');
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('with sessionStorage disabled: no exception, the verified token still joins the trace, and a return with nothing carried records storage_unavailable', async () => {
+    await context.addInitScript(() => {
+      Object.defineProperty(window, 'sessionStorage', {
+        get() {
+          throw new DOMException('storage is disabled', 'SecurityError');
+        },
+      });
+    });
+    await payAndReachBank();
+    const url = await returnUrlAtBank();
+    const create = await backendCreate();
+    const tab = await resumeInNewTab(url, { verifyUrl: `${sites.api.url}/api/verify` });
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.equal(ret.attributes['payment.context.source'], 'verified_token');
+    assert.equal(ret.parentSpanId, create.spanId);
+    sites.receiver.clear();
+    await tab.goto(`${sites.shop.url}/return.html`);
+    await startInPage(tab, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await tab.evaluate(async () => (await window.otc.checkout.resume()).end());
+    await flushPage(tab);
+    const bare = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.equal(bare.attributes['payment.context.rejected'], 'storage_unavailable');
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('records page_load_failed when the page is still visible after the redirect should have left it', async () => {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate((shop) => {
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-slow', method: 'credit' });
+      flow.redirect(`${shop}/slow.html`, { watchdogMillis: 300 });
+    }, sites.shop.url);
+    const checkout = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout', { timeoutMs: 5000 });
+    assert.equal(checkout.attributes['payment.failure.reason'], 'page_load_failed');
+    assert.equal(checkout.attributes['payment.outcome'], 'failed');
+    assert.equal(checkout.status.codeName, 'ERROR');
+    const redirect = await sites.receiver.waitForSpan((s) => s.name === 'payment.redirect');
+    assert.equal(redirect.parentSpanId, checkout.spanId);
+  });
 });
