@@ -252,6 +252,10 @@ function parseAttribute(check: Checker, file: string, groupId: string, node: unk
           check.report(file, id, `bad type: example ${JSON.stringify(example)} does not match the attribute type`);
           continue;
         }
+        if (typeof type === 'object' && !type.members.some((m) => m.value === example)) {
+          check.report(file, id, `example ${JSON.stringify(example)} is not one of the enum values`);
+          continue;
+        }
       }
       if (typeof example === 'string' || typeof example === 'number' || typeof example === 'boolean') {
         examples.push(example);
