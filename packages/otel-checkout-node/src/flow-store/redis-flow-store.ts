@@ -89,6 +89,13 @@ export class RedisFlowStore implements FlowStore {
     this.connectTimeoutMs = positive(options.connectTimeoutMs, 1000);
     this.retentionMs = positive(options.retentionMs, DEFAULT_RETENTION_MS);
     this.maxPendingPuts = positive(options.maxPendingPuts, 1000);
+    // Connect at once, so the first payment does not pay for loading the client and the handshake.
+    if (this.client === undefined) this.connect().catch(() => undefined);
+  }
+
+  /** Resolves once the store's own client is connected (at once for a given client); for readiness checks at startup. */
+  async ready(): Promise<void> {
+    if (this.client === undefined) await this.connect();
   }
 
   async put(record: FlowRecord, deadline: number): Promise<void> {
@@ -188,7 +195,8 @@ export class RedisFlowStore implements FlowStore {
         throw error;
       }
     };
-    return this.withTimeout(attempt(), timeoutMs);
+    // Until the own client is connected, a call may also wait for the connection (itself bounded).
+    return this.withTimeout(attempt(), this.client === undefined ? timeoutMs + this.connectTimeoutMs : timeoutMs);
   }
 
   private async command(args: string[]): Promise<unknown> {

@@ -72,6 +72,8 @@ export interface Flows {
   readonly tokenParam: string;
   /** The flow store, when one is configured. */
   readonly store: FlowStore | undefined;
+  /** Resolves when every flow handed to the store so far is recorded or has failed (each bounded by the store's timeout). */
+  whenRecorded(): Promise<void>;
 }
 
 const DEFAULT_TOKEN_PARAM = 'otc_flow';
@@ -95,6 +97,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
   }
   const store: FlowStore | undefined = opts.store === false ? undefined : (opts.store ?? new MemoryFlowStore());
   const recentlyPut = new Set<string>();
+  const pendingPuts = new Set<Promise<void>>();
   let sweeper: StalledSweeper | undefined;
 
   const record = (flow: FlowContext): void => {
@@ -126,12 +129,15 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     } catch (error) {
       pending = Promise.reject(error as Error);
     }
-    // Never awaited: the request goes on while the store records the flow (bounded by the store's timeout).
-    pending.catch((error: unknown) => {
-      health.increment(HEALTH_FLOW_STORE_FAILURES);
-      health.increment(HEALTH_FLOW_STORE_FALLBACKS);
-      health.warnOnce('flow-store-put', 'the flow store could not record a flow; it is correlated by token only', error);
-    });
+    // Never awaited by the request: it goes on while the store records the flow (bounded by the store's timeout).
+    const settled = pending
+      .catch((error: unknown) => {
+        health.increment(HEALTH_FLOW_STORE_FAILURES);
+        health.increment(HEALTH_FLOW_STORE_FALLBACKS);
+        health.warnOnce('flow-store-put', 'the flow store could not record a flow; it is correlated by token only', error);
+      })
+      .finally(() => pendingPuts.delete(settled));
+    pendingPuts.add(settled);
   };
 
   const mint = (flow: FlowContext): string | undefined => {
@@ -163,6 +169,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
   const flows: Flows = {
     tokenParam,
     store,
+    whenRecorded: () => Promise.all([...pendingPuts]).then(() => undefined),
     returnUrl: withToken,
     notifyUrl: withToken,
     passback: (flow) => issue(flow) ?? '',
@@ -190,6 +197,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
       const running = sweeper;
       sweeper = undefined;
       await running?.stop();
+      await flows.whenRecorded();
       await store?.close();
     },
   };

@@ -1,0 +1,337 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import express from 'express';
+import { startRedisServer } from '@otel-checkout/test-support';
+import type { StartedRedisServer } from '@otel-checkout/test-support';
+import { expressCallback, FlowTokenSigner, RedisFlowStore } from '../../src/index.js';
+import type { CallbackOptions, FlowContext, Flows } from '../../src/index.js';
+import type { HealthCounters } from '../../src/health.js';
+import { Harness, KEYS } from './harness.js';
+
+const STATUS_TABLE = { PAID: 'succeeded', DECLINED: { outcome: 'failed', reason: 'risk_rejected' } } as const;
+
+interface App {
+  url: string;
+  close(): Promise<void>;
+  /** trace id of the active span inside the handler, per request */
+  activeInHandler: string[];
+}
+
+async function startApp(harness: Harness, flows: Flows, extra: CallbackOptions = {}): Promise<App> {
+  const app = express();
+  const activeInHandler: string[] = [];
+  const options: CallbackOptions = {
+    flows,
+    tradeNo: (req) => {
+      const body = req.json();
+      return typeof body?.trade_no === 'string' ? body.trade_no : undefined;
+    },
+    passbackField: 'metadata.passback',
+    status: (req) => req.json()?.status as string | undefined,
+    statusTable: STATUS_TABLE,
+    ...extra,
+  };
+  app.use((req, _res, next) => harness.withServerSpan((span) => (req.on('close', () => span.end()), next())));
+  app.use(express.json());
+  app.use(express.urlencoded({ extended: false }));
+  app.use(express.raw({ type: 'application/octet-stream' }));
+  app.post('/notify', expressCallback(options), (_req, res) => {
+    activeInHandler.push(trace.getActiveSpan()?.spanContext().spanId ?? '');
+    res.send('success');
+  });
+  app.post('/notify-fails', expressCallback(options), (_req, res) => {
+    res.status(503).send('try later');
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    activeInHandler,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function pathOf(url: string): string {
+  const u = new URL(url);
+  return u.pathname + u.search;
+}
+
+async function post(app: App, path: string, body: unknown, headers: Record<string, string> = {}): Promise<number> {
+  const isForm = typeof body === 'string' && !headers['content-type'];
+  const response = await fetch(app.url + path, {
+    method: 'POST',
+    headers: { 'content-type': isForm ? 'application/x-www-form-urlencoded' : 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  await response.text();
+  return response.status;
+}
+
+function assertChildOf(span: ReadableSpan, flow: FlowContext): void {
+  assert.equal(span.spanContext().traceId, flow.traceId, 'same trace as payment.create');
+  assert.equal(span.parentSpanContext?.spanId, flow.spanId, 'parent: payment.create');
+}
+
+describe('expressCallback', function () {
+  const harness = new Harness();
+  let flows: Flows;
+  let health: HealthCounters;
+  let app: App;
+
+  before(() => harness.install());
+  after(() => harness.uninstall());
+  beforeEach(async () => {
+    ({ flows, health } = harness.flows());
+    app = await startApp(harness, flows);
+    harness.reset();
+  });
+  afterEach(async () => {
+    await app.close();
+    await flows.shutdown();
+  });
+
+  it('token in the notify URL query: SERVER child of payment.create with correlation, outcome, delay, link to the HTTP span', async () => {
+    const flow = harness.createFlow('T-query');
+    const notify = flows.notifyUrl(flow, 'https://shop.example/notify?src=bank#frag');
+    assert.match(notify, /^https:\/\/shop\.example\/notify\?src=bank&otc_flow=[A-Za-z0-9_-]+#frag$/);
+    assert.equal(await post(app, pathOf(notify.replace('#frag', '')), { trade_no: 'T-query', status: 'PAID' }), 200);
+    const [span] = harness.callbacks();
+    assert.ok(span);
+    assertChildOf(span, flow);
+    assert.equal(span.kind, SpanKind.SERVER);
+    assert.equal(span.attributes['payment.stage'], 'callback');
+    assert.equal(span.attributes['payment.callback.correlation'], 'token_query');
+    assert.equal(span.attributes['payment.trade_no'], 'T-query');
+    assert.equal(span.attributes['payment.provider'], 'acme');
+    assert.equal(span.attributes['payment.method'], 'card');
+    assert.equal(span.attributes['payment.outcome'], 'succeeded');
+    assert.equal(span.attributes['payment.provider.status'], 'PAID');
+    assert.equal(span.attributes['http.response.status_code'], 200);
+    assert.equal(span.attributes['payment.context.rejected'], undefined);
+    assert.equal(span.attributes['payment.callback.duplicate'], undefined);
+    const delay = span.attributes['payment.callback.delay'] as number;
+    assert.ok(delay >= 0 && delay < 5, `delay ${delay}`);
+    const http = harness.exporter.getFinishedSpans().find((s) => s.name === 'POST')!;
+    assert.deepEqual(span.links.map((l) => l.context.spanId), [http.spanContext().spanId], 'linked to the HTTP server span');
+    assert.deepEqual(app.activeInHandler, [span.spanContext().spanId], 'the handler runs inside payment.callback');
+  });
+
+  it('token in a JSON body field, a form body, a raw (Buffer) body, a header and the pass-back field', async () => {
+    const cases: Array<[string, (token: string) => [unknown, Record<string, string>?], string]> = [
+      ['T-json', (t) => [{ otc_flow: t, trade_no: 'T-json' }], 'token_body'],
+      ['T-form', (t) => [`otc_flow=${t}&trade_no=T-form`], 'token_body'],
+      ['T-raw', (t) => [`otc_flow=${t}`, { 'content-type': 'application/octet-stream' }], 'token_body'],
+      ['T-header', (t) => [{ trade_no: 'T-header' }, { 'x-otc-flow': t }], 'token_header'],
+      ['T-passback', (t) => [{ metadata: { passback: t } }], 'passback'],
+    ];
+    const flowsByTrade = new Map<string, FlowContext>();
+    for (const [tradeNo, build, _] of cases) {
+      const flow = harness.createFlow(tradeNo);
+      flowsByTrade.set(tradeNo, flow);
+      const [body, headers] = build(flows.passback(flow));
+      assert.equal(await post(app, '/notify', body, headers), 200);
+    }
+    const spans = harness.callbacks();
+    assert.equal(spans.length, cases.length);
+    cases.forEach(([tradeNo, , correlation], i) => {
+      assert.equal(spans[i]!.attributes['payment.callback.correlation'], correlation, tradeNo);
+      assertChildOf(spans[i]!, flowsByTrade.get(tradeNo)!);
+    });
+  });
+
+  it('store by trade number when the provider carries no token', async () => {
+    const flow = harness.createFlow('T-store');
+    flows.returnUrl(flow, 'https://shop.example/return');
+    await flows.whenRecorded();
+    await post(app, '/notify', { trade_no: 'T-store', status: 'DECLINED' });
+    const [span] = harness.callbacks();
+    assertChildOf(span!, flow);
+    assert.equal(span!.attributes['payment.callback.correlation'], 'store');
+    assert.equal(span!.attributes['payment.outcome'], 'failed');
+    assert.equal(span!.attributes['payment.failure.reason'], 'risk_rejected');
+  });
+
+  it('no correlation at all: a new trace, payment.context.rejected = missing, counted', async () => {
+    await post(app, '/notify', { trade_no: 'never-seen' });
+    const [span] = harness.callbacks();
+    assert.equal(span!.parentSpanContext, undefined, 'a root span');
+    assert.equal(span!.attributes['payment.callback.correlation'], 'none');
+    assert.equal(span!.attributes['payment.context.rejected'], 'missing');
+    assert.equal(span!.attributes['payment.callback.delay'], undefined);
+    assert.equal(health.get('callbacksUncorrelated'), 1);
+  });
+
+  it('a forged token never becomes a parent (new trace, bad_signature, counted)', async () => {
+    const victim = harness.createFlow('T-forged');
+    const forged = new FlowTokenSigner({ current: { id: 'k1', secret: 'attacker-guess-0123456789abcdef' } }).mint(victim, Date.now() / 1000)!;
+    await post(app, `/notify?otc_flow=${forged}`, { trade_no: 'unknown-trade' });
+    const [span] = harness.callbacks();
+    assert.notEqual(span!.spanContext().traceId, victim.traceId);
+    assert.equal(span!.parentSpanContext, undefined);
+    assert.equal(span!.attributes['payment.context.rejected'], 'bad_signature');
+    assert.equal(span!.attributes['payment.callback.correlation'], 'none');
+    assert.equal(health.get('tokensRejected'), 1);
+  });
+
+  it('a forged token with a known trade number: the store record is the parent, the rejection is recorded', async () => {
+    const flow = harness.createFlow('T-forged-store');
+    flows.returnUrl(flow, '/r');
+    await flows.whenRecorded();
+    await post(app, '/notify?otc_flow=AAAAinvalid', { trade_no: 'T-forged-store' });
+    const [span] = harness.callbacks();
+    assertChildOf(span!, flow);
+    assert.equal(span!.attributes['payment.callback.correlation'], 'store');
+    assert.equal(span!.attributes['payment.context.rejected'], 'malformed');
+  });
+
+  it('a valid token of another flow: the flow the store holds for this trade number wins (flow_mismatch)', async () => {
+    const mine = harness.createFlow('T-mine');
+    const other = harness.createFlow('T-other');
+    flows.returnUrl(mine, '/r');
+    const otherToken = flows.passback(other);
+    await flows.whenRecorded();
+    await post(app, `/notify?otc_flow=${otherToken}`, { trade_no: 'T-mine' });
+    const [span] = harness.callbacks();
+    assertChildOf(span!, mine);
+    assert.equal(span!.attributes['payment.callback.correlation'], 'store');
+    assert.equal(span!.attributes['payment.context.rejected'], 'flow_mismatch');
+  });
+
+  it('an expired token is rejected (expired) and does not parent the callback', async () => {
+    const flow = harness.createFlow('T-expired');
+    const old = new FlowTokenSigner(KEYS).mint(flow, Date.now() / 1000 - 49 * 3600)!;
+    await post(app, `/notify?otc_flow=${old}`, { trade_no: 'T-nothing-stored' });
+    const [span] = harness.callbacks();
+    assert.notEqual(span!.spanContext().traceId, flow.traceId);
+    assert.equal(span!.attributes['payment.context.rejected'], 'expired');
+  });
+
+  it('duplicate notifications are marked; each is still a child of payment.create', async () => {
+    const flow = harness.createFlow('T-dup');
+    const notify = flows.notifyUrl(flow, 'http://x/notify');
+    await flows.whenRecorded();
+    for (let i = 0; i < 3; i++) await post(app, pathOf(notify), { trade_no: 'T-dup', status: 'PAID' });
+    const spans = harness.callbacks();
+    assert.deepEqual(spans.map((s) => s.attributes['payment.callback.duplicate']), [undefined, true, true]);
+    for (const span of spans) assertChildOf(span, flow);
+    assert.equal(health.get('callbacksDuplicate'), 2);
+  });
+
+  it('a callback after the flow was declared stalled is marked late, parented from the tombstone', async () => {
+    const { flows: quick } = harness.flows({ deadlines: 0.001, sweeper: { intervalMs: 10 } });
+    const quickApp = await startApp(harness, quick);
+    try {
+      const flow = harness.createFlow('T-late');
+      quick.returnUrl(flow, '/r');
+      await quick.whenRecorded();
+      const stalled = new Promise<void>((resolve) => {
+        const original = harness.exporter.export.bind(harness.exporter);
+        harness.exporter.export = (spans, done) => {
+          original(spans, done);
+          if (spans.some((s) => s.name === 'payment.callback.stalled')) resolve();
+        };
+      });
+      quick.start();
+      await stalled;
+      await post(quickApp, '/notify', { trade_no: 'T-late', status: 'PAID' });
+      const [span] = harness.callbacks();
+      assertChildOf(span!, flow);
+      assert.equal(span!.attributes['payment.callback.late'], true);
+      assert.equal(span!.attributes['payment.callback.correlation'], 'store');
+      const stalledSpan = harness.exporter.getFinishedSpans().find((s) => s.name === 'payment.callback.stalled')!;
+      assertChildOf(stalledSpan, flow);
+      assert.equal(stalledSpan.status.code, SpanStatusCode.ERROR);
+    } finally {
+      await quickApp.close();
+      await quick.shutdown();
+    }
+  });
+
+  it('a 5xx answer to the provider marks the callback span as an error', async () => {
+    await post(app, '/notify-fails', {});
+    const [span] = harness.callbacks();
+    assert.equal(span!.status.code, SpanStatusCode.ERROR);
+    assert.equal(span!.attributes['http.response.status_code'], 503);
+  });
+
+  it('a throwing user hook is counted and the callback still goes through', async () => {
+    const { flows: f2, health: h2 } = harness.flows();
+    const app2 = await startApp(harness, f2, {
+      tradeNo: () => {
+        throw new Error('bug in extractor');
+      },
+    });
+    try {
+      assert.equal(await post(app2, '/notify', { trade_no: 'x' }), 200);
+      assert.equal(harness.callbacks().length, 1);
+      assert.equal(h2.get('hookErrors'), 1);
+    } finally {
+      await app2.close();
+      await f2.shutdown();
+    }
+  });
+});
+
+describe('expressCallback with Redis killed mid-test', function () {
+  this.timeout(30_000);
+  const harness = new Harness();
+  let redis: StartedRedisServer;
+  before(async () => {
+    harness.install();
+    redis = await startRedisServer();
+  });
+  after(async () => {
+    harness.uninstall();
+    await redis.stop();
+  });
+
+  it('create and callback requests still succeed, within a bounded time; fallbacks are counted exactly', async () => {
+    const store = new RedisFlowStore({ url: redis.url, commandTimeoutMs: 200, connectTimeoutMs: 200 });
+    const { flows, health } = harness.flows({ store });
+    const app = await startApp(harness, flows);
+    const create = express();
+    create.post('/pay', (_req, res) => {
+      const flow = harness.createFlow(`R-${Math.random().toString(36).slice(2)}`);
+      res.json({ notify: flows.notifyUrl(flow, 'http://x/notify'), tradeNo: flow.tradeNo });
+    });
+    const createServer: Server = await new Promise((resolve) => {
+      const s = create.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const createUrl = `http://127.0.0.1:${(createServer.address() as { port: number }).port}/pay`;
+    const pay = async () => (await (await fetch(createUrl, { method: 'POST' })).json()) as { notify: string; tradeNo: string };
+    try {
+      const before = await Promise.all([pay(), pay(), pay()]);
+      await flows.whenRecorded();
+      assert.equal(health.get('flowStoreFallbacks'), 0);
+
+      await redis.kill();
+      const started = Date.now();
+      const during = await Promise.all([pay(), pay(), pay(), pay()]);
+      assert.ok(Date.now() - started < 1000, 'minting does not wait for Redis');
+      await flows.whenRecorded();
+      assert.equal(health.get('flowStoreFallbacks'), 4, 'one fallback per flow that could not be recorded');
+
+      // Callbacks: two for flows recorded before the crash, two for flows minted during it.
+      const callbackStart = Date.now();
+      for (const p of [before[0]!, before[1]!, during[0]!, during[1]!]) {
+        assert.equal(await post(app, pathOf(p.notify), { trade_no: p.tradeNo }), 200);
+      }
+      assert.ok(Date.now() - callbackStart < 4 * 200 + 1000, 'each callback waited at most the command timeout');
+      assert.equal(health.get('flowStoreFallbacks'), 8, 'plus one per callback that could not read the store');
+      const spans = harness.callbacks();
+      assert.equal(spans.length, 4);
+      for (const span of spans) {
+        assert.equal(span.attributes['payment.callback.correlation'], 'token_query', 'token-only correlation');
+        assert.ok(span.parentSpanContext, 'still parented to payment.create');
+      }
+    } finally {
+      await app.close();
+      await new Promise((resolve) => createServer.close(resolve));
+      await flows.shutdown();
+    }
+  });
+});
