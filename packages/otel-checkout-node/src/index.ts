@@ -11,6 +11,14 @@ export { httpPayments } from './middleware/http-payments.js';
 export { GuardedTraceContextPropagator } from './propagation/guarded-trace-context-propagator.js';
 export { GuardedBaggagePropagator } from './propagation/guarded-baggage-propagator.js';
 export {
+  RedactionSpanProcessor,
+  createRedactionSpanProcessor,
+  isRedactionProcessor,
+  hasRedactionProcessor,
+  redactionProcessorHasSeenSpans,
+} from './redaction/redaction-span-processor.js';
+export type { RedactionSpanProcessorOptions } from './redaction/types.js';
+export {
   HEALTH_SPANS_EXPORTED,
   HEALTH_SPANS_DROPPED,
   HEALTH_EXPORT_FAILURES,

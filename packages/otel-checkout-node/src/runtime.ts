@@ -23,6 +23,8 @@ export interface Runtime {
   readonly baggageLimits: BaggageLimits;
   readonly release?: string;
   readonly cohort?: CohortOptions;
+  /** Called after each payment span ends (used to detect an app SDK without the redaction processor). */
+  readonly afterPaymentSpan?: () => void;
 }
 
 /** The tracer of the globally registered provider, looked up per call so a later registration is used. */

@@ -2,6 +2,7 @@ import type { Attributes, Span, TextMapPropagator } from '@opentelemetry/api';
 import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { FlowsOptions } from './flows/flows.js';
 import type { RequestView } from './http/request-view.js';
+import type { RedactionSpanProcessorOptions } from './redaction/types.js';
 
 /** `payment.outcome` values (see `@otel-checkout/semantic-conventions`). */
 export type PaymentOutcome = 'succeeded' | 'failed' | 'cancelled' | 'pending' | 'stalled' | 'unknown';
@@ -136,8 +137,8 @@ export interface NodeTracingOptions {
   shutdownTimeoutMillis?: number;
   /** Call `shutdown()` on SIGTERM (then re-raise the default behaviour). Default: `false`. */
   shutdownOnSigterm?: boolean;
-  /** Mask card numbers, secrets and sensitive URL parameters before export. Default: `true`. */
-  redaction?: boolean;
+  /** Mask card numbers, secrets and sensitive URL parameters before export; an object tunes the rules. Default: `true`. */
+  redaction?: boolean | RedactionSpanProcessorOptions;
   /** Untrusted baggage limits. Default: see `BaggageOptions`. */
   baggage?: BaggageOptions;
   /** Canary cohort settings. Default: none (no cohort computed). */

@@ -74,6 +74,7 @@ async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | 
     throw error;
   } finally {
     span.end();
+    runtime().afterPaymentSpan?.();
   }
 }
 

@@ -5,6 +5,11 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KoaInstrumentation } from '@opentelemetry/instrumentation-koa';
 import type { NodeTracingOptions } from '../types.js';
 
+// One set of instrumentation objects per process. An instrumentation patches a module when
+// it is first required; a new instance would never see modules required earlier, while the
+// same instance re-patches them when enabled again (a restart after shutdown).
+const cache = new Map<boolean, Instrumentation[]>();
+
 /**
  * Default mode's instrumentations: HTTP server and client spans (every outgoing call
  * propagates), Express and Koa, and `@fastify/otel` registered on each Fastify instance as
@@ -12,10 +17,16 @@ import type { NodeTracingOptions } from '../types.js';
  */
 export function buildInstrumentations(options: NodeTracingOptions): Instrumentation[] {
   if (options.instrumentHttp === false) return [];
-  return [
-    new HttpInstrumentation(),
-    new ExpressInstrumentation(),
-    new KoaInstrumentation(),
-    new FastifyOtelInstrumentation({ registerOnInitialization: options.fastifyAutoRegister !== false }),
-  ];
+  const autoRegister = options.fastifyAutoRegister !== false;
+  let list = cache.get(autoRegister);
+  if (!list) {
+    list = [
+      new HttpInstrumentation(),
+      new ExpressInstrumentation(),
+      new KoaInstrumentation(),
+      new FastifyOtelInstrumentation({ registerOnInitialization: autoRegister }),
+    ];
+    cache.set(autoRegister, list);
+  }
+  return list;
 }

@@ -16,7 +16,7 @@ import { resolveBaggageLimits } from '../propagation/baggage-filter.js';
 import type { BaggageLimits } from '../propagation/baggage-filter.js';
 import { GuardedBaggagePropagator } from '../propagation/guarded-baggage-propagator.js';
 import { GuardedTraceContextPropagator } from '../propagation/guarded-trace-context-propagator.js';
-import { checkoutTracer, installRuntime, resetRuntime } from '../runtime.js';
+import { checkoutTracer, installRuntime, resetRuntime, runtime } from '../runtime.js';
 import type { TracingMode } from '../runtime.js';
 import type { NodeTracingOptions } from '../types.js';
 import { BoundedExportProcessor } from './bounded-export-processor.js';
@@ -90,7 +90,8 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters): N
     ...(options.release ?? options.serviceVersion ? { release: options.release ?? options.serviceVersion } : {}),
     ...(options.cohort ? { cohort: options.cohort } : {}),
   });
-  if (options.redaction !== false) checkRedactionInExistingSdk(health);
+  const afterPaymentSpan = options.redaction === false ? undefined : checkRedactionInExistingSdk(health);
+  if (afterPaymentSpan) installRuntime({ ...runtime(), afterPaymentSpan });
   flows.start();
   const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
   return makeHandle('coexisting', health, {
@@ -114,7 +115,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
   };
   const exporting = new BoundedExportProcessor(buildExporter(options, settings.exportTimeoutMillis, health), health, settings);
   const spanProcessors: SpanProcessor[] = [
-    ...(options.redaction === false ? [] : redactionProcessors(health)),
+    ...redactionProcessors(options.redaction, health),
     ...(options.spanProcessors ?? []),
     exporting,
   ];

@@ -1,0 +1,34 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the framework is loaded at run time from the fixture's own install, so it is untyped here */
+import { createServer } from 'node:http';
+import { listenOnLoopback } from '@otel-checkout/test-support';
+import { expressPayments } from '../../../src/index.js';
+import type { AppFactory } from '../payment-middleware-suite.js';
+
+/** The scenario app on Express (4 or 5: `load` returns the framework module the fixture installed). */
+export function expressApp(load: () => any): AppFactory {
+  return async (routes, options) => {
+    const express = load();
+    const app = express();
+    app.use(express.json());
+    const pay = expressPayments(options);
+    app.use('/pay', pay);
+    app.post('/pay/create', async (req: any, res: any, next: any) => {
+      try {
+        res.json(await routes.createPayment(req.body));
+      } catch (error) {
+        next(error);
+      }
+    });
+    app.post('/pay/fail', (_req: any, _res: any, next: any) => {
+      try {
+        routes.failPayment();
+      } catch (error) {
+        next(error);
+      }
+    });
+    app.post('/pay/invalid', (_req: any, res: any) => res.status(400).json({ error: 'invalid' }));
+    app.use(pay.errors);
+    app.use((_error: unknown, _req: any, res: any, _next: any) => res.status(500).json({ error: 'failed' }));
+    return listenOnLoopback(createServer(app));
+  };
+}

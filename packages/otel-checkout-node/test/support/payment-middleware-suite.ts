@@ -1,0 +1,259 @@
+import * as assert from 'node:assert/strict';
+import { propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import {
+  ATTR_PAYMENT_AMOUNT,
+  ATTR_PAYMENT_CURRENCY,
+  ATTR_PAYMENT_FAILURE_REASON,
+  ATTR_PAYMENT_MERCHANT_ID,
+  ATTR_PAYMENT_METHOD,
+  ATTR_PAYMENT_OUTCOME,
+  ATTR_PAYMENT_PROVIDER,
+  ATTR_PAYMENT_STAGE,
+  ATTR_PAYMENT_TRADE_NO,
+  SPAN_NAME_PAYMENT_CREATE,
+  SPAN_NAME_PAYMENT_PROVIDER,
+} from '@otel-checkout/semantic-conventions';
+import {
+  ATTR_CHECKOUT_CANARY_COHORT,
+  ATTR_CHECKOUT_RELEASE,
+  ATTR_PAYMENT_PROVIDER_STATUS,
+  ATTR_PAYMENT_PROVIDER_TRANSACTION_ID,
+  EVENT_PAYMENT_STATUS_UNMAPPED,
+} from '@otel-checkout/semantic-conventions/incubating';
+import type { PaymentMiddlewareOptions } from '../../src/index.js';
+import { LUHN_TRADE_NO, TEST_CARD, TEST_CARD_SPACED, scenarioMiddlewareOptions, scenarioRoutes, startFakeProvider } from './payment-scenario.js';
+import type { FakeProvider, ScenarioRoutes } from './payment-scenario.js';
+import type { SpanRecord } from './span-record.js';
+import { startTracingSession } from './tracing-session.js';
+import type { Sink, TracingSession } from './tracing-session.js';
+
+/** A framework app serving the scenario routes (see `scenarioRoutes`) on 127.0.0.1. */
+export interface FrameworkApp {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the app; called after tracing started, so it must load the framework lazily. */
+export type AppFactory = (routes: ScenarioRoutes, options: PaymentMiddlewareOptions) => Promise<FrameworkApp>;
+
+export interface SuiteRun {
+  mode: 'default' | 'lean';
+  sink: Sink;
+}
+
+/** Every framework runs these: both modes in memory, and both wire encodings. */
+export const STANDARD_RUNS: SuiteRun[] = [
+  { mode: 'default', sink: 'memory' },
+  { mode: 'lean', sink: 'memory' },
+  { mode: 'default', sink: 'protobuf' },
+  { mode: 'lean', sink: 'json' },
+];
+
+const PAY_PATH = '/pay/create';
+
+/**
+ * The payment middleware behaviour every framework adapter must show, against a real app
+ * on a real port, with spans read back from memory or from the OTLP receiver.
+ */
+export interface SuiteOptions {
+  /** Which runs to do. Default: `STANDARD_RUNS`. */
+  runs?: SuiteRun[];
+  /** False for frameworks without a parsed body (node:http): the extractor cannot read body fields. Default: true. */
+  bodyDetails?: boolean;
+}
+
+export function describePaymentMiddleware(framework: string, makeApp: AppFactory, suiteOptions: SuiteOptions = {}): void {
+  const runs = suiteOptions.runs ?? STANDARD_RUNS;
+  const bodyDetails = suiteOptions.bodyDetails !== false;
+  for (const run of runs) {
+    describe(`${framework} payment middleware (${run.mode} mode, ${run.sink})`, function () {
+      let provider: FakeProvider;
+      let session: TracingSession;
+      let app: FrameworkApp;
+
+      before(async () => {
+        provider = await startFakeProvider();
+        session = await startTracingSession(run.sink, { instrumentHttp: run.mode === 'default' });
+        app = await makeApp(scenarioRoutes(() => provider.url), scenarioMiddlewareOptions);
+      });
+
+      after(async () => {
+        await app?.close();
+        await session?.stop();
+        await provider?.close();
+      });
+
+      beforeEach(() => {
+        session.clear();
+        provider.requests.length = 0;
+      });
+
+      const post = (path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
+        fetch(`${app.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        });
+
+      const serverSpanOf = async (traceId: string, path = PAY_PATH): Promise<SpanRecord> => {
+        const servers = await session.waitForSpans((s) => s.traceId === traceId && s.kind === 'SERVER' && s.attributes['url.path'] === path);
+        return servers[0];
+      };
+
+      it('joins the client trace with exactly one server span that carries the payment attributes', async () => {
+        const client = trace.getTracer('test-client').startSpan('checkout client', { kind: SpanKind.CLIENT });
+        const headers: Record<string, string> = {};
+        propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
+        const response = await post(PAY_PATH, { tradeNo: 'T-100', amount: 12.5, currency: 'EUR' }, headers);
+        client.end();
+        assert.equal(response.status, 200);
+        const { traceId } = (await response.json()) as { traceId: string };
+        assert.equal(traceId, client.spanContext().traceId);
+
+        const server = await serverSpanOf(traceId);
+        assert.equal(server.parentSpanId, client.spanContext().spanId);
+        assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], 'T-100');
+        if (bodyDetails) {
+          assert.equal(server.attributes[ATTR_PAYMENT_AMOUNT], 12.5);
+          assert.equal(server.attributes[ATTR_PAYMENT_CURRENCY], 'EUR');
+        }
+        assert.equal(server.attributes[ATTR_PAYMENT_METHOD], 'card');
+        assert.equal(server.attributes[ATTR_PAYMENT_PROVIDER], 'acme');
+        assert.equal(server.attributes[ATTR_PAYMENT_MERCHANT_ID], 'm-1');
+        assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'succeeded');
+        assert.equal(server.resource['service.name'], 'checkout-api');
+        const all = await session.trace(traceId);
+        const serversForRoute = all.filter((s) => s.kind === 'SERVER' && s.attributes['url.path'] === PAY_PATH);
+        assert.equal(serversForRoute.length, 1, 'no duplicate server span');
+      });
+
+      it('records payment.create under the server span and the provider call as its CLIENT child, propagated to the provider', async () => {
+        const response = await post(PAY_PATH, { tradeNo: 'T-200' });
+        const { traceId } = (await response.json()) as { traceId: string };
+        const server = await serverSpanOf(traceId);
+        const [create] = await session.waitForSpans((s) => s.traceId === traceId && s.name === SPAN_NAME_PAYMENT_CREATE);
+        const [call] = await session.waitForSpans((s) => s.traceId === traceId && s.name === `${SPAN_NAME_PAYMENT_PROVIDER} charge`);
+        const all = await session.trace(traceId);
+        assert.ok(isDescendant(create, server, all), 'payment.create is inside the server span');
+        assert.equal(create.kind, 'INTERNAL');
+        assert.equal(create.attributes[ATTR_PAYMENT_STAGE], 'create');
+        assert.equal(create.attributes[ATTR_PAYMENT_TRADE_NO], 'T-200');
+        assert.equal(create.attributes[ATTR_PAYMENT_OUTCOME], 'succeeded');
+        assert.equal(call.kind, 'CLIENT');
+        assert.equal(call.parentSpanId, create.spanId);
+        assert.equal(call.attributes[ATTR_PAYMENT_STAGE], 'provider');
+        assert.equal(call.attributes[ATTR_PAYMENT_PROVIDER_STATUS], 'PAID');
+        assert.equal(call.attributes[ATTR_PAYMENT_PROVIDER_TRANSACTION_ID], 'tx-1');
+        assert.equal(call.attributes['http.response.status_code'], 200);
+        const traceparent = String(provider.requests[0]?.headers.traceparent);
+        assert.equal(traceparent, `00-${traceId}-${call.spanId}-01`);
+      });
+
+      it('records an unmapped provider status as outcome unknown with the payment.status.unmapped event', async () => {
+        const response = await post(PAY_PATH, { tradeNo: 'T-300', providerStatus: 'UNDER_REVIEW' });
+        const { traceId } = (await response.json()) as { traceId: string };
+        const [call] = await session.waitForSpans((s) => s.traceId === traceId && s.kind === 'CLIENT' && s.name.startsWith(SPAN_NAME_PAYMENT_PROVIDER));
+        assert.equal(call.attributes[ATTR_PAYMENT_OUTCOME], 'unknown');
+        assert.equal(call.attributes[ATTR_PAYMENT_FAILURE_REASON], 'unmapped_status');
+        const event = call.events.find((e) => e.name === EVENT_PAYMENT_STATUS_UNMAPPED);
+        assert.equal(event?.attributes[ATTR_PAYMENT_PROVIDER_STATUS], 'UNDER_REVIEW');
+        const server = await serverSpanOf(traceId);
+        assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'unknown');
+      });
+
+      it('records a thrown error as failed/internal; the request still gets its 500', async () => {
+        const client = trace.getTracer('test-client').startSpan('checkout client');
+        const headers: Record<string, string> = {};
+        propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
+        const response = await post('/pay/fail', { tradeNo: 'T-400' }, headers);
+        client.end();
+        assert.equal(response.status, 500);
+        const server = await serverSpanOf(client.spanContext().traceId, '/pay/fail');
+        assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'failed');
+        assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'internal');
+        if (bodyDetails) assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], 'T-400');
+        assert.equal(server.status, 'ERROR');
+      });
+
+      it('records a 4xx answer as failed/invalid_request', async () => {
+        const client = trace.getTracer('test-client').startSpan('checkout client');
+        const headers: Record<string, string> = {};
+        propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
+        const response = await post('/pay/invalid', { tradeNo: 'T-500' }, headers);
+        client.end();
+        assert.equal(response.status, 400);
+        const server = await serverSpanOf(client.spanContext().traceId, '/pay/invalid');
+        assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'failed');
+        assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'invalid_request');
+      });
+
+      it('lets the request proceed when the extractor throws, and counts it', async () => {
+        const before = session.handle.health().extractorErrors;
+        const response = await post(PAY_PATH, { tradeNo: 'T-600', explode: true }, { 'x-explode': '1' });
+        assert.equal(response.status, 200);
+        const { traceId } = (await response.json()) as { traceId: string };
+        const server = await serverSpanOf(traceId);
+        assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], 'T-600', 'payments.create still annotates the server span');
+        assert.equal(session.handle.health().extractorErrors, before + 1);
+      });
+
+      it('ignores a malformed traceparent: new trace, request untouched, counted', async () => {
+        const before = session.handle.health().malformedTraceparent;
+        const response = await post(PAY_PATH, { tradeNo: 'T-700' }, { traceparent: '00-not-a-trace-id-01', tracestate: 'a=b' });
+        assert.equal(response.status, 200);
+        const { traceId } = (await response.json()) as { traceId: string };
+        const server = await serverSpanOf(traceId);
+        assert.equal(server.parentSpanId, '');
+        assert.equal(session.handle.health().malformedTraceparent, before + 1);
+      });
+
+      it('keeps only allow-listed baggage and carries the cohort onto payment spans', async () => {
+        const before = session.handle.health().baggageDropped;
+        const baggage = `${ATTR_CHECKOUT_CANARY_COHORT}=canary,${ATTR_CHECKOUT_RELEASE}=web-7,session.secret=s3cr3t,user.id=42`;
+        const response = await post(PAY_PATH, { tradeNo: 'T-800' }, { baggage });
+        const { traceId } = (await response.json()) as { traceId: string };
+        const [create] = await session.waitForSpans((s) => s.traceId === traceId && s.name === SPAN_NAME_PAYMENT_CREATE);
+        assert.equal(create.attributes[ATTR_CHECKOUT_CANARY_COHORT], 'canary');
+        assert.equal(create.attributes[ATTR_CHECKOUT_RELEASE], 'web-7');
+        assert.equal(session.handle.health().baggageDropped, before + 2);
+        const forwarded = String(provider.requests[0]?.headers.baggage ?? '');
+        assert.ok(forwarded.includes(`${ATTR_CHECKOUT_CANARY_COHORT}=canary`), forwarded);
+        assert.ok(!forwarded.includes('s3cr3t') && !forwarded.includes('user.id'), forwarded);
+      });
+
+      if (run.sink !== 'memory') {
+        it('exports no byte of a card number sent in a body, a header, a URL and an exception; a Luhn-valid trade number stays searchable', async () => {
+          const client = trace.getTracer('test-client').startSpan('checkout client');
+          const headers: Record<string, string> = { 'x-card-number': TEST_CARD };
+          propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
+          const failed = await post(`/pay/fail?card=${TEST_CARD}&pan=${encodeURIComponent(TEST_CARD_SPACED)}`, { tradeNo: 'T-900', card: TEST_CARD }, headers);
+          client.end();
+          assert.equal(failed.status, 500);
+          const ok = await post(PAY_PATH, { tradeNo: LUHN_TRADE_NO, card: TEST_CARD_SPACED });
+          const { traceId } = (await ok.json()) as { traceId: string };
+          const server = await serverSpanOf(traceId);
+          assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], LUHN_TRADE_NO);
+          await serverSpanOf(client.spanContext().traceId, '/pay/fail');
+          const receiver = session.receiver!;
+          assert.ok(receiver.requests.length > 0);
+          for (const request of receiver.requests) {
+            const text = Buffer.from(request.body).toString('latin1');
+            for (const secret of [TEST_CARD, TEST_CARD_SPACED, '4111-1111-1111-1111', encodeURIComponent(TEST_CARD_SPACED)]) {
+              assert.ok(!text.includes(secret), `"${secret}" found in an export request`);
+            }
+          }
+        });
+      }
+    });
+  }
+}
+
+function isDescendant(span: SpanRecord, ancestor: SpanRecord, all: SpanRecord[]): boolean {
+  const byId = new Map(all.map((s) => [s.spanId, s]));
+  let current: SpanRecord | undefined = span;
+  for (let depth = 0; current && depth < 32; depth += 1) {
+    if (current.parentSpanId === ancestor.spanId) return true;
+    current = byId.get(current.parentSpanId);
+  }
+  return false;
+}
