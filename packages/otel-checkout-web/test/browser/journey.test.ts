@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ReceivedSpan } from '@otel-checkout/test-support';
-import { launchBrowser, collectPageErrors } from '../harness/browser.js';
+import { collectPageErrors, launchBrowser, newContext } from '../harness/browser.js';
 import { startSites, TEST_PAN } from '../harness/sites.js';
 import type { Sites } from '../harness/sites.js';
 import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
@@ -29,7 +29,7 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
   });
   beforeEach(async () => {
     sites.receiver.clear();
-    context = await browser.newContext();
+    context = await newContext(browser);
     page = await context.newPage();
     pageErrors = collectPageErrors(page);
   });

@@ -1,5 +1,5 @@
 import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 /** Debian's Chromium, headless, without background traffic that could reach the test servers. */
 export function launchBrowser(): Promise<Browser> {
@@ -15,4 +15,14 @@ export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   return errors;
+}
+
+/**
+ * A fresh context. tsx compiles the test files with esbuild's keepNames, so functions passed
+ * to `page.evaluate` may call its `__name` helper: the page gets a stand-in.
+ */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  await context.addInitScript('globalThis.__name = (fn) => fn;');
+  return context;
 }

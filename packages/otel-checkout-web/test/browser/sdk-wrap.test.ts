@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startOtlpReceiver, startHttpServer } from '@otel-checkout/test-support';
+import type { OtlpReceiver, StartedHttpServer } from '@otel-checkout/test-support';
+import { collectPageErrors, launchBrowser, newContext } from '../harness/browser.js';
+import { pageBundle } from '../harness/bundle.js';
+import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
+
+describe('wrapSdk in Chromium: the SDK behaves exactly as before', function () {
+  this.timeout(30_000);
+  let browser: Browser;
+  let receiver: OtlpReceiver;
+  let shop: StartedHttpServer;
+  let context: BrowserContext;
+  let page: Page;
+  let pageErrors: string[];
+
+  before(async () => {
+    const bundle = await pageBundle();
+    [browser, receiver, shop] = await Promise.all([
+      launchBrowser(),
+      startOtlpReceiver({ cors: true }),
+      startHttpServer((req, res) => {
+        res.writeHead(200, { 'content-type': req.url === '/otc.js' ? 'text/javascript' : 'text/html' });
+        res.end(req.url === '/otc.js' ? bundle : '<!doctype html><script src="/otc.js"></script>');
+      }),
+    ]);
+    context = await newContext(browser);
+    page = await context.newPage();
+    pageErrors = collectPageErrors(page);
+    await page.goto(`${shop.url}/`);
+    await startInPage(page, tracingOptions(receiver.tracesUrl, shop.url));
+  });
+  after(async () => {
+    await browser?.close();
+    await Promise.all([receiver?.close(), shop?.close()]);
+  });
+  beforeEach(() => receiver.clear());
+
+  it('sync, promise and callback-style methods: same results, same errors, same `this`, same callback arguments', async () => {
+    const report = await page.evaluate(async () => {
+      class Sdk {
+        #secret = 'inner';
+        version = '9';
+        readonly calls: string[] = [];
+        sync(a: number, b: number) {
+          this.calls.push('sync');
+          return { sum: a + b, self: this, secret: this.#secret };
+        }
+        boom() {
+          throw new TypeError('sdk exploded');
+        }
+        async later(value: string) {
+          await new Promise((r) => setTimeout(r, 5));
+          return `${value}!`;
+        }
+        async rejects() {
+          await new Promise((r) => setTimeout(r, 5));
+          throw new RangeError('declined');
+        }
+        nodeStyle(value: number, done: (error: Error | null, result?: number) => void) {
+          setTimeout(() => (value < 0 ? done(new Error('negative')) : done(null, value * 2)), 5);
+        }
+        twoCallbacks(value: number, onSuccess: (...args: unknown[]) => void, onFail: (...args: unknown[]) => void) {
+          setTimeout(() => (value < 0 ? onFail.call({ from: 'sdk' }, 'E42', 'bad value') : onSuccess.call({ from: 'sdk' }, value, 'ok')), 5);
+        }
+      }
+      const sdk = new Sdk();
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-sdk' });
+      const wrapped = flow.wrapSdk(sdk, { name: 'acme-pay', version: '2.0.1' });
+      const out: Record<string, unknown> = {};
+      const sync = wrapped.sync(2, 3);
+      out.syncSum = sync.sum;
+      out.syncThisIsSdk = sync.self === sdk;
+      out.privateField = sync.secret;
+      const error = new TypeError('x');
+      try {
+        wrapped.boom();
+      } catch (caught) {
+        out.thrownName = (caught as Error).name;
+        out.thrownMessage = (caught as Error).message;
+        out.thrownIsTypeError = caught instanceof TypeError && caught !== error;
+      }
+      const promise = wrapped.later('hi');
+      out.returnsPromise = promise instanceof Promise;
+      out.later = await promise;
+      const rejection = await wrapped.rejects().then(
+        () => 'resolved',
+        (e: unknown) => (e instanceof RangeError ? `RangeError ${e.message}` : 'other'),
+      );
+      out.rejection = rejection;
+      out.node = await new Promise((resolve) => wrapped.nodeStyle(21, (e, r) => resolve([e, r])));
+      out.nodeError = await new Promise((resolve) => wrapped.nodeStyle(-1, (e) => resolve(e instanceof Error ? e.message : e)));
+      out.success = await new Promise((resolve) =>
+        wrapped.twoCallbacks(
+          7,
+          function (this: unknown, ...args: unknown[]) {
+            resolve([this, args]);
+          },
+          () => resolve('fail'),
+        ),
+      );
+      out.failure = await new Promise((resolve) =>
+        wrapped.twoCallbacks(
+          -7,
+          () => resolve('success'),
+          function (this: unknown, ...args: unknown[]) {
+            resolve([this, args]);
+          },
+        ),
+      );
+      out.version = wrapped.version;
+      wrapped.version = '10';
+      out.writeThrough = sdk.version;
+      out.sameProxy = flow.wrapSdk(sdk, { name: 'acme-pay' }) === wrapped;
+      out.wrapWrapped = flow.wrapSdk(wrapped, { name: 'acme-pay' }) === wrapped;
+      out.stableMethod = wrapped.sync === wrapped.sync;
+      out.calls = sdk.calls;
+      out.notAnObject = flow.wrapSdk(42 as unknown as object, { name: 'x' });
+      out.noInfo = flow.wrapSdk(sdk, undefined as unknown as { name: string }) === sdk;
+      flow.succeed();
+      return out;
+    });
+    assert.equal(report.syncSum, 5);
+    assert.equal(report.syncThisIsSdk, true);
+    assert.equal(report.privateField, 'inner');
+    assert.equal(report.thrownName, 'TypeError');
+    assert.equal(report.thrownMessage, 'sdk exploded');
+    assert.equal(report.returnsPromise, true);
+    assert.equal(report.later, 'hi!');
+    assert.equal(report.rejection, 'RangeError declined');
+    assert.deepEqual(report.node, [null, 42]);
+    assert.equal(report.nodeError, 'negative');
+    assert.deepEqual(report.success, [{ from: 'sdk' }, [7, 'ok']]);
+    assert.deepEqual(report.failure, [{ from: 'sdk' }, ['E42', 'bad value']]);
+    assert.equal(report.version, '9');
+    assert.equal(report.writeThrough, '10');
+    assert.equal(report.sameProxy, true);
+    assert.equal(report.wrapWrapped, true);
+    assert.equal(report.stableMethod, true);
+    assert.deepEqual(report.calls, ['sync']);
+    assert.equal(report.notAnObject, 42);
+    assert.equal(report.noInfo, true);
+
+    await flushPage(page);
+    const spans = await receiver.waitForSpans((s) => s.name.startsWith('payment.'), { count: 9 });
+    const checkout = spans.find((s) => s.name === 'payment.checkout')!;
+    const sdkSpans = spans.filter((s) => s.name.startsWith('payment.sdk '));
+    // One span per call, no doubles from the repeated wrapping.
+    assert.deepEqual(sdkSpans.map((s) => s.name).sort(), [
+      'payment.sdk boom',
+      'payment.sdk later',
+      'payment.sdk nodeStyle',
+      'payment.sdk nodeStyle',
+      'payment.sdk rejects',
+      'payment.sdk sync',
+      'payment.sdk twoCallbacks',
+      'payment.sdk twoCallbacks',
+    ]);
+    for (const span of sdkSpans) {
+      assert.equal(span.parentSpanId, checkout.spanId);
+      assert.equal(span.attributes['checkout.sdk.name'], 'acme-pay');
+      assert.equal(span.attributes['checkout.sdk.version'], '2.0.1');
+      assert.equal(span.attributes['payment.stage'], 'sdk');
+      assert.equal(span.attributes['checkout.sdk.operation'], span.name.slice('payment.sdk '.length));
+    }
+    const failed = sdkSpans.filter((s) => s.status.codeName === 'ERROR');
+    assert.equal(failed.length, 4, 'boom, rejects, nodeStyle(-1), twoCallbacks(-7)');
+    for (const span of failed) {
+      const event = span.events.find((e) => e.name === 'payment.sdk.error');
+      assert.ok(event, `${span.name} has payment.sdk.error`);
+      assert.equal(event.attributes['checkout.sdk.name'], 'acme-pay');
+      assert.ok(typeof event.attributes['error.type'] === 'string');
+    }
+    const boom = failed.find((s) => s.name === 'payment.sdk boom')!;
+    assert.equal(boom.attributes['error.type'], 'TypeError');
+    const later = sdkSpans.find((s) => s.name === 'payment.sdk later')!;
+    assert.ok(later.endTimeUnixNano - later.startTimeUnixNano >= 4_000_000n, 'the promise span lasts until it settles');
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('traces only the listed methods when `methods` is given', async () => {
+    await page.evaluate(() => {
+      const flow = window.otc.checkout.begin();
+      const sdk = { a: () => 1, b: () => 2 };
+      const wrapped = flow.wrapSdk(sdk, { name: 'acme', methods: ['a'] });
+      wrapped.a();
+      wrapped.b();
+      flow.end();
+    });
+    await flushPage(page);
+    await receiver.waitForSpan((s) => s.name === 'payment.checkout');
+    assert.deepEqual(
+      receiver.spans.filter((s) => s.name.startsWith('payment.sdk')).map((s) => s.name),
+      ['payment.sdk a'],
+    );
+  });
+});
