@@ -7,6 +7,11 @@ import type { Browser } from 'playwright-core';
 import { startHttpServer, startOtlpReceiver } from '../src/index.js';
 import type { OtlpReceiver, StartedHttpServer } from '../src/index.js';
 
+/** The slice of the browser's navigator this test calls; the package compiles without DOM types. */
+interface BeaconNavigator {
+  sendBeacon(url: string, data: string | Blob): boolean;
+}
+
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -75,6 +80,7 @@ describe('OTLP receiver with a real browser on another origin', function () {
       await tab.goto(page.url);
       const results = await tab.evaluate(
         async ({ url, fetchBody, beaconText, beaconBlob }) => {
+          const { navigator } = globalThis as unknown as { navigator: BeaconNavigator };
           const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: fetchBody });
           return {
             fetchStatus: response.status,
