@@ -136,7 +136,7 @@ export interface OtlpReceiverOptions {
   path?: string;
   /** Answer CORS preflights and add CORS headers so browser pages on other origins can export. Default false. */
   cors?: boolean;
-  /** Largest accepted request body in bytes (after decompression); larger bodies get 413. Default 16 MiB. */
+  /** Largest accepted request body in bytes, before and after decompression; larger bodies get 413. Default 16 MiB. */
   maxBodyBytes?: number;
   /** Initial response behaviour. Default: 200 with an empty ExportTraceServiceResponse. */
   response?: OtlpResponseBehaviour;
