@@ -95,6 +95,7 @@ export class Runtime implements FlowRuntime, Checkout {
       spanProcessors: [this.queue],
     });
     this.tracer = this.provider.getTracer(SCOPE_NAME, VERSION);
+    this.queue.resendSpilled();
 
     this.cleanups.push(installPropagation((method, url) => this.traceRequest(method, url)));
     this.listen();
@@ -113,6 +114,8 @@ export class Runtime implements FlowRuntime, Checkout {
     add('pagehide', () => this.guard('flush at pagehide', () => this.pageLeft()));
     const onVisibility = (): void => {
       if (document.visibilityState === 'hidden') this.guard('flush when hidden', () => this.queue.dispatchLeaving());
+      // Back from hidden: what could not leave then is sent now instead of waiting for the next page.
+      else this.guard('resend spilled spans', () => this.queue.resendSpilled());
     };
     document.addEventListener('visibilitychange', onVisibility);
     this.cleanups.push(() => document.removeEventListener('visibilitychange', onVisibility));

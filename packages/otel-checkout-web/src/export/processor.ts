@@ -3,7 +3,8 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Envelope } from './otlp-json.js';
 import { encodeSpan, utf8Length } from './otlp-json.js';
-import type { Transport } from './transport.js';
+import type { SendResult, Transport } from './transport.js';
+import { spill, takeSpilled } from './spill.js';
 import type { HealthCounters } from '../health.js';
 
 export interface QueueOptions {
@@ -125,8 +126,23 @@ export class ExportQueue implements SpanProcessor {
       this.queue.shift();
     }
     if (batch.length === 0) return;
-    const count = batch.length;
-    const sent = this.transport.send(head + batch.join(',') + tail, bytes, leaving).then((result) => {
+    const body = head + batch.join(',') + tail;
+    if (leaving) {
+      const pending = this.transport.sendLeaving(body, bytes);
+      if (pending !== undefined) this.track(pending, batch.length, true);
+      else if (!spill(body, batch.length, Date.now())) this.drop(batch.length, 'the browser refused an export at unload');
+      return;
+    }
+    this.track(this.transport.send(body, bytes, false), batch.length, false);
+  }
+
+  /** Sends what an earlier page of this tab could not (see spill.ts). */
+  resendSpilled(): void {
+    for (const { body, count } of takeSpilled(Date.now())) this.track(this.transport.send(body, utf8Length(body), false), count, false);
+  }
+
+  private track(result: Promise<SendResult>, count: number, leaving: boolean): void {
+    const sent = result.then((result) => {
       if (result === 'ok' || result === 'beacon') {
         this.health.spansExported += count;
         if (result === 'beacon') this.health.beaconsSent += 1;

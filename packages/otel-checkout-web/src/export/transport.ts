@@ -27,9 +27,13 @@ export class Transport {
 
   constructor(private readonly options: TransportOptions) {}
 
-  /** Never rejects. `leaving`: the page is being hidden or unloaded, only keepalive or beacon can get out. */
+  /**
+   * Never rejects. `leaving`: the page is being hidden or unloaded, only keepalive or beacon
+   * can get out; then the promise of a body no way was left for resolves `dropped` at once
+   * (`sendLeaving` tells the same synchronously).
+   */
   send(body: string, bytes: number, leaving: boolean): Promise<SendResult> {
-    if (this.keepaliveRequests < KEEPALIVE_MAX_REQUESTS && this.keepaliveBytes + bytes <= KEEPALIVE_BUDGET_BYTES) {
+    if (this.keepaliveFits(bytes)) {
       this.keepaliveBytes += bytes;
       this.keepaliveRequests += 1;
       return this.post(body, true).finally(() => {
@@ -39,6 +43,17 @@ export class Transport {
     }
     if (leaving) return Promise.resolve(this.beacon(body));
     return this.post(body, false);
+  }
+
+  private keepaliveFits(bytes: number): boolean {
+    return this.keepaliveRequests < KEEPALIVE_MAX_REQUESTS && this.keepaliveBytes + bytes <= KEEPALIVE_BUDGET_BYTES;
+  }
+
+  /** For the leaving page: `undefined` when the browser refused the body (nothing was sent), else the pending result. */
+  sendLeaving(body: string, bytes: number): Promise<SendResult> | undefined {
+    if (this.keepaliveFits(bytes)) return this.send(body, bytes, true);
+    const result = this.beacon(body);
+    return result === 'dropped' ? undefined : Promise.resolve(result);
   }
 
   private post(body: string, keepalive: boolean): Promise<SendResult> {

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { collectPageErrors, launchBrowser, newContext } from '../harness/browser.js';
+import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
+import { startSites } from '../harness/sites.js';
+import type { Sites } from '../harness/sites.js';
+
+describe('export from Chromium: unload flush, keepalive budget, dead collector', function () {
+  this.timeout(30_000);
+  let browser: Browser;
+  let sites: Sites;
+  let context: BrowserContext;
+  let page: Page;
+  let pageErrors: string[];
+
+  before(async () => {
+    [browser, sites] = await Promise.all([launchBrowser(), startSites()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await sites?.close();
+  });
+  beforeEach(async () => {
+    sites.receiver.clear();
+    sites.receiver.setResponse(undefined);
+    context = await newContext(browser);
+    page = await context.newPage();
+    pageErrors = collectPageErrors(page);
+    await page.goto(`${sites.shop.url}/checkout.html`);
+  });
+  afterEach(async () => {
+    await context.close();
+  });
+
+  it('hands over more than 64 KB of spans at pagehide: small batches up to the browser quota leave, the rest is sent by the next page', async () => {
+    // Nothing is exported before the page leaves: everything queued must get out at pagehide.
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { scheduledDelayMillis: 600_000, maxQueueSize: 1000, maxExportBatchSize: 1000 }));
+    const count = 150;
+    await page.evaluate((n) => {
+      for (let i = 0; i < n; i++) window.otc.checkout.begin({ tradeNo: `T-${i}`, merchantId: `m-${i}-${'x'.repeat(900)}` }).end();
+    }, count);
+    await Promise.all([page.waitForURL(/other\.html/), page.click('#away')]);
+    // What fits Chromium's 64 KiB keepalive/beacon quota arrives from the page that left...
+    const first = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout', { count: 20, timeoutMs: 10_000 });
+    assert.ok(first.length >= 20);
+    const leaving = sites.receiver.requests.map((r) => r.body.byteLength);
+    assert.ok(leaving.every((b) => b <= 17_000), `small batches at unload: ${leaving.join(', ')}`);
+    assert.ok(leaving.reduce((a, b) => a + b, 0) <= 65_536, 'within the browser quota');
+    // ...and the next page of this tab sends the rest as soon as tracing starts there.
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const spans = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout', { count, timeoutMs: 10_000 });
+    assert.equal(new Set(spans.map((s) => s.attributes['payment.trade_no'])).size, count);
+    const total = sites.receiver.requests.reduce((a, r) => a + r.body.byteLength, 0);
+    assert.ok(total > 65_536, `more than 64 KB in all (${total} bytes)`);
+  });
+
+  it('flushes when the page is hidden (visibilitychange), before any timer', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { scheduledDelayMillis: 600_000 }));
+    await page.evaluate(() => {
+      window.otc.checkout.begin({ tradeNo: 'T-hidden' }).end();
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const span = await sites.receiver.waitForSpan((s) => s.attributes['payment.trade_no'] === 'T-hidden', { timeoutMs: 5000 });
+    assert.equal(span.name, 'payment.checkout');
+  });
+
+  it('with the collector failing or down: bounded queue, drops counted, one diagnostic, no unhandled rejection', async () => {
+    sites.receiver.setResponse({ status: 503 });
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { maxQueueSize: 20, maxExportBatchSize: 10 }));
+    const health = await page.evaluate(async () => {
+      const handle = window.otcHandle as { flush(): Promise<void>; health(): Record<string, number> };
+      for (let i = 0; i < 200; i++) window.otc.checkout.begin({ tradeNo: `T-${i}` }).end();
+      await handle.flush();
+      return handle.health();
+    });
+    assert.equal(health.spansExported, 0);
+    assert.equal(health.spansDropped, 200, 'every span is counted as dropped: full queue or refused export');
+    assert.ok(health.exportFailures >= 1);
+    assert.equal(health.queueLength, 0);
+
+    // A collector that does not exist at all.
+    const down = await newContext(browser);
+    const other = await down.newPage();
+    await other.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(other, tracingOptions('http://127.0.0.1:9/v1/traces', sites.api.url, { maxQueueSize: 5 }));
+    const result = await other.evaluate(async () => {
+      const handle = window.otcHandle as { flush(): Promise<void>; health(): Record<string, number> };
+      for (let i = 0; i < 20; i++) window.otc.checkout.begin().end();
+      await handle.flush();
+      await new Promise((r) => setTimeout(r, 50));
+      return { health: handle.health(), diagnostics: window.otc.diagnostics, unhandled: window.otc.unhandled };
+    });
+    await down.close();
+    assert.equal(result.health.spansDropped, 20);
+    assert.deepEqual(result.unhandled, []);
+    assert.equal(result.diagnostics.length, 1, result.diagnostics.join('\n'));
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('a slow collector: export requests in flight stay bounded and the queue overflows into counted drops', async () => {
+    sites.receiver.setResponse({ delayMs: 2000 });
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { maxQueueSize: 50, maxExportBatchSize: 5, scheduledDelayMillis: 0 }));
+    const health = await page.evaluate(async () => {
+      for (let i = 0; i < 100; i++) {
+        window.otc.checkout.begin().end();
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      return (window.otcHandle as { health(): Record<string, number> }).health();
+    });
+    assert.ok(health.queueLength <= 50);
+    assert.ok(health.spansDropped > 0, 'with two slow requests in flight the bounded queue overflows and counts it');
+    // At most two export requests in flight while the page is visible.
+    assert.ok(sites.receiver.requests.length <= 2);
+    sites.receiver.setResponse(undefined);
+  });
+
+  it('the exporter URL itself is never instrumented, even when it is in propagateTo', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { propagateTo: [sites.receiver.url, sites.api.url] }));
+    await page.evaluate(async () => {
+      const flow = window.otc.checkout.begin();
+      flow.end();
+    });
+    await flushPage(page);
+    await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout');
+    for (const request of sites.receiver.requests) assert.equal(request.headers.traceparent, undefined);
+    assert.equal(sites.receiver.spans.filter((s) => s.kindName === 'CLIENT').length, 0);
+  });
+});
