@@ -4,6 +4,8 @@ import { passesLuhn } from './luhn.js';
 
 const MIN_DIGITS = 13;
 const MAX_DIGITS = 19;
+/** 13 digits joined by at most single separators: the cheap (native) gate before the scan. */
+const MAY_HOLD_CARD = /\d(?:[ -]?\d){12}/;
 
 /** A card number: 13-19 digits with a card-network prefix and a valid Luhn check. */
 export function isCardNumber(digits: string): boolean {
@@ -35,35 +37,35 @@ function isSeparator(code: number): boolean {
  */
 export function maskCardNumbers(text: string, counter: RedactionCounter): string {
   const length = text.length;
-  if (length < MIN_DIGITS) return text;
+  if (length < MIN_DIGITS || !MAY_HOLD_CARD.test(text)) return text;
   let result = '';
   let copiedUpTo = 0;
   let i = 0;
-  const starts: number[] = [];
-  const ends: number[] = [];
   while (i < length) {
     if (!isDigit(text.charCodeAt(i))) {
       i++;
       continue;
     }
-    starts.length = 0;
-    ends.length = 0;
-    let j = i;
+    // Measure the run of joined groups first; only a run with enough digits is looked into.
+    const runStart = i;
     let total = 0;
     for (;;) {
+      const groupStart = i;
+      while (i < length && isDigit(text.charCodeAt(i))) i++;
+      total += i - groupStart;
+      if (i + 1 < length && isSeparator(text.charCodeAt(i)) && isDigit(text.charCodeAt(i + 1))) i++;
+      else break;
+    }
+    if (total < MIN_DIGITS) continue;
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (let j = runStart; j < i; ) {
       const groupStart = j;
-      while (j < length && isDigit(text.charCodeAt(j))) j++;
+      while (j < i && isDigit(text.charCodeAt(j))) j++;
       starts.push(groupStart);
       ends.push(j);
-      total += j - groupStart;
-      if (j + 1 < length && isSeparator(text.charCodeAt(j)) && isDigit(text.charCodeAt(j + 1))) {
-        j++;
-      } else {
-        break;
-      }
+      j++; // the separator
     }
-    i = j;
-    if (total < MIN_DIGITS) continue;
     for (let g = 0; g < starts.length; ) {
       let digits = '';
       let matchEnd = -1;

@@ -23,6 +23,14 @@ const KEY_QUERY = 4;
 const KEY_FRAGMENT = 5;
 type KeyClass = typeof KEY_TEXT | typeof KEY_EXEMPT | typeof KEY_SENSITIVE | typeof KEY_URL | typeof KEY_QUERY | typeof KEY_FRAGMENT;
 
+/** Values longer than this (stack traces, bodies) are scanned every time rather than remembered. */
+const MAX_CACHED_VALUE_LENGTH = 256;
+/** Clean values remembered per key class; the set starts over when full. */
+const MAX_CACHED_VALUES = 1024;
+
+/** The fewest characters a card number can take. */
+const MIN_CARD_DIGITS = 13;
+
 /** Bounds the key cache: attribute keys are few in practice, but a caller could make up keys per request. */
 const MAX_CACHED_KEYS = 4096;
 
@@ -46,6 +54,8 @@ export class Redactor {
   private readonly sensitiveParameters: SensitiveNameMatcher;
   private readonly inlinePairs: InlinePairScrubber | undefined;
   private readonly keyClasses = new Map<string, KeyClass>();
+  /** Per key class, string values known to need no redaction. */
+  private readonly cleanValues: ReadonlyArray<Set<string>> = [new Set(), new Set(), new Set(), new Set(), new Set(), new Set()];
 
   constructor(options: RedactionOptions = {}) {
     this.enabled = options.enabled !== false;
@@ -183,7 +193,7 @@ export class Redactor {
       counter.count++;
       return REDACTED;
     }
-    if (typeof value === 'string') return this.text(value, keyClass, counter);
+    if (typeof value === 'string') return this.cachedText(value, keyClass, counter);
     if (typeof value === 'number') return this.cardNumbers ? (maskCardNumberValue(value, counter) ?? value) : value;
     if (Array.isArray(value)) return this.array(value as ReadonlyArray<unknown>, keyClass, counter);
     // Not a valid attribute value (an object, a function): nobody can tell what an exporter
@@ -199,7 +209,7 @@ export class Redactor {
       const item = list[i];
       let redacted = item;
       if (typeof item === 'string') {
-        redacted = this.text(item, keyClass, counter);
+        redacted = this.cachedText(item, keyClass, counter);
       } else if (typeof item === 'number') {
         const masked = this.cardNumbers ? maskCardNumberValue(item, counter) : undefined;
         if (masked !== undefined) {
@@ -221,6 +231,24 @@ export class Redactor {
     return (maskedNumber ? out.map((v) => (v === null || v === undefined || typeof v === 'string' ? v : String(v as number | boolean))) : out) as RedactableValue;
   }
 
+  /**
+   * The same values come back on every request (user agents, routes, URLs without a query):
+   * remembering the ones that needed nothing skips the scans next time. Only clean values are
+   * kept, so the cache never holds anything sensitive.
+   */
+  private cachedText(value: string, keyClass: KeyClass, counter: RedactionCounter): string {
+    if (value.length > MAX_CACHED_VALUE_LENGTH) return this.text(value, keyClass, counter);
+    const clean = this.cleanValues[keyClass];
+    if (clean.has(value)) return value;
+    const before = counter.count;
+    const out = this.text(value, keyClass, counter);
+    if (out === value && counter.count === before) {
+      if (clean.size >= MAX_CACHED_VALUES) clean.clear();
+      clean.add(value);
+    }
+    return out;
+  }
+
   private text(value: string, keyClass: KeyClass, counter: RedactionCounter): string {
     let out = value;
     switch (keyClass) {
@@ -234,9 +262,13 @@ export class Redactor {
         out = scrubFragment(out, this.sensitiveParameters, counter);
         break;
       default:
+        // Most values are short words ('create', 'POST', 'CNY'): shorter than any card number
+        // and without the ':' or '=' that every URL and sensitive pair needs.
+        if (out.length < MIN_CARD_DIGITS && out.indexOf(':') === -1 && out.indexOf('=') === -1) return out;
         out = scrubEmbeddedUrls(out, this.sensitiveParameters, counter);
+        // In URL attributes the query was scrubbed above, parameter by parameter.
+        if (this.inlinePairs !== undefined) out = this.inlinePairs.scrub(out, counter);
     }
-    if (this.inlinePairs !== undefined) out = this.inlinePairs.scrub(out, counter);
     if (this.cardNumbers) out = maskCardNumbers(out, counter);
     return out;
   }

@@ -1,5 +1,8 @@
 import { SENSITIVE_KEY_ENDINGS } from './constants.js';
 
+/** Bounds the cache of decisions: names are few in practice, but input could make up new ones per request. */
+const MAX_DECIDED = 4096;
+
 /** Lower case without the characters people put between words: `Card-Number` → `cardnumber`. */
 export function squashName(name: string): string {
   return name.toLowerCase().replace(/[-_.[\]\s]/g, '');
@@ -14,6 +17,8 @@ export function squashName(name: string): string {
  */
 export class SensitiveNameMatcher {
   private readonly names: ReadonlySet<string>;
+  /** Names repeat (the same attribute keys and query parameters on every request): decide each once. */
+  private readonly decided = new Map<string, boolean>();
 
   constructor(
     names: readonly string[],
@@ -23,6 +28,16 @@ export class SensitiveNameMatcher {
   }
 
   matches(key: string): boolean {
+    let sensitive = this.decided.get(key);
+    if (sensitive === undefined) {
+      sensitive = this.decide(key);
+      if (this.decided.size >= MAX_DECIDED) this.decided.clear();
+      this.decided.set(key, sensitive);
+    }
+    return sensitive;
+  }
+
+  private decide(key: string): boolean {
     const lower = key.toLowerCase();
     let cut = Math.max(lower.lastIndexOf('.'), lower.lastIndexOf('['));
     // A trailing `]` closes the last bracket segment: `card[cvv]` → `cvv]` → `cvv`.

@@ -26,29 +26,31 @@ function decodeComponent(text: string): string {
  */
 export function scrubParameters(params: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
   if (params.indexOf('=') === -1) return params;
-  const parts = params.split(/([&;])/);
-  let changed = false;
-  for (let i = 0; i < parts.length; i += 2) {
-    const part = parts[i];
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const value = part.slice(eq + 1);
-    if (value.length === 0 || value === URL_REDACTED) continue;
-    if (sensitive.matches(decodeComponent(part.slice(0, eq)).trim())) {
-      parts[i] = `${part.slice(0, eq + 1)}${URL_REDACTED}`;
-      counter.count++;
-      changed = true;
-    } else if (value.indexOf('%') !== -1 || value.indexOf('+') !== -1) {
-      const decoded = decodeComponent(value);
-      const before = counter.count;
-      const masked = maskCardNumbers(decoded, counter);
-      if (counter.count !== before) {
-        parts[i] = `${part.slice(0, eq + 1)}${encodeURIComponent(masked)}`;
-        changed = true;
+  let out = '';
+  let copiedUpTo = 0;
+  for (let start = 0; start <= params.length; ) {
+    let end = start;
+    while (end < params.length && params.charCodeAt(end) !== 38 && params.charCodeAt(end) !== 59) end++; // & ;
+    const eq = params.indexOf('=', start);
+    if (eq > start && eq < end - 1) {
+      const value = params.slice(eq + 1, end);
+      let replacement: string | undefined;
+      if (value !== URL_REDACTED && sensitive.matches(decodeComponent(params.slice(start, eq)).trim())) {
+        replacement = URL_REDACTED;
+        counter.count++;
+      } else if (value.indexOf('%') !== -1 || value.indexOf('+') !== -1) {
+        const before = counter.count;
+        const masked = maskCardNumbers(decodeComponent(value), counter);
+        if (counter.count !== before) replacement = encodeURIComponent(masked);
+      }
+      if (replacement !== undefined) {
+        out += params.slice(copiedUpTo, eq + 1) + replacement;
+        copiedUpTo = end;
       }
     }
+    start = end + 1;
   }
-  return changed ? parts.join('') : params;
+  return copiedUpTo === 0 ? params : out + params.slice(copiedUpTo);
 }
 
 /** A fragment is scrubbed from its own `?` on (`#/return?otc_flow=...`), or whole when it is `a=1&b=2`. */
@@ -65,6 +67,7 @@ export function scrubFragment(fragment: string, sensitive: SensitiveNameMatcher,
  * `scrubParameters`.
  */
 export function scrubUrl(url: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
+  if (url.indexOf('?') === -1 && url.indexOf('#') === -1 && url.indexOf('@') === -1) return url;
   let head = url;
   let fragment: string | undefined;
   const hash = url.indexOf('#');
