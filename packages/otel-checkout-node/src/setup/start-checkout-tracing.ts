@@ -137,6 +137,9 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
     logRecordProcessors: [],
   });
   sdk.start();
+  // The SDK only enables instrumentations whose config says disabled; after a shutdown (which
+  // disabled them) the same objects must be switched on again explicitly.
+  for (const instrumentation of instrumentations) instrumentation.enable();
   const release = options.release ?? serviceVersionOf(resource);
   installRuntime({
     mode,

@@ -60,6 +60,8 @@ export interface SuiteOptions {
   runs?: SuiteRun[];
   /** False for frameworks without a parsed body (node:http): the extractor cannot read body fields. Default: true. */
   bodyDetails?: boolean;
+  /** In default mode, a span only the framework's OTel instrumentation makes (proves the fixture's copy is instrumented). */
+  frameworkSpan?: (span: SpanRecord) => boolean;
 }
 
 export function describePaymentMiddleware(framework: string, makeApp: AppFactory, suiteOptions: SuiteOptions = {}): void {
@@ -125,6 +127,10 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         const all = await session.trace(traceId);
         const serversForRoute = all.filter((s) => s.kind === 'SERVER' && s.attributes['url.path'] === PAY_PATH);
         assert.equal(serversForRoute.length, 1, 'no duplicate server span');
+        if (process.env.DEBUG_SPANS) console.log(all.map((s) => `${s.kind} ${s.name} ${JSON.stringify(s.attributes)}`).join('\n'));
+        if (run.mode === 'default' && suiteOptions.frameworkSpan) {
+          assert.ok(all.some(suiteOptions.frameworkSpan), `no span from the framework instrumentation among: ${all.map((s) => s.name).join(', ')}`);
+        }
       });
 
       it('records payment.create under the server span and the provider call as its CLIENT child, propagated to the provider', async () => {

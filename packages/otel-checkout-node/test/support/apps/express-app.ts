@@ -32,3 +32,6 @@ export function expressApp(load: () => any): AppFactory {
     return listenOnLoopback(createServer(app));
   };
 }
+
+/** A span only @opentelemetry/instrumentation-express makes. */
+export const expressInstrumentationSpan = (span: { attributes: Record<string, unknown> }): boolean => 'express.type' in span.attributes;

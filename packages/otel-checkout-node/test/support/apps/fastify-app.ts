@@ -18,3 +18,6 @@ export function fastifyApp(load: () => any): AppFactory {
     return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
   };
 }
+
+/** A span only @fastify/otel makes. */
+export const fastifyInstrumentationSpan = (span: { attributes: Record<string, unknown> }): boolean => span.attributes['fastify.root'] === '@fastify/otel';

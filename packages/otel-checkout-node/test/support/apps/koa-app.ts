@@ -34,3 +34,6 @@ export function koaApp(load: () => any): AppFactory {
     return listenOnLoopback(createServer(app.callback()));
   };
 }
+
+/** A span only @opentelemetry/instrumentation-koa makes. */
+export const koaInstrumentationSpan = (span: { attributes: Record<string, unknown> }): boolean => 'koa.type' in span.attributes;
