@@ -26,15 +26,18 @@ export type {
   ReceivedStatus,
   SpanKindName,
   SpanPredicate,
+  SpanQuery,
   StatusCodeName,
   WaitOptions,
 } from './types.js';
 
 // --- trace trees ---
 export { buildTraceTrees, formatTree, TraceForest, TraceTree } from './trace-tree.js';
-export type { FormatTreeOptions, SpanNode, SpanQuery } from './trace-tree.js';
+export type { FormatTreeOptions, SpanNode } from './trace-tree.js';
 
 // --- errors ---
 export { OtlpDecodeError, ReceiverClosedError, SpanNotFoundError, SpanWaitTimeoutError, TestSupportError } from './errors.js';
 
 // --- Redis server (redis-server.ts) ---
+export { startRedisServer, RedisServerError } from './redis-server.js';
+export type { StartedRedisServer } from './redis-server.js';

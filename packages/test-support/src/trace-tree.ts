@@ -1,12 +1,9 @@
 // Received spans arranged as trees: grouped by trace id, each span under its parent, with
 // roots (no parent id) and orphans (a parent id that no received span has) kept apart.
-import { isDeepStrictEqual } from 'node:util';
 import { SpanNotFoundError } from './errors.js';
 import { describeSpan, durationMs } from './otlp/describe.js';
-import type { Attributes, ReceivedSpan, SpanKindName, SpanPredicate } from './types.js';
-
-/** A span name, a predicate, or fields that must all match (attributes compared deeply). */
-export type SpanQuery = string | SpanPredicate | { name?: string; kind?: SpanKindName; attributes?: Attributes };
+import { describeQuery, toPredicate } from './span-query.js';
+import type { ReceivedSpan, SpanQuery } from './types.js';
 
 export interface SpanNode {
   readonly span: ReceivedSpan;
@@ -28,23 +25,6 @@ interface MutableNode {
   parent: MutableNode | undefined;
   children: MutableNode[];
   depth: number;
-}
-
-function toPredicate(query: SpanQuery): SpanPredicate {
-  if (typeof query === 'string') return (span) => span.name === query;
-  if (typeof query === 'function') return query;
-  return (span) =>
-    (query.name === undefined || span.name === query.name) &&
-    (query.kind === undefined || span.kindName === query.kind) &&
-    Object.entries(query.attributes ?? {}).every(
-      ([key, value]) => key in span.attributes && isDeepStrictEqual(span.attributes[key], value),
-    );
-}
-
-function describeQuery(query: SpanQuery): string {
-  if (typeof query === 'string') return `named ${JSON.stringify(query)}`;
-  if (typeof query === 'function') return `matching ${query.toString().slice(0, 200)}`;
-  return `matching ${JSON.stringify(query, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value))}`;
 }
 
 const byStart = (a: { span: ReceivedSpan }, b: { span: ReceivedSpan }): number =>

@@ -151,6 +151,9 @@ export interface WaitOptions {
 
 export type SpanPredicate = (span: ReceivedSpan) => boolean;
 
+/** A span name, a predicate, or fields that must all match (attributes compared deeply). */
+export type SpanQuery = string | SpanPredicate | { name?: string; kind?: SpanKindName; attributes?: Attributes };
+
 export interface OtlpReceiver {
   /** Base URL, e.g. `http://127.0.0.1:4318`. */
   readonly url: string;
@@ -164,9 +167,11 @@ export interface OtlpReceiver {
   /** Requests rejected as undecodable (400), too large (413) or of an unsupported type (415). */
   readonly rejectedCount: number;
   /** Resolves with the first `count` matching spans; rejects with a `SpanWaitTimeoutError` listing what arrived. */
-  waitForSpans(predicate: SpanPredicate, options?: WaitOptions): Promise<ReceivedSpan[]>;
+  waitForSpans(query: SpanQuery, options?: WaitOptions): Promise<ReceivedSpan[]>;
   /** Resolves with the first matching span. */
-  waitForSpan(predicate: SpanPredicate, options?: Omit<WaitOptions, 'count'>): Promise<ReceivedSpan>;
+  waitForSpan(query: SpanQuery, options?: Omit<WaitOptions, 'count'>): Promise<ReceivedSpan>;
+  /** Requests whose decoded body contains the text or bytes, e.g. a card number that must never leave the process. */
+  requestsContaining(needle: string | Uint8Array): ReceivedRequest[];
   /** Forget every span and request received so far. */
   clear(): void;
   /** Change how the receiver answers; `undefined` restores the default 200. */

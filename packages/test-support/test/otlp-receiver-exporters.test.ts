@@ -232,11 +232,10 @@ describe('OTLP receiver with the real OpenTelemetry exporters', function () {
     await receiver.waitForSpans(() => true, { count: 2 });
 
     const error: unknown = await receiver
-      .waitForSpans((span) => span.name === 'payment.callback', { count: 1, timeoutMs: 100 })
+      .waitForSpans('payment.callback', { count: 1, timeoutMs: 100 })
       .then(() => undefined, (reason: unknown) => reason);
     assert.ok(error instanceof SpanWaitTimeoutError, `expected a SpanWaitTimeoutError, got ${String(error)}`);
-    assert.match(error.message, /timed out after 100 ms waiting for 1 span\(s\) matching/);
-    assert.match(error.message, /payment\.callback/, 'names the predicate');
+    assert.match(error.message, /timed out after 100 ms waiting for 1 span\(s\) named "payment\.callback"; 0 matched/, 'names the query');
     assert.match(error.message, /received 2 span\(s\) in 1 request\(s\), 0 rejected/);
     assert.match(error.message, /- payment\.create \[INTERNAL\] trace=[0-9a-f]{32} span=[0-9a-f]{16} root/);
     assert.match(error.message, /- payment\.redirect \[INTERNAL\]/);
@@ -246,6 +245,7 @@ describe('OTLP receiver with the real OpenTelemetry exporters', function () {
     const setup = pipeline(new OTLPProtoTraceExporter({ url: receiver.tracesUrl }));
     provider = setup.provider;
     const waiting = receiver.waitForSpans((span) => span.name.startsWith('payment.'), { count: 2, timeoutMs: 10_000 });
+    const byQuery = receiver.waitForSpan({ name: 'payment.return', kind: 'INTERNAL' });
     const tracer = setup.provider.getTracer('t');
     tracer.startSpan('payment.create').end();
     tracer.startSpan('unrelated').end();
@@ -257,5 +257,6 @@ describe('OTLP receiver with the real OpenTelemetry exporters', function () {
       spans.map((span) => span.name),
       ['payment.create', 'payment.return'],
     );
+    assert.equal((await byQuery).spanId, spans[1].spanId);
   });
 });

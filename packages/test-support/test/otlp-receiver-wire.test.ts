@@ -290,10 +290,14 @@ describe('OTLP receiver on the wire', function () {
       const leaky = jsonRequest({ attributes: [{ key: 'card', value: { stringValue: '4111111111111111' } }] });
       await post(receiver.tracesUrl, gzipSync(JSON.stringify(leaky)), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
       await post(receiver.tracesUrl, protobufRequest(), { 'content-type': 'application/x-protobuf' });
-      const leaks = receiver.requests.filter((request) => Buffer.from(request.body).includes('4111111111111111'));
       assert.deepStrictEqual(
-        leaks.map((request) => request.index),
+        receiver.requestsContaining('4111111111111111').map((request) => request.index),
         [0],
+      );
+      assert.deepStrictEqual(
+        receiver.requestsContaining(new Uint8Array(Buffer.from(SPAN_ID, 'hex'))).map((request) => request.index),
+        [1],
+        'binary search finds the protobuf span id bytes',
       );
       assert.ok(!Buffer.from(receiver.requests[0].rawBody).includes('4111111111111111'), 'only the decoded body shows it');
     });

@@ -11,8 +11,10 @@ import type {
   ReceivedRequest,
   ReceivedSpan,
   SpanPredicate,
+  SpanQuery,
   WaitOptions,
 } from '../types.js';
+import { describeQuery, toPredicate } from '../span-query.js';
 import { decodeJsonRequest } from './decode-json.js';
 import { decodeProtobufRequest } from './decode-protobuf.js';
 import { describeSpan } from './describe.js';
@@ -270,7 +272,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   });
   const started = await listenOnLoopback(server);
 
-  const waitForSpans = (predicate: SpanPredicate, waitOptions: WaitOptions = {}): Promise<ReceivedSpan[]> => {
+  const waitForSpans = (query: SpanQuery, waitOptions: WaitOptions = {}): Promise<ReceivedSpan[]> => {
+    const predicate = toPredicate(query);
     const count = waitOptions.count ?? 1;
     const timeoutMs = waitOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
@@ -293,7 +296,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
           const matched = matching(predicate).length;
           reject(
             new SpanWaitTimeoutError(
-              `timed out after ${timeoutMs} ms waiting for ${count} span(s) matching ${predicate.toString().slice(0, 300)}; ` +
+              `timed out after ${timeoutMs} ms waiting for ${count} span(s) ${describeQuery(query)}; ` +
                 `${matched} matched.\n${summarise(spans, requests)}`,
             ),
           );
@@ -313,9 +316,13 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       return requests.filter((request) => request.error !== undefined).length;
     },
     waitForSpans,
-    async waitForSpan(predicate, waitOptions = {}) {
-      const [span] = await waitForSpans(predicate, { ...waitOptions, count: 1 });
+    async waitForSpan(query, waitOptions = {}) {
+      const [span] = await waitForSpans(query, { ...waitOptions, count: 1 });
       return span;
+    },
+    requestsContaining(needle) {
+      const bytes = typeof needle === 'string' ? Buffer.from(needle, 'utf8') : Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength);
+      return requests.filter((request) => Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).includes(bytes));
     },
     clear() {
       spans.length = 0;
