@@ -74,16 +74,16 @@ export function encodeBase64Url(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    out += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63] + ALPHABET[n & 63];
   }
   const rest = bytes.length - i;
   if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
+    const n = bytes[i] << 16;
+    out += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63];
   } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8);
+    out += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63];
   }
   return out;
 }
@@ -102,7 +102,7 @@ export function decodeBase64Url(text: string): Uint8Array | undefined {
   let at = 0;
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
-    const digit = code < 128 ? ALPHABET_INDEX[code]! : -1;
+    const digit = code < 128 ? ALPHABET_INDEX[code] : -1;
     if (digit < 0) return undefined;
     value = (value << 6) | digit;
     bits += 6;
@@ -122,7 +122,7 @@ function hexToBytes(hex: string, into: Uint8Array, offset: number): void {
 
 function bytesToHex(bytes: Uint8Array, from: number, to: number): string {
   let out = '';
-  for (let i = from; i < to; i++) out += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
+  for (let i = from; i < to; i++) out += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
   return out;
 }
 
@@ -176,27 +176,27 @@ export function decodeFlowToken(token: unknown): FlowTokenDecodeResult {
     return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_UNSUPPORTED_VERSION };
   }
   if (bytes.length < FIXED_PAYLOAD_LENGTH + 1 + FLOW_TOKEN_MAC_LENGTH) return MALFORMED;
-  const keyIdLength = bytes[30]!;
+  const keyIdLength = bytes[30];
   if (keyIdLength < 1 || keyIdLength > FLOW_TOKEN_MAX_KEY_ID_LENGTH) return MALFORMED;
   const payloadLength = FIXED_PAYLOAD_LENGTH + keyIdLength;
   if (bytes.length !== payloadLength + FLOW_TOKEN_MAC_LENGTH) return MALFORMED;
   let keyId = '';
   for (let i = 31; i < payloadLength; i++) {
-    const c = bytes[i]!;
+    const c = bytes[i];
     if (c < 0x21 || c > 0x7e) return MALFORMED;
     keyId += String.fromCharCode(c);
   }
   const traceId = bytesToHex(bytes, 1, 17);
   const spanId = bytesToHex(bytes, 17, 25);
   if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return MALFORMED;
-  const issuedAt = ((bytes[26]! << 24) >>> 0) + (bytes[27]! << 16) + (bytes[28]! << 8) + bytes[29]!;
+  const issuedAt = ((bytes[26] << 24) >>> 0) + (bytes[27] << 16) + (bytes[28] << 8) + bytes[29];
   return {
     ok: true,
     token: {
       version: FLOW_TOKEN_VERSION,
       traceId,
       spanId,
-      traceFlags: bytes[25]!,
+      traceFlags: bytes[25],
       issuedAt,
       keyId,
       payload: bytes.subarray(0, payloadLength),

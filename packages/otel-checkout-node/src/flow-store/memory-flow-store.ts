@@ -86,7 +86,7 @@ export class MemoryFlowStore implements FlowStore {
   claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]> {
     const claimed: ClaimedFlow[] = [];
     const releasedAfter: DueItem[] = [];
-    while (claimed.length < limit && this.heap.length > 0 && this.heap[0]!.dueAt <= now) {
+    while (claimed.length < limit && this.heap.length > 0 && this.heap[0].dueAt <= now) {
       const item = this.pop()!;
       const entry = this.live.get(item.tradeNo);
       if (entry === undefined || entry.dueAt !== item.dueAt) continue;
@@ -162,8 +162,8 @@ export class MemoryFlowStore implements FlowStore {
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.dueAt <= item.dueAt) break;
-      heap[i] = heap[parent]!;
+      if (heap[parent].dueAt <= item.dueAt) break;
+      heap[i] = heap[parent];
       i = parent;
     }
     heap[i] = item;
@@ -179,9 +179,9 @@ export class MemoryFlowStore implements FlowStore {
       const left = 2 * i + 1;
       if (left >= heap.length) break;
       const right = left + 1;
-      const child = right < heap.length && heap[right]!.dueAt < heap[left]!.dueAt ? right : left;
-      if (heap[child]!.dueAt >= last.dueAt) break;
-      heap[i] = heap[child]!;
+      const child = right < heap.length && heap[right].dueAt < heap[left].dueAt ? right : left;
+      if (heap[child].dueAt >= last.dueAt) break;
+      heap[i] = heap[child];
       i = child;
     }
     heap[i] = last;

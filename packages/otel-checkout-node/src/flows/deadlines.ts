@@ -1,4 +1,4 @@
-import type { FlowDeadlines } from './types.js';
+import type { FlowDeadlineRule, FlowDeadlines } from './types.js';
 
 const DEFAULT_DEADLINE_SECONDS = 1800;
 
@@ -6,7 +6,8 @@ const DEFAULT_DEADLINE_SECONDS = 1800;
 export function deadlineSeconds(deadlines: FlowDeadlines | undefined, provider?: string, method?: string): number {
   if (typeof deadlines === 'number') return valid(deadlines) ?? DEFAULT_DEADLINE_SECONDS;
   if (deadlines === undefined || deadlines === null || typeof deadlines !== 'object') return DEFAULT_DEADLINE_SECONDS;
-  for (const rule of Array.isArray(deadlines.rules) ? deadlines.rules : []) {
+  const rules: readonly FlowDeadlineRule[] = Array.isArray(deadlines.rules) ? deadlines.rules : [];
+  for (const rule of rules) {
     if (rule.provider !== undefined && rule.provider !== provider) continue;
     if (rule.method !== undefined && rule.method !== method) continue;
     const seconds = valid(rule.seconds);

@@ -127,7 +127,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
         deadline,
       );
     } catch (error) {
-      pending = Promise.reject(error as Error);
+      pending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     // Never awaited by the request: it goes on while the store records the flow (bounded by the store's timeout).
     const settled = pending

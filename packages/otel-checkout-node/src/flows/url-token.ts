@@ -11,7 +11,7 @@ export function withTokenParam(url: string, param: string, token: string): strin
   const base = queryAt >= 0 ? beforeFragment.slice(0, queryAt) : beforeFragment;
   const query = queryAt >= 0 ? beforeFragment.slice(queryAt + 1) : '';
   const encodedParam = encodeURIComponent(param);
-  const kept = query.split('&').filter((part) => part !== '' && decodeName(part.split('=')[0]!) !== param);
+  const kept = query.split('&').filter((part) => part !== '' && decodeName(part.split('=')[0]) !== param);
   kept.push(`${encodedParam}=${token}`);
   return `${base}?${kept.join('&')}${fragment}`;
 }

@@ -25,7 +25,8 @@ function secretBytes(secret: string | Uint8Array): Uint8Array {
 /** The problems with a key set, empty when it is usable. */
 export function flowTokenKeyProblems(keys: FlowTokenKeys | undefined): string[] {
   if (keys === undefined || keys === null || typeof keys !== 'object') return ['no keys configured'];
-  const all: unknown[] = [keys.current, ...(Array.isArray(keys.previous) ? keys.previous : [])];
+  const previous: readonly unknown[] = Array.isArray(keys.previous) ? keys.previous : [];
+  const all: unknown[] = [keys.current, ...previous];
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const key of all) {

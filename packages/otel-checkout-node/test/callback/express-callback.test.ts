@@ -138,8 +138,8 @@ describe('expressCallback', function () {
     const spans = harness.callbacks();
     assert.equal(spans.length, cases.length);
     cases.forEach(([tradeNo, , correlation], i) => {
-      assert.equal(spans[i]!.attributes['payment.callback.correlation'], correlation, tradeNo);
-      assertChildOf(spans[i]!, flowsByTrade.get(tradeNo)!);
+      assert.equal(spans[i].attributes['payment.callback.correlation'], correlation, tradeNo);
+      assertChildOf(spans[i], flowsByTrade.get(tradeNo)!);
     });
   });
 
@@ -149,19 +149,19 @@ describe('expressCallback', function () {
     await flows.whenRecorded();
     await post(app, '/notify', { trade_no: 'T-store', status: 'DECLINED' });
     const [span] = harness.callbacks();
-    assertChildOf(span!, flow);
-    assert.equal(span!.attributes['payment.callback.correlation'], 'store');
-    assert.equal(span!.attributes['payment.outcome'], 'failed');
-    assert.equal(span!.attributes['payment.failure.reason'], 'risk_rejected');
+    assertChildOf(span, flow);
+    assert.equal(span.attributes['payment.callback.correlation'], 'store');
+    assert.equal(span.attributes['payment.outcome'], 'failed');
+    assert.equal(span.attributes['payment.failure.reason'], 'risk_rejected');
   });
 
   it('no correlation at all: a new trace, payment.context.rejected = missing, counted', async () => {
     await post(app, '/notify', { trade_no: 'never-seen' });
     const [span] = harness.callbacks();
-    assert.equal(span!.parentSpanContext, undefined, 'a root span');
-    assert.equal(span!.attributes['payment.callback.correlation'], 'none');
-    assert.equal(span!.attributes['payment.context.rejected'], 'missing');
-    assert.equal(span!.attributes['payment.callback.delay'], undefined);
+    assert.equal(span.parentSpanContext, undefined, 'a root span');
+    assert.equal(span.attributes['payment.callback.correlation'], 'none');
+    assert.equal(span.attributes['payment.context.rejected'], 'missing');
+    assert.equal(span.attributes['payment.callback.delay'], undefined);
     assert.equal(health.get('callbacksUncorrelated'), 1);
   });
 
@@ -170,10 +170,10 @@ describe('expressCallback', function () {
     const forged = new FlowTokenSigner({ current: { id: 'k1', secret: 'attacker-guess-0123456789abcdef' } }).mint(victim, Date.now() / 1000)!;
     await post(app, `/notify?otc_flow=${forged}`, { trade_no: 'unknown-trade' });
     const [span] = harness.callbacks();
-    assert.notEqual(span!.spanContext().traceId, victim.traceId);
-    assert.equal(span!.parentSpanContext, undefined);
-    assert.equal(span!.attributes['payment.context.rejected'], 'bad_signature');
-    assert.equal(span!.attributes['payment.callback.correlation'], 'none');
+    assert.notEqual(span.spanContext().traceId, victim.traceId);
+    assert.equal(span.parentSpanContext, undefined);
+    assert.equal(span.attributes['payment.context.rejected'], 'bad_signature');
+    assert.equal(span.attributes['payment.callback.correlation'], 'none');
     assert.equal(health.get('tokensRejected'), 1);
   });
 
@@ -183,9 +183,9 @@ describe('expressCallback', function () {
     await flows.whenRecorded();
     await post(app, '/notify?otc_flow=AAAAinvalid', { trade_no: 'T-forged-store' });
     const [span] = harness.callbacks();
-    assertChildOf(span!, flow);
-    assert.equal(span!.attributes['payment.callback.correlation'], 'store');
-    assert.equal(span!.attributes['payment.context.rejected'], 'malformed');
+    assertChildOf(span, flow);
+    assert.equal(span.attributes['payment.callback.correlation'], 'store');
+    assert.equal(span.attributes['payment.context.rejected'], 'malformed');
   });
 
   it('a valid token of another flow: the flow the store holds for this trade number wins (flow_mismatch)', async () => {
@@ -196,9 +196,9 @@ describe('expressCallback', function () {
     await flows.whenRecorded();
     await post(app, `/notify?otc_flow=${otherToken}`, { trade_no: 'T-mine' });
     const [span] = harness.callbacks();
-    assertChildOf(span!, mine);
-    assert.equal(span!.attributes['payment.callback.correlation'], 'store');
-    assert.equal(span!.attributes['payment.context.rejected'], 'flow_mismatch');
+    assertChildOf(span, mine);
+    assert.equal(span.attributes['payment.callback.correlation'], 'store');
+    assert.equal(span.attributes['payment.context.rejected'], 'flow_mismatch');
   });
 
   it('an expired token is rejected (expired) and does not parent the callback', async () => {
@@ -206,8 +206,8 @@ describe('expressCallback', function () {
     const old = new FlowTokenSigner(KEYS).mint(flow, Date.now() / 1000 - 49 * 3600)!;
     await post(app, `/notify?otc_flow=${old}`, { trade_no: 'T-nothing-stored' });
     const [span] = harness.callbacks();
-    assert.notEqual(span!.spanContext().traceId, flow.traceId);
-    assert.equal(span!.attributes['payment.context.rejected'], 'expired');
+    assert.notEqual(span.spanContext().traceId, flow.traceId);
+    assert.equal(span.attributes['payment.context.rejected'], 'expired');
   });
 
   it('duplicate notifications are marked; each is still a child of payment.create', async () => {
@@ -239,9 +239,9 @@ describe('expressCallback', function () {
       await stalled;
       await post(quickApp, '/notify', { trade_no: 'T-late', status: 'PAID' });
       const [span] = harness.callbacks();
-      assertChildOf(span!, flow);
-      assert.equal(span!.attributes['payment.callback.late'], true);
-      assert.equal(span!.attributes['payment.callback.correlation'], 'store');
+      assertChildOf(span, flow);
+      assert.equal(span.attributes['payment.callback.late'], true);
+      assert.equal(span.attributes['payment.callback.correlation'], 'store');
       const stalledSpan = harness.exporter.getFinishedSpans().find((s) => s.name === 'payment.callback.stalled')!;
       assertChildOf(stalledSpan, flow);
       assert.equal(stalledSpan.status.code, SpanStatusCode.ERROR);
@@ -254,8 +254,8 @@ describe('expressCallback', function () {
   it('a 5xx answer to the provider marks the callback span as an error', async () => {
     await post(app, '/notify-fails', {});
     const [span] = harness.callbacks();
-    assert.equal(span!.status.code, SpanStatusCode.ERROR);
-    assert.equal(span!.attributes['http.response.status_code'], 503);
+    assert.equal(span.status.code, SpanStatusCode.ERROR);
+    assert.equal(span.attributes['http.response.status_code'], 503);
   });
 
   it('a throwing user hook is counted and the callback still goes through', async () => {
@@ -317,7 +317,7 @@ describe('expressCallback with Redis killed mid-test', function () {
 
       // Callbacks: two for flows recorded before the crash, two for flows minted during it.
       const callbackStart = Date.now();
-      for (const p of [before[0]!, before[1]!, during[0]!, during[1]!]) {
+      for (const p of [before[0], before[1], during[0], during[1]]) {
         assert.equal(await post(app, pathOf(p.notify), { trade_no: p.tradeNo }), 200);
       }
       assert.ok(Date.now() - callbackStart < 4 * 200 + 1000, 'each callback waited at most the command timeout');

@@ -124,7 +124,7 @@ describe('stalled sweeper processes sharing one Redis', function () {
     assert.deepEqual(repeated.map((s) => s.attributes['payment.trade_no']).sort(), [...claimed].sort());
     const byTrade = new Map<string, ReceivedSpan[]>();
     for (const s of receiver.spans.filter(isStalled)) {
-      const key = String(s.attributes['payment.trade_no']);
+      const key = s.attributes['payment.trade_no'] as string;
       byTrade.set(key, [...(byTrade.get(key) ?? []), s]);
     }
     assert.equal(byTrade.size, 300, 'every flow emitted');
