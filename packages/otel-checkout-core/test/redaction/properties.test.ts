@@ -143,4 +143,31 @@ describe('redaction properties', () => {
       }),
     );
   });
+
+  it('no sensitive query parameter keeps its value in a URL attribute', () => {
+    const sensitiveName = fc.constantFrom('otc_flow', 'token', 'Access_Token', 'sign', 'signature', 'cvv', 'password', 'client-secret', 'api_key');
+    const plainName = fc.constantFrom('trade_no', 'amount', 'lang', 'return', 'state');
+    // At most 12 characters: a plain value can never be mistaken for a card number.
+    const value = fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/).filter((v) => v !== 'REDACTED');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.oneof(sensitiveName, plainName), value), { minLength: 1, maxLength: 6 }),
+        fc.constantFrom('url.full', 'http.url', 'http.target'),
+        fc.boolean(),
+        (params, key, inFragment) => {
+          const query = params.map(([n, v]) => `${n}=${v}`).join('&');
+          const url = key === 'http.target' ? `/cb?${query}` : inFragment ? `https://h/app#/r?${query}` : `https://h/cb?${query}`;
+          const attributes: RedactableAttributes = { [key]: url };
+          redactor.redactAttributes(attributes);
+          const out = String(attributes[key]);
+          const scrubbed = out.slice(out.indexOf('?') + 1).split('&');
+          params.forEach(([name, v], i) => {
+            const sensitive = !['trade_no', 'amount', 'lang', 'return', 'state'].includes(name);
+            assert.equal(scrubbed[i], `${name}=${sensitive ? 'REDACTED' : v}`, out);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
