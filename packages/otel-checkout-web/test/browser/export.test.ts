@@ -117,7 +117,7 @@ describe('export from Chromium: unload flush, keepalive budget, dead collector',
 
   it('the exporter URL itself is never instrumented, even when it is in propagateTo', async () => {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { propagateTo: [sites.receiver.url, sites.api.url] }));
-    await page.evaluate(async () => {
+    await page.evaluate(() => {
       const flow = window.otc.checkout.begin();
       flow.end();
     });

@@ -136,7 +136,7 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.ok(create.parentSpanId === server.spanId || spans.some((s) => s.spanId === create.parentSpanId && s.parentSpanId === server.spanId));
 
     assert.equal(redirect.parentSpanId, checkout.spanId);
-    assert.match(String(redirect.attributes['url.full']), /\/bank\?return=/);
+    assert.match(redirect.attributes['url.full'] as string, /\/bank\?return=/);
     // Same-tab handoff: the return page continues from the browser's redirect span.
     assert.equal(ret.parentSpanId, redirect.spanId);
     assert.equal(ret.attributes['payment.context.source'], 'handoff');
@@ -148,10 +148,10 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.ok(statusRequest, `the status fetch is a child of payment.query: ${spans.map((s) => `${s.name} ${s.spanId}<${s.parentSpanId}`).join('; ')}`);
 
     // The card number was there to leak: in a URL and in an SDK exception message, both redacted.
-    const echo = spans.find((s) => s.kindName === 'CLIENT' && String(s.attributes['url.full']).includes('/api/echo'));
+    const echo = spans.find((s) => s.kindName === 'CLIENT' && (s.attributes['url.full'] as string).includes('/api/echo'));
     assert.ok(echo, 'client span of the echo request');
-    assert.match(String(echo.attributes['url.full']), /pan=/);
-    assert.match(String(sdkError.attributes['exception.message']), /failed the issuer check/);
+    assert.match(echo.attributes['url.full'] as string, /pan=/);
+    assert.match(sdkError.attributes['exception.message'] as string, /failed the issuer check/);
 
     // Privacy: no exported byte anywhere holds the card number or the flow token.
     for (const request of sites.receiver.requests) {
@@ -220,9 +220,9 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.equal(ret.attributes['payment.context.source'], 'none');
     assert.equal(ret.attributes['payment.context.rejected'], 'unverified');
     assert.equal(ret.links.length, 1);
-    assert.equal(ret.links[0]!.traceId, create.traceId);
-    assert.equal(ret.links[0]!.spanId, create.spanId);
-    assert.equal(ret.links[0]!.attributes['payment.context.rejected'], 'unverified');
+    assert.equal(ret.links[0].traceId, create.traceId);
+    assert.equal(ret.links[0].spanId, create.spanId);
+    assert.equal(ret.links[0].attributes['payment.context.rejected'], 'unverified');
   });
 
   it('a forged token is refused by the verify handler: a link with its reason, a new trace', async () => {

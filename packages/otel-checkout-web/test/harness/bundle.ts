@@ -14,6 +14,6 @@ export function pageBundle(): Promise<string> {
     target: 'es2020',
     conditions: ['@otel-checkout/source'],
     logLevel: 'silent',
-  }).then((result) => result.outputFiles[0]!.text);
+  }).then((result) => result.outputFiles[0].text);
   return cached;
 }

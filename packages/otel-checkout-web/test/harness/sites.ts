@@ -73,6 +73,8 @@ export async function startSites(): Promise<Sites> {
       case '/return-meta.html':
         // A server-rendered return page: the backend verified the token on this request.
         return send(res, 200, 'text/html', html('<h1>Thanks</h1>', traceparentMeta(req.url ?? '/')));
+      case '/echo':
+        return send(res, 200, 'application/json', JSON.stringify({ traceparent: req.headers.traceparent ?? null, baggage: req.headers.baggage ?? null }));
       case '/other.html':
         return send(res, 200, 'text/html', html('<h1>Elsewhere</h1>'));
       case '/slow.html':
@@ -84,7 +86,7 @@ export async function startSites(): Promise<Sites> {
   });
   origins.shop = shop.url;
 
-  const cors = { 'access-control-allow-origin': shop.url, 'access-control-allow-headers': 'content-type, traceparent, baggage', 'access-control-allow-methods': 'GET, POST' };
+  const cors = { 'access-control-allow-origin': shop.url, 'access-control-allow-headers': 'content-type, traceparent, baggage, x-app', 'access-control-allow-methods': 'GET, POST' };
   const pay = httpPayments(
     async (req: IncomingMessage, res: ServerResponse) => {
       const body = JSON.parse(await readBody(req)) as { tradeNo: string; returnPath?: string };
@@ -126,9 +128,23 @@ export async function startSites(): Promise<Sites> {
       case '/challenge':
         // A 3-D Secure challenge in a popup: the bank sends the popup back to the shop's return frame.
         return send(res, 200, 'text/html', `<!doctype html><html><body><script>location.href=${JSON.stringify(back)}</script></body></html>`);
-      case '/forger':
-        // A page on the bank's origin that tries to hand the shop's return frame a context of its choosing.
-        return send(res, 200, 'text/html', `<!doctype html><html><body><script src="${origins.shop}/otc.js"></script></body></html>`);
+      case '/forger': {
+        // A page on the bank's origin that plays both sides of the popup/iframe handoff: it asks
+        // the shop page framing it for the flow's context, and it feeds a return frame it embeds
+        // a context of its choosing. Both must be refused by origin.
+        const fake = { type: 'otc.handoff', record: { v: 1, traceId: 'ee'.repeat(16), spanId: 'ff'.repeat(8), flags: 1, at: Date.now(), exp: Date.now() + 60_000, details: {} } };
+        const embed = url.searchParams.get('embed');
+        return send(
+          res,
+          200,
+          'text/html',
+          `<!doctype html><html><body>${embed === null ? '' : `<iframe id="victim" src="${embed.replace(/"/g, '&quot;')}"></iframe>`}<script>
+            if (window.parent !== window) window.parent.postMessage({ type: 'otc.handoff.request' }, '*');
+            const fake = ${JSON.stringify(fake)};
+            setInterval(() => { const f = document.getElementById('victim'); if (f) f.contentWindow.postMessage(fake, '*'); }, 20);
+          </script></body></html>`,
+        );
+      }
       default:
         return send(res, 404, 'text/plain', 'not found');
     }

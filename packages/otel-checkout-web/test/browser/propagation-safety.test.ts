@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { collectPageErrors, launchBrowser, newContext } from '../harness/browser.js';
+import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
+import { startSites } from '../harness/sites.js';
+import type { Sites } from '../harness/sites.js';
+
+interface Echo {
+  traceparent: string | null;
+  baggage: string | null;
+}
+
+describe('propagation, concurrency and never breaking the page, in Chromium', function () {
+  this.timeout(30_000);
+  let browser: Browser;
+  let sites: Sites;
+  let context: BrowserContext;
+  let page: Page;
+  let pageErrors: string[];
+
+  before(async () => {
+    [browser, sites] = await Promise.all([launchBrowser(), startSites()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await sites?.close();
+  });
+  beforeEach(async () => {
+    sites.receiver.clear();
+    context = await newContext(browser);
+    page = await context.newPage();
+    pageErrors = collectPageErrors(page);
+    await page.goto(`${sites.shop.url}/checkout.html`);
+  });
+  afterEach(async () => {
+    await context.close();
+  });
+
+  it('fetch and XHR to propagateTo carry the flow context and the release/cohort baggage; other requests carry nothing', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { stableUserId: 'user-1', canary: { salt: 'rollout-2026-11', percent: 5 } }));
+    const seen = await page.evaluate(async (api) => {
+      const echo = (url: string) => fetch(url, { method: 'POST', body: '{}' }).then((r) => r.json() as Promise<Echo>);
+      const xhr = (url: string) =>
+        new Promise<Echo>((resolve) => {
+          const request = new XMLHttpRequest();
+          request.open('POST', url);
+          request.onload = () => resolve(JSON.parse(request.responseText) as Echo);
+          request.send('{}');
+        });
+      const before = await echo(`${api}/api/echo`);
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-prop' });
+      const withFlow = await echo(`${api}/api/echo`);
+      const withXhr = await xhr(`${api}/api/echo`);
+      const withRequest = await fetch(new Request(`${api}/api/echo`, { method: 'POST', body: '{}', headers: { 'x-app': '1' } })).then((r) => r.json() as Promise<Echo>);
+      const unrelated = await echo('/echo');
+      flow.end();
+      const after = await echo(`${api}/api/echo`);
+      return { before, withFlow, withXhr, withRequest, unrelated, after, traceId: flow.traceId };
+    }, sites.api.url);
+    assert.equal(seen.before.traceparent, null, 'no flow, no context');
+    assert.equal(seen.after.traceparent, null, 'ended flow, no context');
+    assert.deepEqual(seen.unrelated, { traceparent: null, baggage: null }, 'a URL outside propagateTo is untouched');
+    for (const echo of [seen.withFlow, seen.withXhr, seen.withRequest]) {
+      assert.match(String(echo.traceparent), new RegExp(`^00-${seen.traceId}-[0-9a-f]{16}-01$`));
+      assert.equal(echo.baggage, 'checkout.release=web-1.2.3,checkout.canary.cohort=stable');
+    }
+    await flushPage(page);
+    const clients = await sites.receiver.waitForSpans((s) => s.kindName === 'CLIENT', { count: 3 });
+    const checkout = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout');
+    for (const client of clients) {
+      assert.equal(client.parentSpanId, checkout.spanId);
+      assert.equal(client.name, 'POST');
+      assert.equal(client.attributes['http.request.method'], 'POST');
+      assert.equal(client.attributes['http.response.status_code'], 200);
+      assert.equal(client.attributes['server.address'], '127.0.0.1');
+    }
+    // The span id each request carried is its CLIENT span's.
+    const carried = [seen.withFlow, seen.withXhr, seen.withRequest].map((e) => String(e.traceparent).split('-')[2]).sort();
+    assert.deepEqual(carried, clients.map((c) => c.spanId).sort());
+  });
+
+  it('concurrent flows: requests go to the most recent active flow, or to the one passed to run()', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const seen = await page.evaluate(async (api) => {
+      const traceOf = (p: Promise<Response>) => p.then((r) => r.json() as Promise<Echo>).then((e) => String(e.traceparent).split('-')[1]);
+      const a = window.otc.checkout.begin({ tradeNo: 'A' });
+      const b = window.otc.checkout.begin({ tradeNo: 'B' });
+      const implicit = await traceOf(fetch(`${api}/api/echo`));
+      const scoped = await traceOf(a.run(() => fetch(`${api}/api/echo`)));
+      const active = window.otc.checkout.active()?.traceId;
+      b.end();
+      const afterB = await traceOf(fetch(`${api}/api/echo`));
+      const activeAfter = window.otc.checkout.active()?.traceId;
+      a.end();
+      return { a: a.traceId, b: b.traceId, implicit, scoped, active, afterB, activeAfter, none: window.otc.checkout.active() === undefined };
+    }, sites.api.url);
+    assert.notEqual(seen.a, seen.b);
+    assert.equal(seen.implicit, seen.b);
+    assert.equal(seen.scoped, seen.a);
+    assert.equal(seen.active, seen.b);
+    assert.equal(seen.afterB, seen.a);
+    assert.equal(seen.activeAfter, seen.a);
+    assert.equal(seen.none, true);
+  });
+
+  it('is safe before start, twice, with wrong arguments and after shutdown; patches are idempotent and reversible', async () => {
+    const result = await page.evaluate(async (options) => {
+      const { checkout, startCheckoutTracing } = window.otc;
+      const out: Record<string, unknown> = {};
+      const nativeFetch = Object.getOwnPropertyDescriptor(window, 'fetch')?.value as unknown;
+      const nativeSend = Object.getOwnPropertyDescriptor(XMLHttpRequest.prototype, 'send')?.value as unknown;
+      // Before start: flows that record nothing, the page's own behaviour kept.
+      const early = checkout.begin({ tradeNo: 'early' });
+      out.earlyTraceId = early.traceId;
+      out.earlyRun = early.run(() => 7);
+      const sdk = { pay: () => 'paid' };
+      out.earlySdk = early.wrapSdk(sdk, { name: 'x' }) === sdk;
+      out.earlyQuery = await early.query(() => Promise.resolve('q'));
+      await early.prepareRedirect();
+      early.fail('timeout');
+      early.succeed();
+      out.earlyResume = (await checkout.resume()).traceId;
+      out.earlyActive = checkout.active();
+      // Wrong arguments everywhere.
+      const bad = undefined as never;
+      checkout.begin(42 as never);
+      checkout.onClick(bad, bad, bad)();
+      const h1 = startCheckoutTracing(options);
+      const h2 = startCheckoutTracing(options);
+      out.sameHandle = h1 === h2;
+      out.fetchPatched = Object.getOwnPropertyDescriptor(window, 'fetch')?.value !== nativeFetch;
+      const flow = checkout.begin(null as never);
+      flow.setTradeNo(5 as never);
+      flow.set('nonsense' as never);
+      flow.retry(17 as never);
+      flow.fallback(undefined as never);
+      out.runNonFunction = flow.run(undefined as never);
+      out.wrapNull = flow.wrapSdk(null as never, { name: 'x' });
+      out.queryNonFunction = await flow.query(undefined as never).then(
+        () => 'resolved',
+        (e: Error) => e.name,
+      );
+      flow.redirect(undefined as never);
+      flow.fail(undefined as never, {} as never);
+      flow.succeed();
+      flow.end();
+      flow.cancel();
+      out.resumeBadOptions = typeof (await checkout.resume('bad' as never)).traceId;
+      await h1.flush();
+      await h1.shutdown();
+      await h1.shutdown();
+      out.fetchRestored = Object.getOwnPropertyDescriptor(window, 'fetch')?.value === nativeFetch;
+      out.xhrRestored = Object.getOwnPropertyDescriptor(XMLHttpRequest.prototype, 'send')?.value === nativeSend;
+      // After shutdown: no-op flows again, and a new start works.
+      out.afterTraceId = checkout.begin().traceId;
+      out.afterHealth = h1.health().spansExported >= 0;
+      const h3 = startCheckoutTracing(options);
+      out.restarted = h3 !== h1 && Object.getOwnPropertyDescriptor(window, 'fetch')?.value !== nativeFetch;
+      await h3.shutdown();
+      out.diagnostics = window.otc.diagnostics;
+      return out;
+    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
+    assert.equal(result.earlyTraceId, '0'.repeat(32));
+    assert.equal(result.earlyRun, 7);
+    assert.equal(result.earlySdk, true);
+    assert.equal(result.earlyQuery, 'q');
+    assert.equal(result.earlyResume, '0'.repeat(32));
+    assert.equal(result.earlyActive, undefined);
+    assert.equal(result.sameHandle, true);
+    assert.equal(result.fetchPatched, true);
+    assert.equal(result.runNonFunction, undefined);
+    assert.equal(result.wrapNull, null);
+    assert.equal(result.queryNonFunction, 'InvalidArgumentError');
+    assert.equal(result.resumeBadOptions, 'string');
+    assert.equal(result.fetchRestored, true);
+    assert.equal(result.xhrRestored, true);
+    assert.equal(result.afterTraceId, '0'.repeat(32));
+    assert.equal(result.restarted, true);
+    assert.ok((result.diagnostics as string[]).some((d) => d.includes('called twice')));
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('user hooks that throw are contained; page errors and unhandled rejections during a flow are recorded on it', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate(() => {
+      window.otc.checkout.onClick(
+        document.getElementById('pay')!,
+        () => {
+          throw new Error('getDetails broke');
+        },
+        () => {
+          throw new Error('onFlow broke');
+        },
+      );
+    });
+    await page.click('#pay');
+    await page.evaluate(async () => {
+      setTimeout(() => {
+        throw new Error('late page error');
+      }, 0);
+      void Promise.reject(new Error('nobody caught this'));
+      await new Promise((r) => setTimeout(r, 50));
+      window.otc.checkout.active()?.end();
+    });
+    await flushPage(page);
+    const checkout = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout');
+    const messages = checkout.events.filter((e) => e.name === 'exception').map((e) => e.attributes['exception.message']);
+    assert.ok(messages.includes('late page error'), JSON.stringify(messages));
+    assert.ok(messages.includes('nobody caught this'));
+    const diagnostics = await page.evaluate(() => window.otc.diagnostics);
+    assert.ok(diagnostics.some((d) => d.includes('getDetails')));
+    assert.ok(diagnostics.some((d) => d.includes('onFlow')));
+    // Only the page's own errors reached the page; our hooks' failures did not.
+    assert.deepEqual(pageErrors.sort(), ['late page error', 'nobody caught this']);
+  });
+
+  it('sampleRate 0: nothing recorded, the "not sampled" decision still travels so the backend does not record either', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { sampleRate: 0 }));
+    const echo = await page.evaluate(async (api) => {
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-unsampled' });
+      const answer = await fetch(`${api}/api/echo`, { method: 'POST' }).then((r) => r.json() as Promise<Echo>);
+      flow.succeed();
+      return answer;
+    }, sites.api.url);
+    assert.match(String(echo.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    await flushPage(page);
+    assert.equal(sites.receiver.spans.filter((s) => s.resource.attributes['service.name'] === 'shop-web').length, 0);
+  });
+});

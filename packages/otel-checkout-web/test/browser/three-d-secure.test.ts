@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { collectPageErrors, launchBrowser, newContext } from '../harness/browser.js';
+import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
+import { startSites } from '../harness/sites.js';
+import type { Sites } from '../harness/sites.js';
+
+describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', function () {
+  this.timeout(30_000);
+  let browser: Browser;
+  let sites: Sites;
+  let context: BrowserContext;
+  let page: Page;
+  let pageErrors: string[];
+
+  before(async () => {
+    [browser, sites] = await Promise.all([launchBrowser(), startSites()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await sites?.close();
+  });
+  beforeEach(async () => {
+    sites.receiver.clear();
+    context = await newContext(browser);
+    page = await context.newPage();
+    pageErrors = collectPageErrors(page);
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+  });
+  afterEach(async () => {
+    await context.close();
+  });
+
+  it('a challenge popup that the bank sends back to the shop continues the flow from payment.redirect', async () => {
+    const returnUrl = `${sites.shop.url}/return.html?challenge=1`;
+    const popupOpened = page.waitForEvent('popup');
+    await page.evaluate(
+      ({ bank, back }) => {
+        const flow = window.otc.checkout.begin({ tradeNo: 'T-3ds', method: 'card' });
+        flow.answerChallenge();
+        window.open(`${bank}/challenge?return=${encodeURIComponent(back)}`, 'challenge', 'popup');
+        Object.assign(window, { flow });
+      },
+      { bank: sites.bank.url, back: returnUrl },
+    );
+    const popup = await popupOpened;
+    await popup.waitForURL(/return\.html\?challenge=1/);
+    await startInPage(popup, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const source = await popup.evaluate(async (shop) => {
+      const flow = await window.otc.checkout.resume({ messageOrigins: [shop] });
+      flow.succeed();
+      return flow.traceId;
+    }, sites.shop.url);
+    await flushPage(popup);
+    await page.evaluate(() => (window.flow as { succeed(): void }).succeed());
+    await flushPage(page);
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    const redirect = await sites.receiver.waitForSpan((s) => s.name === 'payment.redirect');
+    const checkout = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout');
+    assert.equal(ret.attributes['payment.context.source'], 'post_message');
+    assert.equal(ret.parentSpanId, redirect.spanId);
+    assert.equal(ret.traceId, checkout.traceId);
+    assert.equal(source, checkout.traceId);
+    assert.equal(ret.attributes['payment.trade_no'], 'T-3ds');
+    assert.equal(redirect.parentSpanId, checkout.spanId);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('refuses contexts offered by, and requests coming from, origins that are not allowed', async () => {
+    // The shop frames a bank page that asks for the flow's context: not an allowed origin, ignored.
+    const asked = await page.evaluate(async (bank) => {
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-guarded' });
+      flow.answerChallenge();
+      const frame = document.createElement('iframe');
+      frame.src = `${bank}/forger`;
+      document.body.append(frame);
+      await new Promise((r) => setTimeout(r, 300));
+      flow.end();
+      return (window.otcHandle as { health(): { contextsRejected: number } }).health().contextsRejected;
+    }, sites.bank.url);
+    assert.ok(asked >= 1, 'the request from the bank origin was refused and counted');
+
+    // A bank page frames the shop's return page and feeds it a forged handoff: refused by origin.
+    const forger = await context.newPage();
+    await forger.goto(`${sites.bank.url}/forger?embed=${encodeURIComponent(`${sites.shop.url}/return.html`)}`);
+    const frame = forger.frames().find((f) => f.url().startsWith(sites.shop.url))!;
+    await frame.waitForLoadState();
+    await frame.evaluate((o) => {
+      window.otcHandle = window.otc.startCheckoutTracing(o);
+    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
+    await frame.evaluate(async (shop) => {
+      const flow = await window.otc.checkout.resume({ messageOrigins: [shop], timeoutMillis: 300 });
+      flow.end();
+      await (window.otcHandle as { flush(): Promise<void> }).flush();
+    }, sites.shop.url);
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.notEqual(ret.traceId, 'ee'.repeat(16));
+    assert.equal(ret.parentSpanId, '');
+    assert.equal(ret.attributes['payment.context.rejected'], 'origin_mismatch');
+  });
+});
