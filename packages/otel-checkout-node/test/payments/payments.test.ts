@@ -1,0 +1,110 @@
+import * as assert from 'node:assert/strict';
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { payments } from '../../src/index.js';
+import { startTracingSession } from '../support/tracing-session.js';
+import type { TracingSession } from '../support/tracing-session.js';
+
+describe('payments (server flow API)', () => {
+  let session: TracingSession;
+  before(async () => {
+    session = await startTracingSession('memory', { instrumentHttp: false, release: 'api-2.0' });
+  });
+  after(() => session.stop());
+  beforeEach(() => session.clear());
+
+  it('starts the root of a server-only flow when no context came in, and makes the sampling decision there', async () => {
+    const traceId = await context.with(ROOT_CONTEXT, () =>
+      payments.create({ tradeNo: 'R-1', provider: 'acme', method: 'card', amount: 9.99, currency: 'USD', merchantId: 'm-9', orderId: 'o-1' }, (flow) => {
+        assert.equal(payments.current(), flow);
+        assert.equal(flow.tradeNo, 'R-1');
+        return flow.traceId;
+      }),
+    );
+    const create = await session.waitForSpan((s) => s.name === 'payment.create' && s.traceId === traceId);
+    assert.equal(create.parentSpanId, '');
+    assert.equal(create.kind, 'INTERNAL');
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(create.attributes).filter(([k]) => k.startsWith('payment.') || k.startsWith('checkout.'))),
+      {
+        'payment.stage': 'create',
+        'payment.trade_no': 'R-1',
+        'payment.order.id': 'o-1',
+        'payment.provider': 'acme',
+        'payment.method': 'card',
+        'payment.amount': 9.99,
+        'payment.currency': 'USD',
+        'payment.merchant.id': 'm-9',
+        'checkout.release': 'api-2.0',
+      },
+    );
+    assert.equal(payments.current(), undefined, 'no flow outside create');
+  });
+
+  it('keeps an unsampled incoming decision: the flow is not half-recorded', async () => {
+    const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 0, isRemote: true });
+    const sampled = await context.with(parent, () => payments.create({ tradeNo: 'R-2' }, (flow) => flow.providerCall('charge', (call) => call.span.isRecording())));
+    assert.equal(sampled, false);
+  });
+
+  it('nests provider calls under payment.create, records a thrown timeout as failed/timeout and rethrows', async () => {
+    const timeout = Object.assign(new Error('provider timed out'), { name: 'TimeoutError' });
+    let traceId = '';
+    await assert.rejects(
+      payments.create({ tradeNo: 'R-3', provider: 'acme' }, async (flow) => {
+        traceId = flow.traceId;
+        await payments.providerCall('refund', () => Promise.reject(timeout));
+      }),
+      /provider timed out/,
+    );
+    const [call] = await session.waitForSpans((s) => s.traceId === traceId && s.name === 'payment.provider refund');
+    const [create] = await session.waitForSpans((s) => s.traceId === traceId && s.name === 'payment.create');
+    assert.equal(call.parentSpanId, create.spanId);
+    assert.equal(call.status, 'ERROR');
+    assert.equal(call.attributes['payment.outcome'], 'failed');
+    assert.equal(call.attributes['payment.failure.reason'], 'timeout');
+    assert.equal(call.attributes['error.type'], 'Error');
+    assert.equal(create.status, 'ERROR');
+    assert.equal(create.attributes['payment.failure.reason'], 'internal');
+  });
+
+  it('recordOutcome wins over the error default and is recorded on payment.create', async () => {
+    const traceId = await payments.create({ tradeNo: 'R-4' }, (flow) => {
+      payments.recordOutcome('failed', { reason: 'risk_rejected', code: 'R17' });
+      return flow.traceId;
+    });
+    const create = await session.waitForSpan((s) => s.traceId === traceId && s.name === 'payment.create');
+    assert.equal(create.attributes['payment.outcome'], 'failed');
+    assert.equal(create.attributes['payment.failure.reason'], 'risk_rejected');
+    assert.equal(create.attributes['payment.failure.code'], 'R17');
+  });
+
+  it('carries allow-listed cohort baggage onto payment.create', async () => {
+    const baggage = propagation.createBaggage({ 'checkout.canary.cohort': { value: 'stable' }, 'checkout.release': { value: 'web-9' } });
+    const traceId = await context.with(propagation.setBaggage(ROOT_CONTEXT, baggage), () => payments.create({}, (flow) => flow.traceId));
+    const create = await session.waitForSpan((s) => s.traceId === traceId && s.name === 'payment.create');
+    assert.equal(create.attributes['checkout.canary.cohort'], 'stable');
+    assert.equal(create.attributes['checkout.release'], 'web-9');
+  });
+
+  it('outside a flow: warns once, counts, and degrades (URLs unchanged, provider call made without a span)', async () => {
+    const before = session.handle.health().callsOutsideFlow;
+    assert.equal(payments.returnUrl('https://shop.test/return?x=1'), 'https://shop.test/return?x=1');
+    assert.equal(payments.notifyUrl('https://shop.test/notify'), 'https://shop.test/notify');
+    assert.equal(payments.passback(), '');
+    payments.recordOutcome('succeeded');
+    const result = await payments.providerCall('charge', (call) => {
+      call.status('PAID');
+      return call.span.isRecording();
+    });
+    assert.equal(result, false);
+    assert.equal(session.handle.health().callsOutsideFlow, before + 5);
+    await session.handle.flush();
+    assert.equal(session.spans().filter((s) => s.name.startsWith('payment.provider')).length, 0);
+  });
+
+  it('a provider call injects the call context into outgoing headers', async () => {
+    const headers = await payments.create({}, (flow) => flow.providerCall('charge', (call) => ({ ...call.inject({ accept: 'application/json' }), spanId: call.span.spanContext().spanId, traceId: flow.traceId })));
+    assert.equal(headers.accept, 'application/json');
+    assert.equal(headers.traceparent, `00-${headers.traceId}-${headers.spanId}-01`);
+  });
+});
