@@ -25,7 +25,7 @@ type KeyClass = typeof KEY_TEXT | typeof KEY_EXEMPT | typeof KEY_SENSITIVE | typ
 
 /** Values longer than this (stack traces, bodies) are scanned every time rather than remembered. */
 const MAX_CACHED_VALUE_LENGTH = 256;
-/** Clean values remembered per key class; the set starts over when full. */
+/** Clean values remembered; the set starts over when full. */
 const MAX_CACHED_VALUES = 1024;
 
 /** The fewest characters a card number can take. */
@@ -54,8 +54,8 @@ export class Redactor {
   private readonly sensitiveParameters: SensitiveNameMatcher;
   private readonly inlinePairs: InlinePairScrubber | undefined;
   private readonly keyClasses = new Map<string, KeyClass>();
-  /** Per key class, string values known to need no redaction. */
-  private readonly cleanValues: ReadonlyArray<Set<string>> = [new Set(), new Set(), new Set(), new Set(), new Set(), new Set()];
+  /** Values of ordinary (text) attributes known to need no redaction. */
+  private readonly cleanValues = new Set<string>();
 
   constructor(options: RedactionOptions = {}) {
     this.enabled = options.enabled !== false;
@@ -237,8 +237,9 @@ export class Redactor {
    * kept, so the cache never holds anything sensitive.
    */
   private cachedText(value: string, keyClass: KeyClass, counter: RedactionCounter): string {
-    if (value.length > MAX_CACHED_VALUE_LENGTH) return this.text(value, keyClass, counter);
-    const clean = this.cleanValues[keyClass];
+    // URL attributes change with every query string; remembering them would only churn.
+    if (keyClass !== KEY_TEXT || value.length > MAX_CACHED_VALUE_LENGTH) return this.text(value, keyClass, counter);
+    const clean = this.cleanValues;
     if (clean.has(value)) return value;
     const before = counter.count;
     const out = this.text(value, keyClass, counter);
