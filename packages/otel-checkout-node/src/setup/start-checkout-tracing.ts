@@ -108,10 +108,10 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
   const resource = buildResource(options);
   const { flows, baggageLimits } = commonRuntime(options, health);
   const settings = {
-    maxQueueSize: options.maxQueueSize ?? DEFAULTS.maxQueueSize,
-    maxExportBatchSize: options.maxExportBatchSize ?? DEFAULTS.maxExportBatchSize,
-    scheduledDelayMillis: options.scheduledDelayMillis ?? DEFAULTS.scheduledDelayMillis,
-    exportTimeoutMillis: options.exportTimeoutMillis ?? DEFAULTS.exportTimeoutMillis,
+    maxQueueSize: positive(options.maxQueueSize, DEFAULTS.maxQueueSize, 'maxQueueSize', health),
+    maxExportBatchSize: positive(options.maxExportBatchSize, DEFAULTS.maxExportBatchSize, 'maxExportBatchSize', health),
+    scheduledDelayMillis: positive(options.scheduledDelayMillis, DEFAULTS.scheduledDelayMillis, 'scheduledDelayMillis', health),
+    exportTimeoutMillis: positive(options.exportTimeoutMillis, DEFAULTS.exportTimeoutMillis, 'exportTimeoutMillis', health),
   };
   const exporting = new BoundedExportProcessor(buildExporter(options, settings.exportTimeoutMillis, health), health, settings);
   const spanProcessors: SpanProcessor[] = [
@@ -150,7 +150,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
     ...(options.cohort ? { cohort: options.cohort } : {}),
   });
   flows.start();
-  const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
+  const timeout = positive(options.shutdownTimeoutMillis, DEFAULTS.shutdownTimeoutMillis, 'shutdownTimeoutMillis', health);
   return makeHandle(mode, health, {
     flush: async () => {
       if (!(await settlesWithin(exporting.forceFlush(), timeout))) health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
@@ -205,6 +205,14 @@ function makeHandle(mode: TracingMode, health: HealthCounters, lifecycle: Lifecy
 
 function idleHandle(health: HealthCounters): NodeTracingHandle {
   return makeHandle('not_started', health, { flush: () => Promise.resolve(), stop: () => Promise.resolve(), options: {} });
+}
+
+/** A positive finite number option, or its default with a warning (bad configuration never throws). */
+function positive(value: number | undefined, fallback: number, name: string, health: HealthCounters): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  health.warnOnce(`option-${name}`, `option ${name}=${String(value)} is not a positive number; using ${fallback}`);
+  return fallback;
 }
 
 function healthSnapshot(health: HealthCounters): NodeHealth {

@@ -103,7 +103,7 @@ describe('payments (server flow API)', () => {
   });
 
   it('a provider call injects the call context into outgoing headers', async () => {
-    const headers = await payments.create({}, (flow) => flow.providerCall('charge', (call) => ({ ...call.inject({ accept: 'application/json' }), spanId: call.span.spanContext().spanId, traceId: flow.traceId })));
+    const headers: Record<string, string> = await payments.create({}, (flow) => flow.providerCall('charge', (call) => ({ ...call.inject<Record<string, string>>({ accept: 'application/json' }), spanId: call.span.spanContext().spanId, traceId: flow.traceId })));
     assert.equal(headers.accept, 'application/json');
     assert.equal(headers.traceparent, `00-${headers.traceId}-${headers.spanId}-01`);
   });

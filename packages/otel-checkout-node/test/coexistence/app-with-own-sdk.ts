@@ -1,0 +1,59 @@
+// An application that runs its own OpenTelemetry SDK (with HTTP instrumentation) and adds
+// @otel-checkout/node. Run as a child process: its global SDK must not mix with other tests.
+// argv[2]: 'with-redaction' adds the package's RedactionSpanProcessor to the app's SDK.
+import { createRequire } from 'node:module';
+import { diag, DiagLogLevel, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type * as NodeHttp from 'node:http';
+import type * as CheckoutNode from '../../src/index.js';
+
+async function main(): Promise<void> {
+  const withRedaction = process.argv[2] === 'with-redaction';
+  const warnings: string[] = [];
+  diag.setLogger(
+    { error: (m) => warnings.push(m), warn: (m) => warnings.push(m), info: () => undefined, debug: () => undefined, verbose: () => undefined },
+    DiagLogLevel.WARN,
+  );
+  const load = createRequire(__filename);
+  const node = load('../../src/index.ts') as typeof CheckoutNode;
+  const exporter = new InMemorySpanExporter();
+  const processors: SpanProcessor[] = [new SimpleSpanProcessor(exporter)];
+  if (withRedaction) processors.unshift(new node.RedactionSpanProcessor());
+  const sdk = new NodeSDK({ spanProcessors: processors, instrumentations: [new HttpInstrumentation()], autoDetectResources: false, metricReaders: [], logRecordProcessors: [] });
+  sdk.start();
+  const http = load('node:http') as typeof NodeHttp;
+
+  const handle = node.startCheckoutTracing({ serviceName: 'ignored-here' });
+  const handler = node.httpPayments(
+    async (_req: NodeHttp.IncomingMessage, res: NodeHttp.ServerResponse) => {
+      await node.payments.create({ tradeNo: 'C-1' }, (flow) => flow.recordOutcome('failed', { reason: `card ${'4111111111111111'}` }));
+      res.end('ok');
+    },
+    { extract: () => ({ provider: 'acme', amount: 5 }) },
+  );
+  const server = http.createServer((req, res) => void handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = trace.getTracer('client').startSpan('client', { kind: SpanKind.CLIENT });
+  const headers: Record<string, string> = {};
+  propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
+  const response = await fetch(`http://127.0.0.1:${port}/pay`, { method: 'POST', headers });
+  await response.text();
+  client.end();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const spans = exporter.getFinishedSpans();
+  process.stdout.write(
+    JSON.stringify({
+      mode: handle.mode,
+      clientSpanId: client.spanContext().spanId,
+      warnings,
+      spans: spans.map((s) => ({ name: s.name, kind: s.kind, spanId: s.spanContext().spanId, parentSpanId: s.parentSpanContext?.spanId ?? '', attributes: s.attributes })),
+    }),
+  );
+  await sdk.shutdown().catch(() => undefined);
+}
+
+void main();

@@ -1,0 +1,56 @@
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+interface AppReport {
+  mode: string;
+  clientSpanId: string;
+  warnings: string[];
+  spans: { name: string; kind: number; spanId: string; parentSpanId: string; attributes: Record<string, unknown> }[];
+}
+
+const SERVER = 1;
+
+async function runApp(variant: 'with-redaction' | 'without-redaction'): Promise<AppReport> {
+  const script = join(__dirname, 'app-with-own-sdk.ts');
+  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', script, variant], { timeout: 30_000 });
+  return JSON.parse(stdout) as AppReport;
+}
+
+describe('coexistence with an application that runs its own OpenTelemetry SDK', () => {
+  for (const variant of ['with-redaction', 'without-redaction'] as const) {
+    describe(variant, () => {
+      let report: AppReport;
+      before(async () => {
+        report = await runApp(variant);
+      });
+
+      it('adds payment spans and attributes to the app SDK without a duplicate server span', () => {
+        assert.equal(report.mode, 'coexisting');
+        const servers = report.spans.filter((s) => s.kind === SERVER);
+        assert.equal(servers.length, 1, JSON.stringify(report.spans.map((s) => s.name)));
+        const server = servers[0];
+        assert.equal(server.parentSpanId, report.clientSpanId);
+        assert.equal(server.attributes['payment.provider'], 'acme');
+        assert.equal(server.attributes['payment.amount'], 5);
+        assert.equal(server.attributes['payment.trade_no'], 'C-1');
+        const create = report.spans.find((s) => s.name === 'payment.create');
+        assert.equal(create?.parentSpanId, server.spanId);
+        assert.equal(create?.attributes['payment.outcome'], 'failed');
+      });
+
+      it(variant === 'with-redaction' ? 'redacts through the exported processor and does not warn' : 'warns once that the redaction processor is missing', () => {
+        const missing = report.warnings.filter((w) => w.includes('no RedactionSpanProcessor'));
+        const reason = String(report.spans.find((s) => s.name === 'payment.create')?.attributes['payment.failure.reason']);
+        if (variant === 'with-redaction') {
+          assert.equal(missing.length, 0, report.warnings.join('\n'));
+          assert.ok(!reason.includes('4111111111111111'), reason);
+        } else {
+          assert.equal(missing.length, 1, report.warnings.join('\n'));
+          assert.ok(reason.includes('4111111111111111'), 'nothing redacts without the processor, hence the warning');
+        }
+      });
+    });
+  }
+});
