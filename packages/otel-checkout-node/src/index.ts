@@ -63,7 +63,6 @@ export type { RequestView } from './http/request-view.js';
 
 // --- flow tokens, callback correlation, flow stores, stalled sweeper ---
 export { expressCallback, fastifyCallback, koaCallback, httpCallback } from './callback/callback-adapters.js';
-export { PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH } from './callback/callback-core.js';
 export { expressVerifyToken, fastifyVerifyToken, koaVerifyToken, httpVerifyToken } from './verify/verify-handlers.js';
 export { verifyReturnToken, traceparentMeta } from './verify/verify-token.js';
 export { FlowTokenSigner, flowTokenKeyProblems } from './token/flow-token-signer.js';

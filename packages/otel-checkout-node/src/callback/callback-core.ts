@@ -17,6 +17,7 @@ import {
   PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_BODY,
   PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_HEADER,
   PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_QUERY,
+  PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH,
   PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
   PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
   PAYMENT_STAGE_VALUE_CALLBACK,
@@ -44,10 +45,6 @@ import { mapProviderStatusOn } from '../payments/map-provider-status.js';
 import type { PaymentRequest } from '../types.js';
 import { bodyFields, fieldValue, headerValue, queryParam } from './read-token-sources.js';
 import type { CallbackOptions, CallbackScope } from './types.js';
-
-// TODO(semconv): register payment.context.rejected value `flow_mismatch`: a validly signed
-// token whose flow is not the one the flow store holds for the callback's trade number.
-export const PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH = 'flow_mismatch' as const;
 
 const DEFAULT_TOKEN_HEADER = 'x-otc-flow';
 
