@@ -2,8 +2,7 @@ import { diag, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@openteleme
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
-import { WebTracerProvider } from '@opentelemetry/sdk-trace-web';
+import { BasicTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -51,7 +50,7 @@ export class Runtime implements FlowRuntime, Checkout {
   readonly tracer: Tracer;
   readonly common: Attributes;
   readonly redirectWatchdogMillis: number;
-  private readonly provider: WebTracerProvider;
+  private readonly provider: BasicTracerProvider;
   private readonly queue: ExportQueue;
   private readonly counters: HealthCounters = newHealthCounters();
   private readonly flows: RecordingFlow[] = [];
@@ -89,7 +88,10 @@ export class Runtime implements FlowRuntime, Checkout {
     }
     const transport = new Transport({ url: this.exportUrl, headers: options.headers, timeoutMillis: options.exportTimeoutMillis, fetch: this.nativeFetch });
     this.queue = new ExportQueue(transport, envelope(resource, SCOPE_NAME, VERSION), options, this.counters, redact);
-    this.provider = new WebTracerProvider({
+    // The provider sdk-trace-web's WebTracerProvider extends, without its `register()`: no global
+    // context manager or propagators are installed (flows carry their context explicitly), and
+    // leaving them out of the bundle is what keeps the package under the bare OTel web setup.
+    this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes(resource),
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRate) }),
       spanProcessors: [this.queue],
@@ -159,7 +161,9 @@ export class Runtime implements FlowRuntime, Checkout {
     if (!writeHandoff(handoffRecord(redirect.spanContext(), flow.details, Date.now(), this.options.handoffMaxAgeMillis))) {
       diag.warn('@otel-checkout/web: sessionStorage unavailable; the return page will rely on the URL token');
     }
-    this.queue.dispatchLeaving();
+    // Exported right after this task (keepalive requests outlive the page), so the click-to-navigate
+    // path does no network work; whatever is left goes at pagehide.
+    this.queue.exportSoon();
     if (watchdogMillis <= 0 || typeof document === 'undefined') return;
     const check = (): void => {
       if (!flow.redirecting || flow.isEnded) return;

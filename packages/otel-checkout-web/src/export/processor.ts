@@ -83,7 +83,16 @@ export class ExportQueue implements SpanProcessor {
    */
   dispatchLeaving(): void {
     this.cancelTimer();
-    while (this.queue.length > 0) this.sendBatch(true, LEAVING_BATCH_BYTES);
+    const refused: { body: string; count: number }[] = [];
+    while (this.queue.length > 0) this.sendBatch(true, LEAVING_BATCH_BYTES, refused);
+    if (refused.length === 0) return;
+    const lost = spill(refused, Date.now());
+    if (lost > 0) this.drop(lost, 'the browser refused an export at unload');
+  }
+
+  /** Exports what is queued in the next task. */
+  exportSoon(): void {
+    this.schedule(0);
   }
 
   shutdown(): Promise<void> {
@@ -113,7 +122,7 @@ export class ExportQueue implements SpanProcessor {
     while (this.queue.length > 0 && this.inFlight.size < MAX_CONCURRENT_EXPORTS) this.sendBatch(false, VISIBLE_BATCH_BYTES);
   }
 
-  private sendBatch(leaving: boolean, maxBytes: number): void {
+  private sendBatch(leaving: boolean, maxBytes: number, refused?: { body: string; count: number }[]): void {
     const { head, tail } = this.envelope;
     const overhead = utf8Length(head) + tail.length;
     const batch: string[] = [];
@@ -130,7 +139,7 @@ export class ExportQueue implements SpanProcessor {
     if (leaving) {
       const pending = this.transport.sendLeaving(body, bytes);
       if (pending !== undefined) this.track(pending, batch.length, true);
-      else if (!spill(body, batch.length, Date.now())) this.drop(batch.length, 'the browser refused an export at unload');
+      else refused?.push({ body, count: batch.length });
       return;
     }
     this.track(this.transport.send(body, bytes, false), batch.length, false);

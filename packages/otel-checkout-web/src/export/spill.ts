@@ -26,17 +26,26 @@ function read(): Spilled[] {
   }
 }
 
-/** Keeps `body` for the next page; false when storage is unavailable or the spill is full. */
-export function spill(body: string, count: number, now: number): boolean {
+/**
+ * Keeps `bodies` for the next page, in one storage write; returns how many spans could not be
+ * kept (storage unavailable or the spill full).
+ */
+export function spill(bodies: readonly { body: string; count: number }[], now: number): number {
+  let lost = 0;
   try {
     const kept = read();
-    const used = kept.reduce((sum, s) => sum + s.body.length, 0);
-    if (used + body.length > MAX_SPILL_CHARS) return false;
-    kept.push({ at: now, count, body });
+    let used = kept.reduce((sum, s) => sum + s.body.length, 0);
+    for (const { body, count } of bodies) {
+      if (used + body.length > MAX_SPILL_CHARS) lost += count;
+      else {
+        kept.push({ at: now, count, body });
+        used += body.length;
+      }
+    }
     sessionStorage.setItem(SPILL_KEY, JSON.stringify(kept));
-    return true;
+    return lost;
   } catch {
-    return false;
+    return bodies.reduce((sum, b) => sum + b.count, 0);
   }
 }
 
