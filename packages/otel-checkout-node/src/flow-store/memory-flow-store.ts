@@ -4,7 +4,7 @@ import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult } 
 export interface MemoryFlowStoreOptions {
   /** Most live flows (and, separately, tombstones) kept; the oldest are evicted and counted. Default 100000. */
   maxEntries?: number;
-  /** How long tombstones (and flows nobody sweeps) are kept after their deadline, ms. Default 48 hours. */
+  /** How long tombstones are kept, ms; a flow not swept within this after its deadline is dropped, not reported. Default 48 hours. */
   retentionMs?: number;
   /** Clock, ms since the epoch. Default `Date.now`. */
   now?: () => number;

@@ -200,6 +200,9 @@ export class RedisFlowStore implements FlowStore {
   }
 
   private async command(args: string[]): Promise<unknown> {
+    // node-redis keeps retrying a first connection that failed; while it does, answer at once
+    // instead of making every payment request wait for it.
+    if (this.client === undefined && !this.available) throw new FlowStoreError('Redis flow store is not connected');
     const client = this.client ?? (await this.connect());
     return client.sendCommand(args);
   }

@@ -1,6 +1,7 @@
 import { PAYMENT_CONTEXT_REJECTED_VALUE_MISSING } from '@otel-checkout/semantic-conventions/incubating';
 import type { Flows } from '../flows/flows.js';
 import { traceparentOf } from '../flows/parent-context.js';
+import { queryParam } from '../callback/read-token-sources.js';
 import { runtime } from '../runtime.js';
 import type { FlowTokenRejection } from '../token/types.js';
 
@@ -44,15 +45,7 @@ export function traceparentMeta(requestUrl: string, options: VerifyTokenOptions 
 
 /** The token in a request URL's query (path + query or absolute URL). */
 export function tokenInUrl(url: unknown, param: string): string | undefined {
-  if (typeof url !== 'string') return undefined;
-  const queryAt = url.indexOf('?');
-  if (queryAt < 0) return undefined;
-  const hashAt = url.indexOf('#', queryAt);
-  try {
-    return new URLSearchParams(url.slice(queryAt + 1, hashAt < 0 ? undefined : hashAt)).get(param) ?? undefined;
-  } catch {
-    return undefined;
-  }
+  return typeof url === 'string' ? queryParam(url, param) : undefined;
 }
 
 /** The token a verify request carries: `?<tokenParam>=` in the URL, or `token` in a JSON body. */
