@@ -81,6 +81,7 @@ export {
   HEALTH_CALLBACKS_LATE,
   HEALTH_STALLED_EMITTED,
   HEALTH_STALLED_REPEATS,
+  FLOW_HEALTH_COUNTERS,
 } from './flows/flow-health.js';
 export type { FlowsOptions, FlowDeadlines, FlowDeadlineRule } from './flows/types.js';
 export type { Flows, FlowContext, FlowTokenUse } from './flows/flows.js';

@@ -18,3 +18,17 @@ export const HEALTH_CALLBACKS_LATE = 'callbacksLate' as const;
 export const HEALTH_STALLED_EMITTED = 'stalledEmitted' as const;
 /** Stalled spans emitted again because a sweeper died between claim and acknowledgement. */
 export const HEALTH_STALLED_REPEATS = 'stalledRepeats' as const;
+
+/** Every counter above, so the handle's `health()` can report them at zero before anything happened. */
+export const FLOW_HEALTH_COUNTERS = [
+  HEALTH_TOKENS_MINTED,
+  HEALTH_FLOW_STORE_FAILURES,
+  HEALTH_FLOW_STORE_FALLBACKS,
+  HEALTH_FLOWS_WITHOUT_TRADE_NO,
+  HEALTH_CALLBACKS,
+  HEALTH_CALLBACKS_UNCORRELATED,
+  HEALTH_CALLBACKS_DUPLICATE,
+  HEALTH_CALLBACKS_LATE,
+  HEALTH_STALLED_EMITTED,
+  HEALTH_STALLED_REPEATS,
+] as const;

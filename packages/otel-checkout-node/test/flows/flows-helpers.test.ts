@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { deadlineSeconds } from '../../src/flows/deadlines.js';
+import { createFlows } from '../../src/flows/flows.js';
+import { withTokenParam } from '../../src/flows/url-token.js';
+import { HealthCounters } from '../../src/health.js';
+import { MemoryFlowStore } from '../../src/index.js';
+
+const FLOW = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1, tradeNo: 'T1', provider: 'acme' };
+const tracer = new BasicTracerProvider().getTracer('t');
+
+describe('flows: URLs, deadlines, configuration', () => {
+  it('appends the token keeping the query and fragment, replacing an earlier token', () => {
+    assert.equal(withTokenParam('https://s.example/r', 'otc_flow', 'TOK'), 'https://s.example/r?otc_flow=TOK');
+    assert.equal(withTokenParam('https://s.example/r?a=1&b=2#top', 'otc_flow', 'TOK'), 'https://s.example/r?a=1&b=2&otc_flow=TOK#top');
+    assert.equal(withTokenParam('/r?otc_flow=OLD&a=1', 'otc_flow', 'NEW'), '/r?a=1&otc_flow=NEW');
+    assert.equal(withTokenParam('/r?', 't', 'X'), '/r?t=X');
+    assert.equal(withTokenParam('/r?x=%E0%A4%A', 't', 'X'), '/r?x=%E0%A4%A&t=X', 'a broken escape elsewhere is kept as it is');
+  });
+
+  it('resolves deadlines: the first matching rule, else the default, else 1800 s', () => {
+    const table = {
+      default: 600,
+      rules: [
+        { provider: 'slowbank', method: 'bank_transfer', seconds: 7200 },
+        { provider: 'slowbank', seconds: 3600 },
+        { method: 'qr', seconds: 300 },
+      ],
+    };
+    assert.equal(deadlineSeconds(table, 'slowbank', 'bank_transfer'), 7200);
+    assert.equal(deadlineSeconds(table, 'slowbank', 'card'), 3600);
+    assert.equal(deadlineSeconds(table, 'other', 'qr'), 300);
+    assert.equal(deadlineSeconds(table, 'other', 'card'), 600);
+    assert.equal(deadlineSeconds(undefined), 1800);
+    assert.equal(deadlineSeconds(-5), 1800);
+    assert.equal(deadlineSeconds({ rules: [{ seconds: Number.NaN }] }), 1800);
+  });
+
+  it('without keys: URLs unchanged, warned once, flows still recorded for store-only correlation', async () => {
+    const health = new HealthCounters();
+    const store = new MemoryFlowStore();
+    const flows = createFlows({ store }, { tracer, health });
+    assert.equal(flows.returnUrl(FLOW, '/r?a=1'), '/r?a=1');
+    assert.equal(flows.passback(FLOW), '');
+    await flows.whenRecorded();
+    assert.equal(await store.size(), 1);
+    await flows.shutdown();
+  });
+
+  it('unusable keys warn and mint nothing instead of throwing at the host', () => {
+    const health = new HealthCounters();
+    const flows = createFlows({ keys: { current: { id: 'k', secret: 'short' } }, store: false }, { tracer, health });
+    assert.equal(flows.notifyUrl(FLOW, '/n'), '/n');
+    assert.equal(flows.verifyToken('anything', 'callback').ok, false);
+  });
+
+  it('records a flow once however many URLs it mints; flows without a trade number are counted, not stored', async () => {
+    const health = new HealthCounters();
+    const store = new MemoryFlowStore();
+    const flows = createFlows({ keys: { current: { id: 'k', secret: 'a-long-enough-secret-123' } }, store }, { tracer, health });
+    flows.returnUrl(FLOW, '/r');
+    flows.notifyUrl(FLOW, '/n');
+    flows.passback(FLOW);
+    flows.passback({ ...FLOW, tradeNo: undefined, spanId: '1111111111111111' });
+    await flows.whenRecorded();
+    assert.equal(await store.size(), 1);
+    assert.equal(health.get('tokensMinted'), 4);
+    assert.equal(health.get('flowsWithoutTradeNo'), 1);
+    await flows.shutdown();
+  });
+
+  it('a store that throws synchronously on put costs the request nothing and is counted', async () => {
+    const health = new HealthCounters();
+    const store = Object.assign(new MemoryFlowStore(), {
+      put: () => {
+        throw new Error('boom');
+      },
+    });
+    const flows = createFlows({ keys: { current: { id: 'k', secret: 'a-long-enough-secret-123' } }, store }, { tracer, health });
+    assert.match(flows.returnUrl(FLOW, '/r'), /otc_flow=/);
+    await flows.whenRecorded();
+    assert.equal(health.get('flowStoreFallbacks'), 1);
+  });
+});
