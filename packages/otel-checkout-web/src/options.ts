@@ -27,67 +27,66 @@ export interface ResolvedOptions {
   capturePageTimings: boolean;
 }
 
-function text(options: WebTracingOptions, key: keyof WebTracingOptions, fallback: string): string;
-function text(options: WebTracingOptions, key: keyof WebTracingOptions, fallback: undefined): string | undefined;
-function text(options: WebTracingOptions, key: keyof WebTracingOptions, fallback: string | undefined): string | undefined {
-  const value = options[key];
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && value.length > 0) return value;
-  diag.warn(`@otel-checkout/web: option ${key} must be a non-empty string; using the default`);
-  return fallback;
+type Scalar = Exclude<keyof ResolvedOptions, 'resourceAttributes' | 'headers' | 'propagateTo' | 'canarySalt' | 'canaryPercent'>;
+
+/** The defaults of every scalar option; `undefined` means "not set", and a string is expected then. */
+const DEFAULTS: { [K in Scalar]: ResolvedOptions[K] } = {
+  serviceName: 'checkout-web',
+  release: undefined,
+  environment: undefined,
+  endpoint: '/v1/traces',
+  sampleRate: 1,
+  stableUserId: undefined,
+  redact: true,
+  maxQueueSize: 512,
+  maxExportBatchSize: 64,
+  scheduledDelayMillis: 1000,
+  exportTimeoutMillis: 10_000,
+  redirectWatchdogMillis: 10_000,
+  handoffMaxAgeMillis: 1_800_000,
+  tokenParam: 'otc_flow',
+  captureErrors: true,
+  capturePageTimings: true,
+};
+
+/** Accepts a value of the default's type: non-empty strings, booleans, non-negative finite numbers (sampleRate at most 1, sizes at least 1). */
+function valid(key: Scalar, value: unknown): boolean {
+  const fallback = DEFAULTS[key];
+  if (typeof fallback === 'number') {
+    return typeof value === 'number' && Number.isFinite(value) && value >= (key.startsWith('max') ? 1 : 0) && (key !== 'sampleRate' || value <= 1);
+  }
+  if (typeof fallback === 'boolean') return typeof value === 'boolean';
+  return typeof value === 'string' && value.length > 0;
 }
 
-function count(options: WebTracingOptions, key: keyof WebTracingOptions, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const value = options[key];
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) return value;
-  diag.warn(`@otel-checkout/web: option ${key} must be a number in ${min}..${max}; using ${fallback}`);
-  return fallback;
-}
-
-function flag(options: WebTracingOptions, key: keyof WebTracingOptions, fallback: boolean): boolean {
-  const value = options[key];
-  if (value === undefined) return fallback;
-  if (typeof value === 'boolean') return value;
-  diag.warn(`@otel-checkout/web: option ${key} must be a boolean; using ${String(fallback)}`);
-  return fallback;
+function object<T>(value: unknown): Partial<T> {
+  return typeof value === 'object' && value !== null ? (value) : {};
 }
 
 /** Fills in defaults; bad values warn through `diag` and fall back, never throw. */
 export function resolveOptions(input: unknown): ResolvedOptions {
-  const options = (typeof input === 'object' && input !== null ? input : {}) as WebTracingOptions;
-  const canary = typeof options.canary === 'object' && options.canary !== null ? options.canary : {};
-  for (const problem of cohortOptionsProblems(canary)) diag.warn(`@otel-checkout/web: ${problem}`);
-  const propagateTo = Array.isArray(options.propagateTo)
-    ? options.propagateTo.filter((t) => typeof t === 'string' || t instanceof RegExp)
-    : typeof location !== 'undefined'
-      ? [location.origin]
-      : [];
-  const headers: Record<string, string> = {};
-  if (typeof options.headers === 'object' && options.headers !== null) {
-    for (const [name, value] of Object.entries(options.headers)) if (typeof value === 'string') headers[name] = value;
+  const options = object<WebTracingOptions>(input);
+  const resolved = { ...DEFAULTS } as Record<Scalar, unknown>;
+  for (const key of Object.keys(DEFAULTS) as Scalar[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (valid(key, value)) resolved[key] = key.startsWith('max') ? Math.floor(value as number) : value;
+    else diag.warn(`@otel-checkout/web: option ${key} is invalid; using the default`);
   }
+  const canary = object<NonNullable<WebTracingOptions['canary']>>(options.canary);
+  for (const problem of cohortOptionsProblems(canary)) diag.warn(`@otel-checkout/web: ${problem}`);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(object<Record<string, unknown>>(options.headers))) if (typeof value === 'string') headers[name] = value;
   return {
-    serviceName: text(options, 'serviceName', 'checkout-web'),
-    release: text(options, 'release', undefined),
-    environment: text(options, 'environment', undefined),
-    resourceAttributes: typeof options.resourceAttributes === 'object' && options.resourceAttributes !== null ? options.resourceAttributes : {},
-    endpoint: text(options, 'endpoint', '/v1/traces'),
+    ...(resolved as { [K in Scalar]: ResolvedOptions[K] }),
+    resourceAttributes: object(options.resourceAttributes),
     headers,
-    propagateTo,
-    sampleRate: count(options, 'sampleRate', 1, 0, 1),
-    stableUserId: text(options, 'stableUserId', undefined),
+    propagateTo: Array.isArray(options.propagateTo)
+      ? options.propagateTo.filter((t) => typeof t === 'string' || t instanceof RegExp)
+      : typeof location === 'undefined'
+        ? []
+        : [location.origin],
     canarySalt: typeof canary.salt === 'string' ? canary.salt : '',
     canaryPercent: typeof canary.percent === 'number' ? canary.percent : 0,
-    redact: flag(options, 'redact', true),
-    maxQueueSize: Math.floor(count(options, 'maxQueueSize', 512, 1)),
-    maxExportBatchSize: Math.floor(count(options, 'maxExportBatchSize', 64, 1)),
-    scheduledDelayMillis: count(options, 'scheduledDelayMillis', 1000, 0),
-    exportTimeoutMillis: count(options, 'exportTimeoutMillis', 10_000, 1),
-    redirectWatchdogMillis: count(options, 'redirectWatchdogMillis', 10_000, 0),
-    handoffMaxAgeMillis: count(options, 'handoffMaxAgeMillis', 1_800_000, 1),
-    tokenParam: text(options, 'tokenParam', 'otc_flow'),
-    captureErrors: flag(options, 'captureErrors', true),
-    capturePageTimings: flag(options, 'capturePageTimings', true),
   };
 }

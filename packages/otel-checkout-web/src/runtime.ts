@@ -24,9 +24,10 @@ import {
   SPAN_NAME_PAYMENT_CHECKOUT,
   SPAN_NAME_PAYMENT_RETURN,
 } from '@otel-checkout/semantic-conventions/incubating';
-import { ExportQueue } from './export/processor.js';
+import type { ExportQueue } from './export/processor.js';
+import { createExportQueue } from './export/processor.js';
 import { envelope } from './export/otlp-json.js';
-import { Transport } from './export/transport.js';
+import { createTransport } from './export/transport.js';
 import { detailAttributes } from './flow/attributes.js';
 import type { FlowRuntime } from './flow/flow.js';
 import { RecordingFlow } from './flow/flow.js';
@@ -86,8 +87,8 @@ export class Runtime implements FlowRuntime, Checkout {
         return span;
       };
     }
-    const transport = new Transport({ url: this.exportUrl, headers: options.headers, timeoutMillis: options.exportTimeoutMillis, fetch: this.nativeFetch });
-    this.queue = new ExportQueue(transport, envelope(resource, SCOPE_NAME, VERSION), options, this.counters, redact);
+    const transport = createTransport({ url: this.exportUrl, headers: options.headers, timeoutMillis: options.exportTimeoutMillis, fetch: this.nativeFetch });
+    this.queue = createExportQueue(transport, envelope(resource, SCOPE_NAME, VERSION), options, this.counters, redact);
     // The provider sdk-trace-web's WebTracerProvider extends, without its `register()`: no global
     // context manager or propagators are installed (flows carry their context explicitly), and
     // leaving them out of the bundle is what keeps the package under the bare OTel web setup.

@@ -21,76 +21,75 @@ export interface TransportOptions {
 /** How a body was sent; `dropped` when no way was left. */
 export type SendResult = 'ok' | 'failed' | 'beacon' | 'dropped';
 
-export class Transport {
-  private keepaliveBytes = 0;
-  private keepaliveRequests = 0;
-
-  constructor(private readonly options: TransportOptions) {}
-
+export interface Transport {
   /**
    * Never rejects. `leaving`: the page is being hidden or unloaded, only keepalive or beacon
-   * can get out; then the promise of a body no way was left for resolves `dropped` at once
-   * (`sendLeaving` tells the same synchronously).
+   * can get out.
    */
-  send(body: string, bytes: number, leaving: boolean): Promise<SendResult> {
-    if (this.keepaliveFits(bytes)) {
-      this.keepaliveBytes += bytes;
-      this.keepaliveRequests += 1;
-      return this.post(body, true).finally(() => {
-        this.keepaliveBytes -= bytes;
-        this.keepaliveRequests -= 1;
-      });
-    }
-    if (leaving) return Promise.resolve(this.beacon(body));
-    return this.post(body, false);
-  }
-
-  private keepaliveFits(bytes: number): boolean {
-    return this.keepaliveRequests < KEEPALIVE_MAX_REQUESTS && this.keepaliveBytes + bytes <= KEEPALIVE_BUDGET_BYTES;
-  }
-
+  send(body: string, bytes: number, leaving: boolean): Promise<SendResult>;
   /** For the leaving page: `undefined` when the browser refused the body (nothing was sent), else the pending result. */
-  sendLeaving(body: string, bytes: number): Promise<SendResult> | undefined {
-    if (this.keepaliveFits(bytes)) return this.send(body, bytes, true);
-    const result = this.beacon(body);
-    return result === 'dropped' ? undefined : Promise.resolve(result);
-  }
+  sendLeaving(body: string, bytes: number): Promise<SendResult> | undefined;
+}
 
-  private post(body: string, keepalive: boolean): Promise<SendResult> {
+// A closure rather than a class: its private state then minifies to one-letter names.
+export function createTransport(options: TransportOptions): Transport {
+  let keepaliveBytes = 0;
+  let keepaliveRequests = 0;
+  const fits = (bytes: number): boolean => keepaliveRequests < KEEPALIVE_MAX_REQUESTS && keepaliveBytes + bytes <= KEEPALIVE_BUDGET_BYTES;
+
+  const post = (body: string, keepalive: boolean): Promise<SendResult> => {
     const abort = typeof AbortController === 'function' ? new AbortController() : undefined;
-    const timer = setTimeout(() => abort?.abort(), this.options.timeoutMillis);
-    let request: Promise<Response>;
-    try {
-      request = this.options.fetch.call(globalThis, this.options.url, {
-        method: 'POST',
-        body,
-        keepalive,
-        credentials: 'omit',
-        headers: { 'Content-Type': 'application/json', ...this.options.headers },
-        signal: abort?.signal,
-      });
-    } catch {
+    const timer = setTimeout(() => abort?.abort(), options.timeoutMillis);
+    const settle = (result: SendResult): SendResult => {
       clearTimeout(timer);
-      return Promise.resolve('failed');
-    }
-    return request.then(
-      (response): SendResult => {
-        clearTimeout(timer);
-        return response.ok ? 'ok' : 'failed';
-      },
-      (): SendResult => {
-        clearTimeout(timer);
-        return 'failed';
-      },
-    );
-  }
-
-  private beacon(body: string): SendResult {
+      return result;
+    };
     try {
-      if (typeof navigator === 'undefined' || typeof navigator.sendBeacon !== 'function') return 'dropped';
-      return navigator.sendBeacon(this.options.url, new Blob([body], { type: 'application/json' })) ? 'beacon' : 'dropped';
+      return options.fetch
+        .call(globalThis, options.url, {
+          method: 'POST',
+          body,
+          keepalive,
+          credentials: 'omit',
+          headers: { 'Content-Type': 'application/json', ...options.headers },
+          signal: abort?.signal,
+        })
+        .then(
+          (response) => settle(response.ok ? 'ok' : 'failed'),
+          () => settle('failed'),
+        );
     } catch {
+      return Promise.resolve(settle('failed'));
+    }
+  };
+
+  const beacon = (body: string): SendResult => {
+    try {
+      return navigator.sendBeacon(options.url, new Blob([body], { type: 'application/json' })) ? 'beacon' : 'dropped';
+    } catch {
+      // No sendBeacon here, or it threw: nothing left to try.
       return 'dropped';
     }
-  }
+  };
+
+  const send = (body: string, bytes: number, leaving: boolean): Promise<SendResult> => {
+    if (fits(bytes)) {
+      keepaliveBytes += bytes;
+      keepaliveRequests += 1;
+      return post(body, true).finally(() => {
+        keepaliveBytes -= bytes;
+        keepaliveRequests -= 1;
+      });
+    }
+    return leaving ? Promise.resolve(beacon(body)) : post(body, false);
+  };
+
+  return {
+    send,
+    sendLeaving(body, bytes) {
+      if (fits(bytes)) return send(body, bytes, true);
+      const result = beacon(body);
+      return result === 'dropped' ? undefined : Promise.resolve(result);
+    },
+  };
 }
