@@ -1,0 +1,143 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the framework is passed in as a loaded module (fixtures install other majors), so it is untyped here */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { SpanKind, trace } from '@opentelemetry/api';
+import {
+  expressCallback,
+  expressVerifyToken,
+  fastifyCallback,
+  fastifyVerifyToken,
+  FlowTokenSigner,
+  koaCallback,
+  koaVerifyToken,
+} from '../../src/index.js';
+import type { CallbackOptions, FlowContext, Flows, PaymentRequest } from '../../src/index.js';
+import { Harness } from './harness.js';
+
+export type CallbackFramework = 'express' | 'fastify' | 'koa';
+
+interface RunningApp {
+  url: string;
+  close(): Promise<void>;
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
+}
+
+/** POST /notify (callback middleware, JSON body when the framework parses it) and GET /verify-token. */
+async function startApp(kind: CallbackFramework, framework: any, options: CallbackOptions, flows: Flows, seen: string[]): Promise<RunningApp> {
+  const handler = () => seen.push(trace.getActiveSpan()?.spanContext().spanId ?? '');
+  if (kind === 'express') {
+    const app = framework();
+    app.use(framework.json());
+    app.post('/notify', expressCallback(options), (_req: any, res: any) => (handler(), res.send('success')));
+    app.get('/verify-token', expressVerifyToken({ flows }));
+    const server = createServer(app);
+    const url = await listen(server);
+    return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+  if (kind === 'fastify') {
+    const app = framework();
+    await app.register(async (scope: any) => {
+      await scope.register(fastifyCallback, options);
+      scope.post('/notify', (_request: any, reply: any) => {
+        handler();
+        void reply.send('success');
+      });
+    });
+    app.get('/verify-token', fastifyVerifyToken({ flows }));
+    const url: string = await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url, close: () => app.close() };
+  }
+  const app = new framework();
+  const verify = koaVerifyToken({ flows });
+  const callback = koaCallback(options);
+  app.use(async (ctx: any, next: any) => {
+    if (ctx.path === '/verify-token') return verify(ctx);
+    return callback(ctx, async () => {
+      handler();
+      ctx.body = 'success';
+      await next();
+    });
+  });
+  const server = createServer(app.callback());
+  const url = await listen(server);
+  return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * The callback middleware and verify handler on one framework: the flow found by token and by
+ * store, the handler inside `payment.callback`, a forged token refused. Framework fixtures
+ * call this with their own major version.
+ */
+export function describeCallbackMiddleware(name: string, kind: CallbackFramework, load: () => unknown): void {
+  describe(`${name}: callback middleware and verify handler`, () => {
+    const harness = new Harness();
+    let flows: Flows;
+    let app: RunningApp;
+    const seen: string[] = [];
+    const tradeNo = (req: PaymentRequest) => new URL(req.url, 'http://x').searchParams.get('trade_no') ?? (req.json()?.trade_no as string | undefined);
+
+    before(() => harness.install());
+    after(() => harness.uninstall());
+    beforeEach(async () => {
+      ({ flows } = harness.flows());
+      seen.length = 0;
+      app = await startApp(kind, load(), { flows, tradeNo }, flows, seen);
+      harness.reset();
+    });
+    afterEach(async () => {
+      await app.close();
+      await flows.shutdown();
+    });
+
+    function checkOne(flow: FlowContext, correlation: string): void {
+      const [span] = harness.callbacks();
+      assert.ok(span, 'a payment.callback span');
+      assert.equal(span.kind, SpanKind.SERVER);
+      assert.equal(span.spanContext().traceId, flow.traceId);
+      assert.equal(span.parentSpanContext?.spanId, flow.spanId, 'child of payment.create');
+      assert.equal(span.attributes['payment.callback.correlation'], correlation);
+      assert.equal(span.attributes['http.response.status_code'], 200);
+      assert.deepEqual(seen, [span.spanContext().spanId], 'the handler runs inside payment.callback');
+    }
+
+    it('token in the notify URL query', async () => {
+      const flow = harness.createFlow('Q-1');
+      const path = new URL(flows.notifyUrl(flow, 'http://x/notify?trade_no=Q-1'));
+      assert.equal((await fetch(app.url + path.pathname + path.search, { method: 'POST' })).status, 200);
+      checkOne(flow, 'token_query');
+    });
+
+    it('token in a JSON body', async () => {
+      const flow = harness.createFlow('B-1');
+      const response = await fetch(`${app.url}/notify?trade_no=B-1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ otc_flow: flows.passback(flow), trade_no: 'B-1' }),
+      });
+      assert.equal(response.status, 200);
+      // Koa has no body parser built in: there the flow is still found, through the store.
+      checkOne(flow, kind === 'koa' ? 'store' : 'token_body');
+    });
+
+    it('no token: the flow store by trade number', async () => {
+      const flow = harness.createFlow('S-1');
+      flows.returnUrl(flow, '/return');
+      await flows.whenRecorded();
+      assert.equal((await fetch(`${app.url}/notify?trade_no=S-1`, { method: 'POST' })).status, 200);
+      checkOne(flow, 'store');
+    });
+
+    it('verify handler: valid and forged tokens', async () => {
+      const flow = harness.createFlow('V-1');
+      const valid = flows.passback(flow);
+      const forged = new FlowTokenSigner({ current: { id: 'k1', secret: 'somebody-elses-secret-0123' } }).mint(flow, Date.now() / 1000)!;
+      const ask = async (token: string) => (await fetch(`${app.url}/verify-token?otc_flow=${token}`)).json();
+      assert.deepEqual(await ask(valid), { valid: true, traceparent: `00-${flow.traceId}-${flow.spanId}-01` });
+      assert.deepEqual(await ask(forged), { valid: false, reason: 'bad_signature' });
+    });
+  });
+}
