@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { parseHandoff } from '../../src/handoff.js';
+import { matchesTarget } from '../../src/propagation/url-match.js';
+import { formatTraceparent, parseTraceparent } from '../../src/traceparent.js';
+
+const T = '4bf92f3577b34da6a3ce929d0e0e4736';
+const S = '00f067aa0ba902b7';
+
+describe('traceparent (W3C Trace Context)', () => {
+  const cases: [string, unknown, boolean][] = [
+    ['valid sampled', `00-${T}-${S}-01`, true],
+    ['valid unsampled', `00-${T}-${S}-00`, true],
+    ['future version with extra fields', `cc-${T}-${S}-01-extra`, true],
+    ['version ff is invalid', `ff-${T}-${S}-01`, false],
+    ['version 00 with extra fields', `00-${T}-${S}-01-extra`, false],
+    ['all-zero trace id', `00-${'0'.repeat(32)}-${S}-01`, false],
+    ['all-zero span id', `00-${T}-${'0'.repeat(16)}-01`, false],
+    ['uppercase hex', `00-${T.toUpperCase()}-${S}-01`, false],
+    ['short trace id', `00-${T.slice(1)}-${S}-01`, false],
+    ['not a string', 42, false],
+    ['empty', '', false],
+  ];
+  for (const [name, value, ok] of cases) {
+    it(name, () => assert.equal(parseTraceparent(value) !== undefined, ok));
+  }
+  it('round-trips', () => {
+    assert.equal(formatTraceparent(parseTraceparent(`00-${T}-${S}-01`)!), `00-${T}-${S}-01`);
+  });
+});
+
+describe('handoff records', () => {
+  const now = 1_700_000_000_000;
+  const good = { v: 1, traceId: T, spanId: S, flags: 1, at: now - 1000, exp: now + 1000, details: { tradeNo: 'T1' } };
+  it('accepts a fresh record', () => assert.equal(parseHandoff(good, now).ok, true));
+  it('rejects an expired one as expired', () => assert.deepEqual(parseHandoff({ ...good, exp: now - 1 }, now), { ok: false, reason: 'expired' }));
+  it('rejects one from the future as expired', () => assert.deepEqual(parseHandoff({ ...good, at: now + 120_000 }, now), { ok: false, reason: 'expired' }));
+  for (const [name, value] of [
+    ['null', null],
+    ['a string', 'x'],
+    ['wrong version', { ...good, v: 2 }],
+    ['bad trace id', { ...good, traceId: 'zz' }],
+    ['zero span id', { ...good, spanId: '0'.repeat(16) }],
+    ['missing flags', { ...good, flags: undefined }],
+  ] as const) {
+    it(`rejects ${name} as malformed`, () => assert.deepEqual(parseHandoff(value, now), { ok: false, reason: 'malformed' }));
+  }
+});
+
+describe('propagateTo matching', () => {
+  const targets = ['https://api.example.com', 'https://pay.example.com/v2/', /\/internal\//];
+  const cases: [string, boolean][] = [
+    ['https://api.example.com/pay', true],
+    ['https://api.example.com:443/pay', true],
+    ['https://api.example.com.evil.test/pay', false],
+    ['http://api.example.com/pay', false],
+    ['https://pay.example.com/v2/charge', true],
+    ['https://pay.example.com/v1/charge', false],
+    ['https://other.test/internal/x', true],
+    ['https://other.test/public', false],
+  ];
+  for (const [url, expected] of cases) it(`${url} → ${expected}`, () => assert.equal(matchesTarget(url, targets), expected));
+});
