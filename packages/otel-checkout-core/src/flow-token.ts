@@ -23,7 +23,7 @@ export const FLOW_TOKEN_MAX_KEY_ID_LENGTH = 16;
 const FIXED_PAYLOAD_LENGTH = 1 + 16 + 8 + 1 + 4 + 1;
 const MAX_TOKEN_BYTES = FIXED_PAYLOAD_LENGTH + FLOW_TOKEN_MAX_KEY_ID_LENGTH + FLOW_TOKEN_MAC_LENGTH;
 // Longest base64url text that can hold MAX_TOKEN_BYTES; anything longer is rejected before any work.
-const MAX_TOKEN_CHARS = Math.ceil((MAX_TOKEN_BYTES * 4) / 3);
+const MAX_TOKEN_CHARS = /* @__PURE__ */ Math.ceil((MAX_TOKEN_BYTES * 4) / 3);
 
 /** What a token says; `issuedAt` is in whole seconds since the Unix epoch. */
 export interface FlowTokenFields {
@@ -61,14 +61,14 @@ export type FlowTokenAgeFailure =
   | typeof PAYMENT_CONTEXT_REJECTED_VALUE_FUTURE;
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const ALPHABET_CODES: number[] = Array.from(ALPHABET, (c) => c.charCodeAt(0));
-const ALPHABET_INDEX: Int16Array = (() => {
+const ALPHABET_CODES: number[] = /* @__PURE__ */ Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const ALPHABET_INDEX: Int16Array = /* @__PURE__ */ (() => {
   const index = new Int16Array(128).fill(-1);
   for (let i = 0; i < ALPHABET.length; i++) index[ALPHABET.charCodeAt(i)] = i;
   return index;
 })();
 // Lookup tables: this runs twice per token on the request path, next to two HMACs.
-const BYTE_HEX: string[] = Array.from({ length: 256 }, (_, b) => (b < 16 ? '0' : '') + b.toString(16));
+const BYTE_HEX: string[] = /* @__PURE__ */ Array.from({ length: 256 }, (_, b) => (b < 16 ? '0' : '') + b.toString(16));
 
 function codesToString(codes: number[]): string {
   if (codes.length <= 4096) return String.fromCharCode.apply(null, codes);

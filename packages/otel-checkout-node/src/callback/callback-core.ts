@@ -9,6 +9,7 @@ import {
   ATTR_PAYMENT_CONTEXT_REJECTED,
   ATTR_PAYMENT_METHOD,
   ATTR_PAYMENT_PROVIDER,
+  ATTR_PAYMENT_PROVIDER_STATUS,
   ATTR_PAYMENT_STAGE,
   ATTR_PAYMENT_TRADE_NO,
   PAYMENT_CALLBACK_CORRELATION_VALUE_NONE,
@@ -202,9 +203,12 @@ function recordOutcome(span: Span, request: PaymentRequest, options: CallbackOpt
       return;
     }
   }
-  if (options.status !== undefined && options.statusTable !== undefined) {
+  if (options.status !== undefined) {
     const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, () => options.status!(request));
-    if (typeof raw === 'string' || typeof raw === 'number') mapProviderStatusOn(span, options.statusTable, raw);
+    if (typeof raw !== 'string' && typeof raw !== 'number') return;
+    // Without a table the raw status is still worth recording: it is what on-call searches for.
+    if (options.statusTable !== undefined) mapProviderStatusOn(span, options.statusTable, raw);
+    else span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw).slice(0, 128));
   }
 }
 

@@ -20,7 +20,7 @@ export interface CallbackOptions {
   tradeNo?: (request: PaymentRequest) => string | undefined;
   /** `payment.provider` of the callback when the flow store does not know it. Default: the flow's provider. */
   provider?: string;
-  /** Reads the provider's raw status from the callback, mapped through `statusTable`. Default: none. */
+  /** Reads the provider's raw status from the callback (`payment.provider.status`), mapped through `statusTable` when given. Default: none. */
   status?: (request: PaymentRequest) => string | number | undefined;
   /** Raw status → outcome table for `status` (as `mapProviderStatus`). Default: none. */
   statusTable?: ProviderStatusTable;

@@ -251,6 +251,20 @@ describe('expressCallback', function () {
     }
   });
 
+  it('without a status table the raw provider status is still recorded, with no outcome', async () => {
+    const { flows: f2 } = harness.flows();
+    const app2 = await startApp(harness, f2, { statusTable: undefined });
+    try {
+      await post(app2, '/notify', { trade_no: 'x', status: 'WAIT_BUYER_PAY' });
+      const [span] = harness.callbacks();
+      assert.equal(span.attributes['payment.provider.status'], 'WAIT_BUYER_PAY');
+      assert.equal(span.attributes['payment.outcome'], undefined);
+    } finally {
+      await app2.close();
+      await f2.shutdown();
+    }
+  });
+
   it('a 5xx answer to the provider marks the callback span as an error', async () => {
     await post(app, '/notify-fails', {});
     const [span] = harness.callbacks();
