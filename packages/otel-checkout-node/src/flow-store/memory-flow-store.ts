@@ -8,6 +8,8 @@ export interface MemoryFlowStoreOptions {
   retentionMs?: number;
   /** Clock, ms since the epoch. Default `Date.now`. */
   now?: () => number;
+  /** Called for each evicted flow or tombstone (the flows count them in the handle's health). Default: none. */
+  onEvict?: () => void;
 }
 
 interface LiveEntry {
@@ -44,12 +46,14 @@ export class MemoryFlowStore implements FlowStore {
   private readonly maxEntries: number;
   private readonly retentionMs: number;
   private readonly now: () => number;
+  private readonly onEvict: (() => void) | undefined;
   private evicted = 0;
 
   constructor(options: MemoryFlowStoreOptions = {}) {
     this.maxEntries = positive(options.maxEntries, DEFAULT_MAX_ENTRIES);
     this.retentionMs = positive(options.retentionMs, DEFAULT_RETENTION_MS);
     this.now = options.now ?? Date.now;
+    this.onEvict = options.onEvict;
   }
 
   put(record: FlowRecord, deadline: number): Promise<void> {
@@ -63,7 +67,7 @@ export class MemoryFlowStore implements FlowStore {
     while (this.live.size > this.maxEntries) {
       const oldest = this.live.keys().next().value as string;
       this.live.delete(oldest);
-      this.evicted++;
+      this.countEviction();
     }
     return Promise.resolve();
   }
@@ -145,7 +149,16 @@ export class MemoryFlowStore implements FlowStore {
     for (const [key, t] of this.tombs) {
       if (t.expiresAt > now && this.tombs.size <= this.maxEntries) break;
       this.tombs.delete(key);
-      if (t.expiresAt > now) this.evicted++;
+      if (t.expiresAt > now) this.countEviction();
+    }
+  }
+
+  private countEviction(): void {
+    this.evicted++;
+    try {
+      this.onEvict?.();
+    } catch {
+      // a counting hook must not break the store
     }
   }
 

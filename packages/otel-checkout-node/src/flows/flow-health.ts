@@ -8,6 +8,8 @@ export const HEALTH_TOKENS_MINTED = 'tokensMinted' as const;
 export const HEALTH_FLOW_STORE_FAILURES = 'flowStoreFailures' as const;
 /** A callback or mint went on without the store (token-only correlation) because the store failed. */
 export const HEALTH_FLOW_STORE_FALLBACKS = 'flowStoreFallbacks' as const;
+/** Flows or tombstones the in-memory store dropped to stay within its size bound. */
+export const HEALTH_FLOW_STORE_EVICTIONS = 'flowStoreEvictions' as const;
 /** Flows minted without a trade number: they can only be correlated by token and never sweep as stalled. */
 export const HEALTH_FLOWS_WITHOUT_TRADE_NO = 'flowsWithoutTradeNo' as const;
 export const HEALTH_CALLBACKS = 'callbacks' as const;
@@ -24,6 +26,7 @@ export const FLOW_HEALTH_COUNTERS = [
   HEALTH_TOKENS_MINTED,
   HEALTH_FLOW_STORE_FAILURES,
   HEALTH_FLOW_STORE_FALLBACKS,
+  HEALTH_FLOW_STORE_EVICTIONS,
   HEALTH_FLOWS_WITHOUT_TRADE_NO,
   HEALTH_CALLBACKS,
   HEALTH_CALLBACKS_UNCORRELATED,

@@ -11,6 +11,7 @@ import type { FlowTokenVerifyResult } from '../token/types.js';
 import { PAYMENT_CONTEXT_REJECTED_VALUE_UNKNOWN_KEY } from '@otel-checkout/semantic-conventions/incubating';
 import { deadlineSeconds } from './deadlines.js';
 import {
+  HEALTH_FLOW_STORE_EVICTIONS,
   HEALTH_FLOW_STORE_FAILURES,
   HEALTH_FLOW_STORE_FALLBACKS,
   HEALTH_FLOWS_WITHOUT_TRADE_NO,
@@ -95,7 +96,10 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     if (problems.length === 0) signer = new FlowTokenSigner(opts.keys);
     else health.warnOnce('flow-keys', `flow token keys unusable (${problems.join('; ')}); tokens are not minted`);
   }
-  const store: FlowStore | undefined = opts.store === false ? undefined : (opts.store ?? new MemoryFlowStore());
+  const store: FlowStore | undefined =
+    opts.store === false
+      ? undefined
+      : (opts.store ?? new MemoryFlowStore({ onEvict: () => health.increment(HEALTH_FLOW_STORE_EVICTIONS) }));
   const recentlyPut = new Set<string>();
   const pendingPuts = new Set<Promise<void>>();
   let sweeper: StalledSweeper | undefined;

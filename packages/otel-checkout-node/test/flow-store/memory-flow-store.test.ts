@@ -8,10 +8,12 @@ describe('MemoryFlowStore bounds', () => {
   const rec = (tradeNo: string) => ({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: 'a1b2c3d4e5f60718', traceFlags: 1, tradeNo, issuedAt: 0 });
 
   it('evicts the oldest flows beyond maxEntries and counts them', async () => {
-    const store = new MemoryFlowStore({ maxEntries: 3 });
+    let reported = 0;
+    const store = new MemoryFlowStore({ maxEntries: 3, onEvict: () => reported++ });
     for (const t of ['A', 'B', 'C', 'D', 'E']) await store.put(rec(t), Date.now() + 1000);
     assert.equal(await store.size(), 3);
     assert.equal(store.health().evicted, 2);
+    assert.equal(reported, 2);
     assert.equal((await store.take('A')).record, undefined);
     assert.equal((await store.take('E')).record?.tradeNo, 'E');
   });
