@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { NoopFlow } from './flow/noop-flow.js';
+import { NOOP_FLOW } from './flow/noop-flow.js';
 import type { Runtime } from './runtime.js';
 import type { Checkout, CheckoutFlow, FlowDetails, ResumeOptions } from './types.js';
 
@@ -30,7 +30,7 @@ function safely<T>(what: string, fn: () => T, fallback: () => T): T {
  */
 export const checkout: Checkout = {
   begin(details?: FlowDetails): CheckoutFlow {
-    return safely('checkout.begin', () => current?.begin(details) ?? new NoopFlow(), () => new NoopFlow());
+    return safely('checkout.begin', () => current?.begin(details) ?? NOOP_FLOW, () => NOOP_FLOW);
   },
 
   onClick(target: EventTarget, getDetails?: (event: Event) => FlowDetails | undefined, onFlow?: (flow: CheckoutFlow) => void): () => void {
@@ -51,8 +51,8 @@ export const checkout: Checkout = {
   resume(options?: ResumeOptions): Promise<CheckoutFlow> {
     return safely(
       'checkout.resume',
-      () => (current?.resume(options) ?? Promise.resolve(new NoopFlow())).catch((): CheckoutFlow => new NoopFlow()),
-      () => Promise.resolve(new NoopFlow()),
+      () => (current?.resume(options) ?? Promise.resolve(NOOP_FLOW)).catch((): CheckoutFlow => NOOP_FLOW),
+      () => Promise.resolve(NOOP_FLOW),
     );
   },
 

@@ -4,40 +4,31 @@ import { ATTR_CHECKOUT_PAGE_LCP, ATTR_CHECKOUT_PAGE_LOAD_TIME } from '@otel-chec
 /**
  * Page-ready figures of the checkout page: load time from Navigation Timing and the latest
  * Largest Contentful Paint (buffered, so it is known even when tracing starts late). Both in
- * seconds. Browsers without these APIs simply yield nothing.
+ * seconds. Browsers without these APIs simply yield nothing. Returns the current figures
+ * and a "stop observing".
  */
-export class PageTimings {
-  private lcp: number | undefined;
-  private observer: PerformanceObserver | undefined;
-
-  start(): void {
-    try {
-      if (typeof PerformanceObserver !== 'function' || !PerformanceObserver.supportedEntryTypes?.includes('largest-contentful-paint')) return;
-      this.observer = new PerformanceObserver((list) => {
-        const entries = list.getEntries();
-        const last = entries[entries.length - 1];
-        if (last !== undefined) this.lcp = last.startTime / 1000;
-      });
-      this.observer.observe({ type: 'largest-contentful-paint', buffered: true });
-    } catch {
-      this.observer = undefined;
-    }
+export function observePageTimings(): [() => Attributes, () => void] {
+  let lcp: number | undefined;
+  let observer: PerformanceObserver | undefined;
+  try {
+    observer = new PerformanceObserver((list) => {
+      const entries = list.getEntries();
+      if (entries.length > 0) lcp = entries[entries.length - 1].startTime / 1000;
+    });
+    observer.observe({ type: 'largest-contentful-paint', buffered: true });
+  } catch {
+    // No PerformanceObserver, or no LCP entries in this browser.
   }
-
-  attributes(): Attributes {
+  const attributes = (): Attributes => {
     const out: Attributes = {};
     try {
       const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-      if (navigation !== undefined && navigation.loadEventEnd > 0) out[ATTR_CHECKOUT_PAGE_LOAD_TIME] = (navigation.loadEventEnd - navigation.startTime) / 1000;
+      if (navigation && navigation.loadEventEnd > 0) out[ATTR_CHECKOUT_PAGE_LOAD_TIME] = (navigation.loadEventEnd - navigation.startTime) / 1000;
     } catch {
       // No Navigation Timing here.
     }
-    if (this.lcp !== undefined) out[ATTR_CHECKOUT_PAGE_LCP] = this.lcp;
+    if (lcp !== undefined) out[ATTR_CHECKOUT_PAGE_LCP] = lcp;
     return out;
-  }
-
-  stop(): void {
-    this.observer?.disconnect();
-    this.observer = undefined;
-  }
+  };
+  return [attributes, () => observer?.disconnect()];
 }

@@ -31,12 +31,12 @@ import { createTransport } from './export/transport.js';
 import { detailAttributes } from './flow/attributes.js';
 import type { FlowRuntime } from './flow/flow.js';
 import { RecordingFlow } from './flow/flow.js';
-import { NoopFlow } from './flow/noop-flow.js';
+import { NOOP_FLOW } from './flow/noop-flow.js';
 import { handoffRecord, writeHandoff } from './handoff.js';
 import type { HealthCounters } from './health.js';
 import { newHealthCounters } from './health.js';
 import type { ResolvedOptions } from './options.js';
-import { PageTimings } from './page-timings.js';
+import { observePageTimings } from './page-timings.js';
 import type { RequestTrace } from './propagation/patch.js';
 import { installPropagation } from './propagation/patch.js';
 import { absoluteUrl, matchesTarget } from './propagation/url-match.js';
@@ -59,7 +59,7 @@ export class Runtime implements FlowRuntime, Checkout {
   private readonly baggage: string | undefined;
   private readonly exportUrl: string;
   private readonly nativeFetch: typeof fetch;
-  private readonly timings = new PageTimings();
+  private pageTimings: () => Attributes = () => ({});
   private readonly cleanups: Array<() => void> = [];
   private closed = false;
 
@@ -103,8 +103,9 @@ export class Runtime implements FlowRuntime, Checkout {
     this.cleanups.push(installPropagation((method, url) => this.traceRequest(method, url)));
     this.listen();
     if (options.capturePageTimings) {
-      this.timings.start();
-      this.cleanups.push(() => this.timings.stop());
+      const [timings, stop] = observePageTimings();
+      this.pageTimings = timings;
+      this.cleanups.push(stop);
     }
   }
 
@@ -224,12 +225,12 @@ export class Runtime implements FlowRuntime, Checkout {
   // --- Checkout ---
 
   begin(details?: FlowDetails): CheckoutFlow {
-    if (this.closed) return new NoopFlow();
+    if (this.closed) return NOOP_FLOW;
     const attributes: Attributes = {
       ...this.common,
       [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_CHECKOUT,
       ...detailAttributes(details),
-      ...(this.options.capturePageTimings ? this.timings.attributes() : {}),
+      ...this.pageTimings(),
     };
     const root = this.tracer.startSpan(SPAN_NAME_PAYMENT_CHECKOUT, { kind: SpanKind.INTERNAL, root: true, attributes }, ROOT_CONTEXT);
     const flow = new RecordingFlow(this, root, typeof details === 'object' && details !== null ? details : {});
@@ -243,9 +244,9 @@ export class Runtime implements FlowRuntime, Checkout {
   }
 
   async resume(options?: ResumeOptions): Promise<CheckoutFlow> {
-    if (this.closed) return new NoopFlow();
+    if (this.closed) return NOOP_FLOW;
     const decision = await decideResume({ tokenParam: this.options.tokenParam, fetch: this.nativeFetch }, typeof options === 'object' && options !== null ? options : {});
-    if (this.closed) return new NoopFlow();
+    if (this.closed) return NOOP_FLOW;
     const details = { ...decision.details, ...(typeof options?.details === 'object' && options.details !== null ? options.details : {}) };
     const attributes: Attributes = {
       ...this.common,
