@@ -39,18 +39,25 @@ export const CLAIM_SCRIPT = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local out = {}
 local nextDue = tonumber(ARGV[1]) + tonumber(ARGV[3])
+local leased = {}
 for _, id in ipairs(ids) do
   local k = ARGV[4] .. 'f:' .. id
   local r = redis.call('HGET', k, 'r')
   if r then
-    local c = redis.call('HINCRBY', k, 'c', 1)
-    redis.call('ZADD', KEYS[1], nextDue, id)
     out[#out + 1] = r
-    out[#out + 1] = c
+    out[#out + 1] = redis.call('HINCRBY', k, 'c', 1)
+    leased[#leased + 1] = nextDue
+    leased[#leased + 1] = id
+    -- one ZADD per 500 flows instead of one per flow; unpack has a stack limit
+    if #leased >= 1000 then
+      redis.call('ZADD', KEYS[1], unpack(leased))
+      leased = {}
+    end
   else
     redis.call('ZREM', KEYS[1], id)
   end
 end
+if #leased > 0 then redis.call('ZADD', KEYS[1], unpack(leased)) end
 return out`;
 
 /** KEYS: due. ARGV: prefix, retentionMs, tradeNo... */
