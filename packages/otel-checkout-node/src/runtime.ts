@@ -23,13 +23,18 @@ export interface Runtime {
   readonly baggageLimits: BaggageLimits;
   readonly release?: string;
   readonly cohort?: CohortOptions;
+  /** The tracer to use once started (looked up once). */
+  readonly tracer?: Tracer;
   /** Called after each payment span ends (used to detect an app SDK without the redaction processor). */
   readonly afterPaymentSpan?: () => void;
 }
 
-/** The tracer of the globally registered provider, looked up per call so a later registration is used. */
+/**
+ * The tracer of the globally registered provider. Looked up per call until tracing starts
+ * (so a later registration is used); cached for the life of a started runtime.
+ */
 export function checkoutTracer(): Tracer {
-  return trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+  return current?.tracer ?? trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
 }
 
 function idleRuntime(): Runtime {

@@ -123,6 +123,8 @@ export interface NodeTracingOptions {
   sampler?: Sampler;
   /** `false` = lean mode: no HTTP/framework instrumentation; payment middleware makes the one server span. Default: `true`. */
   instrumentHttp?: boolean;
+  /** Also make a span per Express/Koa middleware layer (default mode); the route name is recorded either way. Default: `false`. */
+  frameworkSpans?: boolean;
   /** Register `@fastify/otel` on every Fastify instance as it is created (default mode only). Default: `true`. */
   fastifyAutoRegister?: boolean;
   /** Spans queued for export at most; beyond that spans are dropped and counted. Default: `2048`. */

@@ -24,7 +24,6 @@ const handles = new WeakMap<object, PaymentRequestHandle>();
 export function expressPayments(options: PaymentMiddlewareOptions = {}): ExpressPaymentsMiddleware {
   const middleware: ExpressMiddleware = (req, res, next) => {
     const handle = beginPaymentRequest(expressRequestView(req), options);
-    handle.extract(expressRequestView(req));
     handles.set(req, handle);
     onResponseDone(res, (statusCode) => handle.finish(statusCode, expressRoute(req)));
     context.with(handle.context, next);

@@ -26,7 +26,8 @@ export const fastifyPayments = asFastifyPlugin(function fastifyPayments(
 ): void {
   const opts = options ?? {};
   instance.addHook('onRequest', (request, reply, next) => {
-    const handle = beginPaymentRequest(fastifyRequestView(request), opts);
+    // The body is parsed after onRequest: payment details are read in preValidation.
+    const handle = beginPaymentRequest(fastifyRequestView(request), opts, false);
     handles.set(request, handle);
     onResponseDone(reply.raw, (statusCode) => handle.finish(statusCode, fastifyRoute(request)));
     context.with(handle.context, next);

@@ -14,7 +14,6 @@ import { beginPaymentRequest } from './payment-request.js';
 export function httpPayments<H extends NodeHttpHandler>(handler: H, options: PaymentMiddlewareOptions = {}): (req: IncomingMessage, res: ServerResponse) => ReturnType<H> {
   return (req, res) => {
     const handle = beginPaymentRequest(nodeHttpRequestView(req), options);
-    handle.extract(nodeHttpRequestView(req));
     onResponseDone(res, (statusCode) => handle.finish(statusCode));
     let result: unknown;
     try {

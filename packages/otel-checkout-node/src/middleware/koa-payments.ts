@@ -11,7 +11,6 @@ export type KoaMiddleware = (ctx: KoaContextLike, next: KoaNext) => Promise<void
 export function koaPayments(options: PaymentMiddlewareOptions = {}): KoaMiddleware {
   return async (ctx, next) => {
     const handle = beginPaymentRequest(koaRequestView(ctx), options);
-    handle.extract(koaRequestView(ctx));
     onResponseDone(ctx.res, (statusCode) => handle.finish(statusCode, koaRoute(ctx)));
     try {
       await context.with(handle.context, next);

@@ -1,5 +1,5 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Context, Span } from '@opentelemetry/api';
+import type { Attributes, Baggage, Context, Span } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType, setRPCMetadata } from '@opentelemetry/core';
 import { canaryAttributes, canaryBaggageEntries, cohortOf, readCanaryBaggage } from '@otel-checkout/core';
 import {
@@ -17,14 +17,16 @@ import { PAYMENT_REQUEST_KEY } from '../payments/context-keys.js';
 import { errorType } from '../payments/provider-call.js';
 import { PaymentRequestScope } from '../payments/request-scope.js';
 import { checkoutTracer, runtime } from '../runtime.js';
-import type { PaymentMiddlewareOptions } from '../types.js';
+import type { PaymentDetails, PaymentMiddlewareOptions } from '../types.js';
+import { paymentAttributes } from '../payments/attributes.js';
 import { runHook } from './guard.js';
 import { defaultOutcome } from './outcome.js';
 import { paymentRequestOf } from './payment-request-view.js';
 
 /**
  * One request on a payment route, as every framework adapter drives it:
- * `begin` (as early as the framework allows) → `extract` (once the body is parsed) →
+ * `begin` (as early as the framework allows; it extracts at once unless told the body is not
+ * parsed yet) → `extract` (once the body is parsed, for such frameworks) →
  * `recordError` (if the handler threw) → `finish` (when the response is done).
  * Run the rest of the request inside `context`.
  */
@@ -38,9 +40,9 @@ export interface PaymentRequestHandle {
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
 
 /** The shared core of every payment middleware. Never throws: a failure inside leaves the request untouched. */
-export function beginPaymentRequest(view: RequestView, options: PaymentMiddlewareOptions): PaymentRequestHandle {
+export function beginPaymentRequest(view: RequestView, options: PaymentMiddlewareOptions, extractNow = true): PaymentRequestHandle {
   try {
-    return new PaymentRequest_(view, options);
+    return new PaymentRequest_(view, options, extractNow);
   } catch (error) {
     const health = runtime().health;
     health.increment(HEALTH_HOOK_ERRORS);
@@ -56,47 +58,44 @@ class PaymentRequest_ implements PaymentRequestHandle {
   private error: unknown;
   private finished = false;
 
-  constructor(view: RequestView, private readonly options: PaymentMiddlewareOptions) {
+  constructor(view: RequestView, private readonly options: PaymentMiddlewareOptions, extractNow: boolean) {
     const rt = runtime();
     const active = context.active();
     this.method = normalizeMethod(view.method);
     const existing = serverSpanOf(active);
-    let ctx: Context;
+    let ctx = existing ? active : propagation.extract(active, view.headers);
+    ctx = filterContextBaggage(ctx, rt.baggageLimits, rt.health);
+    // Every attribute known now goes on the span in one call (each call costs a sanitizing pass).
+    const canary = this.canary(ctx, view);
+    const attributes: Attributes = { ...canary.attributes, ...(extractNow ? paymentAttributes(this.runExtractor(view)) : {}) };
     let span: Span;
     if (existing) {
       // instrumentation-http (ours or the app's) already made the one server span: annotate it.
-      ctx = active;
       span = existing;
+      if (Object.keys(attributes).length > 0) span.setAttributes(attributes);
     } else {
       // Lean mode, or an SDK without HTTP instrumentation: this middleware makes the server span.
-      const parent = propagation.extract(active, view.headers);
-      span = checkoutTracer().startSpan(
-        this.method,
-        {
-          kind: SpanKind.SERVER,
-          attributes: {
-            [ATTR_HTTP_REQUEST_METHOD]: this.method,
-            [ATTR_URL_PATH]: pathOf(view.url),
-            [ATTR_URL_SCHEME]: 'http',
-          },
-        },
-        parent,
-      );
-      ctx = setRPCMetadata(trace.setSpan(parent, span), { type: RPCType.HTTP, span });
+      attributes[ATTR_HTTP_REQUEST_METHOD] = this.method;
+      attributes[ATTR_URL_PATH] = pathOf(view.url);
+      attributes[ATTR_URL_SCHEME] = 'http';
+      span = checkoutTracer().startSpan(this.method, { kind: SpanKind.SERVER, attributes }, ctx);
+      ctx = setRPCMetadata(trace.setSpan(ctx, span), { type: RPCType.HTTP, span });
     }
     this.scope = new PaymentRequestScope(span, existing === undefined);
-    ctx = filterContextBaggage(ctx, rt.baggageLimits, rt.health);
-    ctx = this.applyCanary(ctx, view);
+    if (canary.baggage) ctx = propagation.setBaggage(ctx, canary.baggage);
     this.context = ctx.setValue(PAYMENT_REQUEST_KEY, this.scope);
   }
 
   extract(view: RequestView): void {
+    this.scope.annotate(this.runExtractor(view));
+  }
+
+  private runExtractor(view: RequestView): PaymentDetails | undefined {
     const extractor = this.options.extract;
-    if (!extractor) return;
+    if (!extractor) return undefined;
     const health = runtime().health;
     const request = paymentRequestOf(view, health);
-    const details = runHook(health, HEALTH_EXTRACTOR_ERRORS, 'extract', undefined, () => extractor(request));
-    this.scope.annotate(details);
+    return runHook(health, HEALTH_EXTRACTOR_ERRORS, 'extract', undefined, () => extractor(request));
   }
 
   recordError(error: unknown): void {
@@ -139,11 +138,15 @@ class PaymentRequest_ implements PaymentRequestHandle {
     span.end();
   }
 
-  /** Release and cohort: from (allow-listed) incoming baggage, else computed here from the user id. */
-  private applyCanary(ctx: Context, view: RequestView): Context {
+  /**
+   * Release and cohort: from (allow-listed) incoming baggage, else computed here from the
+   * user id. Only a cohort computed here is added to the baggage (so downstream hops agree);
+   * this service's own release is recorded, not forwarded as the flow's release.
+   */
+  private canary(ctx: Context, view: RequestView): { attributes: Attributes; baggage?: Baggage } {
     const rt = runtime();
     const baggage = propagation.getBaggage(ctx);
-    const incoming = readCanaryBaggage((key) => baggage?.getEntry(key)?.value);
+    const incoming = baggage === undefined ? {} : readCanaryBaggage((key) => baggage.getEntry(key)?.value);
     const release = incoming.release ?? rt.release;
     let cohort = incoming.cohort;
     let bucket: number | undefined;
@@ -155,14 +158,12 @@ class PaymentRequest_ implements PaymentRequestHandle {
         ({ cohort, bucket } = cohortOf(userId, rt.cohort));
       }
     }
-    const canary = { ...(release ? { release } : {}), ...(cohort ? { cohort } : {}), ...(bucket !== undefined ? { bucket } : {}) };
-    const attributes = canaryAttributes(canary);
-    if (Object.keys(attributes).length > 0) this.scope.serverSpan.setAttributes(attributes);
-    const entries = canaryBaggageEntries(canary);
-    if (Object.keys(entries).length === 0) return ctx;
+    if (release === undefined && cohort === undefined) return { attributes: {} };
+    const attributes = canaryAttributes({ ...(release ? { release } : {}), ...(cohort ? { cohort } : {}), ...(bucket !== undefined ? { bucket } : {}) });
+    if (bucket === undefined || cohort === undefined) return { attributes };
     let next = baggage ?? propagation.createBaggage();
-    for (const [key, entry] of Object.entries(entries)) next = next.setEntry(key, entry);
-    return propagation.setBaggage(ctx, next);
+    for (const [key, entry] of Object.entries(canaryBaggageEntries({ cohort }))) next = next.setEntry(key, entry);
+    return { attributes, baggage: next };
   }
 }
 

@@ -27,6 +27,7 @@ import { checkRedactionInExistingSdk, redactionProcessors } from './redaction-wi
 import { buildResource, serviceVersionOf } from './resource.js';
 import { installSigtermHook } from './signal-hook.js';
 import { settlesWithin } from './with-timeout.js';
+import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from '../version.js';
 
 /** What `startCheckoutTracing` returns. */
 export interface NodeTracingHandle {
@@ -144,6 +145,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
   installRuntime({
     mode,
     health,
+    tracer: trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION),
     flows,
     baggageLimits,
     ...(release ? { release } : {}),

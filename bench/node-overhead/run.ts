@@ -1,0 +1,212 @@
+// bench/node-overhead: what tracing costs an Express payment route, as ratios to the same
+// app without tracing, measured in one run. See README.md in this directory.
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+const ALL_VARIANTS = ['bare', 'default', 'lean', 'standard'] as const;
+type Variant = (typeof ALL_VARIANTS)[number];
+// BENCH_VARIANTS=bare,lean and BENCH_ROUNDS=1 give a quick partial run while tuning; targets need all four.
+const VARIANTS: readonly Variant[] = process.env.BENCH_VARIANTS
+  ? ALL_VARIANTS.filter((variant) => process.env.BENCH_VARIANTS!.split(',').includes(variant))
+  : ALL_VARIANTS;
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
+const WARMUP_SECONDS = 2;
+const MEASURE_SECONDS = 5;
+const CONNECTIONS = 10;
+
+/** A JSON body of about 500 bytes, like a checkout's create-payment request. */
+const BODY = JSON.stringify({
+  tradeNo: '2026112200012345',
+  orderId: 'ord-7f3c9a2e-5b1d-4c8e-9f00-123456789abc',
+  provider: 'acme-pay',
+  method: 'card',
+  amount: 129.9,
+  currency: 'EUR',
+  merchantId: 'merchant-0042',
+  returnUrl: 'https://shop.example.com/checkout/return?order=ord-7f3c9a2e',
+  notifyUrl: 'https://api.shop.example.com/payments/notify',
+  customer: { id: 'cust-99812', email: 'shopper@example.com', locale: 'de-DE' },
+  items: [
+    { sku: 'SKU-1001', name: 'Trail running shoes', quantity: 1, price: 99.9 },
+    { sku: 'SKU-2002', name: 'Merino socks (3 pairs)', quantity: 1, price: 30.0 },
+  ],
+});
+
+interface Measurement {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  cpuMicrosPerRequest: number;
+  requests: number;
+  errors: number;
+}
+
+interface Child {
+  variant: Variant;
+  process: ChildProcess;
+  port: number;
+}
+
+function startSink(): Promise<{ server: Server; url: string; spansBytes: () => number }> {
+  let bytes = 0;
+  const server = createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    req.on('end', () => {
+      // An empty ExportTraceServiceResponse is a valid answer in both encodings.
+      const json = String(req.headers['content-type']).includes('json');
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+      res.end(json ? '{}' : '');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/traces`, spansBytes: () => bytes })));
+}
+
+function startChild(variant: Variant, sink: string): Promise<Child> {
+  const child = fork(join(__dirname, 'server.ts'), [variant, sink], {
+    execArgv: ['--conditions=@otel-checkout/source', '--import=tsx'],
+    // The standard setup would otherwise also start OTLP metrics and logs exporters.
+    env: { ...process.env, OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_LOG_LEVEL: 'none' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
+    child.on('message', (message: { type: string; port?: number }) => {
+      if (message.type === 'ready') resolve({ variant, process: child, port: message.port! });
+    });
+  });
+}
+
+function request(child: Child, type: string, answer: string): Promise<{ micros?: number }> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { type: string; micros?: number }): void => {
+      if (message.type !== answer) return;
+      child.process.off('message', onMessage);
+      resolve(message);
+    };
+    child.process.on('message', onMessage);
+    child.process.send({ type });
+  });
+}
+
+function load(port: number, seconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: `http://127.0.0.1:${port}/pay`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: BODY,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+}
+
+async function measure(child: Child): Promise<Measurement> {
+  await load(child.port, WARMUP_SECONDS);
+  await request(child, 'cpu-start', 'cpu-started');
+  const result = await load(child.port, MEASURE_SECONDS);
+  const { micros } = await request(child, 'cpu-stop', 'cpu');
+  const requests = result.requests.total;
+  return {
+    reqPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuMicrosPerRequest: requests > 0 ? micros! / requests : Number.NaN,
+    requests,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const round3 = (value: number): number => Math.round(value * 1000) / 1000;
+
+async function main(): Promise<void> {
+  const sink = await startSink();
+  const children: Child[] = [];
+  for (const variant of VARIANTS) children.push(await startChild(variant, sink.url));
+  const runs: Record<Variant, Measurement[]> = { bare: [], default: [], lean: [], standard: [] };
+  try {
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // Interleaved, and in a rotated order each round, so drift in the machine's load is shared.
+      const order = children.map((_, i) => children[(i + round) % children.length]);
+      for (const child of order) {
+        const measurement = await measure(child);
+        runs[child.variant].push(measurement);
+        process.stdout.write(
+          `round ${round + 1} ${child.variant.padEnd(8)} ${measurement.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${measurement.p50} ms  p99 ${measurement.p99} ms  ${measurement.cpuMicrosPerRequest.toFixed(1)} us CPU/req\n`,
+        );
+      }
+    }
+  } finally {
+    for (const child of children) child.process.kill();
+    sink.server.close();
+  }
+  if (VARIANTS.length !== ALL_VARIANTS.length) return;
+
+  const summary = Object.fromEntries(
+    VARIANTS.map((variant) => [
+      variant,
+      {
+        reqPerSec: round3(median(runs[variant].map((m) => m.reqPerSec))),
+        p50Ms: median(runs[variant].map((m) => m.p50)),
+        p99Ms: median(runs[variant].map((m) => m.p99)),
+        cpuMicrosPerRequest: round3(median(runs[variant].map((m) => m.cpuMicrosPerRequest))),
+        errors: runs[variant].reduce((sum, m) => sum + m.errors, 0),
+      },
+    ]),
+  ) as Record<Variant, { reqPerSec: number; p50Ms: number; p99Ms: number; cpuMicrosPerRequest: number; errors: number }>;
+  const bare = summary.bare;
+  const ratios = Object.fromEntries(
+    VARIANTS.map((variant) => [
+      variant,
+      {
+        reqPerSec: round3(summary[variant].reqPerSec / bare.reqPerSec),
+        p50: round3(summary[variant].p50Ms / Math.max(bare.p50Ms, 0.001)),
+        p99: round3(summary[variant].p99Ms / Math.max(bare.p99Ms, 0.001)),
+        cpuPerRequest: round3(summary[variant].cpuMicrosPerRequest / bare.cpuMicrosPerRequest),
+      },
+    ]),
+  ) as Record<Variant, { reqPerSec: number; p50: number; p99: number; cpuPerRequest: number }>;
+  const defaultOverhead = ratios.default.cpuPerRequest - 1;
+  const standardOverhead = ratios.standard.cpuPerRequest - 1;
+  const targets = [
+    {
+      name: "default mode's CPU overhead per request is at most half of the standard setup's",
+      value: round3(defaultOverhead),
+      limit: round3(standardOverhead / 2),
+      pass: defaultOverhead <= standardOverhead / 2,
+    },
+    { name: 'lean mode CPU per request <= 1.3x bare', value: ratios.lean.cpuPerRequest, limit: 1.3, pass: ratios.lean.cpuPerRequest <= 1.3 },
+  ];
+  const result = {
+    benchmark: 'node-overhead',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    config: { rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, measureSeconds: MEASURE_SECONDS, connections: CONNECTIONS, bodyBytes: Buffer.byteLength(BODY), sampling: '100%', exporter: 'OTLP/HTTP protobuf to a loopback sink' },
+    summary,
+    ratiosToBare: ratios,
+    targets,
+    runs,
+  };
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(join('bench', 'results', 'node-overhead.json'), `${JSON.stringify(result, null, 2)}\n`);
+  for (const target of targets) process.stdout.write(`${target.pass ? 'PASS' : 'FAIL'} ${target.name}: ${target.value} (limit ${target.limit})\n`);
+  process.stdout.write(`ratios to bare: ${JSON.stringify(ratios)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String(error)}\n`);
+  process.exit(1);
+});
