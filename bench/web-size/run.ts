@@ -14,7 +14,7 @@
 // checkout.begin + redirect bookkeeping is measured in Chromium against a baseline of the
 // same number of plain OTel spans started and ended in the same page.
 import { build } from 'esbuild';
-import type { Metafile } from 'esbuild';
+import type { Metafile, Plugin } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -61,8 +61,23 @@ function duplicatesIn(metafile: Metafile): Record<string, string[]> {
   return out;
 }
 
-async function measure(name: string, contents: string): Promise<Measured> {
+/** Replaces whole source files by stubs (to show what one part of the package costs). */
+function stubPlugin(stubs: Record<string, string>): Plugin {
+  const byPath = new Map(Object.entries(stubs).map(([path, contents]) => [resolve(root, path), contents]));
+  return {
+    name: 'stub',
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        const contents = byPath.get(args.path);
+        return contents === undefined ? undefined : { contents, loader: 'js' };
+      });
+    },
+  };
+}
+
+async function measure(name: string, contents: string, stubs: Record<string, string> = {}): Promise<Measured> {
   const result = await build({
+    plugins: [stubPlugin(stubs)],
     stdin: { contents, resolveDir: webSrc, sourcefile: `${name}.ts`, loader: 'ts' },
     bundle: true,
     minify: true,
@@ -240,6 +255,11 @@ async function mainThread(): Promise<Record<string, number | boolean>> {
 async function main(): Promise<void> {
 const sizes: Record<string, Measured> = {};
 for (const [name, contents] of Object.entries(entries)) sizes[name] = await measure(name, contents);
+// The same whole package with the core redaction rules stubbed out: what they cost, since the
+// bare OTel setup has no equivalent (informational, not a check).
+sizes.wholePackageWithoutRedaction = await measure('wholePackageWithoutRedaction', entries.wholePackage, {
+  'packages/otel-checkout-core/src/redaction/redactor.ts': 'export function createRedactor() { return {}; } export function redactSpanData() { return 0; } export class Redactor {}',
+});
 const timing = await mainThread();
 
 const whole = sizes.wholePackage!;
@@ -261,6 +281,8 @@ const result = {
     fetchInstrumentationAddsGzip: sizes.packagePlusFetchInstrumentation!.gzip - whole.gzip,
     ownPropagationGzip: sizes.ownPropagation!.gzip,
     otlpTransformerJsonToOwnEncoder: sizes.otlpTransformerJson!.gzip / sizes.ownOtlpJson!.gzip,
+    redactionRulesGzip: whole.gzip - sizes.wholePackageWithoutRedaction!.gzip,
+    wholePackageWithoutRedactionToBareOtel: sizes.wholePackageWithoutRedaction!.gzip / bare.gzip,
   },
   duplicates: Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, v.duplicates])),
   exportsKept: allExports,

@@ -1,5 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import { cohortOptionsProblems } from '@otel-checkout/core';
+import type { RedactionOptions } from '@otel-checkout/core';
 import type { PropagateTarget, WebTracingOptions } from './types.js';
 
 /** Options with every default filled in. */
@@ -15,7 +16,8 @@ export interface ResolvedOptions {
   stableUserId: string | undefined;
   canarySalt: string;
   canaryPercent: number;
-  redact: boolean;
+  /** `undefined` when redaction is off. */
+  redaction: RedactionOptions | undefined;
   maxQueueSize: number;
   maxExportBatchSize: number;
   scheduledDelayMillis: number;
@@ -27,7 +29,7 @@ export interface ResolvedOptions {
   capturePageTimings: boolean;
 }
 
-type Scalar = Exclude<keyof ResolvedOptions, 'resourceAttributes' | 'headers' | 'propagateTo' | 'canarySalt' | 'canaryPercent'>;
+type Scalar = Exclude<keyof ResolvedOptions, 'resourceAttributes' | 'headers' | 'propagateTo' | 'canarySalt' | 'canaryPercent' | 'redaction'>;
 
 /** The defaults of every scalar option; `undefined` means "not set", and a string is expected then. */
 const DEFAULTS: { [K in Scalar]: ResolvedOptions[K] } = {
@@ -37,7 +39,6 @@ const DEFAULTS: { [K in Scalar]: ResolvedOptions[K] } = {
   endpoint: '/v1/traces',
   sampleRate: 1,
   stableUserId: undefined,
-  redact: true,
   maxQueueSize: 512,
   maxExportBatchSize: 64,
   scheduledDelayMillis: 1000,
@@ -73,6 +74,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     if (valid(key, value)) resolved[key] = key.startsWith('max') ? Math.floor(value as number) : value;
     else diag.warn(`@otel-checkout/web: option ${key} is invalid; using the default`);
   }
+  if (!['undefined', 'boolean', 'object'].includes(typeof options.redaction)) diag.warn('@otel-checkout/web: option redaction is invalid; redaction stays on');
   const canary = object<NonNullable<WebTracingOptions['canary']>>(options.canary);
   for (const problem of cohortOptionsProblems(canary)) diag.warn(`@otel-checkout/web: ${problem}`);
   const headers: Record<string, string> = {};
@@ -86,6 +88,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       : typeof location === 'undefined'
         ? []
         : [location.origin],
+    // Anything but an explicit `false` keeps redaction on: a typo must not leak card numbers.
+    redaction: options.redaction === false ? undefined : object<RedactionOptions>(options.redaction),
     canarySalt: typeof canary.salt === 'string' ? canary.salt : '',
     canaryPercent: typeof canary.percent === 'number' ? canary.percent : 0,
   };

@@ -79,8 +79,8 @@ export class Runtime implements FlowRuntime, Checkout {
     if (options.environment !== undefined) resource[ATTR_DEPLOYMENT_ENVIRONMENT_NAME] = options.environment;
 
     let redact: ((span: ReadableSpan) => ReadableSpan) | undefined;
-    if (options.redact) {
-      const redactor: Redactor = createRedactor({ flowTokenParameter: options.tokenParam });
+    if (options.redaction !== undefined) {
+      const redactor: Redactor = createRedactor({ flowTokenParameter: options.tokenParam, ...options.redaction });
       redact = (span) => {
         // The ended SDK span is a plain object the exporter reads next; redacting it in place saves a copy.
         redactSpanData(span, redactor);

@@ -17,6 +17,7 @@ import type {
   PAYMENT_OUTCOME_VALUE_UNKNOWN,
 } from '@otel-checkout/semantic-conventions';
 import type { Attributes } from '@opentelemetry/api';
+import type { RedactionOptions } from '@otel-checkout/core';
 
 /** A value of `payment.failure.reason` (the registry's list; other strings are recorded as given). */
 export type FailureReason =
@@ -93,8 +94,12 @@ export interface WebTracingOptions {
   stableUserId?: string;
   /** Canary salt and percentage. Default `{ salt: '', percent: 0 }`. */
   canary?: CanaryOptions;
-  /** Apply the core redaction rules (card numbers, sensitive keys and URL parameters) before export. Default `true`. */
-  redact?: boolean;
+  /**
+   * The core redaction rules applied before export (card numbers, sensitive keys, the flow
+   * token and sensitive URL parameters): `true`, `false` (off: only for local debugging), or
+   * `RedactionOptions` from `@otel-checkout/core` to add keys and parameters. Default `true`.
+   */
+  redaction?: boolean | RedactionOptions;
   /** Spans waiting for export at most; further spans are dropped and counted. Default `512`. */
   maxQueueSize?: number;
   /** Spans per export request while the page is visible. Default `64`. */

@@ -117,6 +117,11 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.equal(checkout.attributes['payment.attempt'], 2);
     assert.ok(checkout.events.some((e) => e.name === 'payment.retry'));
     assert.equal(checkout.resource.attributes['service.name'], 'shop-web');
+    // Page-ready time of the checkout page (Navigation Timing), in seconds; LCP when Chromium reported one.
+    const loadTime = checkout.attributes['checkout.page.load_time'];
+    assert.ok(typeof loadTime === 'number' && loadTime > 0 && loadTime < 30, `checkout.page.load_time ${JSON.stringify(loadTime)}`);
+    const lcp = checkout.attributes['checkout.page.lcp'];
+    assert.ok(lcp === undefined || (typeof lcp === 'number' && lcp > 0));
     assert.equal(checkout.resource.attributes['service.version'], 'web-1.2.3');
     assert.equal(pay.parentSpanId, checkout.spanId);
     assert.equal(pay.attributes['checkout.sdk.name'], 'testbank-js');
