@@ -45,7 +45,7 @@ import { outcomeAttributes } from '../payments/attributes.js';
 import { mapProviderStatusOn } from '../payments/map-provider-status.js';
 import type { PaymentRequest } from '../types.js';
 import { bodyFields, fieldValue, headerValue, queryParam } from './read-token-sources.js';
-import type { CallbackOptions, CallbackScope } from './types.js';
+import type { CallbackFields, CallbackOptions, CallbackScope } from './types.js';
 
 const DEFAULT_TOKEN_HEADER = 'x-otc-flow';
 
@@ -122,7 +122,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
   }
 
   const tradeNo = options.tradeNo
-    ? runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, () => options.tradeNo!(request))
+    ? runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, () => options.tradeNo!(request, fields))
     : undefined;
   let taken: TakeResult | undefined;
   let storeFailed = false;
@@ -187,13 +187,13 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     { kind: SpanKind.SERVER, attributes, links, startTime: receivedAt },
     parent === undefined ? ROOT_CONTEXT : flowParentContext(parent),
   );
-  recordOutcome(span, request, options, health);
+  recordOutcome(span, request, fields, options, health);
   return traced(trace.setSpan(active, span), span);
 }
 
-function recordOutcome(span: Span, request: PaymentRequest, options: CallbackOptions, health: HealthCounters): void {
+function recordOutcome(span: Span, request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): void {
   if (options.outcome !== undefined) {
-    const decided = runHook(health, HEALTH_HOOK_ERRORS, 'callback outcome', undefined, () => options.outcome!(request));
+    const decided = runHook(health, HEALTH_HOOK_ERRORS, 'callback outcome', undefined, () => options.outcome!(request, fields));
     if (typeof decided === 'string') {
       span.setAttributes(outcomeAttributes(decided));
       return;
@@ -204,7 +204,7 @@ function recordOutcome(span: Span, request: PaymentRequest, options: CallbackOpt
     }
   }
   if (options.status !== undefined) {
-    const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, () => options.status!(request));
+    const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, () => options.status!(request, fields));
     if (typeof raw !== 'string' && typeof raw !== 'number') return;
     // Without a table the raw status is still worth recording: it is what on-call searches for.
     if (options.statusTable !== undefined) mapProviderStatusOn(span, options.statusTable, raw);

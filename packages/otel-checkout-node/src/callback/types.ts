@@ -8,6 +8,9 @@ export interface CallbackOutcome {
   reason?: FailureReason;
 }
 
+/** A callback body as fields: a parsed object as it is, a raw JSON or form body parsed; `undefined` when there is none. */
+export type CallbackFields = Readonly<Record<string, unknown>> | undefined;
+
 /** Options of the callback middleware (`expressCallback`, `fastifyCallback`, `koaCallback`, `httpCallback`). */
 export interface CallbackOptions {
   /** Body fields (JSON or form, parsed or raw) that may carry the token. Default `[tokenParam]` (`otc_flow`). */
@@ -16,16 +19,16 @@ export interface CallbackOptions {
   header?: string;
   /** Body field that holds the value of `payments.passback()` (the provider's pass-back/metadata field). Default: none. */
   passbackField?: string;
-  /** Reads the trade number from the callback, to find the flow in the store. Default: none (store not used). */
-  tradeNo?: (request: PaymentRequest) => string | undefined;
+  /** Reads the trade number from the callback, to find the flow in the store; `fields` is the body as fields (JSON or form, parsed or raw). Default: none (store not used). */
+  tradeNo?: (request: PaymentRequest, fields: CallbackFields) => string | undefined;
   /** `payment.provider` of the callback when the flow store does not know it. Default: the flow's provider. */
   provider?: string;
   /** Reads the provider's raw status from the callback (`payment.provider.status`), mapped through `statusTable` when given. Default: none. */
-  status?: (request: PaymentRequest) => string | number | undefined;
+  status?: (request: PaymentRequest, fields: CallbackFields) => string | number | undefined;
   /** Raw status → outcome table for `status` (as `mapProviderStatus`). Default: none. */
   statusTable?: ProviderStatusTable;
   /** Decides the outcome directly; wins over `status`/`statusTable`. Default: none. */
-  outcome?: (request: PaymentRequest) => CallbackOutcome | PaymentOutcome | undefined;
+  outcome?: (request: PaymentRequest, fields: CallbackFields) => CallbackOutcome | PaymentOutcome | undefined;
   /** The flows to correlate with. Default: those of the running `startCheckoutTracing`. */
   flows?: Flows;
 }

@@ -155,6 +155,23 @@ describe('expressCallback', function () {
     assert.equal(span.attributes['payment.failure.reason'], 'risk_rejected');
   });
 
+  it('the trade number from a raw form body (fields) finds the flow in the store', async () => {
+    const { flows: f2 } = harness.flows();
+    const app2 = await startApp(harness, f2, { tradeNo: (_req, fields) => fields?.trade_no as string | undefined });
+    try {
+      const flow = harness.createFlow('T-rawform');
+      f2.returnUrl(flow, '/r');
+      await f2.whenRecorded();
+      await post(app2, '/notify', 'trade_no=T-rawform&status=PAID', { 'content-type': 'application/octet-stream' });
+      const [span] = harness.callbacks();
+      assertChildOf(span, flow);
+      assert.equal(span.attributes['payment.callback.correlation'], 'store');
+    } finally {
+      await app2.close();
+      await f2.shutdown();
+    }
+  });
+
   it('no correlation at all: a new trace, payment.context.rejected = missing, counted', async () => {
     await post(app, '/notify', { trade_no: 'never-seen' });
     const [span] = harness.callbacks();
