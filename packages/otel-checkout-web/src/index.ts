@@ -20,3 +20,4 @@ export type {
   WebTracingHandle,
   WebTracingOptions,
 } from './types.js';
+export type { RedactionOptions } from '@otel-checkout/core';

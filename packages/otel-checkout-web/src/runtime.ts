@@ -46,6 +46,9 @@ import { formatTraceparent } from './traceparent.js';
 import type { ChallengeOptions, Checkout, CheckoutFlow, FlowDetails, ResumeOptions, WebHealth } from './types.js';
 import { SCOPE_NAME, VERSION } from './version.js';
 
+/** Flows open at once at most; the oldest is ended (as abandoned) beyond this. */
+const MAX_OPEN_FLOWS = 32;
+
 /** One started tracing setup: provider, export queue, patches and page listeners. */
 export class Runtime implements FlowRuntime, Checkout {
   readonly tracer: Tracer;
@@ -234,7 +237,7 @@ export class Runtime implements FlowRuntime, Checkout {
     };
     const root = this.tracer.startSpan(SPAN_NAME_PAYMENT_CHECKOUT, { kind: SpanKind.INTERNAL, root: true, attributes }, ROOT_CONTEXT);
     const flow = new RecordingFlow(this, root, typeof details === 'object' && details !== null ? details : {});
-    this.flows.push(flow);
+    this.track(flow);
     return flow;
   }
 
@@ -265,8 +268,14 @@ export class Runtime implements FlowRuntime, Checkout {
       parent,
     );
     const flow = new RecordingFlow(this, root, details);
-    this.flows.push(flow);
+    this.track(flow);
     return flow;
+  }
+
+  /** Keeps at most MAX_OPEN_FLOWS open: a page that begins flows and never ends them must not grow without bound. */
+  private track(flow: RecordingFlow): void {
+    this.flows.push(flow);
+    if (this.flows.length > MAX_OPEN_FLOWS) this.flows[0].end();
   }
 
   active(): RecordingFlow | undefined {

@@ -103,6 +103,18 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.equal(seen.none, true);
   });
 
+  it('keeps at most 32 flows open: a page that never ends its flows does not grow without bound', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const active = await page.evaluate(() => {
+      for (let i = 0; i < 40; i++) window.otc.checkout.begin({ tradeNo: `T-open-${i}` });
+      return window.otc.checkout.active()?.traceId !== undefined;
+    });
+    assert.equal(active, true);
+    await flushPage(page);
+    const ended = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout', { count: 8 });
+    assert.deepEqual(ended.map((s) => s.attributes['payment.trade_no']).sort(), ['T-open-0', 'T-open-1', 'T-open-2', 'T-open-3', 'T-open-4', 'T-open-5', 'T-open-6', 'T-open-7']);
+  });
+
   it('is safe before start, twice, with wrong arguments and after shutdown; patches are idempotent and reversible', async () => {
     const result = await page.evaluate(async (options) => {
       const { checkout, startCheckoutTracing } = window.otc;
