@@ -12,7 +12,8 @@ export function pageBundle(): Promise<string> {
     format: 'iife',
     platform: 'browser',
     target: 'es2020',
-    conditions: ['@otel-checkout/source'],
+    // Naming a condition drops esbuild's default `module`, which selects OTel's ESM builds as an app's bundler would.
+    conditions: ['@otel-checkout/source', 'module'],
     logLevel: 'silent',
   }).then((result) => result.outputFiles[0].text);
   return cached;
