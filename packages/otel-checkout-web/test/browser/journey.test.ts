@@ -298,4 +298,38 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     const redirect = await sites.receiver.waitForSpan((s) => s.name === 'payment.redirect');
     assert.equal(redirect.parentSpanId, checkout.spanId);
   });
+
+  it('with sessionStorage full the redirect still navigates and the verified token joins the trace', async () => {
+    await context.addInitScript(() => {
+      Storage.prototype.setItem = () => {
+        throw new DOMException('quota exceeded', 'QuotaExceededError');
+      };
+    });
+    await payAndReachBank();
+    await Promise.all([page.waitForURL(/\/return\.html/), page.click('#confirm')]);
+    const create = await backendCreate();
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate(async (api) => (await window.otc.checkout.resume({ verifyUrl: `${api}/api/verify` })).end(), sites.api.url);
+    await flushPage(page);
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.equal(ret.attributes['payment.context.source'], 'verified_token');
+    assert.equal(ret.parentSpanId, create.spanId);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('an expired same-tab handoff is refused (expired) and the return starts a new trace', async () => {
+    await page.goto(`${sites.shop.url}/return.html`);
+    await page.evaluate(() => {
+      const old = Date.now() - 3_600_000;
+      sessionStorage.setItem('otc.handoff', JSON.stringify({ v: 1, traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), flags: 1, at: old, exp: old + 1_800_000, details: { tradeNo: 'T-old' } }));
+    });
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate(async () => (await window.otc.checkout.resume()).end());
+    await flushPage(page);
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.equal(ret.attributes['payment.context.rejected'], 'expired');
+    assert.notEqual(ret.traceId, 'ab'.repeat(16));
+    assert.equal(ret.parentSpanId, '');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('otc.handoff')), null, 'a handoff is used once');
+  });
 });

@@ -103,6 +103,34 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.equal(seen.none, true);
   });
 
+  it('records the failing-payment journeys: retry, fallback to another method, failure taxonomy, cancel', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate(() => {
+      const credit = window.otc.checkout.begin({ tradeNo: 'T-bnpl', method: 'credit', provider: 'lender' });
+      credit.retry('risk_rejected');
+      credit.fallback('card');
+      credit.fail('insufficient_funds', 'E51');
+      window.otc.checkout.begin({ tradeNo: 'T-gave-up', method: 'online_banking' }).cancel();
+    });
+    await flushPage(page);
+    const spans = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout' && /^T-(bnpl|gave-up)$/.test(s.attributes['payment.trade_no'] as string), { count: 2 });
+    const bnpl = spans.find((s) => s.attributes['payment.trade_no'] === 'T-bnpl')!;
+    assert.equal(bnpl.attributes['payment.attempt'], 2);
+    assert.equal(bnpl.attributes['payment.method'], 'card');
+    assert.equal(bnpl.attributes['payment.fallback.method'], 'card');
+    assert.equal(bnpl.attributes['payment.outcome'], 'failed');
+    assert.equal(bnpl.attributes['payment.failure.reason'], 'insufficient_funds');
+    assert.equal(bnpl.attributes['payment.failure.code'], 'E51');
+    assert.equal(bnpl.status.codeName, 'ERROR');
+    const retry = bnpl.events.find((e) => e.name === 'payment.retry')!;
+    assert.deepEqual(retry.attributes, { 'payment.attempt': 2, 'payment.failure.reason': 'risk_rejected' });
+    const fallback = bnpl.events.find((e) => e.name === 'payment.fallback')!;
+    assert.deepEqual(fallback.attributes, { 'payment.method': 'credit', 'payment.fallback.method': 'card' });
+    const gaveUp = spans.find((s) => s.attributes['payment.trade_no'] === 'T-gave-up')!;
+    assert.equal(gaveUp.attributes['payment.outcome'], 'cancelled');
+    assert.equal(gaveUp.attributes['payment.failure.reason'], 'user_cancelled');
+  });
+
   it('keeps at most 32 flows open: a page that never ends its flows does not grow without bound', async () => {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     const active = await page.evaluate(() => {
