@@ -4,10 +4,11 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { build } from 'esbuild';
 
 const ALL_VARIANTS = ['bare', 'default', 'lean', 'standard'] as const;
 type Variant = (typeof ALL_VARIANTS)[number];
@@ -68,9 +69,32 @@ function startSink(): Promise<{ server: Server; url: string; spansBytes: () => n
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/traces`, spansBytes: () => bytes })));
 }
 
-function startChild(variant: Variant, sink: string): Promise<Child> {
-  const child = fork(join(__dirname, 'server.ts'), [variant, sink], {
-    execArgv: ['--conditions=@otel-checkout/source', '--import=tsx'],
+/**
+ * The server compiled the way a user runs it (plain JavaScript, no on-the-fly TypeScript
+ * loader and its helpers), with this repository's packages bundled from source and every
+ * third-party package left external, so the OpenTelemetry instrumentations patch the real
+ * `express` and `http` modules exactly as in an application.
+ */
+async function buildServer(outdir: string): Promise<string> {
+  const outfile = join(outdir, 'server.cjs');
+  await build({
+    entryPoints: [join(__dirname, 'server.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    conditions: ['@otel-checkout/source'],
+    packages: 'bundle',
+    external: ['express', '@opentelemetry/*', '@fastify/otel', 'redis'],
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+function startChild(script: string, variant: Variant, sink: string): Promise<Child> {
+  const child = fork(join(process.cwd(), script), [variant, sink], {
+    execArgv: [],
     // The standard setup would otherwise also start OTLP metrics and logs exporters.
     env: { ...process.env, OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_LOG_LEVEL: 'none' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -132,9 +156,13 @@ function median(values: number[]): number {
 const round3 = (value: number): number => Math.round(value * 1000) / 1000;
 
 async function main(): Promise<void> {
+  // Inside the repository's node_modules, so the bundle resolves the installed third-party packages.
+  mkdirSync(join('node_modules', '.cache'), { recursive: true });
+  const outdir = mkdtempSync(join('node_modules', '.cache', 'node-overhead-'));
+  const script = await buildServer(outdir);
   const sink = await startSink();
   const children: Child[] = [];
-  for (const variant of VARIANTS) children.push(await startChild(variant, sink.url));
+  for (const variant of VARIANTS) children.push(await startChild(script, variant, sink.url));
   const runs: Record<Variant, Measurement[]> = { bare: [], default: [], lean: [], standard: [] };
   try {
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -151,6 +179,7 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.process.kill();
     sink.server.close();
+    rmSync(outdir, { recursive: true, force: true });
   }
   if (VARIANTS.length !== ALL_VARIANTS.length) return;
 
@@ -194,7 +223,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     node: process.version,
     cpus: cpus().length,
-    config: { rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, measureSeconds: MEASURE_SECONDS, connections: CONNECTIONS, bodyBytes: Buffer.byteLength(BODY), sampling: '100%', exporter: 'OTLP/HTTP protobuf to a loopback sink' },
+    config: { build: 'esbuild bundle of the repository packages (third-party packages external)', rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, measureSeconds: MEASURE_SECONDS, connections: CONNECTIONS, bodyBytes: Buffer.byteLength(BODY), sampling: '100%', exporter: 'OTLP/HTTP protobuf to a loopback sink' },
     summary,
     ratiosToBare: ratios,
     targets,

@@ -7,9 +7,10 @@ import type { PaymentMiddlewareOptions } from '../types.js';
 import { beginPaymentRequest } from './payment-request.js';
 
 /**
- * Wraps a `node:http` request handler for payment routes:
- * `http.createServer(httpPayments((req, res) => ..., { extract }))`. What the handler returns
- * (or throws) is passed through unchanged.
+ * Wraps a `node:http` request handler (sync or async) for payment routes:
+ * `http.createServer(httpPayments(async (req, res) => ..., { extract }))`. What the handler
+ * returns is returned unchanged (so a promise can still be awaited or caught); a synchronous
+ * throw is rethrown; a rejection is recorded and stays exactly as unhandled as it was.
  */
 export function httpPayments<H extends NodeHttpHandler>(handler: H, options: PaymentMiddlewareOptions = {}): (req: IncomingMessage, res: ServerResponse) => ReturnType<H> {
   return (req, res) => {

@@ -178,6 +178,12 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'internal');
         if (bodyDetails) assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], 'T-400');
         assert.equal(server.status, 'ERROR');
+        if (run.mode === 'lean') {
+          // The middleware owns the span: the thrown error is on it, its message redacted.
+          const exception = server.events.find((e) => e.name === 'exception');
+          assert.ok(exception, 'exception event on the server span');
+          assert.ok(!String(exception.attributes['exception.message']).includes(TEST_CARD_SPACED), String(exception.attributes['exception.message']));
+        }
       });
 
       it('records a 4xx answer as failed/invalid_request', async () => {
@@ -238,6 +244,7 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
           const { traceId } = (await ok.json()) as { traceId: string };
           const server = await serverSpanOf(traceId);
           assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], LUHN_TRADE_NO);
+          assert.ok(session.handle.health().redactions > 0, 'redactions are counted');
           await serverSpanOf(client.spanContext().traceId, '/pay/fail');
           const receiver = session.receiver!;
           assert.ok(receiver.requests.length > 0);

@@ -30,9 +30,6 @@ export const nodeHttpApp: AppFactory = async (routes, options) => {
       throw error;
     }
   }, options);
-  return listenOnLoopback(
-    createServer((req, res) => {
-      payment(req, res).catch(() => undefined);
-    }),
-  );
+  // The app handles its handler's rejections (after answering 500), as a node:http app must.
+  return listenOnLoopback(createServer((req, res) => void payment(req, res).catch(() => undefined)));
 };
