@@ -15,6 +15,7 @@
 // same number of plain OTel spans started and ended in the same page.
 import { build } from 'esbuild';
 import type { Metafile, Plugin } from 'esbuild';
+import type { Tracer } from '@opentelemetry/api';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -40,7 +41,7 @@ function packageOf(path: string): { name: string; dir: string } | undefined {
   const nm = normalized.lastIndexOf('node_modules/');
   if (nm >= 0) {
     const rest = normalized.slice(nm + 'node_modules/'.length).split('/');
-    const name = rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+    const name = rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
     return { name, dir: normalized.slice(0, nm) + 'node_modules/' + name };
   }
   const workspace = /packages\/([^/]+)\/(src|build\/esm|build\/cjs)\//.exec(normalized);
@@ -90,7 +91,7 @@ async function measure(name: string, contents: string, stubs: Record<string, str
     metafile: true,
     logLevel: 'silent',
   });
-  const code = result.outputFiles[0]!.contents;
+  const code = result.outputFiles[0].contents;
   const inputs = Object.keys(result.metafile.inputs);
   return {
     minified: code.byteLength,
@@ -158,7 +159,7 @@ async function mainThread(): Promise<Record<string, number | boolean>> {
     write: false,
     logLevel: 'silent',
   });
-  const script = pageBundle.outputFiles[0]!.text;
+  const script = pageBundle.outputFiles[0].text;
   const server = await startHttpServer((req, res) => {
     if (req.url === '/v1/traces') {
       req.resume();
@@ -186,18 +187,21 @@ async function mainThread(): Promise<Record<string, number | boolean>> {
     await page.addInitScript('globalThis.__name = (fn) => fn;');
     await page.goto(`${server.url}/`);
     return await page.evaluate(async () => {
-      const w = window as unknown as Record<string, any>;
+      const w = window as unknown as {
+        startCheckoutTracing: typeof web.startCheckoutTracing;
+        checkout: typeof web.checkout;
+        WebTracerProvider: new () => { getTracer(name: string): Tracer };
+        crossOriginIsolated: boolean;
+      };
       w.startCheckoutTracing({ endpoint: '/v1/traces', scheduledDelayMillis: 60_000 });
       const tracer = new w.WebTracerProvider().getTracer('baseline');
       // What the click-to-navigate path costs the page: begin, the redirect span, the handoff
       // record. The spans then leave in the next task and at pagehide, measured separately
       // against a bare keepalive fetch of a similar body, which is what that work mostly is.
       const body = JSON.stringify({ resourceSpans: [{ spans: 'x'.repeat(1500) }] });
-      const flows: any[] = [];
       const ours = (i: number): void => {
         const flow = w.checkout.begin({ tradeNo: `T-${i}`, method: 'card', provider: 'bank', amount: 10, currency: 'EUR' });
         void flow.prepareRedirect({ watchdogMillis: 0 });
-        flows.push(flow);
       };
       const pagehide = (): void => {
         window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
@@ -233,8 +237,8 @@ async function mainThread(): Promise<Record<string, number | boolean>> {
           samples.fetch.push(d);
         }
       }
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-      const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)];
       return {
         perFlowMs: median(samples.mine),
         p95FlowMs: p95(samples.mine),
@@ -243,7 +247,7 @@ async function mainThread(): Promise<Record<string, number | boolean>> {
         pagehideMs: median(samples.hide),
         rawKeepaliveFetchMs: median(samples.fetch),
         pagehideToRawFetch: median(samples.hide) / Math.max(median(samples.fetch), 0.005),
-        crossOriginIsolated: w.crossOriginIsolated as boolean,
+        crossOriginIsolated: w.crossOriginIsolated,
       };
     });
   } finally {
@@ -262,12 +266,12 @@ sizes.wholePackageWithoutRedaction = await measure('wholePackageWithoutRedaction
 });
 const timing = await mainThread();
 
-const whole = sizes.wholePackage!;
-const bare = sizes.bareOtel!;
+const whole = sizes.wholePackage;
+const bare = sizes.bareOtel;
 const checks = {
   wholePackageNotLargerThanBareOtel: whole.gzip <= bare.gzip,
   noZoneJs: Object.values(sizes).every((s) => !s.zoneJs),
-  noDuplicatePackages: [whole, sizes.typicalCheckout!].every((s) => Object.keys(s.duplicates).length === 0),
+  noDuplicatePackages: [whole, sizes.typicalCheckout].every((s) => Object.keys(s.duplicates).length === 0),
   beginAndRedirectUnder1ms: (timing.perFlowMs as number) < 1,
 };
 const result = {
@@ -277,12 +281,12 @@ const result = {
   minifiedBytes: Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, v.minified])),
   ratios: {
     wholePackageToBareOtel: whole.gzip / bare.gzip,
-    typicalCheckoutToBareOtel: sizes.typicalCheckout!.gzip / bare.gzip,
-    fetchInstrumentationAddsGzip: sizes.packagePlusFetchInstrumentation!.gzip - whole.gzip,
-    ownPropagationGzip: sizes.ownPropagation!.gzip,
-    otlpTransformerJsonToOwnEncoder: sizes.otlpTransformerJson!.gzip / sizes.ownOtlpJson!.gzip,
-    redactionRulesGzip: whole.gzip - sizes.wholePackageWithoutRedaction!.gzip,
-    wholePackageWithoutRedactionToBareOtel: sizes.wholePackageWithoutRedaction!.gzip / bare.gzip,
+    typicalCheckoutToBareOtel: sizes.typicalCheckout.gzip / bare.gzip,
+    fetchInstrumentationAddsGzip: sizes.packagePlusFetchInstrumentation.gzip - whole.gzip,
+    ownPropagationGzip: sizes.ownPropagation.gzip,
+    otlpTransformerJsonToOwnEncoder: sizes.otlpTransformerJson.gzip / sizes.ownOtlpJson.gzip,
+    redactionRulesGzip: whole.gzip - sizes.wholePackageWithoutRedaction.gzip,
+    wholePackageWithoutRedactionToBareOtel: sizes.wholePackageWithoutRedaction.gzip / bare.gzip,
   },
   duplicates: Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, v.duplicates])),
   exportsKept: allExports,

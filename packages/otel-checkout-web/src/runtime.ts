@@ -43,14 +43,14 @@ import { absoluteUrl, matchesTarget } from './propagation/url-match.js';
 import { answerHandoff } from './resume/message-handoff.js';
 import { decideResume } from './resume/resume.js';
 import { formatTraceparent } from './traceparent.js';
-import type { ChallengeOptions, Checkout, CheckoutFlow, FlowDetails, ResumeOptions, WebHealth } from './types.js';
+import type { ChallengeOptions, CheckoutFlow, FlowDetails, ResumeOptions, WebHealth } from './types.js';
 import { SCOPE_NAME, VERSION } from './version.js';
 
 /** Flows open at once at most; the oldest is ended (as abandoned) beyond this. */
 const MAX_OPEN_FLOWS = 32;
 
 /** One started tracing setup: provider, export queue, patches and page listeners. */
-export class Runtime implements FlowRuntime, Checkout {
+export class Runtime implements FlowRuntime {
   readonly tracer: Tracer;
   readonly common: Attributes;
   readonly redirectWatchdogMillis: number;
@@ -239,11 +239,6 @@ export class Runtime implements FlowRuntime, Checkout {
     const flow = new RecordingFlow(this, root, typeof details === 'object' && details !== null ? details : {});
     this.track(flow);
     return flow;
-  }
-
-  onClick(): () => void {
-    // Served by the module-level `checkout`, which starts flows through `begin` at click time.
-    return () => {};
   }
 
   async resume(options?: ResumeOptions): Promise<CheckoutFlow> {
