@@ -166,11 +166,17 @@ export interface SdkInfo {
 
 /** Counters of the library's own health. */
 export interface WebHealth {
+  /** Spans the collector accepted (or the browser took as a beacon). */
   spansExported: number;
+  /** Spans lost: queue full, export refused or failed, unload quota exhausted with nowhere to keep them. */
   spansDropped: number;
+  /** Export requests that failed (network error, timeout, non-2xx answer). */
   exportFailures: number;
+  /** Export requests sent with `navigator.sendBeacon`. */
   beaconsSent: number;
+  /** Carried contexts refused: return-page rejections and postMessage requests from origins not allowed. */
   contextsRejected: number;
+  /** Spans waiting for export now. */
   queueLength: number;
 }
 

@@ -332,4 +332,29 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.equal(ret.parentSpanId, '');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('otc.handoff')), null, 'a handoff is used once');
   });
+
+  it('prepareRedirect: an SDK that navigates by itself still hands the flow over to the return page', async () => {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await Promise.all([
+      page.waitForURL(/\/return\.html/),
+      page.evaluate(async (shop) => {
+        const flow = window.otc.checkout.begin({ tradeNo: 'T-self', method: 'wallet' });
+        const sdk = flow.wrapSdk({ open: (url: string) => setTimeout(() => (location.href = url), 0) }, { name: 'wallet-js' });
+        await flow.prepareRedirect();
+        sdk.open(`${shop}/return.html`);
+      }, sites.shop.url),
+    ]);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate(async () => (await window.otc.checkout.resume()).succeed());
+    await flushPage(page);
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    const redirect = await sites.receiver.waitForSpan((s) => s.name === 'payment.redirect');
+    const checkout = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.attributes['payment.trade_no'] === 'T-self');
+    assert.equal(ret.parentSpanId, redirect.spanId);
+    assert.equal(redirect.parentSpanId, checkout.spanId);
+    assert.equal(ret.attributes['payment.trade_no'], 'T-self');
+    assert.equal(ret.attributes['payment.outcome'], 'succeeded');
+    assert.equal(checkout.attributes['payment.outcome'], 'pending');
+  });
 });
