@@ -11,10 +11,12 @@ import autocannon from 'autocannon';
 import { build } from 'esbuild';
 
 const ALL_VARIANTS = ['bare', 'default', 'lean', 'standard'] as const;
-type Variant = (typeof ALL_VARIANTS)[number];
-// BENCH_VARIANTS=bare,lean and BENCH_ROUNDS=1 give a quick partial run while tuning; targets need all four.
+/** Not part of the targets: async context propagation alone (the floor of any OpenTelemetry setup on this Node). */
+const DIAGNOSTIC_VARIANTS = ['context'] as const;
+type Variant = (typeof ALL_VARIANTS)[number] | (typeof DIAGNOSTIC_VARIANTS)[number];
+// BENCH_VARIANTS=bare,context,lean and BENCH_ROUNDS=1 give a quick partial run while tuning; targets need the four.
 const VARIANTS: readonly Variant[] = process.env.BENCH_VARIANTS
-  ? ALL_VARIANTS.filter((variant) => process.env.BENCH_VARIANTS!.split(',').includes(variant))
+  ? [...ALL_VARIANTS, ...DIAGNOSTIC_VARIANTS].filter((variant) => process.env.BENCH_VARIANTS!.split(',').includes(variant))
   : ALL_VARIANTS;
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
   const sink = await startSink();
   const children: Child[] = [];
   for (const variant of VARIANTS) children.push(await startChild(script, variant, sink.url));
-  const runs: Record<Variant, Measurement[]> = { bare: [], default: [], lean: [], standard: [] };
+  const runs: Record<Variant, Measurement[]> = { bare: [], default: [], lean: [], standard: [], context: [] };
   try {
     for (let round = 0; round < ROUNDS; round += 1) {
       // Interleaved, and in a rotated order each round, so drift in the machine's load is shared.
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
     sink.server.close();
     rmSync(outdir, { recursive: true, force: true });
   }
-  if (VARIANTS.length !== ALL_VARIANTS.length) return;
+  if (!ALL_VARIANTS.every((variant) => VARIANTS.includes(variant)) || VARIANTS.length !== ALL_VARIANTS.length) return;
 
   const summary = Object.fromEntries(
     VARIANTS.map((variant) => [

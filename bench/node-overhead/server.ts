@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type expressModule from 'express';
 
-type Variant = 'bare' | 'default' | 'lean' | 'standard';
+type Variant = 'bare' | 'default' | 'lean' | 'standard' | 'context';
 
 interface PayBody {
   tradeNo: string;
@@ -18,6 +18,11 @@ async function setUp(variant: Variant, sink: string): Promise<void> {
   if (variant === 'default' || variant === 'lean') {
     const { startCheckoutTracing } = await import('@otel-checkout/node');
     startCheckoutTracing({ endpoint: sink, serviceName: 'bench', serviceVersion: '1.0.0', instrumentHttp: variant === 'default' });
+  } else if (variant === 'context') {
+    // Diagnostic floor: the async context propagation every OpenTelemetry setup needs, no spans.
+    const { context } = await import('@opentelemetry/api');
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   } else if (variant === 'standard') {
     // The setup the OpenTelemetry docs describe: NodeSDK, OTLP exporter, http + express instrumentation.
     const { NodeSDK } = await import('@opentelemetry/sdk-node');
@@ -53,6 +58,11 @@ async function main(): Promise<void> {
         },
       }),
     );
+  }
+  if (variant === 'context') {
+    const { context, createContextKey } = await import('@opentelemetry/api');
+    const key = createContextKey('bench');
+    app.use('/pay', (_req, _res, next) => context.with(context.active().setValue(key, 1), next));
   }
   app.post('/pay', (req, res) => {
     const body = req.body as PayBody;
