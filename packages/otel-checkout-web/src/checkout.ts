@@ -18,7 +18,7 @@ function safely<T>(what: string, fn: () => T, fallback: () => T): T {
   try {
     return fn();
   } catch (error) {
-    diag.warn(`@otel-checkout/web: ${what} failed; the page goes on untraced`, error);
+    diag.warn(`@otel-checkout/web: ${what} failed`, error);
     return fallback();
   }
 }

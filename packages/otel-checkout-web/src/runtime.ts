@@ -1,8 +1,8 @@
 import { diag, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { BasicTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -54,7 +54,7 @@ export class Runtime implements FlowRuntime {
   readonly tracer: Tracer;
   readonly common: Attributes;
   readonly redirectWatchdogMillis: number;
-  private readonly provider: BasicTracerProvider;
+  private readonly provider: TracerProvider;
   private readonly queue: ExportQueue;
   private readonly counters: HealthCounters = newHealthCounters();
   private readonly flows: RecordingFlow[] = [];
@@ -92,10 +92,12 @@ export class Runtime implements FlowRuntime {
     }
     const transport = createTransport({ url: this.exportUrl, headers: options.headers, timeoutMillis: options.exportTimeoutMillis, fetch: this.nativeFetch });
     this.queue = createExportQueue(transport, envelope(resource, SCOPE_NAME, VERSION), options, this.counters, redact);
-    // The provider sdk-trace-web's WebTracerProvider extends, without its `register()`: no global
-    // context manager or propagators are installed (flows carry their context explicitly), and
-    // leaving them out of the bundle is what keeps the package under the bare OTel web setup.
-    this.provider = new BasicTracerProvider({
+    // The trace SDK's own provider (the one sdk-trace-base's BasicTracerProvider and
+    // sdk-trace-web's WebTracerProvider wrap), without their OTEL_* environment parsing (there
+    // is no environment in a browser) and without `register()`: no global context manager or
+    // propagators are installed, since flows carry their context explicitly. Both would only
+    // add bytes to every checkout page.
+    this.provider = new TracerProvider({
       resource: resourceFromAttributes(resource),
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRate) }),
       spanProcessors: [this.queue],
@@ -164,7 +166,7 @@ export class Runtime implements FlowRuntime {
 
   leaving(flow: RecordingFlow, redirect: Span, watchdogMillis: number): void {
     if (!writeHandoff(handoffRecord(redirect.spanContext(), flow.details, Date.now(), this.options.handoffMaxAgeMillis))) {
-      diag.warn('@otel-checkout/web: sessionStorage unavailable; the return page will rely on the URL token');
+      diag.warn('@otel-checkout/web: no sessionStorage for the handoff');
     }
     // Exported right after this task (keepalive requests outlive the page), so the click-to-navigate
     // path does no network work; whatever is left goes at pagehide.

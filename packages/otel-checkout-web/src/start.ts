@@ -2,11 +2,10 @@ import { diag } from '@opentelemetry/api';
 import { checkout, getRuntime, setRuntime } from './checkout.js';
 import { resolveOptions } from './options.js';
 import { Runtime } from './runtime.js';
-import type { WebHealth, WebTracingHandle, WebTracingOptions } from './types.js';
+import { newHealthCounters } from './health.js';
+import type { WebTracingHandle, WebTracingOptions } from './types.js';
 
 let handle: WebTracingHandle | undefined;
-
-const EMPTY_HEALTH: WebHealth = { spansExported: 0, spansDropped: 0, exportFailures: 0, beaconsSent: 0, contextsRejected: 0, queueLength: 0 };
 
 /**
  * Starts browser tracing of checkout flows. Calling it again while started warns and returns
@@ -22,13 +21,13 @@ export function startCheckoutTracing(options?: WebTracingOptions): WebTracingHan
   try {
     runtime = new Runtime(resolveOptions(options));
   } catch (error) {
-    diag.error('@otel-checkout/web: tracing could not start; the page goes on untraced', error);
+    diag.error('@otel-checkout/web: tracing could not start', error);
   }
   setRuntime(runtime);
   const started = runtime;
   const created: WebTracingHandle = {
     checkout,
-    health: () => started?.health() ?? { ...EMPTY_HEALTH },
+    health: () => started?.health() ?? { ...newHealthCounters(), queueLength: 0 },
     flush: () => started?.flush() ?? Promise.resolve(),
     shutdown: async () => {
       if (getRuntime() === started) setRuntime(undefined);

@@ -1,5 +1,5 @@
 import { diag, TraceFlags } from '@opentelemetry/api';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Envelope } from './otlp-json.js';
 import { encodeSpan, utf8Length } from './otlp-json.js';
 import type { SendResult, Transport } from './transport.js';
@@ -65,7 +65,7 @@ export function createExportQueue(
     if (warned) return;
     warned = true;
     // One diagnostic for the page's lifetime: the counters tell the rest.
-    diag.warn(`@otel-checkout/web: spans dropped (${why}); further drops are only counted`, error);
+    diag.warn(`@otel-checkout/web: spans dropped (${why}); further drops only counted`, error);
   };
 
   const cancelTimer = (): void => {
@@ -92,7 +92,7 @@ export function createExportQueue(
         if (outcome === 'beacon') health.beaconsSent += 1;
       } else {
         if (outcome === 'failed') health.exportFailures += 1;
-        drop(count, outcome === 'failed' ? 'the collector did not accept an export' : 'the browser refused an export at unload');
+        drop(count, outcome === 'failed' ? 'export failed' : 'unload quota spent');
       }
       inFlight.delete(sent);
       if (queue.length > 0 && !leaving) schedule(options.scheduledDelayMillis);
@@ -135,9 +135,9 @@ export function createExportQueue(
       try {
         json = encodeSpan(redact === undefined ? span : redact(span));
       } catch (error) {
-        return drop(1, 'a span could not be encoded', error);
+        return drop(1, 'encoding failed', error);
       }
-      if (queue.length >= options.maxQueueSize) return drop(1, 'the export queue is full');
+      if (queue.length >= options.maxQueueSize) return drop(1, 'queue full');
       queue.push({ json, bytes: utf8Length(json) + 1 });
       schedule(queue.length >= options.maxExportBatchSize ? 0 : options.scheduledDelayMillis);
     },
@@ -148,7 +148,7 @@ export function createExportQueue(
       while (queue.length > 0) sendBatch(true, LEAVING_BATCH_BYTES, refused);
       if (refused.length === 0) return;
       const lost = spill(refused, Date.now());
-      if (lost > 0) drop(lost, 'the browser refused an export at unload');
+      if (lost > 0) drop(lost, 'unload quota spent');
     },
     exportSoon() {
       schedule(0);
