@@ -57,10 +57,12 @@ interface Child {
   port: number;
 }
 
-function startSink(): Promise<{ server: Server; url: string; spansBytes: () => number }> {
-  let bytes = 0;
+/** The loopback OTLP sink: answers every export with success and counts the bytes per variant (the URL path). */
+function startSink(): Promise<{ server: Server; url: string; bytesOf: (variant: Variant) => number }> {
+  const bytes = new Map<string, number>();
   const server = createServer((req, res) => {
-    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    const variant = (req.url ?? '').split('/').pop() ?? '';
+    req.on('data', (chunk: Buffer) => bytes.set(variant, (bytes.get(variant) ?? 0) + chunk.length));
     req.on('end', () => {
       // An empty ExportTraceServiceResponse is a valid answer in both encodings.
       const json = String(req.headers['content-type']).includes('json');
@@ -68,7 +70,11 @@ function startSink(): Promise<{ server: Server; url: string; spansBytes: () => n
       res.end(json ? '{}' : '');
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/traces`, spansBytes: () => bytes })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/traces`, bytesOf: (variant) => bytes.get(variant) ?? 0 }),
+    ),
+  );
 }
 
 /**
@@ -133,12 +139,16 @@ function load(port: number, seconds: number): Promise<autocannon.Result> {
   });
 }
 
+const requestsServed: Record<string, number> = {};
+
 async function measure(child: Child): Promise<Measurement> {
-  await load(child.port, WARMUP_SECONDS);
+  const warmup = await load(child.port, WARMUP_SECONDS);
+  requestsServed[child.variant] = (requestsServed[child.variant] ?? 0) + warmup.requests.total;
   await request(child, 'cpu-start', 'cpu-started');
   const result = await load(child.port, MEASURE_SECONDS);
   const { micros } = await request(child, 'cpu-stop', 'cpu');
   const requests = result.requests.total;
+  requestsServed[child.variant] = (requestsServed[child.variant] ?? 0) + requests;
   return {
     reqPerSec: result.requests.average,
     p50: result.latency.p50,
@@ -164,7 +174,8 @@ async function main(): Promise<void> {
   const script = await buildServer(outdir);
   const sink = await startSink();
   const children: Child[] = [];
-  for (const variant of VARIANTS) children.push(await startChild(script, variant, sink.url));
+  for (const variant of VARIANTS) children.push(await startChild(script, variant, `${sink.url}/${variant}`));
+  const exportedBytes: Record<string, number> = {};
   const runs: Record<Variant, Measurement[]> = { bare: [], default: [], lean: [], standard: [], context: [] };
   try {
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -178,7 +189,10 @@ async function main(): Promise<void> {
         );
       }
     }
+    // Let every server export what it still holds (the export delay is at most 5 s) before counting bytes.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
   } finally {
+    for (const child of VARIANTS) exportedBytes[child] = sink.bytesOf(child);
     for (const child of children) child.process.kill();
     sink.server.close();
     rmSync(outdir, { recursive: true, force: true });
@@ -194,9 +208,11 @@ async function main(): Promise<void> {
         p99Ms: median(runs[variant].map((m) => m.p99)),
         cpuMicrosPerRequest: round3(median(runs[variant].map((m) => m.cpuMicrosPerRequest))),
         errors: runs[variant].reduce((sum, m) => sum + m.errors, 0),
+        // What reached the collector: a setup that drops spans under load looks cheaper than it is.
+        exportedBytesPerRequest: round3(exportedBytes[variant] / Math.max(1, requestsServed[variant] ?? 0)),
       },
     ]),
-  ) as Record<Variant, { reqPerSec: number; p50Ms: number; p99Ms: number; cpuMicrosPerRequest: number; errors: number }>;
+  ) as Record<Variant, { reqPerSec: number; p50Ms: number; p99Ms: number; cpuMicrosPerRequest: number; errors: number; exportedBytesPerRequest: number }>;
   const bare = summary.bare;
   const ratios = Object.fromEntries(
     VARIANTS.map((variant) => [
