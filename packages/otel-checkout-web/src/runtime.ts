@@ -12,7 +12,6 @@ import {
   ATTR_SERVICE_VERSION,
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
-import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME } from '@opentelemetry/semantic-conventions/incubating';
 import type { Redactor } from '@otel-checkout/core';
 import { canaryAttributes, canaryBaggageEntries, cohortOf, createRedactor, redactSpanData } from '@otel-checkout/core';
 import {
@@ -45,6 +44,12 @@ import { decideResume } from './resume/resume.js';
 import { formatTraceparent } from './traceparent.js';
 import type { ChallengeOptions, CheckoutFlow, FlowDetails, ResumeOptions, WebHealth } from './types.js';
 import { SCOPE_NAME, VERSION } from './version.js';
+
+/**
+ * `deployment.environment.name`, still incubating in the OpenTelemetry conventions, which ask
+ * libraries to copy incubating names rather than import that entry point.
+ */
+const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
 
 /** Flows open at once at most; the oldest is ended (as abandoned) beyond this. */
 const MAX_OPEN_FLOWS = 32;

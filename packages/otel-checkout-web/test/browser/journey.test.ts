@@ -123,6 +123,7 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     const lcp = checkout.attributes['checkout.page.lcp'];
     assert.ok(lcp === undefined || (typeof lcp === 'number' && lcp > 0));
     assert.equal(checkout.resource.attributes['service.version'], 'web-1.2.3');
+    assert.equal(checkout.resource.attributes['deployment.environment.name'], 'test');
     assert.equal(pay.parentSpanId, checkout.spanId);
     assert.equal(pay.attributes['checkout.sdk.name'], 'testbank-js');
     assert.equal(pay.attributes['checkout.sdk.version'], '3.1.0');

@@ -20,7 +20,7 @@ declare global {
 
 /** Standard options for test pages: everything goes to the receiver, exports quickly. */
 export function tracingOptions(receiverUrl: string, apiOrigin: string, extra: WebTracingOptions = {}): WebTracingOptions {
-  return { serviceName: 'shop-web', release: 'web-1.2.3', endpoint: receiverUrl, propagateTo: [apiOrigin], scheduledDelayMillis: 20, ...extra };
+  return { serviceName: 'shop-web', release: 'web-1.2.3', environment: 'test', endpoint: receiverUrl, propagateTo: [apiOrigin], scheduledDelayMillis: 20, ...extra };
 }
 
 /** Starts tracing in `page` with `options` (a plain object: it crosses into the page as JSON). */
