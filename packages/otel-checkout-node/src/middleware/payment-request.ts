@@ -67,7 +67,8 @@ class PaymentRequest_ implements PaymentRequestHandle {
     ctx = filterContextBaggage(ctx, rt.baggageLimits, rt.health);
     // Every attribute known now goes on the span in one call (each call costs a sanitizing pass).
     const canary = this.canary(ctx, view);
-    const attributes: Attributes = { ...canary.attributes, ...(extractNow ? paymentAttributes(this.runExtractor(view)) : {}) };
+    const attributes: Attributes = canary.attributes;
+    if (extractNow) Object.assign(attributes, paymentAttributes(this.runExtractor(view)));
     let span: Span;
     if (existing) {
       // instrumentation-http (ours or the app's) already made the one server span: annotate it.
@@ -159,12 +160,20 @@ class PaymentRequest_ implements PaymentRequestHandle {
       }
     }
     if (release === undefined && cohort === undefined) return { attributes: {} };
+    if (cohort === undefined && release !== undefined && release === rt.release) return { attributes: { ...releaseAttributes(release) } };
     const attributes = canaryAttributes({ ...(release ? { release } : {}), ...(cohort ? { cohort } : {}), ...(bucket !== undefined ? { bucket } : {}) });
     if (bucket === undefined || cohort === undefined) return { attributes };
     let next = baggage ?? propagation.createBaggage();
     for (const [key, entry] of Object.entries(canaryBaggageEntries({ cohort }))) next = next.setEntry(key, entry);
     return { attributes, baggage: next };
   }
+}
+
+// The service's own release is the same on every request: validated and shaped once.
+let releaseCache: { release: string; attributes: Attributes } | undefined;
+function releaseAttributes(release: string): Attributes {
+  if (releaseCache?.release !== release) releaseCache = { release, attributes: canaryAttributes({ release }) };
+  return releaseCache.attributes;
 }
 
 /** The HTTP server span of the active context: instrumentation-http's (via its RPC metadata) or a recording SERVER span. */

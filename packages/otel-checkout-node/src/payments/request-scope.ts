@@ -18,7 +18,9 @@ export class PaymentRequestScope {
     /** True when the middleware started (and so must end) the server span itself. */
     readonly owned: boolean,
   ) {
-    scopesByServerSpan.set(serverSpan, this);
+    // Only a span someone else made can be reached from a context that lacks this scope
+    // (see below); one the middleware made is only ever reached through its own context.
+    if (!owned) scopesByServerSpan.set(serverSpan, this);
   }
 
   annotate(details: PaymentDetails | undefined): void {
