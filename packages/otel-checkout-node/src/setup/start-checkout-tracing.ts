@@ -5,6 +5,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { cohortOptionsProblems } from '@otel-checkout/core';
+import { FLOW_HEALTH_COUNTERS } from '../flows/flow-health.js';
 import { createFlows } from '../flows/flows.js';
 import type { Flows } from '../flows/flows.js';
 import { HealthCounters } from '../health.js';
@@ -73,9 +74,13 @@ export function startCheckoutTracing(options: NodeTracingOptions = {}): NodeTrac
   return started;
 }
 
-function commonRuntime(options: NodeTracingOptions, health: HealthCounters): { flows: Flows; baggageLimits: BaggageLimits } {
+function commonRuntime(
+  options: NodeTracingOptions,
+  health: HealthCounters,
+  flush?: () => Promise<void>,
+): { flows: Flows; baggageLimits: BaggageLimits } {
   for (const problem of cohortOptionsProblems(options.cohort)) health.warnOnce(`cohort-${problem}`, problem);
-  const flows = createFlows(options.flows, { tracer: checkoutTracer(), health });
+  const flows = createFlows(options.flows, { tracer: checkoutTracer(), health, ...(flush ? { flush } : {}) });
   return { flows, baggageLimits: resolveBaggageLimits(options.baggage) };
 }
 
@@ -107,7 +112,10 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters): N
 function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeTracingHandle {
   const mode: TracingMode = options.instrumentHttp === false ? 'lean' : 'default';
   const resource = buildResource(options);
-  const { flows, baggageLimits } = commonRuntime(options, health);
+  // The sweeper paces stalled spans on export completions; the export processor is built
+  // after the flows, hence the late-bound reference.
+  const exportingRef: { current?: BoundedExportProcessor } = {};
+  const { flows, baggageLimits } = commonRuntime(options, health, () => exportingRef.current?.forceFlush() ?? Promise.resolve());
   const settings = {
     maxQueueSize: positive(options.maxQueueSize, DEFAULTS.maxQueueSize, 'maxQueueSize', health),
     maxExportBatchSize: positive(options.maxExportBatchSize, DEFAULTS.maxExportBatchSize, 'maxExportBatchSize', health),
@@ -115,6 +123,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
     exportTimeoutMillis: positive(options.exportTimeoutMillis, DEFAULTS.exportTimeoutMillis, 'exportTimeoutMillis', health),
   };
   const exporting = new BoundedExportProcessor(buildExporter(options, settings.exportTimeoutMillis, health), health, settings);
+  exportingRef.current = exporting;
   const spanProcessors: SpanProcessor[] = [
     ...redactionProcessors(options.redaction, health),
     ...(options.spanProcessors ?? []),
@@ -158,7 +167,15 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
       if (!(await settlesWithin(exporting.forceFlush(), timeout))) health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
     },
     stop: async () => {
-      const finished = await settlesWithin(Promise.allSettled([flows.shutdown(), sdk.shutdown()]), timeout);
+      // Flows first: the sweeper's last batch of stalled spans must reach the exporter before
+      // the SDK flushes and closes it.
+      const finished = await settlesWithin(
+        flows.shutdown().then(
+          () => sdk.shutdown(),
+          () => sdk.shutdown(),
+        ),
+        timeout,
+      );
       if (!finished) {
         exporting.abandonPending();
         health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms; queued spans were dropped`);
@@ -218,6 +235,6 @@ function positive(value: number | undefined, fallback: number, name: string, hea
 }
 
 function healthSnapshot(health: HealthCounters): NodeHealth {
-  const zeros = Object.fromEntries(NODE_HEALTH_COUNTERS.map((name) => [name, 0]));
+  const zeros = Object.fromEntries([...NODE_HEALTH_COUNTERS, ...FLOW_HEALTH_COUNTERS].map((name) => [name, 0]));
   return Object.freeze({ ...zeros, ...health.snapshot() }) as NodeHealth;
 }

@@ -3,7 +3,7 @@ import { diag, DiagLogLevel, propagation, ROOT_CONTEXT, trace } from '@opentelem
 import type { DiagLogger } from '@opentelemetry/api';
 import { startOtlpReceiver } from '@otel-checkout/test-support';
 import type { OtlpReceiver } from '@otel-checkout/test-support';
-import { payments, startCheckoutTracing } from '../../src/index.js';
+import { FLOW_HEALTH_COUNTERS, payments, startCheckoutTracing } from '../../src/index.js';
 import type { NodeTracingHandle } from '../../src/index.js';
 
 const ENV_KEYS = [
@@ -128,6 +128,8 @@ describe('startCheckoutTracing', () => {
     for (const name of ['spansExported', 'spansDropped', 'exportFailures', 'tokensRejected', 'baggageDropped', 'redactions']) {
       assert.equal(health[name], 0, name);
     }
+    // The flows' counters (tokens, store, callbacks, stalled) are reported from the start too.
+    for (const name of FLOW_HEALTH_COUNTERS) assert.equal(health[name], 0, name);
   });
 
   it('never throws on bad configuration', () => {
