@@ -1,35 +1,24 @@
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { collectPageErrors, launchBrowser, newContext } from '../harness/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { newContext } from '../harness/browser.js';
+import { useChromiumSession } from '../harness/session.js';
 import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
-import { startSites } from '../harness/sites.js';
 import type { Sites } from '../harness/sites.js';
 
 describe('export from Chromium: unload flush, keepalive budget, dead collector', function () {
   this.timeout(30_000);
   let browser: Browser;
   let sites: Sites;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: string[];
 
-  before(async () => {
-    [browser, sites] = await Promise.all([launchBrowser(), startSites()]);
-  });
-  after(async () => {
-    await browser?.close();
-    await sites?.close();
+  useChromiumSession((session) => {
+    ({ browser, sites, page, pageErrors } = session);
   });
   beforeEach(async () => {
-    sites.receiver.clear();
     sites.receiver.setResponse(undefined);
-    context = await newContext(browser);
-    page = await context.newPage();
-    pageErrors = collectPageErrors(page);
     await page.goto(`${sites.shop.url}/checkout.html`);
-  });
-  afterEach(async () => {
-    await context.close();
+  
   });
 
   it('hands over more than 64 KB of spans at pagehide: small batches up to the browser quota leave, the rest is sent by the next page', async () => {

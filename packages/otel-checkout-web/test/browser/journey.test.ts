@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { ReceivedSpan } from '@otel-checkout/test-support';
-import { collectPageErrors, launchBrowser, newContext } from '../harness/browser.js';
-import { startSites, TEST_PAN } from '../harness/sites.js';
+import { useChromiumSession } from '../harness/session.js';
+import { TEST_PAN } from '../harness/sites.js';
 import type { Sites } from '../harness/sites.js';
 import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
 
@@ -14,27 +14,13 @@ function byName(spans: ReceivedSpan[], name: string): ReceivedSpan {
 
 describe('checkout journey in Chromium (click → SDK → backend → bank → return → query)', function () {
   this.timeout(30_000);
-  let browser: Browser;
   let sites: Sites;
   let context: BrowserContext;
   let page: Page;
   let pageErrors: string[];
 
-  before(async () => {
-    [browser, sites] = await Promise.all([launchBrowser(), startSites()]);
-  });
-  after(async () => {
-    await browser?.close();
-    await sites?.close();
-  });
-  beforeEach(async () => {
-    sites.receiver.clear();
-    context = await newContext(browser);
-    page = await context.newPage();
-    pageErrors = collectPageErrors(page);
-  });
-  afterEach(async () => {
-    await context.close();
+  useChromiumSession((session) => {
+    ({ sites, context, page, pageErrors } = session);
   });
 
   /** Checkout page: start tracing, wire the Pay button, click it, land on the bank. */

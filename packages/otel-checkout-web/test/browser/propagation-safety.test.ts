@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { collectPageErrors, launchBrowser, newContext } from '../harness/browser.js';
+import type { Page } from 'playwright-core';
+import { useChromiumSession } from '../harness/session.js';
 import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
-import { startSites } from '../harness/sites.js';
 import type { Sites } from '../harness/sites.js';
 
 interface Echo {
@@ -12,28 +11,16 @@ interface Echo {
 
 describe('propagation, concurrency and never breaking the page, in Chromium', function () {
   this.timeout(30_000);
-  let browser: Browser;
   let sites: Sites;
-  let context: BrowserContext;
   let page: Page;
   let pageErrors: string[];
 
-  before(async () => {
-    [browser, sites] = await Promise.all([launchBrowser(), startSites()]);
-  });
-  after(async () => {
-    await browser?.close();
-    await sites?.close();
+  useChromiumSession((session) => {
+    ({ sites, page, pageErrors } = session);
   });
   beforeEach(async () => {
-    sites.receiver.clear();
-    context = await newContext(browser);
-    page = await context.newPage();
-    pageErrors = collectPageErrors(page);
     await page.goto(`${sites.shop.url}/checkout.html`);
-  });
-  afterEach(async () => {
-    await context.close();
+  
   });
 
   it('fetch and XHR to propagateTo carry the flow context and the release/cohort baggage; other requests carry nothing', async () => {

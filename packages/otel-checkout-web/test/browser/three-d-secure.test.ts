@@ -1,35 +1,23 @@
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { collectPageErrors, launchBrowser, newContext } from '../harness/browser.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { useChromiumSession } from '../harness/session.js';
 import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
-import { startSites } from '../harness/sites.js';
 import type { Sites } from '../harness/sites.js';
 
 describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', function () {
   this.timeout(30_000);
-  let browser: Browser;
   let sites: Sites;
   let context: BrowserContext;
   let page: Page;
   let pageErrors: string[];
 
-  before(async () => {
-    [browser, sites] = await Promise.all([launchBrowser(), startSites()]);
-  });
-  after(async () => {
-    await browser?.close();
-    await sites?.close();
+  useChromiumSession((session) => {
+    ({ sites, context, page, pageErrors } = session);
   });
   beforeEach(async () => {
-    sites.receiver.clear();
-    context = await newContext(browser);
-    page = await context.newPage();
-    pageErrors = collectPageErrors(page);
     await page.goto(`${sites.shop.url}/checkout.html`);
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
-  });
-  afterEach(async () => {
-    await context.close();
+  
   });
 
   it('a challenge popup that the bank sends back to the shop continues the flow from payment.redirect', async () => {
