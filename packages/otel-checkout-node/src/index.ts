@@ -87,6 +87,7 @@ export {
 export type { FlowsOptions, FlowDeadlines, FlowDeadlineRule } from './flows/types.js';
 export type { Flows, FlowContext, FlowTokenUse } from './flows/flows.js';
 export type { CallbackOptions, CallbackOutcome, CallbackScope, CallbackFields } from './callback/types.js';
+export type { HttpCallbackHandler, HttpCallbackOptions } from './callback/callback-adapters.js';
 export type { VerifyTokenAnswer, VerifyTokenOptions } from './verify/verify-token.js';
 export type { FlowTokenKey, FlowTokenKeys, FlowTokenRejection, FlowTokenVerifyResult, VerifiedFlowToken } from './token/types.js';
 export type { FlowTokenCheck } from './token/flow-token-signer.js';

@@ -7,8 +7,8 @@ import type { FastifyHookDone, FastifyInstanceLike, FastifyRequestLike } from '.
 import { koaRequestView } from '../adapters/koa.js';
 import type { KoaContextLike, KoaNext } from '../adapters/koa.js';
 import { nodeHttpRequestView } from '../adapters/node-http.js';
-import type { NodeHttpHandler } from '../adapters/node-http.js';
 import { onResponseDone } from '../adapters/response-end.js';
+import { readBoundedBody } from '../http/read-bounded-body.js';
 import type { RequestView } from '../http/request-view.js';
 import { runtime } from '../runtime.js';
 import type { CallbackOptions, CallbackScope } from './types.js';
@@ -77,33 +77,57 @@ export function koaCallback(options: CallbackOptions = {}) {
   };
 }
 
+/** Options of `httpCallback`: those of every callback middleware, plus body reading. */
+export interface HttpCallbackOptions extends CallbackOptions {
+  /**
+   * Read the request body before the handler, so tokens in `bodyFields`/`passbackField` (JSON
+   * or form) are found; the handler then gets the body as its third argument, since the
+   * stream has been read. Default `false`: query, header and flow store only.
+   */
+  readBody?: boolean;
+  /** With `readBody`: larger bodies are not searched and stay unread for the handler. Default 65536 bytes. */
+  maxBodyBytes?: number;
+}
+
+/** A `node:http` handler of callback requests; `body` is set when `readBody` read it. */
+export type HttpCallbackHandler = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => unknown;
+
+const DEFAULT_MAX_BODY_BYTES = 65_536;
+
 /**
- * Wraps a `node:http` handler of callback requests. Without a parsed body, the token is found
- * in the query or the header, else the flow store by trade number (from the URL or headers).
+ * Wraps a `node:http` handler of callback requests. There is no body parser in `node:http`:
+ * by default the token is found in the query or the header, else the flow store by trade
+ * number; with `readBody: true` the body (bounded) is searched too and handed to the handler.
  */
-export function httpCallback(handler: NodeHttpHandler, options: CallbackOptions = {}) {
+export function httpCallback(handler: HttpCallbackHandler, options: HttpCallbackOptions = {}) {
+  const maxBodyBytes =
+    typeof options.maxBodyBytes === 'number' && options.maxBodyBytes > 0 ? options.maxBodyBytes : DEFAULT_MAX_BODY_BYTES;
   return function otelCheckoutCallback(req: IncomingMessage, res: ServerResponse): void {
-    void begin(nodeHttpRequestView(req), options).then((scope) => {
-      onResponseDone(res, (statusCode) => scope.end(statusCode));
-      context.with(scope.context, () => {
-        let result: unknown;
-        try {
-          result = handler(req, res);
-        } catch (error) {
-          scope.recordError(error);
-          // Rethrown outside our promise chain: the application sees its own error as it would without us.
-          process.nextTick(() => {
-            throw error;
-          });
-          return;
-        }
-        if (result instanceof Promise) {
-          // Rethrowing keeps the rejection as unhandled (or handled) as it was without us.
-          void result.catch((error: unknown) => {
+    const bodyRead = options.readBody === true ? readBoundedBody(req, maxBodyBytes) : Promise.resolve(undefined);
+    void bodyRead.then((body) => {
+      const view: RequestView = body === undefined ? nodeHttpRequestView(req) : { ...nodeHttpRequestView(req), rawBody: body };
+      return begin(view, options).then((scope) => {
+        onResponseDone(res, (statusCode) => scope.end(statusCode));
+        context.with(scope.context, () => {
+          let result: unknown;
+          try {
+            result = body === undefined ? handler(req, res) : handler(req, res, body);
+          } catch (error) {
             scope.recordError(error);
-            throw error;
-          });
-        }
+            // Rethrown outside our promise chain: the application sees its own error as it would without us.
+            process.nextTick(() => {
+              throw error;
+            });
+            return;
+          }
+          if (result instanceof Promise) {
+            // Rethrowing keeps the rejection as unhandled (or handled) as it was without us.
+            void result.catch((error: unknown) => {
+              scope.recordError(error);
+              throw error;
+            });
+          }
+        });
       });
     });
   };

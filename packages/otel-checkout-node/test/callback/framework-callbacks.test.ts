@@ -6,7 +6,7 @@ import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
 import { httpCallback } from '../../src/index.js';
-import type { Flows } from '../../src/index.js';
+import type { Flows, HttpCallbackHandler, HttpCallbackOptions } from '../../src/index.js';
 import { describeCallbackMiddleware } from './callback-suite.js';
 import { Harness } from './harness.js';
 
@@ -47,5 +47,75 @@ describe('node:http callback wrapper', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  /** Serves `httpCallback(handler, options)` on a free port for the duration of `run`. */
+  async function withHttpCallback(
+    handler: HttpCallbackHandler,
+    options: HttpCallbackOptions,
+    run: (url: string) => Promise<void>,
+  ): Promise<void> {
+    const server: Server = createServer(httpCallback(handler, { flows, ...options }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      await run(`http://127.0.0.1:${(server.address() as { port: number }).port}/notify`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it('readBody: finds the token in a form body and hands the body to the handler', async () => {
+    let received: string | undefined;
+    await withHttpCallback(
+      (_req, res, body) => {
+        received = body?.toString('utf8');
+        res.end('success');
+      },
+      { readBody: true, passbackField: 'passback_params' },
+      async (url) => {
+        const flow = harness.createFlow('H-2');
+        const form = new URLSearchParams({ trade_status: 'TRADE_SUCCESS', passback_params: flows.passback(flow) }).toString();
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+        assert.equal(response.status, 200);
+        assert.equal(received, form);
+        const [span] = harness.callbacks();
+        assert.equal(span.parentSpanContext?.spanId, flow.spanId);
+        assert.equal(span.attributes['payment.callback.correlation'], 'passback');
+      },
+    );
+  });
+
+  it('readBody: a body over maxBodyBytes is not searched and reaches the handler whole', async () => {
+    let received = '';
+    await withHttpCallback(
+      (req, res, body) => {
+        assert.equal(body, undefined);
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => (received += chunk));
+        req.on('end', () => res.end('success'));
+      },
+      { readBody: true, maxBodyBytes: 16 },
+      async (url) => {
+        const flow = harness.createFlow('H-3');
+        // Streamed without Content-Length, so the bound is hit while reading.
+        const payload = JSON.stringify({ otc_flow: flows.passback(flow), padding: 'x'.repeat(5000) });
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(payload));
+            controller.close();
+          },
+        });
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: stream,
+          duplex: 'half',
+        });
+        assert.equal(response.status, 200);
+        assert.equal(received, payload);
+        const [span] = harness.callbacks();
+        assert.equal(span.attributes['payment.callback.correlation'], 'none');
+      },
+    );
   });
 });
