@@ -15,7 +15,14 @@ import type { FailureReason, PaymentDetails, PaymentOutcome } from '../types.js'
 
 /** `payment.*` attributes for the details that are set and of the right type. */
 export function paymentAttributes(details: PaymentDetails | undefined): Attributes {
-  const attributes: Attributes = {};
+  return addPaymentAttributes({}, details);
+}
+
+/**
+ * Adds the `payment.*` attributes of `details` to `attributes` (returned). Building one object
+ * with plain property stores is several times cheaper per request than merging objects.
+ */
+export function addPaymentAttributes(attributes: Attributes, details: PaymentDetails | undefined): Attributes {
   if (!details || typeof details !== 'object') return attributes;
   setString(attributes, ATTR_PAYMENT_TRADE_NO, details.tradeNo);
   setString(attributes, ATTR_PAYMENT_ORDER_ID, details.orderId);
@@ -37,7 +44,17 @@ export function outcomeAttributes(outcome: PaymentOutcome, failure?: { reason?: 
 }
 
 export function setAttributesSafely(span: Span, attributes: Attributes): void {
-  if (Object.keys(attributes).length > 0) span.setAttributes(attributes);
+  if (hasAttributes(attributes)) span.setAttributes(attributes);
+}
+
+/** Copies every attribute of `source` onto `target` (no intermediate arrays, unlike `Object.assign`'s slow path). */
+export function copyAttributes(target: Attributes, source: Attributes): void {
+  for (const key in source) target[key] = source[key];
+}
+
+export function hasAttributes(attributes: Attributes): boolean {
+  for (const key in attributes) if (Object.prototype.hasOwnProperty.call(attributes, key)) return true;
+  return false;
 }
 
 function setString(attributes: Attributes, key: string, value: unknown): void {
