@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import type { Response } from 'express';
+import { listen } from './listen.js';
+import type { Listening } from './listen.js';
+
+/** Faults the simulated bank injects for one trade number. */
+export interface BankBehaviour {
+  /** Status sent in the callback when the shopper approves. Default `SUCCESS`. */
+  status?: string;
+  /** `once` (default), `twice` (a retried notification), `never`, or `after-stalled` (held until `sendHeldCallback`). */
+  callback?: 'once' | 'twice' | 'never' | 'after-stalled';
+  /** The payment page never answers (the shopper's browser waits forever). */
+  pageNeverLoads?: boolean;
+}
+
+interface BankPayment {
+  id: string;
+  tradeNo: string;
+  amount: number;
+  returnUrl: string;
+  notifyUrl: string;
+  behaviour: BankBehaviour;
+  finalStatus?: string;
+}
+
+export interface Bank extends Listening {
+  /** Sets the faults for a trade number before its checkout starts. */
+  plan(tradeNo: string, behaviour: BankBehaviour): void;
+  /** Sends the callback that `after-stalled` held back. */
+  sendHeldCallback(tradeNo: string): Promise<void>;
+  /** Callbacks that could not be delivered (the backend answered non-2xx or was unreachable). */
+  readonly callbackFailures: number;
+}
+
+const CALLBACK_DELAY_MS = 150;
+
+/**
+ * A bank/wallet on its own origin, as a provider looks from the shop: a server-to-server API
+ * that creates a payment, a payment page the shopper is redirected to, a redirect back to the
+ * shop's return URL, and an asynchronous notification (form POST) to the shop's notify URL.
+ */
+export async function startBank(): Promise<Bank> {
+  const plans = new Map<string, BankBehaviour>();
+  const payments = new Map<string, BankPayment>();
+  const hanging = new Set<Response>();
+  let callbackFailures = 0;
+  const app = express();
+
+  async function notify(payment: BankPayment): Promise<void> {
+    const body = new URLSearchParams({ out_trade_no: payment.tradeNo, payment_id: payment.id, trade_status: payment.finalStatus ?? 'SUCCESS' });
+    try {
+      const answer = await fetch(payment.notifyUrl, { method: 'POST', body });
+      if (!answer.ok) callbackFailures += 1;
+    } catch {
+      callbackFailures += 1;
+    }
+  }
+
+  function scheduleCallbacks(payment: BankPayment): void {
+    const mode = payment.behaviour.callback ?? 'once';
+    const times = mode === 'once' ? 1 : mode === 'twice' ? 2 : 0;
+    for (let i = 0; i < times; i++) setTimeout(() => void notify(payment), CALLBACK_DELAY_MS * (i + 1));
+  }
+
+  app.post('/api/payments', express.json(), (req, res) => {
+    const body = req.body as { tradeNo: string; amount: number; returnUrl: string; notifyUrl: string };
+    const payment: BankPayment = { id: randomUUID(), ...body, behaviour: plans.get(body.tradeNo) ?? {} };
+    payments.set(payment.id, payment);
+    res.json({ paymentId: payment.id, status: 'CREATED', paymentUrl: `${bank.url}/pay/${payment.id}` });
+  });
+
+  app.get('/pay/:id', (req, res) => {
+    const payment = payments.get(req.params.id);
+    if (!payment) return void res.status(404).send('unknown payment');
+    if (payment.behaviour.pageNeverLoads) return void hanging.add(res);
+    res.type('html').send(`<!doctype html><html><head><meta charset="utf-8"><title>Demo Bank</title></head><body>
+<h1>Demo Bank</h1><p>Pay ${payment.amount.toFixed(2)} EUR for order ${payment.tradeNo}?</p>
+<a id="approve" href="/pay/${payment.id}/approve">Approve</a> <a id="cancel" href="/pay/${payment.id}/cancel">Cancel</a>
+</body></html>`);
+  });
+
+  app.get('/pay/:id/:choice', (req, res) => {
+    const payment = payments.get(req.params.id);
+    if (!payment) return void res.status(404).send('unknown payment');
+    payment.finalStatus = req.params.choice === 'cancel' ? 'CANCELLED_BY_USER' : (payment.behaviour.status ?? 'SUCCESS');
+    scheduleCallbacks(payment);
+    res.redirect(303, payment.returnUrl);
+  });
+
+  const server = await listen(app, () => {
+    for (const res of hanging) res.destroy();
+  });
+  const bank: Bank = {
+    url: server.url,
+    close: () => server.close(),
+    plan: (tradeNo, behaviour) => void plans.set(tradeNo, behaviour),
+    async sendHeldCallback(tradeNo) {
+      const payment = [...payments.values()].find((p) => p.tradeNo === tradeNo);
+      if (payment) await notify(payment);
+    },
+    get callbackFailures() {
+      return callbackFailures;
+    },
+  };
+  return bank;
+}

@@ -1,0 +1,33 @@
+// The checkout page: the click on "Pay" starts the flow, the SDK call and the backend request
+// join it, and the redirect to the bank hands it over to the return page.
+import { checkout } from '@otel-checkout/web';
+import { demoBankSdk } from './demo-bank-sdk.js';
+import type { Order } from './demo-bank-sdk.js';
+import { startPageTracing } from './page-tracing.js';
+
+const params = new URLSearchParams(location.search);
+const order: Order = {
+  tradeNo: params.get('order') ?? `WEB-${Date.now()}`,
+  amount: Number(params.get('amount') ?? '10'),
+  method: params.get('method') ?? 'online_banking',
+  provider: params.get('provider') ?? 'demobank',
+};
+// A stable user id (from the shop's session in a real shop) decides the canary cohort; the return page reuses it.
+const userId = params.get('user') ?? undefined;
+if (userId !== undefined) sessionStorage.setItem('demo.user', userId);
+startPageTracing(userId);
+
+checkout.onClick(
+  document.getElementById('pay')!,
+  () => ({ ...order, currency: 'EUR', merchantId: 'demo-shop' }),
+  (flow) => {
+    const sdk = flow.wrapSdk(demoBankSdk, { name: 'demobank-js', version: demoBankSdk.version });
+    sdk.createPayment(order).then(
+      (answer) => flow.redirect(answer.redirect),
+      (error: unknown) => {
+        flow.fail('provider_error');
+        document.getElementById('result')!.textContent = String(error);
+      },
+    );
+  },
+);

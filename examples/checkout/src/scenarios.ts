@@ -1,0 +1,100 @@
+import {
+  PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS,
+  PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
+  PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS,
+  PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
+  PAYMENT_METHOD_VALUE_ONLINE_BANKING,
+  PAYMENT_METHOD_VALUE_WALLET,
+  PAYMENT_OUTCOME_VALUE_CANCELLED,
+  PAYMENT_OUTCOME_VALUE_FAILED,
+  PAYMENT_OUTCOME_VALUE_STALLED,
+  PAYMENT_OUTCOME_VALUE_SUCCEEDED,
+  PAYMENT_OUTCOME_VALUE_UNKNOWN,
+} from '@otel-checkout/semantic-conventions/incubating';
+import type { BankBehaviour } from './bank.js';
+
+/** What the shopper does on the bank's page. */
+export type ShopperAction = 'approve' | 'cancel';
+
+/** One checkout the demo plays, the fault it injects, and the flow outcome it must end with. */
+export interface Scenario {
+  readonly name: string;
+  /** What an on-call engineer learns from this trace. */
+  readonly lesson: string;
+  readonly provider: 'demobank' | 'demowallet';
+  readonly method: string;
+  readonly amount: number;
+  readonly shopper: ShopperAction;
+  readonly bank: BankBehaviour;
+  /** The flow's final outcome (callback or stalled span) and failure reason. */
+  readonly outcome: string;
+  readonly reason?: string;
+  /** The shopper reaches the return page (false when the bank page never loads). */
+  readonly returns: boolean;
+  /** After the return, open the return URL again in a fresh browser with a forged token. */
+  readonly forgeReturnToken?: boolean;
+}
+
+const BANK = { provider: 'demobank', method: PAYMENT_METHOD_VALUE_ONLINE_BANKING } as const;
+const WALLET = { provider: 'demowallet', method: PAYMENT_METHOD_VALUE_WALLET } as const;
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'success',
+    lesson: 'the whole journey in one trace: click, SDK, backend, bank, return, status polling, callback',
+    ...BANK, amount: 42.5, shopper: 'approve', bank: {}, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
+  },
+  {
+    name: 'declined',
+    lesson: 'the bank said no: the callback carries the failure reason the front end never sees',
+    ...BANK, amount: 980, shopper: 'approve', bank: { status: 'DECLINED_FUNDS' },
+    outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS, returns: true,
+  },
+  {
+    name: 'cancelled',
+    lesson: 'the shopper gave up at the bank: cancelled, not failed, so it does not page anyone',
+    ...WALLET, amount: 19.99, shopper: 'cancel', bank: {},
+    outcome: PAYMENT_OUTCOME_VALUE_CANCELLED, reason: PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED, returns: true,
+  },
+  {
+    name: 'callback-lost',
+    lesson: 'the provider never called back: payment.callback.stalled says so, in the same trace, within the deadline',
+    ...BANK, amount: 65, shopper: 'approve', bank: { callback: 'never' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: true,
+  },
+  {
+    name: 'duplicate-callback',
+    lesson: 'the provider retried its notification: the second payment.callback is marked duplicate, not a second payment',
+    ...WALLET, amount: 12, shopper: 'approve', bank: { callback: 'twice' }, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
+  },
+  {
+    name: 'late-callback',
+    lesson: 'the callback came after the flow was declared stalled: marked late, still in the flow trace',
+    ...BANK, amount: 230, shopper: 'approve', bank: { callback: 'after-stalled' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: true,
+  },
+  {
+    name: 'unmapped-status',
+    lesson: 'the provider sent a status the integration does not map: outcome unknown, event payment.status.unmapped',
+    ...WALLET, amount: 75, shopper: 'approve', bank: { status: 'PARTIAL_CAPTURE' },
+    outcome: PAYMENT_OUTCOME_VALUE_UNKNOWN, reason: PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS, returns: true,
+  },
+  {
+    name: 'bank-page-down',
+    lesson: `the bank page never loaded: the checkout span ends with ${PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED}, the backend flow stalls`,
+    ...BANK, amount: 310, shopper: 'approve', bank: { pageNeverLoads: true }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: false,
+  },
+  {
+    name: 'forged-token',
+    lesson: 'a return URL with a forged token is a span link with payment.context.rejected, never a parent',
+    ...BANK, amount: 55, shopper: 'approve', bank: {}, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true, forgeReturnToken: true,
+  },
+];
+
+/** The scenarios named in `names` (all when empty); an unknown name is an error listing the known ones. */
+export function selectScenarios(names: readonly string[]): Scenario[] {
+  if (names.length === 0) return [...SCENARIOS];
+  return names.map((name) => {
+    const found = SCENARIOS.find((s) => s.name === name);
+    if (!found) throw new Error(`unknown scenario "${name}"; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    return found;
+  });
+}

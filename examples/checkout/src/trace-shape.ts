@@ -1,0 +1,165 @@
+import { attributeText } from './attribute-text.js';
+import { buildTraceTrees } from '@otel-checkout/test-support';
+import type { ReceivedSpan, SpanNode, TraceTree } from '@otel-checkout/test-support';
+import {
+  ATTR_PAYMENT_CALLBACK_DUPLICATE,
+  ATTR_PAYMENT_CALLBACK_LATE,
+  ATTR_PAYMENT_CONTEXT_REJECTED,
+  ATTR_PAYMENT_CONTEXT_SOURCE,
+  ATTR_PAYMENT_FAILURE_REASON,
+  ATTR_PAYMENT_OUTCOME,
+  ATTR_PAYMENT_TRADE_NO,
+  EVENT_PAYMENT_STATUS_UNMAPPED,
+  PAYMENT_CONTEXT_REJECTED_VALUE_BAD_SIGNATURE,
+  PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF,
+  PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
+  PAYMENT_OUTCOME_VALUE_FAILED,
+  PAYMENT_OUTCOME_VALUE_STALLED,
+  SPAN_NAME_PAYMENT_CALLBACK,
+  SPAN_NAME_PAYMENT_CALLBACK_STALLED,
+  SPAN_NAME_PAYMENT_CHECKOUT,
+  SPAN_NAME_PAYMENT_CREATE,
+  SPAN_NAME_PAYMENT_PROVIDER,
+  SPAN_NAME_PAYMENT_QUERY,
+  SPAN_NAME_PAYMENT_REDIRECT,
+  SPAN_NAME_PAYMENT_RETURN,
+  SPAN_NAME_PAYMENT_SDK,
+} from '@otel-checkout/semantic-conventions/incubating';
+import type { Scenario } from './scenarios.js';
+
+const SDK_CALL = `${SPAN_NAME_PAYMENT_SDK} createPayment`;
+const PROVIDER_CALL = `${SPAN_NAME_PAYMENT_PROVIDER} create_payment`;
+
+/** A span the flow's trace must hold: how many, with which attributes, under which parent. */
+interface Expected {
+  name: string;
+  attributes?: Record<string, unknown>;
+  /** Default 1. */
+  count?: number;
+  /** The direct parent's name; `null` for the root. */
+  parent?: string | null;
+  /** The name of some ancestor (server spans may sit in between). */
+  ancestor?: string;
+  event?: string;
+}
+
+/** What the receiver holds for one checkout. */
+export interface FlowTraces {
+  /** The flow's trace (the one holding its `payment.create`). */
+  readonly tree: TraceTree | undefined;
+  /** Traces that a forged return URL started (root `payment.return`, rejected context). */
+  readonly forged: readonly TraceTree[];
+  /** What is wrong with the shape; empty when it is as expected. */
+  readonly problems: readonly string[];
+}
+
+/** The spans one scenario's trace must hold. */
+export function expectedSpans(scenario: Scenario): Expected[] {
+  const outcome = { [ATTR_PAYMENT_OUTCOME]: scenario.outcome, ...(scenario.reason ? { [ATTR_PAYMENT_FAILURE_REASON]: scenario.reason } : {}) };
+  const expected: Expected[] = [
+    { name: SPAN_NAME_PAYMENT_CHECKOUT, parent: null },
+    { name: SDK_CALL, parent: SPAN_NAME_PAYMENT_CHECKOUT },
+    { name: SPAN_NAME_PAYMENT_CREATE, ancestor: SDK_CALL },
+    { name: PROVIDER_CALL, parent: SPAN_NAME_PAYMENT_CREATE },
+    { name: SPAN_NAME_PAYMENT_REDIRECT, parent: SPAN_NAME_PAYMENT_CHECKOUT },
+  ];
+  if (scenario.returns) {
+    expected.push(
+      { name: SPAN_NAME_PAYMENT_RETURN, parent: SPAN_NAME_PAYMENT_REDIRECT, attributes: { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF } },
+      { name: SPAN_NAME_PAYMENT_QUERY, parent: SPAN_NAME_PAYMENT_RETURN, count: undefined /* one per poll */ },
+    );
+  } else {
+    expected[0].attributes = { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_FAILED, [ATTR_PAYMENT_FAILURE_REASON]: PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED };
+  }
+  const stalled = { name: SPAN_NAME_PAYMENT_CALLBACK_STALLED, parent: SPAN_NAME_PAYMENT_CREATE, attributes: { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_STALLED } };
+  switch (scenario.bank.pageNeverLoads ? 'never' : (scenario.bank.callback ?? 'once')) {
+    case 'never':
+      expected.push(stalled, { name: SPAN_NAME_PAYMENT_CALLBACK, count: 0 });
+      break;
+    case 'after-stalled':
+      expected.push(stalled, { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: { [ATTR_PAYMENT_CALLBACK_LATE]: true } });
+      break;
+    case 'twice':
+      expected.push(
+        { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, count: 2 },
+        { name: SPAN_NAME_PAYMENT_CALLBACK, attributes: { [ATTR_PAYMENT_CALLBACK_DUPLICATE]: true } },
+      );
+      break;
+    default:
+      expected.push({
+        name: SPAN_NAME_PAYMENT_CALLBACK,
+        parent: SPAN_NAME_PAYMENT_CREATE,
+        attributes: outcome,
+        ...(scenario.reason === 'unmapped_status' ? { event: EVENT_PAYMENT_STATUS_UNMAPPED } : {}),
+      });
+  }
+  return expected;
+}
+
+/** Finds the checkout's traces among everything received and checks their shape. */
+export function checkFlow(spans: readonly ReceivedSpan[], scenario: Scenario, tradeNo: string): FlowTraces {
+  const mine = spans.filter((s) => s.attributes[ATTR_PAYMENT_TRADE_NO] === tradeNo);
+  const forest = buildTraceTrees(spans.filter((s) => mine.some((m) => m.traceId === s.traceId)));
+  const create = mine.find((s) => s.name === SPAN_NAME_PAYMENT_CREATE);
+  if (create === undefined) return { tree: undefined, forged: [], problems: [`no ${SPAN_NAME_PAYMENT_CREATE} span for ${tradeNo}`] };
+  const tree = forest.tree(create.traceId)!;
+  const forged = forest.trees.filter((t) => t !== tree && t.roots.some((r) => r.span.name === SPAN_NAME_PAYMENT_RETURN && r.span.attributes[ATTR_PAYMENT_CONTEXT_REJECTED] !== undefined));
+  const problems: string[] = [];
+  const strays = forest.trees.filter((t) => t !== tree && !forged.includes(t));
+  if (strays.length > 0) problems.push(`the checkout is split over ${strays.length + 1} traces`);
+  if (tree.orphans.length > 0) problems.push(`spans whose parent never arrived: ${tree.orphans.map((o) => o.span.name).join(', ')}`);
+  for (const expected of expectedSpans(scenario)) problems.push(...checkExpected(tree, expected));
+  const final = finalOutcome(tree);
+  if (final.outcome !== scenario.outcome || final.reason !== scenario.reason) {
+    problems.push(`final outcome ${final.outcome}/${final.reason ?? '-'}, expected ${scenario.outcome}/${scenario.reason ?? '-'}`);
+  }
+  if (scenario.forgeReturnToken) problems.push(...checkForged(forged, create));
+  else if (forged.length > 0) problems.push('an unexpected trace started from a rejected return token');
+  return { tree, forged, problems };
+}
+
+function checkExpected(tree: TraceTree, expected: Expected): string[] {
+  const label = `${expected.name}${expected.attributes ? ` ${JSON.stringify(expected.attributes)}` : ''}`;
+  const nodes = tree.nodes.filter((n) => n.span.name === expected.name && matches(n.span, expected.attributes));
+  const want = expected.count;
+  if (want === undefined ? nodes.length === 0 : nodes.length !== want) return [`${label}: expected ${want ?? 'at least 1'}, got ${nodes.length}`];
+  return nodes.flatMap((node) => {
+    const problems: string[] = [];
+    if (expected.parent === null && node.span.parentSpanId !== '') problems.push(`${label}: should be the root`);
+    if (typeof expected.parent === 'string' && node.parent?.span.name !== expected.parent) {
+      problems.push(`${label}: parent is ${node.parent?.span.name ?? 'missing'}, expected ${expected.parent}`);
+    }
+    if (expected.ancestor !== undefined && !tree.ancestors(node).some((a: SpanNode) => a.span.name === expected.ancestor)) {
+      problems.push(`${label}: not under ${expected.ancestor}`);
+    }
+    if (expected.event !== undefined && !node.span.events.some((e) => e.name === expected.event)) problems.push(`${label}: no ${expected.event} event`);
+    return problems;
+  });
+}
+
+/** The forged return starts its own trace and only links to the flow's payment.create. */
+function checkForged(forged: readonly TraceTree[], create: ReceivedSpan): string[] {
+  const root = forged[0]?.roots[0]?.span;
+  if (root === undefined) return ['no trace started from the forged return URL'];
+  const problems: string[] = [];
+  if (root.attributes[ATTR_PAYMENT_CONTEXT_REJECTED] !== PAYMENT_CONTEXT_REJECTED_VALUE_BAD_SIGNATURE) {
+    problems.push(`forged return: payment.context.rejected is ${attributeText(root.attributes[ATTR_PAYMENT_CONTEXT_REJECTED])}, expected ${PAYMENT_CONTEXT_REJECTED_VALUE_BAD_SIGNATURE}`);
+  }
+  if (!root.links.some((l) => l.traceId === create.traceId && l.spanId === create.spanId)) problems.push('forged return: no span link to the flow');
+  return problems;
+}
+
+function matches(span: ReceivedSpan, attributes: Record<string, unknown> | undefined): boolean {
+  return Object.entries(attributes ?? {}).every(([key, value]) => span.attributes[key] === value);
+}
+
+/** The flow's final outcome as span metrics count it: the first genuine callback, else the stalled span. */
+export function finalOutcome(tree: TraceTree | undefined): { outcome: string; reason?: string } {
+  const spans = tree?.nodes.map((n) => n.span) ?? [];
+  const decisive =
+    spans.find((s) => s.name === SPAN_NAME_PAYMENT_CALLBACK && s.attributes[ATTR_PAYMENT_CALLBACK_DUPLICATE] !== true && s.attributes[ATTR_PAYMENT_CALLBACK_LATE] !== true) ??
+    spans.find((s) => s.name === SPAN_NAME_PAYMENT_CALLBACK_STALLED);
+  if (decisive === undefined) return { outcome: 'no final outcome yet' };
+  const reason = decisive.attributes[ATTR_PAYMENT_FAILURE_REASON];
+  return { outcome: attributeText(decisive.attributes[ATTR_PAYMENT_OUTCOME]), ...(reason !== undefined ? { reason: attributeText(reason) } : {}) };
+}
