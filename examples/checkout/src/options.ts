@@ -8,7 +8,7 @@ export interface DemoOptions {
   otlpEndpoint?: string;
   /** Redis URL for the flow store. Default: none (in-memory store). */
   redisUrl?: string;
-  /** Seconds from redirect until a flow without callback is stalled. Default 3. */
+  /** Seconds from redirect until a flow without callback is stalled. Default 8. */
   stalledAfterSeconds: number;
   /** Shoppers at once. Default 3. */
   concurrency: number;
@@ -18,13 +18,13 @@ export interface DemoOptions {
   chromium: string;
 }
 
-export const DEFAULT_OPTIONS: DemoOptions = { scenarios: [], stalledAfterSeconds: 3, concurrency: 3, timeoutSeconds: 30, chromium: '/usr/bin/chromium' };
+export const DEFAULT_OPTIONS: DemoOptions = { scenarios: [], stalledAfterSeconds: 8, concurrency: 3, timeoutSeconds: 30, chromium: '/usr/bin/chromium' };
 
 export const USAGE = `Usage: npm run demo -w examples/checkout -- [options]
   --scenario NAME            play only this scenario (repeatable; default: all)
   --otlp-endpoint URL        also export to this OTLP/HTTP endpoint (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none)
   --redis-url URL            keep flows in Redis (default: in memory)
-  --stalled-after SECONDS    callback deadline (default 3)
+  --stalled-after SECONDS    callback deadline (default 8)
   --concurrency N            shoppers at once (default 3)
   --timeout SECONDS          bound on each wait (default 30)
   --chromium PATH            Chromium binary (default /usr/bin/chromium)

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { DEFAULT_OPTIONS, parseOptions } from '../src/options.js';
+import { runDemo } from '../src/run-demo.js';
+import type { DemoResult } from '../src/run-demo.js';
+
+describe('the checkout demo', function () {
+  this.timeout(90_000);
+
+  it('parses its flags and the standard OTLP endpoint variable', () => {
+    assert.deepEqual(parseOptions([], {}), DEFAULT_OPTIONS);
+    const parsed = parseOptions(['--scenario', 'success', '--scenario', 'declined', '--stalled-after', '1.5'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' });
+    assert.ok(parsed !== 'help');
+    assert.deepEqual(parsed.scenarios, ['success', 'declined']);
+    assert.equal(parsed.stalledAfterSeconds, 1.5);
+    assert.equal(parsed.otlpEndpoint, 'http://jaeger:4318');
+    assert.throws(() => parseOptions(['--concurrency', 'many'], {}), /--concurrency needs a positive number/);
+  });
+
+  it('plays success, a lost callback, a duplicate callback and a forged token, and checks every trace', async () => {
+    const lines: string[] = [];
+    const scenarios = ['success', 'callback-lost', 'duplicate-callback', 'forged-token'];
+    const result: DemoResult = await runDemo({ ...DEFAULT_OPTIONS, scenarios, stalledAfterSeconds: 6, concurrency: 4 }, (line) => lines.push(line));
+    const output = lines.join('\n');
+
+    assert.ok(result.ok, output);
+    assert.deepEqual(result.summary.failed, [], output);
+    assert.equal(result.summary.flows, 4);
+    assert.deepEqual(
+      result.results.map((r) => [r.scenario, r.outcome]),
+      [['success', 'succeeded'], ['callback-lost', 'stalled'], ['duplicate-callback', 'succeeded'], ['forged-token', 'succeeded']],
+    );
+    assert.deepEqual(result.summary.byOutcome, { succeeded: { demobank: 2, demowallet: 1 }, stalled: { demobank: 1 } });
+    assert.equal(result.summary.successRate, 0.75);
+    assert.equal(result.summary.stalled, 1);
+    // The backend's own counters saw the same story.
+    assert.equal(result.summary.health.stalledEmitted, 1);
+    assert.equal(result.summary.health.callbacksDuplicate, 1);
+    assert.equal(result.summary.health.tokensRejected, 1);
+    assert.equal(result.summary.health.spansDropped, 0);
+
+    // The printed report: trees with parents, the forged return as a link, the summary, where to look.
+    assert.match(output, /payment\.callback\.stalled \[stalled\] outcome=stalled/);
+    assert.match(output, /duplicate=true/);
+    assert.match(output, /context\.rejected=bad_signature[^\n]*\n\s*↪ link to trace [0-9a-f]{32}/);
+    assert.match(output, /Success rate: 75\.0%/);
+    assert.match(output, /Self-check: all 4 scenarios produced their expected trace/);
+    assert.match(output, /Where to look: search payment\.trade_no = DEMO-\w+-1 … DEMO-\w+-4/);
+  });
+});
