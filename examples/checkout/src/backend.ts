@@ -1,19 +1,33 @@
 import express from 'express';
 import { expressCallback, expressPayments, expressVerifyToken, payments } from '@otel-checkout/node';
 import type { PaymentOutcome, ProviderStatusTable } from '@otel-checkout/node';
+import {
+  PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS,
+  PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED,
+  PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS,
+  PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
+  PAYMENT_OUTCOME_VALUE_CANCELLED,
+  PAYMENT_OUTCOME_VALUE_FAILED,
+  PAYMENT_OUTCOME_VALUE_PENDING,
+  PAYMENT_OUTCOME_VALUE_SUCCEEDED,
+  PAYMENT_OUTCOME_VALUE_UNKNOWN,
+} from '@otel-checkout/semantic-conventions';
 import { listen } from './listen.js';
 import type { Listening } from './listen.js';
 import { otlpRelay } from './otlp-relay.js';
 import type { PageBundles } from './page-bundle.js';
 
 /** The bank's payment-creation statuses. */
-const CREATE_STATUSES: ProviderStatusTable = { CREATED: 'pending', REJECTED: { outcome: 'failed', reason: 'risk_rejected' } };
+const CREATE_STATUSES: ProviderStatusTable = {
+  CREATED: PAYMENT_OUTCOME_VALUE_PENDING,
+  REJECTED: { outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED },
+};
 
 /** The bank's callback statuses. Anything else is `unknown` with a `payment.status.unmapped` event. */
 const CALLBACK_STATUSES: ProviderStatusTable = {
-  SUCCESS: 'succeeded',
-  DECLINED_FUNDS: { outcome: 'failed', reason: 'insufficient_funds' },
-  CANCELLED_BY_USER: { outcome: 'cancelled', reason: 'user_cancelled' },
+  SUCCESS: PAYMENT_OUTCOME_VALUE_SUCCEEDED,
+  DECLINED_FUNDS: { outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS },
+  CANCELLED_BY_USER: { outcome: PAYMENT_OUTCOME_VALUE_CANCELLED, reason: PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED },
 };
 
 interface CheckoutRequest {
@@ -95,15 +109,15 @@ export async function startBackend(options: BackendOptions): Promise<Listening> 
         call.status(json.status, CREATE_STATUSES);
         return json;
       });
-      flow.recordOutcome('pending');
-      orders.set(order.tradeNo, { outcome: 'pending' });
+      flow.recordOutcome(PAYMENT_OUTCOME_VALUE_PENDING);
+      orders.set(order.tradeNo, { outcome: PAYMENT_OUTCOME_VALUE_PENDING });
       return created.paymentUrl;
     });
     res.json({ redirect });
   });
 
   app.get('/api/orders/:tradeNo/status', (req, res) => {
-    res.set('cache-control', 'no-store').json(orders.get(req.params.tradeNo) ?? { outcome: 'unknown' });
+    res.set('cache-control', 'no-store').json(orders.get(req.params.tradeNo) ?? { outcome: PAYMENT_OUTCOME_VALUE_UNKNOWN });
   });
   app.use(pay.errors);
 
@@ -119,7 +133,7 @@ export async function startBackend(options: BackendOptions): Promise<Listening> 
     (req, res) => {
       const { out_trade_no: tradeNo, trade_status: status } = req.body as Record<string, string>;
       const known = CALLBACK_STATUSES[status];
-      const mapped = known === undefined ? { outcome: 'unknown' as const, reason: 'unmapped_status' } : typeof known === 'string' ? { outcome: known } : known;
+      const mapped = known === undefined ? { outcome: PAYMENT_OUTCOME_VALUE_UNKNOWN, reason: PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS } : typeof known === 'string' ? { outcome: known } : known;
       orders.set(tradeNo, mapped);
       res.type('text').send('success');
     },

@@ -1,4 +1,3 @@
-import { attributeText } from './attribute-text.js';
 import { durationMs } from '@otel-checkout/test-support';
 import type { ReceivedSpan, SpanNode, TraceTree } from '@otel-checkout/test-support';
 import {
@@ -14,6 +13,7 @@ import {
   EVENT_PAYMENT_STATUS_UNMAPPED,
   SPAN_NAME_PAYMENT_QUERY,
 } from '@otel-checkout/semantic-conventions/incubating';
+import { attributeText } from './attribute-text.js';
 
 /** Attributes shown after a span's name, in this order, as `key=value` (short keys). */
 const SHOWN: readonly [string, string][] = [

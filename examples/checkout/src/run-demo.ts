@@ -1,8 +1,8 @@
-import { attributeText } from './attribute-text.js';
 import { MemoryFlowStore, RedisFlowStore } from '@otel-checkout/node';
 import { startOtlpReceiver } from '@otel-checkout/test-support';
 import type { OtlpReceiver, TraceTree } from '@otel-checkout/test-support';
 import { ATTR_CHECKOUT_CANARY_COHORT, SPAN_NAME_PAYMENT_CHECKOUT } from '@otel-checkout/semantic-conventions/incubating';
+import { attributeText } from './attribute-text.js';
 import { startBackend } from './backend.js';
 import { startBank } from './bank.js';
 import { launchBrowser } from './browser.js';

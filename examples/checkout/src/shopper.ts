@@ -27,7 +27,7 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
   context.setDefaultTimeout(timeoutMs);
   try {
     const page = await context.newPage();
-    const query = new URLSearchParams({ order: tradeNo, amount: String(scenario.amount), method: scenario.method, provider: scenario.provider, user: `shopper-${tradeNo}` });
+    const query = new URLSearchParams({ order: tradeNo, amount: String(scenario.amount), method: scenario.method, provider: scenario.provider, user: `shopper-${scenario.name}` });
     await page.goto(`${shopUrl}/checkout?${query}`);
 
     if (!scenario.returns) {

@@ -74,7 +74,7 @@ export function formatSummary(summary: DemoSummary): string[] {
       .map(([key, value]) => `${key}=${value}`)
       .join(' ')}`,
     summary.failed.length === 0
-      ? `Self-check: all ${summary.passed} scenarios produced their expected trace`
+      ? `Self-check: ${summary.passed}/${summary.passed} scenarios produced their expected trace`
       : `Self-check FAILED for: ${summary.failed.join(', ')} (${summary.passed} passed)`,
   );
   return lines;

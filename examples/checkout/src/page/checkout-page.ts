@@ -1,5 +1,6 @@
 // The checkout page: the click on "Pay" starts the flow, the SDK call and the backend request
 // join it, and the redirect to the bank hands it over to the return page.
+import { PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR, PAYMENT_METHOD_VALUE_ONLINE_BANKING } from '@otel-checkout/semantic-conventions';
 import { checkout } from '@otel-checkout/web';
 import { demoBankSdk } from './demo-bank-sdk.js';
 import type { Order } from './demo-bank-sdk.js';
@@ -9,7 +10,7 @@ const params = new URLSearchParams(location.search);
 const order: Order = {
   tradeNo: params.get('order') ?? `WEB-${Date.now()}`,
   amount: Number(params.get('amount') ?? '10'),
-  method: params.get('method') ?? 'online_banking',
+  method: params.get('method') ?? PAYMENT_METHOD_VALUE_ONLINE_BANKING,
   provider: params.get('provider') ?? 'demobank',
 };
 // A stable user id (from the shop's session in a real shop) decides the canary cohort; the return page reuses it.
@@ -25,7 +26,7 @@ checkout.onClick(
     sdk.createPayment(order).then(
       (answer) => flow.redirect(answer.redirect),
       (error: unknown) => {
-        flow.fail('provider_error');
+        flow.fail(PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR);
         document.getElementById('result')!.textContent = String(error);
       },
     );
