@@ -2,6 +2,7 @@ import { durationMs } from '@otel-checkout/test-support';
 import type { ReceivedSpan, SpanNode, TraceTree } from '@otel-checkout/test-support';
 import {
   ATTR_PAYMENT_CALLBACK_CORRELATION,
+  ATTR_PAYMENT_CALLBACK_DELAY,
   ATTR_PAYMENT_CALLBACK_DUPLICATE,
   ATTR_PAYMENT_CALLBACK_LATE,
   ATTR_PAYMENT_CONTEXT_REJECTED,
@@ -23,6 +24,7 @@ const SHOWN: readonly [string, string][] = [
   [ATTR_PAYMENT_CONTEXT_SOURCE, 'context.source'],
   [ATTR_PAYMENT_CONTEXT_REJECTED, 'context.rejected'],
   [ATTR_PAYMENT_CALLBACK_CORRELATION, 'correlation'],
+  [ATTR_PAYMENT_CALLBACK_DELAY, 'delay_s'],
   [ATTR_PAYMENT_CALLBACK_DUPLICATE, 'duplicate'],
   [ATTR_PAYMENT_CALLBACK_LATE, 'late'],
 ];
@@ -35,7 +37,7 @@ function describe(span: ReceivedSpan): string {
   if (stage !== undefined) parts.push(`[${attributeText(stage)}]`);
   for (const [key, short] of SHOWN) {
     const value = span.attributes[key];
-    if (value !== undefined) parts.push(`${short}=${attributeText(value)}`);
+    if (value !== undefined) parts.push(`${short}=${typeof value === 'number' ? Number(value.toFixed(3)) : attributeText(value)}`);
   }
   if (span.events.some((e) => e.name === EVENT_PAYMENT_STATUS_UNMAPPED)) parts.push(`+event ${EVENT_PAYMENT_STATUS_UNMAPPED}`);
   if (span.status.codeName === 'ERROR') parts.push('ERROR');
