@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type expressModule from 'express';
 
-type Variant = 'bare' | 'default' | 'lean' | 'standard' | 'context';
+type Variant = 'bare' | 'default' | 'lean' | 'standard' | 'context' | 'httponly';
 
 interface PayBody {
   tradeNo: string;
@@ -23,6 +23,12 @@ async function setUp(variant: Variant, sink: string): Promise<void> {
     const { context } = await import('@opentelemetry/api');
     const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  } else if (variant === 'httponly') {
+    // Diagnostic: the standard setup with instrumentation-http alone (one server span per request, no payment middleware).
+    const { NodeSDK } = await import('@opentelemetry/sdk-node');
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+    const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
+    new NodeSDK({ serviceName: 'bench', traceExporter: new OTLPTraceExporter({ url: sink }), instrumentations: [new HttpInstrumentation()] }).start();
   } else if (variant === 'standard') {
     // The setup the OpenTelemetry docs describe: NodeSDK, OTLP exporter, http + express instrumentation.
     const { NodeSDK } = await import('@opentelemetry/sdk-node');
