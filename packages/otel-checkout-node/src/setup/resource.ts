@@ -4,8 +4,8 @@ import type { Resource } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { NodeTracingOptions } from '../types.js';
 
-// TODO(semconv): `deployment.environment.name` is an incubating OpenTelemetry attribute;
-// its constant lives only in @opentelemetry/semantic-conventions/incubating.
+// `deployment.environment.name` is an incubating OpenTelemetry attribute; OpenTelemetry asks
+// libraries to copy incubating names rather than depend on the incubating entry point.
 const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
 const DEFAULT_SERVICE_NAME = 'unknown_service:node';
 
