@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
 import express from 'express';
 import { expressCallback, expressPayments, expressVerifyToken, payments } from '@otel-checkout/node';
 import type { PaymentOutcome, ProviderStatusTable } from '@otel-checkout/node';
+import { listenOnLoopback } from '@otel-checkout/test-support';
+import type { StartedHttpServer } from '@otel-checkout/test-support';
 import {
   PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS,
   PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED,
@@ -12,8 +15,6 @@ import {
   PAYMENT_OUTCOME_VALUE_SUCCEEDED,
   PAYMENT_OUTCOME_VALUE_UNKNOWN,
 } from '@otel-checkout/semantic-conventions';
-import { listen } from './listen.js';
-import type { Listening } from './listen.js';
 import { otlpRelay } from './otlp-relay.js';
 import type { PageBundles } from './page-bundle.js';
 
@@ -63,7 +64,7 @@ function page(title: string, script: string, body: string): string {
  * order status), the bank's notification endpoint and the token verify endpoint for the
  * return page. Tracing is started once per process before this (see `tracing.ts`).
  */
-export async function startBackend(options: BackendOptions): Promise<Listening> {
+export async function startBackend(options: BackendOptions): Promise<StartedHttpServer> {
   const orders = new Map<string, { outcome: PaymentOutcome; reason?: string }>();
   let self = '';
   const app = express();
@@ -142,7 +143,7 @@ export async function startBackend(options: BackendOptions): Promise<Listening> 
   // The return page asks whether the token in its URL is genuine before using it as a parent.
   app.get('/api/verify-token', expressVerifyToken());
 
-  const server = await listen(app);
+  const server = await listenOnLoopback(createServer(app));
   self = server.url;
   return server;
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { listenOnLoopback } from '@otel-checkout/test-support';
+import type { StartedHttpServer } from '@otel-checkout/test-support';
 import express from 'express';
 import type { Response } from 'express';
-import { listen } from './listen.js';
-import type { Listening } from './listen.js';
 
 /** Faults the simulated bank injects for one trade number. */
 export interface BankBehaviour {
@@ -24,7 +25,7 @@ interface BankPayment {
   finalStatus?: string;
 }
 
-export interface Bank extends Listening {
+export interface Bank extends Pick<StartedHttpServer, 'url' | 'close'> {
   /** Sets the faults for a trade number before its checkout starts. */
   plan(tradeNo: string, behaviour: BankBehaviour): void;
   /** Sends the callback that `after-stalled` held back. */
@@ -88,12 +89,13 @@ export async function startBank(): Promise<Bank> {
     res.redirect(303, payment.returnUrl);
   });
 
-  const server = await listen(app, () => {
-    for (const res of hanging) res.destroy();
-  });
+  const server = await listenOnLoopback(createServer(app));
   const bank: Bank = {
     url: server.url,
-    close: () => server.close(),
+    close: () => {
+      for (const res of hanging) res.destroy();
+      return server.close();
+    },
     plan: (tradeNo, behaviour) => void plans.set(tradeNo, behaviour),
     async sendHeldCallback(tradeNo) {
       const payment = [...payments.values()].find((p) => p.tradeNo === tradeNo);
