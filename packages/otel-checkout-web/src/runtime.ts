@@ -38,7 +38,7 @@ import type { ResolvedOptions } from './options.js';
 import { observePageTimings } from './page-timings.js';
 import type { RequestTrace } from './propagation/patch.js';
 import { installPropagation } from './propagation/patch.js';
-import { absoluteUrl, matchesTarget } from './propagation/url-match.js';
+import { matchesTarget, parseUrl } from './propagation/url-match.js';
 import { answerHandoff } from './resume/message-handoff.js';
 import { decideResume } from './resume/resume.js';
 import { formatTraceparent } from './traceparent.js';
@@ -73,7 +73,7 @@ export class Runtime implements FlowRuntime {
 
   constructor(private readonly options: ResolvedOptions) {
     this.redirectWatchdogMillis = options.redirectWatchdogMillis;
-    this.exportUrl = absoluteUrl(options.endpoint) ?? options.endpoint;
+    this.exportUrl = parseUrl(options.endpoint)?.href ?? options.endpoint;
     this.nativeFetch = globalThis.fetch;
 
     const cohort = options.stableUserId === undefined ? undefined : cohortOf(options.stableUserId, { salt: options.canarySalt, percent: options.canaryPercent });
@@ -206,17 +206,11 @@ export class Runtime implements FlowRuntime {
 
   private traceRequest(method: string, rawUrl: string): RequestTrace | undefined {
     if (this.closed) return undefined;
-    const url = absoluteUrl(rawUrl);
-    if (url === undefined || url === this.exportUrl || !matchesTarget(url, this.options.propagateTo)) return undefined;
+    const url = parseUrl(rawUrl);
+    if (url === undefined || url.href === this.exportUrl || !matchesTarget(url, this.options.propagateTo)) return undefined;
     const flow = this.scope[this.scope.length - 1] ?? this.active();
     if (flow === undefined) return undefined;
-    const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_FULL]: url };
-    try {
-      attributes[ATTR_SERVER_ADDRESS] = new URL(url).hostname;
-    } catch {
-      // absoluteUrl already parsed it.
-    }
-    const span = flow.startRequest(method, attributes);
+    const span = flow.startRequest(method, { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_FULL]: url.href, [ATTR_SERVER_ADDRESS]: url.hostname });
     const headers: Record<string, string> = { traceparent: formatTraceparent(span.spanContext()) };
     if (this.baggage !== undefined) headers.baggage = this.baggage;
     return {

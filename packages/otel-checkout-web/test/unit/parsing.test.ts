@@ -58,5 +58,5 @@ describe('propagateTo matching', () => {
     ['https://other.test/internal/x', true],
     ['https://other.test/public', false],
   ];
-  for (const [url, expected] of cases) it(`${url} → ${expected}`, () => assert.equal(matchesTarget(url, targets), expected));
+  for (const [url, expected] of cases) it(`${url} → ${expected}`, () => assert.equal(matchesTarget(new URL(url), targets), expected));
 });
