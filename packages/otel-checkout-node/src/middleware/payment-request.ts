@@ -17,7 +17,7 @@ import { PAYMENT_REQUEST_KEY } from '../payments/context-keys.js';
 import { errorType } from '../payments/provider-call.js';
 import { PaymentRequestScope } from '../payments/request-scope.js';
 import { checkoutTracer, runtime } from '../runtime.js';
-import type { PaymentDetails, PaymentMiddlewareOptions } from '../types.js';
+import type { PaymentDetails, PaymentMiddlewareOptions, PaymentRequest } from '../types.js';
 import { addPaymentAttributes, copyAttributes, hasAttributes } from '../payments/attributes.js';
 import { runHook } from './guard.js';
 import { defaultOutcome } from './outcome.js';
@@ -65,13 +65,16 @@ class PaymentRequest_ implements PaymentRequestHandle {
     const existing = serverSpanOf(active);
     let ctx = existing ? active : propagation.extract(active, view.headers);
     ctx = filterContextBaggage(ctx, rt.baggageLimits, rt.health);
+    // One request object for both hooks, so a raw body is parsed (and a bad one counted) once.
+    let request: PaymentRequest | undefined;
+    const requestOf = (): PaymentRequest => (request ??= paymentRequestOf(view, rt.health));
     // Every attribute known now goes on the span in one call (each call costs a sanitizing pass).
-    const canary = this.canary(ctx, view);
+    const canary = this.canary(ctx, requestOf);
     // A fresh object filled with plain stores: merging objects (Object.assign, spreads) turned
     // it into a slow dictionary-mode object and cost several microseconds per request.
     const attributes: Attributes = {};
     copyAttributes(attributes, canary.attributes);
-    if (extractNow) addPaymentAttributes(attributes, this.runExtractor(view));
+    if (extractNow) addPaymentAttributes(attributes, this.runExtractor(requestOf));
     let span: Span;
     if (existing) {
       // instrumentation-http (ours or the app's) already made the one server span: annotate it.
@@ -91,15 +94,14 @@ class PaymentRequest_ implements PaymentRequestHandle {
   }
 
   extract(view: RequestView): void {
-    this.scope.annotate(this.runExtractor(view));
+    this.scope.annotate(this.runExtractor(() => paymentRequestOf(view, runtime().health)));
   }
 
-  private runExtractor(view: RequestView): PaymentDetails | undefined {
+  private runExtractor(requestOf: () => PaymentRequest): PaymentDetails | undefined {
     const extractor = this.options.extract;
     if (!extractor) return undefined;
-    const health = runtime().health;
-    const request = paymentRequestOf(view, health);
-    return runHook(health, HEALTH_EXTRACTOR_ERRORS, 'extract', undefined, () => extractor(request));
+    const request = requestOf();
+    return runHook(runtime().health, HEALTH_EXTRACTOR_ERRORS, 'extract', undefined, () => extractor(request));
   }
 
   recordError(error: unknown): void {
@@ -122,10 +124,12 @@ class PaymentRequest_ implements PaymentRequestHandle {
   private finishUnguarded(statusCode: number, route: string | undefined): void {
     const span = this.scope.serverSpan;
     const health = runtime().health;
-    const hook = this.options.outcome ?? defaultOutcome;
+    const hook = this.options.outcome;
     if (!this.scope.outcomeRecorded) {
       const info = this.error === undefined ? { statusCode } : { statusCode, error: this.error };
-      const outcome = runHook(health, HEALTH_HOOK_ERRORS, 'outcome', defaultOutcome(info), () => hook(info));
+      // The default is also the fallback of a user hook that throws.
+      const fallback = defaultOutcome(info);
+      const outcome = hook ? runHook(health, HEALTH_HOOK_ERRORS, 'outcome', fallback, () => hook(info)) : fallback;
       if (outcome) this.scope.recordOutcome(outcome.outcome, { ...(outcome.reason ? { reason: outcome.reason } : {}), ...(outcome.code ? { code: outcome.code } : {}) });
     }
     if (this.error !== undefined) span.setAttribute(ATTR_ERROR_TYPE, errorType(this.error));
@@ -147,7 +151,7 @@ class PaymentRequest_ implements PaymentRequestHandle {
    * user id. Only a cohort computed here is added to the baggage (so downstream hops agree);
    * this service's own release is recorded, not forwarded as the flow's release.
    */
-  private canary(ctx: Context, view: RequestView): { attributes: Attributes; baggage?: Baggage } {
+  private canary(ctx: Context, requestOf: () => PaymentRequest): { attributes: Attributes; baggage?: Baggage } {
     const rt = runtime();
     const baggage = propagation.getBaggage(ctx);
     const incoming = baggage === undefined ? {} : readCanaryBaggage((key) => baggage.getEntry(key)?.value);
@@ -156,7 +160,7 @@ class PaymentRequest_ implements PaymentRequestHandle {
     let bucket: number | undefined;
     const userIdHook = this.options.userId;
     if (cohort === undefined && userIdHook && rt.cohort) {
-      const request = paymentRequestOf(view, rt.health);
+      const request = requestOf();
       const userId = runHook(rt.health, HEALTH_HOOK_ERRORS, 'userId', undefined, () => userIdHook(request));
       if (typeof userId === 'string' && userId.length > 0) {
         ({ cohort, bucket } = cohortOf(userId, rt.cohort));
