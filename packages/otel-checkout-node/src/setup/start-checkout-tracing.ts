@@ -17,7 +17,7 @@ import { resolveBaggageLimits } from '../propagation/baggage-filter.js';
 import type { BaggageLimits } from '../propagation/baggage-filter.js';
 import { GuardedBaggagePropagator } from '../propagation/guarded-baggage-propagator.js';
 import { GuardedTraceContextPropagator } from '../propagation/guarded-trace-context-propagator.js';
-import { checkoutTracer, installRuntime, resetRuntime, runtime } from '../runtime.js';
+import { checkoutTracer, installRuntime, resetRuntime } from '../runtime.js';
 import type { TracingMode } from '../runtime.js';
 import type { NodeTracingOptions } from '../types.js';
 import { BoundedExportProcessor } from './bounded-export-processor.js';
@@ -88,18 +88,19 @@ function commonRuntime(
 function startCoexisting(options: NodeTracingOptions, health: HealthCounters): NodeTracingHandle {
   diag.info('@otel-checkout/node: a TracerProvider is already registered; adding payment spans to it');
   const { flows, baggageLimits } = commonRuntime(options, health);
+  const afterPaymentSpan = options.redaction === false ? undefined : checkRedactionInExistingSdk(health);
+  const release = options.release ?? options.serviceVersion;
   installRuntime({
     mode: 'coexisting',
     health,
     flows,
     baggageLimits,
-    ...(options.release ?? options.serviceVersion ? { release: options.release ?? options.serviceVersion } : {}),
+    ...(release ? { release } : {}),
     ...(options.cohort ? { cohort: options.cohort } : {}),
+    ...(afterPaymentSpan ? { afterPaymentSpan } : {}),
   });
-  const afterPaymentSpan = options.redaction === false ? undefined : checkRedactionInExistingSdk(health);
-  if (afterPaymentSpan) installRuntime({ ...runtime(), afterPaymentSpan });
   flows.start();
-  const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
+  const timeout = positive(options.shutdownTimeoutMillis, DEFAULTS.shutdownTimeoutMillis, 'shutdownTimeoutMillis', health);
   return makeHandle('coexisting', health, {
     flush: () => Promise.resolve(),
     stop: async () => {
