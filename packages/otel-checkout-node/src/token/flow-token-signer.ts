@@ -5,6 +5,7 @@ import {
   decodeFlowToken,
   encodeFlowTokenPayload,
   FLOW_TOKEN_MAC_LENGTH,
+  FLOW_TOKEN_MAX_KEY_ID_LENGTH,
   joinFlowToken,
 } from '@otel-checkout/core';
 import {
@@ -16,7 +17,8 @@ import type { FlowTokenKey, FlowTokenKeys, FlowTokenRejection, FlowTokenVerifyRe
 
 /** Shorter secrets are refused: a truncated 128-bit MAC deserves at least a 128-bit key. */
 export const MIN_SECRET_BYTES = 16;
-const KEY_ID = /^[\x21-\x7e]{1,16}$/;
+// The token format's rule for key ids (see encodeFlowTokenPayload).
+const KEY_ID = new RegExp(`^[\\x21-\\x7e]{1,${FLOW_TOKEN_MAX_KEY_ID_LENGTH}}$`);
 
 function secretBytes(secret: string | Uint8Array): Uint8Array {
   return typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
@@ -35,7 +37,7 @@ export function flowTokenKeyProblems(keys: FlowTokenKeys | undefined): string[] 
       continue;
     }
     const { id, secret } = key as Partial<FlowTokenKey>;
-    if (typeof id !== 'string' || !KEY_ID.test(id)) problems.push(`key id must be 1..16 printable ASCII characters`);
+    if (typeof id !== 'string' || !KEY_ID.test(id)) problems.push(`key id must be 1..${FLOW_TOKEN_MAX_KEY_ID_LENGTH} printable ASCII characters`);
     else if (seen.has(id)) problems.push(`key id "${id}" appears twice`);
     else seen.add(id);
     if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) problems.push(`key "${String(id)}" has no secret`);

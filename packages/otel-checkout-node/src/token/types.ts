@@ -1,10 +1,7 @@
+import type { FlowTokenAgeFailure, FlowTokenDecodeFailure, FlowTokenFields } from '@otel-checkout/core';
 import type {
   PAYMENT_CONTEXT_REJECTED_VALUE_BAD_SIGNATURE,
-  PAYMENT_CONTEXT_REJECTED_VALUE_EXPIRED,
-  PAYMENT_CONTEXT_REJECTED_VALUE_FUTURE,
-  PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED,
   PAYMENT_CONTEXT_REJECTED_VALUE_UNKNOWN_KEY,
-  PAYMENT_CONTEXT_REJECTED_VALUE_UNSUPPORTED_VERSION,
 } from '@otel-checkout/semantic-conventions/incubating';
 
 /** One HMAC key: `id` (1..16 printable ASCII characters, carried in the token) and its secret (at least 16 bytes). */
@@ -21,21 +18,13 @@ export interface FlowTokenKeys {
 
 /** Why a token was refused (values of `payment.context.rejected`). */
 export type FlowTokenRejection =
-  | typeof PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED
-  | typeof PAYMENT_CONTEXT_REJECTED_VALUE_UNSUPPORTED_VERSION
+  | FlowTokenDecodeFailure
   | typeof PAYMENT_CONTEXT_REJECTED_VALUE_UNKNOWN_KEY
   | typeof PAYMENT_CONTEXT_REJECTED_VALUE_BAD_SIGNATURE
-  | typeof PAYMENT_CONTEXT_REJECTED_VALUE_EXPIRED
-  | typeof PAYMENT_CONTEXT_REJECTED_VALUE_FUTURE;
+  | FlowTokenAgeFailure;
 
 /** What a verified token says; `issuedAt` in seconds since the Unix epoch. */
-export interface VerifiedFlowToken {
-  traceId: string;
-  spanId: string;
-  traceFlags: number;
-  issuedAt: number;
-  keyId: string;
-}
+export type VerifiedFlowToken = FlowTokenFields;
 
 export type FlowTokenVerifyResult =
   | { readonly ok: true; readonly token: VerifiedFlowToken }
