@@ -1,3 +1,4 @@
+import { positiveOr } from '../flows/option-numbers.js';
 import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult } from './types.js';
 
 /** Options of the in-process flow store. */
@@ -50,8 +51,8 @@ export class MemoryFlowStore implements FlowStore {
   private evicted = 0;
 
   constructor(options: MemoryFlowStoreOptions = {}) {
-    this.maxEntries = positive(options.maxEntries, DEFAULT_MAX_ENTRIES);
-    this.retentionMs = positive(options.retentionMs, DEFAULT_RETENTION_MS);
+    this.maxEntries = positiveOr(options.maxEntries, DEFAULT_MAX_ENTRIES);
+    this.retentionMs = positiveOr(options.retentionMs, DEFAULT_RETENTION_MS);
     this.now = options.now ?? Date.now;
     this.onEvict = options.onEvict;
   }
@@ -200,8 +201,4 @@ export class MemoryFlowStore implements FlowStore {
     heap[i] = last;
     return top;
   }
-}
-
-function positive(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { diag } from '@opentelemetry/api';
 import { FlowStoreError, FlowStoreTimeoutError } from '../flows/errors.js';
+import { positiveOr } from '../flows/option-numbers.js';
 import { ACK_SCRIPT, CLAIM_SCRIPT, PUT_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
 import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult } from './types.js';
 
@@ -84,11 +85,11 @@ export class RedisFlowStore implements FlowStore {
     this.url = options.url;
     this.prefix = options.keyPrefix ?? 'otc:{flows}:';
     this.dueKey = `${this.prefix}due`;
-    this.commandTimeoutMs = positive(options.commandTimeoutMs, 250);
-    this.batchTimeoutMs = positive(options.batchTimeoutMs, 5000);
-    this.connectTimeoutMs = positive(options.connectTimeoutMs, 1000);
-    this.retentionMs = positive(options.retentionMs, DEFAULT_RETENTION_MS);
-    this.maxPendingPuts = positive(options.maxPendingPuts, 1000);
+    this.commandTimeoutMs = positiveOr(options.commandTimeoutMs, 250);
+    this.batchTimeoutMs = positiveOr(options.batchTimeoutMs, 5000);
+    this.connectTimeoutMs = positiveOr(options.connectTimeoutMs, 1000);
+    this.retentionMs = positiveOr(options.retentionMs, DEFAULT_RETENTION_MS);
+    this.maxPendingPuts = positiveOr(options.maxPendingPuts, 1000);
     // Connect at once, so the first payment does not pay for loading the client and the handshake.
     if (this.client === undefined) this.connect().catch(() => undefined);
   }
@@ -287,8 +288,4 @@ function parseRecord(tradeNo: string | undefined, json: unknown): FlowRecord | u
   } catch {
     return undefined;
   }
-}
-
-function positive(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }

@@ -18,6 +18,7 @@ import {
   HEALTH_TOKENS_MINTED,
   HEALTH_TOKENS_REJECTED,
 } from './flow-health.js';
+import { nonNegativeOr } from './option-numbers.js';
 import type { FlowsOptions } from './types.js';
 import { withTokenParam } from './url-token.js';
 
@@ -85,10 +86,10 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
   const opts: FlowsOptions = options ?? {};
   const { health } = deps;
   const tokenParam = typeof opts.tokenParam === 'string' && opts.tokenParam !== '' ? opts.tokenParam : DEFAULT_TOKEN_PARAM;
-  const skew = nonNegative(opts.clockSkewSeconds, 60);
+  const skew = nonNegativeOr(opts.clockSkewSeconds, 60);
   const maxAge: Record<FlowTokenUse, number> = {
-    callback: nonNegative(opts.callbackMaxAgeSeconds, 48 * 3600),
-    return: nonNegative(opts.returnMaxAgeSeconds, 1800),
+    callback: nonNegativeOr(opts.callbackMaxAgeSeconds, 48 * 3600),
+    return: nonNegativeOr(opts.returnMaxAgeSeconds, 1800),
   };
   let signer: FlowTokenSigner | undefined;
   if (opts.keys !== undefined) {
@@ -206,8 +207,4 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     },
   };
   return flows;
-}
-
-function nonNegative(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
 }

@@ -14,6 +14,7 @@ import {
 import type { HealthCounters } from '../health.js';
 import { flowParentContext } from '../flows/parent-context.js';
 import { HEALTH_FLOW_STORE_FAILURES, HEALTH_STALLED_EMITTED, HEALTH_STALLED_REPEATS } from '../flows/flow-health.js';
+import { positiveOr } from '../flows/option-numbers.js';
 import type { ClaimedFlow, FlowStore } from '../flow-store/types.js';
 
 /** Options of the stalled-callback sweeper. */
@@ -65,10 +66,10 @@ export class StalledSweeper {
     options: StalledSweeperOptions,
     private readonly deps: StalledSweeperDependencies,
   ) {
-    this.intervalMs = positive(options.intervalMs, 5000);
-    this.batchSize = Math.floor(positive(options.batchSize, 256));
-    this.leaseMs = positive(options.leaseMs, 60_000);
-    this.minBatchMs = (1000 * this.batchSize) / positive(options.maxSpansPerSecond, 2000);
+    this.intervalMs = positiveOr(options.intervalMs, 5000);
+    this.batchSize = Math.floor(positiveOr(options.batchSize, 256));
+    this.leaseMs = positiveOr(options.leaseMs, 60_000);
+    this.minBatchMs = (1000 * this.batchSize) / positiveOr(options.maxSpansPerSecond, 2000);
     this.now = deps.now ?? Date.now;
   }
 
@@ -170,8 +171,4 @@ export class StalledSweeper {
     this.wake?.();
     this.wake = undefined;
   }
-}
-
-function positive(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }
