@@ -235,6 +235,6 @@ function traced(ctx: Context, span: Span): CallbackScope {
 }
 
 /** A scope that changes nothing: the request proceeds exactly as without the middleware. */
-export function untraced(ctx: Context): CallbackScope {
+function untraced(ctx: Context): CallbackScope {
   return { context: ctx, span: undefined, recordError: () => undefined, end: () => undefined };
 }

@@ -44,7 +44,7 @@ export function traceparentMeta(requestUrl: string, options: VerifyTokenOptions 
 }
 
 /** The token in a request URL's query (path + query or absolute URL). */
-export function tokenInUrl(url: unknown, param: string): string | undefined {
+function tokenInUrl(url: unknown, param: string): string | undefined {
   return typeof url === 'string' ? queryParam(url, param) : undefined;
 }
 
