@@ -14,7 +14,7 @@ import type { RequestView } from '../http/request-view.js';
 import { HEALTH_EXTRACTOR_ERRORS, HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { filterContextBaggage } from '../propagation/baggage-filter.js';
 import { PAYMENT_REQUEST_KEY } from '../payments/context-keys.js';
-import { errorType } from '../payments/provider-call.js';
+import { errorType } from '../payments/span-error.js';
 import { PaymentRequestScope } from '../payments/request-scope.js';
 import { checkoutTracer, runtime } from '../runtime.js';
 import type { PaymentDetails, PaymentMiddlewareOptions, PaymentRequest } from '../types.js';

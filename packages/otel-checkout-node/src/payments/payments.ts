@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { canaryAttributes, readCanaryBaggage } from '@otel-checkout/core';
 import {
   ATTR_PAYMENT_FAILURE_REASON,
@@ -9,13 +9,13 @@ import {
   PAYMENT_STAGE_VALUE_CREATE,
   SPAN_NAME_PAYMENT_CREATE,
 } from '@otel-checkout/semantic-conventions';
-import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { HEALTH_CALLS_OUTSIDE_FLOW } from '../health-names.js';
 import { checkoutTracer, runtime } from '../runtime.js';
 import type { FailureReason, PaymentDetails, PaymentOutcome, ProviderCall } from '../types.js';
 import { paymentAttributes } from './attributes.js';
 import { SERVER_FLOW_KEY } from './context-keys.js';
-import { detachedProviderCall, errorType, runProviderCall } from './provider-call.js';
+import { detachedProviderCall, runProviderCall } from './provider-call.js';
+import { recordSpanError } from './span-error.js';
 import { requestScopeOf } from './request-scope.js';
 import { ServerFlowImpl } from './server-flow.js';
 import type { ServerFlow } from './server-flow.js';
@@ -65,9 +65,7 @@ async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | 
   try {
     return await context.with(trace.setSpan(parent.setValue(SERVER_FLOW_KEY, flow), span), () => fn(flow));
   } catch (error) {
-    span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-    span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+    recordSpanError(span, error);
     if (!flow.outcomeRecorded) {
       span.setAttributes({ [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_FAILED, [ATTR_PAYMENT_FAILURE_REASON]: PAYMENT_FAILURE_REASON_VALUE_INTERNAL });
     }

@@ -1,4 +1,4 @@
-import { context, INVALID_SPAN_CONTEXT, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, propagation, trace } from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
 import {
   ATTR_PAYMENT_PROVIDER_TRANSACTION_ID,
@@ -12,10 +12,11 @@ import {
   PAYMENT_FAILURE_REASON_VALUE_TIMEOUT,
   PAYMENT_OUTCOME_VALUE_FAILED,
 } from '@otel-checkout/semantic-conventions';
-import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS } from '@opentelemetry/semantic-conventions';
+import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS } from '@opentelemetry/semantic-conventions';
 import type { FailureReason, MappedStatus, PaymentOutcome, ProviderCall, ProviderStatusTable } from '../types.js';
 import { outcomeAttributes } from './attributes.js';
 import { mapProviderStatusOn } from './map-provider-status.js';
+import { recordSpanError } from './span-error.js';
 
 /** The handle given to a `providerCall` callback. */
 export class ProviderCallHandle implements ProviderCall {
@@ -74,9 +75,7 @@ export async function runProviderCall<T>(call: ProviderCallHandle, callContext: 
 
 function recordCallError(call: ProviderCallHandle, error: unknown): void {
   const span = call.span;
-  span.recordException(error instanceof Error ? error : String(error));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-  span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+  recordSpanError(span, error);
   if (!call.outcomeSet) {
     span.setAttributes({ [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_FAILED, [ATTR_PAYMENT_FAILURE_REASON]: failureReasonOf(error) });
   }
@@ -93,12 +92,6 @@ export function failureReasonOf(error: unknown): FailureReason {
     return PAYMENT_FAILURE_REASON_VALUE_NETWORK;
   }
   return PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR;
-}
-
-/** `error.type`: the error's class name (or `_OTHER` for non-errors), never its message. */
-export function errorType(error: unknown): string {
-  if (error instanceof Error) return error.constructor?.name || error.name || 'Error';
-  return '_OTHER';
 }
 
 /** A provider call outside any flow: no span of its own (a non-recording one), but headers still carry the active context. */
