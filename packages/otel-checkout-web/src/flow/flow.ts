@@ -80,6 +80,13 @@ function errorMessage(error: unknown): string {
   return String(error);
 }
 
+/** What identifies an SDK call, on its span and on its `payment.sdk.error` event. */
+function sdkAttributes(info: SdkInfo, method: string): Attributes {
+  const attributes: Attributes = { [ATTR_CHECKOUT_SDK_NAME]: info.name, [ATTR_CHECKOUT_SDK_OPERATION]: method };
+  if (typeof info.version === 'string') attributes[ATTR_CHECKOUT_SDK_VERSION] = info.version;
+  return attributes;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -167,12 +174,7 @@ export class RecordingFlow implements CheckoutFlow, SdkHost {
   // --- SdkHost ---
 
   startCall(info: SdkInfo, method: string): Span {
-    const attributes: Attributes = {
-      [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_SDK,
-      [ATTR_CHECKOUT_SDK_NAME]: info.name,
-      [ATTR_CHECKOUT_SDK_OPERATION]: method,
-    };
-    if (typeof info.version === 'string') attributes[ATTR_CHECKOUT_SDK_VERSION] = info.version;
+    const attributes = { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_SDK, ...sdkAttributes(info, method) };
     return this.child(`${SPAN_NAME_PAYMENT_SDK} ${method}`, attributes, SpanKind.INTERNAL, this.root);
   }
 
@@ -186,18 +188,10 @@ export class RecordingFlow implements CheckoutFlow, SdkHost {
     }
   }
 
-  failed(span: Span, error: unknown): void {
+  failed(span: Span, error: unknown, info: SdkInfo, method: string): void {
     this.runtime.guard('record an SDK error', () => {
       const type = errorType(error);
-      const eventAttributes: Attributes = {
-        [ATTR_ERROR_TYPE]: type,
-        [ATTR_EXCEPTION_MESSAGE]: errorMessage(error),
-      };
-      for (const key of [ATTR_CHECKOUT_SDK_NAME, ATTR_CHECKOUT_SDK_VERSION, ATTR_CHECKOUT_SDK_OPERATION]) {
-        const value = (span as unknown as { attributes?: Attributes }).attributes?.[key];
-        if (value !== undefined) eventAttributes[key] = value;
-      }
-      span.addEvent(EVENT_PAYMENT_SDK_ERROR, eventAttributes);
+      span.addEvent(EVENT_PAYMENT_SDK_ERROR, { [ATTR_ERROR_TYPE]: type, [ATTR_EXCEPTION_MESSAGE]: errorMessage(error), ...sdkAttributes(info, method) });
       span.setAttribute(ATTR_ERROR_TYPE, type);
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
     });

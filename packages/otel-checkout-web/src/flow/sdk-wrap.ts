@@ -7,8 +7,8 @@ export interface SdkHost {
   startCall(info: SdkInfo, method: string): Span;
   /** Runs `fn` with `span` as the parent of requests it starts. */
   within<T>(span: Span, fn: () => T): T;
-  /** Records an SDK error (event `payment.sdk.error`, exception, ERROR status) and ends the span. */
-  failed(span: Span, error: unknown): void;
+  /** Records an SDK error of the call `startCall(info, method)` began (event `payment.sdk.error`, ERROR status) and ends the span. */
+  failed(span: Span, error: unknown, info: SdkInfo, method: string): void;
   succeeded(span: Span): void;
 }
 
@@ -26,7 +26,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * function arguments the second is taken as the error callback (`pay(order, onSuccess,
  * onError)`); a single one is Node-style: an `Error` as its first argument is a failure.
  */
-function wrapCallbacks(host: SdkHost, span: Span, args: unknown[]): { args: unknown[]; wrapped: boolean } {
+function wrapCallbacks(host: SdkHost, span: Span, info: SdkInfo, method: string, args: unknown[]): { args: unknown[]; wrapped: boolean } {
   const positions: number[] = [];
   args.forEach((arg, index) => {
     if (typeof arg === 'function') positions.push(index);
@@ -41,7 +41,7 @@ function wrapCallbacks(host: SdkHost, span: Span, args: unknown[]): { args: unkn
         settled = true;
         try {
           const isError = positions.length > 1 ? nth === 1 : callbackArgs[0] instanceof Error;
-          if (isError) host.failed(span, callbackArgs[0]);
+          if (isError) host.failed(span, callbackArgs[0], info, method);
           else host.succeeded(span);
         } catch {
           // Tracing must never change what the SDK's callback sees.
@@ -61,7 +61,7 @@ function traced(host: SdkHost, info: SdkInfo, method: string, original: (...a: u
     let prepared: { args: unknown[]; wrapped: boolean };
     try {
       span = host.startCall(info, method);
-      prepared = wrapCallbacks(host, span, args);
+      prepared = wrapCallbacks(host, span, info, method, args);
     } catch {
       return original.apply(self, args);
     }
@@ -69,13 +69,13 @@ function traced(host: SdkHost, info: SdkInfo, method: string, original: (...a: u
     try {
       result = host.within(span, () => original.apply(self, prepared.args));
     } catch (error) {
-      host.failed(span, error);
+      host.failed(span, error, info, method);
       throw error;
     }
     if (isThenable(result)) {
       result.then(
         () => host.succeeded(span),
-        (error: unknown) => host.failed(span, error),
+        (error: unknown) => host.failed(span, error, info, method),
       );
     } else if (!prepared.wrapped) {
       host.succeeded(span);
