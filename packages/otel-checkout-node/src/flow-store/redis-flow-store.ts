@@ -160,7 +160,7 @@ export class RedisFlowStore implements FlowStore {
     return { evicted: 0, failures: this.failures, available: this.available };
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
     const owned = this.owned;
     this.owned = undefined;
