@@ -1,6 +1,6 @@
-import { defaultTextMapGetter } from '@opentelemetry/api';
-import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
-import { TRACE_PARENT_HEADER, TRACE_STATE_HEADER, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { defaultTextMapGetter, trace } from '@opentelemetry/api';
+import type { Context, SpanContext, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import { TRACE_PARENT_HEADER, TRACE_STATE_HEADER, TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_MALFORMED_TRACEPARENT, HEALTH_MALFORMED_TRACESTATE, HEALTH_OVERSIZE_HEADERS } from '../health-names.js';
 import { MAX_TRACESTATE_LENGTH, MAX_TRACESTATE_MEMBERS, parseTraceparent, parseTracestate } from './trace-context-validation.js';
@@ -42,9 +42,11 @@ export class GuardedTraceContextPropagator implements TextMapPropagator {
     const rawState = getter.get(carrier, TRACE_STATE_HEADER);
     const tracestate = Array.isArray(rawState) ? rawState.join(',') : rawState;
     const sanitizedState = tracestate === undefined ? undefined : this.sanitizeTracestate(tracestate);
-    const sanitizedCarrier: Record<string, string> = { [TRACE_PARENT_HEADER]: traceparent.trim() };
-    if (sanitizedState) sanitizedCarrier[TRACE_STATE_HEADER] = sanitizedState;
-    return this.inner.extract(context, sanitizedCarrier, defaultTextMapGetter);
+    // Built from the validated parts, as the inner propagator would build it, so the header is parsed once.
+    const { traceId, parentId, flags } = parsed.value;
+    const spanContext: SpanContext = { traceId, spanId: parentId, traceFlags: flags, isRemote: true };
+    if (sanitizedState) spanContext.traceState = new TraceState(sanitizedState);
+    return trace.setSpanContext(context, spanContext);
   }
 
   fields(): string[] {
