@@ -6,5 +6,5 @@ export class CheckoutTracingError extends Error {
   }
 }
 
-/** A public function was called with an argument it cannot use (returned, never thrown at the page). */
+/** A public function was called with an argument it cannot use (handed back as a rejected promise, never thrown at the page). */
 export class InvalidArgumentError extends CheckoutTracingError {}

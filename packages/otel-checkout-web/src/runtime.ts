@@ -198,8 +198,15 @@ export class Runtime implements FlowRuntime {
         this.counters.contextsRejected += 1;
       },
     );
-    this.cleanups.push(stop);
-    return stop;
+    // Stopped by the page or at shutdown, whichever comes first; a stopped answer leaves the
+    // cleanup list, so repeated challenges do not pile up.
+    const cleanup = (): void => {
+      const at = this.cleanups.indexOf(cleanup);
+      if (at >= 0) this.cleanups.splice(at, 1);
+      stop();
+    };
+    this.cleanups.push(cleanup);
+    return cleanup;
   }
 
   // --- propagation ---
