@@ -1,8 +1,6 @@
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { canaryAttributes, readCanaryBaggage } from '@otel-checkout/core';
 import {
-  ATTR_PAYMENT_FAILURE_REASON,
-  ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_STAGE,
   PAYMENT_FAILURE_REASON_VALUE_INTERNAL,
   PAYMENT_OUTCOME_VALUE_FAILED,
@@ -12,7 +10,7 @@ import {
 import { HEALTH_CALLS_OUTSIDE_FLOW } from '../health-names.js';
 import { checkoutTracer, runtime } from '../runtime.js';
 import type { FailureReason, PaymentDetails, PaymentOutcome, ProviderCall } from '../types.js';
-import { paymentAttributes } from './attributes.js';
+import { outcomeAttributes, paymentAttributes } from './attributes.js';
 import { SERVER_FLOW_KEY } from './context-keys.js';
 import { detachedProviderCall, runProviderCall } from './provider-call.js';
 import { recordSpanError } from './span-error.js';
@@ -67,7 +65,7 @@ async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | 
   } catch (error) {
     recordSpanError(span, error);
     if (!flow.outcomeRecorded) {
-      span.setAttributes({ [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_FAILED, [ATTR_PAYMENT_FAILURE_REASON]: PAYMENT_FAILURE_REASON_VALUE_INTERNAL });
+      span.setAttributes(outcomeAttributes(PAYMENT_OUTCOME_VALUE_FAILED, { reason: PAYMENT_FAILURE_REASON_VALUE_INTERNAL }));
     }
     throw error;
   } finally {

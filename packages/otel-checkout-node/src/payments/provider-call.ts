@@ -5,8 +5,6 @@ import {
   ATTR_PAYMENT_PROVIDER_STATUS,
 } from '@otel-checkout/semantic-conventions/incubating';
 import {
-  ATTR_PAYMENT_FAILURE_REASON,
-  ATTR_PAYMENT_OUTCOME,
   PAYMENT_FAILURE_REASON_VALUE_NETWORK,
   PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR,
   PAYMENT_FAILURE_REASON_VALUE_TIMEOUT,
@@ -77,7 +75,7 @@ function recordCallError(call: ProviderCallHandle, error: unknown): void {
   const span = call.span;
   recordSpanError(span, error);
   if (!call.outcomeSet) {
-    span.setAttributes({ [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_FAILED, [ATTR_PAYMENT_FAILURE_REASON]: failureReasonOf(error) });
+    span.setAttributes(outcomeAttributes(PAYMENT_OUTCOME_VALUE_FAILED, { reason: failureReasonOf(error) }));
   }
 }
 
