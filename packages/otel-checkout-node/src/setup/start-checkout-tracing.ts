@@ -93,6 +93,8 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters): N
   installRuntime({
     mode: 'coexisting',
     health,
+    // The application's provider is registered already: look the tracer up once, not per span.
+    tracer: trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION),
     flows,
     baggageLimits,
     ...(release ? { release } : {}),
