@@ -20,6 +20,10 @@ export type {
   FlowTokenAgeFailure,
 } from './flow-token.js';
 
+// --- W3C traceparent (traceparent.ts) ---
+export { formatTraceparent } from './traceparent.js';
+export type { TraceparentIds } from './traceparent.js';
+
 // --- canary cohort (cohort.ts) ---
 export {
   CANARY_BAGGAGE_KEYS,

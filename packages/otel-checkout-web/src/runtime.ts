@@ -13,7 +13,7 @@ import {
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
 import type { Redactor } from '@otel-checkout/core';
-import { canaryAttributes, canaryBaggageEntries, cohortOf, createRedactor, redactSpanData } from '@otel-checkout/core';
+import { canaryAttributes, canaryBaggageEntries, cohortOf, createRedactor, formatTraceparent, redactSpanData } from '@otel-checkout/core';
 import {
   ATTR_PAYMENT_CONTEXT_REJECTED,
   ATTR_PAYMENT_CONTEXT_SOURCE,
@@ -41,7 +41,6 @@ import { installPropagation } from './propagation/patch.js';
 import { matchesTarget, parseUrl } from './propagation/url-match.js';
 import { answerHandoff } from './resume/message-handoff.js';
 import { decideResume } from './resume/resume.js';
-import { formatTraceparent } from './traceparent.js';
 import type { ChallengeOptions, CheckoutFlow, FlowDetails, ResumeOptions, WebHealth } from './types.js';
 import { SCOPE_NAME, VERSION } from './version.js';
 

@@ -11,7 +11,3 @@ export function parseTraceparent(value: unknown): SpanContext | undefined {
   const context: SpanContext = { traceId: match[2], spanId: match[3], traceFlags: parseInt(match[4], 16), isRemote: true };
   return isSpanContextValid(context) ? context : undefined;
 }
-
-export function formatTraceparent(context: SpanContext): string {
-  return `00-${context.traceId}-${context.spanId}-${(context.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
-}

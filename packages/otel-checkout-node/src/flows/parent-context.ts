@@ -11,8 +11,3 @@ export function flowParentContext(flow: { traceId: string; spanId: string; trace
   };
   return trace.setSpanContext(ROOT_CONTEXT, spanContext);
 }
-
-/** W3C `traceparent` for a flow's create span. */
-export function traceparentOf(flow: { traceId: string; spanId: string; traceFlags: number }): string {
-  return `00-${flow.traceId}-${flow.spanId}-${(flow.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
-}

@@ -1,6 +1,6 @@
+import { formatTraceparent } from '@otel-checkout/core';
 import { PAYMENT_CONTEXT_REJECTED_VALUE_MISSING } from '@otel-checkout/semantic-conventions/incubating';
 import type { Flows } from '../flows/flows.js';
-import { traceparentOf } from '../flows/parent-context.js';
 import { queryParam } from '../callback/read-token-sources.js';
 import { runtime } from '../runtime.js';
 import type { FlowTokenRejection } from '../token/types.js';
@@ -24,7 +24,7 @@ export function verifyReturnToken(token: unknown, options: VerifyTokenOptions = 
   if (typeof token !== 'string' || token === '') return { valid: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_MISSING };
   const flows = options.flows ?? runtime().flows;
   const result = flows.verifyToken(token, 'return');
-  return result.ok ? { valid: true, traceparent: traceparentOf(result.token) } : { valid: false, reason: result.reason };
+  return result.ok ? { valid: true, traceparent: formatTraceparent(result.token) } : { valid: false, reason: result.reason };
 }
 
 /**

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { parseHandoff } from '../../src/handoff.js';
 import { matchesTarget } from '../../src/propagation/url-match.js';
-import { formatTraceparent, parseTraceparent } from '../../src/traceparent.js';
+import { formatTraceparent } from '@otel-checkout/core';
+import { parseTraceparent } from '../../src/traceparent.js';
 
 const T = '4bf92f3577b34da6a3ce929d0e0e4736';
 const S = '00f067aa0ba902b7';
