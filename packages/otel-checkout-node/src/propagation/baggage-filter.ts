@@ -12,10 +12,10 @@ export interface BaggageLimits {
   maxHeaderLength: number;
 }
 
-export const DEFAULT_BAGGAGE_MAX_ENTRIES = 8;
-export const DEFAULT_BAGGAGE_MAX_VALUE_LENGTH = 128;
+const DEFAULT_BAGGAGE_MAX_ENTRIES = 8;
+const DEFAULT_BAGGAGE_MAX_VALUE_LENGTH = 128;
 /** The W3C baggage specification's own limit for the whole header. */
-export const DEFAULT_BAGGAGE_MAX_HEADER_LENGTH = 8192;
+const DEFAULT_BAGGAGE_MAX_HEADER_LENGTH = 8192;
 
 export function resolveBaggageLimits(options: BaggageOptions | undefined): BaggageLimits {
   return {
@@ -31,7 +31,7 @@ export function resolveBaggageLimits(options: BaggageOptions | undefined): Bagga
  * counted. Baggage from clients is untrusted: it would otherwise be forwarded to every
  * downstream service and could be copied onto spans.
  */
-export function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCounters): Baggage | undefined {
+function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCounters): Baggage | undefined {
   const kept: Record<string, BaggageEntry> = {};
   let keptCount = 0;
   let dropped = 0;

@@ -22,7 +22,7 @@ export interface ParsedTraceparent {
 export type TraceparentResult = { ok: true; value: ParsedTraceparent } | { ok: false; problem: TraceparentProblem };
 
 /** Longest `traceparent` looked at; future versions may append fields, but not kilobytes. */
-export const MAX_TRACEPARENT_LENGTH = 512;
+const MAX_TRACEPARENT_LENGTH = 512;
 /** The spec's limits for `tracestate`. */
 export const MAX_TRACESTATE_MEMBERS = 32;
 export const MAX_TRACESTATE_LENGTH = 512;
@@ -72,11 +72,11 @@ const MULTI_TENANT_KEY = /^[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13}
 // value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E
 const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
-export function isValidTracestateKey(key: string): boolean {
+function isValidTracestateKey(key: string): boolean {
   return SIMPLE_KEY.test(key) || MULTI_TENANT_KEY.test(key);
 }
 
-export function isValidTracestateValue(value: string): boolean {
+function isValidTracestateValue(value: string): boolean {
   return VALUE.test(value);
 }
 

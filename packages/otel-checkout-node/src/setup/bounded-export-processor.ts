@@ -46,11 +46,6 @@ export class BoundedExportProcessor implements SpanProcessor {
     });
   }
 
-  /** Spans accepted but not yet handed to the exporter. */
-  get pending(): number {
-    return this.queued;
-  }
-
   onStart(span: Span, parentContext: Context): void {
     this.batch.onStart(span, parentContext);
   }
