@@ -34,7 +34,7 @@ export interface PaymentDetails {
   method?: string;
   /** `payment.provider`, e.g. `stripe`, `alipay`. */
   provider?: string;
-  /** `payment.amount`, in major units. */
+  /** `payment.amount`: an integer in the minor unit of `currency` (cents: 1999 for 19.99 EUR), as the registry defines it. */
   amount?: number;
   /** `payment.currency`, ISO 4217. */
   currency?: string;

@@ -53,7 +53,7 @@ export interface FlowDetails {
   method?: PaymentMethod;
   /** `payment.provider`: the payment provider or bank. */
   provider?: string;
-  /** `payment.amount`: the amount in major units. */
+  /** `payment.amount`: an integer in the minor unit of `currency` (cents: 1999 for 19.99 EUR), as the registry defines it. */
   amount?: number;
   /** `payment.currency`: ISO 4217 code. */
   currency?: string;
