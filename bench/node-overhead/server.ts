@@ -85,7 +85,7 @@ async function main(): Promise<void> {
       process.send?.({ type: 'cpu-started' });
     } else if (message.type === 'cpu-stop') {
       const used = process.cpuUsage(cpuStart);
-      process.send?.({ type: 'cpu', micros: used.user + used.system });
+      process.send?.({ type: 'cpu', micros: used.user + used.system, userMicros: used.user, systemMicros: used.system });
     } else if (message.type === 'exit') {
       server.close();
       process.exit(0);
