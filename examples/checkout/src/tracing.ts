@@ -14,7 +14,8 @@ export interface BackendTracingOptions {
 /**
  * Tracing for the shop's backend, started once per process. Lean mode (`instrumentHttp:
  * false`): only the payment routes get server spans, which keeps the demo's traces to the
- * payment flow; default mode records the same payment spans inside instrumentation-http's.
+ * payment flow; default mode records the same payment spans inside the server spans it makes
+ * for every route.
  */
 export function startBackendTracing(options: BackendTracingOptions): NodeTracingHandle {
   return startCheckoutTracing({

@@ -121,9 +121,13 @@ export interface NodeTracingOptions {
   exporter?: SpanExporter;
   /** Sampler. Default: `OTEL_TRACES_SAMPLER`, else ParentBased(AlwaysOn): every payment flow recorded. */
   sampler?: Sampler;
-  /** `false` = lean mode: no HTTP/framework instrumentation; payment middleware makes the one server span. Default: `true`. */
+  /**
+   * `true` = default mode: a server span for every request (made by this package) and a CLIENT
+   * span for every outgoing call (instrumentation-http). `false` = lean mode: no HTTP/framework
+   * instrumentation; the payment middleware makes the one server span. Default: `true`.
+   */
   instrumentHttp?: boolean;
-  /** Also make a span per Express/Koa middleware layer (default mode); the route name is recorded either way. Default: `false`. */
+  /** Also make a span per Express/Koa middleware layer (default mode; runs instrumentation-express, which wraps every layer). Default: `false`. */
   frameworkSpans?: boolean;
   /** Register `@fastify/otel` on every Fastify instance as it is created (default mode only). Default: `true`. */
   fastifyAutoRegister?: boolean;

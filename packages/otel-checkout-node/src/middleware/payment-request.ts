@@ -10,6 +10,7 @@ import {
   ATTR_URL_PATH,
   ATTR_URL_SCHEME,
 } from '@opentelemetry/semantic-conventions';
+import { normalizeMethod, pathOf } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
 import { HEALTH_EXTRACTOR_ERRORS, HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { filterContextBaggage } from '../propagation/baggage-filter.js';
@@ -36,8 +37,6 @@ export interface PaymentRequestHandle {
   recordError(error: unknown): void;
   finish(statusCode: number, route?: string): void;
 }
-
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
 
 /** The shared core of every payment middleware. Never throws: a failure inside leaves the request untouched. */
 export function beginPaymentRequest(view: RequestView, options: PaymentMiddlewareOptions, extractNow = true): PaymentRequestHandle {
@@ -133,7 +132,13 @@ class PaymentRequest_ implements PaymentRequestHandle {
       if (outcome) this.scope.recordOutcome(outcome.outcome, { ...(outcome.reason ? { reason: outcome.reason } : {}), ...(outcome.code ? { code: outcome.code } : {}) });
     }
     if (this.error !== undefined) span.setAttribute(ATTR_ERROR_TYPE, errorType(this.error));
-    if (!this.scope.owned) return;
+    if (!this.scope.owned) {
+      // The server span ends after this: the framework's route reaches it through the RPC
+      // metadata, as a route from the framework instrumentations does.
+      const rpc = getRPCMetadata(this.context);
+      if (route && rpc?.type === RPCType.HTTP && rpc.route === undefined) rpc.route = route;
+      return;
+    }
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
     if (route) {
       span.setAttribute(ATTR_HTTP_ROUTE, route);
@@ -188,17 +193,6 @@ function serverSpanOf(ctx: Context): Span | undefined {
   const rpc = getRPCMetadata(ctx);
   if (rpc?.type === RPCType.HTTP && rpc.span?.isRecording()) return rpc.span;
   return undefined;
-}
-
-function normalizeMethod(method: string | undefined): string {
-  const upper = typeof method === 'string' ? method.toUpperCase() : '';
-  return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
-}
-
-function pathOf(url: string | undefined): string {
-  if (typeof url !== 'string') return '/';
-  const end = url.search(/[?#]/);
-  return end === -1 ? url : url.slice(0, end);
 }
 
 function passthrough(): PaymentRequestHandle {

@@ -1,6 +1,7 @@
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KoaInstrumentation, KoaLayerType } from '@opentelemetry/instrumentation-koa';
 import type { NodeTracingOptions } from '../types.js';
@@ -14,32 +15,48 @@ interface InstrumentationSet {
 
 // One set of instrumentation objects per process. An instrumentation patches a module when
 // it is first required; a new instance would never see modules required earlier, while the
-// same instance re-patches them when enabled again (a restart after shutdown). Options are
-// applied to the shared objects with setConfig on every start.
+// same instance re-patches them when enabled again (a restart after shutdown). They are
+// created disabled (an instrumentation enables itself on construction otherwise), so only
+// those a start lists are ever switched on; options are applied with setConfig on every start.
 let shared: InstrumentationSet | undefined;
 
 /**
- * Default mode's instrumentations: HTTP server and client spans (every outgoing call
- * propagates), Express and Koa, and `@fastify/otel` registered on each Fastify instance as
- * it is created. Lean mode has none.
+ * Default mode's instrumentations; lean mode has none. The HTTP server spans are this
+ * package's own (see http-server-spans.ts); instrumentation-http makes the CLIENT spans of
+ * outgoing calls, so every outgoing call propagates the trace.
  *
- * Express and Koa make one span per middleware layer; those are off unless
- * `frameworkSpans` is set, because they multiply the spans (and the cost) per request while
- * the route name, which is what matters, still reaches the HTTP server span.
+ * Routes reach the server span through the RPC metadata: from `@fastify/otel` (registered
+ * on each Fastify instance as it is created), from the payment middleware on payment routes,
+ * and from the Koa instrumentation's router layers when `frameworkSpans` is on. Express's
+ * route is read from the request when the response ends, so instrumentation-express, which
+ * wraps every layer of every request, runs only when `frameworkSpans` asks for its spans.
  */
 export function buildInstrumentations(options: NodeTracingOptions): Instrumentation[] {
   if (options.instrumentHttp === false) return [];
   const frameworkSpans = options.frameworkSpans === true;
   shared ??= {
-    http: new HttpInstrumentation(),
-    express: new ExpressInstrumentation(),
-    koa: new KoaInstrumentation(),
-    fastify: new FastifyOtelInstrumentation(),
+    http: new HttpInstrumentation({ enabled: false }),
+    express: new ExpressInstrumentation({ enabled: false }),
+    koa: new KoaInstrumentation({ enabled: false }),
+    fastify: new FastifyOtelInstrumentation({ enabled: false }),
   };
-  shared.express.setConfig({
-    ignoreLayersType: frameworkSpans ? [] : [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
-  });
+  shared.http.setConfig({ disableIncomingRequestInstrumentation: true });
   shared.koa.setConfig({ ignoreLayersType: frameworkSpans ? [] : [KoaLayerType.MIDDLEWARE, KoaLayerType.ROUTER] });
   shared.fastify.setConfig({ registerOnInitialization: options.fastifyAutoRegister !== false });
-  return [shared.http, shared.express, shared.koa, shared.fastify];
+  return frameworkSpans ? [shared.http, shared.express, shared.koa, shared.fastify] : [shared.http, shared.koa, shared.fastify];
+}
+
+/**
+ * Makes instrumentation-http patch `http` and `https` now, even when the application loaded
+ * them before the start. An instrumentation patches a module when it is next required, and
+ * core modules are usually loaded long before (by the framework, or by the file that starts
+ * tracing); without this, outgoing calls would go untraced until something required `http`
+ * again. The patch is applied to the module objects in place, and `syncBuiltinESMExports`
+ * carries it to `import { request } from 'node:http'` bindings as well.
+ */
+export function patchLoadedCoreModules(): void {
+  const load = createRequire(__filename);
+  load('http');
+  load('https');
+  syncBuiltinESMExports();
 }

@@ -23,7 +23,8 @@ import type { NodeTracingOptions } from '../types.js';
 import { BoundedExportProcessor } from './bounded-export-processor.js';
 import { hasRegisteredTracerProvider } from './existing-provider.js';
 import { buildExporter } from './exporter.js';
-import { buildInstrumentations } from './instrumentations.js';
+import { disableHttpServerSpans, enableHttpServerSpans } from './http-server-spans.js';
+import { buildInstrumentations, patchLoadedCoreModules } from './instrumentations.js';
 import { checkRedactionInExistingSdk, redactionProcessors } from './redaction-wiring.js';
 import { buildResource, serviceVersionOf } from './resource.js';
 import { installSigtermHook } from './signal-hook.js';
@@ -153,6 +154,10 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
   // The SDK only enables instrumentations whose config says disabled; after a shutdown (which
   // disabled them) the same objects must be switched on again explicitly.
   for (const instrumentation of instrumentations) instrumentation.enable();
+  if (mode === 'default') {
+    patchLoadedCoreModules();
+    enableHttpServerSpans();
+  }
   const release = options.release ?? serviceVersionOf(resource);
   installRuntime({
     mode,
@@ -184,6 +189,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
         health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms; queued spans were dropped`);
       }
       for (const instrumentation of instrumentations) instrumentation.disable();
+      disableHttpServerSpans();
       // Leave the process as before the start, so tracing can be started again (tests, hot reload).
       trace.disable();
       propagation.disable();

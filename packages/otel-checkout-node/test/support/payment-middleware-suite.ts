@@ -60,6 +60,8 @@ export interface SuiteOptions {
   runs?: SuiteRun[];
   /** False for frameworks without a parsed body (node:http): the extractor cannot read body fields. Default: true. */
   bodyDetails?: boolean;
+  /** The app's routes are templates the framework names (Express, Fastify): `http.route` must reach the server span. Default: false. */
+  routeTemplates?: boolean;
   /** In default mode, a span only the framework's OTel instrumentation makes (proves the fixture's copy is instrumented). */
   frameworkSpan?: (span: SpanRecord) => boolean;
 }
@@ -124,6 +126,10 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         assert.equal(server.attributes[ATTR_PAYMENT_MERCHANT_ID], 'm-1');
         assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'succeeded');
         assert.equal(server.resource['service.name'], 'checkout-api');
+        if (suiteOptions.routeTemplates) {
+          assert.equal(server.attributes['http.route'], PAY_PATH);
+          assert.equal(server.name, `POST ${PAY_PATH}`);
+        }
         const all = await session.trace(traceId);
         const serversForRoute = all.filter((s) => s.kind === 'SERVER' && s.attributes['url.path'] === PAY_PATH);
         assert.equal(serversForRoute.length, 1, 'no duplicate server span');
@@ -244,7 +250,10 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
           const { traceId } = (await ok.json()) as { traceId: string };
           const server = await serverSpanOf(traceId);
           assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], LUHN_TRADE_NO);
-          assert.ok(session.handle.health().redactions > 0, 'redactions are counted');
+          // In lean mode the middleware's span records the thrown error, whose message holds the
+          // card: masked and counted. Default mode's server span records neither the query nor
+          // the error message, so there may be nothing to mask; the wire check below holds for both.
+          if (run.mode === 'lean') assert.ok(session.handle.health().redactions > 0, 'redactions are counted');
           await serverSpanOf(client.spanContext().traceId, '/pay/fail');
           const receiver = session.receiver!;
           assert.ok(receiver.requests.length > 0);

@@ -14,6 +14,8 @@ export interface SpanRecord {
   statusMessage: string;
   events: { name: string; attributes: Record<string, unknown> }[];
   resource: Record<string, unknown>;
+  /** The name of the instrumentation scope that made the span. */
+  scope: string;
 }
 
 const KINDS = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] as const;
@@ -31,6 +33,7 @@ export function fromReadable(span: ReadableSpan): SpanRecord {
     statusMessage: span.status.message ?? '',
     events: span.events.map((event) => ({ name: event.name, attributes: { ...(event.attributes ?? {}) } })),
     resource: { ...span.resource.attributes },
+    scope: span.instrumentationScope.name,
   };
 }
 
@@ -46,5 +49,6 @@ export function fromReceived(span: ReceivedSpan): SpanRecord {
     statusMessage: span.status.message,
     events: span.events.map((event) => ({ name: event.name, attributes: { ...event.attributes } })),
     resource: { ...span.resource.attributes },
+    scope: span.scope.name,
   };
 }

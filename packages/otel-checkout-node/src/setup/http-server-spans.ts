@@ -1,0 +1,151 @@
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span } from '@opentelemetry/api';
+import { RPCType, setRPCMetadata } from '@opentelemetry/core';
+import type { RPCMetadata } from '@opentelemetry/core';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+} from '@opentelemetry/semantic-conventions';
+import { expressRoute } from '../adapters/express.js';
+import type { ExpressRequestLike } from '../adapters/express.js';
+import { HEALTH_HOOK_ERRORS } from '../health-names.js';
+import { normalizeMethod, pathOf } from '../http/request-line.js';
+import { errorType } from '../payments/span-error.js';
+import { checkoutTracer, runtime } from '../runtime.js';
+
+type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
+
+interface Installed {
+  prototype: { emit: Emit };
+  /** The prototype's own `emit` before patching, or undefined when it was inherited. */
+  own: Emit | undefined;
+  wrapper: Emit;
+}
+
+let installed: Installed[] = [];
+let enabled = false;
+
+/**
+ * Default mode's HTTP server spans: one SERVER span per request on every `http` and `https`
+ * server of the process, made here rather than by instrumentation-http, which default mode
+ * keeps for outgoing calls only.
+ *
+ * Why not instrumentation-http's server spans: on a payment route they alone cost more CPU
+ * per request than this package's whole budget for default mode (see bench/node-overhead),
+ * mostly in attributes nobody searches a checkout by and in per-request work for metrics
+ * this package does not record. This span carries what the HTTP semantic conventions require
+ * of a server span (method, path, scheme, status code, route, error type), so backends group
+ * and chart it like any other; the payment middleware adds the payment attributes to it.
+ *
+ * The span is the active one while the request's listener runs and, through the request and
+ * response emitters bound to its context, in their event listeners (a body read with
+ * `req.on('data')` stays in the request's trace). Frameworks name the route through the RPC
+ * metadata (`@fastify/otel` and the payment middleware do); Express's matched route is read
+ * from the request when the response ends. The span ends on the response's `close`, after
+ * `finish`, so the payment middleware's outcome is on it before it ends.
+ *
+ * Patching the `Server` prototypes (not the module exports) covers servers from `require`
+ * and `import` alike, created before or after the start.
+ */
+export function enableHttpServerSpans(): void {
+  enabled = true;
+  if (installed.length > 0) return;
+  for (const prototype of [http.Server.prototype, https.Server.prototype] as unknown as Array<{ emit: Emit }>) {
+    const own = Object.prototype.hasOwnProperty.call(prototype, 'emit') ? prototype.emit : undefined;
+    const original = prototype.emit;
+    const wrapper = function emitWithServerSpan(this: unknown, event: string | symbol, ...args: unknown[]): boolean {
+      if (!enabled || event !== 'request') return original.apply(this, [event, ...args]);
+      return traceRequest(this, original, args as [IncomingMessage, ServerResponse]);
+    };
+    prototype.emit = wrapper;
+    installed.push({ prototype, own, wrapper });
+  }
+}
+
+/**
+ * Restores the prototypes (shutdown). A wrapper that something else wrapped in turn since
+ * cannot be taken out of the chain; it stays and passes every event through until enabled
+ * again. Spans of requests still under way end as usual.
+ */
+export function disableHttpServerSpans(): void {
+  enabled = false;
+  installed = installed.filter(({ prototype, own, wrapper }) => {
+    if (prototype.emit !== wrapper) return true;
+    if (own === undefined) delete (prototype as { emit?: Emit }).emit;
+    else prototype.emit = own;
+    return false;
+  });
+}
+
+function traceRequest(server: unknown, original: Emit, args: [IncomingMessage, ServerResponse]): boolean {
+  const started = startServerSpan(args[0], args[1]);
+  // Tracing must never cost the request: when the span could not start, it proceeds untraced.
+  if (started === undefined) return original.apply(server, ['request', ...args]);
+  const { span, requestContext } = started;
+  return context.with(requestContext, () => {
+    try {
+      return original.apply(server, ['request', ...args]);
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    }
+  });
+}
+
+function startServerSpan(req: IncomingMessage, res: ServerResponse): { span: Span; requestContext: Context } | undefined {
+  let span: Span | undefined;
+  try {
+    const method = normalizeMethod(req.method);
+    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const attributes: Attributes = {};
+    attributes[ATTR_HTTP_REQUEST_METHOD] = method;
+    attributes[ATTR_URL_PATH] = pathOf(req.url);
+    attributes[ATTR_URL_SCHEME] = (req.socket as { encrypted?: boolean } | null)?.encrypted === true ? 'https' : 'http';
+    const serverSpan = (span = checkoutTracer().startSpan(method, { kind: SpanKind.SERVER, attributes }, parent));
+    const rpc: RPCMetadata = { type: RPCType.HTTP, span: serverSpan };
+    const requestContext = setRPCMetadata(trace.setSpan(parent, serverSpan), rpc);
+    context.bind(requestContext, req);
+    context.bind(requestContext, res);
+    res.once('close', () => endServerSpan(serverSpan, method, rpc, req, res));
+    return { span: serverSpan, requestContext };
+  } catch (error) {
+    span?.end();
+    const health = runtime().health;
+    health.increment(HEALTH_HOOK_ERRORS);
+    health.warnOnce('server-span', 'could not start an HTTP server span; the request proceeds untraced', error);
+    return undefined;
+  }
+}
+
+function endServerSpan(span: Span, method: string, rpc: RPCMetadata, req: IncomingMessage, res: ServerResponse): void {
+  try {
+    const route = rpc.route ?? expressRoute(req as unknown as ExpressRequestLike);
+    if (route !== undefined) {
+      span.setAttribute(ATTR_HTTP_ROUTE, route);
+      span.updateName(`${method} ${route}`);
+    }
+    if (!res.writableFinished) {
+      // The connection closed before the response was complete.
+      span.setAttribute(ATTR_ERROR_TYPE, '_OTHER');
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'connection closed before the response was complete' });
+    } else {
+      const statusCode = res.statusCode;
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
+      if (statusCode >= 500) {
+        span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+    }
+  } finally {
+    span.end();
+  }
+}

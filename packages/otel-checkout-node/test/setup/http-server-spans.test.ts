@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { listenOnLoopback, startHttpServer } from '@otel-checkout/test-support';
+import type { StartedHttpServer } from '@otel-checkout/test-support';
+import type expressModule from 'express';
+import { INSTRUMENTATION_NAME } from '../../src/version.js';
+import { startTracingSession } from '../support/tracing-session.js';
+import type { TracingSession } from '../support/tracing-session.js';
+
+const TEST_CARD = '4111111111111111';
+
+/** One GET over a fresh connection with Node's http client (the client instrumentation-http patches). */
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers, agent: false }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('default mode HTTP server spans', () => {
+  let session: TracingSession;
+  let downstream: StartedHttpServer;
+  let app: StartedHttpServer;
+
+  before(async () => {
+    session = await startTracingSession('memory');
+    // Loaded after the start, as an application would; frameworkSpans is off, so no Express layer is wrapped.
+    const express = createRequire(__filename)('express') as typeof expressModule;
+    downstream = await startHttpServer((_req, res) => res.end('stock: 3'));
+    const api = express.Router();
+    api.get('/orders/:id', (_req, res) => {
+      res.json({ ok: true });
+    });
+    api.get('/stock', async (_req, res) => {
+      res.send((await get(`${downstream.url}/stock`)).body);
+    });
+    const application = express();
+    application.use('/api', api);
+    application.get('/unavailable', (_req, res) => {
+      res.status(503).send('later');
+    });
+    app = await listenOnLoopback(http.createServer(application));
+  });
+
+  after(async () => {
+    await app?.close();
+    await downstream?.close();
+    await session?.stop();
+  });
+
+  beforeEach(() => session.clear());
+
+  it('makes one SERVER span per request on any route, named by the Express route, with the HTTP attributes', async () => {
+    const response = await get(`${app.url}/api/orders/42?card=${TEST_CARD}`);
+    assert.equal(response.status, 200);
+    const span = await session.waitForSpan((s) => s.kind === 'SERVER' && s.attributes['url.path'] === '/api/orders/42');
+    assert.equal(span.name, 'GET /api/orders/:id');
+    assert.equal(span.attributes['http.route'], '/api/orders/:id');
+    assert.equal(span.attributes['http.request.method'], 'GET');
+    assert.equal(span.attributes['url.scheme'], 'http');
+    assert.equal(span.attributes['http.response.status_code'], 200);
+    assert.equal(span.status, 'UNSET');
+    assert.equal(span.scope, INSTRUMENTATION_NAME, 'made by this package, not instrumentation-http');
+    assert.ok(!JSON.stringify(span.attributes).includes(TEST_CARD), 'the query string is not recorded');
+    const all = await session.trace(span.traceId);
+    assert.deepEqual(
+      all.filter((s) => s.kind !== 'CLIENT').map((s) => s.name),
+      ['GET /api/orders/:id'],
+      "one span besides the test client's: no Express layer spans unless frameworkSpans is on",
+    );
+  });
+
+  it("joins the caller's trace, and outgoing calls get CLIENT spans that propagate it", async () => {
+    const caller = trace.getTracer('test-caller').startSpan('caller');
+    // The test's own http.get is traced too: its CLIENT span, child of the caller, carries the context.
+    const response = await context.with(trace.setSpan(ROOT_CONTEXT, caller), () => get(`${app.url}/api/stock`));
+    caller.end();
+    assert.equal(response.body, 'stock: 3');
+    const traceId = caller.spanContext().traceId;
+    const server = await session.waitForSpan((s) => s.traceId === traceId && s.kind === 'SERVER' && s.attributes['url.path'] === '/api/stock');
+    const [outgoing, downstreamServer] = await Promise.all([
+      session.waitForSpan((s) => s.kind === 'CLIENT' && s.parentSpanId === server.spanId),
+      session.waitForSpan((s) => s.traceId === traceId && s.kind === 'SERVER' && s.attributes['url.path'] === '/stock'),
+    ]);
+    const callerCall = await session.waitForSpan((s) => s.kind === 'CLIENT' && s.parentSpanId === caller.spanContext().spanId);
+    assert.equal(server.parentSpanId, callerCall.spanId, "the server span joined the caller's trace");
+    assert.equal(outgoing.scope, '@opentelemetry/instrumentation-http', 'instrumentation-http made the outgoing CLIENT span');
+    assert.equal(downstreamServer.parentSpanId, outgoing.spanId, 'the outgoing call carried the trace context');
+    assert.equal(server.attributes['http.route'], '/api/stock');
+  });
+
+  it('marks a 5xx answer as an error (error.type is the status code), a 4xx not', async () => {
+    assert.equal((await get(`${app.url}/unavailable`)).status, 503);
+    assert.equal((await get(`${app.url}/missing`)).status, 404);
+    const failed = await session.waitForSpan((s) => s.attributes['url.path'] === '/unavailable');
+    assert.equal(failed.status, 'ERROR');
+    assert.equal(failed.attributes['error.type'], '503');
+    assert.equal(failed.name, 'GET /unavailable');
+    const missing = await session.waitForSpan((s) => s.attributes['url.path'] === '/missing');
+    assert.equal(missing.status, 'UNSET');
+    assert.equal(missing.attributes['http.response.status_code'], 404);
+    assert.equal(missing.name, 'GET', 'no route matched, so the span keeps the method as its name');
+    assert.equal(missing.attributes['http.route'], undefined);
+  });
+
+  it("keeps the request's context in listeners of the request and response (a body read with req.on)", async () => {
+    const server = await startHttpServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += String(chunk)));
+      req.on('end', () => {
+        trace.getTracer('test-app').startSpan(`handled ${body}`).end();
+        res.end('ok');
+      });
+    });
+    try {
+      const response = await fetch(`${server.url}/orders`, { method: 'POST', body: 'order-1' });
+      assert.equal(await response.text(), 'ok');
+      const handled = await session.waitForSpan((s) => s.name === 'handled order-1');
+      const [serverSpan] = await session.waitForSpans((s) => s.kind === 'SERVER' && s.attributes['url.path'] === '/orders');
+      assert.equal(handled.traceId, serverSpan.traceId);
+      assert.equal(handled.parentSpanId, serverSpan.spanId);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ends the span as an error when the connection closes before the response is complete', async () => {
+    let requestSeen!: () => void;
+    const seen = new Promise<void>((resolve) => (requestSeen = resolve));
+    const server = await startHttpServer(() => requestSeen());
+    try {
+      const request = http.get(`${server.url}/hangs`, { agent: false });
+      request.on('error', () => undefined);
+      await seen;
+      request.destroy();
+      const span = await session.waitForSpan((s) => s.attributes['url.path'] === '/hangs');
+      assert.equal(span.status, 'ERROR');
+      assert.equal(span.attributes['error.type'], '_OTHER');
+      assert.equal(span.attributes['http.response.status_code'], undefined);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('default mode HTTP server spans after shutdown', () => {
+  it('leave the Server prototypes as they were, and can be started again', async () => {
+    const hadOwnEmit = Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit');
+    let session = await startTracingSession('memory');
+    assert.ok(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit'), 'patched while running');
+    await session.stop();
+    assert.equal(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit'), hadOwnEmit);
+
+    session = await startTracingSession('memory');
+    const server = await startHttpServer((_req, res) => res.end('again'));
+    try {
+      assert.equal((await get(`${server.url}/again`)).body, 'again');
+      const span = await session.waitForSpan((s) => s.attributes['url.path'] === '/again');
+      assert.equal(span.kind, 'SERVER');
+    } finally {
+      await server.close();
+      await session.stop();
+    }
+  });
+});
