@@ -40,7 +40,7 @@ import type { HealthCounters } from '../health.js';
 import { HEALTH_HOOK_ERRORS } from '../health-names.js';
 import type { RequestView } from '../http/request-view.js';
 import { runHook } from '../middleware/guard.js';
-import { paymentRequestOf } from '../middleware/payment-request-view.js';
+import { paymentRequestOf, requestBodyOf } from '../middleware/payment-request-view.js';
 import { outcomeAttributes } from '../payments/attributes.js';
 import { mapProviderStatusOn } from '../payments/map-provider-status.js';
 import type { PaymentRequest } from '../types.js';
@@ -92,8 +92,10 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
   const { flows, health } = env;
   const active = context.active();
   const receivedAt = Date.now();
-  const request = paymentRequestOf(view, health);
-  const fields = bodyFields(view);
+  // One reading of the body for the token search and every hook: parsed once, counted once.
+  const body = requestBodyOf(view);
+  const request = paymentRequestOf(view, health, body);
+  const fields = bodyFields(body);
   health.increment(HEALTH_CALLBACKS);
 
   const candidates: Array<[Correlation, string | undefined]> = [

@@ -1,6 +1,5 @@
 import type { RequestView } from '../http/request-view.js';
-
-const MAX_RAW_BODY = 64 * 1024;
+import type { RequestBody } from '../middleware/payment-request-view.js';
 
 /** The value of a query parameter in a request URL (path + query), or `undefined`. */
 export function queryParam(url: string, name: string): string | undefined {
@@ -21,26 +20,15 @@ export function headerValue(view: RequestView, name: string): string | undefined
 }
 
 /**
- * The body as flat fields: a parsed object as it is; a raw body (or a string body) parsed as
- * JSON when it looks like JSON, otherwise as a form. Never throws; large bodies are not read.
+ * The body as flat fields: a parsed object as it is; an unparsed body as JSON when it looks
+ * like JSON, otherwise as a form. Reads through `body`, so the hooks that later ask the same
+ * request for `json()` reuse this decoding and parse. Never throws; large bodies are not read.
  */
-export function bodyFields(view: RequestView): Record<string, unknown> | undefined {
-  const { body, rawBody } = view;
-  if (body !== null && typeof body === 'object' && !Array.isArray(body) && !(body instanceof Uint8Array)) {
-    return body as Record<string, unknown>;
-  }
-  const raw = typeof body === 'string' ? body : body instanceof Uint8Array ? body : rawBody;
-  if (raw === undefined || raw.length === 0 || raw.length > MAX_RAW_BODY) return undefined;
-  const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('{')) {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
+export function bodyFields(body: RequestBody): Record<string, unknown> | undefined {
+  if (body.object !== undefined) return body.object;
+  const text = body.text();
+  if (text === undefined || text.length === 0) return undefined;
+  if (text.trimStart().startsWith('{')) return body.json().value;
   try {
     return Object.fromEntries(new URLSearchParams(text));
   } catch {

@@ -3,12 +3,81 @@ import type { HealthCounters } from '../health.js';
 import { HEALTH_NON_JSON_BODIES } from '../health-names.js';
 import type { PaymentRequest } from '../types.js';
 
-/** Bodies larger than this are not parsed for the extractor. */
-const MAX_PARSED_BODY_LENGTH = 64 * 1024;
+/** Unparsed bodies longer than this (bytes, or characters of a string) are not read. */
+export const MAX_READ_BODY_LENGTH = 64 * 1024;
 
-/** The request view plus a `json()` that never throws: a body that is not JSON is counted and yields `undefined`. */
-export function paymentRequestOf(view: RequestView, health: HealthCounters): PaymentRequest {
-  let parsed: { value: Record<string, unknown> | undefined } | undefined;
+/** The body as a JSON object, or why there is none: no body at all is no problem. */
+export type JsonBody =
+  | { readonly value: Record<string, unknown>; readonly problem?: undefined }
+  | { readonly value: undefined; readonly problem?: 'too-large' | 'not-json' };
+
+/**
+ * One request's body, read at most once per representation however many readers ask (the
+ * callback's token search, then each user hook): decoded to text once, parsed as JSON once.
+ * It counts nothing itself; a reader that asked for JSON decides whether a miss is a problem.
+ */
+export interface RequestBody {
+  /** The body the framework already parsed into an object (JSON or form), as it is. */
+  readonly object: Record<string, unknown> | undefined;
+  /** The unparsed body (string, bytes or raw body) as UTF-8 text; `undefined` with a parsed object, no body, or one over the limit. */
+  text(): string | undefined;
+  json(): JsonBody;
+}
+
+const NO_BODY: JsonBody = { value: undefined };
+const TOO_LARGE: JsonBody = { value: undefined, problem: 'too-large' };
+const NOT_JSON: JsonBody = { value: undefined, problem: 'not-json' };
+
+export function requestBodyOf(view: RequestView): RequestBody {
+  const object = isPlainObject(view.body) ? view.body : undefined;
+  const raw = object === undefined ? unparsedBody(view) : undefined;
+  const tooLarge = raw !== undefined && raw.length > MAX_READ_BODY_LENGTH;
+  let decoded: { text: string | undefined } | undefined;
+  let json: JsonBody | undefined;
+  const text = (): string | undefined => {
+    decoded ??= { text: raw === undefined || tooLarge ? undefined : typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8') };
+    return decoded.text;
+  };
+  return {
+    object,
+    text,
+    json(): JsonBody {
+      json ??= object !== undefined ? { value: object } : tooLarge ? TOO_LARGE : parseJsonObject(text());
+      return json;
+    },
+  };
+}
+
+/** A string or byte body is one the framework left unparsed (express.text, express.raw); else the adapter's raw body. */
+function unparsedBody(view: RequestView): string | Uint8Array | undefined {
+  const { body, rawBody } = view;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  return rawBody;
+}
+
+function parseJsonObject(text: string | undefined): JsonBody {
+  if (text === undefined || text.length === 0) return NO_BODY;
+  // A JSON object starts with `{` after JSON whitespace (a subset of what trimStart drops):
+  // anything else, a form body above all, is known not to be one without parsing it again.
+  if (!text.trimStart().startsWith('{')) return NOT_JSON;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (isPlainObject(value)) return { value };
+  } catch {
+    // Reported as not JSON: such bodies are expected (XML callbacks, broken clients) and must not fail the request.
+  }
+  return NOT_JSON;
+}
+
+/**
+ * The request view plus a `json()` that never throws: the body as a JSON object, or
+ * `undefined` when it is not one. A form body a framework parsed into an object is that
+ * object; an unparsed form body is not JSON, so `undefined` (its fields are the callback's
+ * `fields`). A body that is not JSON is counted once per request, not once per call.
+ * Pass the `body` other readers of the same request use, so it is parsed only once.
+ */
+export function paymentRequestOf(view: RequestView, health: HealthCounters, body: RequestBody = requestBodyOf(view)): PaymentRequest {
+  let answered: { value: Record<string, unknown> | undefined } | undefined;
   return {
     method: view.method,
     url: view.url,
@@ -16,31 +85,21 @@ export function paymentRequestOf(view: RequestView, health: HealthCounters): Pay
     body: view.body,
     rawBody: view.rawBody,
     json(): Record<string, unknown> | undefined {
-      parsed ??= { value: parseBody(view, health) };
-      return parsed.value;
+      answered ??= { value: counted(body.json(), health) };
+      return answered.value;
     },
   };
 }
 
-function parseBody(view: RequestView, health: HealthCounters): Record<string, unknown> | undefined {
-  const { body, rawBody } = view;
-  if (isPlainObject(body)) return body;
-  const text = typeof body === 'string' ? body : rawBody === undefined ? undefined : typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody).toString('utf8');
-  if (text === undefined || text.length === 0) return undefined;
-  if (text.length > MAX_PARSED_BODY_LENGTH) {
+function counted(json: JsonBody, health: HealthCounters): Record<string, unknown> | undefined {
+  if (json.problem === 'too-large') {
     health.increment(HEALTH_NON_JSON_BODIES);
     health.warnOnce('body-too-large', 'a request body was too large to read payment details from');
-    return undefined;
+  } else if (json.problem === 'not-json') {
+    health.increment(HEALTH_NON_JSON_BODIES);
+    health.warnOnce('non-json-body', 'a request body was not a JSON object; payment details were not read from it');
   }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (isPlainObject(value)) return value;
-  } catch {
-    // Counted below: non-JSON bodies are expected (forms, XML callbacks) and must not fail the request.
-  }
-  health.increment(HEALTH_NON_JSON_BODIES);
-  health.warnOnce('non-json-body', 'a request body was not a JSON object; payment details were not read from it');
-  return undefined;
+  return json.value;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
