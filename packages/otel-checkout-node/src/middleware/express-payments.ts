@@ -28,7 +28,7 @@ export function expressPayments(options: PaymentMiddlewareOptions = {}): Express
   const middleware: ExpressMiddleware = (req, res, next) => {
     const handle = beginPaymentRequest(expressRequestView(req), options);
     (req as WithHandle)[HANDLE] = handle;
-    onResponseDone(res, (statusCode) => handle.finish(statusCode, expressRoute(req)));
+    onResponseDone(res, (statusCode, sent) => handle.finish(statusCode, expressRoute(req), sent));
     context.with(handle.context, next);
   };
   const errors: ExpressErrorMiddleware = (error, req, _res, next) => {

@@ -15,7 +15,7 @@ import { beginPaymentRequest } from './payment-request.js';
 export function httpPayments<H extends NodeHttpHandler>(handler: H, options: PaymentMiddlewareOptions = {}): (req: IncomingMessage, res: ServerResponse) => ReturnType<H> {
   return (req, res) => {
     const handle = beginPaymentRequest(nodeHttpRequestView(req), options);
-    onResponseDone(res, (statusCode) => handle.finish(statusCode));
+    onResponseDone(res, (statusCode, sent) => handle.finish(statusCode, undefined, sent));
     let result: unknown;
     try {
       result = context.with(handle.context, () => handler(req, res));

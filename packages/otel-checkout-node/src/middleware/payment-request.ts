@@ -28,14 +28,15 @@ import { paymentRequestOf } from './payment-request-view.js';
  * One request on a payment route, as every framework adapter drives it:
  * `begin` (as early as the framework allows; it extracts at once unless told the body is not
  * parsed yet) → `extract` (once the body is parsed, for such frameworks) →
- * `recordError` (if the handler threw) → `finish` (when the response is done).
+ * `recordError` (if the handler threw) → `finish` (when the response is done; `sent` is
+ * `false` when the connection closed before the response's headers went out).
  * Run the rest of the request inside `context`.
  */
 export interface PaymentRequestHandle {
   readonly context: Context;
   extract(view: RequestView): void;
   recordError(error: unknown): void;
-  finish(statusCode: number, route?: string): void;
+  finish(statusCode: number, route?: string, sent?: boolean): void;
 }
 
 /** The shared core of every payment middleware. Never throws: a failure inside leaves the request untouched. */
@@ -110,22 +111,24 @@ class PaymentRequest_ implements PaymentRequestHandle {
     }
   }
 
-  finish(statusCode: number, route?: string): void {
+  finish(statusCode: number, route?: string, sent = true): void {
     if (this.finished) return;
     this.finished = true;
     try {
-      this.finishUnguarded(statusCode, route);
+      this.finishUnguarded(statusCode, route, sent);
     } catch (error) {
       runtime().health.warnOnce('middleware-finish', 'payment middleware could not finish a request span', error);
     }
   }
 
-  private finishUnguarded(statusCode: number, route: string | undefined): void {
+  private finishUnguarded(statusCode: number, route: string | undefined, sent: boolean): void {
     const span = this.scope.serverSpan;
     const health = runtime().health;
     const hook = this.options.outcome;
     if (!this.scope.outcomeRecorded) {
-      const info = this.error === undefined ? { statusCode } : { statusCode, error: this.error };
+      // As ResponseInfo documents: a thrown error with nothing sent is a 500, not the 200 a
+      // response starts with (nor a status the handler set before throwing), which no client saw.
+      const info = this.error === undefined ? { statusCode } : { statusCode: sent ? statusCode : 500, error: this.error };
       // The default is also the fallback of a user hook that throws.
       const fallback = defaultOutcome(info);
       const outcome = hook ? runHook(health, HEALTH_HOOK_ERRORS, 'outcome', fallback, () => hook(info)) : fallback;

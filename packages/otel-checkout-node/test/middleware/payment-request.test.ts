@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { listenOnLoopback } from '@otel-checkout/test-support';
 import { cohortOf } from '@otel-checkout/core';
-import { httpPayments, payments } from '../../src/index.js';
+import express from 'express';
+import { expressPayments, httpPayments, payments } from '../../src/index.js';
+import type { ResponseInfo } from '../../src/index.js';
 import { HealthCounters } from '../../src/health.js';
 import { HEALTH_NON_JSON_BODIES } from '../../src/health-names.js';
 import { paymentRequestOf } from '../../src/middleware/payment-request-view.js';
@@ -58,6 +60,91 @@ describe('canary cohort from a stable user id', () => {
       assert.equal(seen[0], `checkout.canary.cohort=${expected.cohort}`);
     } finally {
       await app.close();
+      await session.stop();
+    }
+  });
+});
+
+describe('outcome hook when a handler threw and nothing was sent', () => {
+  /** An outcome hook that hands over what it was given, and the promise of its first call. */
+  function watchOutcome(): { outcome: (info: ResponseInfo) => undefined; seen: Promise<ResponseInfo> } {
+    let report: (info: ResponseInfo) => void = () => undefined;
+    const seen = new Promise<ResponseInfo>((resolve) => (report = resolve));
+    return { outcome: (info) => (report(info), undefined), seen };
+  }
+
+  it('Express: the error handler closes the connection without answering → statusCode 500', async () => {
+    const session = await startTracingSession('memory', { instrumentHttp: false });
+    const { outcome, seen } = watchOutcome();
+    const pay = expressPayments({ outcome });
+    const app = express();
+    app.use(pay);
+    app.post('/pay', () => {
+      throw new Error('charge failed');
+    });
+    app.use(pay.errors);
+    // Gives up on the request without a word, as a crashed worker or a proxy timeout would.
+    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => res.destroy());
+    const server = await listenOnLoopback(createServer(app));
+    try {
+      await assert.rejects(fetch(`${server.url}/pay`, { method: 'POST' }));
+      const info = await seen;
+      assert.equal(info.statusCode, 500);
+      assert.equal((info.error as Error).message, 'charge failed');
+    } finally {
+      await server.close();
+      await session.stop();
+    }
+  });
+
+  it('node:http: the handler set 201 then rejected, the client gave up → statusCode 500', async () => {
+    const session = await startTracingSession('memory', { instrumentHttp: false });
+    const { outcome, seen } = watchOutcome();
+    let threw: () => void = () => undefined;
+    const handlerThrew = new Promise<void>((resolve) => (threw = resolve));
+    const handler = httpPayments(async (_req, res) => {
+      res.statusCode = 201;
+      await Promise.resolve();
+      setImmediate(threw);
+      throw new Error('provider unreachable');
+    }, { outcome });
+    // The app handles its handler's rejections, but answers nothing.
+    const server = await listenOnLoopback(createServer((req, res) => void handler(req, res).catch(() => undefined)));
+    const abort = new AbortController();
+    try {
+      const request = fetch(`${server.url}/pay`, { method: 'POST', signal: abort.signal });
+      await handlerThrew;
+      abort.abort();
+      await assert.rejects(request);
+      const info = await seen;
+      assert.equal(info.statusCode, 500);
+      assert.equal((info.error as Error).message, 'provider unreachable');
+    } finally {
+      await server.close();
+      await session.stop();
+    }
+  });
+
+  it('an error the app answered keeps the status it sent', async () => {
+    const session = await startTracingSession('memory', { instrumentHttp: false });
+    const { outcome, seen } = watchOutcome();
+    const pay = expressPayments({ outcome });
+    const app = express();
+    app.use(pay);
+    app.post('/pay', () => {
+      throw new Error('declined');
+    });
+    app.use(pay.errors);
+    // Providers' style: errors answered as 200 with a code in the body.
+    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => res.json({ code: 'FAIL' }));
+    const server = await listenOnLoopback(createServer(app));
+    try {
+      assert.equal((await fetch(`${server.url}/pay`, { method: 'POST' })).status, 200);
+      const info = await seen;
+      assert.equal(info.statusCode, 200);
+      assert.equal((info.error as Error).message, 'declined');
+    } finally {
+      await server.close();
       await session.stop();
     }
   });
