@@ -35,7 +35,7 @@ describe('default mode HTTP server spans', () => {
     session = await startTracingSession('memory');
     // Loaded after the start, as an application would; frameworkSpans is off, so no Express layer is wrapped.
     const express = createRequire(__filename)('express') as typeof expressModule;
-    downstream = await startHttpServer((_req, res) => res.end('stock: 3'));
+    downstream = await startHttpServer((_req, res) => void res.end('stock: 3'));
     const api = express.Router();
     api.get('/orders/:id', (_req, res) => {
       res.json({ ok: true });
@@ -161,7 +161,7 @@ describe('default mode HTTP server spans after shutdown', () => {
     assert.equal(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit'), hadOwnEmit);
 
     session = await startTracingSession('memory');
-    const server = await startHttpServer((_req, res) => res.end('again'));
+    const server = await startHttpServer((_req, res) => void res.end('again'));
     try {
       assert.equal((await get(`${server.url}/again`)).body, 'again');
       const span = await session.waitForSpan((s) => s.attributes['url.path'] === '/again');
