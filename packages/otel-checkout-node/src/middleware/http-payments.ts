@@ -8,9 +8,11 @@ import { beginPaymentRequest } from './payment-request.js';
 
 /**
  * Wraps a `node:http` request handler (sync or async) for payment routes:
- * `http.createServer(httpPayments(async (req, res) => ..., { extract }))`. What the handler
- * returns is returned unchanged (so a promise can still be awaited or caught); a synchronous
- * throw is rethrown; a rejection is recorded and stays exactly as unhandled as it was.
+ * `http.createServer(httpPayments(async (req, res) => ..., { extract }))`. A synchronous
+ * throw is recorded and rethrown. A returned promise comes back as a promise that settles
+ * the same way, a rejection recorded first: an app that catches it sees the same error, and
+ * one that ignores it (as `http.createServer` does) gets the same unhandled rejection it
+ * would get without this wrapper. Other return values are returned unchanged.
  */
 export function httpPayments<H extends NodeHttpHandler>(handler: H, options: PaymentMiddlewareOptions = {}): (req: IncomingMessage, res: ServerResponse) => ReturnType<H> {
   return (req, res) => {
@@ -24,11 +26,12 @@ export function httpPayments<H extends NodeHttpHandler>(handler: H, options: Pay
       throw error;
     }
     if (isPromiseLike(result)) {
-      // Rethrown so an unhandled rejection stays exactly as unhandled as it was without us.
-      void result.then(undefined, (error: unknown) => {
+      // Returned, not left aside: a rejected side promise would be unhandled even when the
+      // app handles the promise it was given.
+      return result.then(undefined, (error: unknown) => {
         handle.recordError(error);
         throw error;
-      });
+      }) as ReturnType<H>;
     }
     return result as ReturnType<H>;
   };

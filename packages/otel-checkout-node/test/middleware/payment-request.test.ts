@@ -149,3 +149,43 @@ describe('outcome hook when a handler threw and nothing was sent', () => {
     }
   });
 });
+
+describe('httpPayments and a handler that rejects', () => {
+  it('gives the app a promise that rejects the same way, with no unhandled rejection when the app handles it', async () => {
+    const session = await startTracingSession('memory', { instrumentHttp: false });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const declined = new Error('declined');
+    const handler = httpPayments(async () => {
+      await Promise.resolve();
+      throw declined;
+    });
+    const caught: unknown[] = [];
+    const server = await listenOnLoopback(
+      createServer((req, res) => {
+        handler(req, res).catch((error: unknown) => {
+          caught.push(error);
+          res.statusCode = 502;
+          res.end('handled');
+        });
+      }),
+    );
+    try {
+      const response = await fetch(`${server.url}/pay`, { method: 'POST' });
+      assert.equal(response.status, 502);
+      assert.equal(await response.text(), 'handled');
+      assert.deepEqual(caught, [declined], 'the app caught the handler’s own error');
+      const span = await session.waitForSpan((s) => s.kind === 'SERVER');
+      assert.equal(span.attributes['error.type'], 'Error');
+      assert.ok(span.events.some((event) => event.name === 'exception'), 'the rejection is recorded on the span');
+      // Unhandled rejections are reported once the microtask queue has drained: one turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await server.close();
+      await session.stop();
+    }
+  });
+});
