@@ -10,7 +10,11 @@ export const HEALTH_FLOW_STORE_FAILURES = 'flowStoreFailures' as const;
 export const HEALTH_FLOW_STORE_FALLBACKS = 'flowStoreFallbacks' as const;
 /** Flows or tombstones the in-memory store dropped to stay within its size bound. */
 export const HEALTH_FLOW_STORE_EVICTIONS = 'flowStoreEvictions' as const;
-/** Flows minted without a trade number: they can only be correlated by token and never sweep as stalled. */
+/**
+ * Flows (not URLs: once per flow, however many URLs or pass-backs it mints) that minted without
+ * a trade number while a flow store is configured: they can only be correlated by token and
+ * never sweep as stalled.
+ */
 export const HEALTH_FLOWS_WITHOUT_TRADE_NO = 'flowsWithoutTradeNo' as const;
 export const HEALTH_CALLBACKS = 'callbacks' as const;
 /** Callbacks whose flow could not be found (`payment.callback.correlation` = none). */

@@ -79,8 +79,19 @@ export interface Flows {
 }
 
 const DEFAULT_TOKEN_PARAM = 'otc_flow';
-/** Create spans remembered as "already recorded in the store", so minting several URLs puts once. */
-const RECENTLY_PUT_LIMIT = 10_000;
+/**
+ * Create spans remembered per kind of record ("put in the store", "counted without a trade
+ * number"), so a flow that mints several URLs is put once and counted once.
+ */
+const RECENTLY_SEEN_LIMIT = 10_000;
+
+/** Adds `spanId` to a bounded set; false when it was already there. */
+function firstSighting(seen: Set<string>, spanId: string): boolean {
+  if (seen.has(spanId)) return false;
+  seen.add(spanId);
+  if (seen.size > RECENTLY_SEEN_LIMIT) seen.delete(seen.values().next().value as string);
+  return true;
+}
 
 export function createFlows(options: FlowsOptions | undefined, deps: FlowDependencies): Flows {
   const opts: FlowsOptions = options ?? {};
@@ -102,19 +113,19 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
       ? undefined
       : (opts.store ?? new MemoryFlowStore({ onEvict: () => health.increment(HEALTH_FLOW_STORE_EVICTIONS) }));
   const recentlyPut = new Set<string>();
+  // Apart from `recentlyPut`: a flow may mint a URL before its trade number is known and put once it is.
+  const recentlyCountedWithoutTradeNo = new Set<string>();
   const pendingPuts = new Set<Promise<void>>();
   let sweeper: StalledSweeper | undefined;
 
   const record = (flow: FlowContext): void => {
     if (store === undefined) return;
     if (flow.tradeNo === undefined || flow.tradeNo === '') {
-      health.increment(HEALTH_FLOWS_WITHOUT_TRADE_NO);
+      if (firstSighting(recentlyCountedWithoutTradeNo, flow.spanId)) health.increment(HEALTH_FLOWS_WITHOUT_TRADE_NO);
       health.warnOnce('flow-no-trade-no', 'a redirect was issued for a flow without a trade number; it is correlated by token only');
       return;
     }
-    if (recentlyPut.has(flow.spanId)) return;
-    recentlyPut.add(flow.spanId);
-    if (recentlyPut.size > RECENTLY_PUT_LIMIT) recentlyPut.delete(recentlyPut.values().next().value as string);
+    if (!firstSighting(recentlyPut, flow.spanId)) return;
     const issuedAt = Date.now();
     const deadline = issuedAt + 1000 * deadlineSeconds(opts.deadlines, flow.provider, flow.method);
     let pending: Promise<void>;

@@ -69,6 +69,26 @@ describe('flows: URLs, deadlines, configuration', () => {
     await flows.shutdown();
   });
 
+  it('counts a flow without a trade number once however many URLs it mints, and still stores it once the trade number is known', async () => {
+    const health = new HealthCounters();
+    const store = new MemoryFlowStore();
+    const flows = createFlows({ keys: { current: { id: 'k', secret: 'a-long-enough-secret-123' } }, store }, { tracer, health });
+    const untraded = { ...FLOW, tradeNo: undefined, spanId: '2222222222222222' };
+    const before = health.get('flowsWithoutTradeNo');
+    flows.returnUrl(untraded, '/r');
+    flows.notifyUrl(untraded, '/n');
+    flows.passback(untraded);
+    assert.equal(health.get('flowsWithoutTradeNo') - before, 1, 'one flow, three mints: counted once');
+    flows.returnUrl({ ...untraded, spanId: '3333333333333333' }, '/r');
+    flows.notifyUrl({ ...untraded, spanId: '3333333333333333' }, '/n');
+    assert.equal(health.get('flowsWithoutTradeNo') - before, 2, 'a second flow counts again');
+    flows.notifyUrl({ ...untraded, tradeNo: 'T2' }, '/n');
+    await flows.whenRecorded();
+    assert.equal(await store.size(), 1, 'the first flow is put once its trade number is set');
+    assert.equal(health.get('flowsWithoutTradeNo') - before, 2);
+    await flows.shutdown();
+  });
+
   it('a store that throws synchronously on put costs the request nothing and is counted', async () => {
     const health = new HealthCounters();
     const store = Object.assign(new MemoryFlowStore(), {
