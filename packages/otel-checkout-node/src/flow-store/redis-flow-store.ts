@@ -247,6 +247,8 @@ export class RedisFlowStore implements FlowStore {
         this.fail(error);
         reject(error);
       }, timeoutMs);
+      // A bound, not work: it must not keep a process alive that has nothing else to do.
+      timer.unref();
       operation.then(
         (value) => {
           clearTimeout(timer);

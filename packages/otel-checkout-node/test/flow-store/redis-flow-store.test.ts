@@ -60,4 +60,15 @@ describe('RedisFlowStore (real redis-server)', function () {
     assert.ok(dead.health().failures >= 2);
     await dead.close();
   });
+
+  it('a command waiting for Redis does not keep the process alive with its timeout', async () => {
+    const refTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const silent = { sendCommand: () => new Promise<never>(() => undefined) };
+    const store = new RedisFlowStore({ client: silent, commandTimeoutMs: 50 });
+    const before = refTimers();
+    const take = store.take('T');
+    assert.equal(refTimers(), before, 'the timeout of a pending command is unref\'d');
+    await assert.rejects(take, { name: 'FlowStoreTimeoutError' });
+    await store.close();
+  });
 });
