@@ -49,10 +49,25 @@ const TAKE = script(TAKE_SCRIPT);
 const CLAIM = script(CLAIM_SCRIPT);
 const ACK = script(ACK_SCRIPT);
 
+/** Longest pause between connection attempts of the store's own client, ms. */
+const MAX_RECONNECT_DELAY_MS = 2000;
+
 interface OwnedClient extends RedisCommandClient {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
   on(event: 'error', listener: (error: unknown) => void): unknown;
+  on(event: 'connect' | 'ready' | 'reconnecting', listener: () => void): unknown;
   connect(): Promise<unknown>;
-  destroy(): void;
+  /** node-redis 5 */
+  destroy?(): void;
+  /** node-redis 4, which has no `destroy` */
+  disconnect?(): Promise<void>;
+}
+
+/** The store's own client, and whether it is opening a socket right now (see `endOwnedClient`). */
+interface OwnedConnection {
+  readonly client: OwnedClient;
+  openingSocket: boolean;
 }
 
 /**
@@ -70,7 +85,7 @@ export class RedisFlowStore implements FlowStore {
   private readonly maxPendingPuts: number;
   private readonly url: string | undefined;
   private client: RedisCommandClient | undefined;
-  private owned: OwnedClient | undefined;
+  private owned: OwnedConnection | undefined;
   private connecting: Promise<RedisCommandClient> | undefined;
   private pendingPuts = 0;
   private failures = 0;
@@ -160,19 +175,19 @@ export class RedisFlowStore implements FlowStore {
     return { evicted: 0, failures: this.failures, available: this.available };
   }
 
-  close(): Promise<void> {
+  /**
+   * Closes the store's own client (a given client is left to its owner). Resolves once that
+   * client is closed; when it is still connecting, that is when its connection attempt ends
+   * (bounded: see `endOwnedClient`).
+   */
+  async close(): Promise<void> {
     this.closed = true;
     const owned = this.owned;
     this.owned = undefined;
     this.connecting = undefined;
-    if (owned !== undefined) {
-      try {
-        owned.destroy();
-      } catch {
-        // already gone
-      }
-    }
-    return Promise.resolve();
+    if (owned === undefined) return;
+    if (this.client === owned.client) this.client = undefined;
+    await endOwnedClient(owned, 2 * this.connectTimeoutMs);
   }
 
   private flowKey(tradeNo: string): string {
@@ -203,7 +218,7 @@ export class RedisFlowStore implements FlowStore {
   private async command(args: string[]): Promise<unknown> {
     // node-redis keeps retrying a first connection that failed; while it does, answer at once
     // instead of making every payment request wait for it.
-    if (this.client === undefined && !this.available) throw new FlowStoreError('Redis flow store is not connected');
+    if (this.client === undefined && !this.available && !this.closed) throw new FlowStoreError('Redis flow store is not connected');
     const client = this.client ?? (await this.connect());
     return client.sendCommand(args);
   }
@@ -219,23 +234,37 @@ export class RedisFlowStore implements FlowStore {
       const redis = (await import('redis')) as unknown as {
         createClient(options: unknown): OwnedClient;
       };
+      // Closed while the module loaded: no connection is opened at all.
+      if (this.closed) throw new FlowStoreError('flow store is closed');
       const client = redis.createClient({
         url: this.url,
         // Fail commands at once while disconnected instead of queueing them without bound.
         disableOfflineQueue: true,
         socket: {
           connectTimeout: this.connectTimeoutMs,
-          reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2000),
+          // Once the store is closed, a failed attempt ends the connect instead of trying again.
+          reconnectStrategy: (retries: number) =>
+            this.closed ? false : Math.min(100 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
         },
       });
-      client.on('error', (error) => this.fail(error, false));
-      this.owned = client;
+      const owned: OwnedConnection = { client, openingSocket: true };
+      // A socket is being opened from `connect()` or a 'reconnecting' until it connects or the attempt fails.
+      client.on('connect', () => (owned.openingSocket = false));
+      client.on('reconnecting', () => (owned.openingSocket = true));
+      client.on('error', (error) => {
+        owned.openingSocket = false;
+        if (!this.closed) this.fail(error, false);
+      });
+      this.owned = owned;
       await client.connect();
-      if (this.closed) client.destroy();
+      // Closed while connecting: `close` ends this client (see `endOwnedClient`); it is not kept.
+      if (this.closed) throw new FlowStoreError('flow store is closed');
       this.client = client;
       return client;
     } catch (error) {
       this.connecting = undefined;
+      // An attempt cut short by close fails with whatever node-redis threw then; the reason is the close.
+      if (this.closed && !(error instanceof FlowStoreError)) throw new FlowStoreError('flow store is closed', { cause: error });
       throw error;
     }
   }
@@ -275,6 +304,51 @@ export class RedisFlowStore implements FlowStore {
       this.available = false;
       diag.warn('@otel-checkout/node: Redis flow store unavailable; flows fall back to token-only correlation', error);
     }
+  }
+}
+
+/**
+ * Ends a client of the store's own. node-redis forgets a socket that is still being opened when
+ * the client is destroyed, and that socket, once connected, stays open with nothing left to close
+ * it. So a client opening a socket is not destroyed then: the attempt is left to finish, and a
+ * connection that comes up is destroyed as soon as it is ready, while a failed attempt ends the
+ * client (its reconnect strategy gives up once the store is closed). In any other state (ready,
+ * in the handshake, waiting between attempts) it is destroyed at once. After `boundMs` (longer
+ * than one attempt) it is destroyed anyway, for a server that accepts connections but never
+ * answers the handshake.
+ */
+function endOwnedClient(owned: OwnedConnection, boundMs: number): Promise<void> {
+  const { client } = owned;
+  if (!owned.openingSocket || client.isReady || !client.isOpen) {
+    destroyQuietly(client);
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve) => {
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(bound);
+      destroyQuietly(client);
+      resolve();
+    };
+    const bound = setTimeout(end, boundMs);
+    // The socket being opened keeps the process alive while it needs to; the bound need not.
+    bound.unref();
+    client.on('ready', end);
+    client.on('error', () => {
+      if (!client.isOpen) end();
+    });
+  });
+}
+
+function destroyQuietly(client: OwnedClient): void {
+  if (!client.isOpen) return;
+  try {
+    if (typeof client.destroy === 'function') client.destroy();
+    else client.disconnect?.().catch(() => undefined);
+  } catch {
+    // already gone
   }
 }
 

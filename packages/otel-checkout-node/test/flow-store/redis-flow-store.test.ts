@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { createClient } from 'redis';
 import { startRedisServer } from '@otel-checkout/test-support';
 import type { StartedRedisServer } from '@otel-checkout/test-support';
-import { RedisFlowStore } from '../../src/index.js';
+import { FlowStoreError, RedisFlowStore } from '../../src/index.js';
 import type { FlowStore } from '../../src/index.js';
 import { flowStoreContract } from './flow-store-contract.js';
+
+const CLOSE_WHILE_CONNECTING = join(import.meta.dirname, 'fixtures', 'close-while-connecting.ts');
 
 describe('RedisFlowStore (real redis-server)', function () {
   let redis: StartedRedisServer;
@@ -44,6 +49,55 @@ describe('RedisFlowStore (real redis-server)', function () {
       await store.take('X');
       const tombTtl = await client.pTTL('ttl:{flows}:t:X');
       assert.ok(tombTtl > 50_000 && tombTtl <= 60_000, `tombstone ttl ${tombTtl}`);
+    });
+  });
+
+  describe('closing while the first command connects', () => {
+    // The store connects to its own database, so its connections are told apart from this one.
+    const STORE_DB = 7;
+    const record = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: 'a1b2c3d4e5f60718', traceFlags: 1, tradeNo: 'C', issuedAt: 1 };
+    let checker: ReturnType<typeof createClient>;
+    before(async () => {
+      checker = createClient({ url: redis.url });
+      await checker.connect();
+    });
+    after(() => checker.destroy());
+
+    const storeConnections = async (): Promise<number> => (await checker.clientList()).filter((c) => c.db === STORE_DB).length;
+
+    it('a connection that completes after close is closed, not kept', async () => {
+      const store = new RedisFlowStore({ url: `${redis.url}/${STORE_DB}`, keyPrefix: `close${prefixSeq++}:{flows}:` });
+      const put = store.put(record, Date.now() + 60_000);
+      // The store began loading the client module first, so once this import resolves its client
+      // has begun opening its socket (no I/O has been processed in between): close lands mid-connect.
+      await import('redis');
+      await store.close();
+      const refusal = await put.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      // Each check is a round trip; the server drops a closed connection within the first few.
+      let open = await storeConnections();
+      for (let check = 0; open > 0 && check < 20; check++) open = await storeConnections();
+      assert.equal(open, 0, 'no connection of the closed store stays open on the server');
+      assert.ok(refusal instanceof FlowStoreError);
+      assert.equal(refusal.message, 'flow store is closed', 'the command is refused, not sent on a connection of a closed store');
+      await assert.rejects(store.take('C'), { name: 'FlowStoreError', message: 'flow store is closed' });
+    });
+
+    it('a script that closes its store mid-connect exits by itself', async () => {
+      const child = spawn(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', CLOSE_WHILE_CONNECTING, `${redis.url}/${STORE_DB}`], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let output = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      // Far longer than the script needs; only reached when something holds it open.
+      const bound = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+      clearTimeout(bound);
+      assert.equal(signal, null, 'the script was still running at the bound: something held it open');
+      assert.equal(code, 0);
+      assert.deepEqual(JSON.parse(output), { put: 'flow store is closed' });
     });
   });
 
