@@ -115,7 +115,8 @@ function startServerSpan(req: IncomingMessage, res: ServerResponse): { span: Spa
     const requestContext = setRPCMetadata(trace.setSpan(parent, serverSpan), rpc);
     context.bind(requestContext, req);
     context.bind(requestContext, res);
-    res.once('close', () => endServerSpan(serverSpan, method, rpc, req, res));
+    // 'close' comes once per response (after 'finish', or alone when the connection closed first).
+    res.on('close', () => endServerSpan(serverSpan, method, rpc, req, res));
     return { span: serverSpan, requestContext };
   } catch (error) {
     span?.end();
