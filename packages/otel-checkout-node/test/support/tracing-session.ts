@@ -45,7 +45,7 @@ export async function startTracingSession(sink: Sink, options: NodeTracingOption
       await handle.flush();
       const found = spans().filter(predicate);
       if (found.length >= count) return found.slice(0, count);
-      // The server span ends on the response's 'finish' event, which may come just after the client saw the answer.
+      // The server span ends on the response's 'close' event, which may come just after the client saw the answer.
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     throw new Error(`expected ${count} matching spans; exported: ${spans().map((s) => `${s.kind} ${s.name}`).join(', ')}`);
