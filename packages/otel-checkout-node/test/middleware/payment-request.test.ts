@@ -73,19 +73,28 @@ describe('outcome hook when a handler threw and nothing was sent', () => {
     return { outcome: (info) => (report(info), undefined), seen };
   }
 
-  it('Express: the error handler closes the connection without answering → statusCode 500', async () => {
-    const session = await startTracingSession('memory', { instrumentHttp: false });
-    const { outcome, seen } = watchOutcome();
+  /** An Express app whose payment route throws `message`; `answer` is the app's last error handler. */
+  function throwingExpressApp(
+    outcome: (info: ResponseInfo) => undefined,
+    message: string,
+    answer: (res: express.Response) => void,
+  ): Promise<Awaited<ReturnType<typeof listenOnLoopback>>> {
     const pay = expressPayments({ outcome });
     const app = express();
     app.use(pay);
     app.post('/pay', () => {
-      throw new Error('charge failed');
+      throw new Error(message);
     });
     app.use(pay.errors);
+    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => answer(res));
+    return listenOnLoopback(createServer(app));
+  }
+
+  it('Express: the error handler closes the connection without answering → statusCode 500', async () => {
+    const session = await startTracingSession('memory', { instrumentHttp: false });
+    const { outcome, seen } = watchOutcome();
     // Gives up on the request without a word, as a crashed worker or a proxy timeout would.
-    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => res.destroy());
-    const server = await listenOnLoopback(createServer(app));
+    const server = await throwingExpressApp(outcome, 'charge failed', (res) => void res.destroy());
     try {
       await assert.rejects(fetch(`${server.url}/pay`, { method: 'POST' }));
       const info = await seen;
@@ -128,16 +137,8 @@ describe('outcome hook when a handler threw and nothing was sent', () => {
   it('an error the app answered keeps the status it sent', async () => {
     const session = await startTracingSession('memory', { instrumentHttp: false });
     const { outcome, seen } = watchOutcome();
-    const pay = expressPayments({ outcome });
-    const app = express();
-    app.use(pay);
-    app.post('/pay', () => {
-      throw new Error('declined');
-    });
-    app.use(pay.errors);
     // Providers' style: errors answered as 200 with a code in the body.
-    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => res.json({ code: 'FAIL' }));
-    const server = await listenOnLoopback(createServer(app));
+    const server = await throwingExpressApp(outcome, 'declined', (res) => void res.json({ code: 'FAIL' }));
     try {
       assert.equal((await fetch(`${server.url}/pay`, { method: 'POST' })).status, 200);
       const info = await seen;
