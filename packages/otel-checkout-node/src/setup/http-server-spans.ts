@@ -19,17 +19,11 @@ import { HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { normalizeMethod, pathOf } from '../http/request-line.js';
 import { errorType } from '../payments/span-error.js';
 import { checkoutTracer, runtime } from '../runtime.js';
+import { EmitPatch } from './emit-patch.js';
+import type { Emit, EmitterPrototype } from './emit-patch.js';
+import { bindRequestEmitters, disableRequestEmitterContext, enableRequestEmitterContext } from './request-emitter-context.js';
 
-type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
-
-interface Installed {
-  prototype: { emit: Emit };
-  /** The prototype's own `emit` before patching, or undefined when it was inherited. */
-  own: Emit | undefined;
-  wrapper: Emit;
-}
-
-let installed: Installed[] = [];
+let patches: EmitPatch[] = [];
 let enabled = false;
 
 /**
@@ -44,28 +38,30 @@ let enabled = false;
  * of a server span (method, path, scheme, status code, route, error type), so backends group
  * and chart it like any other; the payment middleware adds the payment attributes to it.
  *
- * The span is the active one while the request's listener runs and, through the request and
- * response emitters bound to its context, in their event listeners (a body read with
- * `req.on('data')` stays in the request's trace). Frameworks name the route through the RPC
- * metadata (`@fastify/otel` and the payment middleware do); Express's matched route is read
- * from the request when the response ends. The span ends on the response's `close`, after
- * `finish`, so the payment middleware's outcome is on it before it ends.
+ * The span is the active one while the request's listener runs and in every event of the
+ * request and its response (see request-emitter-context.ts), so a body read with
+ * `req.on('data')` and a handler behind a body parser stay in the request's trace. Frameworks
+ * name the route through the RPC metadata (`@fastify/otel` and the payment middleware do);
+ * Express's matched route is read from the request when the response ends. The span ends on
+ * the response's `close`, after `finish`, so the payment middleware's outcome is on it
+ * before it ends.
  *
  * Patching the `Server` prototypes (not the module exports) covers servers from `require`
  * and `import` alike, created before or after the start.
  */
 export function enableHttpServerSpans(): void {
   enabled = true;
-  if (installed.length > 0) return;
-  for (const prototype of [http.Server.prototype, https.Server.prototype] as unknown as Array<{ emit: Emit }>) {
-    const own = Object.prototype.hasOwnProperty.call(prototype, 'emit') ? prototype.emit : undefined;
-    const original = prototype.emit;
-    const wrapper = function emitWithServerSpan(this: unknown, event: string | symbol, ...args: unknown[]): boolean {
-      if (!enabled || event !== 'request') return original.apply(this, [event, ...args]);
-      return traceRequest(this, original, args as [IncomingMessage, ServerResponse]);
-    };
-    prototype.emit = wrapper;
-    installed.push({ prototype, own, wrapper });
+  enableRequestEmitterContext();
+  if (patches.length > 0) return;
+  for (const prototype of [http.Server.prototype, https.Server.prototype] as unknown as EmitterPrototype[]) {
+    patches.push(
+      EmitPatch.install(prototype, (original) =>
+        function emitWithServerSpan(this: unknown, event: string | symbol, ...args: unknown[]): boolean {
+          if (!enabled || event !== 'request') return original.call(this, event, ...args);
+          return traceRequest(this, original, args as [IncomingMessage, ServerResponse]);
+        },
+      ),
+    );
   }
 }
 
@@ -76,12 +72,8 @@ export function enableHttpServerSpans(): void {
  */
 export function disableHttpServerSpans(): void {
   enabled = false;
-  installed = installed.filter(({ prototype, own, wrapper }) => {
-    if (prototype.emit !== wrapper) return true;
-    if (own === undefined) delete (prototype as { emit?: Emit }).emit;
-    else prototype.emit = own;
-    return false;
-  });
+  disableRequestEmitterContext();
+  patches = patches.filter((patch) => !patch.restore());
 }
 
 function traceRequest(server: unknown, original: Emit, args: [IncomingMessage, ServerResponse]): boolean {
@@ -113,8 +105,7 @@ function startServerSpan(req: IncomingMessage, res: ServerResponse): { span: Spa
     const serverSpan = (span = checkoutTracer().startSpan(method, { kind: SpanKind.SERVER, attributes }, parent));
     const rpc: RPCMetadata = { type: RPCType.HTTP, span: serverSpan };
     const requestContext = setRPCMetadata(trace.setSpan(parent, serverSpan), rpc);
-    context.bind(requestContext, req);
-    context.bind(requestContext, res);
+    bindRequestEmitters(req, res, requestContext);
     // 'close' comes once per response (after 'finish', or alone when the connection closed first).
     res.on('close', () => endServerSpan(serverSpan, method, rpc, req, res));
     return { span: serverSpan, requestContext };

@@ -133,6 +133,46 @@ describe('default mode HTTP server spans', () => {
     }
   });
 
+  it('keeps the context for a body that arrives after the headers, and in an Express handler behind express.json()', async () => {
+    const express = createRequire(__filename)('express') as typeof expressModule;
+    const application = express();
+    application.use(express.json());
+    application.post('/late', (req, res) => {
+      res.on('finish', () => trace.getTracer('test-app').startSpan('response finished').end());
+      trace.getTracer('test-app').startSpan(`handled ${(req.body as { order: string }).order}`).end();
+      res.json({ ok: true });
+    });
+    let requestSeen!: () => void;
+    const seen = new Promise<void>((resolve) => (requestSeen = resolve));
+    const server = await listenOnLoopback(
+      http.createServer((req, res) => {
+        requestSeen();
+        application(req, res);
+      }),
+    );
+    try {
+      const answered = new Promise<number>((resolve, reject) => {
+        const request = http.request(`${server.url}/late`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        request.on('error', reject);
+        request.flushHeaders();
+        // The body is sent only once the server has the headers, so it comes in a later read of the socket.
+        void seen.then(() => request.end(JSON.stringify({ order: 'late-1' })));
+      });
+      assert.equal(await answered, 200);
+      const [serverSpan] = await session.waitForSpans((s) => s.kind === 'SERVER' && s.attributes['url.path'] === '/late');
+      for (const name of ['handled late-1', 'response finished']) {
+        const span = await session.waitForSpan((s) => s.name === name);
+        assert.equal(span.traceId, serverSpan.traceId, name);
+        assert.equal(span.parentSpanId, serverSpan.spanId, name);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('ends the span as an error when the connection closes before the response is complete', async () => {
     let requestSeen!: () => void;
     const seen = new Promise<void>((resolve) => (requestSeen = resolve));
@@ -159,6 +199,9 @@ describe('default mode HTTP server spans after shutdown', () => {
     assert.ok(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit'), 'patched while running');
     await session.stop();
     assert.equal(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit'), hadOwnEmit);
+    for (const prototype of [http.IncomingMessage.prototype, http.ServerResponse.prototype]) {
+      assert.equal(Object.prototype.hasOwnProperty.call(prototype, 'emit'), false, 'request and response emit as before');
+    }
 
     session = await startTracingSession('memory');
     const server = await startHttpServer((_req, res) => void res.end('again'));
