@@ -8,6 +8,10 @@ declare module 'autocannon' {
       body?: string;
       connections?: number;
       duration?: number;
+      /** Stop after this many requests instead of after `duration`. */
+      amount?: number;
+      /** Seconds before a request counts as timed out. */
+      timeout?: number;
     }
     interface Result {
       requests: { average: number; total: number };

@@ -9,6 +9,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
+import { countInstructions, instructionCountingUnavailable } from './instructions.js';
+import type { InstructionCount } from './instructions.js';
 
 const ALL_VARIANTS = ['bare', 'default', 'lean', 'standard'] as const;
 /**
@@ -27,6 +29,8 @@ const VARIANTS: readonly Variant[] = process.env.BENCH_VARIANTS
 // Many short rounds rather than a few long ones: on a shared 2-core machine single windows of
 // the same variant differ by up to 1.5x, and the median of seven is steadier than that of five.
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 7;
+/** BENCH_TIME=0 skips the timed rounds: only the instruction counts, which need no quiet machine. */
+const TIMED = process.env.BENCH_TIME !== '0';
 /** The first window of a server warms up its JIT; later ones only refill the connections. */
 const FIRST_WARMUP_SECONDS = 3;
 const WARMUP_SECONDS = 1;
@@ -227,6 +231,66 @@ async function measure(child: Child): Promise<Measurement> {
   }
 }
 
+type InstructionReport =
+  | { skipped: string }
+  | {
+      simulatedCache: string;
+      perVariant: Partial<Record<Variant, InstructionCount>>;
+      ratiosToBare: Partial<Record<Variant, { instructions: number; cacheMisses: number }>>;
+      targets: Array<{ name: string; value: number; limit: number; pass: boolean }>;
+    };
+
+/**
+ * Every variant counted under callgrind, two at a time (counts do not depend on timing), and
+ * the two targets evaluated on the counts as a cross-check of the timed ones: on a shared
+ * machine the timed ratios move between runs by more than the targets' margins, the counts
+ * by about 1%.
+ */
+async function countAll(script: string, sinkUrl: string): Promise<InstructionReport> {
+  const unavailable = instructionCountingUnavailable();
+  if (unavailable !== undefined) {
+    process.stdout.write(`instruction counts skipped: ${unavailable}\n`);
+    return { skipped: unavailable };
+  }
+  const perVariant: Partial<Record<Variant, InstructionCount>> = {};
+  for (let i = 0; i < VARIANTS.length; i += 2) {
+    await Promise.all(
+      VARIANTS.slice(i, i + 2).map(async (variant) => {
+        const count = await countInstructions(script, variant, `${sinkUrl}-${variant}`, { path: '/pay', body: BODY });
+        perVariant[variant] = count;
+        process.stdout.write(
+          `callgrind ${variant.padEnd(8)} ${count.instructionsPerRequest} instructions/req, ${count.cacheMissesPerRequest} misses/req of a 1 MiB cache (code ${count.codeCacheMissesPerRequest}, data ${count.dataCacheMissesPerRequest})\n`,
+        );
+      }),
+    );
+  }
+  const bare = perVariant.bare;
+  const ratiosToBare = Object.fromEntries(
+    Object.entries(perVariant).map(([variant, count]) => [
+      variant,
+      bare
+        ? { instructions: round3(count.instructionsPerRequest / bare.instructionsPerRequest), cacheMisses: round3(count.cacheMissesPerRequest / bare.cacheMissesPerRequest) }
+        : { instructions: Number.NaN, cacheMisses: Number.NaN },
+    ]),
+  ) as Partial<Record<Variant, { instructions: number; cacheMisses: number }>>;
+  const targets: Array<{ name: string; value: number; limit: number; pass: boolean }> = [];
+  const { default: defaultMode, lean, standard } = ratiosToBare;
+  if (defaultMode && standard) {
+    for (const measure of ['instructions', 'cacheMisses'] as const) {
+      const overhead = defaultMode[measure] - 1;
+      const limit = (standard[measure] - 1) / 2;
+      targets.push({ name: `(${measure}) default mode's overhead per request is at most half of the standard setup's`, value: round3(overhead), limit: round3(limit), pass: overhead <= limit });
+    }
+  }
+  if (lean) {
+    for (const measure of ['instructions', 'cacheMisses'] as const) {
+      targets.push({ name: `(${measure}) lean mode per request <= 1.3x bare`, value: lean[measure], limit: 1.3, pass: lean[measure] <= 1.3 });
+    }
+  }
+  for (const target of targets) process.stdout.write(`${target.pass ? 'pass' : 'miss'} ${target.name}: ${target.value} (limit ${target.limit})\n`);
+  return { simulatedCache: '1 MiB, 16-way, 64-byte lines (last level)', perVariant, ratiosToBare, targets };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -247,6 +311,7 @@ async function main(): Promise<void> {
   const exportedBytes: Record<string, number> = {};
   const runs: Record<Variant, Measurement[]> = { bare: [], default: [], lean: [], standard: [], context: [], httponly: [] };
   const pairedCpuRatios: Record<Variant, number[]> = { bare: [], default: [], lean: [], standard: [], context: [], httponly: [] };
+  let instructions: InstructionReport;
   try {
     const bareChild = children.find((child) => child.variant === 'bare');
     const others = children.filter((child) => child.variant !== 'bare');
@@ -258,7 +323,7 @@ async function main(): Promise<void> {
       );
       return measurement;
     };
-    for (let round = 0; round < ROUNDS; round += 1) {
+    for (let round = 0; TIMED && round < ROUNDS; round += 1) {
       // Every variant between two windows of bare (bare, A, bare, B, bare, ...), in a rotated
       // order each round: its ratio for the round is to the mean of its two neighbours, which
       // share the machine's condition of the moment far better than windows a minute apart.
@@ -274,14 +339,16 @@ async function main(): Promise<void> {
       }
     }
     // Let every server export what it still holds (the export delay is at most 5 s) before counting bytes.
-    await new Promise((resolve) => setTimeout(resolve, 6000));
-  } finally {
+    if (TIMED) await new Promise((resolve) => setTimeout(resolve, 6000));
     for (const child of VARIANTS) exportedBytes[child] = sink.bytesOf(child);
+    for (const child of children) child.process.kill();
+    instructions = await countAll(script, `${sink.url}/callgrind`);
+  } finally {
     for (const child of children) child.process.kill();
     sink.server.close();
     rmSync(outdir, { recursive: true, force: true });
   }
-  if (!ALL_VARIANTS.every((variant) => VARIANTS.includes(variant)) || process.env.BENCH_VARIANTS !== undefined) return;
+  if (!TIMED || !ALL_VARIANTS.every((variant) => VARIANTS.includes(variant)) || process.env.BENCH_VARIANTS !== undefined) return;
 
   const summary = Object.fromEntries(
     VARIANTS.map((variant) => [
@@ -351,6 +418,7 @@ async function main(): Promise<void> {
     ratiosToBare: ratios,
     pairedCpuRatiosToBare: paired,
     targets,
+    instructions,
     runs,
     pairedCpuRatiosPerRound: pairedCpuRatios,
   };
