@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { urlSchemeOf } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
 import type { RawResponse } from './response-end.js';
 
@@ -15,13 +16,14 @@ export interface ExpressRequestLike {
   headers: IncomingHttpHeaders;
   body?: unknown;
   route?: { path?: unknown };
+  socket?: unknown;
 }
 
 export type ExpressResponseLike = RawResponse;
 export type ExpressNext = (error?: unknown) => void;
 
 export function expressRequestView(req: ExpressRequestLike): RequestView {
-  return { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, body: req.body };
+  return { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, body: req.body, secure: urlSchemeOf(req.socket) === 'https' };
 }
 
 /** The route template once routing has matched (`/pay/:id`), including the router's mount path. */

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { urlSchemeOf } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
 import type { RawResponse } from './response-end.js';
 
@@ -15,6 +16,7 @@ export interface FastifyRequestLike {
   body?: unknown;
   routeOptions?: { url?: string };
   routerPath?: string;
+  raw?: { socket?: unknown };
 }
 
 export interface FastifyReplyLike {
@@ -30,7 +32,7 @@ export interface FastifyInstanceLike {
 }
 
 export function fastifyRequestView(request: FastifyRequestLike): RequestView {
-  return { method: request.method, url: request.url, headers: request.headers, body: request.body };
+  return { method: request.method, url: request.url, headers: request.headers, body: request.body, secure: urlSchemeOf(request.raw?.socket) === 'https' };
 }
 
 export function fastifyRoute(request: FastifyRequestLike): string | undefined {

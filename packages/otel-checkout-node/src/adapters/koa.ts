@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { urlSchemeOf } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
 import type { RawResponse } from './response-end.js';
 
@@ -22,10 +23,11 @@ export interface KoaContextLike {
 export type KoaNext = () => Promise<unknown>;
 
 export function koaRequestView(ctx: KoaContextLike): RequestView {
-  const view: { method: string; url: string; headers: IncomingHttpHeaders; body?: unknown; rawBody?: string } = {
+  const view: { method: string; url: string; headers: IncomingHttpHeaders; secure: boolean; body?: unknown; rawBody?: string } = {
     method: ctx.method,
     url: ctx.originalUrl ?? ctx.url,
     headers: ctx.headers,
+    secure: urlSchemeOf(ctx.req.socket) === 'https',
   };
   if (ctx.request.body !== undefined) view.body = ctx.request.body;
   if (typeof ctx.request.rawBody === 'string') view.rawBody = ctx.request.rawBody;

@@ -12,3 +12,8 @@ export function pathOf(url: string | undefined): string {
   const end = url.search(/[?#]/);
   return end === -1 ? url : url.slice(0, end);
 }
+
+/** `url.scheme` of a request from the socket it came on: `https` on a TLS socket, else `http`. */
+export function urlSchemeOf(socket: unknown): 'http' | 'https' {
+  return (socket as { encrypted?: unknown } | null | undefined)?.encrypted === true ? 'https' : 'http';
+}

@@ -9,6 +9,8 @@ export interface RequestView {
   /** Path and query as received, e.g. `/pay/notify?otc_flow=...`. */
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
+  /** True when the request came over TLS (`url.scheme` https). */
+  readonly secure?: boolean;
   /** The body as the framework parsed it (object for JSON/form), when it did. */
   readonly body?: unknown;
   /** The raw body, when the adapter has it and no parsed body exists. */

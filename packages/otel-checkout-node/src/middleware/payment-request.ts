@@ -1,17 +1,11 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import type { Attributes, Baggage, Context, Span } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType, setRPCMetadata } from '@opentelemetry/core';
 import { canaryAttributes, canaryBaggageEntries, cohortOf, readCanaryBaggage } from '@otel-checkout/core';
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_HTTP_ROUTE,
-  ATTR_URL_PATH,
-  ATTR_URL_SCHEME,
-} from '@opentelemetry/semantic-conventions';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_URL_PATH, ATTR_URL_SCHEME } from '@opentelemetry/semantic-conventions';
 import { normalizeMethod, pathOf } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
+import { endHttpServerSpan } from '../http/server-span-end.js';
 import { HEALTH_EXTRACTOR_ERRORS, HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { filterContextBaggage } from '../propagation/baggage-filter.js';
 import { PAYMENT_REQUEST_KEY } from '../payments/context-keys.js';
@@ -84,7 +78,7 @@ class PaymentRequest_ implements PaymentRequestHandle {
       // Lean mode, or an SDK without HTTP instrumentation: this middleware makes the server span.
       attributes[ATTR_HTTP_REQUEST_METHOD] = this.method;
       attributes[ATTR_URL_PATH] = pathOf(view.url);
-      attributes[ATTR_URL_SCHEME] = 'http';
+      attributes[ATTR_URL_SCHEME] = view.secure === true ? 'https' : 'http';
       span = checkoutTracer().startSpan(this.method, { kind: SpanKind.SERVER, attributes }, ctx);
       ctx = setRPCMetadata(trace.setSpan(ctx, span), { type: RPCType.HTTP, span });
     }
@@ -134,24 +128,21 @@ class PaymentRequest_ implements PaymentRequestHandle {
       const outcome = hook ? runHook(health, HEALTH_HOOK_ERRORS, 'outcome', fallback, () => hook(info)) : fallback;
       if (outcome) this.scope.recordOutcome(outcome.outcome, { ...(outcome.reason ? { reason: outcome.reason } : {}), ...(outcome.code ? { code: outcome.code } : {}) });
     }
-    if (this.error !== undefined) span.setAttribute(ATTR_ERROR_TYPE, errorType(this.error));
+    const thrown = this.error === undefined ? undefined : errorType(this.error);
     if (!this.scope.owned) {
+      if (thrown !== undefined) span.setAttribute(ATTR_ERROR_TYPE, thrown);
       // The server span ends after this: the framework's route reaches it through the RPC
       // metadata, as a route from the framework instrumentations does.
       const rpc = getRPCMetadata(this.context);
       if (route && rpc?.type === RPCType.HTTP && rpc.route === undefined) rpc.route = route;
       return;
     }
-    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
-    if (route) {
-      span.setAttribute(ATTR_HTTP_ROUTE, route);
-      span.updateName(`${this.method} ${route}`);
+    if (sent) {
+      endHttpServerSpan(span, this.method, { route, statusCode, errorType: thrown });
+    } else {
+      // No status went out: the status code is only what the response started with.
+      endHttpServerSpan(span, this.method, { route, errorType: thrown ?? '_OTHER', errorMessage: 'connection closed before the response was sent' });
     }
-    if (statusCode >= 500 || this.error !== undefined) {
-      if (this.error === undefined) span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
-      span.setStatus({ code: SpanStatusCode.ERROR });
-    }
-    span.end();
   }
 
   /**

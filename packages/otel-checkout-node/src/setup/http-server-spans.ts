@@ -5,18 +5,12 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } f
 import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata } from '@opentelemetry/core';
 import type { RPCMetadata } from '@opentelemetry/core';
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_HTTP_ROUTE,
-  ATTR_URL_PATH,
-  ATTR_URL_SCHEME,
-} from '@opentelemetry/semantic-conventions';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_URL_PATH, ATTR_URL_SCHEME } from '@opentelemetry/semantic-conventions';
 import { expressRoute } from '../adapters/express.js';
 import type { ExpressRequestLike } from '../adapters/express.js';
 import { HEALTH_HOOK_ERRORS } from '../health-names.js';
-import { normalizeMethod, pathOf } from '../http/request-line.js';
+import { normalizeMethod, pathOf, urlSchemeOf } from '../http/request-line.js';
+import { endHttpServerSpan } from '../http/server-span-end.js';
 import { errorType } from '../payments/span-error.js';
 import { checkoutTracer, runtime } from '../runtime.js';
 import { EmitPatch } from './emit-patch.js';
@@ -101,7 +95,7 @@ function startServerSpan(req: IncomingMessage, res: ServerResponse): { span: Spa
     const attributes: Attributes = {};
     attributes[ATTR_HTTP_REQUEST_METHOD] = method;
     attributes[ATTR_URL_PATH] = pathOf(req.url);
-    attributes[ATTR_URL_SCHEME] = (req.socket as { encrypted?: boolean } | null)?.encrypted === true ? 'https' : 'http';
+    attributes[ATTR_URL_SCHEME] = urlSchemeOf(req.socket);
     const serverSpan = (span = checkoutTracer().startSpan(method, { kind: SpanKind.SERVER, attributes }, parent));
     const rpc: RPCMetadata = { type: RPCType.HTTP, span: serverSpan };
     const requestContext = setRPCMetadata(trace.setSpan(parent, serverSpan), rpc);
@@ -119,25 +113,10 @@ function startServerSpan(req: IncomingMessage, res: ServerResponse): { span: Spa
 }
 
 function endServerSpan(span: Span, method: string, rpc: RPCMetadata, req: IncomingMessage, res: ServerResponse): void {
-  try {
-    const route = rpc.route ?? expressRoute(req as unknown as ExpressRequestLike);
-    if (route !== undefined) {
-      span.setAttribute(ATTR_HTTP_ROUTE, route);
-      span.updateName(`${method} ${route}`);
-    }
-    if (!res.writableFinished) {
-      // The connection closed before the response was complete.
-      span.setAttribute(ATTR_ERROR_TYPE, '_OTHER');
-      span.setStatus({ code: SpanStatusCode.ERROR, message: 'connection closed before the response was complete' });
-    } else {
-      const statusCode = res.statusCode;
-      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
-      if (statusCode >= 500) {
-        span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-    }
-  } finally {
-    span.end();
+  const route = rpc.route ?? expressRoute(req as unknown as ExpressRequestLike);
+  if (res.writableFinished) {
+    endHttpServerSpan(span, method, { route, statusCode: res.statusCode });
+  } else {
+    endHttpServerSpan(span, method, { route, errorType: '_OTHER', errorMessage: 'connection closed before the response was complete' });
   }
 }

@@ -151,6 +151,35 @@ describe('outcome hook when a handler threw and nothing was sent', () => {
   });
 });
 
+describe('lean mode server span of a request nobody answered', () => {
+  it('a connection closed before any response: an error (_OTHER), no status code, outcome from the hook', async () => {
+    const session = await startTracingSession('memory', { instrumentHttp: false });
+    let seenRequest: () => void = () => undefined;
+    const requestSeen = new Promise<void>((resolve) => (seenRequest = resolve));
+    // The handler waits on a provider that never answers.
+    const handler = httpPayments(() => {
+      seenRequest();
+      return new Promise<void>(() => undefined);
+    });
+    const server = await listenOnLoopback(createServer((req, res) => void handler(req, res)));
+    const abort = new AbortController();
+    try {
+      const request = fetch(`${server.url}/pay`, { method: 'POST', signal: abort.signal });
+      await requestSeen;
+      abort.abort();
+      await assert.rejects(request);
+      const span = await session.waitForSpan((s) => s.kind === 'SERVER');
+      assert.equal(span.status, 'ERROR');
+      assert.equal(span.attributes['error.type'], '_OTHER');
+      assert.equal(span.attributes['http.response.status_code'], undefined, 'the 200 a response starts with went to no client');
+      assert.equal(span.attributes['url.scheme'], 'http');
+    } finally {
+      await server.close();
+      await session.stop();
+    }
+  });
+});
+
 describe('httpPayments and a handler that rejects', () => {
   it('gives the app a promise that rejects the same way, with no unhandled rejection when the app handles it', async () => {
     const session = await startTracingSession('memory', { instrumentHttp: false });
