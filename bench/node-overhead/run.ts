@@ -15,10 +15,11 @@ import type { InstructionCount } from './instructions.js';
 const ALL_VARIANTS = ['bare', 'default', 'lean', 'standard'] as const;
 /**
  * Not part of the targets: async context propagation alone (the floor of any OpenTelemetry
- * setup on this Node), and the standard setup with instrumentation-http alone (the floor of
- * default mode, which uses the same instrumentation for its server span).
+ * setup on this Node), one span per request made by hand with the plain SDK (the floor of
+ * any setup that records the payment route), and the standard setup with
+ * instrumentation-http alone (what its server span costs).
  */
-const DIAGNOSTIC_VARIANTS = ['context', 'httponly'] as const;
+const DIAGNOSTIC_VARIANTS = ['context', 'span', 'httponly'] as const;
 type Variant = (typeof ALL_VARIANTS)[number] | (typeof DIAGNOSTIC_VARIANTS)[number];
 // BENCH_VARIANTS=bare,context,lean and BENCH_ROUNDS=1 give a quick partial run while tuning; targets need the four.
 // A full run includes the diagnostic variant too: it shows the floor every OpenTelemetry setup pays on this Node.
@@ -309,8 +310,8 @@ async function main(): Promise<void> {
   const children: Child[] = [];
   for (const variant of VARIANTS) children.push(await startChild(script, variant, `${sink.url}/${variant}`));
   const exportedBytes: Record<string, number> = {};
-  const runs: Record<Variant, Measurement[]> = { bare: [], default: [], lean: [], standard: [], context: [], httponly: [] };
-  const pairedCpuRatios: Record<Variant, number[]> = { bare: [], default: [], lean: [], standard: [], context: [], httponly: [] };
+  const runs: Record<Variant, Measurement[]> = { bare: [], default: [], lean: [], standard: [], context: [], span: [], httponly: [] };
+  const pairedCpuRatios: Record<Variant, number[]> = { bare: [], default: [], lean: [], standard: [], context: [], span: [], httponly: [] };
   let instructions: InstructionReport;
   try {
     const bareChild = children.find((child) => child.variant === 'bare');

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type expressModule from 'express';
 
-type Variant = 'bare' | 'default' | 'lean' | 'standard' | 'context' | 'httponly';
+type Variant = 'bare' | 'default' | 'lean' | 'standard' | 'context' | 'httponly' | 'span';
 
 interface PayBody {
   tradeNo: string;
@@ -23,6 +23,11 @@ async function setUp(variant: Variant, sink: string): Promise<void> {
     const { context } = await import('@opentelemetry/api');
     const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  } else if (variant === 'span') {
+    // Diagnostic floor: one span per request made by hand with the plain SDK and exporter, no instrumentation.
+    const { NodeSDK } = await import('@opentelemetry/sdk-node');
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+    new NodeSDK({ serviceName: 'bench', traceExporter: new OTLPTraceExporter({ url: sink }), instrumentations: [] }).start();
   } else if (variant === 'httponly') {
     // Diagnostic: the standard setup with instrumentation-http alone (one server span per request, no payment middleware).
     const { NodeSDK } = await import('@opentelemetry/sdk-node');
@@ -64,6 +69,36 @@ async function main(): Promise<void> {
         },
       }),
     );
+  }
+  if (variant === 'span') {
+    // The least a traced payment route can do: a SERVER span with the request's payment
+    // attributes, active for the handler, ended with the status when the response closes.
+    const { context, trace, SpanKind } = await import('@opentelemetry/api');
+    const conventions = await import('@otel-checkout/semantic-conventions');
+    const tracer = trace.getTracer('bench');
+    app.use('/pay', (req, res, next) => {
+      const body = req.body as PayBody;
+      const span = tracer.startSpan('POST', {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': 'POST',
+          'url.path': '/pay',
+          'url.scheme': 'http',
+          [conventions.ATTR_PAYMENT_TRADE_NO]: body.tradeNo,
+          [conventions.ATTR_PAYMENT_PROVIDER]: body.provider,
+          [conventions.ATTR_PAYMENT_METHOD]: body.method,
+          [conventions.ATTR_PAYMENT_AMOUNT]: body.amount,
+          [conventions.ATTR_PAYMENT_CURRENCY]: body.currency,
+        },
+      });
+      res.on('close', () => {
+        span.setAttribute('http.response.status_code', res.statusCode);
+        span.setAttribute('http.route', '/pay');
+        span.updateName('POST /pay');
+        span.end();
+      });
+      context.with(trace.setSpan(context.active(), span), next);
+    });
   }
   if (variant === 'context') {
     const { context, createContextKey } = await import('@opentelemetry/api');
