@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { urlSchemeOf } from '../http/request-line.js';
+import { isTlsSocket } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
 import type { RawResponse } from './response-end.js';
 
@@ -23,7 +23,7 @@ export type ExpressResponseLike = RawResponse;
 export type ExpressNext = (error?: unknown) => void;
 
 export function expressRequestView(req: ExpressRequestLike): RequestView {
-  return { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, body: req.body, secure: urlSchemeOf(req.socket) === 'https' };
+  return { method: req.method, url: req.originalUrl ?? req.url, headers: req.headers, body: req.body, secure: isTlsSocket(req.socket) };
 }
 
 /** The route template once routing has matched (`/pay/:id`), including the router's mount path. */

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { urlSchemeOf } from '../http/request-line.js';
+import { isTlsSocket } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
 import type { RawResponse } from './response-end.js';
 
@@ -32,7 +32,7 @@ export interface FastifyInstanceLike {
 }
 
 export function fastifyRequestView(request: FastifyRequestLike): RequestView {
-  return { method: request.method, url: request.url, headers: request.headers, body: request.body, secure: urlSchemeOf(request.raw?.socket) === 'https' };
+  return { method: request.method, url: request.url, headers: request.headers, body: request.body, secure: isTlsSocket(request.raw?.socket) };
 }
 
 export function fastifyRoute(request: FastifyRequestLike): string | undefined {

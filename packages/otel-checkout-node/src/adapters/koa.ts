@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { urlSchemeOf } from '../http/request-line.js';
+import { isTlsSocket } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
 import type { RawResponse } from './response-end.js';
 
@@ -27,7 +27,7 @@ export function koaRequestView(ctx: KoaContextLike): RequestView {
     method: ctx.method,
     url: ctx.originalUrl ?? ctx.url,
     headers: ctx.headers,
-    secure: urlSchemeOf(ctx.req.socket) === 'https',
+    secure: isTlsSocket(ctx.req.socket),
   };
   if (ctx.request.body !== undefined) view.body = ctx.request.body;
   if (typeof ctx.request.rawBody === 'string') view.rawBody = ctx.request.rawBody;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { urlSchemeOf } from '../http/request-line.js';
+import { isTlsSocket } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
 
 /**
@@ -9,5 +9,5 @@ import type { RequestView } from '../http/request-view.js';
 export type NodeHttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 export function nodeHttpRequestView(req: IncomingMessage): RequestView {
-  return { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, secure: urlSchemeOf(req.socket) === 'https' };
+  return { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, secure: isTlsSocket(req.socket) };
 }

@@ -13,7 +13,12 @@ export function pathOf(url: string | undefined): string {
   return end === -1 ? url : url.slice(0, end);
 }
 
+/** Whether a request's socket is a TLS socket (Node's `TLSSocket` says so with `encrypted`). */
+export function isTlsSocket(socket: unknown): boolean {
+  return (socket as { encrypted?: unknown } | null | undefined)?.encrypted === true;
+}
+
 /** `url.scheme` of a request from the socket it came on: `https` on a TLS socket, else `http`. */
 export function urlSchemeOf(socket: unknown): 'http' | 'https' {
-  return (socket as { encrypted?: unknown } | null | undefined)?.encrypted === true ? 'https' : 'http';
+  return isTlsSocket(socket) ? 'https' : 'http';
 }

@@ -70,14 +70,14 @@ export function disableHttpServerSpans(): void {
   patches = patches.filter((patch) => !patch.restore());
 }
 
-function traceRequest(server: unknown, original: Emit, args: [IncomingMessage, ServerResponse]): boolean {
-  const started = startServerSpan(args[0], args[1]);
+function traceRequest(server: unknown, original: Emit, [req, res]: [IncomingMessage, ServerResponse]): boolean {
+  const started = startServerSpan(req, res);
   // Tracing must never cost the request: when the span could not start, it proceeds untraced.
-  if (started === undefined) return original.apply(server, ['request', ...args]);
+  if (started === undefined) return original.call(server, 'request', req, res);
   const { span, requestContext } = started;
   return context.with(requestContext, () => {
     try {
-      return original.apply(server, ['request', ...args]);
+      return original.call(server, 'request', req, res);
     } catch (error) {
       span.recordException(error instanceof Error ? error : String(error));
       span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
