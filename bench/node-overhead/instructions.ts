@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 
 /** Requests served before counting starts: enough for V8 to optimise the request path (under valgrind it runs ~50x slower). */
 const WARMUP_REQUESTS = 3000;
@@ -38,15 +38,15 @@ export function instructionCountingUnavailable(): string | undefined {
 
 /**
  * Runs `script` for `variant` under callgrind, serves a warm-up with counting off, then counts
- * `COUNTED_REQUESTS` requests (the same POST the timed rounds send). Counting covers every
- * thread of the server (V8's compiler and GC helpers included) in user space; the kernel's
- * share (sockets) is not counted.
+ * `COUNTED_REQUESTS` requests, all sent by `load` (the same POST the timed rounds send).
+ * Counting covers every thread of the server (V8's compiler and GC helpers included) in user
+ * space; the kernel's share (sockets) is not counted.
  */
 export async function countInstructions(
   script: string,
   variant: string,
   sinkUrl: string,
-  request: { path: string; body: string },
+  load: (port: number, amount: number) => Promise<autocannon.Result>,
 ): Promise<InstructionCount> {
   const outdir = mkdtempSync(join('node_modules', '.cache', `callgrind-${variant}-`));
   const child = spawn(
@@ -77,19 +77,9 @@ export async function countInstructions(
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + String(chunk)).slice(-4000)));
   try {
     const port = await readyPort(child, () => stderr);
-    const load = (amount: number): Promise<autocannon.Result> =>
-      autocannon({
-        url: `http://127.0.0.1:${port}${request.path}`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: request.body,
-        connections: 10,
-        amount,
-        timeout: 120,
-      });
-    await load(WARMUP_REQUESTS);
+    await load(port, WARMUP_REQUESTS);
     control(child, '--instr=on');
-    const counted = await load(COUNTED_REQUESTS);
+    const counted = await load(port, COUNTED_REQUESTS);
     control(child, '--instr=off');
     control(child, '--dump');
     const requests = counted.requests.total;

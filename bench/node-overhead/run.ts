@@ -164,14 +164,15 @@ function request(child: Child, type: string, answer: string): Promise<CpuAnswer>
   });
 }
 
-function load(port: number, seconds: number): Promise<autocannon.Result> {
+/** The payment request every window sends, for `seconds` or (counted under callgrind, where a server is ~50x slower) for `amount` requests. */
+function load(port: number, limit: { seconds: number } | { amount: number }): Promise<autocannon.Result> {
   return autocannon({
     url: `http://127.0.0.1:${port}/pay`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: BODY,
     connections: CONNECTIONS,
-    duration: seconds,
+    ...('seconds' in limit ? { duration: limit.seconds } : { amount: limit.amount, timeout: 120 }),
   });
 }
 
@@ -200,12 +201,12 @@ const warmedUp = new Set<Variant>();
 
 async function measure(child: Child): Promise<Measurement> {
   for (let attempt = 1; ; attempt += 1) {
-    const warmup = await load(child.port, warmedUp.has(child.variant) ? WARMUP_SECONDS : FIRST_WARMUP_SECONDS);
+    const warmup = await load(child.port, { seconds: warmedUp.has(child.variant) ? WARMUP_SECONDS : FIRST_WARMUP_SECONDS });
     warmedUp.add(child.variant);
     requestsServed[child.variant] = (requestsServed[child.variant] ?? 0) + warmup.requests.total;
     await request(child, 'cpu-start', 'cpu-started');
     const ticksBefore = cpuTicks();
-    const result = await load(child.port, MEASURE_SECONDS);
+    const result = await load(child.port, { seconds: MEASURE_SECONDS });
     const ticksAfter = cpuTicks();
     const { micros, userMicros, systemMicros } = await request(child, 'cpu-stop', 'cpu');
     const requests = result.requests.total;
@@ -257,7 +258,7 @@ async function countAll(script: string, sinkUrl: string): Promise<InstructionRep
   for (let i = 0; i < VARIANTS.length; i += 2) {
     await Promise.all(
       VARIANTS.slice(i, i + 2).map(async (variant) => {
-        const count = await countInstructions(script, variant, `${sinkUrl}-${variant}`, { path: '/pay', body: BODY });
+        const count = await countInstructions(script, variant, `${sinkUrl}-${variant}`, (port, amount) => load(port, { amount }));
         perVariant[variant] = count;
         process.stdout.write(
           `callgrind ${variant.padEnd(8)} ${count.instructionsPerRequest} instructions/req, ${count.cacheMissesPerRequest} misses/req of a 1 MiB cache (code ${count.codeCacheMissesPerRequest}, data ${count.dataCacheMissesPerRequest})\n`,

@@ -75,15 +75,16 @@ async function main(): Promise<void> {
     // attributes, active for the handler, ended with the status when the response closes.
     const { context, trace, SpanKind } = await import('@opentelemetry/api');
     const conventions = await import('@otel-checkout/semantic-conventions');
+    const http = await import('@opentelemetry/semantic-conventions');
     const tracer = trace.getTracer('bench');
     app.use('/pay', (req, res, next) => {
       const body = req.body as PayBody;
       const span = tracer.startSpan('POST', {
         kind: SpanKind.SERVER,
         attributes: {
-          'http.request.method': 'POST',
-          'url.path': '/pay',
-          'url.scheme': 'http',
+          [http.ATTR_HTTP_REQUEST_METHOD]: 'POST',
+          [http.ATTR_URL_PATH]: '/pay',
+          [http.ATTR_URL_SCHEME]: 'http',
           [conventions.ATTR_PAYMENT_TRADE_NO]: body.tradeNo,
           [conventions.ATTR_PAYMENT_PROVIDER]: body.provider,
           [conventions.ATTR_PAYMENT_METHOD]: body.method,
@@ -92,8 +93,8 @@ async function main(): Promise<void> {
         },
       });
       res.on('close', () => {
-        span.setAttribute('http.response.status_code', res.statusCode);
-        span.setAttribute('http.route', '/pay');
+        span.setAttribute(http.ATTR_HTTP_RESPONSE_STATUS_CODE, res.statusCode);
+        span.setAttribute(http.ATTR_HTTP_ROUTE, '/pay');
         span.updateName('POST /pay');
         span.end();
       });
