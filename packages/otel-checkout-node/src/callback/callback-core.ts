@@ -124,7 +124,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
   }
 
   const tradeNo = options.tradeNo
-    ? runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, () => options.tradeNo!(request, fields))
+    ? runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, (r) => options.tradeNo!(r, fields), request)
     : undefined;
   let taken: TakeResult | undefined;
   let storeFailed = false;
@@ -195,7 +195,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
 
 function recordOutcome(span: Span, request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): void {
   if (options.outcome !== undefined) {
-    const decided = runHook(health, HEALTH_HOOK_ERRORS, 'callback outcome', undefined, () => options.outcome!(request, fields));
+    const decided = runHook(health, HEALTH_HOOK_ERRORS, 'callback outcome', undefined, (r) => options.outcome!(r, fields), request);
     if (typeof decided === 'string') {
       span.setAttributes(outcomeAttributes(decided));
       return;
@@ -206,7 +206,7 @@ function recordOutcome(span: Span, request: PaymentRequest, fields: CallbackFiel
     }
   }
   if (options.status !== undefined) {
-    const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, () => options.status!(request, fields));
+    const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, (r) => options.status!(r, fields), request);
     if (typeof raw !== 'string' && typeof raw !== 'number') return;
     // Without a table the raw status is still worth recording: it is what on-call searches for.
     if (options.statusTable !== undefined) mapProviderStatusOn(span, options.statusTable, raw);

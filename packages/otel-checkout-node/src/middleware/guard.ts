@@ -1,12 +1,13 @@
 import type { HealthCounters } from '../health.js';
 
 /**
- * Runs a user-supplied hook: if it throws, the error is counted and logged once (per
- * `kind`) and `fallback` is returned, so a bug in a hook never fails a request.
+ * Runs a user-supplied hook on `argument`: if it throws, the error is counted and logged once
+ * (per `kind`) and `fallback` is returned, so a bug in a hook never fails a request. The
+ * argument is passed on rather than captured, so the hooks run per request need no closure.
  */
-export function runHook<T>(health: HealthCounters, counter: string, kind: string, fallback: T, hook: () => T): T {
+export function runHook<A, T>(health: HealthCounters, counter: string, kind: string, fallback: T, hook: (argument: A) => T, argument: A): T {
   try {
-    return hook();
+    return hook(argument);
   } catch (error) {
     health.increment(counter);
     health.warnOnce(kind, `the ${kind} hook threw; the request goes on without it`, error);

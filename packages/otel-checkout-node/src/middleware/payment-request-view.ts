@@ -29,23 +29,35 @@ const TOO_LARGE: JsonBody = { value: undefined, problem: 'too-large' };
 const NOT_JSON: JsonBody = { value: undefined, problem: 'not-json' };
 
 export function requestBodyOf(view: RequestView): RequestBody {
-  const object = isPlainObject(view.body) ? view.body : undefined;
-  const raw = object === undefined ? unparsedBody(view) : undefined;
-  const tooLarge = raw !== undefined && raw.length > MAX_READ_BODY_LENGTH;
-  let decoded: { text: string | undefined } | undefined;
-  let json: JsonBody | undefined;
-  const text = (): string | undefined => {
-    decoded ??= { text: raw === undefined || tooLarge ? undefined : typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8') };
-    return decoded.text;
-  };
-  return {
-    object,
-    text,
-    json(): JsonBody {
-      json ??= object !== undefined ? { value: object } : tooLarge ? TOO_LARGE : parseJsonObject(text());
-      return json;
-    },
-  };
+  return new RequestBodyReader(view);
+}
+
+// A class rather than an object of closures: it is made for every payment request.
+class RequestBodyReader implements RequestBody {
+  readonly object: Record<string, unknown> | undefined;
+  private readonly raw: string | Uint8Array | undefined;
+  private decoded: { text: string | undefined } | undefined;
+  private parsed: JsonBody | undefined;
+
+  constructor(view: RequestView) {
+    this.object = isPlainObject(view.body) ? view.body : undefined;
+    this.raw = this.object === undefined ? unparsedBody(view) : undefined;
+  }
+
+  private get tooLarge(): boolean {
+    return this.raw !== undefined && this.raw.length > MAX_READ_BODY_LENGTH;
+  }
+
+  text(): string | undefined {
+    const raw = this.raw;
+    this.decoded ??= { text: raw === undefined || this.tooLarge ? undefined : typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8') };
+    return this.decoded.text;
+  }
+
+  json(): JsonBody {
+    this.parsed ??= this.object !== undefined ? { value: this.object } : this.tooLarge ? TOO_LARGE : parseJsonObject(this.text());
+    return this.parsed;
+  }
 }
 
 /** A string or byte body is one the framework left unparsed (express.text, express.raw); else the adapter's raw body. */
@@ -76,8 +88,9 @@ function parseJsonObject(text: string | undefined): JsonBody {
  * `fields`). A body that is not JSON is counted once per request, not once per call.
  * Pass the `body` other readers of the same request use, so it is parsed only once.
  */
-export function paymentRequestOf(view: RequestView, health: HealthCounters, body: RequestBody = requestBodyOf(view)): PaymentRequest {
+export function paymentRequestOf(view: RequestView, health: HealthCounters, body?: RequestBody): PaymentRequest {
   let answered: { value: Record<string, unknown> | undefined } | undefined;
+  // `json` closes over the view instead of using `this`, so an extractor may destructure `{ json }`.
   return {
     method: view.method,
     url: view.url,
@@ -85,7 +98,8 @@ export function paymentRequestOf(view: RequestView, health: HealthCounters, body
     body: view.body,
     rawBody: view.rawBody,
     json(): Record<string, unknown> | undefined {
-      answered ??= { value: counted(body.json(), health) };
+      // A body the framework parsed into an object (the usual case) needs no reader.
+      answered ??= { value: body === undefined && isPlainObject(view.body) ? view.body : counted((body ?? requestBodyOf(view)).json(), health) };
       return answered.value;
     },
   };

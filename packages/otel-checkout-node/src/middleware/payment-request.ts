@@ -9,6 +9,7 @@ import { endHttpServerSpan } from '../http/server-span-end.js';
 import { HEALTH_EXTRACTOR_ERRORS, HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { filterContextBaggage } from '../propagation/baggage-filter.js';
 import { PAYMENT_REQUEST_KEY } from '../payments/context-keys.js';
+import { contextWithValue } from '../payments/layered-context.js';
 import { errorType } from '../payments/span-error.js';
 import { PaymentRequestScope } from '../payments/request-scope.js';
 import { checkoutTracer, runtime } from '../runtime.js';
@@ -49,6 +50,9 @@ class PaymentRequest_ implements PaymentRequestHandle {
   readonly context: Context;
   private readonly scope: PaymentRequestScope;
   private readonly method: string;
+  private view: RequestView;
+  // One request object for both hooks, so a raw body is parsed (and a bad one counted) once.
+  private request: PaymentRequest | undefined;
   private error: unknown;
   private finished = false;
 
@@ -56,46 +60,56 @@ class PaymentRequest_ implements PaymentRequestHandle {
     const rt = runtime();
     const active = context.active();
     this.method = normalizeMethod(view.method);
+    this.view = view;
     const existing = serverSpanOf(active);
     let ctx = existing ? active : propagation.extract(active, view.headers);
     ctx = filterContextBaggage(ctx, rt.baggageLimits, rt.health);
-    // One request object for both hooks, so a raw body is parsed (and a bad one counted) once.
-    let request: PaymentRequest | undefined;
-    const requestOf = (): PaymentRequest => (request ??= paymentRequestOf(view, rt.health));
-    // Every attribute known now goes on the span in one call (each call costs a sanitizing pass).
-    const canary = this.canary(ctx, requestOf);
-    // A fresh object filled with plain stores: merging objects (Object.assign, spreads) turned
-    // it into a slow dictionary-mode object and cost several microseconds per request.
+    // Every attribute known now goes on the span in one call (each call costs a sanitizing
+    // pass), in a fresh object filled with plain stores: merging objects (Object.assign,
+    // spreads) turned it into a slow dictionary-mode object and cost several microseconds.
     const attributes: Attributes = {};
-    copyAttributes(attributes, canary.attributes);
-    if (extractNow) addPaymentAttributes(attributes, this.runExtractor(requestOf));
+    const cohortBaggage = this.addCanaryAttributes(attributes, ctx);
+    if (extractNow) addPaymentAttributes(attributes, this.runExtractor());
     let span: Span;
     if (existing) {
-      // instrumentation-http (ours or the app's) already made the one server span: annotate it.
+      // instrumentation-http (ours or the app's) or an outer payment middleware already made
+      // the one server span: annotate it.
       span = existing;
       if (hasAttributes(attributes)) span.setAttributes(attributes);
     } else {
-      // Lean mode, or an SDK without HTTP instrumentation: this middleware makes the server span.
+      // Lean mode, or an SDK without HTTP instrumentation: this middleware makes the server
+      // span. Nested payment middleware finds it through this request's scope. The RPC
+      // metadata instrumentation-http leaves for the framework instrumentations (to name the
+      // route) is set only when an app's SDK may run them: lean mode runs none, and every
+      // context entry is copied again on each context derived from this one.
       attributes[ATTR_HTTP_REQUEST_METHOD] = this.method;
       attributes[ATTR_URL_PATH] = pathOf(view.url);
       attributes[ATTR_URL_SCHEME] = view.secure === true ? 'https' : 'http';
       span = checkoutTracer().startSpan(this.method, { kind: SpanKind.SERVER, attributes }, ctx);
-      ctx = setRPCMetadata(trace.setSpan(ctx, span), { type: RPCType.HTTP, span });
+      ctx = trace.setSpan(ctx, span);
+      if (rt.mode !== 'lean') ctx = setRPCMetadata(ctx, { type: RPCType.HTTP, span });
     }
     this.scope = new PaymentRequestScope(span, existing === undefined);
-    if (canary.baggage) ctx = propagation.setBaggage(ctx, canary.baggage);
-    this.context = ctx.setValue(PAYMENT_REQUEST_KEY, this.scope);
+    if (cohortBaggage) ctx = propagation.setBaggage(ctx, cohortBaggage);
+    this.context = contextWithValue(ctx, PAYMENT_REQUEST_KEY, this.scope);
+  }
+
+  private paymentRequest(): PaymentRequest {
+    return (this.request ??= paymentRequestOf(this.view, runtime().health));
   }
 
   extract(view: RequestView): void {
-    this.scope.annotate(this.runExtractor(() => paymentRequestOf(view, runtime().health)));
+    // The view of a request whose body is parsed now (Fastify's preValidation).
+    this.view = view;
+    this.request = undefined;
+    this.scope.annotate(this.runExtractor());
   }
 
-  private runExtractor(requestOf: () => PaymentRequest): PaymentDetails | undefined {
+  private runExtractor(): PaymentDetails | undefined {
     const extractor = this.options.extract;
     if (!extractor) return undefined;
-    const request = requestOf();
-    return runHook(runtime().health, HEALTH_EXTRACTOR_ERRORS, 'extract', undefined, () => extractor(request));
+    const request = this.paymentRequest();
+    return runHook(runtime().health, HEALTH_EXTRACTOR_ERRORS, 'extract', undefined, extractor, request);
   }
 
   recordError(error: unknown): void {
@@ -125,8 +139,8 @@ class PaymentRequest_ implements PaymentRequestHandle {
       const info = this.error === undefined ? { statusCode } : { statusCode: sent ? statusCode : 500, error: this.error };
       // The default is also the fallback of a user hook that throws.
       const fallback = defaultOutcome(info);
-      const outcome = hook ? runHook(health, HEALTH_HOOK_ERRORS, 'outcome', fallback, () => hook(info)) : fallback;
-      if (outcome) this.scope.recordOutcome(outcome.outcome, { ...(outcome.reason ? { reason: outcome.reason } : {}), ...(outcome.code ? { code: outcome.code } : {}) });
+      const outcome = hook ? runHook(health, HEALTH_HOOK_ERRORS, 'outcome', fallback, hook, info) : fallback;
+      if (outcome) this.scope.recordOutcome(outcome.outcome, outcome);
     }
     const thrown = this.error === undefined ? undefined : errorType(this.error);
     if (!this.scope.owned) {
@@ -147,31 +161,32 @@ class PaymentRequest_ implements PaymentRequestHandle {
 
   /**
    * Release and cohort: from (allow-listed) incoming baggage, else computed here from the
-   * user id. Only a cohort computed here is added to the baggage (so downstream hops agree);
-   * this service's own release is recorded, not forwarded as the flow's release.
+   * user id. Only a cohort computed here is added to the baggage (so downstream hops agree),
+   * which is returned; this service's own release is recorded, not forwarded as the flow's release.
    */
-  private canary(ctx: Context, requestOf: () => PaymentRequest): { attributes: Attributes; baggage?: Baggage } {
+  private addCanaryAttributes(attributes: Attributes, ctx: Context): Baggage | undefined {
     const rt = runtime();
     const baggage = propagation.getBaggage(ctx);
-    const incoming = baggage === undefined ? {} : readCanaryBaggage((key) => baggage.getEntry(key)?.value);
-    const release = incoming.release ?? rt.release;
-    let cohort = incoming.cohort;
+    const incoming = baggage === undefined ? undefined : readCanaryBaggage((key) => baggage.getEntry(key)?.value);
+    const release = incoming?.release ?? rt.release;
+    let cohort = incoming?.cohort;
     let bucket: number | undefined;
     const userIdHook = this.options.userId;
     if (cohort === undefined && userIdHook && rt.cohort) {
-      const request = requestOf();
-      const userId = runHook(rt.health, HEALTH_HOOK_ERRORS, 'userId', undefined, () => userIdHook(request));
+      const userId = runHook(rt.health, HEALTH_HOOK_ERRORS, 'userId', undefined, userIdHook, this.paymentRequest());
       if (typeof userId === 'string' && userId.length > 0) {
         ({ cohort, bucket } = cohortOf(userId, rt.cohort));
       }
     }
-    if (release === undefined && cohort === undefined) return { attributes: {} };
-    if (cohort === undefined && release !== undefined && release === rt.release) return { attributes: releaseAttributes(release) };
-    const attributes = canaryAttributes({ ...(release ? { release } : {}), ...(cohort ? { cohort } : {}), ...(bucket !== undefined ? { bucket } : {}) });
-    if (bucket === undefined || cohort === undefined) return { attributes };
+    if (cohort === undefined) {
+      if (release !== undefined) copyAttributes(attributes, release === rt.release ? releaseAttributes(release) : canaryAttributes({ release }));
+      return undefined;
+    }
+    copyAttributes(attributes, canaryAttributes({ ...(release ? { release } : {}), cohort, ...(bucket !== undefined ? { bucket } : {}) }));
+    if (bucket === undefined) return undefined;
     let next = baggage ?? propagation.createBaggage();
     for (const [key, entry] of Object.entries(canaryBaggageEntries({ cohort }))) next = next.setEntry(key, entry);
-    return { attributes, baggage: next };
+    return next;
   }
 }
 
@@ -182,8 +197,14 @@ function releaseAttributes(release: string): Attributes {
   return releaseCache.attributes;
 }
 
-/** The HTTP server span of the active context: instrumentation-http's (via its RPC metadata) or a recording SERVER span. */
+/**
+ * The HTTP server span of the active context, when one is recording: an outer payment
+ * middleware's (through its scope), or instrumentation-http's or this package's (through
+ * their RPC metadata).
+ */
 function serverSpanOf(ctx: Context): Span | undefined {
+  const outer = ctx.getValue(PAYMENT_REQUEST_KEY);
+  if (outer instanceof PaymentRequestScope && outer.serverSpan.isRecording()) return outer.serverSpan;
   const rpc = getRPCMetadata(ctx);
   if (rpc?.type === RPCType.HTTP && rpc.span?.isRecording()) return rpc.span;
   return undefined;

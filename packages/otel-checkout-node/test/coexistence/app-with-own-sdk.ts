@@ -1,8 +1,10 @@
-// An application that runs its own OpenTelemetry SDK (with HTTP instrumentation) and adds
-// @otel-checkout/node. Run as a child process: its global SDK must not mix with other tests.
-// argv[2]: 'with-redaction' adds the package's RedactionSpanProcessor to the app's SDK.
+// An application that runs its own OpenTelemetry SDK and adds @otel-checkout/node. Run as a
+// child process: its global SDK must not mix with other tests.
+// argv[2]: 'with-redaction' adds the package's RedactionSpanProcessor to the app's SDK;
+// 'without-http-instrumentation' adds it too but leaves HTTP instrumentation out of the SDK.
 import { createRequire } from 'node:module';
-import { diag, DiagLogLevel, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { getRPCMetadata } from '@opentelemetry/core';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -11,7 +13,8 @@ import type * as NodeHttp from 'node:http';
 import type * as CheckoutNode from '../../src/index.js';
 
 async function main(): Promise<void> {
-  const withRedaction = process.argv[2] === 'with-redaction';
+  const withHttpInstrumentation = process.argv[2] !== 'without-http-instrumentation';
+  const withRedaction = process.argv[2] !== 'without-redaction';
   const warnings: string[] = [];
   diag.setLogger(
     { error: (m) => warnings.push(m), warn: (m) => warnings.push(m), info: () => undefined, debug: () => undefined, verbose: () => undefined },
@@ -22,13 +25,16 @@ async function main(): Promise<void> {
   const exporter = new InMemorySpanExporter();
   const processors: SpanProcessor[] = [new SimpleSpanProcessor(exporter)];
   if (withRedaction) processors.unshift(new node.RedactionSpanProcessor());
-  const sdk = new NodeSDK({ spanProcessors: processors, instrumentations: [new HttpInstrumentation()], autoDetectResources: false, metricReaders: [], logRecordProcessors: [] });
+  const sdk = new NodeSDK({ spanProcessors: processors, instrumentations: withHttpInstrumentation ? [new HttpInstrumentation()] : [], autoDetectResources: false, metricReaders: [], logRecordProcessors: [] });
   sdk.start();
   const http = load('node:http') as typeof NodeHttp;
 
+  let rpcSpanId = '';
   const handle = node.startCheckoutTracing({ serviceName: 'ignored-here' });
   const handler = node.httpPayments(
     async (_req: NodeHttp.IncomingMessage, res: NodeHttp.ServerResponse) => {
+      // What a framework instrumentation reads to name the route on the server span.
+      rpcSpanId = getRPCMetadata(context.active())?.span?.spanContext().spanId ?? '';
       await node.payments.create({ tradeNo: 'C-1' }, (flow) => flow.recordOutcome('failed', { reason: `card ${'4111111111111111'}` }));
       res.end('ok');
     },
@@ -49,6 +55,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       mode: handle.mode,
       clientSpanId: client.spanContext().spanId,
+      rpcSpanId,
       warnings,
       spans: spans.map((s) => ({ name: s.name, kind: s.kind, spanId: s.spanContext().spanId, parentSpanId: s.parentSpanContext?.spanId ?? '', attributes: s.attributes })),
     }),
