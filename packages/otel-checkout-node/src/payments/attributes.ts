@@ -38,8 +38,10 @@ export function addPaymentAttributes(attributes: Attributes, details: PaymentDet
 /** Attributes of an outcome and its failure reason/code. */
 export function outcomeAttributes(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): Attributes {
   const attributes: Attributes = { [ATTR_PAYMENT_OUTCOME]: outcome };
-  if (failure?.reason !== undefined) attributes[ATTR_PAYMENT_FAILURE_REASON] = String(failure.reason);
-  if (failure?.code !== undefined) attributes[ATTR_PAYMENT_FAILURE_CODE] = String(failure.code);
+  // A null (from plain JS) or empty reason or code says nothing; recorded, it would be a
+  // dashboard series of its own.
+  if (failure?.reason != null && failure.reason !== '') attributes[ATTR_PAYMENT_FAILURE_REASON] = String(failure.reason);
+  if (failure?.code != null && failure.code !== '') attributes[ATTR_PAYMENT_FAILURE_CODE] = String(failure.code);
   return attributes;
 }
 

@@ -78,6 +78,17 @@ describe('payments (server flow API)', () => {
     assert.equal(create.attributes['payment.failure.code'], 'R17');
   });
 
+  it('recordOutcome leaves out an empty or null reason and code', async () => {
+    const traceId = await payments.create({ tradeNo: 'R-5' }, (flow) => {
+      payments.recordOutcome('failed', { reason: '', code: null as unknown as string });
+      return flow.traceId;
+    });
+    const create = await session.waitForSpan((s) => s.traceId === traceId && s.name === 'payment.create');
+    assert.equal(create.attributes['payment.outcome'], 'failed');
+    assert.ok(!('payment.failure.reason' in create.attributes), JSON.stringify(create.attributes));
+    assert.ok(!('payment.failure.code' in create.attributes), JSON.stringify(create.attributes));
+  });
+
   it('carries allow-listed cohort baggage onto payment.create', async () => {
     const baggage = propagation.createBaggage({ 'checkout.canary.cohort': { value: 'stable' }, 'checkout.release': { value: 'web-9' } });
     const traceId = await context.with(propagation.setBaggage(ROOT_CONTEXT, baggage), () => payments.create({}, (flow) => flow.traceId));
