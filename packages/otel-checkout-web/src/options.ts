@@ -1,4 +1,5 @@
 import { diag } from '@opentelemetry/api';
+import { cohortOptionsProblems } from '@otel-checkout/core';
 import type { RedactionOptions } from '@otel-checkout/core';
 import type { PropagateTarget, WebTracingOptions } from './types.js';
 
@@ -76,9 +77,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (!['undefined', 'boolean', 'object'].includes(typeof options.redaction)) diag.warn('@otel-checkout/web: option redaction is invalid; redaction stays on');
   const canary = object<NonNullable<WebTracingOptions['canary']>>(options.canary);
   // cohortOf clamps and defaults by itself; this only tells the developer.
-  if ((canary.percent !== undefined && !(canary.percent >= 0 && canary.percent <= 100)) || (canary.salt !== undefined && typeof canary.salt !== 'string')) {
-    diag.warn('@otel-checkout/web: option canary is invalid (salt: a string, percent: 0..100); out-of-range values are clamped');
-  }
+  for (const problem of cohortOptionsProblems(canary)) diag.warn(`@otel-checkout/web: option ${problem}`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(object<Record<string, unknown>>(options.headers))) if (typeof value === 'string') headers[name] = value;
   return {
