@@ -243,10 +243,12 @@ type InstructionReport =
     };
 
 /**
- * Every variant counted under callgrind, two at a time (counts do not depend on timing), and
- * the two targets evaluated on the counts as a cross-check of the timed ones: on a shared
- * machine the timed ratios move between runs by more than the targets' margins, the counts
- * by a few percent (bare counted 870k–900k instructions per request over four runs).
+ * Every variant counted under callgrind, one at a time, and the two targets evaluated on the
+ * counts as a cross-check of the timed ones: on a shared machine the timed ratios move between
+ * runs by more than the targets' margins, the counts much less (bare counted 870k–900k
+ * instructions per request over four runs). One at a time because the counts do depend on
+ * timing a little: a server slowed by a second one under valgrind exports in other batches
+ * and collects garbage at other moments, which moved its cache misses by up to 15%.
  */
 async function countAll(script: string, sinkUrl: string): Promise<InstructionReport> {
   const unavailable = instructionCountingUnavailable();
@@ -255,15 +257,11 @@ async function countAll(script: string, sinkUrl: string): Promise<InstructionRep
     return { skipped: unavailable };
   }
   const perVariant: Partial<Record<Variant, InstructionCount>> = {};
-  for (let i = 0; i < VARIANTS.length; i += 2) {
-    await Promise.all(
-      VARIANTS.slice(i, i + 2).map(async (variant) => {
-        const count = await countInstructions(script, variant, `${sinkUrl}-${variant}`, (port, amount) => load(port, { amount }));
-        perVariant[variant] = count;
-        process.stdout.write(
-          `callgrind ${variant.padEnd(8)} ${count.instructionsPerRequest} instructions/req, ${count.cacheMissesPerRequest} misses/req of a 1 MiB cache (code ${count.codeCacheMissesPerRequest}, data ${count.dataCacheMissesPerRequest})\n`,
-        );
-      }),
+  for (const variant of VARIANTS) {
+    const count = await countInstructions(script, variant, `${sinkUrl}-${variant}`, (port, amount) => load(port, { amount }));
+    perVariant[variant] = count;
+    process.stdout.write(
+      `callgrind ${variant.padEnd(8)} ${count.instructionsPerRequest} instructions/req, ${count.cacheMissesPerRequest} misses/req of a 1 MiB cache (code ${count.codeCacheMissesPerRequest}, data ${count.dataCacheMissesPerRequest})\n`,
     );
   }
   const bare = perVariant.bare;
