@@ -63,6 +63,8 @@ class PaymentRequest_ implements PaymentRequestHandle {
     this.view = view;
     const existing = serverSpanOf(active);
     let ctx = existing ? active : propagation.extract(active, view.headers);
+    // Filtered here too: inside an app's SDK the propagator that extracted it is not ours.
+    // Baggage the guarded propagator already filtered passes unchanged and is not counted twice.
     ctx = filterContextBaggage(ctx, rt.baggageLimits, rt.health);
     // Every attribute known now goes on the span in one call (each call costs a sanitizing
     // pass), in a fresh object filled with plain stores: merging objects (Object.assign,
