@@ -31,6 +31,7 @@ export interface ClaimedFlow {
   claims: number;
 }
 
+/** What the built-in stores report of themselves (`store.health()`). */
 export interface FlowStoreHealth {
   /** Entries dropped to stay within the size bound (memory store). */
   evicted: number;
@@ -61,6 +62,10 @@ export interface FlowStore {
   ack(tradeNos: readonly string[]): Promise<void>;
   /** Live (not yet taken or acknowledged) flows. */
   size(): Promise<number>;
-  health(): FlowStoreHealth;
+  /**
+   * The store's own state, for a readiness probe or a dashboard; the package does not call
+   * it (its counters are in the tracing handle's `health()`), so a custom store may leave it out.
+   */
+  health?(): FlowStoreHealth;
   close(): Promise<void>;
 }
