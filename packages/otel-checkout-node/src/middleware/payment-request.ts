@@ -91,7 +91,7 @@ class PaymentRequest_ implements PaymentRequestHandle {
       ctx = trace.setSpan(ctx, span);
       if (rt.mode !== 'lean') ctx = setRPCMetadata(ctx, { type: RPCType.HTTP, span });
     }
-    this.scope = new PaymentRequestScope(span, existing === undefined);
+    this.scope = new PaymentRequestScope(span, existing === undefined, this);
     if (cohortBaggage) ctx = propagation.setBaggage(ctx, cohortBaggage);
     this.context = contextWithValue(ctx, PAYMENT_REQUEST_KEY, this.scope);
   }

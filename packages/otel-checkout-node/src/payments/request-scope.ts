@@ -17,6 +17,8 @@ export class PaymentRequestScope {
     readonly serverSpan: Span,
     /** True when the middleware started (and so must end) the server span itself. */
     readonly owned: boolean,
+    /** The payment middleware's request, which records a thrown error when the request ends. */
+    private readonly errors?: { recordError(error: unknown): void },
   ) {
     // Only a span someone else made can be reached from a context that lacks this scope
     // (see below); one the middleware made is only ever reached through its own context.
@@ -25,6 +27,15 @@ export class PaymentRequestScope {
 
   annotate(details: PaymentDetails | undefined): void {
     setAttributesSafely(this.serverSpan, paymentAttributes(details));
+  }
+
+  /**
+   * Records an error the handler threw or passed on. Error middleware finds the request
+   * through the active context rather than a property set on the framework's request object:
+   * adding a property to a request object costs a new hidden class per request.
+   */
+  recordError(error: unknown): void {
+    this.errors?.recordError(error);
   }
 
   recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void {
