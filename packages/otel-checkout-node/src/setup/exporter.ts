@@ -1,7 +1,7 @@
 import { getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ProtobufTraceExporter } from '../export/protobuf-trace-exporter.js';
 import type { HealthCounters } from '../health.js';
 import type { NodeTracingOptions, OtlpProtocol } from '../types.js';
 
@@ -19,7 +19,8 @@ export function resolveProtocol(option: OtlpProtocol | undefined, health: Health
 
 /**
  * The OTLP/HTTP trace exporter. Endpoint and headers left unset here are read by the
- * exporter itself from `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` / `_HEADERS`.
+ * exporter itself from `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` / `_HEADERS`. Protobuf goes
+ * through the package's own encoder (same bytes, less CPU per span); JSON through OpenTelemetry's.
  */
 export function buildExporter(options: NodeTracingOptions, timeoutMillis: number, health: HealthCounters): SpanExporter {
   if (options.exporter) return options.exporter;
@@ -30,5 +31,5 @@ export function buildExporter(options: NodeTracingOptions, timeoutMillis: number
   };
   return resolveProtocol(options.protocol, health) === 'http/json'
     ? new OtlpJsonTraceExporter(config)
-    : new OtlpProtoTraceExporter(config);
+    : new ProtobufTraceExporter(config);
 }
