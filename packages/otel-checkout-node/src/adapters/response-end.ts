@@ -1,7 +1,10 @@
 import type { ServerResponse } from 'node:http';
 
 /** The part of a Node response the adapters observe. */
-export type RawResponse = Pick<ServerResponse, 'statusCode' | 'headersSent' | 'prependListener' | 'writableFinished' | 'destroyed'>;
+export type RawResponse = Pick<ServerResponse, 'statusCode' | 'headersSent' | 'prependListener' | 'writableFinished' | 'destroyed'> & {
+  /** True once the response emitted 'close' (Node's `OutgoingMessage#closed`; absent on older Node). */
+  readonly closed?: boolean;
+};
 
 /**
  * Calls `done(statusCode, sent)` once, when the response is over: on its 'close', which Node
@@ -15,7 +18,9 @@ export type RawResponse = Pick<ServerResponse, 'statusCode' | 'headersSent' | 'p
  * and the client never saw it.
  */
 export function onResponseDone(res: RawResponse, done: (statusCode: number, sent: boolean) => void): void {
-  if (res.writableFinished || res.destroyed) {
+  // `closed` says exactly whether 'close' was emitted already (a listener added now would
+  // never run); where Node lacks it, a finished or destroyed response is taken as over.
+  if (res.closed ?? (res.writableFinished || res.destroyed)) {
     done(res.statusCode, res.headersSent);
     return;
   }

@@ -55,7 +55,62 @@ describe('onResponseDone', () => {
     }
   });
 
-  it('reports at once a response that was already over when it was called', () => {
+  it('reports at once a response that had emitted close when it was called, and once only', async () => {
+    const calls: Done[] = [];
+    let reported!: (done: Done) => void;
+    const done = new Promise<Done>((resolve) => (reported = resolve));
+    const server = await startHttpServer((_req, res) => {
+      res.on('close', () => {
+        // Called after 'close' went out: no listener could ever run, so it reports now.
+        setImmediate(() =>
+          onResponseDone(res, (statusCode, sent) => {
+            calls.push({ statusCode, sent });
+            reported({ statusCode, sent });
+          }),
+        );
+      });
+      res.statusCode = 202;
+      res.end('accepted');
+    });
+    try {
+      const response = await fetch(`${server.url}/pay`);
+      assert.equal(await response.text(), 'accepted');
+      assert.deepEqual(await done, { statusCode: 202, sent: true });
+      await server.close();
+      assert.equal(calls.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('waits for close on a response that finished but has not emitted close yet', async () => {
+    const calls: Done[] = [];
+    let closedAtFinish: boolean | undefined;
+    let reported!: (done: Done) => void;
+    const done = new Promise<Done>((resolve) => (reported = resolve));
+    const server = await startHttpServer((_req, res) => {
+      res.on('finish', () => {
+        // 'finish' comes before 'close': the response is finished, but 'close' is still to come.
+        closedAtFinish = res.closed;
+        onResponseDone(res, (statusCode, sent) => {
+          calls.push({ statusCode, sent });
+          reported({ statusCode, sent });
+        });
+      });
+      res.end('ok');
+    });
+    try {
+      await (await fetch(`${server.url}/pay`)).text();
+      assert.deepEqual(await done, { statusCode: 200, sent: true });
+      assert.equal(closedAtFinish, false);
+      await server.close();
+      assert.equal(calls.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reports at once a response that was already over, where Node has no closed property', () => {
     const calls: Done[] = [];
     const over = { statusCode: 502, headersSent: false, writableFinished: false, destroyed: true, prependListener: () => assert.fail('no listener for a response that is over') };
     onResponseDone(over, (statusCode, sent) => calls.push({ statusCode, sent }));
