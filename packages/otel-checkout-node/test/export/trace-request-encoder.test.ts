@@ -195,6 +195,14 @@ describe('OTLP protobuf trace request encoder', () => {
     assert.deepEqual(ours(spans), reference(spans));
   });
 
+  it('writes the same bytes for a span past 16 KiB and 2 MiB of lengths, and for lone surrogates', () => {
+    const stack = `Error: declined\n${'    at charge (/srv/app/provider.js:10:5)\n'.repeat(3000)}`;
+    const big = paymentSpan({ attributes: { 'exception.stacktrace': stack, 'app.note': 'half \ud800 a pair', 'app.blob': 'x'.repeat(3 * 2 ** 20) } });
+    const encoded = ours([big]);
+    assert.ok(encoded.length > 3 * 2 ** 20);
+    assert.deepEqual(encoded, reference([big]));
+  });
+
   it('encodes no spans as an empty request', () => {
     assert.deepEqual(ours([]), reference([]));
     assert.equal(ours([]).length, 0);
