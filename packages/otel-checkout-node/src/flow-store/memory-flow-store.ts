@@ -48,6 +48,7 @@ export class MemoryFlowStore implements FlowStore {
   private readonly retentionMs: number;
   private readonly now: () => number;
   private readonly onEvict: (() => void) | undefined;
+  private readonly evictionListeners = new Set<() => void>();
   private evicted = 0;
 
   constructor(options: MemoryFlowStoreOptions = {}) {
@@ -154,12 +155,24 @@ export class MemoryFlowStore implements FlowStore {
     }
   }
 
+  /**
+   * Calls `listener` for each eviction from now on, besides `onEvict`; returns what removes it.
+   * The flows of `startCheckoutTracing` use it to count the evictions of a store the
+   * application made itself in the handle's `flowStoreEvictions`.
+   */
+  addEvictionListener(listener: () => void): () => void {
+    this.evictionListeners.add(listener);
+    return () => this.evictionListeners.delete(listener);
+  }
+
   private countEviction(): void {
     this.evicted++;
-    try {
-      this.onEvict?.();
-    } catch {
-      // a counting hook must not break the store
+    for (const hook of [this.onEvict, ...this.evictionListeners]) {
+      try {
+        hook?.();
+      } catch {
+        // a counting hook must not break the store
+      }
     }
   }
 

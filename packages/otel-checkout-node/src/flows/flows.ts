@@ -108,10 +108,11 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     if (problems.length === 0) signer = new FlowTokenSigner(opts.keys);
     else health.warnOnce('flow-keys', `flow token keys unusable (${problems.join('; ')}); tokens are not minted`);
   }
-  const store: FlowStore | undefined =
-    opts.store === false
-      ? undefined
-      : (opts.store ?? new MemoryFlowStore({ onEvict: () => health.increment(HEALTH_FLOW_STORE_EVICTIONS) }));
+  const store: FlowStore | undefined = opts.store === false ? undefined : (opts.store ?? new MemoryFlowStore());
+  // Evictions lose flows (no stalled span for them): counted whether the package or the
+  // application made the in-process store.
+  const stopCountingEvictions =
+    store instanceof MemoryFlowStore ? store.addEvictionListener(() => health.increment(HEALTH_FLOW_STORE_EVICTIONS)) : undefined;
   const recentlyPut = new Set<string>();
   // Apart from `recentlyPut`: a flow may mint a URL before its trade number is known and put once it is.
   const recentlyCountedWithoutTradeNo = new Set<string>();
@@ -214,6 +215,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
       sweeper = undefined;
       await running?.stop();
       await flows.whenRecorded();
+      stopCountingEvictions?.();
       await store?.close();
     },
   };

@@ -47,6 +47,37 @@ describe('flows: URLs, deadlines, configuration', () => {
     await flows.shutdown();
   });
 
+  it('counts evictions in the health counters, from its own store and from one the application made', async () => {
+    const keys = { current: { id: 'k', secret: 'a-long-enough-secret-123' } };
+    let userCounted = 0;
+    const userStore = new MemoryFlowStore({ maxEntries: 2, onEvict: () => userCounted++ });
+    for (const store of [userStore, undefined]) {
+      const health = new HealthCounters();
+      const flows = createFlows({ keys, ...(store ? { store } : {}) }, { tracer, health });
+      // The package's own store keeps 100000 flows: only the application's small one evicts here.
+      for (const tradeNo of ['T1', 'T2', 'T3', 'T4']) flows.returnUrl({ ...FLOW, tradeNo, spanId: `${tradeNo}00000000000000`.slice(0, 16) }, '/r');
+      await flows.whenRecorded();
+      assert.equal(health.get('flowStoreEvictions'), store ? 2 : 0);
+      await flows.shutdown();
+    }
+    assert.equal(userCounted, 2, "the application's own onEvict still runs");
+  });
+
+  it('stops counting into a stopped handle when the application keeps using its store', async () => {
+    const keys = { current: { id: 'k', secret: 'a-long-enough-secret-123' } };
+    const store = new MemoryFlowStore({ maxEntries: 1 });
+    const health = new HealthCounters();
+    const flows = createFlows({ keys, store }, { tracer, health });
+    flows.returnUrl({ ...FLOW, tradeNo: 'A' }, '/r');
+    flows.returnUrl({ ...FLOW, tradeNo: 'B', spanId: '1111111111111111' }, '/r');
+    await flows.whenRecorded();
+    assert.equal(health.get('flowStoreEvictions'), 1);
+    await flows.shutdown();
+    await store.put({ ...FLOW, tradeNo: 'C', spanId: '2222222222222222', issuedAt: Date.now() }, Date.now() + 60_000);
+    assert.equal(store.health().evicted, 2, 'the store evicted again');
+    assert.equal(health.get('flowStoreEvictions'), 1, 'but not into the stopped handle');
+  });
+
   it('unusable keys warn and mint nothing instead of throwing at the host', () => {
     const health = new HealthCounters();
     const flows = createFlows({ keys: { current: { id: 'k', secret: 'short' } }, store: false }, { tracer, health });
