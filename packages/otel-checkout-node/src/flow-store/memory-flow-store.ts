@@ -155,11 +155,7 @@ export class MemoryFlowStore implements FlowStore {
     }
   }
 
-  /**
-   * Calls `listener` for each eviction from now on, besides `onEvict`; returns what removes it.
-   * The flows of `startCheckoutTracing` use it to count the evictions of a store the
-   * application made itself in the handle's `flowStoreEvictions`.
-   */
+  /** Calls `listener` for each eviction from now on, besides `onEvict`; returns what removes it. */
   addEvictionListener(listener: () => void): () => void {
     this.evictionListeners.add(listener);
     return () => this.evictionListeners.delete(listener);

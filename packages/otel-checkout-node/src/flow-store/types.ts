@@ -67,5 +67,11 @@ export interface FlowStore {
    * it (its counters are in the tracing handle's `health()`), so a custom store may leave it out.
    */
   health?(): FlowStoreHealth;
+  /**
+   * Optional, for a store that evicts flows to stay bounded: calls `listener` for each flow or
+   * tombstone evicted from now on and returns what removes it. The flows count evictions in
+   * the handle's `flowStoreEvictions` through it, and unsubscribe at shutdown.
+   */
+  addEvictionListener?(listener: () => void): () => void;
   close(): Promise<void>;
 }

@@ -110,9 +110,8 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
   }
   const store: FlowStore | undefined = opts.store === false ? undefined : (opts.store ?? new MemoryFlowStore());
   // Evictions lose flows (no stalled span for them): counted whether the package or the
-  // application made the in-process store.
-  const stopCountingEvictions =
-    store instanceof MemoryFlowStore ? store.addEvictionListener(() => health.increment(HEALTH_FLOW_STORE_EVICTIONS)) : undefined;
+  // application made the store.
+  const stopCountingEvictions = store?.addEvictionListener?.(() => health.increment(HEALTH_FLOW_STORE_EVICTIONS));
   const recentlyPut = new Set<string>();
   // Apart from `recentlyPut`: a flow may mint a URL before its trade number is known and put once it is.
   const recentlyCountedWithoutTradeNo = new Set<string>();
