@@ -47,7 +47,7 @@ export class MemoryFlowStore implements FlowStore {
   private readonly maxEntries: number;
   private readonly retentionMs: number;
   private readonly now: () => number;
-  private readonly onEvict: (() => void) | undefined;
+  // `onEvict` first, then the listeners added later (the flows' counter).
   private readonly evictionListeners = new Set<() => void>();
   private evicted = 0;
 
@@ -55,7 +55,7 @@ export class MemoryFlowStore implements FlowStore {
     this.maxEntries = positiveOr(options.maxEntries, DEFAULT_MAX_ENTRIES);
     this.retentionMs = positiveOr(options.retentionMs, DEFAULT_RETENTION_MS);
     this.now = options.now ?? Date.now;
-    this.onEvict = options.onEvict;
+    if (typeof options.onEvict === 'function') this.evictionListeners.add(options.onEvict);
   }
 
   put(record: FlowRecord, deadline: number): Promise<void> {
@@ -163,9 +163,9 @@ export class MemoryFlowStore implements FlowStore {
 
   private countEviction(): void {
     this.evicted++;
-    for (const hook of [this.onEvict, ...this.evictionListeners]) {
+    for (const listener of this.evictionListeners) {
       try {
-        hook?.();
+        listener();
       } catch {
         // a counting hook must not break the store
       }
