@@ -10,13 +10,11 @@
  */
 export class ProtobufWriter {
   private buffer: Buffer;
-  private view: DataView;
   pos = 0;
 
   constructor(initialCapacity: number) {
     // Not zero-filled: every byte up to `pos` is written before it is read.
     this.buffer = Buffer.allocUnsafe(Math.max(64, initialCapacity));
-    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   }
 
   /** The bytes written so far (a view of the internal buffer, not a copy). */
@@ -82,22 +80,18 @@ export class ProtobufWriter {
 
   fixed32(value: number): void {
     this.ensure(4);
-    this.view.setUint32(this.pos, value, true);
-    this.pos += 4;
+    this.pos = this.buffer.writeUInt32LE(value, this.pos);
   }
 
   /** A fixed64 given as two 32-bit halves. */
   fixed64(low: number, high: number): void {
     this.ensure(8);
-    this.view.setUint32(this.pos, low, true);
-    this.view.setUint32(this.pos + 4, high, true);
-    this.pos += 8;
+    this.pos = this.buffer.writeUInt32LE(high, this.buffer.writeUInt32LE(low, this.pos));
   }
 
   double(value: number): void {
     this.ensure(8);
-    this.view.setFloat64(this.pos, value, true);
-    this.pos += 8;
+    this.pos = this.buffer.writeDoubleLE(value, this.pos);
   }
 
   /** A string as length-delimited UTF-8. */
@@ -207,12 +201,11 @@ export class ProtobufWriter {
     const grown = Buffer.allocUnsafe(capacity);
     grown.set(this.buffer.subarray(0, this.pos));
     this.buffer = grown;
-    this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
   }
 }
 
 /** Bytes of the minimal varint of a non-negative 32-bit length. */
-export function varintSize(value: number): number {
+function varintSize(value: number): number {
   if (value < 0x80) return 1;
   if (value < 0x4000) return 2;
   if (value < 0x200000) return 3;
