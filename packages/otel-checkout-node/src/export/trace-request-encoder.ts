@@ -17,10 +17,6 @@ const FLAGS_IS_REMOTE = 0x200;
 const SMALL = 1; // < 128 bytes: attributes, values, status, events
 const SPAN = 2; // < 16 KiB
 const BATCH = 3; // < 2 MiB: a resource's or a scope's spans
-// First capacity of a group's buffer: a few spans; it doubles as needed and is kept between batches.
-const GROUP_CAPACITY = 4096;
-// Group buffers kept between batches: a service has one resource and a handful of scopes.
-const SPARE_WRITERS = 8;
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
 
@@ -32,95 +28,46 @@ const MAX_INT64 = 2 ** 63;
  * as creating the span; this is the exporter's share of the per-request cost.
  */
 export function encodeTraceRequest(spans: readonly ReadableSpan[]): Uint8Array {
-  const builder = new TraceRequestBuilder();
-  for (const span of spans) builder.add(span);
-  return builder.build();
+  const writer = new ProtobufWriter(spans.length * 512 + 256);
+  for (const [resource, scopes] of groupByResourceAndScope(spans)) {
+    writer.tag(1, LENGTH_DELIMITED); // ExportTraceServiceRequest.resource_spans
+    const resourceSpans = writer.beginMessage(BATCH);
+    writeResource(writer, resource);
+    for (const scopeSpans of scopes.values()) {
+      writer.tag(2, LENGTH_DELIMITED); // ResourceSpans.scope_spans
+      const scopeMark = writer.beginMessage(BATCH);
+      const scope = scopeSpans[0].instrumentationScope;
+      writeScope(writer, scope);
+      for (const span of scopeSpans) {
+        writer.tag(2, LENGTH_DELIMITED); // ScopeSpans.spans
+        writeSpan(writer, span);
+      }
+      if (scope.schemaUrl) {
+        writer.tag(3, LENGTH_DELIMITED);
+        writer.string(scope.schemaUrl);
+      }
+      writer.endMessage(scopeMark);
+    }
+    if (resource.schemaUrl) {
+      writer.tag(3, LENGTH_DELIMITED);
+      writer.string(resource.schemaUrl);
+    }
+    writer.endMessage(resourceSpans);
+  }
+  return writer.finish();
 }
 
-/**
- * An `ExportTraceServiceRequest` built one span at a time: `add` encodes the span at once
- * into the bytes of its resource's and scope's group, `build` wraps the groups in the
- * request. Encoding a span when it ends, while its objects are still in the CPU's cache,
- * lets the span be collected young; a batch processor that keeps span objects until the
- * next export makes the garbage collector copy and promote every one of them first.
- * Spans are grouped by resource, then by instrumentation scope, in order of first appearance.
- */
-export class TraceRequestBuilder {
-  private readonly groups = new Map<Resource, Map<Scope, ProtobufWriter>>();
-  /** Buffers of earlier batches' groups, written again from the start. */
-  private readonly spare: ProtobufWriter[] = [];
-  private spans = 0;
-  private bytes = 0;
-
-  /** Spans added since the last `clear`. */
-  get spanCount(): number {
-    return this.spans;
+/** Spans grouped by resource, then by instrumentation scope, each in order of first appearance. */
+function groupByResourceAndScope(spans: readonly ReadableSpan[]): Map<Resource, Map<Scope, ReadableSpan[]>> {
+  const resources = new Map<Resource, Map<Scope, ReadableSpan[]>>();
+  for (const span of spans) {
+    let scopes = resources.get(span.resource);
+    if (!scopes) resources.set(span.resource, (scopes = new Map<Scope, ReadableSpan[]>()));
+    let list = scopes.get(span.instrumentationScope);
+    if (!list) scopes.set(span.instrumentationScope, (list = []));
+    list.push(span);
   }
-
-  add(span: ReadableSpan): void {
-    let scopes = this.groups.get(span.resource);
-    if (!scopes) this.groups.set(span.resource, (scopes = new Map<Scope, ProtobufWriter>()));
-    let writer = scopes.get(span.instrumentationScope);
-    if (!writer) scopes.set(span.instrumentationScope, (writer = this.spare.pop() ?? new ProtobufWriter(GROUP_CAPACITY)));
-    const before = writer.pos;
-    try {
-      writer.tag(2, LENGTH_DELIMITED); // ScopeSpans.spans
-      writeSpan(writer, span);
-    } catch (error) {
-      // A span that cannot be read (a malformed hand-made one) leaves no partial bytes behind,
-      // nor a group of its own with no span in it.
-      writer.pos = before;
-      if (before === 0) {
-        scopes.delete(span.instrumentationScope);
-        if (scopes.size === 0) this.groups.delete(span.resource);
-        this.spare.push(writer);
-      }
-      throw error;
-    }
-    this.bytes += writer.pos - before;
-    this.spans += 1;
-  }
-
-  /** The request of every span added since the last `clear` (a new buffer, which the builder never touches again). */
-  build(): Uint8Array {
-    const writer = new ProtobufWriter(this.bytes + 256);
-    for (const [resource, scopes] of this.groups) {
-      writer.tag(1, LENGTH_DELIMITED); // ExportTraceServiceRequest.resource_spans
-      const resourceSpans = writer.beginMessage(BATCH);
-      writeResource(writer, resource);
-      for (const [scope, spans] of scopes) {
-        writer.tag(2, LENGTH_DELIMITED); // ResourceSpans.scope_spans
-        const scopeMark = writer.beginMessage(BATCH);
-        writeScope(writer, scope);
-        writer.raw(spans.finish());
-        if (scope.schemaUrl) {
-          writer.tag(3, LENGTH_DELIMITED);
-          writer.string(scope.schemaUrl);
-        }
-        writer.endMessage(scopeMark);
-      }
-      if (resource.schemaUrl) {
-        writer.tag(3, LENGTH_DELIMITED);
-        writer.string(resource.schemaUrl);
-      }
-      writer.endMessage(resourceSpans);
-    }
-    return writer.finish();
-  }
-
-  /** Forgets every span added; the groups' buffers are kept for the next batch's groups. */
-  clear(): void {
-    for (const scopes of this.groups.values()) {
-      for (const writer of scopes.values()) {
-        writer.pos = 0;
-        if (this.spare.length < SPARE_WRITERS) this.spare.push(writer);
-      }
-    }
-    // Groups start afresh, so the next request lists them in the order its own spans came.
-    this.groups.clear();
-    this.spans = 0;
-    this.bytes = 0;
-  }
+  return resources;
 }
 
 function writeResource(writer: ProtobufWriter, resource: Resource): void {

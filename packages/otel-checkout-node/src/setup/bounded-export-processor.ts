@@ -1,10 +1,11 @@
 import { TraceFlags } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { CountingExporter } from './counting-exporter.js';
 import type { HealthCounters } from '../health.js';
-import { HEALTH_SPANS_DROPPED } from '../health-names.js';
+import { HEALTH_EXPORT_FAILURES, HEALTH_SPANS_DROPPED, HEALTH_SPANS_EXPORTED } from '../health-names.js';
 
 /** Queue and batch settings of the exporting processor. */
 export interface ExportQueueSettings {
@@ -26,14 +27,14 @@ export interface ExportQueueSettings {
 export class BoundedExportProcessor implements SpanProcessor {
   private queued = 0;
   private readonly batch: BatchSpanProcessor;
-  private readonly counting: CountingExporter<ReadableSpan[]>;
+  private readonly counting: CountingExporter;
 
   constructor(
     exporter: SpanExporter,
     private readonly health: HealthCounters,
     private readonly settings: ExportQueueSettings,
   ) {
-    const counting = (this.counting = new CountingExporter(exporter, (spans) => spans.length, health, settings.exportTimeoutMillis, (count) => {
+    const counting = (this.counting = new CountingExporter(exporter, health, settings.exportTimeoutMillis, (count) => {
       this.queued = Math.max(0, this.queued - count);
     }));
     this.batch = new BatchSpanProcessor(counting, {
@@ -74,5 +75,64 @@ export class BoundedExportProcessor implements SpanProcessor {
   abandonPending(): void {
     if (this.queued > 0) this.health.increment(HEALTH_SPANS_DROPPED, this.queued);
     this.queued = 0;
+  }
+}
+
+/**
+ * Counts the outcome of every export and bounds how long one may take: an export the
+ * underlying exporter never answers is reported as failed after `timeoutMillis`.
+ */
+export class CountingExporter implements SpanExporter {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly health: HealthCounters,
+    private readonly timeoutMillis: number,
+    private readonly onHandedOver: (count: number) => void,
+  ) {}
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.onHandedOver(spans.length);
+    let settled = false;
+    let markDone: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (markDone = resolve));
+    this.inFlight.add(done);
+    const settle = (result: ExportResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.inFlight.delete(done);
+      markDone();
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.health.increment(HEALTH_SPANS_EXPORTED, spans.length);
+      } else {
+        this.health.increment(HEALTH_EXPORT_FAILURES);
+        this.health.increment(HEALTH_SPANS_DROPPED, spans.length);
+        this.health.warnOnce('export-failed', `span export failed; ${spans.length} spans dropped (counted in health().spansDropped)`, result.error);
+      }
+      resultCallback(result);
+    };
+    const timer = setTimeout(() => settle({ code: ExportResultCode.FAILED, error: new Error('export timed out') }), this.timeoutMillis);
+    timer.unref();
+    try {
+      this.inner.export(spans, settle);
+    } catch (error) {
+      settle({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  }
+
+  /** Resolves when every export started so far has been answered (or timed out). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.idle();
+    await this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
   }
 }

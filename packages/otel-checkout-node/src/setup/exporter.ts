@@ -1,12 +1,9 @@
 import { getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createOtlpProtobufSender } from '../export/otlp-protobuf-sender.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ProtobufTraceExporter } from '../export/protobuf-trace-exporter.js';
 import type { HealthCounters } from '../health.js';
 import type { NodeTracingOptions, OtlpProtocol } from '../types.js';
-import { BoundedExportProcessor } from './bounded-export-processor.js';
-import type { ExportQueueSettings } from './bounded-export-processor.js';
-import { EncodingExportProcessor } from './encoding-export-processor.js';
 
 /**
  * The protocol to use: the option, else the standard environment variables, else protobuf.
@@ -20,23 +17,19 @@ export function resolveProtocol(option: OtlpProtocol | undefined, health: Health
   return 'http/protobuf';
 }
 
-/** The processor that queues, batches and exports spans, and counts what it could not. */
-export type ExportingProcessor = SpanProcessor & { forceFlush(): Promise<void>; abandonPending(): void };
-
 /**
- * The exporting processor. Endpoint and headers left unset here are read by the transport
- * itself from `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` / `_HEADERS`. Protobuf (the default) is
- * encoded by the package as each span ends; JSON goes through OpenTelemetry's exporter, and
- * an application's own exporter is used as it is, both behind the SDK's batch processor.
+ * The OTLP/HTTP trace exporter. Endpoint and headers left unset here are read by the
+ * exporter itself from `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` / `_HEADERS`. Protobuf goes
+ * through the package's own encoder (same bytes, less CPU per span); JSON through OpenTelemetry's.
  */
-export function buildExportProcessor(options: NodeTracingOptions, settings: ExportQueueSettings, health: HealthCounters): ExportingProcessor {
-  if (options.exporter) return new BoundedExportProcessor(options.exporter, health, settings);
+export function buildExporter(options: NodeTracingOptions, timeoutMillis: number, health: HealthCounters): SpanExporter {
+  if (options.exporter) return options.exporter;
   const config = {
     ...(options.endpoint !== undefined ? { url: options.endpoint } : {}),
     ...(options.headers !== undefined ? { headers: options.headers } : {}),
-    timeoutMillis: settings.exportTimeoutMillis,
+    timeoutMillis,
   };
   return resolveProtocol(options.protocol, health) === 'http/json'
-    ? new BoundedExportProcessor(new OtlpJsonTraceExporter(config), health, settings)
-    : new EncodingExportProcessor(createOtlpProtobufSender(config), health, settings);
+    ? new OtlpJsonTraceExporter(config)
+    : new ProtobufTraceExporter(config);
 }

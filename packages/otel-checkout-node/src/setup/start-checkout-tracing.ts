@@ -20,9 +20,9 @@ import { GuardedTraceContextPropagator } from '../propagation/guarded-trace-cont
 import { checkoutTracer, installRuntime, resetRuntime } from '../runtime.js';
 import type { TracingMode } from '../runtime.js';
 import type { NodeTracingOptions } from '../types.js';
+import { BoundedExportProcessor } from './bounded-export-processor.js';
 import { hasRegisteredTracerProvider } from './existing-provider.js';
-import { buildExportProcessor } from './exporter.js';
-import type { ExportingProcessor } from './exporter.js';
+import { buildExporter } from './exporter.js';
 import { disableHttpServerSpans, enableHttpServerSpans } from './http-server-spans.js';
 import { buildInstrumentations, patchLoadedCoreModules } from './instrumentations.js';
 import { checkRedactionInExistingSdk, redactionProcessors } from './redaction-wiring.js';
@@ -118,7 +118,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
   const resource = buildResource(options);
   // The sweeper paces stalled spans on export completions; the export processor is built
   // after the flows, hence the late-bound reference.
-  const exportingRef: { current?: ExportingProcessor } = {};
+  const exportingRef: { current?: BoundedExportProcessor } = {};
   const { flows, baggageLimits } = commonRuntime(options, health, () => exportingRef.current?.forceFlush() ?? Promise.resolve());
   const settings = {
     maxQueueSize: positive(options.maxQueueSize, DEFAULTS.maxQueueSize, 'maxQueueSize', health),
@@ -126,7 +126,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
     scheduledDelayMillis: positive(options.scheduledDelayMillis, DEFAULTS.scheduledDelayMillis, 'scheduledDelayMillis', health),
     exportTimeoutMillis: positive(options.exportTimeoutMillis, DEFAULTS.exportTimeoutMillis, 'exportTimeoutMillis', health),
   };
-  const exporting = buildExportProcessor(options, settings, health);
+  const exporting = new BoundedExportProcessor(buildExporter(options, settings.exportTimeoutMillis, health), health, settings);
   exportingRef.current = exporting;
   const spanProcessors: SpanProcessor[] = [
     ...redactionProcessors(options.redaction, health),

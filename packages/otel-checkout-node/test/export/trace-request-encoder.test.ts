@@ -7,7 +7,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { decodeProtobufRequest } from '@otel-checkout/test-support';
-import { encodeTraceRequest, TraceRequestBuilder } from '../../src/export/trace-request-encoder.js';
+import { encodeTraceRequest } from '../../src/export/trace-request-encoder.js';
 
 // The reference: OpenTelemetry's serializer. The package's encoder must write the same bytes.
 const reference = (spans: ReadableSpan[]): Buffer => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
@@ -206,48 +206,5 @@ describe('OTLP protobuf trace request encoder', () => {
   it('encodes no spans as an empty request', () => {
     assert.deepEqual(ours([]), reference([]));
     assert.equal(ours([]).length, 0);
-  });
-});
-
-describe('OTLP trace request builder (spans encoded as they end)', () => {
-  it('builds, batch after batch, the same bytes as encoding each batch at once', () => {
-    // One builder reused across batches: groups kept from earlier batches must leave no trace.
-    fc.assert(
-      fc.property(fc.array(fc.array(span, { maxLength: 6 }), { maxLength: 5 }), (batches) => {
-        const builder = new TraceRequestBuilder();
-        for (const batch of batches) {
-          for (const item of batch) builder.add(item);
-          assert.equal(builder.spanCount, batch.length);
-          assert.deepEqual(Buffer.from(builder.build()), reference(batch));
-          builder.clear();
-        }
-      }),
-      { numRuns: 200 },
-    );
-  });
-
-  it('leaves no partial bytes when a span cannot be read, and keeps the batch', () => {
-    const builder = new TraceRequestBuilder();
-    const good = paymentSpan();
-    builder.add(good);
-    const unreadable = (scope: ReadableSpan['instrumentationScope']): ReadableSpan =>
-      ({ ...paymentSpan(), instrumentationScope: scope, get events(): never { throw new Error('unreadable'); } });
-    // In the group of a good span, and in a group of its own.
-    assert.throws(() => builder.add(unreadable(good.instrumentationScope)), /unreadable/);
-    assert.throws(() => builder.add(unreadable({ name: 'elsewhere' })), /unreadable/);
-    builder.add(good);
-    assert.equal(builder.spanCount, 2);
-    assert.deepEqual(Buffer.from(builder.build()), reference([good, good]));
-  });
-
-  it('returns a request the builder no longer writes to', () => {
-    const builder = new TraceRequestBuilder();
-    builder.add(paymentSpan({ name: 'first' }));
-    const first = Buffer.from(builder.build());
-    const kept = builder.build();
-    builder.clear();
-    builder.add(paymentSpan({ name: 'second' }));
-    builder.build();
-    assert.deepEqual(Buffer.from(kept), first);
   });
 });
