@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Attributes, Span, TextMapPropagator } from '@opentelemetry/api';
 import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { FlowsOptions } from './flows/flows.js';
@@ -127,6 +128,13 @@ export interface NodeTracingOptions {
    * instrumentation; the payment middleware makes the one server span. Default: `true`.
    */
   instrumentHttp?: boolean;
+  /**
+   * Requests to leave untraced in default mode (health checks, metrics scrapes): return `true`
+   * and the request gets no server span, and nothing it calls is traced. Called once per
+   * request with Node's `IncomingMessage`, before any framework sees it; keep it cheap. A hook
+   * that throws traces the request and counts a `hookErrors`. Default: every request traced.
+   */
+  ignoreIncomingRequest?: (request: IncomingMessage) => boolean;
   /** Also make a span per Express/Koa middleware layer (default mode; runs instrumentation-express, which wraps every layer). Default: `false`. */
   frameworkSpans?: boolean;
   /** Register `@fastify/otel` on every Fastify instance as it is created (default mode only). Default: `true`. */

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span } from '@opentelemetry/api';
-import { RPCType, setRPCMetadata } from '@opentelemetry/core';
+import { RPCType, setRPCMetadata, suppressTracing } from '@opentelemetry/core';
 import type { RPCMetadata } from '@opentelemetry/core';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_URL_PATH, ATTR_URL_SCHEME } from '@opentelemetry/semantic-conventions';
 import { expressRoute } from '../adapters/express.js';
@@ -19,6 +19,7 @@ import { bindRequestEmitters, disableRequestEmitterContext, enableRequestEmitter
 
 let patches: EmitPatch[] = [];
 let enabled = false;
+let ignoreRequest: ((request: IncomingMessage) => boolean) | undefined;
 
 /**
  * Default mode's HTTP server spans: one SERVER span per request on every `http` and `https`
@@ -43,8 +44,9 @@ let enabled = false;
  * Patching the `Server` prototypes (not the module exports) covers servers from `require`
  * and `import` alike, created before or after the start.
  */
-export function enableHttpServerSpans(): void {
+export function enableHttpServerSpans(ignore?: (request: IncomingMessage) => boolean): void {
   enabled = true;
+  ignoreRequest = ignore;
   enableRequestEmitterContext();
   if (patches.length > 0) return;
   for (const prototype of [http.Server.prototype, https.Server.prototype] as unknown as EmitterPrototype[]) {
@@ -66,11 +68,17 @@ export function enableHttpServerSpans(): void {
  */
 export function disableHttpServerSpans(): void {
   enabled = false;
+  ignoreRequest = undefined;
   disableRequestEmitterContext();
   patches = patches.filter((patch) => !patch.restore());
 }
 
 function traceRequest(server: unknown, original: Emit, [req, res]: [IncomingMessage, ServerResponse]): boolean {
+  // An ignored request (a health check, a metrics scrape) is not traced at all: no span, and
+  // nothing it calls makes one, as with instrumentation-http's ignoreIncomingRequestHook.
+  if (ignoreRequest !== undefined && isIgnored(ignoreRequest, req)) {
+    return context.with(suppressTracing(ROOT_CONTEXT), () => original.call(server, 'request', req, res));
+  }
   const started = startServerSpan(req, res);
   // Tracing must never cost the request: when the span could not start, it proceeds untraced.
   if (started === undefined) return original.call(server, 'request', req, res);
@@ -118,5 +126,17 @@ function endServerSpan(span: Span, method: string, rpc: RPCMetadata, req: Incomi
     endHttpServerSpan(span, method, { route, statusCode: res.statusCode });
   } else {
     endHttpServerSpan(span, method, { route, errorType: '_OTHER', errorMessage: 'connection closed before the response was complete' });
+  }
+}
+
+/** The application's verdict; a hook that throws traces the request (and is counted). */
+function isIgnored(ignore: (request: IncomingMessage) => boolean, req: IncomingMessage): boolean {
+  try {
+    return ignore(req) === true;
+  } catch (error) {
+    const health = runtime().health;
+    health.increment(HEALTH_HOOK_ERRORS);
+    health.warnOnce('ignoreIncomingRequest', 'the ignoreIncomingRequest hook threw; the request is traced', error);
+    return false;
   }
 }

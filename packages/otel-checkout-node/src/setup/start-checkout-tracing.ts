@@ -156,7 +156,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
   for (const instrumentation of instrumentations) instrumentation.enable();
   if (mode === 'default') {
     patchLoadedCoreModules();
-    enableHttpServerSpans();
+    enableHttpServerSpans(typeof options.ignoreIncomingRequest === 'function' ? options.ignoreIncomingRequest : undefined);
   }
   const release = options.release ?? serviceVersionOf(resource);
   installRuntime({

@@ -215,3 +215,42 @@ describe('default mode HTTP server spans after shutdown', () => {
     }
   });
 });
+
+describe('default mode HTTP server spans with ignoreIncomingRequest', () => {
+  it('leaves ignored requests and everything they call untraced, traces the rest, and survives a hook that throws', async () => {
+    const session = await startTracingSession('memory', {
+      ignoreIncomingRequest: (request) => {
+        if (request.url === '/boom') throw new Error('hook bug');
+        return request.url === '/healthz';
+      },
+    });
+    const downstream = await startHttpServer((_req, res) => void res.end('db: ok'));
+    const app = await startHttpServer((req, res) => {
+      if (req.url === '/healthz') {
+        // A health check that calls a dependency: neither the check nor the call is traced.
+        void get(`${downstream.url}/ping`).then((answer) => res.end(answer.body));
+        return;
+      }
+      res.end('ok');
+    });
+    try {
+      assert.deepEqual(await get(`${app.url}/healthz`), { status: 200, body: 'db: ok' });
+      assert.equal((await get(`${app.url}/orders`)).status, 200);
+      assert.equal((await get(`${app.url}/boom`)).status, 200);
+      await session.waitForSpan((s) => s.kind === 'SERVER' && s.attributes['url.path'] === '/orders');
+      await session.waitForSpan((s) => s.kind === 'SERVER' && s.attributes['url.path'] === '/boom');
+      const spans = session.spans();
+      assert.equal(spans.filter((s) => s.attributes['url.path'] === '/healthz').length, 0, 'no span for the ignored request');
+      // The test's own calls are traced (CLIENT spans for /healthz, /orders, /boom); the check's call is not.
+      assert.equal(spans.filter((s) => s.kind === 'CLIENT' && String(s.attributes['url.full']).endsWith('/ping')).length, 0, 'no span for the call it made');
+      // The dependency saw no trace context: its server span starts a trace of its own.
+      const ping = await session.waitForSpan((s) => s.kind === 'SERVER' && s.attributes['url.path'] === '/ping');
+      assert.equal(ping.parentSpanId, '');
+      assert.equal(session.handle.health().hookErrors, 1);
+    } finally {
+      await app.close();
+      await downstream.close();
+      await session.stop();
+    }
+  });
+});
