@@ -33,6 +33,8 @@ export async function startTracingSession(sink: Sink, options: NodeTracingOption
   const receiver = sink === 'memory' ? undefined : await startOtlpReceiver();
   const handle = startCheckoutTracing({
     scheduledDelayMillis: 20,
+    // The receiver runs in this process: its own requests must not be traced and exported in turn.
+    ...(receiver ? { ignoreIncomingRequest: (request) => request.url === '/v1/traces' } : {}),
     serviceName: 'checkout-api',
     serviceVersion: '1.4.0',
     ...options,
