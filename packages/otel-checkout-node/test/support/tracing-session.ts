@@ -34,7 +34,7 @@ export async function startTracingSession(sink: Sink, options: NodeTracingOption
   const handle = startCheckoutTracing({
     scheduledDelayMillis: 20,
     // The receiver runs in this process: its own requests must not be traced and exported in turn.
-    ...(receiver ? { ignoreIncomingRequest: (request) => request.url === '/v1/traces' } : {}),
+    ...(receiver ? { ignoreIncomingRequest: (request) => request.url === new URL(receiver.tracesUrl).pathname } : {}),
     serviceName: 'checkout-api',
     serviceVersion: '1.4.0',
     ...options,
