@@ -89,6 +89,7 @@ function commonRuntime(
 function startCoexisting(options: NodeTracingOptions, health: HealthCounters): NodeTracingHandle {
   diag.info('@otel-checkout/node: a TracerProvider is already registered; adding payment spans to it');
   const { flows, baggageLimits } = commonRuntime(options, health);
+  warnDefaultModeOnlyOptions(options, 'coexisting', health);
   const afterPaymentSpan = options.redaction === false ? undefined : checkRedactionInExistingSdk(health);
   const release = options.release ?? options.serviceVersion;
   installRuntime({
@@ -115,6 +116,7 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters): N
 
 function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeTracingHandle {
   const mode: TracingMode = options.instrumentHttp === false ? 'lean' : 'default';
+  warnDefaultModeOnlyOptions(options, mode, health);
   const resource = buildResource(options);
   // The sweeper paces stalled spans on export completions; the export processor is built
   // after the flows, hence the late-bound reference.
@@ -233,6 +235,23 @@ function makeHandle(mode: TracingMode, health: HealthCounters, lifecycle: Lifecy
 
 function idleHandle(health: HealthCounters): NodeTracingHandle {
   return makeHandle('not_started', health, { flush: () => Promise.resolve(), stop: () => Promise.resolve(), options: {} });
+}
+
+/**
+ * Options that only shape the spans default mode makes: said once when they cannot apply
+ * (lean mode makes no span outside payment routes; with the application's own SDK its HTTP
+ * instrumentation makes them), or when the hook is not a function.
+ */
+function warnDefaultModeOnlyOptions(options: NodeTracingOptions, mode: TracingMode, health: HealthCounters): void {
+  const ignore = options.ignoreIncomingRequest as unknown;
+  if (ignore !== undefined && typeof ignore !== 'function') {
+    health.warnOnce('option-ignoreIncomingRequest', 'option ignoreIncomingRequest is not a function; every request is traced');
+  } else if (ignore !== undefined && mode !== 'default') {
+    health.warnOnce('option-ignoreIncomingRequest', `option ignoreIncomingRequest applies to default mode only; it has no effect in ${mode} mode`);
+  }
+  if (options.frameworkSpans === true && mode !== 'default') {
+    health.warnOnce('option-frameworkSpans', `option frameworkSpans applies to default mode only; it has no effect in ${mode} mode`);
+  }
 }
 
 /** A positive finite number option, or its default with a warning (bad configuration never throws). */

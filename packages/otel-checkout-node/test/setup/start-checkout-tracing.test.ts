@@ -60,6 +60,23 @@ describe('startCheckoutTracing', () => {
     }
   });
 
+  it('says once when a default-mode option cannot apply: lean mode, or a hook that is not a function', async () => {
+    const diagnostics = captureDiag();
+    try {
+      handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, instrumentHttp: false, ignoreIncomingRequest: () => true, frameworkSpans: true });
+      assert.equal(handle.mode, 'lean');
+      assert.ok(diagnostics.warnings.some((w) => w.includes('ignoreIncomingRequest applies to default mode only; it has no effect in lean mode')), diagnostics.warnings.join('\n'));
+      assert.ok(diagnostics.warnings.some((w) => w.includes('frameworkSpans applies to default mode only')), diagnostics.warnings.join('\n'));
+      await handle.shutdown();
+      diagnostics.warnings.length = 0;
+      handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, ignoreIncomingRequest: '/healthz' as unknown as () => boolean });
+      assert.equal(handle.mode, 'default');
+      assert.ok(diagnostics.warnings.some((w) => w.includes('ignoreIncomingRequest is not a function')), diagnostics.warnings.join('\n'));
+    } finally {
+      diagnostics.restore();
+    }
+  });
+
   it('honours the standard OTEL_* variables: endpoint, headers, protocol, service name and resource attributes', async () => {
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
     process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-tenant=shop-eu';
