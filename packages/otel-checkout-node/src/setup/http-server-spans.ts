@@ -77,7 +77,10 @@ function traceRequest(server: unknown, original: Emit, [req, res]: [IncomingMess
   // An ignored request (a health check, a metrics scrape) is not traced at all: no span, and
   // nothing it calls makes one, as with instrumentation-http's ignoreIncomingRequestHook.
   if (ignoreRequest !== undefined && isIgnored(ignoreRequest, req)) {
-    return context.with(suppressTracing(ROOT_CONTEXT), () => original.call(server, 'request', req, res));
+    const untraced = suppressTracing(ROOT_CONTEXT);
+    // Its events too (a body read, a handler behind a body parser) run untraced.
+    bindRequestEmitters(req, res, untraced);
+    return context.with(untraced, () => original.call(server, 'request', req, res));
   }
   const started = startServerSpan(req, res);
   // Tracing must never cost the request: when the span could not start, it proceeds untraced.

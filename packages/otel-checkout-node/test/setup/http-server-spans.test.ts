@@ -225,16 +225,33 @@ describe('default mode HTTP server spans with ignoreIncomingRequest', () => {
       },
     });
     const downstream = await startHttpServer((_req, res) => void res.end('db: ok'));
+    let healthCheckArrived: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (healthCheckArrived = resolve));
     const app = await startHttpServer((req, res) => {
       if (req.url === '/healthz') {
-        // A health check that calls a dependency: neither the check nor the call is traced.
-        void get(`${downstream.url}/ping`).then((answer) => res.end(answer.body));
+        // A health check that reads its body, which comes after the headers, then calls a
+        // dependency from the body's 'end' listener: neither the check nor the call is traced.
+        req.resume();
+        req.on('end', () => void get(`${downstream.url}/ping`).then((answer) => res.end(answer.body)));
+        healthCheckArrived();
         return;
       }
       res.end('ok');
     });
     try {
-      assert.deepEqual(await get(`${app.url}/healthz`), { status: 200, body: 'db: ok' });
+      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = http.request(`${app.url}/healthz`, { method: 'POST', agent: false }, (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        request.on('error', reject);
+        request.flushHeaders();
+        // The body only once the server has the request: its 'end' comes from the socket later.
+        void arrived.then(() => request.end('{"deep":true}'));
+      });
+      assert.deepEqual(await answer, { status: 200, body: 'db: ok' });
       assert.equal((await get(`${app.url}/orders`)).status, 200);
       assert.equal((await get(`${app.url}/boom`)).status, 200);
       await session.waitForSpan((s) => s.kind === 'SERVER' && s.attributes['url.path'] === '/orders');
