@@ -10,6 +10,7 @@ import { expressRoute } from '../adapters/express.js';
 import type { ExpressRequestLike } from '../adapters/express.js';
 import { HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { normalizeMethod, pathOf, urlSchemeOf } from '../http/request-line.js';
+import { runHook } from '../middleware/guard.js';
 import { endHttpServerSpan } from '../http/server-span-end.js';
 import { errorType } from '../payments/span-error.js';
 import { checkoutTracer, runtime } from '../runtime.js';
@@ -76,7 +77,8 @@ export function disableHttpServerSpans(): void {
 function traceRequest(server: unknown, original: Emit, [req, res]: [IncomingMessage, ServerResponse]): boolean {
   // An ignored request (a health check, a metrics scrape) is not traced at all: no span, and
   // nothing it calls makes one, as with instrumentation-http's ignoreIncomingRequestHook.
-  if (ignoreRequest !== undefined && isIgnored(ignoreRequest, req)) {
+  // A hook that throws traces the request (and is counted).
+  if (ignoreRequest !== undefined && runHook(runtime().health, HEALTH_HOOK_ERRORS, 'ignoreIncomingRequest', false, ignoreRequest, req) === true) {
     const untraced = suppressTracing(ROOT_CONTEXT);
     // Its events too (a body read, a handler behind a body parser) run untraced.
     bindRequestEmitters(req, res, untraced);
@@ -132,14 +134,3 @@ function endServerSpan(span: Span, method: string, rpc: RPCMetadata, req: Incomi
   }
 }
 
-/** The application's verdict; a hook that throws traces the request (and is counted). */
-function isIgnored(ignore: (request: IncomingMessage) => boolean, req: IncomingMessage): boolean {
-  try {
-    return ignore(req) === true;
-  } catch (error) {
-    const health = runtime().health;
-    health.increment(HEALTH_HOOK_ERRORS);
-    health.warnOnce('ignoreIncomingRequest', 'the ignoreIncomingRequest hook threw; the request is traced', error);
-    return false;
-  }
-}

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { context, diag, propagation, trace } from '@opentelemetry/api';
 import type { TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator } from '@opentelemetry/core';
@@ -89,7 +90,7 @@ function commonRuntime(
 function startCoexisting(options: NodeTracingOptions, health: HealthCounters): NodeTracingHandle {
   diag.info('@otel-checkout/node: a TracerProvider is already registered; adding payment spans to it');
   const { flows, baggageLimits } = commonRuntime(options, health);
-  warnDefaultModeOnlyOptions(options, 'coexisting', health);
+  defaultModeOnlyOptions(options, 'coexisting', health);
   const afterPaymentSpan = options.redaction === false ? undefined : checkRedactionInExistingSdk(health);
   const release = options.release ?? options.serviceVersion;
   installRuntime({
@@ -116,7 +117,7 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters): N
 
 function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeTracingHandle {
   const mode: TracingMode = options.instrumentHttp === false ? 'lean' : 'default';
-  warnDefaultModeOnlyOptions(options, mode, health);
+  const ignoreIncomingRequest = defaultModeOnlyOptions(options, mode, health);
   const resource = buildResource(options);
   // The sweeper paces stalled spans on export completions; the export processor is built
   // after the flows, hence the late-bound reference.
@@ -158,7 +159,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
   for (const instrumentation of instrumentations) instrumentation.enable();
   if (mode === 'default') {
     patchLoadedCoreModules();
-    enableHttpServerSpans(typeof options.ignoreIncomingRequest === 'function' ? options.ignoreIncomingRequest : undefined);
+    enableHttpServerSpans(ignoreIncomingRequest);
   }
   const release = options.release ?? serviceVersionOf(resource);
   installRuntime({
@@ -240,18 +241,27 @@ function idleHandle(health: HealthCounters): NodeTracingHandle {
 /**
  * Options that only shape the spans default mode makes: said once when they cannot apply
  * (lean mode makes no span outside payment routes; with the application's own SDK its HTTP
- * instrumentation makes them), or when the hook is not a function.
+ * instrumentation makes them), or when the hook is not a function. Returns the usable hook.
  */
-function warnDefaultModeOnlyOptions(options: NodeTracingOptions, mode: TracingMode, health: HealthCounters): void {
-  const ignore = options.ignoreIncomingRequest as unknown;
-  if (ignore !== undefined && typeof ignore !== 'function') {
-    health.warnOnce('option-ignoreIncomingRequest', 'option ignoreIncomingRequest is not a function; every request is traced');
-  } else if (ignore !== undefined && mode !== 'default') {
-    health.warnOnce('option-ignoreIncomingRequest', `option ignoreIncomingRequest applies to default mode only; it has no effect in ${mode} mode`);
-  }
+function defaultModeOnlyOptions(
+  options: NodeTracingOptions,
+  mode: TracingMode,
+  health: HealthCounters,
+): ((request: IncomingMessage) => boolean) | undefined {
   if (options.frameworkSpans === true && mode !== 'default') {
     health.warnOnce('option-frameworkSpans', `option frameworkSpans applies to default mode only; it has no effect in ${mode} mode`);
   }
+  const ignore = options.ignoreIncomingRequest as unknown;
+  if (ignore === undefined) return undefined;
+  if (typeof ignore !== 'function') {
+    health.warnOnce('option-ignoreIncomingRequest', 'option ignoreIncomingRequest is not a function; every request is traced');
+    return undefined;
+  }
+  if (mode !== 'default') {
+    health.warnOnce('option-ignoreIncomingRequest', `option ignoreIncomingRequest applies to default mode only; it has no effect in ${mode} mode`);
+    return undefined;
+  }
+  return ignore as (request: IncomingMessage) => boolean;
 }
 
 /** A positive finite number option, or its default with a warning (bad configuration never throws). */
