@@ -31,10 +31,11 @@ const ATTEMPTS = 200;
 export async function startTracingSession(sink: Sink, options: NodeTracingOptions = {}): Promise<TracingSession> {
   const exporter = sink === 'memory' ? new InMemorySpanExporter() : undefined;
   const receiver = sink === 'memory' ? undefined : await startOtlpReceiver();
+  const receiverPath = receiver ? new URL(receiver.tracesUrl).pathname : undefined;
   const handle = startCheckoutTracing({
     scheduledDelayMillis: 20,
     // The receiver runs in this process: its own requests must not be traced and exported in turn.
-    ...(receiver ? { ignoreIncomingRequest: (request) => request.url === new URL(receiver.tracesUrl).pathname } : {}),
+    ...(receiverPath ? { ignoreIncomingRequest: (request) => request.url === receiverPath } : {}),
     serviceName: 'checkout-api',
     serviceVersion: '1.4.0',
     ...options,
