@@ -15,6 +15,7 @@ import { endHttpServerSpan } from '../http/server-span-end.js';
 import { errorType } from '../payments/span-error.js';
 import { checkoutTracer, runtime } from '../runtime.js';
 import { EmitPatch } from './emit-patch.js';
+import { koaRouteOf } from './koa-route-instrumentation.js';
 import type { Emit, EmitterPrototype } from './emit-patch.js';
 import { bindRequestEmitters, disableRequestEmitterContext, enableRequestEmitterContext } from './request-emitter-context.js';
 
@@ -38,7 +39,8 @@ let ignoreRequest: ((request: IncomingMessage) => boolean) | undefined;
  * request and its response (see request-emitter-context.ts), so a body read with
  * `req.on('data')` and a handler behind a body parser stay in the request's trace. Frameworks
  * name the route through the RPC metadata (`@fastify/otel` and the payment middleware do);
- * Express's matched route is read from the request when the response ends. The span ends on
+ * Express's matched route is read from the request when the response ends, Koa's router's
+ * from the Koa context remembered for the request. The span ends on
  * the response's `close`, after `finish`, so the payment middleware's outcome is on it
  * before it ends.
  *
@@ -126,7 +128,7 @@ function startServerSpan(req: IncomingMessage, res: ServerResponse): { span: Spa
 }
 
 function endServerSpan(span: Span, method: string, rpc: RPCMetadata, req: IncomingMessage, res: ServerResponse): void {
-  const route = rpc.route ?? expressRoute(req as unknown as ExpressRequestLike);
+  const route = rpc.route ?? expressRoute(req as unknown as ExpressRequestLike) ?? koaRouteOf(req);
   if (res.writableFinished) {
     endHttpServerSpan(span, method, { route, statusCode: res.statusCode });
   } else {

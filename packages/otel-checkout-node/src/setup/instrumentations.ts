@@ -5,11 +5,13 @@ import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KoaInstrumentation, KoaLayerType } from '@opentelemetry/instrumentation-koa';
 import type { NodeTracingOptions } from '../types.js';
+import { KoaRouteInstrumentation } from './koa-route-instrumentation.js';
 
 interface InstrumentationSet {
   http: HttpInstrumentation;
   express: ExpressInstrumentation;
   koa: KoaInstrumentation;
+  koaRoutes: KoaRouteInstrumentation;
   fastify: FastifyOtelInstrumentation;
 }
 
@@ -28,8 +30,9 @@ let shared: InstrumentationSet | undefined;
  * Routes reach the server span through the RPC metadata: from `@fastify/otel` (registered
  * on each Fastify instance as it is created), from the payment middleware on payment routes,
  * and from the Koa instrumentation's router layers when `frameworkSpans` is on. Express's
- * route is read from the request when the response ends, so instrumentation-express, which
- * wraps every layer of every request, runs only when `frameworkSpans` asks for its spans.
+ * route is read from the request when the response ends, and Koa's from the context
+ * koa-route-instrumentation.ts remembers for it, so instrumentation-express, which wraps
+ * every layer of every request, runs only when `frameworkSpans` asks for its spans.
  */
 export function buildInstrumentations(options: NodeTracingOptions): Instrumentation[] {
   if (options.instrumentHttp === false) return [];
@@ -38,12 +41,14 @@ export function buildInstrumentations(options: NodeTracingOptions): Instrumentat
     http: new HttpInstrumentation({ enabled: false }),
     express: new ExpressInstrumentation({ enabled: false }),
     koa: new KoaInstrumentation({ enabled: false }),
+    koaRoutes: new KoaRouteInstrumentation(),
     fastify: new FastifyOtelInstrumentation({ enabled: false }),
   };
   shared.http.setConfig({ disableIncomingRequestInstrumentation: true });
   shared.koa.setConfig({ ignoreLayersType: frameworkSpans ? [] : [KoaLayerType.MIDDLEWARE, KoaLayerType.ROUTER] });
   shared.fastify.setConfig({ registerOnInitialization: options.fastifyAutoRegister !== false });
-  return frameworkSpans ? [shared.http, shared.express, shared.koa, shared.fastify] : [shared.http, shared.koa, shared.fastify];
+  const always = [shared.http, shared.koaRoutes, shared.koa, shared.fastify];
+  return frameworkSpans ? [...always, shared.express] : always;
 }
 
 /**

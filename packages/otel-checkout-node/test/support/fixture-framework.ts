@@ -17,3 +17,9 @@ export function fixtureFramework(name: string, major: number): { load: () => unk
     },
   };
 }
+
+/** A helper package the fixture installed beside its framework (a router), loaded from the fixture's directory when first asked for. */
+export function fixtureModule(name: string): { load: () => unknown } {
+  const requireHere = createRequire(resolve('package.json'));
+  return { load: () => requireHere(name) };
+}
