@@ -6,6 +6,7 @@ import type { Flows } from './flows/flows.js';
 import { HealthCounters } from './health.js';
 import { resolveBaggageLimits } from './propagation/baggage-filter.js';
 import type { BaggageLimits } from './propagation/baggage-filter.js';
+import type { ServerSpanStarter } from './spans/server-span-starter.js';
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './version.js';
 
 /** How the package runs: its own SDK with HTTP instrumentation, its own lean SDK, or inside the app's SDK. */
@@ -25,6 +26,8 @@ export interface Runtime {
   readonly cohort?: CohortOptions;
   /** The tracer to use once started (looked up once). */
   readonly tracer?: Tracer;
+  /** Starts the server spans the package makes itself, when it runs its own SDK (see spans/server-span-starter.ts). */
+  readonly startServerSpan?: ServerSpanStarter;
   /** Called after each payment span ends (used to detect an app SDK without the redaction processor). */
   readonly afterPaymentSpan?: () => void;
 }

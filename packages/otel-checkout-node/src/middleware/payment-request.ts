@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
 import type { Attributes, Baggage, Context, Span } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType, setRPCMetadata } from '@opentelemetry/core';
 import { canaryAttributes, canaryBaggageEntries, cohortOf, readCanaryBaggage } from '@otel-checkout/core';
@@ -12,10 +12,11 @@ import { PAYMENT_REQUEST_KEY } from '../payments/context-keys.js';
 import { contextWithValue } from '../payments/layered-context.js';
 import { errorType } from '../payments/span-error.js';
 import { PaymentRequestScope } from '../payments/request-scope.js';
-import { checkoutTracer, runtime } from '../runtime.js';
+import { runtime } from '../runtime.js';
 import type { PaymentDetails, PaymentMiddlewareOptions, PaymentRequest } from '../types.js';
 import { addPaymentAttributes, copyAttributes, hasAttributes } from '../payments/attributes.js';
 import { runHook } from './guard.js';
+import { startOwnServerSpan } from '../spans/server-span-starter.js';
 import { defaultOutcome } from './outcome.js';
 import { paymentRequestOf } from './payment-request-view.js';
 
@@ -87,7 +88,7 @@ class PaymentRequest_ implements PaymentRequestHandle {
       attributes[ATTR_HTTP_REQUEST_METHOD] = this.method;
       attributes[ATTR_URL_PATH] = pathOf(view.url);
       attributes[ATTR_URL_SCHEME] = view.secure === true ? 'https' : 'http';
-      span = checkoutTracer().startSpan(this.method, { kind: SpanKind.SERVER, attributes }, ctx);
+      span = startOwnServerSpan(this.method, attributes, ctx);
       ctx = trace.setSpan(ctx, span);
       if (rt.mode !== 'lean') ctx = setRPCMetadata(ctx, { type: RPCType.HTTP, span });
     }

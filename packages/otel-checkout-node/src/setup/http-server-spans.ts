@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { RPCType, setRPCMetadata, suppressTracing } from '@opentelemetry/core';
 import type { RPCMetadata } from '@opentelemetry/core';
@@ -13,7 +13,8 @@ import { normalizeMethod, pathOf, urlSchemeOf } from '../http/request-line.js';
 import { runHook } from '../middleware/guard.js';
 import { endHttpServerSpan } from '../http/server-span-end.js';
 import { errorType } from '../payments/span-error.js';
-import { checkoutTracer, runtime } from '../runtime.js';
+import { runtime } from '../runtime.js';
+import { startOwnServerSpan } from '../spans/server-span-starter.js';
 import { EmitPatch } from './emit-patch.js';
 import { koaRouteOf } from './koa-route-instrumentation.js';
 import type { Emit, EmitterPrototype } from './emit-patch.js';
@@ -111,7 +112,7 @@ function startServerSpan(req: IncomingMessage, res: ServerResponse): { span: Spa
     attributes[ATTR_HTTP_REQUEST_METHOD] = method;
     attributes[ATTR_URL_PATH] = pathOf(req.url);
     attributes[ATTR_URL_SCHEME] = urlSchemeOf(req.socket);
-    const serverSpan = (span = checkoutTracer().startSpan(method, { kind: SpanKind.SERVER, attributes }, parent));
+    const serverSpan = (span = startOwnServerSpan(method, attributes, parent));
     const rpc: RPCMetadata = { type: RPCType.HTTP, span: serverSpan };
     const requestContext = setRPCMetadata(trace.setSpan(parent, serverSpan), rpc);
     bindRequestEmitters(req, res, requestContext);

@@ -30,6 +30,7 @@ import { checkRedactionInExistingSdk, redactionProcessors } from './redaction-wi
 import { buildResource, serviceVersionOf } from './resource.js';
 import { installSigtermHook } from './signal-hook.js';
 import { settlesWithin } from './with-timeout.js';
+import { lightServerSpanStarter } from '../spans/server-span-starter.js';
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from '../version.js';
 
 /** What `startCheckoutTracing` returns. */
@@ -162,10 +163,14 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
     enableHttpServerSpans(ignoreIncomingRequest);
   }
   const release = options.release ?? serviceVersionOf(resource);
+  const tracer = trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+  const startServerSpan = lightServerSpanStarter(tracer);
+  if (startServerSpan === undefined) diag.debug('@otel-checkout/node: the SDK tracer has an unexpected shape; server spans are made by tracer.startSpan');
   installRuntime({
     mode,
     health,
-    tracer: trace.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION),
+    tracer,
+    ...(startServerSpan ? { startServerSpan } : {}),
     flows,
     baggageLimits,
     ...(release ? { release } : {}),
