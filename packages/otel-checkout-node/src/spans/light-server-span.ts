@@ -115,15 +115,9 @@ export class LightServerSpan implements Span, ReadableSpan {
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
     if (this.refusedAfterEnd()) return this;
     const { eventCountLimit, attributePerEventCountLimit } = this.pipeline.limits;
-    if (eventCountLimit === 0) {
-      this.droppedEventsCount += 1;
-      return this;
-    }
-    if (eventCountLimit !== undefined && this.events.length >= eventCountLimit) {
-      // The oldest goes: the latest events say most about how the request ended.
-      this.events.shift();
-      this.droppedEventsCount += 1;
-    }
+    const room = makeRoom(this.events, eventCountLimit);
+    if (room !== ROOM) this.droppedEventsCount += 1;
+    if (room === NO_ROOM) return this;
     let attributes: Attributes | undefined;
     if (isTimeInput(attributesOrTime)) {
       if (!isTimeInput(time)) time = attributesOrTime;
@@ -138,14 +132,9 @@ export class LightServerSpan implements Span, ReadableSpan {
   addLink(link: Link): this {
     if (this.refusedAfterEnd()) return this;
     const { linkCountLimit, attributePerLinkCountLimit } = this.pipeline.limits;
-    if (linkCountLimit === 0) {
-      this.droppedLinksCount += 1;
-      return this;
-    }
-    if (linkCountLimit !== undefined && this.links.length >= linkCountLimit) {
-      this.links.shift();
-      this.droppedLinksCount += 1;
-    }
+    const room = makeRoom(this.links, linkCountLimit);
+    if (room !== ROOM) this.droppedLinksCount += 1;
+    if (room === NO_ROOM) return this;
     const { kept, dropped, count } = this.limited(link.attributes, attributePerLinkCountLimit);
     const stored: Link = { context: link.context };
     if (count > 0) stored.attributes = kept;
@@ -250,4 +239,20 @@ export class LightServerSpan implements Span, ReadableSpan {
     }
     return { kept, dropped, count };
   }
+}
+
+const ROOM = 0;
+const OLDEST_DROPPED = 1;
+const NO_ROOM = 2;
+
+/**
+ * Makes room for one more event or link under `limit`, as the SDK does: none at all with a
+ * limit of 0, else the oldest goes when the list is full (the latest say most about how the
+ * request ended). Either way one entry is lost, which the caller counts.
+ */
+function makeRoom(list: unknown[], limit: number | undefined): typeof ROOM | typeof OLDEST_DROPPED | typeof NO_ROOM {
+  if (limit === 0) return NO_ROOM;
+  if (limit === undefined || list.length < limit) return ROOM;
+  list.shift();
+  return OLDEST_DROPPED;
 }
