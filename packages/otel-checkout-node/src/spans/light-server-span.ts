@@ -16,8 +16,9 @@ export interface LightSpanPipeline {
   readonly scope: ReadableSpan['instrumentationScope'];
 }
 
-const NOT_ENDED: HrTime = [0, 0];
-const NO_DURATION: HrTime = [-1, -1];
+// Shared by every span until it ends (then replaced, never written): frozen so nobody can.
+const NOT_ENDED = Object.freeze([0, 0]) as unknown as HrTime;
+const NO_DURATION = Object.freeze([-1, -1]) as unknown as HrTime;
 
 /**
  * The HTTP server span this package makes itself (lean mode's payment routes, default mode's
@@ -30,7 +31,7 @@ const NO_DURATION: HrTime = [-1, -1];
  * the general path, measured on a payment route (`bench/node-overhead`): the tracer copies
  * the start attributes twice before the span copies them a third time, and allocates
  * self-metrics bookkeeping per span even with no meter. Here the attributes are checked into
- * one object, and the times are kept as numbers until an exporter reads them.
+ * one object, and the time arrays are made when the span ends rather than when it starts.
  */
 export class LightServerSpan implements Span, ReadableSpan {
   readonly kind = SpanKind.SERVER;
