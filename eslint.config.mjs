@@ -11,7 +11,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.mjs', 'scripts/*.mjs', 'bench/*.mjs', 'bench/*/*.mjs'],
+          allowDefaultProject: ['*.mjs', 'scripts/*.mjs', 'bench/*.mjs', 'bench/*/*.mjs', 'packages/*/test/support/esm/*.mjs'],
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -1,6 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Koa and its router are loaded at run time from the fixture's own install, so they are untyped here */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { listenOnLoopback } from '@otel-checkout/test-support';
 import type { StartedHttpServer } from '@otel-checkout/test-support';
 import { koaPayments } from '../../src/index.js';
@@ -82,6 +85,46 @@ export function describeKoaRoutes(framework: string, loadKoa: () => any, loadRou
         await fetch(`${app.url}/api/orders/7`);
         const span = await serverSpan('/api/orders/7');
         assert.equal(span.attributes['http.route'], '/api/orders/:id');
+      });
+    });
+
+    describe('in an ESM application', () => {
+      // The application imports Koa and its router; it runs in the fixture's directory, so
+      // both resolve to the fixture's own install. It prints its server spans' names and routes.
+      const APP = `
+        import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+        import checkout from '@otel-checkout/node';
+        const { startCheckoutTracing } = checkout;
+        const exporter = new InMemorySpanExporter();
+        const handle = startCheckoutTracing({ exporter, serviceName: 'esm-app' });
+        const { default: Koa } = await import('koa');
+        const { default: Router } = await import('@koa/router');
+        const router = new Router({ prefix: '/api' });
+        router.get('/orders/:id', (ctx) => { ctx.body = 'ok'; });
+        const app = new Koa();
+        app.use(router.routes());
+        const server = app.listen(0, '127.0.0.1');
+        await new Promise((resolve) => server.once('listening', resolve));
+        await (await fetch('http://127.0.0.1:' + server.address().port + '/api/orders/1')).text();
+        await new Promise((resolve) => server.close(resolve));
+        await handle.flush();
+        const servers = exporter.getFinishedSpans().filter((span) => span.kind === 1);
+        console.log(JSON.stringify(servers.map((span) => ({ name: span.name, route: span.attributes['http.route'] ?? null }))));
+        await handle.shutdown();
+      `;
+      const hook = fileURLToPath(new URL('./esm/register-loader-hook.mjs', import.meta.url));
+      const run = async (withHook: boolean): Promise<Array<{ name: string; route: string | null }>> => {
+        const flags = ['--conditions=@otel-checkout/source', '--import', 'tsx', ...(withHook ? ['--import', hook] : [])];
+        const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--input-type=module', '--eval', APP], { cwd: process.cwd() });
+        return JSON.parse(stdout.trim().split('\n').pop()!) as Array<{ name: string; route: string | null }>;
+      };
+
+      it("names the route when the application registers OpenTelemetry's loader hook, as the README says to", async () => {
+        assert.deepEqual(await run(true), [{ name: 'GET /api/orders/:id', route: '/api/orders/:id' }]);
+      });
+
+      it('(control) without the hook an imported Koa is not patched, so the route stays unnamed', async () => {
+        assert.deepEqual(await run(false), [{ name: 'GET', route: null }]);
       });
     });
   });
