@@ -13,10 +13,10 @@ import { contextWithValue } from '../payments/layered-context.js';
 import { errorType } from '../payments/span-error.js';
 import { PaymentRequestScope } from '../payments/request-scope.js';
 import { runtime } from '../runtime.js';
+import { startOwnServerSpan } from '../spans/server-span-starter.js';
 import type { PaymentDetails, PaymentMiddlewareOptions, PaymentRequest } from '../types.js';
 import { addPaymentAttributes, copyAttributes, hasAttributes } from '../payments/attributes.js';
 import { runHook } from './guard.js';
-import { startOwnServerSpan } from '../spans/server-span-starter.js';
 import { defaultOutcome } from './outcome.js';
 import { paymentRequestOf } from './payment-request-view.js';
 

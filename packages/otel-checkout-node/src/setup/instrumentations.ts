@@ -47,8 +47,8 @@ export function buildInstrumentations(options: NodeTracingOptions): Instrumentat
   shared.http.setConfig({ disableIncomingRequestInstrumentation: true });
   shared.koa.setConfig({ ignoreLayersType: frameworkSpans ? [] : [KoaLayerType.MIDDLEWARE, KoaLayerType.ROUTER] });
   shared.fastify.setConfig({ registerOnInitialization: options.fastifyAutoRegister !== false });
-  const always = [shared.http, shared.koaRoutes, shared.koa, shared.fastify];
-  return frameworkSpans ? [...always, shared.express] : always;
+  const routesAndCalls = [shared.http, shared.koaRoutes, shared.koa, shared.fastify];
+  return frameworkSpans ? [...routesAndCalls, shared.express] : routesAndCalls;
 }
 
 /**
