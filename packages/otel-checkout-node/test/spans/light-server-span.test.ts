@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { context, createContextKey, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { context, createContextKey, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import type { Attributes, AttributeValue, Context, HrTime, Span, SpanContext } from '@opentelemetry/api';
 import { suppressTracing, TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -188,7 +188,7 @@ describe('light server span', () => {
     assert.equal(child.spanContext().traceId, parent.spanContext().traceId);
   });
 
-  it('is not used with a tracer of another shape: the caller falls back to tracer.startSpan', () => {
+  it('is not used with a tracer of another shape: the caller falls back to tracer.startSpan', async () => {
     assert.equal(lightServerSpanStarter(trace.getTracer('no provider registered')), undefined);
     const sdk = new NodeSDK({ spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())], instrumentations: [] });
     // The NodeSDK's tracer is the same SDK tracer: a starter is made for it once started.
@@ -196,8 +196,10 @@ describe('light server span', () => {
     try {
       assert.ok(lightServerSpanStarter(trace.getTracer('@otel-checkout/node')));
     } finally {
-      void sdk.shutdown();
+      // Leave no global behind: the next test's start registers its own provider and propagators.
+      await sdk.shutdown();
       trace.disable();
+      propagation.disable();
       context.disable();
     }
   });

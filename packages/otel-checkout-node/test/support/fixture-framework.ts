@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
  * when it is required, so it must be required after tracing started.
  */
 export function fixtureFramework(name: string, major: number): { load: () => unknown } {
-  const requireHere = createRequire(resolve('package.json'));
+  const requireHere = requireFromFixture();
   return {
     load: () => {
       const { version } = requireHere(`${name}/package.json`) as { version: string };
@@ -20,6 +20,11 @@ export function fixtureFramework(name: string, major: number): { load: () => unk
 
 /** A helper package the fixture installed beside its framework (a router), loaded from the fixture's directory when first asked for. */
 export function fixtureModule(name: string): { load: () => unknown } {
-  const requireHere = createRequire(resolve('package.json'));
+  const requireHere = requireFromFixture();
   return { load: () => requireHere(name) };
+}
+
+/** `require` as the fixture's own files resolve it (mocha runs in the fixture's directory). */
+function requireFromFixture(): NodeRequire {
+  return createRequire(resolve('package.json'));
 }
