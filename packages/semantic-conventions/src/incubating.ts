@@ -600,7 +600,8 @@ export const ATTR_PAYMENT_STALLED_REPEAT = 'payment.stalled.repeat' as const;
 /**
  * Errors raised by payment SDK calls in the browser.
  *
- * Instrument: counter. Unit: `{error}`. Attributes: `checkout.sdk.name`, `checkout.sdk.version`.
+ * Instrument: counter. Unit: `{error}`. Attributes: `checkout.sdk.name`, `checkout.sdk.version`,
+ * `service.version`, `deployment.environment.name`.
  *
  * @note Counted from `payment.sdk.error` span events.
  *
@@ -612,7 +613,8 @@ export const METRIC_CHECKOUT_SDK_ERRORS = 'checkout.sdk.errors' as const;
 /**
  * Time from the redirect being issued to the provider's callback.
  *
- * Instrument: histogram. Unit: `s`. Attributes: `payment.provider`, `payment.method`.
+ * Instrument: histogram. Unit: `s`. Attributes: `payment.provider`, `payment.method`,
+ * `deployment.environment.name`.
  *
  * @note Derived from `payment.callback.delay` on `payment.callback` spans.
  *
@@ -624,7 +626,8 @@ export const METRIC_PAYMENT_CALLBACK_LATENCY = 'payment.callback.latency' as con
 /**
  * Flows whose callback did not arrive before the deadline.
  *
- * Instrument: counter. Unit: `{flow}`. Attributes: `payment.provider`, `payment.method`.
+ * Instrument: counter. Unit: `{flow}`. Attributes: `payment.provider`, `payment.method`,
+ * `deployment.environment.name`.
  *
  * @note Counted from `payment.callback.stalled` spans; repeats (`payment.stalled.repeat`) should be
  *       excluded by the recording rule.
@@ -638,7 +641,7 @@ export const METRIC_PAYMENT_CALLBACKS_STALLED = 'payment.callbacks.stalled' as c
  * Duration of the `payment.checkout` and `payment.create` spans.
  *
  * Instrument: histogram. Unit: `s`. Attributes: `payment.stage`, `payment.provider`,
- * `payment.method`, `payment.outcome`.
+ * `payment.method`, `payment.outcome`, `deployment.environment.name`.
  *
  * @note Derived by the span metrics connector from span durations.
  *
