@@ -5,11 +5,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const projects = ['packages', 'fixtures', 'examples', 'bench'].flatMap((group) =>
-  readdirSync(group)
-    .map((name) => join(group, name, 'tsconfig.json'))
-    .filter((file) => existsSync(file)),
-);
+const projects = [
+  ...['packages', 'fixtures', 'examples', 'bench'].flatMap((group) =>
+    readdirSync(group)
+      .map((name) => join(group, name, 'tsconfig.json'))
+      .filter((file) => existsSync(file)),
+  ),
+  join('collector-config', 'tsconfig.json'),
+];
 const tsc = join('node_modules', 'typescript', 'bin', 'tsc');
 
 function check(project) {

@@ -1,0 +1,335 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_EXEMPT_KEYS, DEFAULT_SENSITIVE_KEYS, isCardNumber, redactSpanData } from '@otel-checkout/core';
+import { parse } from 'yaml';
+import { derivedMetrics, loadCollectorConfig, re2ToJs } from './support/collector-config.js';
+import type { CollectorConfig } from './support/collector-config.js';
+import { prometheusLabel, prometheusName, registryAttributes, registryMetrics } from './support/registry.js';
+
+const config = loadCollectorConfig();
+
+/** Component ids a pipeline names that the configuration does not define. */
+function undefinedComponents(collector: CollectorConfig): string[] {
+  const missing: string[] = [];
+  const connectors = Object.keys(collector.connectors ?? {});
+  for (const [name, pipeline] of Object.entries(collector.service.pipelines)) {
+    for (const id of pipeline.receivers ?? []) if (!(id in collector.receivers) && !connectors.includes(id)) missing.push(`${name}: receiver ${id}`);
+    for (const id of pipeline.processors ?? []) if (!(id in collector.processors)) missing.push(`${name}: processor ${id}`);
+    for (const id of pipeline.exporters ?? []) if (!(id in collector.exporters) && !connectors.includes(id)) missing.push(`${name}: exporter ${id}`);
+  }
+  return missing;
+}
+
+function pipelineType(name: string): string {
+  return name.split('/')[0];
+}
+
+/** Attribute names and compared values in OTTL conditions: `attributes["k"] == "v"`. */
+function conditionReferences(condition: string): { keys: string[]; comparisons: Array<[string, string]> } {
+  const keys = [...condition.matchAll(/attributes\["([^"]+)"\]/g)].map((match) => match[1]);
+  const comparisons = [...condition.matchAll(/attributes\["([^"]+)"\]\s*[!=]=\s*"([^"]*)"/g)].map((match): [string, string] => [match[1], match[2]]);
+  return { keys, comparisons };
+}
+
+describe('collector configuration', () => {
+  describe('pipelines', () => {
+    it('names only components the configuration defines', () => {
+      assert.deepEqual(undefinedComponents(config), []);
+    });
+
+    it('the check catches a pipeline naming an undefined component', () => {
+      const broken = structuredClone(config);
+      broken.service.pipelines['traces/store'].processors = ['memory_limiter', 'tail_sampler'];
+      assert.deepEqual(undefinedComponents(broken), ['traces/store: processor tail_sampler']);
+    });
+
+    it('uses every component it defines', () => {
+      const used = new Set(Object.values(config.service.pipelines).flatMap((p) => [...(p.receivers ?? []), ...(p.processors ?? []), ...(p.exporters ?? [])]));
+      for (const group of [config.receivers, config.processors, config.exporters, config.connectors]) {
+        for (const id of Object.keys(group)) assert.ok(used.has(id), `${id} is defined but in no pipeline`);
+      }
+    });
+
+    it('connects each connector from a traces pipeline to a metrics pipeline', () => {
+      for (const connector of Object.keys(config.connectors)) {
+        const from = Object.entries(config.service.pipelines).filter(([, p]) => p.exporters?.includes(connector));
+        const to = Object.entries(config.service.pipelines).filter(([, p]) => p.receivers?.includes(connector));
+        assert.deepEqual(from.map(([name]) => pipelineType(name)), ['traces'], `${connector} is fed by one traces pipeline`);
+        assert.deepEqual(to.map(([name]) => pipelineType(name)), ['metrics'], `${connector} feeds one metrics pipeline`);
+      }
+    });
+
+    it('derives metrics from every span, before any sampling', () => {
+      const samplers = ['tail_sampling', 'probabilistic_sampler', 'filter'];
+      for (const [name, pipeline] of Object.entries(config.service.pipelines)) {
+        const feedsConnector = (pipeline.exporters ?? []).some((id) => id in config.connectors);
+        if (!feedsConnector) continue;
+        assert.deepEqual(pipeline.receivers, ['otlp'], `${name} takes spans straight from the receiver`);
+        for (const processor of pipeline.processors ?? []) {
+          assert.ok(!samplers.some((sampler) => processor === sampler || processor.startsWith(`${sampler}/`)), `${name} must not drop spans (${processor})`);
+        }
+      }
+    });
+
+    it('stores spans redacted, then tail-sampled, with the memory limiter first', () => {
+      const store = Object.values(config.service.pipelines).find((p) => p.exporters?.includes('otlp/tempo'));
+      assert.ok(store, 'a pipeline exports to Tempo');
+      const processors = store.processors ?? [];
+      assert.equal(processors[0], 'memory_limiter');
+      assert.ok(processors.indexOf('redaction') < processors.indexOf('tail_sampling'));
+      assert.ok(processors.indexOf('transform/urls') < processors.indexOf('tail_sampling'));
+      assert.equal(processors.at(-1), 'batch');
+    });
+
+    it('keeps every payment flow and every error when sampling', () => {
+      const policies = config.processors.tail_sampling.policies as Array<{ type: string; ottl_condition?: { span: string[] }; status_code?: { status_codes: string[] } }>;
+      assert.deepEqual(
+        policies.map((policy) => policy.type),
+        ['ottl_condition', 'status_code', 'probabilistic'],
+      );
+      assert.deepEqual(policies[0].ottl_condition?.span, ['attributes["payment.stage"] != nil']);
+      assert.deepEqual(policies[1].status_code?.status_codes, ['ERROR']);
+    });
+  });
+
+  describe('derived metrics against the registry', () => {
+    const metrics = derivedMetrics(config);
+    const registry = registryMetrics();
+
+    it('derives exactly the metrics the registry defines, with their instrument and unit', () => {
+      assert.deepEqual(metrics.map((m) => m.name).sort(), registry.map((m) => m.name).sort());
+      for (const metric of metrics) {
+        const defined = registry.find((m) => m.name === metric.name)!;
+        assert.equal(metric.kind, defined.instrument === 'counter' ? 'sum' : 'histogram', metric.name);
+        if (metric.unit !== undefined) assert.equal(metric.unit, defined.unit, metric.name);
+      }
+    });
+
+    it('gives every metric the registry dimensions, and no other', () => {
+      for (const metric of metrics) {
+        const defined = registry.find((m) => m.name === metric.name)!;
+        // service.name identifies the writer (job); it is a label of every series, not a dimension of the registry's.
+        const dimensions = [...metric.attributes, ...metric.resourceAttributes.filter((key) => key !== 'service.name')];
+        assert.deepEqual([...new Set(dimensions)].sort(), [...defined.attributes].sort(), metric.name);
+      }
+    });
+
+    it('selects spans by registry attributes and values only', () => {
+      const attributes = registryAttributes();
+      for (const metric of metrics) {
+        for (const condition of metric.conditions) {
+          const { keys, comparisons } = conditionReferences(condition);
+          for (const key of keys) assert.ok(attributes.has(key), `${metric.name}: ${key} is not a registry attribute`);
+          for (const [key, value] of comparisons) {
+            const members = attributes.get(key);
+            if (members) assert.ok(members.includes(value), `${metric.name}: "${value}" is not a value of ${key}`);
+          }
+        }
+      }
+    });
+
+    it('counts a flow once: duplicate and late callbacks and repeated stalled spans are left out', () => {
+      const flows = metrics.find((m) => m.name === 'payment.flows')!;
+      const callback = flows.conditions.find((c) => c.includes('"callback"'))!;
+      assert.match(callback, /payment\.callback\.duplicate"\] != true/);
+      assert.match(callback, /payment\.callback\.late"\] != true/);
+      const stalled = flows.conditions.find((c) => c.includes('"stalled"'))!;
+      assert.match(stalled, /payment\.stalled\.repeat"\] != true/);
+    });
+
+    it('writes every series the Prometheus rules read, with the labels they use', () => {
+      const rules = parse(readFileSync(new URL('../prometheus/payment-rules.yaml', import.meta.url), 'utf8')) as {
+        groups: Array<{ rules: Array<{ expr: string; record?: string }> }>;
+      };
+      const series = new Map<string, Set<string>>();
+      for (const metric of metrics) {
+        const defined = registry.find((m) => m.name === metric.name)!;
+        const labels = new Set([...metric.attributes, ...metric.resourceAttributes].map(prometheusLabel));
+        const name = prometheusName(defined);
+        if (defined.instrument === 'histogram') {
+          for (const suffix of ['_bucket', '_count', '_sum']) series.set(`${name}${suffix}`, new Set([...labels, 'le']));
+        } else {
+          series.set(name, labels);
+        }
+      }
+      const expressions = rules.groups.flatMap((group) => group.rules.map((rule) => rule.expr));
+      const raw = expressions.flatMap((expr) => [...expr.matchAll(/\b([a-z_]+(?:_total|_bucket|_count|_sum))\b/g)].map((match) => match[1]));
+      assert.ok(raw.length > 5, 'the rules read the raw metrics');
+      for (const name of raw) assert.ok(series.has(name), `${name} is not written by the collector`);
+      const allLabels = new Set([...series.values()].flatMap((labels) => [...labels]));
+      for (const expr of expressions) {
+        for (const match of expr.matchAll(/\b(?:by|on)\s*\(([^)]*)\)/g)) {
+          for (const label of match[1].split(',').map((l) => l.trim()).filter(Boolean)) {
+            assert.ok(allLabels.has(label), `${label} (in "${match[0]}") is no label of a collector metric`);
+          }
+        }
+        for (const match of expr.matchAll(/\{([^}]*)\}/g)) {
+          for (const label of [...match[1].matchAll(/([a-z_]+)\s*[!=]~?"/g)].map((m) => m[1])) {
+            assert.ok(allLabels.has(label), `${label} is no label of a collector metric`);
+          }
+        }
+      }
+    });
+  });
+
+  describe('redaction (defence in depth, same rules as the libraries)', () => {
+    const redaction = config.processors.redaction as {
+      ignored_keys: string[];
+      blocked_key_patterns: string[];
+      blocked_values: string[];
+      allow_all_keys: boolean;
+    };
+    const keyPatterns = redaction.blocked_key_patterns.map((pattern) => re2ToJs(pattern));
+    const collectorBlocksKey = (key: string): boolean => keyPatterns.some((pattern) => pattern.test(key));
+    const libraryRedactsKey = (key: string): boolean => {
+      const span = { name: 'span', attributes: { [key]: 'value' } };
+      redactSpanData(span);
+      return span.attributes[key] !== 'value';
+    };
+
+    it('keeps every attribute and leaves the identifiers people search by untouched', () => {
+      assert.equal(redaction.allow_all_keys, true);
+      assert.deepEqual([...redaction.ignored_keys].sort(), [...DEFAULT_EXEMPT_KEYS].sort());
+    });
+
+    describe('masks the keys the libraries mask, and only those', () => {
+      const keys = [
+        ...DEFAULT_SENSITIVE_KEYS,
+        ...DEFAULT_SENSITIVE_KEYS.map((key) => `http.request.header.${key}`),
+        ...DEFAULT_SENSITIVE_KEYS.map((key) => key.toUpperCase()),
+        'cardNumber',
+        'card-number',
+        'x-csrf-token',
+        'webhook_secret',
+        'db_password',
+        'session.token',
+        'merchant.api-key',
+        'payment.card_cvv',
+        // Not sensitive: a short denylisted word inside another word, or as an ending.
+        'span',
+        'campaign',
+        'design',
+        'pinned',
+        'tokens_used',
+        'company_pan',
+        'payment.trade_no',
+        'payment.provider',
+        'payment.callback.delay',
+        'http.request.method',
+        'url.path',
+        'checkout.sdk.operation',
+      ];
+      for (const key of keys) {
+        const expected = libraryRedactsKey(key);
+        it(`${key}: ${expected ? 'masked' : 'kept'}`, () => {
+          assert.equal(collectorBlocksKey(key), expected);
+        });
+      }
+    });
+
+    describe('masks every card number the libraries mask', () => {
+      const valuePatterns = redaction.blocked_values.map((pattern) => re2ToJs(pattern));
+      const masked = (text: string): boolean => valuePatterns.some((pattern) => pattern.test(text));
+      const cards = [
+        '4111111111111111',
+        '4222222222222',
+        '4000000000000000006',
+        '5555555555554444',
+        '2223003122003222',
+        '2200000000000004',
+        '378282246310005',
+        '6011111111111117',
+        '3530111333300000',
+        '30569309025904',
+        '36000000000008',
+        '6200000000000000000',
+        '6759649826438453',
+        '5000000000005',
+      ];
+      for (const card of cards) {
+        it(`${card}, bare, grouped and in text`, () => {
+          assert.ok(isCardNumber(card), 'a card number by the libraries rules');
+          const grouped = card.replace(/(\d{4})(?=\d)/g, '$1 ');
+          for (const text of [card, grouped, grouped.replace(/ /g, '-'), `declined: card ${card}.`, `card${card}x`, `{"pan":"${card}"}`]) {
+            assert.ok(masked(text), `not masked: ${text}`);
+          }
+        });
+      }
+      const notCards = [
+        '1732000000007',
+        '1732000000007123',
+        '500000000009',
+        'order 2026112200001234',
+        'ref 94111111111111111123',
+        '4111  1111  1111  1111',
+        'amount 1234567890123.45 JPY',
+        'id 550e8400-e29b-41d4-a716-446655440000',
+        '+86 138 0013 8000',
+        '2026-11-22 05:26:16',
+      ];
+      for (const text of notCards) {
+        it(`keeps "${text}"`, () => {
+          assert.equal(masked(text), false);
+        });
+      }
+    });
+
+    describe('scrubs URL parameters as the libraries do', () => {
+      const statements = (config.processors['transform/urls'].trace_statements as Array<{ context: string; statements: string[] }>).flatMap((group) => group.statements);
+      const parsed = statements.map((statement) => {
+        const match = /^replace_pattern\(attributes\["([^"]+)"\], "([^"]+)", "([^"]+)"\)$/.exec(statement);
+        assert.ok(match, `a replace_pattern statement: ${statement}`);
+        return { key: match[1], pattern: match[2], replacement: match[3] };
+      });
+      // `$$` is how a collector configuration writes a literal `$`.
+      const scrub = (key: string, value: string): string => {
+        const statement = parsed.find((s) => s.key === key)!;
+        const replacement = statement.replacement.replace(/\$\$/g, '$');
+        return value.replace(re2ToJs(statement.pattern, 'g'), (_match, kept: string) => replacement.replace('${1}', kept));
+      };
+      const libraryScrub = (key: string, value: string): string => {
+        const span = { name: 'span', attributes: { [key]: value } };
+        redactSpanData(span);
+        return span.attributes[key];
+      };
+
+      it('covers the URL attributes the libraries scrub, with one pattern', () => {
+        assert.deepEqual(parsed.map((s) => s.key).sort(), ['http.target', 'http.url', 'url.full', 'url.original', 'url.query']);
+        const urlPatterns = new Set(parsed.filter((s) => s.key !== 'url.query').map((s) => s.pattern));
+        assert.equal(urlPatterns.size, 1, 'the URL attributes share one pattern');
+      });
+
+      const query = [
+        'otc_flow=v1.abc.def',
+        'token=tok_123',
+        'access_token=xyz',
+        'sign=deadbeef',
+        'signature=deadbeef',
+        'cvv=123',
+        'card_number=4111',
+        'client_secret=s3',
+        'x-api-key=k',
+        'webhook_secret=w',
+        'password=p',
+      ];
+      const kept = ['trade_no=T2026120300001234', 'span=1', 'campaign=winter', 'return=1', 'amount=12.50'];
+      for (const parameter of query) {
+        const url = `https://shop.example/pay/return?${kept[0]}&${parameter}&${kept[2]}`;
+        it(`${parameter.split('=')[0]} in url.full, http.url and url.query`, () => {
+          const expected = libraryScrub('url.full', url);
+          assert.notEqual(expected, url, 'the libraries scrub it');
+          assert.equal(scrub('url.full', url), expected);
+          assert.equal(scrub('http.url', url), libraryScrub('http.url', url));
+          const bare = `${kept[0]}&${parameter}&${kept[2]}`;
+          assert.equal(scrub('url.query', bare), libraryScrub('url.query', bare));
+        });
+      }
+
+      it('leaves a URL without sensitive parameters as it is', () => {
+        const url = `https://shop.example/pay/return?${kept.join('&')}`;
+        assert.equal(scrub('url.full', url), url);
+        assert.equal(libraryScrub('url.full', url), url);
+      });
+    });
+  });
+});

@@ -1,0 +1,111 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { promtool, withTempDir } from './support/promtool.js';
+import { prometheusLabel, registryAttributes } from './support/registry.js';
+
+const rulesFile = fileURLToPath(new URL('../prometheus/payment-rules.yaml', import.meta.url));
+const testsFile = fileURLToPath(new URL('../prometheus/payment-rules.test.yaml', import.meta.url));
+const rulesText = readFileSync(rulesFile, 'utf8');
+const testsText = readFileSync(testsFile, 'utf8');
+
+/** Runs the unit tests against a changed copy of the rules. */
+function unitTestsWith(rules: string): Promise<{ code: number; output: string }> {
+  return withTempDir(async (dir) => {
+    await writeFile(join(dir, 'payment-rules.yaml'), rules);
+    await writeFile(join(dir, 'payment-rules.test.yaml'), testsText);
+    return promtool('test', 'rules', join(dir, 'payment-rules.test.yaml'));
+  });
+}
+
+function changed(rules: string, from: string, to: string): string {
+  assert.ok(rules.includes(from), `the rules contain ${from}`);
+  return rules.replace(from, to);
+}
+
+describe('Prometheus rules', () => {
+  it('pass promtool check rules', async () => {
+    const result = await promtool('check', 'rules', rulesFile);
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, /SUCCESS: 19 rules found/);
+  });
+
+  it('pass their unit tests (promtool test rules)', async () => {
+    const result = await promtool('test', 'rules', testsFile);
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, /SUCCESS/);
+  });
+
+  it('test every alert they define, firing and quiet', () => {
+    const rules = parse(rulesText) as { groups: Array<{ rules: Array<{ alert?: string; record?: string }> }> };
+    const tests = parse(testsText) as { tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }> };
+    const alerts = rules.groups.flatMap((group) => group.rules.flatMap((rule) => (rule.alert ? [rule.alert] : [])));
+    const cases = tests.tests.flatMap((test) => test.alert_rule_test ?? []);
+    assert.ok(alerts.length >= 5);
+    for (const alert of alerts) {
+      assert.ok(
+        cases.some((c) => c.alertname === alert && c.exp_alerts.length > 0),
+        `${alert} has a case where it fires`,
+      );
+    }
+    // Quiet cases: the same test's other providers, and explicit empty expectations.
+    assert.ok(cases.filter((c) => c.exp_alerts.length === 0).length >= 2);
+  });
+
+  it('use only registry values for enum labels, in the rules and in their tests', () => {
+    const enumLabels = new Map<string, string[]>();
+    for (const [attribute, members] of registryAttributes()) if (members) enumLabels.set(prometheusLabel(attribute), members);
+    let checked = 0;
+    for (const text of [rulesText, testsText]) {
+      for (const [, label, value] of text.matchAll(/\b([a-z_]+)="([^"]*)"/g)) {
+        const members = enumLabels.get(label);
+        if (!members) continue;
+        checked += 1;
+        assert.ok(members.includes(value), `${label}="${value}": not a value of the registry`);
+      }
+    }
+    assert.ok(checked > 20);
+  });
+
+  describe('unit tests that catch a broken rule', () => {
+    it('a success rate that goes missing when nothing succeeds', async () => {
+      const broken = changed(
+        rulesText,
+        `sum by (deployment_environment_name, payment_provider) (payment:flows:rate5m{payment_outcome="succeeded"})
+            or payment:flows_by_provider:rate5m * 0`,
+        `sum by (deployment_environment_name, payment_provider) (payment:flows:rate5m{payment_outcome="succeeded"})`,
+      );
+      const result = await unitTestsWith(broken);
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /payment_provider="unionpay"/);
+    });
+
+    it('an alert threshold that never fires', async () => {
+      const result = await unitTestsWith(changed(rulesText, 'payment:success_ratio_by_provider:rate5m < 0.9', 'payment:success_ratio_by_provider:rate5m < 0.1'));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentSuccessRateLow/);
+    });
+
+    it('an alert without its minimum of traffic', async () => {
+      const broken = changed(
+        rulesText,
+        `payment:success_ratio_by_provider:rate5m < 0.9
+          and on (deployment_environment_name, payment_provider)
+          payment:flows_by_provider:rate5m * 300 >= 20`,
+        'payment:success_ratio_by_provider:rate5m < 0.9',
+      );
+      const result = await unitTestsWith(broken);
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /paypal/);
+    });
+
+    it('a canary compared without its margin', async () => {
+      const result = await unitTestsWith(changed(rulesText, `{checkout_canary_cohort="stable"} - 0.05)`, `{checkout_canary_cohort="stable"} - 0.6)`));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentCanaryWorseThanStable/);
+    });
+  });
+});

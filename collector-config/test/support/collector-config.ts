@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+/** The parts of the collector configuration the tests read. */
+export interface CollectorConfig {
+  receivers: Record<string, unknown>;
+  processors: Record<string, Record<string, unknown>>;
+  exporters: Record<string, unknown>;
+  connectors: Record<string, Record<string, unknown>>;
+  service: { pipelines: Record<string, { receivers?: string[]; processors?: string[]; exporters?: string[] }> };
+}
+
+export function loadCollectorConfig(): CollectorConfig {
+  return parse(readFileSync(new URL('../../otelcol/collector.yaml', import.meta.url), 'utf8')) as CollectorConfig;
+}
+
+/** A derived metric as the collector's connectors define it. */
+export interface DerivedMetric {
+  name: string;
+  kind: 'sum' | 'histogram';
+  unit: string | undefined;
+  conditions: string[];
+  /** Span (or span event) attributes and resource attributes that become dimensions. */
+  attributes: string[];
+  resourceAttributes: string[];
+}
+
+interface SignalToMetricsEntry {
+  name: string;
+  unit?: string;
+  conditions?: string[];
+  attributes?: { key: string }[];
+  include_resource_attributes?: { key: string }[];
+  sum?: unknown;
+  histogram?: unknown;
+}
+
+interface CountEntry {
+  conditions?: string[];
+  attributes?: { key: string }[];
+}
+
+/** Every metric the connectors derive, from `signaltometrics` (spans) and `count` (span events). */
+export function derivedMetrics(config: CollectorConfig): DerivedMetric[] {
+  const kept = keptResourceAttributes(config);
+  const spans = (config.connectors.signaltometrics?.spans ?? []) as SignalToMetricsEntry[];
+  const fromSpans = spans.map((entry) => ({
+    name: entry.name,
+    kind: entry.histogram ? ('histogram' as const) : ('sum' as const),
+    unit: entry.unit,
+    conditions: entry.conditions ?? [],
+    attributes: (entry.attributes ?? []).map((attribute) => attribute.key),
+    resourceAttributes: (entry.include_resource_attributes ?? []).map((attribute) => attribute.key).filter((key) => kept.includes(key)),
+  }));
+  const events = (config.connectors.count?.spanevents ?? {}) as Record<string, CountEntry>;
+  const fromEvents = Object.entries(events).map(([name, entry]) => ({
+    name,
+    kind: 'sum' as const,
+    unit: undefined,
+    conditions: entry.conditions ?? [],
+    attributes: (entry.attributes ?? []).map((attribute) => attribute.key),
+    // The count connector keeps the spans' resource, of which the metrics pipeline keeps these.
+    resourceAttributes: kept,
+  }));
+  return [...fromSpans, ...fromEvents];
+}
+
+/** The resource attributes the metrics pipeline keeps (`keep_keys` of `transform/metric_resource`). */
+export function keptResourceAttributes(config: CollectorConfig): string[] {
+  const groups = config.processors['transform/metric_resource'].metric_statements as Array<{ context: string; statements: string[] }>;
+  const statement = groups.flatMap((group) => group.statements).find((s) => s.startsWith('keep_keys(attributes, '));
+  if (!statement) throw new Error('transform/metric_resource has no keep_keys(attributes, [...]) statement');
+  return [...statement.matchAll(/"([^"]+)"/g)].map((match) => match[1]);
+}
+
+/**
+ * A regular expression of the collector (Go's RE2) as a JavaScript one. The patterns here keep
+ * to the syntax both engines read alike; a leading `(?i)` becomes the `i` flag.
+ */
+export function re2ToJs(pattern: string, flags = ''): RegExp {
+  let source = pattern;
+  let allFlags = flags;
+  if (source.startsWith('(?i)')) {
+    source = source.slice(4);
+    allFlags += 'i';
+  }
+  for (const construct of ['(?i)', '(?=', '(?!', '(?<', '\\1', '\\k<']) {
+    if (source.includes(construct)) throw new Error(`${construct} is read differently (or not at all) by RE2: ${pattern}`);
+  }
+  return new RegExp(source, allFlags);
+}

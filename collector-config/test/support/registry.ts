@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
+
+const require = createRequire(import.meta.url);
+const modelDir = join(dirname(require.resolve('@otel-checkout/semantic-conventions/package.json')), 'model');
+
+interface ModelAttribute {
+  id?: string;
+  ref?: string;
+  type?: string | { members: { value: string }[] };
+}
+interface ModelGroup {
+  id: string;
+  type?: string;
+  metric_name?: string;
+  instrument?: string;
+  unit?: string;
+  attributes?: ModelAttribute[];
+}
+
+function groups(file: string): ModelGroup[] {
+  return (parse(readFileSync(join(modelDir, file), 'utf8')) as { groups: ModelGroup[] }).groups;
+}
+
+export interface RegistryMetric {
+  name: string;
+  instrument: 'counter' | 'histogram';
+  unit: string;
+  /** Attribute names, span and resource attributes alike. */
+  attributes: string[];
+}
+
+/** The metrics `@otel-checkout/semantic-conventions` defines (model/metrics.yaml). */
+export function registryMetrics(): RegistryMetric[] {
+  return groups('metrics.yaml').map((group) => ({
+    name: group.metric_name!,
+    instrument: group.instrument as RegistryMetric['instrument'],
+    unit: group.unit!,
+    attributes: (group.attributes ?? []).map((attribute) => attribute.ref!),
+  }));
+}
+
+/** Every attribute of the registry's own namespaces, with its enum values when it has some. */
+export function registryAttributes(): Map<string, string[] | undefined> {
+  const attributes = new Map<string, string[] | undefined>();
+  for (const file of ['registry-payment.yaml', 'registry-checkout.yaml']) {
+    for (const group of groups(file)) {
+      for (const attribute of group.attributes ?? []) {
+        if (!attribute.id) continue;
+        const members = typeof attribute.type === 'object' ? attribute.type.members.map((member) => member.value) : undefined;
+        attributes.set(attribute.id, members);
+      }
+    }
+  }
+  return attributes;
+}
+
+/** Span names and span event names the registry defines. */
+export function registrySpanAndEventNames(): { spans: string[]; events: string[] } {
+  const spans = groups('spans.yaml').map((group) => (group as ModelGroup & { span_name: string }).span_name);
+  const events = groups('events.yaml').map((group) => (group as ModelGroup & { name: string }).name);
+  return { spans, events };
+}
+
+/**
+ * A metric's name as the collector's Prometheus exporter writes it: dots to underscores, the
+ * unit's suffix for seconds, `_total` for counters (units in braces are annotations, dropped).
+ */
+export function prometheusName(metric: Pick<RegistryMetric, 'name' | 'instrument' | 'unit'>): string {
+  const base = metric.name.replace(/\./g, '_');
+  if (metric.instrument === 'counter') return `${base}_total`;
+  return metric.unit === 's' ? `${base}_seconds` : base;
+}
+
+/** An attribute's name as a Prometheus label. */
+export function prometheusLabel(attribute: string): string {
+  return attribute.replace(/\./g, '_');
+}

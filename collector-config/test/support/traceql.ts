@@ -1,0 +1,63 @@
+import { parser } from '@grafana/lezer-traceql';
+import { registryAttributes, registrySpanAndEventNames } from './registry.js';
+
+type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
+
+/** The string compared with a field (`field = "value"`), when the comparison is one. */
+function comparedString(field: SyntaxNode | null, query: string): { op: string; value: string } | undefined {
+  const op = field?.nextSibling;
+  const value = op?.nextSibling?.getChild('Static')?.getChild('String');
+  if (op?.name !== 'FieldOp' || !value) return undefined;
+  return { op: query.slice(op.from, op.to), value: JSON.parse(query.slice(value.from, value.to)) as string };
+}
+
+/**
+ * What is wrong with a TraceQL query, checked with Grafana's TraceQL grammar: syntax errors,
+ * `span.`/unscoped attributes the registry does not define, values an enum attribute does not
+ * have, and span or event names the registry does not define.
+ */
+export function traceqlProblems(query: string): string[] {
+  const attributes = registryAttributes();
+  const { spans, events } = registrySpanAndEventNames();
+  const problems: string[] = [];
+  const tree = parser.parse(query);
+  const text = (from: number, to: number): string => query.slice(from, to);
+  tree.iterate({
+    enter(n) {
+      if (n.type.isError) {
+        problems.push(`syntax error at ${n.from}: ${JSON.stringify(text(n.from, Math.max(n.to, n.from + 10)))}`);
+        return;
+      }
+      if (n.name === 'AttributeField') {
+        const scope = n.node.firstChild;
+        const identifier = n.node.getChild('Identifier');
+        const scoped = scope && scope.name !== 'Identifier' ? scope.name : 'none';
+        if (identifier && (scoped === 'Span' || scoped === 'none')) {
+          const attribute = text(identifier.from, identifier.to);
+          if (!attributes.has(attribute)) {
+            problems.push(`\`${attribute}\` is not a registry attribute`);
+            return;
+          }
+          const members = attributes.get(attribute);
+          const compared = comparedString(n.node.parent, query);
+          if (members && compared && ['=', '!='].includes(compared.op) && !members.includes(compared.value)) {
+            problems.push(`"${compared.value}" is not a value of \`${attribute}\``);
+          }
+        }
+      }
+      if (n.name === 'IntrinsicField') {
+        const intrinsic = text(n.from, n.to);
+        const compared = comparedString(n.node.parent, query);
+        if (!compared || !['=', '!='].includes(compared.op)) return;
+        const name = compared.value;
+        if (intrinsic === 'name') {
+          const known = spans.includes(name) || spans.some((span) => name.startsWith(`${span} `) && name.length > span.length + 1);
+          if (!known) problems.push(`\`${name}\` is not a registry span name`);
+        } else if (intrinsic === 'event:name' && !events.includes(name)) {
+          problems.push(`\`${name}\` is not a registry event name`);
+        }
+      }
+    },
+  });
+  return problems;
+}
