@@ -3,71 +3,21 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { checkExpressions } from './support/promtool.js';
 import { traceqlProblems } from './support/traceql.js';
+import { allPanels, loadDashboard, substituteVariables, targetsOf } from './support/dashboard.js';
+import type { GridPos, Panel, QueryTarget, Variable } from './support/dashboard.js';
 import {
   prometheusLabel,
   prometheusName,
   registryMetrics,
 } from './support/registry.js';
 
-interface GridPos {
-  h: number;
-  w: number;
-  x: number;
-  y: number;
-}
-interface DataSourceRef {
-  type: string;
-  uid: string;
-}
-interface Target {
-  refId: string;
-  datasource?: DataSourceRef;
-  expr?: string;
-  query?: string;
-  queryType?: string;
-}
-interface Panel {
-  id: number;
-  type: string;
-  title?: string;
-  description?: string;
-  gridPos: GridPos;
-  datasource?: DataSourceRef;
-  targets?: Target[];
-  panels?: Panel[];
-}
-interface Variable {
-  name: string;
-  type: string;
-  query?: string | { query: string };
-  datasource?: DataSourceRef;
-  multi?: boolean;
-  includeAll?: boolean;
-  allValue?: string;
-}
-interface Dashboard {
-  uid: string;
-  title: string;
-  schemaVersion: number;
-  panels: Panel[];
-  templating: { list: Variable[] };
-}
 interface RecordingRule {
   record?: string;
   alert?: string;
   expr: string;
 }
 
-const dashboardText = readFileSync(new URL('../grafana/payment-flows.json', import.meta.url), 'utf8');
 const rulesText = readFileSync(new URL('../prometheus/payment-rules.yaml', import.meta.url), 'utf8');
-
-/** Values the template variables take in these tests. */
-const VARIABLE_VALUES: Record<string, string> = {
-  __rate_interval: '5m',
-  environment: 'production',
-  provider: '.*',
-  trade_no: 'T1',
-};
 
 const ENVIRONMENT_LABEL = 'deployment_environment_name';
 const PROVIDER_LABEL = 'payment_provider';
@@ -76,11 +26,6 @@ const HISTOGRAM_SUFFIXES = ['_bucket', '_count', '_sum'];
 // ---------------------------------------------------------------------------------------------
 // Dashboard structure
 // ---------------------------------------------------------------------------------------------
-
-/** Every panel, rows' nested panels included. */
-function allPanels(panels: readonly Panel[]): Panel[] {
-  return panels.flatMap((panel) => [panel, ...allPanels(panel.panels ?? [])]);
-}
 
 /** Problems with ids, titles and descriptions. */
 function panelProblems(panels: readonly Panel[]): string[] {
@@ -137,30 +82,6 @@ function rowsInOrder(panels: readonly Panel[]): { row: string; panels: string[] 
     else rows[rows.length - 1].panels.push(panel.title ?? '');
   }
   return rows;
-}
-
-interface QueryTarget {
-  panel: Panel;
-  target: Target;
-  kind: 'prometheus' | 'tempo' | 'unknown';
-}
-
-function targetsOf(panels: readonly Panel[]): QueryTarget[] {
-  return allPanels(panels).flatMap((panel) =>
-    (panel.targets ?? []).map((target) => {
-      const type = target.datasource?.type ?? panel.datasource?.type;
-      const kind = type === 'prometheus' || type === 'tempo' ? type : 'unknown';
-      return { panel, target, kind } satisfies QueryTarget;
-    }),
-  );
-}
-
-/** Replaces `$name`, `${name}` and `[[name]]` with the test values; unknown variables stay. */
-function substituteVariables(text: string): string {
-  return text.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]/g, (match, a?: string, b?: string, c?: string) => {
-    const value = VARIABLE_VALUES[(a ?? b ?? c)!];
-    return value ?? match;
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,7 +240,7 @@ function filterProblems(rawExpr: string, known: KnownSeries): string[] {
 // Tests
 // ---------------------------------------------------------------------------------------------
 
-const dashboard = JSON.parse(dashboardText) as Dashboard;
+const dashboard = loadDashboard();
 const targets = targetsOf(dashboard.panels);
 const promTargets = targets.filter((t) => t.kind === 'prometheus');
 const tempoTargets = targets.filter((t) => t.kind === 'tempo');

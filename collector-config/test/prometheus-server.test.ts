@@ -1,0 +1,152 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { startHttpServer } from '@otel-checkout/test-support';
+import type { StartedHttpServer } from '@otel-checkout/test-support';
+import { loadDashboard, substituteVariables, targetsOf } from './support/dashboard.js';
+import { eventually, startPrometheus } from './support/prometheus-server.js';
+import type { StartedPrometheus } from './support/prometheus-server.js';
+
+const rulesText = readFileSync(new URL('../prometheus/payment-rules.yaml', import.meta.url), 'utf8');
+
+interface Flows {
+  labels: Record<string, string>;
+  perScrape: number;
+}
+
+const production = { deployment_environment_name: 'production', service_name: 'checkout-api' };
+const stable = { checkout_release: '2026.12.1', checkout_canary_cohort: 'stable', service_version: '1.4.0' };
+const canary = { checkout_release: '2026.12.2', checkout_canary_cohort: 'canary', service_version: '1.5.0' };
+
+// What the collector's Prometheus exporter would show after each second of this traffic:
+// alipay healthy (31 of 33 flows succeed), wechat failing (2 of 10), a canary release
+// that fails half its flows, one stalled alipay flow a second, and an SDK error in one
+// checkout of twelve.
+const flows: Flows[] = [
+  { labels: { ...production, ...stable, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'succeeded' }, perScrape: 30 },
+  { labels: { ...production, ...stable, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'stalled' }, perScrape: 1 },
+  { labels: { ...production, ...canary, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'succeeded' }, perScrape: 1 },
+  {
+    labels: { ...production, ...canary, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'failed', payment_failure_reason: 'provider_error' },
+    perScrape: 1,
+  },
+  { labels: { ...production, ...stable, payment_provider: 'wechat', payment_method: 'wallet', payment_outcome: 'succeeded' }, perScrape: 2 },
+  {
+    labels: { ...production, ...stable, payment_provider: 'wechat', payment_method: 'wallet', payment_outcome: 'failed', payment_failure_reason: 'insufficient_funds' },
+    perScrape: 8,
+  },
+];
+
+function labelText(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([name, value]) => `${name}="${value}"`)
+    .join(',');
+}
+
+/** Histogram lines: `count` observations a scrape, spread over the buckets as `shares` says. */
+function histogram(name: string, labels: Record<string, string>, scrapes: number, count: number, shares: Record<string, number>, mean: number): string[] {
+  const lines = [`# TYPE ${name} histogram`];
+  let cumulative = 0;
+  for (const [le, share] of Object.entries(shares)) {
+    cumulative += share;
+    lines.push(`${name}_bucket{${labelText({ ...labels, le })}} ${Math.round(cumulative * count * scrapes)}`);
+  }
+  lines.push(`${name}_bucket{${labelText({ ...labels, le: '+Inf' })}} ${count * scrapes}`);
+  lines.push(`${name}_sum{${labelText(labels)}} ${mean * count * scrapes}`);
+  lines.push(`${name}_count{${labelText(labels)}} ${count * scrapes}`);
+  return lines;
+}
+
+/** The exposition after `scrapes` scrapes. */
+function exposition(scrapes: number): string {
+  const alipay = { ...production, payment_provider: 'alipay', payment_method: 'wallet' };
+  return [
+    '# TYPE payment_flows_total counter',
+    ...flows.map((f) => `payment_flows_total{${labelText(f.labels)}} ${f.perScrape * scrapes}`),
+    '# TYPE payment_callbacks_stalled_total counter',
+    `payment_callbacks_stalled_total{${labelText(alipay)}} ${scrapes}`,
+    ...histogram('payment_callback_latency_seconds', alipay, scrapes, 32, { '10': 0.5, '60': 0.5 }, 12),
+    ...histogram('payment_flow_duration_seconds', { ...alipay, payment_stage: 'checkout', payment_outcome: 'pending' }, scrapes, 12, { '10': 0.5, '60': 0.5 }, 20),
+    ...histogram('payment_flow_duration_seconds', { ...alipay, payment_stage: 'create', payment_outcome: 'pending' }, scrapes, 33, { '0.5': 1 }, 0.2),
+    '# TYPE checkout_sdk_errors_total counter',
+    `checkout_sdk_errors_total{${labelText({ deployment_environment_name: 'production', service_name: 'checkout-page', service_version: '2026.12.1', checkout_sdk_name: 'alipay-js', checkout_sdk_version: '3.2.0' })}} ${scrapes}`,
+    '',
+  ].join('\n');
+}
+
+interface RuleGroups {
+  groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string; type: string }> }>;
+}
+interface Alerts {
+  alerts: Array<{ labels: Record<string, string>; state: string }>;
+}
+
+describe('the rules and the dashboard in a real Prometheus server', function () {
+  this.timeout(60_000);
+  let exporter: StartedHttpServer;
+  let prometheus: StartedPrometheus;
+
+  before(async () => {
+    let scrapes = 0;
+    exporter = await startHttpServer((request, response) => {
+      if (request.url !== '/metrics') {
+        response.writeHead(404).end();
+        return;
+      }
+      scrapes += 1;
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition(scrapes));
+    });
+    // The same rules, evaluated every second instead of every 30 seconds.
+    const rules = rulesText.replace(/interval: 30s/g, 'interval: 1s');
+    assert.notEqual(rules, rulesText);
+    prometheus = await startPrometheus({ target: new URL(exporter.url).host, rules: [rules] });
+  });
+
+  after(async () => {
+    await prometheus?.stop();
+    await exporter?.close();
+  });
+
+  it('records the success rate per provider from scraped counters', async () => {
+    const ratios = await eventually('two providers with a success ratio', async () => {
+      const result = await prometheus.query('payment:success_ratio_by_provider:rate5m');
+      return result.length === 2 ? result : undefined;
+    });
+    const byProvider = Object.fromEntries(ratios.map((r) => [r.metric.payment_provider, Number(r.value[1])]));
+    assert.ok(Math.abs(byProvider.alipay - 31 / 33) < 1e-9, `alipay ${byProvider.alipay}`);
+    assert.ok(Math.abs(byProvider.wechat - 0.2) < 1e-9, `wechat ${byProvider.wechat}`);
+  });
+
+  it('evaluates every rule without an error', async () => {
+    const groups = await prometheus.api<RuleGroups>('/api/v1/rules');
+    const rules = groups.groups.flatMap((group) => group.rules);
+    assert.equal(rules.length, 19);
+    for (const rule of rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError ?? rule.health}`);
+  });
+
+  it('starts exactly the alerts the traffic calls for (pending until their `for` has passed)', async () => {
+    const expected = ['CheckoutSdkErrorsHigh alipay-js', 'PaymentCanaryWorseThanStable production', 'PaymentSuccessRateLow wechat'];
+    const describe = (labels: Record<string, string>) =>
+      `${labels.alertname} ${labels.payment_provider ?? labels.checkout_sdk_name ?? labels.deployment_environment_name}`;
+    const alerts = await eventually('the expected alerts', async () => {
+      const { alerts } = await prometheus.api<Alerts>('/api/v1/alerts');
+      const names = alerts.map((alert) => describe(alert.labels)).sort();
+      return expected.every((name) => names.includes(name)) ? alerts : undefined;
+    });
+    assert.deepEqual(alerts.map((alert) => describe(alert.labels)).sort(), expected);
+    for (const alert of alerts) assert.equal(alert.state, 'pending');
+  });
+
+  it('answers every dashboard query with data', async () => {
+    const queries = targetsOf(loadDashboard().panels)
+      .filter((t) => t.kind === 'prometheus')
+      .map((t) => ({ title: t.panel.title, expr: substituteVariables(t.target.expr!) }));
+    assert.ok(queries.length >= 10);
+    for (const { title, expr } of queries) {
+      const result = await eventually(`data for "${title}"`, async () => {
+        const series = await prometheus.query(expr);
+        return series.some((s) => Number.isFinite(Number(s.value[1]))) ? series : undefined;
+      });
+      assert.ok(result.length > 0, title);
+    }
+  });
+});
