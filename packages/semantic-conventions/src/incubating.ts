@@ -284,15 +284,17 @@ export const PAYMENT_CALLBACK_CORRELATION_VALUE_NONE = 'none' as const;
 export const ATTR_PAYMENT_CALLBACK_DELAY = 'payment.callback.delay' as const;
 
 /**
- * Whether a callback for this trade number had already been processed.
+ * Whether the flow had already ended when this callback came.
  *
  * Type: boolean.
  *
  * @example true
  *
  * @note Providers retry notifications until they receive an acknowledgement, so duplicates are
- *       normal. The flow store's tombstone recognises them; the span of a duplicate is kept but is
- *       not counted as a new flow.
+ *       normal; a flow also ends before its callback when `payment.create` records a final outcome
+ *       (the provider answered at once) and the provider notifies anyway. The flow store's
+ *       tombstone recognises both; the span of a duplicate is kept but is not counted as a new
+ *       flow.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.

@@ -62,6 +62,12 @@ export interface Flows {
   notifyUrl(flow: FlowContext, url: string): string;
   /** A token for the provider's pass-back/metadata field; records "redirect issued". */
   passback(flow: FlowContext): string;
+  /**
+   * The flow ended at `payment.create` (a final outcome there: the provider answered at once,
+   * or the integration failed): once the store has recorded it, takes it out, leaving the
+   * tombstone, so it is never reported stalled and a callback that still comes is a duplicate.
+   */
+  complete(flow: FlowContext): void;
   /** Starts background work (the stalled sweeper) when configured. */
   start(): void;
   /** Stops background work. */
@@ -74,7 +80,7 @@ export interface Flows {
   readonly tokenParam: string;
   /** The flow store, when one is configured. */
   readonly store: FlowStore | undefined;
-  /** Resolves when every flow handed to the store so far is recorded or has failed (each bounded by the store's timeout). */
+  /** Resolves when every flow handed to the store (or completed) so far is written or has failed (each bounded by the store's timeout). */
   whenRecorded(): Promise<void>;
 }
 
@@ -91,6 +97,13 @@ function firstSighting(seen: Set<string>, spanId: string): boolean {
   seen.add(spanId);
   if (seen.size > RECENTLY_SEEN_LIMIT) seen.delete(seen.values().next().value as string);
   return true;
+}
+
+/** What the store was asked to record for one `payment.create` span. */
+interface RecordedFlow {
+  tradeNo: string;
+  /** Settles (never rejects) when the store has recorded the flow or failed to. */
+  recorded: Promise<void>;
 }
 
 export function createFlows(options: FlowsOptions | undefined, deps: FlowDependencies): Flows {
@@ -112,10 +125,16 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
   // Evictions lose flows (no stalled span for them): counted whether the package or the
   // application made the store.
   const stopCountingEvictions = store?.addEvictionListener?.(() => health.increment(HEALTH_FLOW_STORE_EVICTIONS));
-  const recentlyPut = new Set<string>();
+  const recentlyPut = new Map<string, RecordedFlow>();
+  // Flows that ended at `payment.create`: a URL minted afterwards must not put them back.
+  const endedAtCreate = new Set<string>();
   // Apart from `recentlyPut`: a flow may mint a URL before its trade number is known and put once it is.
   const recentlyCountedWithoutTradeNo = new Set<string>();
-  const pendingPuts = new Set<Promise<void>>();
+  const pendingWrites = new Set<Promise<void>>();
+  const track = (write: Promise<void>): void => {
+    const settled = write.finally(() => pendingWrites.delete(settled));
+    pendingWrites.add(settled);
+  };
   let sweeper: StalledSweeper | undefined;
 
   const record = (flow: FlowContext): void => {
@@ -125,7 +144,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
       health.warnOnce('flow-no-trade-no', 'a redirect was issued for a flow without a trade number; it is correlated by token only');
       return;
     }
-    if (!firstSighting(recentlyPut, flow.spanId)) return;
+    if (recentlyPut.has(flow.spanId) || endedAtCreate.has(flow.spanId)) return;
     const issuedAt = Date.now();
     const deadline = issuedAt + 1000 * deadlineSeconds(opts.deadlines, flow.provider, flow.method);
     let pending: Promise<void>;
@@ -146,14 +165,32 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
       pending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     // Never awaited by the request: it goes on while the store records the flow (bounded by the store's timeout).
-    const settled = pending
-      .catch((error: unknown) => {
-        health.increment(HEALTH_FLOW_STORE_FAILURES);
-        health.increment(HEALTH_FLOW_STORE_FALLBACKS);
-        health.warnOnce('flow-store-put', 'the flow store could not record a flow; it is correlated by token only', error);
-      })
-      .finally(() => pendingPuts.delete(settled));
-    pendingPuts.add(settled);
+    const recorded = pending.catch((error: unknown) => {
+      health.increment(HEALTH_FLOW_STORE_FAILURES);
+      health.increment(HEALTH_FLOW_STORE_FALLBACKS);
+      health.warnOnce('flow-store-put', 'the flow store could not record a flow; it is correlated by token only', error);
+    });
+    track(recorded);
+    recentlyPut.set(flow.spanId, { tradeNo: flow.tradeNo, recorded });
+    if (recentlyPut.size > RECENTLY_SEEN_LIMIT) recentlyPut.delete(recentlyPut.keys().next().value as string);
+  };
+
+  const complete = (flow: FlowContext): void => {
+    if (store === undefined || !firstSighting(endedAtCreate, flow.spanId)) return;
+    const put = recentlyPut.get(flow.spanId);
+    // Never recorded (no URL minted, or no trade number): nothing waits for its callback.
+    if (put === undefined) return;
+    track(
+      put.recorded
+        .then(() => store.take(put.tradeNo))
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            health.increment(HEALTH_FLOW_STORE_FAILURES);
+            health.warnOnce('flow-store-complete', 'the flow store could not close a flow that ended at payment.create; it may be reported stalled', error);
+          },
+        ),
+    );
   };
 
   const mint = (flow: FlowContext): string | undefined => {
@@ -185,10 +222,11 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
   const flows: Flows = {
     tokenParam,
     store,
-    whenRecorded: () => Promise.all([...pendingPuts]).then(() => undefined),
+    whenRecorded: () => Promise.all([...pendingWrites]).then(() => undefined),
     returnUrl: withToken,
     notifyUrl: withToken,
     passback: (flow) => issue(flow) ?? '',
+    complete,
     verifyToken(token, use) {
       const result =
         signer === undefined

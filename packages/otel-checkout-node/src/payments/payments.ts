@@ -65,12 +65,14 @@ async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | 
     return await context.with(trace.setSpan(parent.setValue(SERVER_FLOW_KEY, flow), span), () => fn(flow));
   } catch (error) {
     recordSpanError(span, error);
-    if (!flow.outcomeRecorded) {
+    if (flow.outcome === undefined) {
+      flow.outcome = PAYMENT_OUTCOME_VALUE_FAILED;
       span.setAttributes(outcomeAttributes(PAYMENT_OUTCOME_VALUE_FAILED, { reason: PAYMENT_FAILURE_REASON_VALUE_INTERNAL }));
     }
     throw error;
   } finally {
     span.end();
+    flow.ended();
     runtime().afterPaymentSpan?.();
   }
 }

@@ -4,6 +4,9 @@ import {
   ATTR_PAYMENT_PROVIDER,
   ATTR_PAYMENT_STAGE,
   ATTR_PAYMENT_TRADE_NO,
+  PAYMENT_OUTCOME_VALUE_CANCELLED,
+  PAYMENT_OUTCOME_VALUE_FAILED,
+  PAYMENT_OUTCOME_VALUE_SUCCEEDED,
   PAYMENT_STAGE_VALUE_PROVIDER,
   SPAN_NAME_PAYMENT_PROVIDER,
 } from '@otel-checkout/semantic-conventions';
@@ -29,8 +32,16 @@ export interface ServerFlow {
 
 const MAX_OPERATION_LENGTH = 64;
 
+// The outcomes that end a flow where they are recorded; `pending` and `unknown` still wait for the provider.
+const FINAL_OUTCOMES: ReadonlySet<string> = new Set<PaymentOutcome>([
+  PAYMENT_OUTCOME_VALUE_SUCCEEDED,
+  PAYMENT_OUTCOME_VALUE_FAILED,
+  PAYMENT_OUTCOME_VALUE_CANCELLED,
+]);
+
 export class ServerFlowImpl implements ServerFlow {
-  outcomeRecorded = false;
+  /** The outcome recorded on `payment.create`, if any. */
+  outcome: PaymentOutcome | undefined;
   private currentTradeNo: string | undefined;
 
   constructor(
@@ -70,9 +81,23 @@ export class ServerFlowImpl implements ServerFlow {
   }
 
   recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void {
-    this.outcomeRecorded = true;
+    this.outcome = outcome;
     this.span.setAttributes(outcomeAttributes(outcome, failure));
     this.request?.recordOutcome(outcome, failure);
+  }
+
+  /**
+   * Called when `payment.create` ends. A flow with a final outcome there (the provider
+   * answered at once, or the integration failed) waits for no callback: the flow store lets
+   * it go, so it is not reported stalled and a late notification counts as a duplicate.
+   */
+  ended(): void {
+    if (this.outcome === undefined || !FINAL_OUTCOMES.has(this.outcome)) return;
+    try {
+      runtime().flows.complete(this.flowContext());
+    } catch (error) {
+      runtime().health.warnOnce('flow-complete', 'a flow that ended at payment.create could not be closed in the flow store', error);
+    }
   }
 
   returnUrl(url: string): string {

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import express from 'express';
+import { expressCallback, MemoryFlowStore, payments } from '../../src/index.js';
+import type { PaymentOutcome } from '../../src/index.js';
+import { runtime } from '../../src/runtime.js';
+import { KEYS } from '../callback/harness.js';
+import { startTracingSession } from '../support/tracing-session.js';
+import type { TracingSession } from '../support/tracing-session.js';
+
+// Past every flow's deadline (30 minutes by default), within the store's retention (48 hours).
+const PAST_DEADLINES = Date.now() + 3600 * 1000;
+
+describe('a flow that ends at payment.create', () => {
+  let session: TracingSession;
+  let store: MemoryFlowStore;
+
+  beforeEach(async () => {
+    store = new MemoryFlowStore();
+    session = await startTracingSession('memory', { instrumentHttp: false, flows: { keys: KEYS, store, sweeper: false } });
+  });
+  afterEach(() => session.stop());
+
+  /** Runs a create that mints a notify URL and records `outcome` (or none); resolves once the store writes are done. */
+  async function createFlow(tradeNo: string, outcome: PaymentOutcome | undefined, mintAfterOutcome = false): Promise<string> {
+    let notifyUrl = '';
+    await payments.create({ tradeNo, provider: 'acme', method: 'card' }, (flow) => {
+      if (!mintAfterOutcome) notifyUrl = flow.notifyUrl('https://shop.example/notify');
+      if (outcome) flow.recordOutcome(outcome, outcome === 'failed' ? { reason: 'risk_rejected' } : undefined);
+      if (mintAfterOutcome) notifyUrl = flow.notifyUrl('https://shop.example/notify');
+    });
+    await runtime().flows.whenRecorded();
+    return notifyUrl;
+  }
+
+  for (const outcome of ['succeeded', 'failed', 'cancelled'] as const) {
+    it(`${outcome} there: the store lets it go, so it is never reported stalled`, async () => {
+      await createFlow(`END-${outcome}`, outcome);
+      assert.equal(await store.size(), 0);
+      assert.deepEqual(await store.claimExpired(PAST_DEADLINES, 10, 1000), []);
+      const late = await store.take(`END-${outcome}`);
+      assert.equal(late.duplicate, true, 'a notification that still comes finds the tombstone');
+      assert.equal(late.record?.tradeNo, `END-${outcome}`);
+    });
+  }
+
+  for (const outcome of ['pending', 'unknown', undefined] as const) {
+    it(`${outcome ?? 'no outcome'} there: it keeps waiting for its callback`, async () => {
+      await createFlow(`WAIT-${outcome ?? 'none'}`, outcome);
+      assert.equal(await store.size(), 1);
+      const [claimed] = await store.claimExpired(PAST_DEADLINES, 10, 1000);
+      assert.equal(claimed.record.tradeNo, `WAIT-${outcome ?? 'none'}`);
+    });
+  }
+
+  it('the integration threw after minting the URL: failed there, and let go', async () => {
+    await assert.rejects(
+      payments.create({ tradeNo: 'END-threw', provider: 'acme' }, (flow) => {
+        flow.notifyUrl('https://shop.example/notify');
+        throw new Error('provider SDK crashed');
+      }),
+      /provider SDK crashed/,
+    );
+    await runtime().flows.whenRecorded();
+    assert.equal(await store.size(), 0);
+  });
+
+  it('a URL minted after the final outcome does not put the flow back', async () => {
+    await createFlow('END-then-mint', 'failed', true);
+    assert.equal(await store.size(), 0);
+    assert.deepEqual(await store.claimExpired(PAST_DEADLINES, 10, 1000), []);
+  });
+
+  it('the provider notifies anyway: the callback joins the flow as a duplicate, so it is not counted again', async () => {
+    const notifyUrl = await createFlow('END-notified', 'succeeded');
+    const app = express();
+    app.use(express.json());
+    app.post('/notify', expressCallback({ tradeNo: (req) => req.json()?.trade_no as string | undefined, status: (req) => req.json()?.status as string | undefined, statusTable: { PAID: 'succeeded' } }), (_req, res) => {
+      res.send('success');
+    });
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const { port } = server.address() as { port: number };
+      const target = new URL(notifyUrl);
+      const response = await fetch(`http://127.0.0.1:${port}${target.pathname}${target.search}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ trade_no: 'END-notified', status: 'PAID' }),
+      });
+      assert.equal(await response.text(), 'success');
+      const create = await session.waitForSpan((s) => s.name === 'payment.create' && s.attributes['payment.trade_no'] === 'END-notified');
+      const callback = await session.waitForSpan((s) => s.name === 'payment.callback' && s.attributes['payment.trade_no'] === 'END-notified');
+      assert.equal(callback.traceId, create.traceId);
+      assert.equal(callback.parentSpanId, create.spanId);
+      assert.equal(callback.attributes['payment.callback.duplicate'], true);
+      assert.equal(callback.attributes['payment.outcome'], 'succeeded');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('a store that fails to let go is counted and the request is unaffected', async () => {
+    store.take = () => Promise.reject(new Error('store down'));
+    const before = session.handle.health().flowStoreFailures;
+    await createFlow('END-store-down', 'succeeded');
+    assert.equal(session.handle.health().flowStoreFailures, before + 1);
+  });
+});
