@@ -128,9 +128,10 @@ describe('collector configuration', () => {
       }
     });
 
-    it('counts a flow once: duplicate and late callbacks and repeated stalled spans are left out', () => {
+    it('counts a flow once: pending, duplicate and late callbacks and repeated stalled spans are left out', () => {
       const flows = metrics.find((m) => m.name === 'payment.flows')!;
       const callback = flows.conditions.find((c) => c.includes('"callback"'))!;
+      assert.match(callback, /payment\.outcome"\] != "pending"/);
       assert.match(callback, /payment\.callback\.duplicate"\] != true/);
       assert.match(callback, /payment\.callback\.late"\] != true/);
       const stalled = flows.conditions.find((c) => c.includes('"stalled"'))!;

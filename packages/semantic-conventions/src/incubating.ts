@@ -659,10 +659,11 @@ export const METRIC_PAYMENT_FLOW_DURATION = 'payment.flow.duration' as const;
  * `payment.provider`, `payment.method`, `service.version`, `checkout.release`,
  * `checkout.canary.cohort`, `deployment.environment.name`.
  *
- * @note Derived by the collector's span metrics connector (on every span, before tail sampling)
- *       from spans with `payment.stage` in (`callback`, `stalled`), or from the `create` span of a
- *       server-only flow. Success rate = `succeeded` / all. Every dimension is low cardinality;
- *       trade numbers, amounts and raw provider statuses are deliberately absent.
+ * @note Derived by the collector (on every span, before tail sampling) from the span that ends a
+ *       flow: the `callback` span (unless its outcome is `pending`, or it is a duplicate or late),
+ *       the `stalled` span (unless it is a repeat), or a `create` span that records a final
+ *       outcome. Success rate = `succeeded` / all. Every dimension is low cardinality; trade
+ *       numbers, amounts and raw provider statuses are deliberately absent.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.

@@ -21,6 +21,7 @@ import {
   PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH,
   PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
   PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
+  PAYMENT_OUTCOME_VALUE_PENDING,
   PAYMENT_STAGE_VALUE_CALLBACK,
   SPAN_NAME_PAYMENT_CALLBACK,
 } from '@otel-checkout/semantic-conventions/incubating';
@@ -43,7 +44,7 @@ import { runHook } from '../middleware/guard.js';
 import { paymentRequestOf, requestBodyOf } from '../middleware/payment-request-view.js';
 import { outcomeAttributes } from '../payments/attributes.js';
 import { mapProviderStatusOn } from '../payments/map-provider-status.js';
-import type { PaymentRequest } from '../types.js';
+import type { PaymentOutcome, PaymentRequest } from '../types.js';
 import { bodyFields, fieldValue, headerValue, queryParam } from './read-token-sources.js';
 import type { CallbackFields, CallbackOptions, CallbackScope } from './types.js';
 
@@ -189,29 +190,44 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     { kind: SpanKind.SERVER, attributes, links, startTime: receivedAt },
     parent === undefined ? ROOT_CONTEXT : flowParentContext(parent),
   );
-  recordOutcome(span, request, fields, options, health);
+  const outcome = recordOutcome(span, request, fields, options, health);
+  // "Still pending" (a QR code scanned, a transfer waiting for funds) is progress, not the end:
+  // the flow waits again for its final notification, which then counts as its end rather
+  // than as a duplicate. Awaited, like the take, so the provider's next notification (sent
+  // once this one is answered) finds the flow.
+  if (outcome === PAYMENT_OUTCOME_VALUE_PENDING && taken?.record !== undefined && !taken.duplicate && !taken.late) {
+    await flows.reopen(taken.record);
+  }
   return traced(trace.setSpan(active, span), span);
 }
 
-function recordOutcome(span: Span, request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): void {
+/** Records the callback's outcome from the user's hook or the provider's status; returns it. */
+function recordOutcome(
+  span: Span,
+  request: PaymentRequest,
+  fields: CallbackFields,
+  options: CallbackOptions,
+  health: HealthCounters,
+): PaymentOutcome | undefined {
   if (options.outcome !== undefined) {
     const decided = runHook(health, HEALTH_HOOK_ERRORS, 'callback outcome', undefined, (r) => options.outcome!(r, fields), request);
     if (typeof decided === 'string') {
       span.setAttributes(outcomeAttributes(decided));
-      return;
+      return decided;
     }
     if (decided !== undefined && decided !== null && typeof decided.outcome === 'string') {
       span.setAttributes(outcomeAttributes(decided.outcome, decided.reason === undefined ? undefined : { reason: decided.reason }));
-      return;
+      return decided.outcome;
     }
   }
   if (options.status !== undefined) {
     const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, (r) => options.status!(r, fields), request);
-    if (typeof raw !== 'string' && typeof raw !== 'number') return;
+    if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
     // Without a table the raw status is still worth recording: it is what on-call searches for.
-    if (options.statusTable !== undefined) mapProviderStatusOn(span, options.statusTable, raw);
-    else span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw).slice(0, 128));
+    if (options.statusTable !== undefined) return mapProviderStatusOn(span, options.statusTable, raw).outcome;
+    span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw).slice(0, 128));
   }
+  return undefined;
 }
 
 function traced(ctx: Context, span: Span): CallbackScope {

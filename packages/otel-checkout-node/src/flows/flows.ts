@@ -4,7 +4,7 @@ import { beginCallback } from '../callback/callback-core.js';
 import type { CallbackOptions, CallbackScope } from '../callback/types.js';
 import type { RequestView } from '../http/request-view.js';
 import { MemoryFlowStore } from '../flow-store/memory-flow-store.js';
-import type { FlowStore } from '../flow-store/types.js';
+import type { FlowRecord, FlowStore } from '../flow-store/types.js';
 import { StalledSweeper } from '../sweeper/stalled-sweeper.js';
 import { flowTokenKeyProblems, FlowTokenSigner } from '../token/flow-token-signer.js';
 import type { FlowTokenVerifyResult } from '../token/types.js';
@@ -68,6 +68,12 @@ export interface Flows {
    * tombstone, so it is never reported stalled and a callback that still comes is a duplicate.
    */
   complete(flow: FlowContext): void;
+  /**
+   * A callback said the payment is still pending: puts the flow it took back into the store,
+   * with a new deadline from now, so it waits for its final notification. Never rejects;
+   * a store failure is counted.
+   */
+  reopen(record: FlowRecord): Promise<void>;
   /** Starts background work (the stalled sweeper) when configured. */
   start(): void;
   /** Stops background work. */
@@ -219,6 +225,17 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     return withTokenParam(url, tokenParam, token);
   };
 
+  const reopen = async (flowRecord: FlowRecord): Promise<void> => {
+    if (store === undefined) return;
+    const deadline = Date.now() + 1000 * deadlineSeconds(opts.deadlines, flowRecord.provider, flowRecord.method);
+    try {
+      await store.put(flowRecord, deadline);
+    } catch (error) {
+      health.increment(HEALTH_FLOW_STORE_FAILURES);
+      health.warnOnce('flow-store-reopen', 'the flow store could not keep a pending flow waiting; its final callback will count as a duplicate', error);
+    }
+  };
+
   const flows: Flows = {
     tokenParam,
     store,
@@ -227,6 +244,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     notifyUrl: withToken,
     passback: (flow) => issue(flow) ?? '',
     complete,
+    reopen,
     verifyToken(token, use) {
       const result =
         signer === undefined

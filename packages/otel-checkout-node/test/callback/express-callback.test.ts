@@ -10,7 +10,7 @@ import type { CallbackOptions, FlowContext, Flows } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
 import { Harness, KEYS } from './harness.js';
 
-const STATUS_TABLE = { PAID: 'succeeded', DECLINED: { outcome: 'failed', reason: 'risk_rejected' } } as const;
+const STATUS_TABLE = { PAID: 'succeeded', WAIT_BUYER_PAY: 'pending', DECLINED: { outcome: 'failed', reason: 'risk_rejected' } } as const;
 
 interface App {
   url: string;
@@ -236,6 +236,49 @@ describe('expressCallback', function () {
     assert.deepEqual(spans.map((s) => s.attributes['payment.callback.duplicate']), [undefined, true, true]);
     for (const span of spans) assertChildOf(span, flow);
     assert.equal(health.get('callbacksDuplicate'), 2);
+  });
+
+  it('a "still pending" notification keeps the flow waiting: the final one ends it, not as a duplicate', async () => {
+    const flow = harness.createFlow('T-pending');
+    const notify = flows.notifyUrl(flow, 'http://x/notify');
+    await flows.whenRecorded();
+    await post(app, pathOf(notify), { trade_no: 'T-pending', status: 'WAIT_BUYER_PAY' });
+    assert.equal(await flows.store!.size(), 1, 'waiting again after the pending notification');
+    await post(app, pathOf(notify), { trade_no: 'T-pending', status: 'WAIT_BUYER_PAY' });
+    await post(app, pathOf(notify), { trade_no: 'T-pending', status: 'PAID' });
+    assert.equal(await flows.store!.size(), 0, 'the final notification took it');
+    await post(app, pathOf(notify), { trade_no: 'T-pending', status: 'PAID' });
+    const spans = harness.callbacks();
+    assert.deepEqual(
+      spans.map((s) => [s.attributes['payment.outcome'], s.attributes['payment.callback.duplicate']]),
+      [
+        ['pending', undefined],
+        ['pending', undefined],
+        ['succeeded', undefined],
+        ['succeeded', true],
+      ],
+    );
+    for (const span of spans) assertChildOf(span, flow);
+    assert.equal(health.get('callbacksDuplicate'), 1);
+  });
+
+  it('after a "still pending" notification the flow gets a new deadline, from that notification', async () => {
+    const { flows: timed } = harness.flows({ deadlines: 600, sweeper: false });
+    const timedApp = await startApp(harness, timed);
+    try {
+      const flow = harness.createFlow('T-pending-deadline');
+      const notify = timed.notifyUrl(flow, 'http://x/notify');
+      await timed.whenRecorded();
+      const notifiedAt = Date.now();
+      await post(timedApp, pathOf(notify), { trade_no: 'T-pending-deadline', status: 'WAIT_BUYER_PAY' });
+      assert.deepEqual(await timed.store!.claimExpired(notifiedAt + 590_000, 10, 1000), [], 'not due before its new deadline');
+      const [claimed] = await timed.store!.claimExpired(Date.now() + 601_000, 10, 1000);
+      assert.equal(claimed.record.tradeNo, 'T-pending-deadline');
+      assert.equal(claimed.record.spanId, flow.spanId, 'still parented to payment.create');
+    } finally {
+      await timedApp.close();
+      await timed.shutdown();
+    }
   });
 
   it('a callback after the flow was declared stalled is marked late, parented from the tombstone', async () => {

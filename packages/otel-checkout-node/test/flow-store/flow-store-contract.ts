@@ -39,6 +39,21 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.deepEqual(await store.take('T2'), { record: { ...rec('T2', 'ffffffffffffffff'), issuedAt: 3 }, duplicate: false, late: false });
     });
 
+    it('a flow put again after its take (a "still pending" callback) waits again: claimable, and its next take is no duplicate', async () => {
+      const now = Date.now();
+      await store.put(rec('P1'), now + 60_000);
+      assert.equal((await store.take('P1')).duplicate, false);
+      await store.put(rec('P1'), now - 1);
+      assert.equal(await store.size(), 1);
+      const [claimed] = await store.claimExpired(now, 10, 1000);
+      assert.deepEqual([claimed.record, claimed.claims], [rec('P1'), 1]);
+      await store.put(rec('P2'), now + 60_000);
+      await store.take('P2');
+      await store.put(rec('P2'), now + 60_000);
+      assert.deepEqual(await store.take('P2'), { record: rec('P2'), duplicate: false, late: false });
+      assert.deepEqual(await store.take('P2'), { record: rec('P2'), duplicate: true, late: false });
+    });
+
     it('claims only expired flows, each once per lease, re-claims after the lease, and ack leaves a stalled tombstone', async () => {
       const now = Date.now();
       await store.put(rec('E1'), now - 10);
