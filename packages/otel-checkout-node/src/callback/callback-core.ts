@@ -7,7 +7,6 @@ import {
   ATTR_PAYMENT_CALLBACK_DUPLICATE,
   ATTR_PAYMENT_CALLBACK_LATE,
   ATTR_PAYMENT_CONTEXT_REJECTED,
-  ATTR_PAYMENT_METHOD,
   ATTR_PAYMENT_PROVIDER,
   ATTR_PAYMENT_PROVIDER_STATUS,
   ATTR_PAYMENT_STAGE,
@@ -36,6 +35,7 @@ import {
   HEALTH_TOKENS_REJECTED,
 } from '../flows/flow-health.js';
 import { flowParentContext } from '../flows/parent-context.js';
+import { addRecordedFlowAttributes } from '../flows/record-attributes.js';
 import type { TakeResult } from '../flow-store/types.js';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_HOOK_ERRORS } from '../health-names.js';
@@ -167,7 +167,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
   else if (stored !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = stored.tradeNo;
   const provider = stored?.provider ?? options.provider;
   if (provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = provider;
-  if (stored?.method !== undefined) attributes[ATTR_PAYMENT_METHOD] = stored.method;
+  if (stored !== undefined) addRecordedFlowAttributes(attributes, stored);
   if (parent !== undefined) attributes[ATTR_PAYMENT_CALLBACK_DELAY] = Math.max(0, (receivedAt - parent.issuedAt) / 1000);
   if (rejected !== undefined) attributes[ATTR_PAYMENT_CONTEXT_REJECTED] = rejected;
   if (taken?.duplicate) {

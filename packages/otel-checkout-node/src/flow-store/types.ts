@@ -10,6 +10,10 @@ export interface FlowRecord {
   tradeNo: string;
   provider?: string;
   method?: string;
+  /** The flow's release (`checkout.release`), for its callback and stalled spans. */
+  release?: string;
+  /** The flow's canary cohort (`checkout.canary.cohort`), for its callback and stalled spans. */
+  cohort?: string;
   /** When the redirect was issued (the first return/notify URL or pass-back was minted). */
   issuedAt: number;
 }

@@ -39,6 +39,9 @@ export interface FlowContext {
   tradeNo?: string;
   provider?: string;
   method?: string;
+  /** The flow's release and canary cohort, remembered so its callback and stalled spans carry them. */
+  release?: string;
+  cohort?: string;
 }
 
 export interface FlowDependencies {
@@ -163,6 +166,8 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
           tradeNo: flow.tradeNo,
           ...(flow.provider !== undefined ? { provider: flow.provider } : {}),
           ...(flow.method !== undefined ? { method: flow.method } : {}),
+          ...(flow.release !== undefined ? { release: flow.release } : {}),
+          ...(flow.cohort !== undefined ? { cohort: flow.cohort } : {}),
           issuedAt,
         },
         deadline,

@@ -52,14 +52,16 @@ async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | 
   const parent = context.active();
   const request = requestScopeOf(parent);
   const baggage = propagation.getBaggage(parent);
-  const canary = readCanaryBaggage((key) => baggage?.getEntry(key)?.value);
+  const incoming = readCanaryBaggage((key) => baggage?.getEntry(key)?.value);
+  const release = incoming.release ?? runtime().release;
+  const canary = { ...(release !== undefined ? { release } : {}), ...(incoming.cohort ? { cohort: incoming.cohort } : {}) };
   // Plain stores into one fresh object, as in the middleware: spreads make a slow dictionary-mode object.
   const attributes: Attributes = {};
-  copyAttributes(attributes, canaryAttributes({ release: canary.release ?? runtime().release, ...(canary.cohort ? { cohort: canary.cohort } : {}) }));
+  copyAttributes(attributes, canaryAttributes(canary));
   attributes[ATTR_PAYMENT_STAGE] = PAYMENT_STAGE_VALUE_CREATE;
   addPaymentAttributes(attributes, details);
   const span = checkoutTracer().startSpan(SPAN_NAME_PAYMENT_CREATE, { kind: SpanKind.INTERNAL, attributes }, parent);
-  const flow = new ServerFlowImpl(span, details ?? {}, request);
+  const flow = new ServerFlowImpl(span, details ?? {}, request, canary);
   request?.annotate(details);
   try {
     return await context.with(trace.setSpan(parent.setValue(SERVER_FLOW_KEY, flow), span), () => fn(flow));

@@ -1,5 +1,6 @@
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
+import type { ReleaseCohort } from '@otel-checkout/core';
 import {
   ATTR_PAYMENT_PROVIDER,
   ATTR_PAYMENT_STAGE,
@@ -48,6 +49,8 @@ export class ServerFlowImpl implements ServerFlow {
     readonly span: Span,
     private readonly details: PaymentDetails,
     private readonly request: PaymentRequestScope | undefined,
+    /** The flow's release and cohort, as recorded on `payment.create`. */
+    private readonly canary: ReleaseCohort = {},
   ) {
     this.currentTradeNo = typeof details.tradeNo === 'string' && details.tradeNo.length > 0 ? details.tradeNo : undefined;
   }
@@ -118,6 +121,8 @@ export class ServerFlowImpl implements ServerFlow {
     if (this.currentTradeNo !== undefined) flow.tradeNo = this.currentTradeNo;
     if (this.details.provider) flow.provider = this.details.provider;
     if (this.details.method) flow.method = this.details.method;
+    if (this.canary.release !== undefined) flow.release = this.canary.release;
+    if (this.canary.cohort !== undefined) flow.cohort = this.canary.cohort;
     return flow;
   }
 }

@@ -1,7 +1,6 @@
 import { diag, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, Tracer } from '@opentelemetry/api';
 import {
-  ATTR_PAYMENT_METHOD,
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_PROVIDER,
   ATTR_PAYMENT_STAGE,
@@ -13,6 +12,7 @@ import {
 } from '@otel-checkout/semantic-conventions/incubating';
 import type { HealthCounters } from '../health.js';
 import { flowParentContext } from '../flows/parent-context.js';
+import { addRecordedFlowAttributes } from '../flows/record-attributes.js';
 import { HEALTH_FLOW_STORE_FAILURES, HEALTH_STALLED_EMITTED, HEALTH_STALLED_REPEATS } from '../flows/flow-health.js';
 import { positiveOr } from '../flows/option-numbers.js';
 import type { ClaimedFlow, FlowStore } from '../flow-store/types.js';
@@ -127,7 +127,7 @@ export class StalledSweeper {
         [ATTR_PAYMENT_TRADE_NO]: record.tradeNo,
       };
       if (record.provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = record.provider;
-      if (record.method !== undefined) attributes[ATTR_PAYMENT_METHOD] = record.method;
+      addRecordedFlowAttributes(attributes, record);
       if (claims > 1) attributes[ATTR_PAYMENT_STALLED_REPEAT] = true;
       const span = this.deps.tracer.startSpan(
         SPAN_NAME_PAYMENT_CALLBACK_STALLED,

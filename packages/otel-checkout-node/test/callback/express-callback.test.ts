@@ -281,6 +281,43 @@ describe('expressCallback', function () {
     }
   });
 
+  it('the span that ends a flow carries its release and canary cohort, from the store', async () => {
+    const { flows: quick } = harness.flows({ deadlines: 0.001, sweeper: { intervalMs: 10 } });
+    const quickApp = await startApp(harness, quick);
+    try {
+      const paid = harness.createFlow('T-cohort', { release: 'web-2026.12.2', cohort: 'canary' });
+      quick.notifyUrl(paid, 'http://x/notify');
+      const stalledFlow = harness.createFlow('T-cohort-stalled', { release: 'web-2026.12.1', cohort: 'stable' });
+      quick.returnUrl(stalledFlow, '/r');
+      await quick.whenRecorded();
+      // Written by another process (or an older version): validated before it becomes an attribute.
+      await quick.store!.put({ ...harness.createFlow('T-cohort-bad'), tradeNo: 'T-cohort-bad', issuedAt: Date.now(), release: 'x'.repeat(300), cohort: 'blue' }, Date.now() + 60_000);
+      await post(quickApp, '/notify', { trade_no: 'T-cohort', status: 'PAID' });
+      await post(quickApp, '/notify', { trade_no: 'T-cohort-bad', status: 'PAID' });
+      const stalled = new Promise<ReadableSpan>((resolve) => {
+        const original = harness.exporter.export.bind(harness.exporter);
+        harness.exporter.export = (spans, done) => {
+          original(spans, done);
+          const span = spans.find((s) => s.name === 'payment.callback.stalled' && s.attributes['payment.trade_no'] === 'T-cohort-stalled');
+          if (span) resolve(span);
+        };
+      });
+      quick.start();
+      const stalledSpan = await stalled;
+      const [callback, bad] = harness.callbacks();
+      assert.equal(callback.attributes['checkout.release'], 'web-2026.12.2');
+      assert.equal(callback.attributes['checkout.canary.cohort'], 'canary');
+      assert.equal(stalledSpan.attributes['checkout.release'], 'web-2026.12.1');
+      assert.equal(stalledSpan.attributes['checkout.canary.cohort'], 'stable');
+      assert.equal(stalledSpan.attributes['payment.method'], 'card');
+      assert.equal(bad.attributes['checkout.release'], undefined);
+      assert.equal(bad.attributes['checkout.canary.cohort'], undefined);
+    } finally {
+      await quickApp.close();
+      await quick.shutdown();
+    }
+  });
+
   it('a callback after the flow was declared stalled is marked late, parented from the tombstone', async () => {
     const { flows: quick } = harness.flows({ deadlines: 0.001, sweeper: { intervalMs: 10 } });
     const quickApp = await startApp(harness, quick);

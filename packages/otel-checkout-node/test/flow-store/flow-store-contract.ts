@@ -31,6 +31,14 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.deepEqual(await store.take('unknown'), { duplicate: false, late: false });
     });
 
+    it('keeps the release and cohort a record carries', async () => {
+      const withCanary = { ...rec('C1'), release: 'web-2026.12.2', cohort: 'canary' };
+      await store.put(withCanary, Date.now() - 1);
+      const [claimed] = await store.claimExpired(Date.now(), 10, 1000);
+      assert.deepEqual(claimed.record, withCanary);
+      assert.deepEqual((await store.take('C1')).record, withCanary);
+    });
+
     it('a second put of the same flow keeps the first; a new flow for the trade number replaces it', async () => {
       await store.put({ ...rec('T2'), issuedAt: 1 }, Date.now() + 60_000);
       await store.put({ ...rec('T2'), issuedAt: 2 }, Date.now() + 60_000);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { context, propagation } from '@opentelemetry/api';
 import type { Server } from 'node:http';
 import express from 'express';
 import { expressCallback, MemoryFlowStore, payments } from '../../src/index.js';
@@ -17,7 +18,7 @@ describe('a flow that ends at payment.create', () => {
 
   beforeEach(async () => {
     store = new MemoryFlowStore();
-    session = await startTracingSession('memory', { instrumentHttp: false, flows: { keys: KEYS, store, sweeper: false } });
+    session = await startTracingSession('memory', { instrumentHttp: false, release: 'api-2.0', flows: { keys: KEYS, store, sweeper: false } });
   });
   afterEach(() => session.stop());
 
@@ -52,6 +53,18 @@ describe('a flow that ends at payment.create', () => {
       assert.equal(claimed.record.tradeNo, `WAIT-${outcome ?? 'none'}`);
     });
   }
+
+  it('the store remembers the release and cohort of payment.create, for the spans that end the flow', async () => {
+    const bag = propagation.createBaggage({ 'checkout.release': { value: 'web-2026.12.2' }, 'checkout.canary.cohort': { value: 'canary' } });
+    await context.with(propagation.setBaggage(context.active(), bag), () => createFlow('WAIT-canary', 'pending'));
+    const [claimed] = await store.claimExpired(PAST_DEADLINES, 10, 1000);
+    assert.equal(claimed.record.release, 'web-2026.12.2');
+    assert.equal(claimed.record.cohort, 'canary');
+    await createFlow('WAIT-own-release', undefined);
+    const [own] = await store.claimExpired(PAST_DEADLINES, 10, 1000);
+    assert.equal(own.record.release, 'api-2.0', "without baggage, this service's release");
+    assert.equal(own.record.cohort, undefined);
+  });
 
   it('the integration threw after minting the URL: failed there, and let go', async () => {
     await assert.rejects(
