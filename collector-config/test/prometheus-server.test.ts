@@ -18,16 +18,17 @@ const stable = { checkout_release: '2026.12.1', checkout_canary_cohort: 'stable'
 const canary = { checkout_release: '2026.12.2', checkout_canary_cohort: 'canary', service_version: '1.5.0' };
 
 // What the collector's Prometheus exporter would show after each second of this traffic:
-// alipay healthy (31 of 33 flows succeed), wechat failing (2 of 10), a canary release
-// that fails half its flows, one stalled alipay flow a second, and an SDK error in one
-// checkout of twelve.
+// alipay healthy (105 of 111 flows succeed), wechat failing (2 of 10), a canary release
+// that fails half its flows (enough of them that its alert's minimum of 30 flows in 30
+// minutes is reached within a few scrapes), one stalled alipay flow a second, and an SDK
+// error in one checkout of twelve.
 const flows: Flows[] = [
-  { labels: { ...production, ...stable, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'succeeded' }, perScrape: 30 },
+  { labels: { ...production, ...stable, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'succeeded' }, perScrape: 100 },
   { labels: { ...production, ...stable, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'stalled' }, perScrape: 1 },
-  { labels: { ...production, ...canary, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'succeeded' }, perScrape: 1 },
+  { labels: { ...production, ...canary, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'succeeded' }, perScrape: 5 },
   {
     labels: { ...production, ...canary, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'failed', payment_failure_reason: 'provider_error' },
-    perScrape: 1,
+    perScrape: 5,
   },
   { labels: { ...production, ...stable, payment_provider: 'wechat', payment_method: 'wallet', payment_outcome: 'succeeded' }, perScrape: 2 },
   {
@@ -64,9 +65,9 @@ function exposition(scrapes: number): string {
     ...flows.map((f) => `payment_flows_total{${labelText(f.labels)}} ${f.perScrape * scrapes}`),
     '# TYPE payment_callbacks_stalled_total counter',
     `payment_callbacks_stalled_total{${labelText(alipay)}} ${scrapes}`,
-    ...histogram('payment_callback_latency_seconds', alipay, scrapes, 32, { '10': 0.5, '60': 0.5 }, 12),
+    ...histogram('payment_callback_latency_seconds', alipay, scrapes, 110, { '10': 0.5, '60': 0.5 }, 12),
     ...histogram('payment_flow_duration_seconds', { ...alipay, payment_stage: 'checkout', payment_outcome: 'pending' }, scrapes, 12, { '10': 0.5, '60': 0.5 }, 20),
-    ...histogram('payment_flow_duration_seconds', { ...alipay, payment_stage: 'create', payment_outcome: 'pending' }, scrapes, 33, { '0.5': 1 }, 0.2),
+    ...histogram('payment_flow_duration_seconds', { ...alipay, payment_stage: 'create', payment_outcome: 'pending' }, scrapes, 111, { '0.5': 1 }, 0.2),
     '# TYPE checkout_sdk_errors_total counter',
     `checkout_sdk_errors_total{${labelText({ deployment_environment_name: 'production', service_name: 'checkout-page', service_version: '2026.12.1', checkout_sdk_name: 'alipay-js', checkout_sdk_version: '3.2.0' })}} ${scrapes}`,
     '',
@@ -112,7 +113,7 @@ describe('the rules and the dashboard in a real Prometheus server', function () 
       return result.length === 2 ? result : undefined;
     });
     const byProvider = Object.fromEntries(ratios.map((r) => [r.metric.payment_provider, Number(r.value[1])]));
-    assert.ok(Math.abs(byProvider.alipay - 31 / 33) < 1e-9, `alipay ${byProvider.alipay}`);
+    assert.ok(Math.abs(byProvider.alipay - 105 / 111) < 1e-9, `alipay ${byProvider.alipay}`);
     assert.ok(Math.abs(byProvider.wechat - 0.2) < 1e-9, `wechat ${byProvider.wechat}`);
   });
 

@@ -94,7 +94,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Start
  * Awaits `probe` until it returns a value (not `undefined`), re-running it after each rule
  * evaluation would have had a chance to change the answer; fails after `timeoutMs`.
  */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
