@@ -27,6 +27,7 @@ const CREATE_STATUSES: ProviderStatusTable = {
 /** The bank's callback statuses. Anything else is `unknown` with a `payment.status.unmapped` event. */
 const CALLBACK_STATUSES: ProviderStatusTable = {
   SUCCESS: PAYMENT_OUTCOME_VALUE_SUCCEEDED,
+  WAIT_BUYER_PAY: PAYMENT_OUTCOME_VALUE_PENDING,
   DECLINED_FUNDS: { outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS },
   CANCELLED_BY_USER: { outcome: PAYMENT_OUTCOME_VALUE_CANCELLED, reason: PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED },
 };

@@ -9,8 +9,12 @@ import type { Response } from 'express';
 export interface BankBehaviour {
   /** Status sent in the callback when the shopper approves. Default `SUCCESS`. */
   status?: string;
-  /** `once` (default), `twice` (a retried notification), `never`, or `after-stalled` (held until `sendHeldCallback`). */
-  callback?: 'once' | 'twice' | 'never' | 'after-stalled';
+  /**
+   * `once` (default), `twice` (a retried notification), `never`, `after-stalled` (held until
+   * `sendHeldCallback`), or `pending-first` (a "waiting for the buyer" notification, then the
+   * final one once the first was answered).
+   */
+  callback?: 'once' | 'twice' | 'never' | 'after-stalled' | 'pending-first';
   /** The payment page never answers (the shopper's browser waits forever). */
   pageNeverLoads?: boolean;
 }
@@ -35,6 +39,8 @@ export interface Bank extends Pick<StartedHttpServer, 'url' | 'close'> {
 }
 
 const CALLBACK_DELAY_MS = 150;
+/** What the bank notifies while the payment is not final yet (`pending-first`). */
+export const PENDING_STATUS = 'WAIT_BUYER_PAY';
 
 /**
  * A bank/wallet on its own origin, as a provider looks from the shop: a server-to-server API
@@ -48,8 +54,8 @@ export async function startBank(): Promise<Bank> {
   let callbackFailures = 0;
   const app = express();
 
-  async function notify(payment: BankPayment): Promise<void> {
-    const body = new URLSearchParams({ out_trade_no: payment.tradeNo, payment_id: payment.id, trade_status: payment.finalStatus ?? 'SUCCESS' });
+  async function notify(payment: BankPayment, status = payment.finalStatus ?? 'SUCCESS'): Promise<void> {
+    const body = new URLSearchParams({ out_trade_no: payment.tradeNo, payment_id: payment.id, trade_status: status });
     try {
       const answer = await fetch(payment.notifyUrl, { method: 'POST', body });
       if (!answer.ok) callbackFailures += 1;
@@ -60,6 +66,12 @@ export async function startBank(): Promise<Bank> {
 
   function scheduleCallbacks(payment: BankPayment): void {
     const mode = payment.behaviour.callback ?? 'once';
+    if (mode === 'pending-first') {
+      setTimeout(() => {
+        void notify(payment, PENDING_STATUS).then(() => setTimeout(() => void notify(payment), CALLBACK_DELAY_MS));
+      }, CALLBACK_DELAY_MS);
+      return;
+    }
     const times = mode === 'once' ? 1 : mode === 'twice' ? 2 : 0;
     for (let i = 0; i < times; i++) setTimeout(() => void notify(payment), CALLBACK_DELAY_MS * (i + 1));
   }

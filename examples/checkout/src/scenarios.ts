@@ -67,6 +67,11 @@ export const SCENARIOS: readonly Scenario[] = [
     ...WALLET, amount: 12, shopper: 'approve', bank: { callback: 'twice' }, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
   },
   {
+    name: 'pending-then-paid',
+    lesson: 'the wallet first notified "waiting for the buyer": that callback is not the end, the flow waits for the final one',
+    ...WALLET, amount: 36, shopper: 'approve', bank: { callback: 'pending-first' }, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
+  },
+  {
     name: 'late-callback',
     lesson: 'the callback came after the flow was declared stalled: marked late, still in the flow trace',
     ...BANK, amount: 230, shopper: 'approve', bank: { callback: 'after-stalled' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: true,

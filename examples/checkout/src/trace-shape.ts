@@ -14,6 +14,7 @@ import {
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
   PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS,
   PAYMENT_OUTCOME_VALUE_FAILED,
+  PAYMENT_OUTCOME_VALUE_PENDING,
   PAYMENT_OUTCOME_VALUE_STALLED,
   SPAN_NAME_PAYMENT_CALLBACK,
   SPAN_NAME_PAYMENT_CALLBACK_STALLED,
@@ -79,6 +80,13 @@ export function expectedSpans(scenario: Scenario): Expected[] {
       break;
     case 'after-stalled':
       expected.push(stalled, { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: { [ATTR_PAYMENT_CALLBACK_LATE]: true } });
+      break;
+    case 'pending-first':
+      expected.push(
+        { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_PENDING } },
+        { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: outcome },
+        { name: SPAN_NAME_PAYMENT_CALLBACK, attributes: { [ATTR_PAYMENT_CALLBACK_DUPLICATE]: true }, count: 0 },
+      );
       break;
     case 'twice':
       expected.push(
@@ -154,11 +162,20 @@ function matches(span: ReceivedSpan, attributes: Record<string, unknown> | undef
   return Object.entries(attributes ?? {}).every(([key, value]) => span.attributes[key] === value);
 }
 
-/** The flow's final outcome as span metrics count it: the first genuine callback, else the stalled span. */
+/**
+ * The flow's final outcome as span metrics count it: the first callback that is neither
+ * "still pending", a duplicate nor late, else the stalled span.
+ */
 export function finalOutcome(tree: TraceTree | undefined): { outcome: string; reason?: string } {
   const spans = tree?.nodes.map((n) => n.span) ?? [];
   const decisive =
-    spans.find((s) => s.name === SPAN_NAME_PAYMENT_CALLBACK && s.attributes[ATTR_PAYMENT_CALLBACK_DUPLICATE] !== true && s.attributes[ATTR_PAYMENT_CALLBACK_LATE] !== true) ??
+    spans.find(
+      (s) =>
+        s.name === SPAN_NAME_PAYMENT_CALLBACK &&
+        s.attributes[ATTR_PAYMENT_OUTCOME] !== PAYMENT_OUTCOME_VALUE_PENDING &&
+        s.attributes[ATTR_PAYMENT_CALLBACK_DUPLICATE] !== true &&
+        s.attributes[ATTR_PAYMENT_CALLBACK_LATE] !== true,
+    ) ??
     spans.find((s) => s.name === SPAN_NAME_PAYMENT_CALLBACK_STALLED);
   if (decisive === undefined) return { outcome: 'no final outcome yet' };
   const reason = decisive.attributes[ATTR_PAYMENT_FAILURE_REASON];
