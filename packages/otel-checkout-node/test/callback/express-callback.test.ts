@@ -294,14 +294,7 @@ describe('expressCallback', function () {
       await quick.store!.put({ ...harness.createFlow('T-cohort-bad'), tradeNo: 'T-cohort-bad', issuedAt: Date.now(), release: 'x'.repeat(300), cohort: 'blue' }, Date.now() + 60_000);
       await post(quickApp, '/notify', { trade_no: 'T-cohort', status: 'PAID' });
       await post(quickApp, '/notify', { trade_no: 'T-cohort-bad', status: 'PAID' });
-      const stalled = new Promise<ReadableSpan>((resolve) => {
-        const original = harness.exporter.export.bind(harness.exporter);
-        harness.exporter.export = (spans, done) => {
-          original(spans, done);
-          const span = spans.find((s) => s.name === 'payment.callback.stalled' && s.attributes['payment.trade_no'] === 'T-cohort-stalled');
-          if (span) resolve(span);
-        };
-      });
+      const stalled = harness.whenExported((s) => s.name === 'payment.callback.stalled' && s.attributes['payment.trade_no'] === 'T-cohort-stalled');
       quick.start();
       const stalledSpan = await stalled;
       const [callback, bad] = harness.callbacks();
@@ -325,13 +318,7 @@ describe('expressCallback', function () {
       const flow = harness.createFlow('T-late');
       quick.returnUrl(flow, '/r');
       await quick.whenRecorded();
-      const stalled = new Promise<void>((resolve) => {
-        const original = harness.exporter.export.bind(harness.exporter);
-        harness.exporter.export = (spans, done) => {
-          original(spans, done);
-          if (spans.some((s) => s.name === 'payment.callback.stalled')) resolve();
-        };
-      });
+      const stalled = harness.whenExported((s) => s.name === 'payment.callback.stalled');
       quick.start();
       await stalled;
       await post(quickApp, '/notify', { trade_no: 'T-late', status: 'PAID' });

@@ -45,6 +45,20 @@ export class Harness {
     return context.with(trace.setSpan(context.active(), span), () => fn(span));
   }
 
+  /** Resolves with the first span matching `predicate` that the exporter receives from now on. */
+  whenExported(predicate: (span: ReadableSpan) => boolean): Promise<ReadableSpan> {
+    return new Promise((resolve) => {
+      const original = this.exporter.export.bind(this.exporter);
+      this.exporter.export = (spans, done) => {
+        original(spans, done);
+        const span = spans.find(predicate);
+        if (span === undefined) return;
+        this.exporter.export = original;
+        resolve(span);
+      };
+    });
+  }
+
   callbacks(): ReadableSpan[] {
     return this.exporter.getFinishedSpans().filter((s) => s.name === 'payment.callback');
   }
