@@ -136,6 +136,11 @@ describe('collector configuration', () => {
       assert.match(callback, /payment\.callback\.late"\] != true/);
       const stalled = flows.conditions.find((c) => c.includes('"stalled"'))!;
       assert.match(stalled, /payment\.stalled\.repeat"\] != true/);
+      // The outcomes with which the node package lets a flow go at payment.create; pending and
+      // unknown keep it waiting for its callback, which is then the flow's end.
+      const create = flows.conditions.find((c) => c.includes('"create"'))!;
+      const outcomes = [...create.matchAll(/payment\.outcome"\] == "([a-z]+)"/g)].map((m) => m[1]).sort();
+      assert.deepEqual(outcomes, ['cancelled', 'failed', 'succeeded']);
     });
 
     it('writes every series the Prometheus rules read, with the labels they use', () => {

@@ -661,9 +661,10 @@ export const METRIC_PAYMENT_FLOW_DURATION = 'payment.flow.duration' as const;
  *
  * @note Derived by the collector (on every span, before tail sampling) from the span that ends a
  *       flow: the `callback` span (unless its outcome is `pending`, or it is a duplicate or late),
- *       the `stalled` span (unless it is a repeat), or a `create` span that records a final
- *       outcome. Success rate = `succeeded` / all. Every dimension is low cardinality; trade
- *       numbers, amounts and raw provider statuses are deliberately absent.
+ *       the `stalled` span (unless it is a repeat), or a `create` span that records a final outcome
+ *       (`succeeded`, `failed` or `cancelled`). Success rate = `succeeded` / all. Every dimension
+ *       is low cardinality; trade numbers, amounts and raw provider statuses are deliberately
+ *       absent.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
