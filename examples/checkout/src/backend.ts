@@ -42,7 +42,8 @@ interface CheckoutRequest {
 interface BankPaymentAnswer {
   paymentId: string;
   status: string;
-  paymentUrl: string;
+  /** Absent when the bank refused the payment. */
+  paymentUrl?: string;
 }
 
 export interface BackendOptions {
@@ -111,10 +112,19 @@ export async function startBackend(options: BackendOptions): Promise<StartedHttp
         call.status(json.status, CREATE_STATUSES);
         return json;
       });
+      if (created.paymentUrl === undefined) {
+        // Refused at once: the flow ends here, although its notify URL was minted. The
+        // package lets it go from the flow store, so it is never reported stalled.
+        const refused = { outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED } as const;
+        flow.recordOutcome(refused.outcome, { reason: refused.reason });
+        orders.set(order.tradeNo, refused);
+        return undefined;
+      }
       flow.recordOutcome(PAYMENT_OUTCOME_VALUE_PENDING);
       orders.set(order.tradeNo, { outcome: PAYMENT_OUTCOME_VALUE_PENDING });
       return created.paymentUrl;
     });
+    if (redirect === undefined) return void res.status(402).json({ error: 'the bank refused the payment' });
     res.json({ redirect });
   });
 

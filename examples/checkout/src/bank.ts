@@ -17,6 +17,8 @@ export interface BankBehaviour {
   callback?: 'once' | 'twice' | 'never' | 'after-stalled' | 'pending-first';
   /** The payment page never answers (the shopper's browser waits forever). */
   pageNeverLoads?: boolean;
+  /** The bank refuses the payment when the shop creates it (`REJECTED`): no page, no callback. */
+  refuse?: boolean;
 }
 
 interface BankPayment {
@@ -80,6 +82,7 @@ export async function startBank(): Promise<Bank> {
     const body = req.body as { tradeNo: string; amount: number; returnUrl: string; notifyUrl: string };
     const payment: BankPayment = { id: randomUUID(), ...body, behaviour: plans.get(body.tradeNo) ?? {} };
     payments.set(payment.id, payment);
+    if (payment.behaviour.refuse) return void res.json({ paymentId: payment.id, status: 'REJECTED' });
     res.json({ paymentId: payment.id, status: 'CREATED', paymentUrl: `${bank.url}/pay/${payment.id}` });
   });
 

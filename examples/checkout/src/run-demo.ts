@@ -25,6 +25,9 @@ export interface DemoResult {
   readonly ok: boolean;
 }
 
+/** How long after a flow's deadline the sweeper (every 250 ms) has surely swept it, export included. */
+const SWEEP_MARGIN_MS = 2000;
+
 /**
  * Starts the receiver, the bank, the shop and Chromium, plays every scenario, prints each
  * flow's trace and the summary through `out`, and stops everything. Tracing is global to
@@ -54,7 +57,9 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void 
         () => undefined,
         (error: unknown) => `the shopper could not finish: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
       );
-      return settleFlow(receiver, scenario, tradeNo, failure, options.timeoutSeconds * 1000);
+      // A flow that must never stall is only judged once its deadline (and a sweep) has passed.
+      const quietMs = scenario.bank.refuse ? options.stalledAfterSeconds * 1000 + SWEEP_MARGIN_MS : 0;
+      return settleFlow(receiver, scenario, tradeNo, failure, options.timeoutSeconds * 1000, quietMs);
     });
     await tracing.flush();
     health = { ...tracing.health() };
@@ -84,11 +89,23 @@ interface SettledFlow extends FlowResult {
   readonly trees: readonly TraceTree[];
 }
 
-/** Waits until the flow's trace has its expected shape (spans arrive late: callbacks, sweeper, page exports) or time runs out. */
-async function settleFlow(receiver: OtlpReceiver, scenario: Scenario, tradeNo: string, failure: string | undefined, timeoutMs: number): Promise<SettledFlow> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits until the flow's trace has its expected shape (spans arrive late: callbacks, sweeper,
+ * page exports) or time runs out; and, with `quietMs`, until that much time has passed, so
+ * that a span that must never come (a stalled span) had its chance to.
+ */
+async function settleFlow(
+  receiver: OtlpReceiver,
+  scenario: Scenario,
+  tradeNo: string,
+  failure: string | undefined,
+  timeoutMs: number,
+  quietMs: number,
+): Promise<SettledFlow> {
+  const deadline = Date.now() + Math.max(timeoutMs, quietMs);
+  const quietUntil = Date.now() + quietMs;
   let check = checkFlow(receiver.spans, scenario, tradeNo);
-  while (check.problems.length > 0 && failure === undefined && Date.now() < deadline) {
+  while ((check.problems.length > 0 || Date.now() < quietUntil) && failure === undefined && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     check = checkFlow(receiver.spans, scenario, tradeNo);
   }

@@ -1,6 +1,7 @@
 import {
   PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS,
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
+  PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED,
   PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS,
   PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
   PAYMENT_METHOD_VALUE_ONLINE_BANKING,
@@ -29,7 +30,7 @@ export interface Scenario {
   /** The flow's final outcome (callback or stalled span) and failure reason. */
   readonly outcome: string;
   readonly reason?: string;
-  /** The shopper reaches the return page (false when the bank page never loads). */
+  /** The shopper reaches the return page (false when the bank page never loads or the bank refused the payment). */
   readonly returns: boolean;
   /** After the return, open the return URL again in a fresh browser with a forged token. */
   readonly forgeReturnToken?: boolean;
@@ -49,6 +50,12 @@ export const SCENARIOS: readonly Scenario[] = [
     lesson: 'the bank said no: the callback carries the failure reason the front end never sees',
     ...BANK, amount: 980, shopper: 'approve', bank: { status: 'DECLINED_FUNDS' },
     outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS, returns: true,
+  },
+  {
+    name: 'refused-at-create',
+    lesson: 'the bank refused the payment when the shop created it: the flow ends at payment.create, failed, and is never reported stalled',
+    ...BANK, amount: 5000, shopper: 'approve', bank: { refuse: true },
+    outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED, returns: false,
   },
   {
     name: 'cancelled',

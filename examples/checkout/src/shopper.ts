@@ -2,8 +2,10 @@ import type { Browser, Page } from 'playwright-core';
 import type { OtlpReceiver } from '@otel-checkout/test-support';
 import {
   ATTR_PAYMENT_FAILURE_REASON,
+  ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_TRADE_NO,
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
+  PAYMENT_OUTCOME_VALUE_FAILED,
   SPAN_NAME_PAYMENT_CALLBACK_STALLED,
   SPAN_NAME_PAYMENT_CHECKOUT,
 } from '@otel-checkout/semantic-conventions/incubating';
@@ -29,6 +31,16 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
     const page = await context.newPage();
     const query = new URLSearchParams({ order: tradeNo, amount: String(scenario.amount), method: scenario.method, provider: scenario.provider, user: `shopper-${scenario.name}` });
     await page.goto(`${shopUrl}/checkout?${query}`);
+
+    if (scenario.bank.refuse) {
+      // No bank page: the SDK call fails and the checkout page records the failure.
+      await page.click('#pay', { noWaitAfter: true });
+      await receiver.waitForSpan(
+        (s) => s.name === SPAN_NAME_PAYMENT_CHECKOUT && s.attributes[ATTR_PAYMENT_TRADE_NO] === tradeNo && s.attributes[ATTR_PAYMENT_OUTCOME] === PAYMENT_OUTCOME_VALUE_FAILED,
+        { timeoutMs },
+      );
+      return;
+    }
 
     if (!scenario.returns) {
       // The bank page hangs: the checkout page, still visible, records page_load_failed.

@@ -13,9 +13,11 @@ import {
   PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF,
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
   PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS,
+  PAYMENT_OUTCOME_VALUE_CANCELLED,
   PAYMENT_OUTCOME_VALUE_FAILED,
   PAYMENT_OUTCOME_VALUE_PENDING,
   PAYMENT_OUTCOME_VALUE_STALLED,
+  PAYMENT_OUTCOME_VALUE_SUCCEEDED,
   SPAN_NAME_PAYMENT_CALLBACK,
   SPAN_NAME_PAYMENT_CALLBACK_STALLED,
   SPAN_NAME_PAYMENT_CHECKOUT,
@@ -30,6 +32,8 @@ import { attributeText } from './attribute-text.js';
 import type { Scenario } from './scenarios.js';
 
 const SDK_CALL = `${SPAN_NAME_PAYMENT_SDK} createPayment`;
+/** The outcomes with which a flow ends at `payment.create` (the others wait for the callback). */
+const FINAL_AT_CREATE: readonly string[] = [PAYMENT_OUTCOME_VALUE_SUCCEEDED, PAYMENT_OUTCOME_VALUE_FAILED, PAYMENT_OUTCOME_VALUE_CANCELLED];
 const PROVIDER_CALL = `${SPAN_NAME_PAYMENT_PROVIDER} create_payment`;
 
 /** A span the flow's trace must hold: how many, with which attributes, under which parent. */
@@ -57,6 +61,7 @@ export interface FlowTraces {
 
 /** The spans one scenario's trace must hold. */
 export function expectedSpans(scenario: Scenario): Expected[] {
+  if (scenario.bank.refuse) return refusedAtCreate(scenario);
   const outcome = { [ATTR_PAYMENT_OUTCOME]: scenario.outcome, ...(scenario.reason ? { [ATTR_PAYMENT_FAILURE_REASON]: scenario.reason } : {}) };
   const expected: Expected[] = [
     { name: SPAN_NAME_PAYMENT_CHECKOUT, parent: null },
@@ -103,6 +108,24 @@ export function expectedSpans(scenario: Scenario): Expected[] {
       });
   }
   return expected;
+}
+
+/** A payment the bank refused when the shop created it: the flow ends at payment.create. */
+function refusedAtCreate(scenario: Scenario): Expected[] {
+  return [
+    { name: SPAN_NAME_PAYMENT_CHECKOUT, parent: null, attributes: { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_FAILED } },
+    { name: SDK_CALL, parent: SPAN_NAME_PAYMENT_CHECKOUT },
+    {
+      name: SPAN_NAME_PAYMENT_CREATE,
+      ancestor: SDK_CALL,
+      attributes: { [ATTR_PAYMENT_OUTCOME]: scenario.outcome, ...(scenario.reason ? { [ATTR_PAYMENT_FAILURE_REASON]: scenario.reason } : {}) },
+    },
+    { name: PROVIDER_CALL, parent: SPAN_NAME_PAYMENT_CREATE },
+    { name: SPAN_NAME_PAYMENT_REDIRECT, count: 0 },
+    { name: SPAN_NAME_PAYMENT_CALLBACK, count: 0 },
+    // Its notify URL was minted, but the flow no longer waits: no stalled span, even past the deadline.
+    { name: SPAN_NAME_PAYMENT_CALLBACK_STALLED, count: 0 },
+  ];
 }
 
 /** Finds the checkout's traces among everything received and checks their shape. */
@@ -164,7 +187,8 @@ function matches(span: ReceivedSpan, attributes: Record<string, unknown> | undef
 
 /**
  * The flow's final outcome as span metrics count it: the first callback that is neither
- * "still pending", a duplicate nor late, else the stalled span.
+ * "still pending", a duplicate nor late, else the stalled span, else a `payment.create` that
+ * recorded a final outcome.
  */
 export function finalOutcome(tree: TraceTree | undefined): { outcome: string; reason?: string } {
   const spans = tree?.nodes.map((n) => n.span) ?? [];
@@ -176,7 +200,8 @@ export function finalOutcome(tree: TraceTree | undefined): { outcome: string; re
         s.attributes[ATTR_PAYMENT_CALLBACK_DUPLICATE] !== true &&
         s.attributes[ATTR_PAYMENT_CALLBACK_LATE] !== true,
     ) ??
-    spans.find((s) => s.name === SPAN_NAME_PAYMENT_CALLBACK_STALLED);
+    spans.find((s) => s.name === SPAN_NAME_PAYMENT_CALLBACK_STALLED) ??
+    spans.find((s) => s.name === SPAN_NAME_PAYMENT_CREATE && FINAL_AT_CREATE.includes(attributeText(s.attributes[ATTR_PAYMENT_OUTCOME])));
   if (decisive === undefined) return { outcome: 'no final outcome yet' };
   const reason = decisive.attributes[ATTR_PAYMENT_FAILURE_REASON];
   return { outcome: attributeText(decisive.attributes[ATTR_PAYMENT_OUTCOME]), ...(reason !== undefined ? { reason: attributeText(reason) } : {}) };
