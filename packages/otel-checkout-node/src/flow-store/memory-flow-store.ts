@@ -23,7 +23,8 @@ interface LiveEntry {
 
 interface Tombstone {
   record: FlowRecord;
-  taken: boolean;
+  /** Callbacks that took the flow: 0 for a flow declared stalled and not called back yet. */
+  takes: number;
   stalled: boolean;
   expiresAt: number;
 }
@@ -79,14 +80,21 @@ export class MemoryFlowStore implements FlowStore {
     if (entry !== undefined) {
       this.live.delete(tradeNo);
       const late = entry.claims > 0;
-      this.bury(tradeNo, { record: entry.record, taken: true, stalled: late, expiresAt: this.now() + this.retentionMs });
+      this.bury(tradeNo, { record: entry.record, takes: 1, stalled: late, expiresAt: this.now() + this.retentionMs });
       return Promise.resolve({ record: entry.record, duplicate: false, late });
     }
     const tomb = this.tomb(tradeNo);
     if (tomb === undefined) return Promise.resolve({ duplicate: false, late: false });
-    const duplicate = tomb.taken;
-    tomb.taken = true;
+    const duplicate = tomb.takes > 0;
+    tomb.takes += 1;
     return Promise.resolve({ record: tomb.record, duplicate, late: tomb.stalled });
+  }
+
+  reopen(record: FlowRecord, deadline: number): Promise<boolean> {
+    const tomb = this.tomb(record.tradeNo);
+    const givenBack = !this.live.has(record.tradeNo) && tomb !== undefined && tomb.takes === 1 && !tomb.stalled && tomb.record.spanId === record.spanId;
+    if (!givenBack) return Promise.resolve(false);
+    return this.put(record, deadline).then(() => true);
   }
 
   claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]> {
@@ -117,7 +125,7 @@ export class MemoryFlowStore implements FlowStore {
       const entry = this.live.get(tradeNo);
       if (entry === undefined) continue;
       this.live.delete(tradeNo);
-      this.bury(tradeNo, { record: entry.record, taken: false, stalled: true, expiresAt });
+      this.bury(tradeNo, { record: entry.record, takes: 0, stalled: true, expiresAt });
     }
     return Promise.resolve();
   }

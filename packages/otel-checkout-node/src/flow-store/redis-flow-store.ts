@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { diag } from '@opentelemetry/api';
 import { FlowStoreError, FlowStoreTimeoutError } from '../flows/errors.js';
 import { positiveOr } from '../flows/option-numbers.js';
-import { ACK_SCRIPT, CLAIM_SCRIPT, PUT_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
+import { ACK_SCRIPT, CLAIM_SCRIPT, PUT_SCRIPT, REOPEN_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
 import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult } from './types.js';
 
 /**
@@ -46,6 +46,7 @@ function script(source: string): Script {
 
 const PUT = script(PUT_SCRIPT);
 const TAKE = script(TAKE_SCRIPT);
+const REOPEN = script(REOPEN_SCRIPT);
 const CLAIM = script(CLAIM_SCRIPT);
 const ACK = script(ACK_SCRIPT);
 
@@ -132,6 +133,18 @@ export class RedisFlowStore implements FlowStore {
     } finally {
       this.pendingPuts--;
     }
+  }
+
+  async reopen(record: FlowRecord, deadline: number): Promise<boolean> {
+    const { tradeNo } = record;
+    const ttl = Math.max(1, Math.ceil(deadline - Date.now() + this.retentionMs));
+    const reply = await this.run(
+      REOPEN,
+      [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
+      [JSON.stringify(record), record.spanId, String(deadline), String(ttl), tradeNo],
+      this.commandTimeoutMs,
+    );
+    return Number(reply) === 1;
   }
 
   async take(tradeNo: string): Promise<TakeResult> {

@@ -2,7 +2,7 @@
  * Lua scripts of the Redis flow store. Each runs atomically on the server, which is what makes
  * take/claim/ack safe with several processes. Keys (all under one prefix with a hash tag, so
  * they share a cluster slot): `<p>f:<tradeNo>` live flow (hash r=record, s=span id, c=claims),
- * `<p>t:<tradeNo>` tombstone (hash r, t=taken, l=stalled), `<p>due` sorted set of trade
+ * `<p>t:<tradeNo>` tombstone (hash r, t=how many callbacks took it, l=stalled), `<p>due` sorted set of trade
  * numbers by the time they next become claimable.
  */
 
@@ -29,10 +29,26 @@ if f[1] then
 end
 local t = redis.call('HMGET', KEYS[3], 'r', 't', 'l')
 if t[1] then
-  redis.call('HSET', KEYS[3], 't', 1)
-  return {2, t[1], tonumber(t[2]) or 0, tonumber(t[3]) or 0}
+  redis.call('HINCRBY', KEYS[3], 't', 1)
+  local duplicate = 0
+  if (tonumber(t[2]) or 0) > 0 then duplicate = 1 end
+  return {2, t[1], duplicate, tonumber(t[3]) or 0}
 end
 return {0}`;
+
+/**
+ * KEYS: flow, due, tomb. ARGV: record, spanId, deadline, ttlMs, tradeNo. Puts back a flow taken
+ * exactly once (tombstone t = 1, not stalled) and nothing since; returns 1 if it did.
+ */
+export const REOPEN_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local t = redis.call('HMGET', KEYS[3], 't', 'l')
+if not t[1] or tonumber(t[1]) ~= 1 or (tonumber(t[2]) or 0) ~= 0 then return 0 end
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[1], 'r', ARGV[1], 's', ARGV[2], 'c', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
+return 1`;
 
 /** KEYS: due. ARGV: now, limit, leaseMs, prefix. Returns {record, claims, record, claims, ...}. */
 export const CLAIM_SCRIPT = `

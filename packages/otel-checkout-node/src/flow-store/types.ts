@@ -58,6 +58,14 @@ export interface FlowStore {
   /** Removes the flow (once) and leaves a tombstone, so duplicates and late callbacks are recognised. */
   take(tradeNo: string): Promise<TakeResult>;
   /**
+   * Optional: puts back a flow that one `take` returned, with a new deadline, unless another
+   * `take` came for its trade number since, it was declared stalled, or a new flow replaced
+   * it; resolves with whether it was put back. A "still pending" callback gives its flow back
+   * this way, atomically, so the final notification, if it came meanwhile, is not followed
+   * by a stalled span. Without it the package uses `put`, which cannot tell.
+   */
+  reopen?(record: FlowRecord, deadline: number): Promise<boolean>;
+  /**
    * Claims up to `limit` flows whose deadline (or previous lease) is before `now`, leasing each
    * for `leaseMs`: until then no other claimer gets it; if not acknowledged by then, it is claimed again.
    */

@@ -234,7 +234,10 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     if (store === undefined) return;
     const deadline = Date.now() + 1000 * deadlineSeconds(opts.deadlines, flowRecord.provider, flowRecord.method);
     try {
-      await store.put(flowRecord, deadline);
+      // A store that can put it back conditionally does, so a final notification that came in
+      // between keeps the flow ended; otherwise put, which cannot tell.
+      if (store.reopen !== undefined) await store.reopen(flowRecord, deadline);
+      else await store.put(flowRecord, deadline);
     } catch (error) {
       health.increment(HEALTH_FLOW_STORE_FAILURES);
       health.warnOnce('flow-store-reopen', 'the flow store could not keep a pending flow waiting; its final callback will count as a duplicate', error);

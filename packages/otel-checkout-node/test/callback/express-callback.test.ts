@@ -5,8 +5,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import express from 'express';
 import { startRedisServer } from '@otel-checkout/test-support';
 import type { StartedRedisServer } from '@otel-checkout/test-support';
-import { expressCallback, FlowTokenSigner, RedisFlowStore } from '../../src/index.js';
-import type { CallbackOptions, FlowContext, Flows } from '../../src/index.js';
+import { expressCallback, FlowTokenSigner, MemoryFlowStore, RedisFlowStore } from '../../src/index.js';
+import type { CallbackOptions, FlowContext, Flows, FlowStore } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
 import { Harness, KEYS } from './harness.js';
 
@@ -260,6 +260,38 @@ describe('expressCallback', function () {
     );
     for (const span of spans) assertChildOf(span, flow);
     assert.equal(health.get('callbacksDuplicate'), 1);
+  });
+
+  it('a custom store without reopen still keeps a "still pending" flow waiting, through put', async () => {
+    const memory = new MemoryFlowStore();
+    const custom: FlowStore = {
+      put: (record, deadline) => memory.put(record, deadline),
+      take: (tradeNo) => memory.take(tradeNo),
+      claimExpired: (now, limit, leaseMs) => memory.claimExpired(now, limit, leaseMs),
+      ack: (tradeNos) => memory.ack(tradeNos),
+      size: () => memory.size(),
+      close: () => memory.close(),
+    };
+    const { flows: customFlows } = harness.flows({ store: custom, sweeper: false });
+    const customApp = await startApp(harness, customFlows);
+    try {
+      const flow = harness.createFlow('T-pending-custom');
+      const notify = customFlows.notifyUrl(flow, 'http://x/notify');
+      await customFlows.whenRecorded();
+      await post(customApp, pathOf(notify), { trade_no: 'T-pending-custom', status: 'WAIT_BUYER_PAY' });
+      assert.equal(await custom.size(), 1);
+      await post(customApp, pathOf(notify), { trade_no: 'T-pending-custom', status: 'PAID' });
+      assert.deepEqual(
+        harness.callbacks().map((s) => [s.attributes['payment.outcome'], s.attributes['payment.callback.duplicate']]),
+        [
+          ['pending', undefined],
+          ['succeeded', undefined],
+        ],
+      );
+    } finally {
+      await customApp.close();
+      await customFlows.shutdown();
+    }
   });
 
   it('after a "still pending" notification the flow gets a new deadline, from that notification', async () => {

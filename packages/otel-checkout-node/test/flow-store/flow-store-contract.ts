@@ -62,6 +62,42 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.deepEqual(await store.take('P2'), { record: rec('P2'), duplicate: true, late: false });
     });
 
+    it('reopen gives back a flow taken once, and nothing else', async () => {
+      const now = Date.now();
+      assert.equal(typeof store.reopen, 'function', 'the built-in stores reopen atomically');
+      // Taken once ("still pending"): back, and its next take is no duplicate; past its new deadline, claimable.
+      await store.put(rec('R1'), now + 60_000);
+      await store.take('R1');
+      assert.equal(await store.reopen!(rec('R1'), now + 60_000), true);
+      assert.deepEqual(await store.take('R1'), { record: rec('R1'), duplicate: false, late: false });
+      await store.put(rec('R0'), now + 60_000);
+      await store.take('R0');
+      assert.equal(await store.reopen!(rec('R0'), now - 1), true);
+      assert.deepEqual((await store.claimExpired(now, 10, 1000)).map((c) => c.record.tradeNo), ['R0']);
+      await store.ack(['R0']);
+      // Taken twice (the final notification came in between): stays ended.
+      await store.put(rec('R2'), now + 60_000);
+      await store.take('R2');
+      assert.equal((await store.take('R2')).duplicate, true);
+      assert.equal(await store.reopen!(rec('R2'), now - 1), false);
+      assert.deepEqual(await store.claimExpired(now, 10, 1000), []);
+      // Declared stalled, then a late callback: stays ended.
+      await store.put(rec('R3'), now - 10);
+      await store.claimExpired(now, 10, 1000);
+      await store.ack(['R3']);
+      assert.equal((await store.take('R3')).late, true);
+      assert.equal(await store.reopen!(rec('R3'), now - 1), false);
+      // A new flow for the trade number in the meantime: untouched.
+      await store.put(rec('R4'), now + 60_000);
+      await store.take('R4');
+      await store.put(rec('R4', 'ffffffffffffffff'), now + 60_000);
+      assert.equal(await store.reopen!(rec('R4'), now - 1), false);
+      assert.equal((await store.take('R4')).record?.spanId, 'ffffffffffffffff');
+      // Never known: nothing to give back.
+      assert.equal(await store.reopen!(rec('R5'), now - 1), false);
+      assert.equal(await store.size(), 0);
+    });
+
     it('claims only expired flows, each once per lease, re-claims after the lease, and ack leaves a stalled tombstone', async () => {
       const now = Date.now();
       await store.put(rec('E1'), now - 10);
