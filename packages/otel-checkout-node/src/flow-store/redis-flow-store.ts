@@ -122,29 +122,26 @@ export class RedisFlowStore implements FlowStore {
     }
     this.pendingPuts++;
     try {
-      const { tradeNo } = record;
-      const ttl = Math.max(1, Math.ceil(deadline - Date.now() + this.retentionMs));
-      await this.run(
-        PUT,
-        [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
-        [JSON.stringify(record), record.spanId, String(deadline), String(ttl), tradeNo],
-        this.commandTimeoutMs,
-      );
+      await this.writeFlow(PUT, record, deadline);
     } finally {
       this.pendingPuts--;
     }
   }
 
   async reopen(record: FlowRecord, deadline: number): Promise<boolean> {
+    return Number(await this.writeFlow(REOPEN, record, deadline)) === 1;
+  }
+
+  /** Runs a script that writes a live flow (put, reopen): the same keys, record, deadline and TTL. */
+  private writeFlow(s: Script, record: FlowRecord, deadline: number): Promise<unknown> {
     const { tradeNo } = record;
     const ttl = Math.max(1, Math.ceil(deadline - Date.now() + this.retentionMs));
-    const reply = await this.run(
-      REOPEN,
+    return this.run(
+      s,
       [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
       [JSON.stringify(record), record.spanId, String(deadline), String(ttl), tradeNo],
       this.commandTimeoutMs,
     );
-    return Number(reply) === 1;
   }
 
   async take(tradeNo: string): Promise<TakeResult> {

@@ -146,6 +146,10 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
   };
   let sweeper: StalledSweeper | undefined;
 
+  /** When a flow waiting from `start` is due: the deadline of its provider and method. */
+  const deadlineFrom = (start: number, flow: Pick<FlowContext, 'provider' | 'method'>): number =>
+    start + 1000 * deadlineSeconds(opts.deadlines, flow.provider, flow.method);
+
   const record = (flow: FlowContext): void => {
     if (store === undefined) return;
     if (flow.tradeNo === undefined || flow.tradeNo === '') {
@@ -155,7 +159,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     }
     if (recentlyPut.has(flow.spanId) || endedAtCreate.has(flow.spanId)) return;
     const issuedAt = Date.now();
-    const deadline = issuedAt + 1000 * deadlineSeconds(opts.deadlines, flow.provider, flow.method);
+    const deadline = deadlineFrom(issuedAt, flow);
     let pending: Promise<void>;
     try {
       pending = store.put(
@@ -232,7 +236,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
 
   const reopen = async (flowRecord: FlowRecord): Promise<void> => {
     if (store === undefined) return;
-    const deadline = Date.now() + 1000 * deadlineSeconds(opts.deadlines, flowRecord.provider, flowRecord.method);
+    const deadline = deadlineFrom(Date.now(), flowRecord);
     try {
       // A store that can put it back conditionally does, so a final notification that came in
       // between keeps the flow ended; otherwise put, which cannot tell.
