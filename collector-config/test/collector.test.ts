@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_EXEMPT_KEYS, DEFAULT_SENSITIVE_KEYS, isCardNumber, redactSpanData } from '@otel-checkout/core';
 import { parse } from 'yaml';
-import { derivedMetrics, loadCollectorConfig, re2ToJs } from './support/collector-config.js';
+import { collectorSeries, derivedMetrics, loadCollectorConfig, re2ToJs } from './support/collector-config.js';
 import type { CollectorConfig } from './support/collector-config.js';
-import { prometheusLabel, prometheusName, registryAttributes, registryMetrics } from './support/registry.js';
+import { registryAttributes, registryMetrics } from './support/registry.js';
 
 const config = loadCollectorConfig();
 
@@ -147,17 +147,7 @@ describe('collector configuration', () => {
       const rules = parse(readFileSync(new URL('../prometheus/payment-rules.yaml', import.meta.url), 'utf8')) as {
         groups: Array<{ rules: Array<{ expr: string; record?: string }> }>;
       };
-      const series = new Map<string, Set<string>>();
-      for (const metric of metrics) {
-        const defined = registry.find((m) => m.name === metric.name)!;
-        const labels = new Set([...metric.attributes, ...metric.resourceAttributes].map(prometheusLabel));
-        const name = prometheusName(defined);
-        if (defined.instrument === 'histogram') {
-          for (const suffix of ['_bucket', '_count', '_sum']) series.set(`${name}${suffix}`, new Set([...labels, 'le']));
-        } else {
-          series.set(name, labels);
-        }
-      }
+      const series = collectorSeries(config);
       const expressions = rules.groups.flatMap((group) => group.rules.map((rule) => rule.expr));
       const raw = expressions.flatMap((expr) => [...expr.matchAll(/\b([a-z_]+(?:_total|_bucket|_count|_sum))\b/g)].map((match) => match[1]));
       assert.ok(raw.length > 5, 'the rules read the raw metrics');

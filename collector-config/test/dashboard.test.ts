@@ -5,11 +5,7 @@ import { checkExpressions } from './support/promtool.js';
 import { traceqlProblems } from './support/traceql.js';
 import { allPanels, loadDashboard, substituteVariables, targetsOf } from './support/dashboard.js';
 import type { GridPos, Panel, QueryTarget, Variable } from './support/dashboard.js';
-import {
-  prometheusLabel,
-  prometheusName,
-  registryMetrics,
-} from './support/registry.js';
+import { collectorSeries, loadCollectorConfig } from './support/collector-config.js';
 
 interface RecordingRule {
   record?: string;
@@ -21,7 +17,6 @@ const rulesText = readFileSync(new URL('../prometheus/payment-rules.yaml', impor
 
 const ENVIRONMENT_LABEL = 'deployment_environment_name';
 const PROVIDER_LABEL = 'payment_provider';
-const HISTOGRAM_SUFFIXES = ['_bucket', '_count', '_sum'];
 
 // ---------------------------------------------------------------------------------------------
 // Dashboard structure
@@ -91,23 +86,9 @@ function rowsInOrder(panels: readonly Panel[]): { row: string; panels: string[] 
 /** The series Prometheus can hold, by metric name, with the labels each can carry. */
 type KnownSeries = Map<string, Set<string>>;
 
-/** Collector metrics (registry names as the Prometheus exporter writes them) and recorded series. */
+/** Collector metrics (as the collector's Prometheus exporter writes them) and recorded series. */
 function knownSeries(): KnownSeries {
-  const known: KnownSeries = new Map();
-  for (const metric of registryMetrics()) {
-    // deployment.environment.name and service.version are resource attributes that the
-    // collector's exporter turns into labels of every series (the rules aggregate every
-    // collector metric by the environment).
-    const labels = new Set([...metric.attributes.map(prometheusLabel), ENVIRONMENT_LABEL, 'service_version']);
-    const name = prometheusName(metric);
-    if (metric.instrument === 'histogram') {
-      for (const suffix of HISTOGRAM_SUFFIXES) {
-        known.set(`${name}${suffix}`, suffix === '_bucket' ? new Set([...labels, 'le']) : labels);
-      }
-    } else {
-      known.set(name, labels);
-    }
-  }
+  const known: KnownSeries = collectorSeries(loadCollectorConfig());
   for (const rule of recordingRules()) {
     known.set(rule.record, recordedLabels(rule.expr, known));
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { prometheusLabel, prometheusName } from './registry.js';
 
 /** The parts of the collector configuration the tests read. */
 export interface CollectorConfig {
@@ -88,4 +89,25 @@ export function re2ToJs(pattern: string, flags = ''): RegExp {
     if (source.includes(construct)) throw new Error(`${construct} is read differently (or not at all) by RE2: ${pattern}`);
   }
   return new RegExp(source, allFlags);
+}
+
+/**
+ * The series the collector's Prometheus exporter writes for the derived metrics, by name
+ * (`payment_flows_total`, `payment_flow_duration_seconds_bucket`, ...), with the labels each
+ * carries: the metric's attributes and kept resource attributes, plus `le` on buckets.
+ */
+export function collectorSeries(config: CollectorConfig): Map<string, Set<string>> {
+  const series = new Map<string, Set<string>>();
+  for (const metric of derivedMetrics(config)) {
+    const labels = new Set([...metric.attributes, ...metric.resourceAttributes].map(prometheusLabel));
+    const name = prometheusName({ name: metric.name, instrument: metric.kind === 'sum' ? 'counter' : 'histogram', unit: metric.unit ?? '' });
+    if (metric.kind === 'sum') {
+      series.set(name, labels);
+      continue;
+    }
+    series.set(`${name}_bucket`, new Set([...labels, 'le']));
+    series.set(`${name}_count`, labels);
+    series.set(`${name}_sum`, labels);
+  }
+  return series;
 }
