@@ -6,7 +6,7 @@ import express from 'express';
 import { startRedisServer } from '@otel-checkout/test-support';
 import type { StartedRedisServer } from '@otel-checkout/test-support';
 import { expressCallback, FlowTokenSigner, MemoryFlowStore, RedisFlowStore } from '../../src/index.js';
-import type { CallbackOptions, FlowContext, Flows, FlowStore } from '../../src/index.js';
+import type { CallbackOptions, FlowContext, Flows, FlowsOptions, FlowStore } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
 import { Harness, KEYS } from './harness.js';
 
@@ -53,6 +53,22 @@ async function startApp(harness: Harness, flows: Flows, extra: CallbackOptions =
     activeInHandler,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Runs `fn` against an app with flows of its own, closing both afterwards. */
+async function withOwnApp(
+  harness: Harness,
+  setup: { flows?: FlowsOptions; callback?: CallbackOptions },
+  fn: (own: { app: App; flows: Flows; health: HealthCounters }) => Promise<void>,
+): Promise<void> {
+  const { flows, health } = harness.flows(setup.flows);
+  const app = await startApp(harness, flows, setup.callback);
+  try {
+    await fn({ app, flows, health });
+  } finally {
+    await app.close();
+    await flows.shutdown();
+  }
 }
 
 function pathOf(url: string): string {
@@ -156,9 +172,7 @@ describe('expressCallback', function () {
   });
 
   it('the trade number from a raw form body (fields) finds the flow in the store', async () => {
-    const { flows: f2 } = harness.flows();
-    const app2 = await startApp(harness, f2, { tradeNo: (_req, fields) => fields?.trade_no as string | undefined });
-    try {
+    await withOwnApp(harness, { callback: { tradeNo: (_req, fields) => fields?.trade_no as string | undefined } }, async ({ app: app2, flows: f2 }) => {
       const flow = harness.createFlow('T-rawform');
       f2.returnUrl(flow, '/r');
       await f2.whenRecorded();
@@ -166,10 +180,7 @@ describe('expressCallback', function () {
       const [span] = harness.callbacks();
       assertChildOf(span, flow);
       assert.equal(span.attributes['payment.callback.correlation'], 'store');
-    } finally {
-      await app2.close();
-      await f2.shutdown();
-    }
+    });
   });
 
   it('no correlation at all: a new trace, payment.context.rejected = missing, counted', async () => {
@@ -272,9 +283,7 @@ describe('expressCallback', function () {
       size: () => memory.size(),
       close: () => memory.close(),
     };
-    const { flows: customFlows } = harness.flows({ store: custom, sweeper: false });
-    const customApp = await startApp(harness, customFlows);
-    try {
+    await withOwnApp(harness, { flows: { store: custom, sweeper: false } }, async ({ app: customApp, flows: customFlows }) => {
       const flow = harness.createFlow('T-pending-custom');
       const notify = customFlows.notifyUrl(flow, 'http://x/notify');
       await customFlows.whenRecorded();
@@ -288,16 +297,11 @@ describe('expressCallback', function () {
           ['succeeded', undefined],
         ],
       );
-    } finally {
-      await customApp.close();
-      await customFlows.shutdown();
-    }
+    });
   });
 
   it('after a "still pending" notification the flow gets a new deadline, from that notification', async () => {
-    const { flows: timed } = harness.flows({ deadlines: 600, sweeper: false });
-    const timedApp = await startApp(harness, timed);
-    try {
+    await withOwnApp(harness, { flows: { deadlines: 600, sweeper: false } }, async ({ app: timedApp, flows: timed }) => {
       const flow = harness.createFlow('T-pending-deadline');
       const notify = timed.notifyUrl(flow, 'http://x/notify');
       await timed.whenRecorded();
@@ -307,16 +311,11 @@ describe('expressCallback', function () {
       const [claimed] = await timed.store!.claimExpired(Date.now() + 601_000, 10, 1000);
       assert.equal(claimed.record.tradeNo, 'T-pending-deadline');
       assert.equal(claimed.record.spanId, flow.spanId, 'still parented to payment.create');
-    } finally {
-      await timedApp.close();
-      await timed.shutdown();
-    }
+    });
   });
 
   it('the span that ends a flow carries its release and canary cohort, from the store', async () => {
-    const { flows: quick } = harness.flows({ deadlines: 0.001, sweeper: { intervalMs: 10 } });
-    const quickApp = await startApp(harness, quick);
-    try {
+    await withOwnApp(harness, { flows: { deadlines: 0.001, sweeper: { intervalMs: 10 } } }, async ({ app: quickApp, flows: quick }) => {
       const paid = harness.createFlow('T-cohort', { release: 'web-2026.12.2', cohort: 'canary' });
       quick.notifyUrl(paid, 'http://x/notify');
       const stalledFlow = harness.createFlow('T-cohort-stalled', { release: 'web-2026.12.1', cohort: 'stable' });
@@ -337,16 +336,11 @@ describe('expressCallback', function () {
       assert.equal(stalledSpan.attributes['payment.method'], 'card');
       assert.equal(bad.attributes['checkout.release'], undefined);
       assert.equal(bad.attributes['checkout.canary.cohort'], undefined);
-    } finally {
-      await quickApp.close();
-      await quick.shutdown();
-    }
+    });
   });
 
   it('a callback after the flow was declared stalled is marked late, parented from the tombstone', async () => {
-    const { flows: quick } = harness.flows({ deadlines: 0.001, sweeper: { intervalMs: 10 } });
-    const quickApp = await startApp(harness, quick);
-    try {
+    await withOwnApp(harness, { flows: { deadlines: 0.001, sweeper: { intervalMs: 10 } } }, async ({ app: quickApp, flows: quick }) => {
       const flow = harness.createFlow('T-late');
       quick.returnUrl(flow, '/r');
       await quick.whenRecorded();
@@ -361,24 +355,16 @@ describe('expressCallback', function () {
       const stalledSpan = harness.exporter.getFinishedSpans().find((s) => s.name === 'payment.callback.stalled')!;
       assertChildOf(stalledSpan, flow);
       assert.equal(stalledSpan.status.code, SpanStatusCode.ERROR);
-    } finally {
-      await quickApp.close();
-      await quick.shutdown();
-    }
+    });
   });
 
   it('without a status table the raw provider status is still recorded, with no outcome', async () => {
-    const { flows: f2 } = harness.flows();
-    const app2 = await startApp(harness, f2, { statusTable: undefined });
-    try {
+    await withOwnApp(harness, { callback: { statusTable: undefined } }, async ({ app: app2 }) => {
       await post(app2, '/notify', { trade_no: 'x', status: 'WAIT_BUYER_PAY' });
       const [span] = harness.callbacks();
       assert.equal(span.attributes['payment.provider.status'], 'WAIT_BUYER_PAY');
       assert.equal(span.attributes['payment.outcome'], undefined);
-    } finally {
-      await app2.close();
-      await f2.shutdown();
-    }
+    });
   });
 
   it('a 5xx answer to the provider marks the callback span as an error', async () => {
@@ -389,20 +375,16 @@ describe('expressCallback', function () {
   });
 
   it('a throwing user hook is counted and the callback still goes through', async () => {
-    const { flows: f2, health: h2 } = harness.flows();
-    const app2 = await startApp(harness, f2, {
+    const callback: CallbackOptions = {
       tradeNo: () => {
         throw new Error('bug in extractor');
       },
-    });
-    try {
+    };
+    await withOwnApp(harness, { callback }, async ({ app: app2, health: h2 }) => {
       assert.equal(await post(app2, '/notify', { trade_no: 'x' }), 200);
       assert.equal(harness.callbacks().length, 1);
       assert.equal(h2.get('hookErrors'), 1);
-    } finally {
-      await app2.close();
-      await f2.shutdown();
-    }
+    });
   });
 });
 
