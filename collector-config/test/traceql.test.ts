@@ -13,14 +13,18 @@ const saved = (parse(readFileSync(new URL('../tempo/traceql-queries.yaml', impor
 const rulesText = readFileSync(new URL('../prometheus/payment-rules.yaml', import.meta.url), 'utf8');
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
-/** TraceQL quoted in the alerts' descriptions, with the alert's label templates filled in. */
-function queriesInAlerts(): string[] {
-  const rules = parse(rulesText) as { groups: Array<{ rules: Array<{ annotations?: Record<string, string> }> }> };
-  return rules.groups
-    .flatMap((group) => group.rules)
-    .flatMap((rule) => Object.values(rule.annotations ?? {}))
-    .flatMap((text) => [...text.matchAll(/`(\{[^`]*\})`/g)].map((match) => match[1]))
-    .map((query) => query.replace(/\{\{ \$labels\.[a-z_]+ \}\}/g, 'example'));
+/** Per alert, the TraceQL quoted in its annotations, with the alert's label templates filled in. */
+function queriesInAlerts(): Map<string, string[]> {
+  const rules = parse(rulesText) as { groups: Array<{ rules: Array<{ alert?: string; annotations?: Record<string, string> }> }> };
+  const alerts = rules.groups.flatMap((group) => group.rules).filter((rule) => rule.alert !== undefined);
+  return new Map(
+    alerts.map((rule) => [
+      rule.alert!,
+      Object.values(rule.annotations ?? {})
+        .flatMap((text) => [...text.matchAll(/`(\{[^`]*)`/g)].map((match) => match[1]))
+        .map((query) => query.replace(/\{\{ \$labels\.[a-z_]+ \}\}/g, 'example')),
+    ]),
+  );
 }
 
 describe('TraceQL queries', () => {
@@ -39,10 +43,13 @@ describe('TraceQL queries', () => {
     });
   });
 
-  it('quoted in the alerts parse and name only registry names', () => {
-    const queries = queriesInAlerts();
-    assert.ok(queries.length >= 3, 'the page-worthy alerts point to a query');
-    for (const query of queries) assert.deepEqual(traceqlProblems(query), [], query);
+  it('one at least in every alert, parsing and naming only registry names', () => {
+    const byAlert = queriesInAlerts();
+    assert.ok(byAlert.size >= 6);
+    for (const [alert, queries] of byAlert) {
+      assert.ok(queries.length > 0, `${alert} names no TraceQL query for the flows behind it`);
+      for (const query of queries) assert.deepEqual(traceqlProblems(query), [], `${alert}: ${query}`);
+    }
   });
 
   describe('the check rejects', () => {
@@ -50,6 +57,7 @@ describe('TraceQL queries', () => {
       ['a syntax error', '{ span.payment.trade_no = }', /syntax error/],
       ['an attribute the registry does not have', '{ span.payment.tradeno = "T1" }', /payment\.tradeno/],
       ['a value an enum attribute does not have', '{ span.payment.outcome = "success" }', /"success" is not a value of `payment\.outcome`/],
+      ['a value in a list of alternatives', '{ span.payment.stage =~ "callback|stall" }', /"stall" is not a value of `payment\.stage`/],
       ['a span name the registry does not have', '{ name = "payment.callback.stall" }', /payment\.callback\.stall/],
       ['an event name the registry does not have', '{ event:name = "payment.sdk.failure" }', /payment\.sdk\.failure/],
     ];

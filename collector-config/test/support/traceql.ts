@@ -12,6 +12,17 @@ function comparedString(field: SyntaxNode | null, query: string): { op: string; 
 }
 
 /**
+ * The values a comparison names: the string of `=` and `!=`, and each alternative of a regular
+ * expression that is only a list of literals (`=~ "failed|cancelled"`); none otherwise.
+ */
+function comparedValues(compared: { op: string; value: string } | undefined): string[] {
+  if (compared === undefined) return [];
+  if (compared.op === '=' || compared.op === '!=') return [compared.value];
+  if ((compared.op === '=~' || compared.op === '!~') && /^[\w.|-]+$/.test(compared.value)) return compared.value.split('|');
+  return [];
+}
+
+/**
  * What is wrong with a TraceQL query, checked with Grafana's TraceQL grammar: syntax errors,
  * `span.`/unscoped attributes the registry does not define, values an enum attribute does not
  * have, and span or event names the registry does not define.
@@ -40,8 +51,8 @@ export function traceqlProblems(query: string): string[] {
           }
           const members = attributes.get(attribute);
           const compared = comparedString(n.node.parent, query);
-          if (members && compared && ['=', '!='].includes(compared.op) && !members.includes(compared.value)) {
-            problems.push(`"${compared.value}" is not a value of \`${attribute}\``);
+          for (const value of comparedValues(compared)) {
+            if (members && !members.includes(value)) problems.push(`"${value}" is not a value of \`${attribute}\``);
           }
         }
       }
