@@ -162,7 +162,7 @@ export function renderMarkdown(registry: Registry): string {
 
   parts.push('## Metrics');
   parts.push(
-    'The libraries export no metrics: the collector derives these from spans and span events (span metrics connector, before tail sampling) and Prometheus recording rules.',
+    'The libraries export no metrics: the collector derives these from spans and span events (the `signaltometrics` and `count` connectors, before tail sampling) and Prometheus recording rules.',
   );
   parts.push(
     table(

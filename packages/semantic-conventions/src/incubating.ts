@@ -30,9 +30,9 @@ export const ATTR_CHECKOUT_CANARY_BUCKET = 'checkout.canary.bucket' as const;
  * @example "canary"
  *
  * @note Derived from a stable user identifier with one hash function (identical in browser and
- *       Node) and carried as W3C baggage, so every hop of a flow agrees even though canary traffic
- *       is split by order number elsewhere. Low cardinality (two values): a metric dimension of
- *       `payment.flows`, so success rate is compared per cohort.
+ *       Node) and carried as W3C baggage, so every hop of a flow agrees, where a split by order
+ *       number would put one shopper in both cohorts. Low cardinality (two values): a metric
+ *       dimension of `payment.flows`, so success rate is compared per cohort.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
@@ -308,8 +308,9 @@ export const ATTR_PAYMENT_CALLBACK_DUPLICATE = 'payment.callback.duplicate' as c
  *
  * @example true
  *
- * @note A late callback still records the provider's final outcome; this flag lets dashboards count
- *       stalled flows that completed later, which tunes the stalled deadline.
+ * @note Also set while a sweeper holds the flow (it is being declared stalled). A late callback
+ *       still records the provider's final outcome; this flag lets dashboards count stalled flows
+ *       that completed later, which tunes the stalled deadline.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
@@ -465,8 +466,9 @@ export const PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH = 'flow_mismatch' as c
  *
  * @example "meta"
  *
- * @note Listed in the browser's order of trust. Low cardinality (five values), usable as a metric
- *       dimension; a high share of `none` means traces break at the bank redirect.
+ * @note The browser trusts them in this order: `handoff`, `post_message`, `meta`, `verified_token`.
+ *       Low cardinality (five values), usable as a metric dimension; a high share of `none` means
+ *       traces break at the bank redirect.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
@@ -631,8 +633,8 @@ export const METRIC_PAYMENT_CALLBACK_LATENCY = 'payment.callback.latency' as con
  * Instrument: counter. Unit: `{flow}`. Attributes: `payment.provider`, `payment.method`,
  * `deployment.environment.name`.
  *
- * @note Counted from `payment.callback.stalled` spans; repeats (`payment.stalled.repeat`) should be
- *       excluded by the recording rule.
+ * @note Counted from `payment.callback.stalled` spans; the collector leaves out repeats
+ *       (`payment.stalled.repeat`).
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
@@ -645,7 +647,7 @@ export const METRIC_PAYMENT_CALLBACKS_STALLED = 'payment.callbacks.stalled' as c
  * Instrument: histogram. Unit: `s`. Attributes: `payment.stage`, `payment.provider`,
  * `payment.method`, `payment.outcome`, `deployment.environment.name`.
  *
- * @note Derived by the span metrics connector from span durations.
+ * @note Derived by the collector (its `signaltometrics` connector) from span durations.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
@@ -718,12 +720,12 @@ export const EVENT_PAYMENT_SDK_ERROR = 'payment.sdk.error' as const;
 /**
  * The provider returned a status that the integration's mapping table does not know.
  *
- * Attributes: `payment.provider`, `payment.provider.status`.
+ * Attributes: `payment.provider.status`.
  *
  * @note Recorded on the span active where the status was mapped (`payment.provider <operation>` or
- *       `payment.callback`). The span then records `payment.outcome` = `unknown` (or the configured
- *       default) and, where the status is final, `payment.failure.reason` = `unmapped_status`. Each
- *       event points at a gap in the integration's mapping table.
+ *       `payment.callback`), which carries `payment.provider`. The span then records
+ *       `payment.outcome` = `unknown` and `payment.failure.reason` = `unmapped_status`. Each event
+ *       points at a gap in the integration's mapping table.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.

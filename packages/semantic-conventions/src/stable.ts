@@ -67,11 +67,12 @@ export const ATTR_PAYMENT_FAILURE_CODE = 'payment.failure.code' as const;
  *
  * @example "timeout"
  *
- * @note Set when `payment.outcome` is `failed` (or on a retried attempt). The provider's own code
- *       goes in `payment.failure.code` and its raw status in `payment.provider.status`; this
- *       attribute is the small, provider-independent list that alerts and dashboards group by. Low
- *       cardinality (ten values): a metric dimension. `unmapped_status` exists because integrations
- *       meet provider statuses they do not map; counting them finds the gaps in the mapping table.
+ * @note Set when `payment.outcome` is `failed`, with `cancelled` (`user_cancelled`), with `unknown`
+ *       (`unmapped_status`), and on a retried attempt. The provider's own code goes in
+ *       `payment.failure.code` and its raw status in `payment.provider.status`; this attribute is
+ *       the small, provider-independent list that alerts and dashboards group by. Low cardinality
+ *       (ten values): a metric dimension. `unmapped_status` exists because integrations meet
+ *       provider statuses they do not map; counting them finds the gaps in the mapping table.
  */
 export const ATTR_PAYMENT_FAILURE_REASON = 'payment.failure.reason' as const;
 
@@ -254,11 +255,13 @@ export const ATTR_PAYMENT_ORDER_ID = 'payment.order.id' as const;
  *
  * @example "failed"
  *
- * @note The flow's final outcome is the one on the `payment.callback` span (or on the
- *       `payment.callback.stalled` span); a browser's `return` or `query` outcome is what the
- *       shopper saw. Low cardinality (six values): the main dimension of `payment.flows`, from
- *       which the success rate is computed. `stalled` makes absence searchable: a trace backend
- *       cannot find "a redirect without a callback" by itself.
+ * @note The flow's final outcome is the one on the span that ends it: its `payment.callback` span
+ *       (not a "still pending" one, a duplicate or a late one), its `payment.callback.stalled`
+ *       span, or its `payment.create` span when that records `succeeded`, `failed` or `cancelled`.
+ *       A browser's `return` or `query` outcome is what the shopper saw. Low cardinality (six
+ *       values): the main dimension of `payment.flows`, from which the success rate is computed.
+ *       `stalled` makes absence searchable: a trace backend cannot find "a redirect without a
+ *       callback" by itself.
  */
 export const ATTR_PAYMENT_OUTCOME = 'payment.outcome' as const;
 
@@ -340,7 +343,7 @@ export const ATTR_PAYMENT_PROVIDER = 'payment.provider' as const;
  *
  * @note Set on every payment span, so a query such as `payment.stage = "callback"` works in any
  *       trace backend without knowing span names. Low cardinality (nine values): a metric
- *       dimension; the span metrics connector uses it to select the spans that end a flow.
+ *       dimension; the collector's connectors use it to select the spans that end a flow.
  */
 export const ATTR_PAYMENT_STAGE = 'payment.stage' as const;
 
@@ -443,8 +446,9 @@ export const ATTR_PAYMENT_TRADE_NO = 'payment.trade_no' as const;
  *
  * @note Its parent is the flow's `payment.create` span, found through the flow token or the flow
  *       store (see `payment.callback.correlation`). With nothing to correlate it starts a new trace
- *       and records `payment.context.rejected` = `missing`. Its outcome is the flow's final
- *       outcome.
+ *       and records `payment.context.rejected` = `missing`. Its outcome is the flow's final outcome
+ *       unless it is `pending` (the flow waits for its next notification) or the callback is a
+ *       duplicate or late.
  */
 export const SPAN_NAME_PAYMENT_CALLBACK = 'payment.callback' as const;
 
@@ -483,8 +487,10 @@ export const SPAN_NAME_PAYMENT_CALLBACK_STALLED = 'payment.callback.stalled' as 
  *
  * Opt-in: `user.hash`.
  *
- * @note Ends before the page navigates to the bank (no span stays open across pages). The sampling
- *       decision made here is carried to every later hop.
+ * @note Ends when the page is left (`pagehide`, outcome `pending` when the shopper went to the
+ *       bank), at the flow's own end, or with `payment.failure.reason` = `page_load_failed` when
+ *       the redirect watchdog fires on a page still visible; no span stays open across pages. The
+ *       sampling decision made here is carried to every later hop.
  */
 export const SPAN_NAME_PAYMENT_CHECKOUT = 'payment.checkout' as const;
 
@@ -530,7 +536,7 @@ export const SPAN_NAME_PAYMENT_CREATE = 'payment.create' as const;
 export const SPAN_NAME_PAYMENT_PROVIDER = 'payment.provider' as const;
 
 /**
- * Status polling, in the browser or the backend.
+ * Status polling in the browser.
  *
  * Span kind: INTERNAL.
  *
@@ -542,8 +548,8 @@ export const SPAN_NAME_PAYMENT_PROVIDER = 'payment.provider' as const;
  * Recommended: `payment.trade_no`, `payment.attempt`, `payment.outcome`, `payment.provider`,
  * `payment.method`.
  *
- * @note Browser: a child of `payment.return` (or of the active flow span). Backend: a child of the
- *       active server span.
+ * @note A child of `payment.return` (or of the active flow span). The backend's status requests to
+ *       the provider are `payment.provider <operation>` spans.
  */
 export const SPAN_NAME_PAYMENT_QUERY = 'payment.query' as const;
 
@@ -578,8 +584,9 @@ export const SPAN_NAME_PAYMENT_REDIRECT = 'payment.redirect' as const;
  * Recommended: `payment.trade_no`, `payment.outcome`, `payment.provider`, `payment.method`.
  *
  * @note Its parent is found in the order of trust given by `payment.context.source`: the same-tab
- *       handoff (parent `payment.redirect`), a verified `<meta name="traceparent">` or a verified
- *       URL token (parent `payment.create`). An unverified token is a link, never a parent.
+ *       handoff (parent `payment.redirect`), a postMessage handoff from a popup or iframe, a
+ *       verified `<meta name="traceparent">` or a verified URL token (parent `payment.create`). An
+ *       unverified token is a link, never a parent.
  */
 export const SPAN_NAME_PAYMENT_RETURN = 'payment.return' as const;
 

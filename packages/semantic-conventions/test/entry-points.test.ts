@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ts from 'typescript';
 import * as stableEntry from '@otel-checkout/semantic-conventions';
 import * as incubatingEntry from '@otel-checkout/semantic-conventions/incubating';
 import { loadModelSources, PACKAGE_ROOT, validateModel } from '../scripts/validate.js';
@@ -67,4 +68,22 @@ describe('entry points', () => {
     assert.ok(!('ATTR_PAYMENT_PROVIDER_STATUS' in stable));
     assert.ok(!('METRIC_PAYMENT_FLOWS' in stable));
   });
+
+  // What a user's compiler sees: the built declarations, found through `exports` (node16,
+  // bundler) or, for the older resolution that ignores `exports`, through `typesVersions`.
+  for (const [label, options] of [
+    ['node10 (CommonJS)', { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 }],
+    ['node16', { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 }],
+    ['bundler', { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }],
+  ] as const) {
+    it(`resolve with their types under ${label} module resolution`, function () {
+      this.timeout(60_000);
+      const consumer = join(PACKAGE_ROOT, 'test/fixtures/consumer/consumer.ts');
+      const program = ts.createProgram([consumer], { ...options, strict: true, noEmit: true, skipLibCheck: false, types: [] });
+      const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      assert.deepEqual(problems, []);
+      const declarations = program.getSourceFiles().map((file) => file.fileName).filter((name) => name.includes('/build/'));
+      assert.ok(declarations.some((name) => name.endsWith('index-incubating.d.ts')), declarations.join(', '));
+    });
+  }
 });

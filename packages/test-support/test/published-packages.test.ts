@@ -48,6 +48,7 @@ interface PackageJson {
   main?: string;
   module?: string;
   types?: string;
+  typesVersions?: Record<string, Record<string, string[]>>;
   exports?: unknown;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -70,6 +71,8 @@ function entryTargets(pkg: PackageJson): string[] {
   };
   visit(pkg.exports, '');
   for (const field of [pkg.main, pkg.module, pkg.types]) if (field !== undefined) visit(field, '');
+  // The declarations the older module resolution (which ignores `exports`) finds.
+  for (const paths of Object.values(pkg.typesVersions ?? {})) visit(paths, '');
   return [...targets];
 }
 
@@ -229,6 +232,9 @@ describe('published packages load from their packed, built output', function () 
         const files = packed.get(published.name)?.files ?? [];
         const missing = entryTargets(readPackageJson(published.dir)).filter((target) => !files.includes(target));
         assert.deepStrictEqual(missing, [], `entry points missing from the tarball (check "files"); ${BUILD_HINT}`);
+        // Files named in the allow-list itself (README, LICENSE): npm skips a missing one silently.
+        const named = (readPackageJson(published.dir).files ?? []).filter((entry) => !/[*?[]/.test(entry));
+        assert.deepStrictEqual(named.filter((file) => !files.includes(file)), [], 'files named in "files" but not in the tarball');
         assert.deepStrictEqual(
           files.filter((file) => /^(src|test|scripts)\//.test(file) || file.endsWith('.tsbuildinfo')),
           [],
