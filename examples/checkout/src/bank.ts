@@ -91,7 +91,7 @@ export async function startBank(): Promise<Bank> {
     if (!payment) return void res.status(404).send('unknown payment');
     if (payment.behaviour.pageNeverLoads) return void hanging.add(res);
     res.type('html').send(`<!doctype html><html><head><meta charset="utf-8"><title>Demo Bank</title></head><body>
-<h1>Demo Bank</h1><p>Pay ${payment.amount.toFixed(2)} EUR for order ${payment.tradeNo}?</p>
+<h1>Demo Bank</h1><p>Pay ${(payment.amount / 100).toFixed(2)} EUR for order ${payment.tradeNo}?</p>
 <a id="approve" href="/pay/${payment.id}/approve">Approve</a> <a id="cancel" href="/pay/${payment.id}/cancel">Cancel</a>
 </body></html>`);
   });

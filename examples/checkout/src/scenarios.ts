@@ -24,6 +24,7 @@ export interface Scenario {
   readonly lesson: string;
   readonly provider: 'demobank' | 'demowallet';
   readonly method: string;
+  /** In cents (EUR's minor unit), as `payment.amount` is. */
   readonly amount: number;
   readonly shopper: ShopperAction;
   readonly bank: BankBehaviour;
@@ -43,61 +44,61 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'success',
     lesson: 'the whole journey in one trace: click, SDK, backend, bank, return, status polling, callback',
-    ...BANK, amount: 42.5, shopper: 'approve', bank: {}, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
+    ...BANK, amount: 4250, shopper: 'approve', bank: {}, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
   },
   {
     name: 'declined',
     lesson: 'the bank said no: the callback carries the failure reason the front end never sees',
-    ...BANK, amount: 980, shopper: 'approve', bank: { status: 'DECLINED_FUNDS' },
+    ...BANK, amount: 98000, shopper: 'approve', bank: { status: 'DECLINED_FUNDS' },
     outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS, returns: true,
   },
   {
     name: 'refused-at-create',
     lesson: 'the bank refused the payment when the shop created it: the flow ends at payment.create, failed, and is never reported stalled',
-    ...BANK, amount: 5000, shopper: 'approve', bank: { refuse: true },
+    ...BANK, amount: 500000, shopper: 'approve', bank: { refuse: true },
     outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED, returns: false,
   },
   {
     name: 'cancelled',
-    lesson: 'the shopper gave up at the bank: cancelled, not failed, so it does not page anyone',
-    ...WALLET, amount: 19.99, shopper: 'cancel', bank: {},
+    lesson: 'the shopper gave up at the bank: cancelled, not failed (reason user_cancelled), yet it counts against the success rate',
+    ...WALLET, amount: 1999, shopper: 'cancel', bank: {},
     outcome: PAYMENT_OUTCOME_VALUE_CANCELLED, reason: PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED, returns: true,
   },
   {
     name: 'callback-lost',
     lesson: 'the provider never called back: payment.callback.stalled says so, in the same trace, within the deadline',
-    ...BANK, amount: 65, shopper: 'approve', bank: { callback: 'never' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: true,
+    ...BANK, amount: 6500, shopper: 'approve', bank: { callback: 'never' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: true,
   },
   {
     name: 'duplicate-callback',
     lesson: 'the provider retried its notification: the second payment.callback is marked duplicate, not a second payment',
-    ...WALLET, amount: 12, shopper: 'approve', bank: { callback: 'twice' }, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
+    ...WALLET, amount: 1200, shopper: 'approve', bank: { callback: 'twice' }, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
   },
   {
     name: 'pending-then-paid',
     lesson: 'the wallet first notified "waiting for the buyer": that callback is not the end, the flow waits for the final one',
-    ...WALLET, amount: 36, shopper: 'approve', bank: { callback: 'pending-first' }, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
+    ...WALLET, amount: 3600, shopper: 'approve', bank: { callback: 'pending-first' }, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
   },
   {
     name: 'late-callback',
     lesson: 'the callback came after the flow was declared stalled: marked late, still in the flow trace',
-    ...BANK, amount: 230, shopper: 'approve', bank: { callback: 'after-stalled' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: true,
+    ...BANK, amount: 23000, shopper: 'approve', bank: { callback: 'after-stalled' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: true,
   },
   {
     name: 'unmapped-status',
     lesson: 'the provider sent a status the integration does not map: outcome unknown, event payment.status.unmapped',
-    ...WALLET, amount: 75, shopper: 'approve', bank: { status: 'PARTIAL_CAPTURE' },
+    ...WALLET, amount: 7500, shopper: 'approve', bank: { status: 'PARTIAL_CAPTURE' },
     outcome: PAYMENT_OUTCOME_VALUE_UNKNOWN, reason: PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS, returns: true,
   },
   {
     name: 'bank-page-down',
     lesson: `the bank page never loaded: the checkout span ends with ${PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED}, the backend flow stalls`,
-    ...BANK, amount: 310, shopper: 'approve', bank: { pageNeverLoads: true }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: false,
+    ...BANK, amount: 31000, shopper: 'approve', bank: { pageNeverLoads: true }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: false,
   },
   {
     name: 'forged-token',
     lesson: 'a return URL with a forged token is a span link with payment.context.rejected, never a parent',
-    ...BANK, amount: 55, shopper: 'approve', bank: {}, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true, forgeReturnToken: true,
+    ...BANK, amount: 5500, shopper: 'approve', bank: {}, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true, forgeReturnToken: true,
   },
 ];
 

@@ -9,7 +9,7 @@ import { startPageTracing } from './page-tracing.js';
 const params = new URLSearchParams(location.search);
 const order: Order = {
   tradeNo: params.get('order') ?? `WEB-${Date.now()}`,
-  amount: Number(params.get('amount') ?? '10'),
+  amount: Number(params.get('amount') ?? '1000'),
   method: params.get('method') ?? PAYMENT_METHOD_VALUE_ONLINE_BANKING,
   provider: params.get('provider') ?? 'demobank',
 };
