@@ -20,11 +20,20 @@ function decodeComponent(text: string): string {
 }
 
 /**
+ * How deep a URL carried in a parameter of a URL is scrubbed (a bank's `return_url=` holding the
+ * shop's return URL with its flow token, itself holding a `next=`): enough for real redirect
+ * chains, and a bound on the work an adversarial value can cause.
+ */
+const MAX_NESTED_DEPTH = 3;
+
+/**
  * Scrubs `name=value` pairs separated by `&` (or `;`): sensitive names get the value
  * `REDACTED`; other values that hide a card number behind percent-encoding
- * (`4111%201111%20...`) get it masked. Plain card numbers are left to the caller's card pass.
+ * (`4111%201111%20...`) get it masked, and a value that carries a URL or a query of its own
+ * (`return_url=https%3A%2F%2Fshop%2Fr%3Fotc_flow%3D...`) is scrubbed in turn and encoded again.
+ * Plain card numbers are left to the caller's card pass.
  */
-export function scrubParameters(params: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
+export function scrubParameters(params: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth = 0): string {
   if (params.indexOf('=') === -1) return params;
   let out = '';
   let copiedUpTo = 0;
@@ -40,8 +49,13 @@ export function scrubParameters(params: string, sensitive: SensitiveNameMatcher,
         counter.count++;
       } else if (value.indexOf('%') !== -1 || value.indexOf('+') !== -1) {
         const before = counter.count;
-        const masked = maskCardNumbers(decodeComponent(value), counter);
-        if (counter.count !== before) replacement = encodeURIComponent(masked);
+        const scrubbed = scrubNested(maskCardNumbers(decodeComponent(value), counter), sensitive, counter, depth);
+        if (counter.count !== before) replacement = encodeURIComponent(scrubbed);
+      } else if (value.indexOf('?') !== -1) {
+        // An unencoded URL as a value (`next=https://shop/r?otc_flow=...`): its own query is part of the value.
+        const before = counter.count;
+        const scrubbed = scrubNested(value, sensitive, counter, depth);
+        if (counter.count !== before) replacement = scrubbed;
       }
       if (replacement !== undefined) {
         out += params.slice(copiedUpTo, eq + 1) + replacement;
@@ -53,11 +67,18 @@ export function scrubParameters(params: string, sensitive: SensitiveNameMatcher,
   return copiedUpTo === 0 ? params : out + params.slice(copiedUpTo);
 }
 
+/** A decoded parameter value that is a URL or a query of its own, scrubbed one level deeper. */
+function scrubNested(value: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth: number): string {
+  if (depth >= MAX_NESTED_DEPTH || value.indexOf('=') === -1) return value;
+  if (value.indexOf('?') !== -1 || value.indexOf('#') !== -1) return scrubUrl(value, sensitive, counter, depth + 1);
+  return scrubParameters(value, sensitive, counter, depth + 1);
+}
+
 /** A fragment is scrubbed from its own `?` on (`#/return?otc_flow=...`), or whole when it is `a=1&b=2`. */
-export function scrubFragment(fragment: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
+export function scrubFragment(fragment: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth = 0): string {
   const q = fragment.indexOf('?');
-  if (q !== -1) return fragment.slice(0, q + 1) + scrubParameters(fragment.slice(q + 1), sensitive, counter);
-  return scrubParameters(fragment, sensitive, counter);
+  if (q !== -1) return fragment.slice(0, q + 1) + scrubParameters(fragment.slice(q + 1), sensitive, counter, depth);
+  return scrubParameters(fragment, sensitive, counter, depth);
 }
 
 /**
@@ -66,7 +87,7 @@ export function scrubFragment(fragment: string, sensitive: SensitiveNameMatcher,
  * OpenTelemetry conventions ask for `url.full`), the query and fragment go through
  * `scrubParameters`.
  */
-export function scrubUrl(url: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
+export function scrubUrl(url: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth = 0): string {
   if (url.indexOf('?') === -1 && url.indexOf('#') === -1 && url.indexOf('@') === -1) return url;
   let head = url;
   let fragment: string | undefined;
@@ -96,8 +117,8 @@ export function scrubUrl(url: string, sensitive: SensitiveNameMatcher, counter: 
     }
   }
   let out = head;
-  if (query !== undefined) out += `?${scrubParameters(query, sensitive, counter)}`;
-  if (fragment !== undefined) out += `#${scrubFragment(fragment, sensitive, counter)}`;
+  if (query !== undefined) out += `?${scrubParameters(query, sensitive, counter, depth)}`;
+  if (fragment !== undefined) out += `#${scrubFragment(fragment, sensitive, counter, depth)}`;
   return out;
 }
 

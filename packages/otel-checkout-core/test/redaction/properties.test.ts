@@ -170,4 +170,23 @@ describe('redaction properties', () => {
       { numRuns: 300 },
     );
   });
+
+  it('no sensitive parameter keeps its value in a URL carried, encoded or not, by another URL', () => {
+    const sensitiveName = fc.constantFrom('otc_flow', 'token', 'sign', 'cvv');
+    const value = fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/).filter((v) => v !== 'REDACTED');
+    const carrier = fc.constantFrom('return_url', 'next', 'redirect');
+    fc.assert(
+      fc.property(sensitiveName, value, carrier, fc.integer({ min: 1, max: 3 }), fc.boolean(), (name, secret, param, depth, encoded) => {
+        let url = `https://shop.example/r?trade_no=T1&${name}=${secret}`;
+        for (let level = 0; level < depth; level++) url = `https://hop${level}.example/go?${param}=${encoded ? encodeURIComponent(url) : url}`;
+        const attributes: RedactableAttributes = { 'url.full': url };
+        redactor.redactAttributes(attributes);
+        let out = String(attributes['url.full']);
+        for (let level = 0; level < depth; level++) out = decodeURIComponent(out);
+        assert.ok(out.includes(`${name}=REDACTED`) && !out.includes(`${name}=${secret}`), `${url} -> ${String(attributes['url.full'])}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
+

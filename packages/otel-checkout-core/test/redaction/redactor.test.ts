@@ -126,6 +126,28 @@ describe('redaction rules', () => {
       ],
       ['URL inside free text', 'exception.message', 'GET https://h/p?otc_flow=AQ failed: 502', 'GET https://h/p?otc_flow=REDACTED failed: 502', 1],
       ['already scrubbed', 'url.full', 'https://h/p?otc_flow=REDACTED', 'https://h/p?otc_flow=REDACTED', 0],
+      [
+        'flow token in a percent-encoded return URL carried by the bank URL',
+        'url.full',
+        'https://bank.example/pay?order=T1&return_url=https%3A%2F%2Fshop.example%2Fr%3Ftrade_no%3DT1%26otc_flow%3DAQAAAAAB',
+        'https://bank.example/pay?order=T1&return_url=https%3A%2F%2Fshop.example%2Fr%3Ftrade_no%3DT1%26otc_flow%3DREDACTED',
+        1,
+      ],
+      [
+        'flow token in an unencoded return URL carried by the bank URL',
+        'url.full',
+        'https://bank.example/pay?next=https://shop.example/r?otc_flow=AQAAAAAB',
+        'https://bank.example/pay?next=https://shop.example/r?otc_flow=REDACTED',
+        1,
+      ],
+      [
+        'flow token two redirects deep',
+        'url.full',
+        `https://a.example/?next=${encodeURIComponent(`https://b.example/?back=${encodeURIComponent('https://shop.example/r?otc_flow=AQ')}`)}`,
+        `https://a.example/?next=${encodeURIComponent(`https://b.example/?back=${encodeURIComponent('https://shop.example/r?otc_flow=REDACTED')}`)}`,
+        1,
+      ],
+      ['an encoded value without a sensitive parameter stays as it was', 'url.full', 'https://h/p?q=a%3Db%26c%3Dd', 'https://h/p?q=a%3Db%26c%3Dd', 0],
     ];
     for (const [why, key, input, expected, count] of table) {
       it(why, () => assert.deepEqual(redactOne(key, input), { value: expected, count }));
