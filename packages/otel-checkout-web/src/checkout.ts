@@ -14,12 +14,12 @@ export function getRuntime(): Runtime | undefined {
   return current;
 }
 
-function safely<T>(what: string, fn: () => T, fallback: () => T): T {
+function safely<T>(what: string, fn: () => T, fallback: T): T {
   try {
     return fn();
   } catch (error) {
     diag.warn(`@otel-checkout/web: ${what} failed`, error);
-    return fallback();
+    return fallback;
   }
 }
 
@@ -30,7 +30,7 @@ function safely<T>(what: string, fn: () => T, fallback: () => T): T {
  */
 export const checkout: Checkout = {
   begin(details?: FlowDetails): CheckoutFlow {
-    return safely('checkout.begin', () => current?.begin(details) ?? NOOP_FLOW, () => NOOP_FLOW);
+    return safely('checkout.begin', () => current?.begin(details) ?? NOOP_FLOW, NOOP_FLOW);
   },
 
   onClick(target: EventTarget, getDetails?: (event: Event) => FlowDetails | undefined, onFlow?: (flow: CheckoutFlow) => void): () => void {
@@ -39,9 +39,9 @@ export const checkout: Checkout = {
       return () => {};
     }
     const listener = (event: Event): void => {
-      const details = typeof getDetails === 'function' ? safely('the getDetails hook', () => getDetails(event), () => undefined) : undefined;
+      const details = typeof getDetails === 'function' ? safely('the getDetails hook', () => getDetails(event), undefined) : undefined;
       const flow = checkout.begin(details);
-      if (typeof onFlow === 'function') safely('the onFlow hook', () => onFlow(flow), () => undefined);
+      if (typeof onFlow === 'function') safely('the onFlow hook', () => onFlow(flow), undefined);
     };
     // Capture phase: the flow exists before the page's own click handlers call the SDK.
     target.addEventListener('click', listener, { capture: true });
@@ -52,11 +52,11 @@ export const checkout: Checkout = {
     return safely(
       'checkout.resume',
       () => (current?.resume(options) ?? Promise.resolve(NOOP_FLOW)).catch((): CheckoutFlow => NOOP_FLOW),
-      () => Promise.resolve(NOOP_FLOW),
+      Promise.resolve(NOOP_FLOW),
     );
   },
 
   active(): CheckoutFlow | undefined {
-    return safely('checkout.active', () => current?.active(), () => undefined);
+    return safely('checkout.active', () => current?.active(), undefined);
   },
 };

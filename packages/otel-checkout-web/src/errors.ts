@@ -2,9 +2,15 @@
 export class CheckoutTracingError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = new.target.name;
+    // A literal, not `new.target.name`: minifiers rename classes, and callers compare names.
+    this.name = 'CheckoutTracingError';
   }
 }
 
 /** A public function was called with an argument it cannot use (handed back as a rejected promise, never thrown at the page). */
-export class InvalidArgumentError extends CheckoutTracingError {}
+export class InvalidArgumentError extends CheckoutTracingError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidArgumentError';
+  }
+}

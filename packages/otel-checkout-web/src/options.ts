@@ -1,6 +1,6 @@
 import { diag } from '@opentelemetry/api';
-import { cohortOptionsProblems } from '@otel-checkout/core';
 import type { RedactionOptions } from '@otel-checkout/core';
+import { normalizeTarget } from './propagation/url-match.js';
 import type { PropagateTarget, WebTracingOptions } from './types.js';
 
 /** Options with every default filled in. */
@@ -11,6 +11,7 @@ export interface ResolvedOptions {
   resourceAttributes: NonNullable<WebTracingOptions['resourceAttributes']>;
   endpoint: string;
   headers: Record<string, string>;
+  /** Normalised (see `normalizeTarget`). */
   propagateTo: PropagateTarget[];
   sampleRate: number;
   stableUserId: string | undefined;
@@ -50,48 +51,98 @@ const DEFAULTS: { [K in Scalar]: ResolvedOptions[K] } = {
   capturePageTimings: true,
 };
 
-/** Accepts a value of the default's type: non-empty strings, booleans, non-negative finite numbers (sampleRate at most 1, sizes at least 1). */
-function valid(key: Scalar, value: unknown): boolean {
+/** Every option name, so a misspelt one is reported instead of silently doing nothing. */
+const KNOWN = [...Object.keys(DEFAULTS), 'resourceAttributes', 'headers', 'propagateTo', 'canary', 'redaction'];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reports one bad value: the option and what it should be. */
+function warn(key: string, expected: string, outcome = 'using the default'): void {
+  diag.warn(`@otel-checkout/web: option ${key} is not ${expected}; ${outcome}`);
+}
+
+/** What a scalar option must be, or `undefined` when `value` is that. */
+function problem(key: Scalar, value: unknown): string | undefined {
   const fallback = DEFAULTS[key];
-  if (typeof fallback === 'number') {
-    return typeof value === 'number' && Number.isFinite(value) && value >= (key.startsWith('max') ? 1 : 0) && (key !== 'sampleRate' || value <= 1);
+  if (key === 'endpoint') {
+    // A path goes to the page's own origin; anything else must name http(s) itself.
+    return typeof value === 'string' && (/^\/(?!\/)/.test(value) || normalizeTarget(value)) ? undefined : 'an http(s) URL or a /path';
   }
-  if (typeof fallback === 'boolean') return typeof value === 'boolean';
-  return typeof value === 'string' && value.length > 0;
+  if (typeof fallback === 'boolean') return typeof value === 'boolean' ? undefined : 'true or false';
+  if (typeof fallback !== 'number') return typeof value === 'string' && value !== '' ? undefined : 'a non-empty string';
+  // Sizes count from 1, and a timeout or maximum age of 0 would refuse everything; browsers
+  // fire longer timers at once.
+  const low = /^max|^exp|^han/.test(key) ? 1 : 0;
+  const high = key === 'sampleRate' ? 1 : 2 ** 31 - 1;
+  return typeof value === 'number' && value >= low && value <= high ? undefined : `a number from ${low} to ${high}`;
 }
 
-function object<T>(value: unknown): Partial<T> {
-  return typeof value === 'object' && value !== null ? (value) : {};
-}
-
-/** Fills in defaults; bad values warn through `diag` and fall back, never throw. */
+/**
+ * Fills in defaults. Each bad value is reported once through `diag`, naming the option and
+ * what is wrong with it, and replaced by its default; nothing here throws at the page.
+ */
 export function resolveOptions(input: unknown): ResolvedOptions {
-  const options = object<WebTracingOptions>(input);
-  const resolved = { ...DEFAULTS } as Record<Scalar, unknown>;
-  for (const key of Object.keys(DEFAULTS) as Scalar[]) {
-    const value = options[key];
-    if (value === undefined) continue;
-    if (valid(key, value)) resolved[key] = key.startsWith('max') ? Math.floor(value as number) : value;
-    else diag.warn(`@otel-checkout/web: option ${key} is invalid; using the default`);
+  const options: Partial<Record<keyof WebTracingOptions, unknown>> = isObject(input) ? input : {};
+  if (input !== undefined && input !== options) diag.warn('@otel-checkout/web: the options are not an object; using the defaults');
+  const resolved = { ...DEFAULTS } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(options)) {
+    if (!KNOWN.includes(key)) warn(key, 'a known option', 'ignored');
+    else if (key in DEFAULTS && value !== undefined) {
+      const expected = problem(key as Scalar, value);
+      if (expected !== undefined) warn(key, expected);
+      else resolved[key] = key.startsWith('max') ? Math.floor(value as number) : value;
+    }
   }
-  if (!['undefined', 'boolean', 'object'].includes(typeof options.redaction)) diag.warn('@otel-checkout/web: option redaction is invalid; redaction stays on');
-  const canary = object<NonNullable<WebTracingOptions['canary']>>(options.canary);
-  // cohortOf clamps and defaults by itself; this only tells the developer.
-  for (const problem of cohortOptionsProblems(canary)) diag.warn(`@otel-checkout/web: option ${problem}`);
+
+  const object = (key: 'resourceAttributes' | 'headers' | 'canary'): Record<string, unknown> => {
+    const value = options[key] ?? {};
+    if (isObject(value)) return value;
+    warn(key, 'an object');
+    return {};
+  };
+
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(object<Record<string, unknown>>(options.headers))) if (typeof value === 'string') headers[name] = value;
+  for (const [name, value] of Object.entries(object('headers'))) {
+    let ok = false;
+    try {
+      // Checked by the platform's own rules: a header it refuses would make every export throw.
+      ok = typeof value === 'string' && new Headers({ [name]: value }).has(name);
+    } catch {
+      // Refused: reported below.
+    }
+    if (ok) headers[name] = value as string;
+    else warn(`headers[${JSON.stringify(name)}]`, 'a valid header with a string value', 'ignored');
+  }
+
+  let propagateTo: PropagateTarget[] = typeof location === 'undefined' ? [] : [`${location.origin}/`];
+  const targets = options.propagateTo;
+  if (Array.isArray(targets)) {
+    propagateTo = [];
+    (targets as unknown[]).forEach((entry, index) => {
+      const target = normalizeTarget(entry);
+      if (target === undefined) warn(`propagateTo[${index}]`, 'an http(s) URL or a RegExp', 'ignored');
+      else propagateTo.push(target);
+    });
+  } else if (targets !== undefined) warn('propagateTo', 'an array');
+
+  const redaction = options.redaction;
+  if (redaction !== undefined && typeof redaction !== 'boolean' && !isObject(redaction)) warn('redaction', 'a boolean or an object');
+  const { salt, percent } = object('canary');
+  const canarySalt = typeof salt === 'string' ? salt : '';
+  if (salt !== undefined && salt !== canarySalt) warn('canary.salt', 'a string');
+  const canaryPercent = typeof percent === 'number' && percent >= 0 && percent <= 100 ? percent : 0;
+  if (percent !== undefined && percent !== canaryPercent) warn('canary.percent', 'a number from 0 to 100');
   return {
     ...(resolved as { [K in Scalar]: ResolvedOptions[K] }),
-    resourceAttributes: object(options.resourceAttributes),
+    resourceAttributes: object('resourceAttributes') as ResolvedOptions['resourceAttributes'],
     headers,
-    propagateTo: Array.isArray(options.propagateTo)
-      ? options.propagateTo.filter((t) => typeof t === 'string' || t instanceof RegExp)
-      : typeof location === 'undefined'
-        ? []
-        : [location.origin],
-    // Anything but an explicit `false` keeps redaction on: a typo must not leak card numbers.
-    redaction: options.redaction === false ? undefined : object<RedactionOptions>(options.redaction),
-    canarySalt: typeof canary.salt === 'string' ? canary.salt : '',
-    canaryPercent: typeof canary.percent === 'number' ? canary.percent : 0,
+    propagateTo,
+    // Off only when asked for explicitly (`false`, or `{ enabled: false }`, which the redactor
+    // itself obeys): a typo must not leak card numbers.
+    redaction: redaction === false ? undefined : isObject(redaction) ? redaction : {},
+    canarySalt,
+    canaryPercent,
   };
 }

@@ -1,7 +1,8 @@
 import { diag } from '@opentelemetry/api';
 import { checkout, getRuntime, setRuntime } from './checkout.js';
 import { resolveOptions } from './options.js';
-import { Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
+import { createRuntime } from './runtime.js';
 import { newHealthCounters } from './health.js';
 import type { WebTracingHandle, WebTracingOptions } from './types.js';
 
@@ -19,7 +20,7 @@ export function startCheckoutTracing(options?: WebTracingOptions): WebTracingHan
   }
   let runtime: Runtime | undefined;
   try {
-    runtime = new Runtime(resolveOptions(options));
+    runtime = createRuntime(resolveOptions(options));
   } catch (error) {
     diag.error('@otel-checkout/web: tracing could not start', error);
   }

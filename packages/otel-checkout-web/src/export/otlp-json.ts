@@ -88,7 +88,8 @@ export function encodeSpan(span: ReadableSpan): string {
       droppedAttributesCount: link.droppedAttributesCount ?? 0,
     })),
     droppedLinksCount: span.droppedLinksCount,
-    status: span.status.message === undefined ? { code: span.status.code } : { code: span.status.code, message: span.status.message },
+    // JSON.stringify leaves out a message that is not set.
+    status: { code: span.status.code, message: span.status.message },
   });
 }
 
@@ -108,20 +109,10 @@ export function envelope(resource: Attributes, scopeName: string, scopeVersion: 
   return { head, tail: ']}]}]}' };
 }
 
-/** UTF-8 byte length without allocating (keepalive limits are in bytes, strings are UTF-16). */
+let encoder: TextEncoder | undefined;
+
+/** UTF-8 byte length (keepalive limits are in bytes, strings are UTF-16); the platform's encoder is smaller than one written here. */
 export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
+  encoder ??= new TextEncoder();
+  return encoder.encode(text).length;
 }

@@ -3,6 +3,7 @@ import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Envelope } from './otlp-json.js';
 import { encodeSpan, utf8Length } from './otlp-json.js';
 import type { SendResult, Transport } from './transport.js';
+import { KEEPALIVE_BUDGET_BYTES } from './transport.js';
 import { spill, takeSpilled } from './spill.js';
 import type { HealthCounters } from '../health.js';
 
@@ -14,10 +15,13 @@ export interface QueueOptions {
 
 /** Body size of one batch when the page is leaving: small, so several fit the keepalive budget and one lost beacon loses little. */
 export const LEAVING_BATCH_BYTES = 16_000;
-/** Body size of one batch while the page is visible. */
-const VISIBLE_BATCH_BYTES = 512_000;
 /** Export requests in flight at most while the page is visible. */
 const MAX_CONCURRENT_EXPORTS = 2;
+/**
+ * Body size of one batch while the page is visible: small enough that the requests in flight
+ * all go as keepalive, since a navigation may follow any moment and cancels plain requests.
+ */
+const VISIBLE_BATCH_BYTES = KEEPALIVE_BUDGET_BYTES / MAX_CONCURRENT_EXPORTS;
 
 /** The span processor plus what the page lifecycle needs from it. */
 export interface ExportQueue extends SpanProcessor {
@@ -65,7 +69,9 @@ export function createExportQueue(
     if (warned) return;
     warned = true;
     // One diagnostic for the page's lifetime: the counters tell the rest.
-    diag.warn(`@otel-checkout/web: spans dropped (${why}); further drops only counted`, error);
+    const message = `@otel-checkout/web: spans dropped (${why}); further drops only counted`;
+    if (error === undefined) diag.warn(message);
+    else diag.warn(message, error);
   };
 
   const cancelTimer = (): void => {
@@ -85,17 +91,20 @@ export function createExportQueue(
     }, delay);
   };
 
-  const track = (result: Promise<SendResult>, count: number, leaving: boolean): void => {
+  /** `spillable`: the body of a request sent as the page was hidden or left, kept for the next page if it fails. */
+  const track = (result: Promise<SendResult>, count: number, spillable?: string): void => {
     const sent = result.then((outcome) => {
       if (outcome === 'ok' || outcome === 'beacon') {
         health.spansExported += count;
         if (outcome === 'beacon') health.beaconsSent += 1;
       } else {
-        if (outcome === 'failed') health.exportFailures += 1;
-        drop(count, outcome === 'failed' ? 'export failed' : 'unload quota spent');
+        health.exportFailures += 1;
+        // What a hidden page could not send waits for the next page, as what it could not even try does.
+        const lost = spillable === undefined ? count : spill([{ body: spillable, count }], Date.now());
+        if (lost > 0) drop(lost, 'export failed');
       }
       inFlight.delete(sent);
-      if (queue.length > 0 && !leaving) schedule(options.scheduledDelayMillis);
+      if (queue.length > 0 && spillable === undefined) schedule(options.scheduledDelayMillis);
     });
     inFlight.add(sent);
   };
@@ -112,9 +121,9 @@ export function createExportQueue(
     }
     if (batch.length === 0) return;
     const body = head + batch.join(',') + tail;
-    if (!leaving) return track(transport.send(body, bytes, false), batch.length, false);
+    if (!leaving) return track(transport.send(body, bytes), batch.length);
     const pending = transport.sendLeaving(body, bytes);
-    if (pending !== undefined) track(pending, batch.length, true);
+    if (pending !== undefined) track(pending, batch.length, body);
     else refused?.push({ body, count: batch.length });
   }
 
@@ -154,7 +163,7 @@ export function createExportQueue(
       schedule(0);
     },
     resendSpilled() {
-      for (const { body, count } of takeSpilled(Date.now())) track(transport.send(body, utf8Length(body), false), count, false);
+      for (const { body, count } of takeSpilled(Date.now())) track(transport.send(body, utf8Length(body)), count);
     },
     shutdown() {
       const flushed = forceFlush();

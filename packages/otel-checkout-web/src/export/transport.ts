@@ -1,11 +1,13 @@
 /**
  * Sends OTLP request bodies so they survive the page going away. Browsers cap the bodies of
- * in-flight keepalive requests at 64 KiB in total (Chromium also counts `sendBeacon` against
- * its own quota), so this transport keeps its own account: keepalive while the budget allows,
- * `sendBeacon` when the page is leaving and the budget is spent, a plain request otherwise.
+ * in-flight keepalive requests at 64 KiB in total, and Chromium counts `sendBeacon` bodies
+ * against the same quota, so this transport keeps its own account of both: keepalive while
+ * the budget allows, `sendBeacon` when the page is leaving and the budget is spent, a plain
+ * request otherwise. Going over the quota is not reported in time: a keepalive request the
+ * browser refuses fails only after the page has gone, so it is never attempted.
  */
 
-/** Bytes of keepalive bodies in flight at most; under the 65,536 the Fetch standard allows, for headroom. */
+/** Bytes of keepalive and beacon bodies in flight at most; under the 65,536 the Fetch standard allows, for headroom. */
 export const KEEPALIVE_BUDGET_BYTES = 60_000;
 /** Keepalive requests in flight at most. */
 export const KEEPALIVE_MAX_REQUESTS = 4;
@@ -18,16 +20,16 @@ export interface TransportOptions {
   fetch: typeof fetch;
 }
 
-/** How a body was sent; `dropped` when no way was left. */
-export type SendResult = 'ok' | 'failed' | 'beacon' | 'dropped';
+/** How a body was sent. */
+export type SendResult = 'ok' | 'failed' | 'beacon';
 
 export interface Transport {
+  /** Keepalive while the budget allows, else a plain request. Never rejects. */
+  send(body: string, bytes: number): Promise<SendResult>;
   /**
-   * Never rejects. `leaving`: the page is being hidden or unloaded, only keepalive or beacon
-   * can get out.
+   * For the page being hidden or left, where only keepalive or a beacon gets out: `undefined`
+   * when the browser refused the body (nothing was sent), else the pending result.
    */
-  send(body: string, bytes: number, leaving: boolean): Promise<SendResult>;
-  /** For the leaving page: `undefined` when the browser refused the body (nothing was sent), else the pending result. */
   sendLeaving(body: string, bytes: number): Promise<SendResult> | undefined;
 }
 
@@ -38,8 +40,8 @@ export function createTransport(options: TransportOptions): Transport {
   const fits = (bytes: number): boolean => keepaliveRequests < KEEPALIVE_MAX_REQUESTS && keepaliveBytes + bytes <= KEEPALIVE_BUDGET_BYTES;
 
   const post = (body: string, keepalive: boolean): Promise<SendResult> => {
-    const abort = typeof AbortController === 'function' ? new AbortController() : undefined;
-    const timer = setTimeout(() => abort?.abort(), options.timeoutMillis);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), options.timeoutMillis);
     const settle = (result: SendResult): SendResult => {
       clearTimeout(timer);
       return result;
@@ -52,7 +54,7 @@ export function createTransport(options: TransportOptions): Transport {
           keepalive,
           credentials: 'omit',
           headers: { 'Content-Type': 'application/json', ...options.headers },
-          signal: abort?.signal,
+          signal: abort.signal,
         })
         .then(
           (response) => settle(response.ok ? 'ok' : 'failed'),
@@ -63,33 +65,31 @@ export function createTransport(options: TransportOptions): Transport {
     }
   };
 
-  const beacon = (body: string): SendResult => {
+  const beacon = (body: string, bytes: number): boolean => {
     try {
-      return navigator.sendBeacon(options.url, new Blob([body], { type: 'application/json' })) ? 'beacon' : 'dropped';
+      if (!navigator.sendBeacon(options.url, new Blob([body], { type: 'application/json' }))) return false;
     } catch {
       // No sendBeacon here, or it threw: nothing left to try.
-      return 'dropped';
+      return false;
     }
+    // The browser never says when it has sent a beacon, so its bytes count for the rest of
+    // the page's life: a page that leaves never gets that quota back anyway.
+    keepaliveBytes += bytes;
+    return true;
   };
 
-  const send = (body: string, bytes: number, leaving: boolean): Promise<SendResult> => {
-    if (fits(bytes)) {
-      keepaliveBytes += bytes;
-      keepaliveRequests += 1;
-      return post(body, true).finally(() => {
-        keepaliveBytes -= bytes;
-        keepaliveRequests -= 1;
-      });
-    }
-    return leaving ? Promise.resolve(beacon(body)) : post(body, false);
+  const send = (body: string, bytes: number): Promise<SendResult> => {
+    if (!fits(bytes)) return post(body, false);
+    keepaliveBytes += bytes;
+    keepaliveRequests += 1;
+    return post(body, true).finally(() => {
+      keepaliveBytes -= bytes;
+      keepaliveRequests -= 1;
+    });
   };
 
   return {
     send,
-    sendLeaving(body, bytes) {
-      if (fits(bytes)) return send(body, bytes, true);
-      const result = beacon(body);
-      return result === 'dropped' ? undefined : Promise.resolve(result);
-    },
+    sendLeaving: (body, bytes) => (fits(bytes) ? send(body, bytes) : beacon(body, bytes) ? Promise.resolve('beacon') : undefined),
   };
 }

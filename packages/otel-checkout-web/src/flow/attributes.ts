@@ -1,3 +1,4 @@
+import { diag } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import {
   ATTR_PAYMENT_AMOUNT,
@@ -9,7 +10,9 @@ import {
 } from '@otel-checkout/semantic-conventions';
 import type { FlowDetails } from '../types.js';
 
-/** Flow details as span attributes; values of the wrong type are ignored, never thrown on. */
+let warnedAmount = false;
+
+/** Flow details as span attributes; values of the wrong type are ignored, never thrown on (a bad amount warns once). */
 export function detailAttributes(details: Partial<FlowDetails> | undefined, all = true): Attributes {
   const out: Attributes = {};
   if (typeof details !== 'object' || details === null) return out;
@@ -22,7 +25,12 @@ export function detailAttributes(details: Partial<FlowDetails> | undefined, all 
   if (all) {
     text(ATTR_PAYMENT_CURRENCY, details.currency);
     text(ATTR_PAYMENT_MERCHANT_ID, details.merchantId);
-    if (typeof details.amount === 'number' && Number.isFinite(details.amount)) out[ATTR_PAYMENT_AMOUNT] = details.amount;
+    if (Number.isSafeInteger(details.amount)) out[ATTR_PAYMENT_AMOUNT] = details.amount;
+    else if (details.amount !== undefined && !warnedAmount) {
+      // 42.5 would be read as 42.5 cents: better no amount than a wrong one.
+      warnedAmount = true;
+      diag.warn(`@otel-checkout/web: amount ${typeof details.amount === 'number' ? details.amount : typeof details.amount} is not an integer in minor units; ignored`);
+    }
   }
   return out;
 }
@@ -35,6 +43,6 @@ export function cleanDetails(details: unknown): FlowDetails {
   for (const key of ['tradeNo', 'method', 'provider', 'currency', 'merchantId'] as const) {
     if (typeof d[key] === 'string') out[key] = d[key];
   }
-  if (typeof d.amount === 'number' && Number.isFinite(d.amount)) out.amount = d.amount;
+  if (Number.isSafeInteger(d.amount)) out.amount = d.amount as number;
   return out;
 }

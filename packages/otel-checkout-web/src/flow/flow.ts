@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT } from '@opentelemetry/api';
-import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import {
   ATTR_PAYMENT_FAILURE_CODE,
   ATTR_PAYMENT_FAILURE_REASON,
@@ -8,6 +8,7 @@ import {
   ATTR_PAYMENT_STAGE,
   ATTR_PAYMENT_TRADE_NO,
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
+  PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR,
   PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
   PAYMENT_OUTCOME_VALUE_CANCELLED,
   PAYMENT_OUTCOME_VALUE_FAILED,
@@ -31,13 +32,10 @@ import {
   EVENT_PAYMENT_SDK_ERROR,
 } from '@otel-checkout/semantic-conventions/incubating';
 import { ATTR_ERROR_TYPE, ATTR_EXCEPTION_MESSAGE, ATTR_URL_FULL } from '@opentelemetry/semantic-conventions';
-import { InvalidArgumentError } from '../errors.js';
 import type {
   ChallengeOptions,
   CheckoutFlow,
-  FailureReason,
   FlowDetails,
-  PaymentMethod,
   PaymentOutcome,
   PollOptions,
   RedirectOptions,
@@ -46,6 +44,7 @@ import type {
 import { detailAttributes } from './attributes.js';
 import type { SdkHost } from './sdk-wrap.js';
 import { wrapSdk } from './sdk-wrap.js';
+import { needsFunction, outcomeOf, pollLoop } from './poll.js';
 
 /** What a flow needs from the running tracing setup. */
 export interface FlowRuntime {
@@ -87,270 +86,235 @@ function sdkAttributes(info: SdkInfo, method: string): Attributes {
   return attributes;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** A flow that records, with what the runtime needs from it. */
+export interface RecordingFlow extends CheckoutFlow, SdkHost {
+  readonly isEnded: boolean;
+  /** Set when a redirect is under way: the root ends at `pagehide` or with `page_load_failed`. */
+  redirecting: boolean;
+  readonly details: FlowDetails;
+  /**
+   * A CLIENT span for a propagated request. Not among the spans `end()` closes: the request
+   * ends it when it completes, so a page whose own completion handler ends the flow (an XHR
+   * `onload` runs before our `loadend`) still gets the response status on the span.
+   */
+  startRequest(method: string, attributes: Attributes): Span;
+  /** The watchdog fired: the bank page never replaced this one. */
+  pageLoadFailed(): void;
+  /** Records a page error on the flow (exception event, no status change: the payment may still succeed). */
+  recordPageError(error: unknown): void;
 }
 
-/** A flow that records: `payment.checkout` (from `begin`) or `payment.return` (from `resume`) and its children. */
-export class RecordingFlow implements CheckoutFlow, SdkHost {
-  readonly traceId: string;
-  private current: Span;
-  private readonly children = new Set<Span>();
-  private done = false;
-  private attempt = 1;
-  private redirectSpan: Span | undefined;
-  /** Set when a redirect is under way: the root ends at `pagehide` or with `page_load_failed`. */
-  redirecting = false;
-  readonly details: FlowDetails;
+/**
+ * A flow that records: `payment.checkout` (from `begin`) or `payment.return` (from `resume`)
+ * and its children. A closure rather than a class, so its private state minifies.
+ */
+export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetails): RecordingFlow {
+  const children = new Set<Span>();
+  const details: FlowDetails = { ...initial };
+  /** The innermost SDK call running, or the root: what requests are parented to. */
+  let current = root;
+  let done = false;
+  let attempt = 1;
+  let redirectSpan: Span | undefined;
 
-  constructor(
-    private readonly runtime: FlowRuntime,
-    readonly root: Span,
-    details: FlowDetails,
-  ) {
-    this.current = root;
-    this.details = { ...details };
-    this.traceId = root.spanContext().traceId;
-  }
+  const start = (name: string, attributes: Attributes, kind: SpanKind, parent: Span): Span =>
+    runtime.tracer.startSpan(name, { kind, attributes: { ...runtime.common, ...detailAttributes(details, false), ...attributes } }, trace.setSpan(ROOT_CONTEXT, parent));
 
-  get isEnded(): boolean {
-    return this.done;
-  }
-
-  /** The context fetch/XHR requests of this flow are parented to (the innermost SDK call, or the root). */
-  context(): Context {
-    return trace.setSpan(ROOT_CONTEXT, this.current);
-  }
-
-  private child(name: string, attributes: Attributes, kind: SpanKind = SpanKind.INTERNAL, parent: Span = this.current): Span {
-    const span = this.runtime.tracer.startSpan(
-      name,
-      { kind, attributes: { ...this.runtime.common, ...detailAttributes(this.details, false), ...attributes } },
-      trace.setSpan(ROOT_CONTEXT, parent),
-    );
-    this.children.add(span);
+  const child = (name: string, attributes: Attributes, parent = root): Span => {
+    const span = start(name, attributes, SpanKind.INTERNAL, parent);
+    children.add(span);
     return span;
-  }
+  };
 
-  private endChild(span: Span): void {
-    this.children.delete(span);
+  const endChild = (span: Span): void => {
+    children.delete(span);
     span.end();
-  }
+  };
 
-  /** A CLIENT span for a propagated request. */
-  startRequest(method: string, attributes: Attributes): Span {
-    return this.child(method, attributes, SpanKind.CLIENT);
-  }
-
-  endRequest(span: Span): void {
-    this.endChild(span);
-  }
-
-  setTradeNo(tradeNo: string): void {
-    if (typeof tradeNo !== 'string' || tradeNo.length === 0) return;
-    this.details.tradeNo = tradeNo;
-    if (!this.done) this.root.setAttribute(ATTR_PAYMENT_TRADE_NO, tradeNo);
-  }
-
-  set(details: Partial<FlowDetails>): void {
-    const attributes = detailAttributes(details);
-    if (typeof details === 'object' && details !== null) Object.assign(this.details, details);
-    if (!this.done) this.root.setAttributes(attributes);
-  }
-
-  run<T>(fn: () => T): T {
-    if (typeof fn !== 'function') return undefined as T;
-    return this.runtime.scoped(this, fn);
-  }
-
-  wrapSdk<T extends object>(sdk: T, info: SdkInfo): T {
-    try {
-      return wrapSdk(this, sdk, info);
-    } catch {
-      return sdk;
-    }
-  }
-
-  // --- SdkHost ---
-
-  startCall(info: SdkInfo, method: string): Span {
-    const attributes = { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_SDK, ...sdkAttributes(info, method) };
-    return this.child(`${SPAN_NAME_PAYMENT_SDK} ${method}`, attributes, SpanKind.INTERNAL, this.root);
-  }
-
-  within<T>(span: Span, fn: () => T): T {
-    const previous = this.current;
-    this.current = span;
-    try {
-      return this.runtime.scoped(this, fn);
-    } finally {
-      this.current = previous;
-    }
-  }
-
-  failed(span: Span, error: unknown, info: SdkInfo, method: string): void {
-    this.runtime.guard('record an SDK error', () => {
-      const type = errorType(error);
-      span.addEvent(EVENT_PAYMENT_SDK_ERROR, { [ATTR_ERROR_TYPE]: type, [ATTR_EXCEPTION_MESSAGE]: errorMessage(error), ...sdkAttributes(info, method) });
-      span.setAttribute(ATTR_ERROR_TYPE, type);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-    });
-    this.endChild(span);
-  }
-
-  succeeded(span: Span): void {
-    this.endChild(span);
-  }
-
-  // --- the shopper's journey ---
-
-  retry(reason?: FailureReason): void {
-    if (this.done) return;
-    this.attempt += 1;
-    const attributes: Attributes = { [ATTR_PAYMENT_ATTEMPT]: this.attempt };
-    if (typeof reason === 'string') attributes[ATTR_PAYMENT_FAILURE_REASON] = reason;
-    this.root.addEvent(EVENT_PAYMENT_RETRY, attributes);
-    this.root.setAttribute(ATTR_PAYMENT_ATTEMPT, this.attempt);
-  }
-
-  fallback(toMethod: PaymentMethod): void {
-    if (this.done || typeof toMethod !== 'string' || toMethod.length === 0) return;
-    const attributes: Attributes = { [ATTR_PAYMENT_FALLBACK_METHOD]: toMethod };
-    if (this.details.method !== undefined) attributes[ATTR_PAYMENT_METHOD] = this.details.method;
-    this.root.addEvent(EVENT_PAYMENT_FALLBACK, attributes);
-    this.root.setAttribute(ATTR_PAYMENT_FALLBACK_METHOD, toMethod);
-    this.set({ method: toMethod });
-  }
-
-  fail(reason: FailureReason, code?: string): void {
-    if (this.done) return;
-    this.root.setAttribute(ATTR_PAYMENT_OUTCOME, PAYMENT_OUTCOME_VALUE_FAILED);
-    if (typeof reason === 'string') this.root.setAttribute(ATTR_PAYMENT_FAILURE_REASON, reason);
-    if (typeof code === 'string' || typeof code === 'number') this.root.setAttribute(ATTR_PAYMENT_FAILURE_CODE, String(code));
-    this.root.setStatus({ code: SpanStatusCode.ERROR, message: typeof reason === 'string' ? reason : undefined });
-    this.end();
-  }
-
-  succeed(): void {
-    if (this.done) return;
-    this.root.setAttribute(ATTR_PAYMENT_OUTCOME, PAYMENT_OUTCOME_VALUE_SUCCEEDED);
-    this.end();
-  }
-
-  cancel(): void {
-    if (this.done) return;
-    this.root.setAttribute(ATTR_PAYMENT_OUTCOME, PAYMENT_OUTCOME_VALUE_CANCELLED);
-    this.root.setAttribute(ATTR_PAYMENT_FAILURE_REASON, PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED);
-    this.end();
-  }
-
-  /** The watchdog fired: the bank page never replaced this one. */
-  pageLoadFailed(): void {
-    this.redirecting = false;
-    this.fail(PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED);
-  }
-
-  private ensureRedirectSpan(url: string | undefined): Span {
-    if (this.redirectSpan !== undefined) return this.redirectSpan;
+  const redirectSpanOf = (url: string | undefined): Span => {
+    if (redirectSpan !== undefined) return redirectSpan;
     const attributes: Attributes = { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_REDIRECT };
     if (url !== undefined) attributes[ATTR_URL_FULL] = url;
-    const span = this.child(SPAN_NAME_PAYMENT_REDIRECT, attributes, SpanKind.INTERNAL, this.root);
-    this.redirectSpan = span;
-    this.endChild(span);
-    return span;
-  }
+    redirectSpan = child(SPAN_NAME_PAYMENT_REDIRECT, attributes);
+    endChild(redirectSpan);
+    return redirectSpan;
+  };
 
-  private bookkeeping(url: string | undefined, options: RedirectOptions | undefined): void {
-    if (this.done) return;
-    this.runtime.guard('prepare the redirect', () => {
-      const redirect = this.ensureRedirectSpan(url);
-      this.root.setAttribute(ATTR_PAYMENT_OUTCOME, PAYMENT_OUTCOME_VALUE_PENDING);
-      this.redirecting = true;
-      const watchdog = typeof options?.watchdogMillis === 'number' ? options.watchdogMillis : this.runtime.redirectWatchdogMillis;
-      this.runtime.leaving(this, redirect, watchdog);
+  const bookkeeping = (url: string | undefined, options: RedirectOptions | undefined): void => {
+    if (done) return;
+    runtime.guard('redirect', () => {
+      const redirect = redirectSpanOf(url);
+      root.setAttribute(ATTR_PAYMENT_OUTCOME, PAYMENT_OUTCOME_VALUE_PENDING);
+      flow.redirecting = true;
+      const watchdog = typeof options?.watchdogMillis === 'number' ? options.watchdogMillis : runtime.redirectWatchdogMillis;
+      runtime.leaving(flow, redirect, watchdog);
     });
-  }
+  };
 
-  redirect(url: string, options?: RedirectOptions): void {
-    if (typeof url !== 'string') return;
-    this.bookkeeping(url, options);
-    if (typeof location !== 'undefined') location.assign(url);
-  }
+  /** Records the outcome (and why, when it is not a success) and ends the flow. */
+  const finish = (outcome: PaymentOutcome, reason?: unknown): void => {
+    if (done) return;
+    root.setAttribute(ATTR_PAYMENT_OUTCOME, outcome);
+    if (typeof reason === 'string') root.setAttribute(ATTR_PAYMENT_FAILURE_REASON, reason);
+    flow.end();
+  };
 
-  prepareRedirect(options?: RedirectOptions): Promise<void> {
-    this.bookkeeping(undefined, options);
-    return Promise.resolve();
-  }
+  const flow: RecordingFlow = {
+    traceId: root.spanContext().traceId,
+    redirecting: false,
+    details,
 
-  async query<T>(fn: () => Promise<T>, toOutcome?: (result: T) => PaymentOutcome | undefined): Promise<T> {
-    if (typeof fn !== 'function') throw new InvalidArgumentError('query needs a function returning a promise');
-    const span = this.child(SPAN_NAME_PAYMENT_QUERY, { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_QUERY, [ATTR_PAYMENT_ATTEMPT]: this.attempt }, SpanKind.INTERNAL, this.root);
-    try {
-      const result = await this.within(span, fn);
-      if (typeof toOutcome === 'function') {
-        this.runtime.guard('map a query result', () => {
-          const outcome = toOutcome(result);
-          if (typeof outcome === 'string') span.setAttribute(ATTR_PAYMENT_OUTCOME, outcome);
-        });
-      }
-      return result;
-    } catch (error) {
-      span.recordException(error instanceof Error ? error : errorMessage(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-      throw error;
-    } finally {
-      this.endChild(span);
-    }
-  }
+    get isEnded() {
+      return done;
+    },
 
-  async poll<T>(
-    fn: () => Promise<T>,
-    toOutcome: (result: T) => PaymentOutcome | undefined,
-    options?: PollOptions,
-  ): Promise<PaymentOutcome | undefined> {
-    const interval = typeof options?.intervalMillis === 'number' && options.intervalMillis >= 0 ? options.intervalMillis : 2000;
-    const attempts = typeof options?.maxAttempts === 'number' && options.maxAttempts >= 1 ? Math.floor(options.maxAttempts) : 10;
-    let outcome: PaymentOutcome | undefined;
-    for (let i = 0; i < attempts && !this.done; i++) {
-      if (i > 0) {
-        this.attempt += 1;
-        await sleep(interval);
-      }
+    startRequest: (method, attributes) => start(method, attributes, SpanKind.CLIENT, current),
+
+    setTradeNo(tradeNo) {
+      if (typeof tradeNo !== 'string' || tradeNo.length === 0) return;
+      details.tradeNo = tradeNo;
+      if (!done) root.setAttribute(ATTR_PAYMENT_TRADE_NO, tradeNo);
+    },
+
+    set(more) {
+      const attributes = detailAttributes(more);
+      if (typeof more === 'object' && more !== null) Object.assign(details, more);
+      if (!done) root.setAttributes(attributes);
+    },
+
+    run<T>(fn: () => T): T {
+      return typeof fn === 'function' ? runtime.scoped(flow, fn) : (undefined as T);
+    },
+
+    wrapSdk<T extends object>(sdk: T, info: SdkInfo): T {
       try {
-        let mapped: PaymentOutcome | undefined;
-        await this.query(fn, (result) => (mapped = typeof toOutcome === 'function' ? toOutcome(result) : undefined));
-        outcome = mapped;
+        return wrapSdk(flow, sdk, info);
       } catch {
-        // A failed query is on its span; the next attempt may succeed.
-        continue;
+        return sdk;
       }
-      if (outcome !== undefined && outcome !== PAYMENT_OUTCOME_VALUE_PENDING) break;
-    }
-    if (outcome !== undefined && !this.done) {
-      this.root.setAttribute(ATTR_PAYMENT_OUTCOME, outcome);
-      if (outcome !== PAYMENT_OUTCOME_VALUE_PENDING) this.end();
-    }
-    return outcome;
-  }
+    },
 
-  answerChallenge(options?: ChallengeOptions): () => void {
-    if (this.done) return () => {};
-    return this.runtime.answerChallenge(this, () => this.ensureRedirectSpan(undefined), options);
-  }
+    // --- SdkHost ---
 
-  /** Records a page error on the flow (exception event, no status change: the payment may still succeed). */
-  recordPageError(error: unknown): void {
-    if (this.done) return;
-    this.root.recordException(error instanceof Error ? error : { name: errorType(error), message: errorMessage(error) });
-  }
+    startCall: (info, method) => child(`${SPAN_NAME_PAYMENT_SDK} ${method}`, { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_SDK, ...sdkAttributes(info, method) }),
 
-  end(): void {
-    if (this.done) return;
-    this.done = true;
-    this.redirecting = false;
-    for (const span of this.children) span.end();
-    this.children.clear();
-    this.root.end();
-    this.runtime.ended(this);
-  }
+    within<T>(span: Span, fn: () => T): T {
+      const previous = current;
+      current = span;
+      try {
+        return runtime.scoped(flow, fn);
+      } finally {
+        current = previous;
+      }
+    },
+
+    failed(span, error, info, method) {
+      runtime.guard('SDK error', () => {
+        const type = errorType(error);
+        span.addEvent(EVENT_PAYMENT_SDK_ERROR, { [ATTR_ERROR_TYPE]: type, [ATTR_EXCEPTION_MESSAGE]: errorMessage(error), ...sdkAttributes(info, method) });
+        span.setAttribute(ATTR_ERROR_TYPE, type);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+      });
+      endChild(span);
+    },
+
+    succeeded: endChild,
+
+    // --- the shopper's journey ---
+
+    retry(reason) {
+      if (done) return;
+      attempt += 1;
+      const attributes: Attributes = { [ATTR_PAYMENT_ATTEMPT]: attempt };
+      if (typeof reason === 'string') attributes[ATTR_PAYMENT_FAILURE_REASON] = reason;
+      root.addEvent(EVENT_PAYMENT_RETRY, attributes);
+      root.setAttribute(ATTR_PAYMENT_ATTEMPT, attempt);
+    },
+
+    fallback(toMethod) {
+      if (done || typeof toMethod !== 'string' || toMethod.length === 0) return;
+      const attributes: Attributes = { [ATTR_PAYMENT_FALLBACK_METHOD]: toMethod };
+      if (details.method !== undefined) attributes[ATTR_PAYMENT_METHOD] = details.method;
+      root.addEvent(EVENT_PAYMENT_FALLBACK, attributes);
+      root.setAttribute(ATTR_PAYMENT_FALLBACK_METHOD, toMethod);
+      flow.set({ method: toMethod });
+    },
+
+    fail(reason, code) {
+      if (done) return;
+      if (typeof code === 'string' || typeof code === 'number') root.setAttribute(ATTR_PAYMENT_FAILURE_CODE, String(code));
+      root.setStatus({ code: SpanStatusCode.ERROR, message: typeof reason === 'string' ? reason : undefined });
+      finish(PAYMENT_OUTCOME_VALUE_FAILED, reason);
+    },
+
+    succeed: () => finish(PAYMENT_OUTCOME_VALUE_SUCCEEDED),
+
+    cancel: () => finish(PAYMENT_OUTCOME_VALUE_CANCELLED, PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED),
+
+    pageLoadFailed() {
+      flow.redirecting = false;
+      flow.fail(PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED);
+    },
+
+    redirect(url, options) {
+      if (typeof url !== 'string') return;
+      bookkeeping(url, options);
+      if (typeof location !== 'undefined') location.assign(url);
+    },
+
+    prepareRedirect(options) {
+      bookkeeping(undefined, options);
+      return Promise.resolve();
+    },
+
+    async query<T>(fn: () => Promise<T>, toOutcome?: (result: T) => PaymentOutcome | undefined): Promise<T> {
+      needsFunction(fn, 'query');
+      const span = child(SPAN_NAME_PAYMENT_QUERY, { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_QUERY, [ATTR_PAYMENT_ATTEMPT]: attempt });
+      try {
+        const result = await flow.within(span, fn);
+        const outcome = outcomeOf(toOutcome, result);
+        if (typeof outcome === 'string') span.setAttribute(ATTR_PAYMENT_OUTCOME, outcome);
+        return result;
+      } catch (error) {
+        span.recordException(error instanceof Error ? error : errorMessage(error));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+        throw error;
+      } finally {
+        endChild(span);
+      }
+    },
+
+    async poll<T>(fn: () => Promise<T>, toOutcome: (result: T) => PaymentOutcome | undefined, options?: PollOptions): Promise<PaymentOutcome | undefined> {
+      // Polling is not a retry: `payment.attempt` stays as it is (only `retry()` counts).
+      const outcome = await pollLoop(flow, fn, toOutcome, options);
+      if (typeof outcome !== 'string' || done) return outcome;
+      // A final outcome ends the flow the way the matching call would, so a failure polled is
+      // recorded like one reported: reason and ERROR status. The browser only learns that the
+      // provider refused, not why.
+      if (outcome === PAYMENT_OUTCOME_VALUE_FAILED) flow.fail(PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR);
+      else if (outcome === PAYMENT_OUTCOME_VALUE_CANCELLED) flow.cancel();
+      else if (outcome === PAYMENT_OUTCOME_VALUE_PENDING) root.setAttribute(ATTR_PAYMENT_OUTCOME, outcome);
+      else finish(outcome);
+      return outcome;
+    },
+
+    answerChallenge(options) {
+      return done ? () => {} : runtime.answerChallenge(flow, () => redirectSpanOf(undefined), options);
+    },
+
+    recordPageError(error) {
+      if (!done) root.recordException(error instanceof Error ? error : { name: errorType(error), message: errorMessage(error) });
+    },
+
+    end() {
+      if (done) return;
+      done = true;
+      flow.redirecting = false;
+      for (const span of children) span.end();
+      children.clear();
+      root.end();
+      runtime.ended(flow);
+    },
+  };
+  return flow;
 }

@@ -1,11 +1,13 @@
-import type { CheckoutFlow, PaymentOutcome } from '../types.js';
+import type { CheckoutFlow, PaymentOutcome, PollOptions } from '../types.js';
+import { needsFunction, outcomeOf, pollLoop } from './poll.js';
 
 const nothing = (): void => {};
 
 /**
  * The flow handed out before `startCheckoutTracing`, after `shutdown`, or when a flow could not
  * be started: it records nothing but keeps the page's behaviour (redirects still navigate,
- * `run`/`query` still run the function, `wrapSdk` returns the SDK itself).
+ * `run`/`query`/`poll` still run the function as a recording flow would, `wrapSdk` returns the
+ * SDK itself), so turning tracing off never changes what the page does.
  */
 export const NOOP_FLOW: CheckoutFlow = Object.freeze({
   traceId: '00000000000000000000000000000000',
@@ -20,14 +22,17 @@ export const NOOP_FLOW: CheckoutFlow = Object.freeze({
   cancel: nothing,
   end: nothing,
   redirect(url: string): void {
-    if (typeof url === 'string') location.assign(url);
+    if (typeof url === 'string' && typeof location !== 'undefined') location.assign(url);
   },
   prepareRedirect: () => Promise.resolve(),
   // Still the application's own call: its result or error is the caller's, as without tracing.
-  query: async <T>(fn: () => Promise<T>): Promise<T> => fn(),
-  poll: async <T>(fn: () => Promise<T>, toOutcome: (result: T) => PaymentOutcome | undefined) => {
+  async query<T>(fn: () => Promise<T>, toOutcome?: (result: T) => PaymentOutcome | undefined): Promise<T> {
+    needsFunction(fn, 'query');
     const result = await fn();
-    return typeof toOutcome === 'function' ? toOutcome(result) : undefined;
+    // A recording flow calls the hook too (for its span); poll reads the outcome through it.
+    outcomeOf(toOutcome, result);
+    return result;
   },
+  poll: <T>(fn: () => Promise<T>, toOutcome: (result: T) => PaymentOutcome | undefined, options?: PollOptions) => pollLoop(NOOP_FLOW, fn, toOutcome, options),
   answerChallenge: () => nothing,
 });

@@ -42,7 +42,9 @@ function patchFetch(trace: TraceRequest): (() => void) | undefined {
     let nextInit = init;
     try {
       const isRequest = typeof Request === 'function' && input instanceof Request;
-      const url = isRequest ? input.url : typeof input === 'string' ? input : input instanceof URL ? input.href : '';
+      // As fetch itself reads it: anything but a Request is stringified (a URL, or an object with its own toString).
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- exactly what fetch does with it
+      const url = isRequest ? input.url : String(input);
       const method = (init?.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
       request = safeTrace(trace, method, url);
       if (request !== undefined) {
@@ -97,9 +99,8 @@ function patchXhr(trace: TraceRequest): (() => void) | undefined {
     if (request !== undefined) {
       try {
         for (const [name, value] of Object.entries(request.headers)) this.setRequestHeader(name, value);
-        this.addEventListener('loadend', () => request.end(this.status === 0 ? undefined : this.status, this.status === 0 ? 'network error' : undefined), {
-          once: true,
-        });
+        // Status 0: no response at all (network error, abort, timeout).
+        this.addEventListener('loadend', () => (this.status ? request.end(this.status) : request.end(undefined, 'network error')), { once: true });
       } catch {
         // Not open or already sent: the original send reports that to the caller as usual.
       }

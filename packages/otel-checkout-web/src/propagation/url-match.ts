@@ -10,19 +10,31 @@ export function parseUrl(url: string): URL | undefined {
 }
 
 /**
- * Whether `url` is one of `targets`: a string target matches its exact origin or, when it
- * has a path, the URL prefix; a RegExp is tested on the full URL. Takes the parsed URL so a
- * request is parsed once, however many targets there are.
+ * A `propagateTo` entry as matching compares it, or `undefined` when it can never match. A
+ * string must be an absolute http(s) URL; it becomes its origin and path as a request URL
+ * spells them (host in lower case, no default port, `/` for a bare origin; a query is not
+ * part of a prefix), so targets and requests written differently still compare equal.
+ */
+export function normalizeTarget(target: unknown): PropagateTarget | undefined {
+  if (target instanceof RegExp) return target;
+  if (typeof target !== 'string' || !/^https?:\/\//i.test(target)) return undefined;
+  const url = parseUrl(target);
+  return url && url.origin + url.pathname;
+}
+
+/**
+ * Whether `url` is one of `targets` (normalised): a string matches the URLs under it, ending
+ * at a path boundary, so `/api/x` is not a prefix of `/api/xhr`; a RegExp is tested on the
+ * full URL. Takes the parsed URL so a request is parsed once, however many targets there are.
  */
 export function matchesTarget(url: URL, targets: readonly PropagateTarget[]): boolean {
-  const href = url.href;
+  const path = url.origin + url.pathname;
   for (const target of targets) {
-    if (target instanceof RegExp) {
+    if (typeof target === 'string') {
+      if (path.startsWith(target) && (target.endsWith('/') || path.length === target.length || path[target.length] === '/')) return true;
+    } else {
       target.lastIndex = 0;
-      if (target.test(href)) return true;
-    } else if (typeof target === 'string' && target.length > 0) {
-      if (url.origin === target.replace(/\/+$/, '')) return true;
-      if (/^[a-z]+:\/\/[^/]+\/./i.test(target) && href.startsWith(target)) return true;
+      if (target.test(url.href)) return true;
     }
   }
   return false;

@@ -43,6 +43,54 @@ describe('export from Chromium: unload flush, keepalive budget, dead collector',
     assert.ok(total > 65_536, `more than 64 KB in all (${total} bytes)`);
   });
 
+  it('counts beacons against the keepalive budget at pagehide: a last small batch is kept for the next page, not refused by Chromium and lost', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { scheduledDelayMillis: 600_000, maxQueueSize: 1000, maxExportBatchSize: 1000 }));
+    // Thirteen spans of about 5 KB, three to a 16 KB batch: three batches go as keepalive
+    // (about 46 KB), the fourth as a beacon that fills Chromium's shared 64 KiB quota. The last
+    // span alone would still fit the keepalive budget if beacons were not counted, and Chromium
+    // would refuse it only after the page had gone; it must wait in sessionStorage instead.
+    const count = 13;
+    await page.evaluate((n) => {
+      for (let i = 0; i < n; i++) window.otc.checkout.begin({ tradeNo: `T-${String(i).padStart(2, '0')}`, merchantId: 'x'.repeat(4350) }).end();
+    }, count);
+    await Promise.all([page.waitForURL(/other\.html/), page.click('#away')]);
+    assert.ok((await page.evaluate(() => sessionStorage.getItem('otc.spill'))) !== null, 'the rest is kept for this page');
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const spans = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout', { count, timeoutMs: 10_000 });
+    assert.equal(new Set(spans.map((s) => s.attributes['payment.trade_no'])).size, count);
+  });
+
+  it('a full batch exported while the page is visible is sent as keepalive, so the navigation that follows does not cancel it', async () => {
+    // Export requests are held until the page has navigated, as a slow network would hold them.
+    let release: () => void = () => {};
+    const navigated = new Promise<void>((resolve) => (release = resolve));
+    let firstExport: () => void = () => {};
+    const exporting = new Promise<void>((resolve) => (firstExport = resolve));
+    await page.route(sites.receiver.tracesUrl, async (route) => {
+      firstExport();
+      await navigated;
+      // A request the navigation cancelled cannot be continued; that is the loss this test is about.
+      await route.continue().catch(() => undefined);
+    });
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { scheduledDelayMillis: 600_000 }));
+    // 64 spans of about 1 KB: a full batch (maxExportBatchSize) goes out at once, about 60 KB.
+    await page.evaluate(() => {
+      for (let i = 0; i < 64; i++) window.otc.checkout.begin({ tradeNo: `T-${i}`, merchantId: `m-${i}-${'x'.repeat(800)}` }).end();
+    });
+    await exporting;
+    await Promise.all([
+      page.waitForURL(/other\.html/),
+      page.evaluate((shop) => window.otc.checkout.begin({ tradeNo: 'T-leaving' }).redirect(`${shop}/other.html`, { watchdogMillis: 0 }), sites.shop.url),
+    ]);
+    release();
+    await page.unroute(sites.receiver.tracesUrl);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const spans = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout', { count: 65, timeoutMs: 10_000 });
+    assert.equal(new Set(spans.map((s) => s.attributes['payment.trade_no'])).size, 65);
+    await sites.receiver.waitForSpan((s) => s.name === 'payment.redirect');
+    assert.ok(sites.receiver.requests.every((r) => r.body.byteLength <= 30_000), `batches fit the keepalive budget two at a time: ${sites.receiver.requests.map((r) => r.body.byteLength).join(', ')}`);
+  });
+
   it('flushes when the page is hidden (visibilitychange), before any timer', async () => {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { scheduledDelayMillis: 600_000 }));
     await page.evaluate(() => {
@@ -52,6 +100,26 @@ describe('export from Chromium: unload flush, keepalive budget, dead collector',
     });
     const span = await sites.receiver.waitForSpan((s) => s.attributes['payment.trade_no'] === 'T-hidden', { timeoutMs: 5000 });
     assert.equal(span.name, 'payment.checkout');
+  });
+
+  it('a batch sent as the page is hidden that fails is kept for later, not dropped, and leaves when the page is visible again', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { scheduledDelayMillis: 600_000 }));
+    sites.receiver.setResponse({ status: 503, times: 1 });
+    const setVisibility = (state: string) =>
+      page.evaluate((visibility) => {
+        Object.defineProperty(document, 'visibilityState', { value: visibility, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, state);
+    await page.evaluate(() => window.otc.checkout.begin({ tradeNo: 'T-hidden-failed' }).end());
+    await setVisibility('hidden');
+    await page.waitForFunction(() => sessionStorage.getItem('otc.spill') !== null);
+    const health = await page.evaluate(() => (window.otcHandle as { health(): Record<string, number> }).health());
+    assert.equal(health.exportFailures, 1);
+    assert.equal(health.spansDropped, 0, 'kept, not lost');
+    await setVisibility('visible');
+    const span = await sites.receiver.waitForSpan((s) => s.attributes['payment.trade_no'] === 'T-hidden-failed', { timeoutMs: 5000 });
+    assert.equal(span.name, 'payment.checkout');
+    assert.equal(sites.receiver.requests.length, 2, 'the failed request, then the one from the kept body');
   });
 
   it('with the collector failing or down: bounded queue, drops counted, one diagnostic, no unhandled rejection', async () => {
@@ -84,6 +152,8 @@ describe('export from Chromium: unload flush, keepalive budget, dead collector',
     assert.equal(result.health.spansDropped, 20);
     assert.deepEqual(result.unhandled, []);
     assert.equal(result.diagnostics.length, 1, result.diagnostics.join('\n'));
+    // A drop with no error behind it says so without a trailing "undefined".
+    assert.match(result.diagnostics[0], /^warn: @otel-checkout\/web: spans dropped \(queue full\); further drops only counted$/);
     assert.deepEqual(pageErrors, []);
   });
 

@@ -45,7 +45,7 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
         };
         checkout.onClick(
           document.getElementById('pay')!,
-          () => ({ method: 'online_banking', provider: 'testbank', amount: 12.5, currency: 'EUR' }),
+          () => ({ method: 'online_banking', provider: 'testbank', amount: 1250, currency: 'EUR' }),
           (flow) => {
             const wrapped = flow.wrapSdk(sdk, { name: 'testbank-js', version: '3.1.0' });
             flow.setTradeNo('T-1001');
@@ -95,7 +95,7 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.equal(checkout.attributes['payment.stage'], 'checkout');
     assert.equal(checkout.attributes['payment.trade_no'], 'T-1001');
     assert.equal(checkout.attributes['payment.method'], 'online_banking');
-    assert.equal(checkout.attributes['payment.amount'], 12.5);
+    assert.equal(checkout.attributes['payment.amount'], 1250);
     assert.equal(checkout.attributes['payment.outcome'], 'pending');
     assert.equal(checkout.attributes['checkout.release'], 'web-1.2.3');
     assert.equal(checkout.attributes['checkout.canary.cohort'], 'canary');
@@ -318,6 +318,71 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.notEqual(ret.traceId, 'ab'.repeat(16));
     assert.equal(ret.parentSpanId, '');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('otc.handoff')), null, 'a handoff is used once');
+  });
+
+  it('poll is not a retry (payment.attempt stays), and a polled failure is recorded as fail() records one', async () => {
+    await page.goto(`${sites.shop.url}/return.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate(async () => {
+      const { checkout } = window.otc;
+      const failed = checkout.begin({ tradeNo: 'T-poll-failed' });
+      let queries = 0;
+      await failed.poll(() => Promise.resolve(++queries), (n) => (n >= 3 ? 'failed' : 'pending'), { intervalMillis: 1 });
+      const retried = checkout.begin({ tradeNo: 'T-poll-retried' });
+      await retried.poll(() => Promise.resolve(0), () => 'pending', { intervalMillis: 1, maxAttempts: 3 });
+      retried.retry('provider_error');
+      retried.fail('provider_error');
+    });
+    await flushPage(page);
+    const roots = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout', { count: 2 });
+    const failed = roots.find((s) => s.attributes['payment.trade_no'] === 'T-poll-failed')!;
+    assert.equal(failed.attributes['payment.outcome'], 'failed');
+    assert.equal(failed.attributes['payment.failure.reason'], 'provider_error');
+    assert.equal(failed.status.codeName, 'ERROR');
+    const queries = sites.receiver.spans.filter((s) => s.name === 'payment.query' && s.parentSpanId === failed.spanId);
+    assert.deepEqual(queries.map((q) => q.attributes['payment.attempt']), [1, 1, 1]);
+    const retried = roots.find((s) => s.attributes['payment.trade_no'] === 'T-poll-retried')!;
+    assert.equal(retried.attributes['payment.attempt'], 2, 'three queries and one retry: the second attempt');
+    assert.deepEqual(retried.events.find((e) => e.name === 'payment.retry')!.attributes, { 'payment.attempt': 2, 'payment.failure.reason': 'provider_error' });
+  });
+
+  it('contextsRejected counts refused contexts only: nothing carried is recorded as missing but not counted', async () => {
+    await page.goto(`${sites.shop.url}/return.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const missing = await page.evaluate(async () => {
+      (await window.otc.checkout.resume()).end();
+      return (window.otcHandle as { health(): Record<string, number> }).health().contextsRejected;
+    });
+    const forged = sites.mintToken({ traceId: 'aa'.repeat(16), spanId: 'bb'.repeat(8), secret: 'not-the-server-secret-at-all' });
+    await page.goto(`${sites.shop.url}/return.html?otc_flow=${forged}`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const refused = await page.evaluate(async (api) => {
+      (await window.otc.checkout.resume({ verifyUrl: `${api}/api/verify` })).end();
+      return (window.otcHandle as { health(): Record<string, number> }).health().contextsRejected;
+    }, sites.api.url);
+    assert.deepEqual([missing, refused], [0, 1]);
+    await flushPage(page);
+    const returns = await sites.receiver.waitForSpans((s) => s.name === 'payment.return', { count: 2 });
+    assert.deepEqual(returns.map((s) => s.attributes['payment.context.rejected']).sort(), ['bad_signature', 'missing']);
+  });
+
+  it('an amount that is not an integer in minor units is left out, with one warning for the page', async () => {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const diagnostics = await page.evaluate(() => {
+      const { checkout } = window.otc;
+      checkout.begin({ tradeNo: 'T-decimal', amount: 42.5, currency: 'EUR' }).end();
+      const later = checkout.begin({ tradeNo: 'T-later', currency: 'EUR' });
+      later.set({ amount: Number.NaN });
+      later.set({ amount: 4250 });
+      later.end();
+      return window.otc.diagnostics;
+    });
+    await flushPage(page);
+    const roots = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout', { count: 2 });
+    assert.equal(roots.find((s) => s.attributes['payment.trade_no'] === 'T-decimal')!.attributes['payment.amount'], undefined);
+    assert.equal(roots.find((s) => s.attributes['payment.trade_no'] === 'T-later')!.attributes['payment.amount'], 4250);
+    assert.deepEqual(diagnostics, ['warn: @otel-checkout/web: amount 42.5 is not an integer in minor units; ignored']);
   });
 
   it('prepareRedirect: an SDK that navigates by itself still hands the flow over to the return page', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { useChromiumSession } from '../harness/session.js';
 import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
+import { TEST_PAN } from '../harness/sites.js';
 import type { Sites } from '../harness/sites.js';
 
 interface Echo {
@@ -64,6 +65,64 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     // The span id each request carried is its CLIENT span's.
     const carried = [seen.withFlow, seen.withXhr, seen.withRequest].map((e) => String(e.traceparent).split('-')[2]).sort();
     assert.deepEqual(carried, clients.map((c) => c.spanId).sort());
+  });
+
+  it('an XHR whose own onload or onreadystatechange ends the flow still records its status, and no span ends twice', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const diagnostics = await page.evaluate(async (api) => {
+      const { checkout } = window.otc;
+      // The page's handler set after open(), and one set before it (ours cannot run first there).
+      await new Promise<void>((resolve) => {
+        const flow = checkout.begin({ tradeNo: 'T-onload' });
+        const request = new XMLHttpRequest();
+        request.open('GET', `${api}/api/status`);
+        request.onload = () => {
+          flow.succeed();
+          resolve();
+        };
+        request.send();
+      });
+      await new Promise<void>((resolve) => {
+        const flow = checkout.begin({ tradeNo: 'T-readystate' });
+        const request = new XMLHttpRequest();
+        request.onreadystatechange = () => {
+          if (request.readyState !== 4) return;
+          flow.fail('provider_error');
+          resolve();
+        };
+        request.open('GET', `${api}/api/missing`);
+        request.send();
+      });
+      await (window.otcHandle as { flush(): Promise<void> }).flush();
+      return window.otc.diagnostics;
+    }, sites.api.url);
+    const clients = await sites.receiver.waitForSpans((s) => s.kindName === 'CLIENT', { count: 2 });
+    const roots = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout', { count: 2 });
+    for (const [tradeNo, status] of [['T-onload', 200], ['T-readystate', 404]] as const) {
+      const root = roots.find((s) => s.attributes['payment.trade_no'] === tradeNo)!;
+      const client = clients.find((s) => s.parentSpanId === root.spanId);
+      assert.ok(client, `client span of ${tradeNo}`);
+      assert.equal(client.attributes['http.response.status_code'], status);
+    }
+    assert.equal(clients.find((s) => s.attributes['http.response.status_code'] === 404)!.status.codeName, 'ERROR');
+    assert.deepEqual(diagnostics, [], 'nothing written to or ended on an ended span');
+  });
+
+  it('fetch with an object that stringifies to a URL is matched on that URL, as fetch reads it', async () => {
+    // propagateTo: the page's own origin only; the API is another origin.
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.shop.url));
+    const seen = await page.evaluate(async (api) => {
+      const flow = window.otc.checkout.begin();
+      const echo = (input: unknown) => fetch(input as string).then((r) => r.json() as Promise<Echo>);
+      const crossOrigin = await echo({ toString: () => `${api}/api/echo` });
+      const sameOrigin = await echo({ toString: () => '/echo' });
+      const url = await echo(new URL('/echo', location.href));
+      flow.end();
+      return { crossOrigin, sameOrigin, url, traceId: flow.traceId };
+    }, sites.api.url);
+    assert.deepEqual(seen.crossOrigin, { traceparent: null, baggage: null }, 'another origin is never touched');
+    assert.match(String(seen.sameOrigin.traceparent), new RegExp(`^00-${seen.traceId}-`));
+    assert.match(String(seen.url.traceparent), new RegExp(`^00-${seen.traceId}-`));
   });
 
   it('concurrent flows: requests go to the most recent active flow, or to the one passed to run()', async () => {
@@ -207,6 +266,52 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.deepEqual(pageErrors, []);
   });
 
+  it('poll and query behave the same whether the flow records or not: before start, while tracing, after shutdown', async () => {
+    const runs = await page.evaluate(async (options) => {
+      const { checkout, startCheckoutTracing } = window.otc;
+      type Flow = ReturnType<typeof checkout.begin>;
+      /** The page's own polling: a flaky first query, pending, then paid; and one that never settles. */
+      const drive = async (flow: Flow) => {
+        let queries = 0;
+        const startedAt = performance.now();
+        const settled = await flow.poll(
+          () => {
+            queries += 1;
+            return queries === 1 ? Promise.reject(new Error('flaky')) : Promise.resolve(queries >= 3 ? 'PAID' : 'PENDING');
+          },
+          (state) => (state === 'PAID' ? 'succeeded' : 'pending'),
+          { intervalMillis: 25, maxAttempts: 5 },
+        );
+        const settledQueries = queries;
+        const elapsed = performance.now() - startedAt;
+        queries = 0;
+        const exhausted = await flow.poll(
+          () => Promise.resolve(++queries),
+          () => 'pending',
+          { intervalMillis: 1, maxAttempts: 4 },
+        );
+        const errors = await Promise.all([flow.query(undefined as never), flow.poll(undefined as never, () => 'pending')].map((p) => p.then(() => 'resolved', (e: Error) => e.name)));
+        return { settled, settledQueries, waitedAtLeast: elapsed >= 2 * 25, exhausted, exhaustedQueries: queries, errors };
+      };
+      const before = await drive(checkout.begin());
+      const handle = startCheckoutTracing(options);
+      const recording = await drive(checkout.begin({ tradeNo: 'T-poll' }));
+      await handle.shutdown();
+      const after = await drive(checkout.begin());
+      return { before, recording, after };
+    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
+    const expected = {
+      settled: 'succeeded',
+      settledQueries: 3,
+      waitedAtLeast: true,
+      exhausted: 'pending',
+      exhaustedQueries: 4,
+      errors: ['InvalidArgumentError', 'InvalidArgumentError'],
+    };
+    assert.deepEqual(runs, { before: expected, recording: expected, after: expected });
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('user hooks that throw are contained; page errors and unhandled rejections during a flow are recorded on it', async () => {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     await page.evaluate(() => {
@@ -239,6 +344,40 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.ok(diagnostics.some((d) => d.includes('onFlow')));
     // Only the page's own errors reached the page; our hooks' failures did not.
     assert.deepEqual(pageErrors.sort(), ['late page error', 'nobody caught this']);
+  });
+
+  it('bad options are reported once each and replaced by their defaults, so tracing still works', async () => {
+    const options = { ...tracingOptions(sites.receiver.tracesUrl, sites.api.url), exportTimeoutMillis: 0, sampleRatio: 0, propagateTo: sites.api.url };
+    await startInPage(page, options as never);
+    const seen = await page.evaluate(async (api) => {
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-options' });
+      const own = await fetch('/echo').then((r) => r.json() as Promise<Echo>);
+      const other = await fetch(`${api}/api/echo`).then((r) => r.json() as Promise<Echo>);
+      flow.succeed();
+      await (window.otcHandle as { flush(): Promise<void> }).flush();
+      return { own, other, diagnostics: window.otc.diagnostics };
+    }, sites.api.url);
+    assert.deepEqual(seen.diagnostics, [
+      'warn: @otel-checkout/web: option exportTimeoutMillis is not a number from 1 to 2147483647; using the default',
+      'warn: @otel-checkout/web: option sampleRatio is not a known option; ignored',
+      'warn: @otel-checkout/web: option propagateTo is not an array; using the default',
+    ]);
+    // The default timeout exports; the typo did not sample anything out; the default propagateTo is the page's origin.
+    await sites.receiver.waitForSpan((s) => s.attributes['payment.trade_no'] === 'T-options');
+    assert.notEqual(seen.own.traceparent, null);
+    assert.equal(seen.other.traceparent, null);
+  });
+
+  it('redaction: `{ enabled: false }` turns it off as documented; anything but an explicit off keeps it on', async () => {
+    for (const [redaction, masked] of [[{ enabled: false }, false], ['off', true]] as const) {
+      sites.receiver.clear();
+      await page.goto(`${sites.shop.url}/checkout.html`);
+      await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { redaction: redaction as never }));
+      await page.evaluate((pan) => window.otc.checkout.begin({ tradeNo: 'T-redaction' }).fail('invalid_request', pan), TEST_PAN);
+      await flushPage(page);
+      const span = await sites.receiver.waitForSpan((s) => s.attributes['payment.trade_no'] === 'T-redaction');
+      assert.equal(span.attributes['payment.failure.code'] !== TEST_PAN, masked, JSON.stringify(redaction));
+    }
   });
 
   it('sampleRate 0: nothing recorded, the "not sampled" decision still travels so the backend does not record either', async () => {

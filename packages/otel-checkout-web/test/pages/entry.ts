@@ -5,9 +5,11 @@ import { cohortOf } from '@otel-checkout/core';
 import { checkout, startCheckoutTracing } from '@otel-checkout/web';
 
 const diagnostics: string[] = [];
+// Arguments are kept as a console logger would print them, so a stray `undefined` shows.
+const line = (level: string, message: string, args: unknown[]): string => [`${level}: ${message}`, ...args.map(String)].join(' ');
 const logger: DiagLogger = {
-  error: (message) => diagnostics.push(`error: ${message}`),
-  warn: (message) => diagnostics.push(`warn: ${message}`),
+  error: (message, ...args) => diagnostics.push(line('error', message, args)),
+  warn: (message, ...args) => diagnostics.push(line('warn', message, args)),
   info: () => {},
   debug: () => {},
   verbose: () => {},

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseHandoff } from '../../src/handoff.js';
-import { matchesTarget } from '../../src/propagation/url-match.js';
+import { matchesTarget, normalizeTarget } from '../../src/propagation/url-match.js';
+import type { PropagateTarget } from '../../src/types.js';
 import { formatTraceparent } from '@otel-checkout/core';
 import { parseTraceparent } from '../../src/traceparent.js';
 
@@ -48,16 +49,28 @@ describe('handoff records', () => {
 });
 
 describe('propagateTo matching', () => {
-  const targets = ['https://api.example.com', 'https://pay.example.com/v2/', /\/internal\//];
+  const targets = ['https://api.example.com', 'https://pay.example.com/v2/', 'https://PAY.example.com:443/v3/charge', 'http://shop.test:80/api/x', /\/internal\//].map(normalizeTarget) as PropagateTarget[];
   const cases: [string, boolean][] = [
     ['https://api.example.com/pay', true],
     ['https://api.example.com:443/pay', true],
+    ['https://API.EXAMPLE.COM/pay', true],
     ['https://api.example.com.evil.test/pay', false],
     ['http://api.example.com/pay', false],
     ['https://pay.example.com/v2/charge', true],
     ['https://pay.example.com/v1/charge', false],
+    // An uppercase host and an explicit default port in the target still match; a prefix ends at a path boundary.
+    ['https://pay.example.com/v3/charge', true],
+    ['https://pay.example.com/v3/charge/42?x=1', true],
+    ['https://pay.example.com/v3/charges', false],
+    ['http://shop.test/api/x', true],
+    ['http://shop.test/api/x?y=1', true],
+    ['http://shop.test/api/xhr', false],
     ['https://other.test/internal/x', true],
     ['https://other.test/public', false],
   ];
   for (const [url, expected] of cases) it(`${url} → ${expected}`, () => assert.equal(matchesTarget(new URL(url), targets), expected));
+
+  it('entries that can never match normalise to nothing', () => {
+    for (const entry of ['api.example.com', '/api', 'ftp://x', 'https://', '', 3, null]) assert.equal(normalizeTarget(entry), undefined, String(entry));
+  });
 });
