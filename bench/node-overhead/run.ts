@@ -44,7 +44,7 @@ const BODY = JSON.stringify({
   orderId: 'ord-7f3c9a2e-5b1d-4c8e-9f00-123456789abc',
   provider: 'acme-pay',
   method: 'card',
-  amount: 129.9,
+  amount: 12990,
   currency: 'EUR',
   merchantId: 'merchant-0042',
   returnUrl: 'https://shop.example.com/checkout/return?order=ord-7f3c9a2e',

@@ -18,6 +18,11 @@ export const HEALTH_OVERSIZE_HEADERS = 'oversizeHeaders' as const;
 export const HEALTH_NON_JSON_BODIES = 'nonJsonBodies' as const;
 export const HEALTH_UNMAPPED_STATUSES = 'unmappedStatuses' as const;
 export const HEALTH_CALLS_OUTSIDE_FLOW = 'callsOutsideFlow' as const;
+/**
+ * Options rejected at setup (wrong type or shape, out of range, unusable flow keys): each one
+ * replaced by its default or ignored, counted once here and logged once through `diag`.
+ */
+export const HEALTH_CONFIG_PROBLEMS = 'configProblems' as const;
 
 export const NODE_HEALTH_COUNTERS = [
   HEALTH_SPANS_EXPORTED,
@@ -35,6 +40,7 @@ export const NODE_HEALTH_COUNTERS = [
   HEALTH_NON_JSON_BODIES,
   HEALTH_UNMAPPED_STATUSES,
   HEALTH_CALLS_OUTSIDE_FLOW,
+  HEALTH_CONFIG_PROBLEMS,
 ] as const;
 
 /** The handle's health: every counter above (and any other part's counters) by name. */

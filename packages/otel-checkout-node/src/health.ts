@@ -1,4 +1,5 @@
 import { diag } from '@opentelemetry/api';
+import { HEALTH_CONFIG_PROBLEMS } from './health-names.js';
 
 /**
  * The library's own health: counts of what it dropped, rejected or could not do.
@@ -32,6 +33,15 @@ export class HealthCounters {
     if (this.logged.has(kind)) return;
     this.logged.add(kind);
     diag.warn(`@otel-checkout/node: ${message}`, ...args);
+  }
+
+  /**
+   * An option that cannot be used: counted in `configProblems` and said once through `diag`,
+   * naming the option; the caller then goes on with the default (bad configuration never throws).
+   */
+  rejectOption(option: string, message: string): void {
+    this.increment(HEALTH_CONFIG_PROBLEMS);
+    this.warnOnce(`option-${option}`, message);
   }
 
   snapshot(): HealthSnapshot {

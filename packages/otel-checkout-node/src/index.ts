@@ -34,6 +34,7 @@ export {
   HEALTH_NON_JSON_BODIES,
   HEALTH_UNMAPPED_STATUSES,
   HEALTH_CALLS_OUTSIDE_FLOW,
+  HEALTH_CONFIG_PROBLEMS,
 } from './health-names.js';
 export type { NodeTracingHandle } from './setup/start-checkout-tracing.js';
 export type { TracingMode } from './runtime.js';

@@ -112,7 +112,7 @@ export interface NodeTracingOptions {
   environment?: string;
   /** Extra resource attributes (kept small on purpose). Default: none. */
   resourceAttributes?: Attributes;
-  /** OTLP/HTTP traces endpoint (full URL). Default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, else `http://localhost:4318/v1/traces`. */
+  /** OTLP/HTTP traces endpoint (absolute http(s) URL; anything else is replaced by the default, with a warning). Default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, else `http://localhost:4318/v1/traces`. */
   endpoint?: string;
   /** Headers sent with every export. Default: `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS`. */
   headers?: Record<string, string>;
@@ -120,7 +120,7 @@ export interface NodeTracingOptions {
   protocol?: OtlpProtocol;
   /** Replaces the OTLP exporter (tests, custom backends). Default: the OTLP exporter. */
   exporter?: SpanExporter;
-  /** Sampler. Default: `OTEL_TRACES_SAMPLER`, else ParentBased(AlwaysOn): every payment flow recorded. */
+  /** Sampler (an object with `shouldSample`; anything else is replaced by the default). Default: `OTEL_TRACES_SAMPLER`, else ParentBased(AlwaysOn): every payment flow recorded. */
   sampler?: Sampler;
   /**
    * `true` = default mode: a server span for every request (made by this package) and a CLIENT
@@ -159,7 +159,7 @@ export interface NodeTracingOptions {
   cohort?: CohortOptions;
   /** `checkout.release` recorded on payment spans and carried as baggage. Default: `serviceVersion`. */
   release?: string;
-  /** Extra span processors, run before the exporting one. Default: none. */
+  /** Extra span processors, run before the exporting one (one without onStart, onEnd, forceFlush and shutdown is left out). Default: none. */
   spanProcessors?: SpanProcessor[];
   /** Replaces the propagator (W3C tracecontext + filtered baggage). Default: W3C tracecontext + baggage. */
   propagator?: TextMapPropagator;
@@ -188,6 +188,10 @@ export interface ProviderCall {
   readonly span: Span;
   /** Adds `traceparent` (and allowed baggage) to outgoing headers; returns the same object. */
   inject<T extends Record<string, unknown>>(headers?: T): T;
+  /** Records the provider's raw status mapped through `table`: the outcome, reason and whether the table knew it. */
+  status(raw: string | number, table: ProviderStatusTable): MappedStatus;
+  /** Records the provider's raw status as it is (no table: nothing to map, so nothing returned). */
+  status(raw: string | number): undefined;
   /** Records the provider's raw status, mapped through `table` when given. */
   status(raw: string | number, table?: ProviderStatusTable): MappedStatus | undefined;
   /** Records `payment.provider.transaction_id`. */

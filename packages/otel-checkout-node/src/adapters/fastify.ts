@@ -40,10 +40,21 @@ export function fastifyRoute(request: FastifyRequestLike): string | undefined {
 }
 
 /**
- * Marks a plugin function so Fastify applies its hooks to the instance it is registered on
- * (not to a new encapsulated child), as the `fastify-plugin` helper does.
+ * A Fastify plugin taking options `O`, in the shape Fastify's `register` expects of a plugin
+ * (`FastifyPluginCallback<O>`), described structurally: `register(plugin, options)` infers
+ * `O` from it, so the options object is type-checked and its hooks' parameters are typed.
+ * The options are not `O | undefined`: `register` requires its options type to be an object
+ * type, and an `undefined` in it made TypeScript fall back to "any record" (untyped hooks,
+ * wrong options accepted). Fastify passes `{}` when no options are given.
  */
-export function asFastifyPlugin<T extends object>(plugin: T, name: string): T {
+export type FastifyPlugin<O extends object> = (instance: FastifyInstanceLike, options: O, done: (error?: Error) => void) => void;
+
+/**
+ * Marks a plugin function so Fastify applies its hooks to the instance it is registered on
+ * (not to a new encapsulated child), as the `fastify-plugin` helper does, and gives it the
+ * type `register` infers its options from.
+ */
+export function asFastifyPlugin<O extends object>(plugin: FastifyPlugin<O>, name: string): FastifyPlugin<O> {
   Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: name });
   return plugin;
 }

@@ -40,10 +40,11 @@ const fastifyScopes = new WeakMap<object, CallbackScope>();
  */
 export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
   instance: FastifyInstanceLike,
-  options: CallbackOptions | undefined,
+  options: CallbackOptions,
   done: (error?: Error) => void,
 ): void {
-  const opts = options ?? {};
+  // Registered without options by plain JavaScript, or called directly: the defaults.
+  const opts: CallbackOptions = options ?? {};
   instance.addHook('preValidation', (request, reply, next) => {
     void begin(fastifyRequestView(request), opts).then((scope) => {
       fastifyScopes.set(request, scope);

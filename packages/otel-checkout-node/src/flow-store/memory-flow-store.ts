@@ -1,4 +1,4 @@
-import { positiveOr } from '../flows/option-numbers.js';
+import { collectedNumber } from '../flows/option-numbers.js';
 import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult } from './types.js';
 
 /** Options of the in-process flow store. */
@@ -52,9 +52,13 @@ export class MemoryFlowStore implements FlowStore {
   private readonly evictionListeners = new Set<() => void>();
   private evicted = 0;
 
+  readonly optionProblems: readonly string[];
+
   constructor(options: MemoryFlowStoreOptions = {}) {
-    this.maxEntries = positiveOr(options.maxEntries, DEFAULT_MAX_ENTRIES);
-    this.retentionMs = positiveOr(options.retentionMs, DEFAULT_RETENTION_MS);
+    const problems: string[] = [];
+    this.maxEntries = collectedNumber(options.maxEntries, 'positiveInteger', DEFAULT_MAX_ENTRIES, 'MemoryFlowStore maxEntries', problems);
+    this.retentionMs = collectedNumber(options.retentionMs, 'positive', DEFAULT_RETENTION_MS, 'MemoryFlowStore retentionMs', problems);
+    this.optionProblems = problems;
     this.now = options.now ?? Date.now;
     if (typeof options.onEvict === 'function') this.evictionListeners.add(options.onEvict);
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { diag } from '@opentelemetry/api';
 import { FlowStoreError, FlowStoreTimeoutError } from '../flows/errors.js';
-import { positiveOr } from '../flows/option-numbers.js';
+import { collectedNumber } from '../flows/option-numbers.js';
 import { ACK_SCRIPT, CLAIM_SCRIPT, PUT_SCRIPT, REOPEN_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
 import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult } from './types.js';
 
@@ -92,6 +92,7 @@ export class RedisFlowStore implements FlowStore {
   private failures = 0;
   private available = true;
   private closed = false;
+  readonly optionProblems: readonly string[];
 
   constructor(options: RedisFlowStoreOptions) {
     if (options.client === undefined && options.url === undefined) {
@@ -99,20 +100,32 @@ export class RedisFlowStore implements FlowStore {
     }
     this.client = options.client;
     this.url = options.url;
-    this.prefix = options.keyPrefix ?? 'otc:{flows}:';
+    const problems: string[] = [];
+    if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== 'string' || options.keyPrefix === '')) {
+      problems.push('option RedisFlowStore keyPrefix is not a non-empty string; using otc:{flows}:');
+      diag.warn(`@otel-checkout/node: ${problems[0]}`);
+    }
+    this.prefix = problems.length === 0 && options.keyPrefix !== undefined ? options.keyPrefix : 'otc:{flows}:';
     this.dueKey = `${this.prefix}due`;
-    this.commandTimeoutMs = positiveOr(options.commandTimeoutMs, 250);
-    this.batchTimeoutMs = positiveOr(options.batchTimeoutMs, 5000);
-    this.connectTimeoutMs = positiveOr(options.connectTimeoutMs, 1000);
-    this.retentionMs = positiveOr(options.retentionMs, DEFAULT_RETENTION_MS);
-    this.maxPendingPuts = positiveOr(options.maxPendingPuts, 1000);
+    this.commandTimeoutMs = collectedNumber(options.commandTimeoutMs, 'positive', 250, 'RedisFlowStore commandTimeoutMs', problems);
+    this.batchTimeoutMs = collectedNumber(options.batchTimeoutMs, 'positive', 5000, 'RedisFlowStore batchTimeoutMs', problems);
+    this.connectTimeoutMs = collectedNumber(options.connectTimeoutMs, 'positive', 1000, 'RedisFlowStore connectTimeoutMs', problems);
+    this.retentionMs = collectedNumber(options.retentionMs, 'positive', DEFAULT_RETENTION_MS, 'RedisFlowStore retentionMs', problems);
+    this.maxPendingPuts = collectedNumber(options.maxPendingPuts, 'positiveInteger', 1000, 'RedisFlowStore maxPendingPuts', problems);
+    this.optionProblems = problems;
     // Connect at once, so the first payment does not pay for loading the client and the handshake.
     if (this.client === undefined) this.connect().catch(() => undefined);
   }
 
-  /** Resolves once the store's own client is connected (at once for a given client); for readiness checks at startup. */
+  /**
+   * Resolves once the store's own client is connected (at once for a given client); for
+   * readiness checks at startup. Rejects with a FlowStoreError when the client cannot be made
+   * (a malformed `url`, `redis` not installed), or with a FlowStoreTimeoutError when Redis is
+   * not reachable within `connectTimeoutMs` (the client keeps trying in the background, and
+   * the store works once it connects).
+   */
   async ready(): Promise<void> {
-    if (this.client === undefined) await this.connect();
+    if (this.client === undefined) await this.withTimeout(this.connect(), this.connectTimeoutMs);
   }
 
   async put(record: FlowRecord, deadline: number): Promise<void> {
@@ -241,12 +254,14 @@ export class RedisFlowStore implements FlowStore {
 
   private async createClient(): Promise<RedisCommandClient> {
     try {
-      const redis = (await import('redis')) as unknown as {
+      const redis = (await import('redis').catch((error: unknown) => {
+        throw new FlowStoreError('RedisFlowStore with a url needs the `redis` package (an optional peer dependency)', { cause: error });
+      })) as unknown as {
         createClient(options: unknown): OwnedClient;
       };
       // Closed while the module loaded: no connection is opened at all.
       if (this.closed) throw new FlowStoreError('flow store is closed');
-      const client = redis.createClient({
+      const client = createRedisClient(redis, {
         url: this.url,
         // Fail commands at once while disconnected instead of queueing them without bound.
         disableOfflineQueue: true,
@@ -314,6 +329,15 @@ export class RedisFlowStore implements FlowStore {
       this.available = false;
       diag.warn('@otel-checkout/node: Redis flow store unavailable; flows fall back to token-only correlation', error);
     }
+  }
+}
+
+/** node-redis's createClient, whose errors (a malformed URL: a plain TypeError) become the store's. */
+function createRedisClient(redis: { createClient(options: unknown): OwnedClient }, options: unknown): OwnedClient {
+  try {
+    return redis.createClient(options);
+  } catch (error) {
+    throw new FlowStoreError('RedisFlowStore could not make a Redis client (is `url` a redis:// URL?)', { cause: error });
   }
 }
 

@@ -85,5 +85,10 @@ export interface FlowStore {
    * the handle's `flowStoreEvictions` through it, and unsubscribe at shutdown.
    */
   addEvictionListener?(listener: () => void): () => void;
+  /**
+   * Optional: the store's own options it could not use and replaced by their defaults (said
+   * through `diag` when it was made). The flows count them in the handle's `configProblems`.
+   */
+  readonly optionProblems?: readonly string[];
   close(): Promise<void>;
 }

@@ -18,8 +18,9 @@ import {
   HEALTH_TOKENS_MINTED,
   HEALTH_TOKENS_REJECTED,
 } from './flow-health.js';
-import { nonNegativeOr } from './option-numbers.js';
-import type { FlowsOptions } from './types.js';
+import { HEALTH_CONFIG_PROBLEMS } from '../health-names.js';
+import { checkedNumber, numberProblem } from './option-numbers.js';
+import type { FlowDeadlineRule, FlowDeadlines, FlowsOptions } from './types.js';
 import { withTokenParam } from './url-token.js';
 
 /**
@@ -116,21 +117,25 @@ interface RecordedFlow {
 }
 
 export function createFlows(options: FlowsOptions | undefined, deps: FlowDependencies): Flows {
-  const opts: FlowsOptions = options ?? {};
   const { health } = deps;
-  const tokenParam = typeof opts.tokenParam === 'string' && opts.tokenParam !== '' ? opts.tokenParam : DEFAULT_TOKEN_PARAM;
-  const skew = nonNegativeOr(opts.clockSkewSeconds, 60);
+  const opts: FlowsOptions = checkedFlowsOptions(options, health);
+  const tokenParam = opts.tokenParam ?? DEFAULT_TOKEN_PARAM;
+  const skew = checkedNumber(opts.clockSkewSeconds, 'nonNegative', 60, 'flows.clockSkewSeconds', health);
   const maxAge: Record<FlowTokenUse, number> = {
-    callback: nonNegativeOr(opts.callbackMaxAgeSeconds, 48 * 3600),
-    return: nonNegativeOr(opts.returnMaxAgeSeconds, 1800),
+    callback: checkedNumber(opts.callbackMaxAgeSeconds, 'nonNegative', 48 * 3600, 'flows.callbackMaxAgeSeconds', health),
+    return: checkedNumber(opts.returnMaxAgeSeconds, 'nonNegative', 1800, 'flows.returnMaxAgeSeconds', health),
   };
   let signer: FlowTokenSigner | undefined;
   if (opts.keys !== undefined) {
     const problems = flowTokenKeyProblems(opts.keys);
     if (problems.length === 0) signer = new FlowTokenSigner(opts.keys);
-    else health.warnOnce('flow-keys', `flow token keys unusable (${problems.join('; ')}); tokens are not minted`);
+    // Counted too: keys that cannot sign leave every flow without a token, which nothing else would show.
+    else health.rejectOption('flows.keys', `option flows.keys: flow token keys unusable (${problems.join('; ')}); tokens are not minted`);
   }
   const store: FlowStore | undefined = opts.store === false ? undefined : (opts.store ?? new MemoryFlowStore());
+  // A store's own options it replaced by defaults (it said so when made) count with the rest.
+  const storeProblems = store?.optionProblems?.length ?? 0;
+  if (storeProblems > 0) health.increment(HEALTH_CONFIG_PROBLEMS, storeProblems);
   // Evictions lose flows (no stalled span for them): counted whether the package or the
   // application made the store.
   const stopCountingEvictions = store?.addEvictionListener?.(() => health.increment(HEALTH_FLOW_STORE_EVICTIONS));
@@ -287,4 +292,75 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     },
   };
   return flows;
+}
+
+const STORE_METHODS = ['put', 'take', 'claimExpired', 'ack', 'size', 'close'] as const;
+
+/**
+ * The flow options with each unusable one left out (so its default applies), counted and said
+ * once, as `startCheckoutTracing` does with its own: a wrong token parameter, a store that is
+ * not a FlowStore, deadlines that are not positive. Numbers read later are checked there.
+ */
+function checkedFlowsOptions(options: FlowsOptions | undefined, health: HealthCounters): FlowsOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object') {
+    health.rejectOption('flows', 'option flows is not an object; flows use their defaults');
+    return {};
+  }
+  const checked: FlowsOptions = { ...options };
+  const tokenParam: unknown = checked.tokenParam;
+  if (tokenParam !== undefined && (typeof tokenParam !== 'string' || tokenParam === '')) {
+    delete checked.tokenParam;
+    health.rejectOption('flows.tokenParam', `option flows.tokenParam is not a non-empty string; using ${DEFAULT_TOKEN_PARAM}`);
+  }
+  const store: unknown = checked.store;
+  if (store !== undefined && store !== false && !STORE_METHODS.every((method) => typeof (store as Record<string, unknown> | null)?.[method] === 'function')) {
+    delete checked.store;
+    health.rejectOption('flows.store', `option flows.store is not a FlowStore (${STORE_METHODS.join(', ')}) nor false; using a MemoryFlowStore`);
+  }
+  if (checked.deadlines !== undefined) {
+    const deadlines = checkedDeadlines(checked.deadlines, health);
+    if (deadlines === undefined) delete checked.deadlines;
+    else checked.deadlines = deadlines;
+  }
+  const sweeper: unknown = checked.sweeper;
+  if (sweeper !== undefined && sweeper !== false && (typeof sweeper !== 'object' || sweeper === null)) {
+    delete checked.sweeper;
+    health.rejectOption('flows.sweeper', 'option flows.sweeper is neither an options object nor false; the sweeper runs with its defaults');
+  }
+  return checked;
+}
+
+const DEFAULT_DEADLINE_SECONDS = 1800;
+
+/** Deadlines with every unusable part left out: a bad default or rule is counted and said once. */
+function checkedDeadlines(deadlines: FlowDeadlines, health: HealthCounters): FlowDeadlines | undefined {
+  if (typeof deadlines === 'number' || typeof deadlines !== 'object' || deadlines === null) {
+    const problem = numberProblem(deadlines, 'positive', 'flows.deadlines', DEFAULT_DEADLINE_SECONDS);
+    if (problem === undefined) return deadlines;
+    health.rejectOption('flows.deadlines', problem);
+    return undefined;
+  }
+  const checked: { default?: number; rules?: FlowDeadlineRule[] } = {};
+  const fallback = numberProblem(deadlines.default, 'positive', 'flows.deadlines.default', DEFAULT_DEADLINE_SECONDS);
+  if (fallback !== undefined) health.rejectOption('flows.deadlines.default', fallback);
+  else if (deadlines.default !== undefined) checked.default = deadlines.default;
+  if (deadlines.rules !== undefined) {
+    if (!Array.isArray(deadlines.rules)) {
+      health.rejectOption('flows.deadlines.rules', 'option flows.deadlines.rules is not an array; ignored');
+    } else {
+      checked.rules = deadlines.rules.filter((rule: FlowDeadlineRule) => {
+        const usable =
+          typeof rule === 'object' &&
+          rule !== null &&
+          numberProblem(rule.seconds, 'positive', 'seconds', 0) === undefined &&
+          typeof rule.seconds === 'number' &&
+          (rule.provider === undefined || typeof rule.provider === 'string') &&
+          (rule.method === undefined || typeof rule.method === 'string');
+        if (!usable) health.rejectOption('flows.deadlines.rules', 'a rule of flows.deadlines.rules is not { provider?: string, method?: string, seconds: positive number }; left out');
+        return usable;
+      });
+    }
+  }
+  return checked;
 }

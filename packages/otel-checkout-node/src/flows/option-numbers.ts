@@ -1,9 +1,54 @@
-/** A numeric option when it is a finite number above zero, else its default. */
-export function positiveOr(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+import { diag } from '@opentelemetry/api';
+import type { HealthCounters } from '../health.js';
+
+/** What a numeric option must be. */
+export type NumberRule = 'positive' | 'nonNegative' | 'positiveInteger';
+
+const RULE_TEXT: Record<NumberRule, string> = {
+  positive: 'a positive number',
+  nonNegative: 'a number of zero or more',
+  positiveInteger: 'a whole number of 1 or more',
+};
+
+/** Whether `value` (given) satisfies `rule`. */
+export function satisfies(value: unknown, rule: NumberRule): value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  if (rule === 'nonNegative') return value >= 0;
+  if (rule === 'positiveInteger') return Number.isInteger(value) && value >= 1;
+  return value > 0;
 }
 
-/** A numeric option when it is a finite number of zero or more, else its default. */
-export function nonNegativeOr(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
+/** Why a numeric option is rejected, or undefined when it is absent or usable. */
+export function numberProblem(value: unknown, rule: NumberRule, name: string, fallback: number): string | undefined {
+  if (value === undefined || satisfies(value, rule)) return undefined;
+  const shown = typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : `a ${typeof value}`;
+  return `option ${name}=${shown} is not ${RULE_TEXT[rule]}; using ${fallback}`;
+}
+
+/**
+ * A numeric option checked against `rule`: the value, or its default with the problem counted
+ * in `configProblems` and said once (bad configuration is never silent, and never throws).
+ */
+export function checkedNumber(value: unknown, rule: NumberRule, fallback: number, name: string, health: HealthCounters): number {
+  const problem = numberProblem(value, rule, name, fallback);
+  if (problem !== undefined) {
+    health.rejectOption(name, problem);
+    return fallback;
+  }
+  return value === undefined ? fallback : (value as number);
+}
+
+/**
+ * A numeric option of an object made before any tracing handle exists (a flow store): a
+ * problem is said through `diag` at once and kept in `problems`, so the flows count it in
+ * `configProblems` when the object is handed to them.
+ */
+export function collectedNumber(value: unknown, rule: NumberRule, fallback: number, name: string, problems: string[]): number {
+  const problem = numberProblem(value, rule, name, fallback);
+  if (problem !== undefined) {
+    problems.push(problem);
+    diag.warn(`@otel-checkout/node: ${problem}`);
+    return fallback;
+  }
+  return value === undefined ? fallback : (value as number);
 }

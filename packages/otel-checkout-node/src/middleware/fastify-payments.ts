@@ -21,10 +21,11 @@ function reenter(request: FastifyRequestLike, done: FastifyHookDone): void {
  */
 export const fastifyPayments = asFastifyPlugin(function fastifyPayments(
   instance: FastifyInstanceLike,
-  options: PaymentMiddlewareOptions | undefined,
+  options: PaymentMiddlewareOptions,
   done: (error?: Error) => void,
 ): void {
-  const opts = options ?? {};
+  // Registered without options by plain JavaScript, or called directly: the defaults.
+  const opts: PaymentMiddlewareOptions = options ?? {};
   instance.addHook('onRequest', (request, reply, next) => {
     // The body is parsed after onRequest: payment details are read in preValidation.
     const handle = beginPaymentRequest(fastifyRequestView(request), opts, false);

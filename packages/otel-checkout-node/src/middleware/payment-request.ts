@@ -6,6 +6,7 @@ import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_URL_PATH, ATTR_URL_SCHE
 import { normalizeMethod, pathOf } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
 import { endHttpServerSpan } from '../http/server-span-end.js';
+import { recordServerSpanError } from '../http/server-span-error.js';
 import { HEALTH_EXTRACTOR_ERRORS, HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { filterContextBaggage } from '../propagation/baggage-filter.js';
 import { PAYMENT_REQUEST_KEY } from '../payments/context-keys.js';
@@ -117,9 +118,9 @@ class PaymentRequest_ implements PaymentRequestHandle {
 
   recordError(error: unknown): void {
     this.error = error ?? new Error('unknown error');
-    if (this.scope.owned) {
-      this.scope.serverSpan.recordException(error instanceof Error ? error : String(error));
-    }
+    // On the server span whoever made it: default mode's span (and an app SDK's) shows the
+    // error exactly as the span this middleware makes in lean mode does.
+    recordServerSpanError(this.scope.serverSpan, this.error);
   }
 
   finish(statusCode: number, route?: string, sent = true): void {
@@ -147,6 +148,8 @@ class PaymentRequest_ implements PaymentRequestHandle {
     }
     const thrown = this.error === undefined ? undefined : errorType(this.error);
     if (!this.scope.owned) {
+      // Default mode's span takes the class from recordServerSpanError when it ends (a status
+      // code must not replace it); an app SDK's span gets it here, as before its end.
       if (thrown !== undefined) span.setAttribute(ATTR_ERROR_TYPE, thrown);
       // The server span ends after this: the framework's route reaches it through the RPC
       // metadata, as a route from the framework instrumentations does.

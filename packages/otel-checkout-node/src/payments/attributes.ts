@@ -11,6 +11,7 @@ import {
   ATTR_PAYMENT_PROVIDER,
   ATTR_PAYMENT_TRADE_NO,
 } from '@otel-checkout/semantic-conventions';
+import { runtime } from '../runtime.js';
 import type { FailureReason, PaymentDetails, PaymentOutcome } from '../types.js';
 
 /** `payment.*` attributes for the details that are set and of the right type. */
@@ -31,7 +32,12 @@ export function addPaymentAttributes(attributes: Attributes, details: PaymentDet
   setString(attributes, ATTR_PAYMENT_CURRENCY, details.currency);
   setString(attributes, ATTR_PAYMENT_MERCHANT_ID, details.merchantId);
   const amount = typeof details.amount === 'string' ? Number(details.amount) : details.amount;
-  if (typeof amount === 'number' && Number.isFinite(amount)) attributes[ATTR_PAYMENT_AMOUNT] = amount;
+  if (typeof amount === 'number' && Number.isSafeInteger(amount)) attributes[ATTR_PAYMENT_AMOUNT] = amount;
+  else if (amount !== undefined) {
+    // 42.5 is most likely 42.50 in major units; recorded, it would sum and compare wrongly with
+    // the integers of minor units every other hop records.
+    runtime().health.warnOnce('amount-not-minor-units', `payment amount ${String(amount)} is not an integer in minor units (4250 for 42.50 EUR); it is not recorded`);
+  }
   return attributes;
 }
 

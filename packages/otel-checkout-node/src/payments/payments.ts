@@ -1,5 +1,5 @@
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { Attributes } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, propagation, SpanKind, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { canaryAttributes, readCanaryBaggage } from '@otel-checkout/core';
 import {
   ATTR_PAYMENT_STAGE,
@@ -16,6 +16,7 @@ import { SERVER_FLOW_KEY } from './context-keys.js';
 import { detachedProviderCall, runProviderCall } from './provider-call.js';
 import { recordSpanError } from './span-error.js';
 import { requestScopeOf } from './request-scope.js';
+import { tracingFailed } from './tracing-guard.js';
 import { ServerFlowImpl } from './server-flow.js';
 import type { ServerFlow } from './server-flow.js';
 
@@ -50,33 +51,73 @@ function outsideFlow(call: string): void {
 
 async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | Promise<T>): Promise<T> {
   const parent = context.active();
-  const request = requestScopeOf(parent);
-  const baggage = propagation.getBaggage(parent);
-  const incoming = readCanaryBaggage((key) => baggage?.getEntry(key)?.value);
-  const release = incoming.release ?? runtime().release;
-  const canary = { ...(release !== undefined ? { release } : {}), ...(incoming.cohort ? { cohort: incoming.cohort } : {}) };
-  // Plain stores into one fresh object, as in the middleware: spreads make a slow dictionary-mode object.
-  const attributes: Attributes = {};
-  copyAttributes(attributes, canaryAttributes(canary));
-  attributes[ATTR_PAYMENT_STAGE] = PAYMENT_STAGE_VALUE_CREATE;
-  addPaymentAttributes(attributes, details);
-  const span = checkoutTracer().startSpan(SPAN_NAME_PAYMENT_CREATE, { kind: SpanKind.INTERNAL, attributes }, parent);
-  const flow = new ServerFlowImpl(span, details ?? {}, request, canary);
-  request?.annotate(details);
+  let span: Span | undefined;
+  let flow: ServerFlowImpl;
+  let flowContext: Context;
+  // Tracing never fails the payment: when `payment.create` cannot start (a sampler or span
+  // processor that throws), `fn` runs untraced.
   try {
-    return await context.with(trace.setSpan(parent.setValue(SERVER_FLOW_KEY, flow), span), () => fn(flow));
+    const request = requestScopeOf(parent);
+    const baggage = propagation.getBaggage(parent);
+    const incoming = readCanaryBaggage((key) => baggage?.getEntry(key)?.value);
+    const release = incoming.release ?? runtime().release;
+    const canary = { ...(release !== undefined ? { release } : {}), ...(incoming.cohort ? { cohort: incoming.cohort } : {}) };
+    // Plain stores into one fresh object, as in the middleware: spreads make a slow dictionary-mode object.
+    const attributes: Attributes = {};
+    copyAttributes(attributes, canaryAttributes(canary));
+    attributes[ATTR_PAYMENT_STAGE] = PAYMENT_STAGE_VALUE_CREATE;
+    addPaymentAttributes(attributes, details);
+    span = checkoutTracer().startSpan(SPAN_NAME_PAYMENT_CREATE, { kind: SpanKind.INTERNAL, attributes }, parent);
+    flow = new ServerFlowImpl(span, details ?? {}, request, canary);
+    request?.annotate(details);
+    flowContext = trace.setSpan(parent.setValue(SERVER_FLOW_KEY, flow), span);
   } catch (error) {
-    recordSpanError(span, error);
-    if (flow.outcome === undefined) {
-      flow.outcome = PAYMENT_OUTCOME_VALUE_FAILED;
-      span.setAttributes(outcomeAttributes(PAYMENT_OUTCOME_VALUE_FAILED, { reason: PAYMENT_FAILURE_REASON_VALUE_INTERNAL }));
+    tracingFailed('payment.create', error);
+    endQuietly(span);
+    const untraced = untracedFlow(details, parent);
+    // Still the current flow, so `payments.*` calls inside find it rather than warn.
+    return context.with(parent.setValue(SERVER_FLOW_KEY, untraced), () => fn(untraced));
+  }
+  try {
+    return await context.with(flowContext, () => fn(flow));
+  } catch (error) {
+    try {
+      recordSpanError(span, error);
+      if (flow.outcome === undefined) {
+        flow.outcome = PAYMENT_OUTCOME_VALUE_FAILED;
+        span.setAttributes(outcomeAttributes(PAYMENT_OUTCOME_VALUE_FAILED, { reason: PAYMENT_FAILURE_REASON_VALUE_INTERNAL }));
+      }
+    } catch (tracingError) {
+      tracingFailed('payment.create', tracingError);
     }
     throw error;
   } finally {
-    span.end();
-    flow.ended();
-    runtime().afterPaymentSpan?.();
+    try {
+      span.end();
+      flow.ended();
+      runtime().afterPaymentSpan?.();
+    } catch (tracingError) {
+      // A processor's onEnd that throws must not replace fn's result or error.
+      tracingFailed('payment.create', tracingError);
+    }
   }
+}
+
+function endQuietly(span: Span | undefined): void {
+  try {
+    span?.end();
+  } catch {
+    // the span that failed is dropped with it
+  }
+}
+
+/**
+ * The flow `fn` gets when `payment.create` could not start: no span of its own, the caller's
+ * trace context kept (its calls still propagate it), its URLs returned unchanged.
+ */
+function untracedFlow(details: PaymentDetails, parent: Context): ServerFlowImpl {
+  const spanContext = trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT;
+  return new ServerFlowImpl(trace.wrapSpanContext(spanContext), details ?? {}, undefined, {}, true);
 }
 
 /**

@@ -15,6 +15,7 @@ import type { FailureReason, MappedStatus, PaymentOutcome, ProviderCall, Provide
 import { outcomeAttributes } from './attributes.js';
 import { mapProviderStatusOn } from './map-provider-status.js';
 import { recordSpanError } from './span-error.js';
+import { tracingFailed } from './tracing-guard.js';
 
 /** The handle given to a `providerCall` callback. */
 export class ProviderCallHandle implements ProviderCall {
@@ -35,6 +36,9 @@ export class ProviderCallHandle implements ProviderCall {
     return carrier;
   }
 
+  status(raw: string | number, table: ProviderStatusTable): MappedStatus;
+  status(raw: string | number): undefined;
+  status(raw: string | number, table?: ProviderStatusTable): MappedStatus | undefined;
   status(raw: string | number, table?: ProviderStatusTable): MappedStatus | undefined {
     if (table === undefined) {
       this.span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw));
@@ -64,10 +68,19 @@ export async function runProviderCall<T>(call: ProviderCallHandle, callContext: 
   try {
     return await context.with(callContext, () => fn(call));
   } catch (error) {
-    recordCallError(call, error);
+    try {
+      recordCallError(call, error);
+    } catch (tracingError) {
+      tracingFailed('payment.provider', tracingError);
+    }
     throw error;
   } finally {
-    call.span.end();
+    try {
+      call.span.end();
+    } catch (tracingError) {
+      // A processor's onEnd that throws must not replace fn's result or error.
+      tracingFailed('payment.provider', tracingError);
+    }
   }
 }
 

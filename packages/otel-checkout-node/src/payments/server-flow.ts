@@ -17,6 +17,7 @@ import type { FailureReason, PaymentDetails, PaymentOutcome, ProviderCall } from
 import { outcomeAttributes } from './attributes.js';
 import { SERVER_FLOW_KEY } from './context-keys.js';
 import { ProviderCallHandle, runProviderCall } from './provider-call.js';
+import { tracingFailed } from './tracing-guard.js';
 import type { PaymentRequestScope } from './request-scope.js';
 
 /** The explicit handle of one server-side flow (the `payment.create` span and what it knows). */
@@ -51,6 +52,8 @@ export class ServerFlowImpl implements ServerFlow {
     private readonly request: PaymentRequestScope | undefined,
     /** The flow's release and cohort, as recorded on `payment.create`. */
     private readonly canary: ReleaseCohort = {},
+    /** `payment.create` could not start (see payments.ts): no token is minted nor flow recorded for a span that does not exist. */
+    private readonly untraced = false,
   ) {
     this.currentTradeNo = typeof details.tradeNo === 'string' && details.tradeNo.length > 0 ? details.tradeNo : undefined;
   }
@@ -78,7 +81,14 @@ export class ServerFlowImpl implements ServerFlow {
     const parent = active.getValue(SERVER_FLOW_KEY) === this ? active : trace.setSpan(active, this.span);
     const attributes: Record<string, string> = { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_PROVIDER };
     if (this.details.provider) attributes[ATTR_PAYMENT_PROVIDER] = this.details.provider;
-    const span = checkoutTracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+    let span: Span;
+    try {
+      span = checkoutTracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+    } catch (error) {
+      // The call goes on without a span of its own; its headers still carry the flow's context.
+      tracingFailed('payment.provider', error);
+      span = trace.wrapSpanContext(this.span.spanContext());
+    }
     const callContext = trace.setSpan(parent, span);
     return runProviderCall(new ProviderCallHandle(span, callContext), callContext, fn);
   }
@@ -95,7 +105,7 @@ export class ServerFlowImpl implements ServerFlow {
    * it go, so it is not reported stalled and a late notification counts as a duplicate.
    */
   ended(): void {
-    if (this.outcome === undefined || !FINAL_OUTCOMES.has(this.outcome)) return;
+    if (this.untraced || this.outcome === undefined || !FINAL_OUTCOMES.has(this.outcome)) return;
     try {
       runtime().flows.complete(this.flowContext());
     } catch (error) {
@@ -104,15 +114,15 @@ export class ServerFlowImpl implements ServerFlow {
   }
 
   returnUrl(url: string): string {
-    return runtime().flows.returnUrl(this.flowContext(), url);
+    return this.untraced ? url : runtime().flows.returnUrl(this.flowContext(), url);
   }
 
   notifyUrl(url: string): string {
-    return runtime().flows.notifyUrl(this.flowContext(), url);
+    return this.untraced ? url : runtime().flows.notifyUrl(this.flowContext(), url);
   }
 
   passback(): string {
-    return runtime().flows.passback(this.flowContext());
+    return this.untraced ? '' : runtime().flows.passback(this.flowContext());
   }
 
   private flowContext(): FlowContext {

@@ -26,6 +26,8 @@ export interface ExportQueueSettings {
  */
 export class BoundedExportProcessor implements SpanProcessor {
   private queued = 0;
+  // Set once shutdown begins: the batch processor ignores spans that end after that.
+  private closed = false;
   private readonly batch: BatchSpanProcessor;
   private readonly counting: CountingExporter;
 
@@ -52,6 +54,12 @@ export class BoundedExportProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.closed) {
+      // Ended after shutdown began (a request still under way): the batch processor would
+      // ignore it without a word.
+      this.health.increment(HEALTH_SPANS_DROPPED);
+      return;
+    }
     if (this.queued >= this.settings.maxQueueSize) {
       this.health.increment(HEALTH_SPANS_DROPPED);
       this.health.warnOnce('export-queue-full', `export queue full (${this.settings.maxQueueSize} spans); dropping spans until the collector catches up`);
@@ -68,15 +76,24 @@ export class BoundedExportProcessor implements SpanProcessor {
   }
 
   shutdown(): Promise<void> {
+    this.closed = true;
     return this.batch.shutdown();
   }
 
-  /** Counts the spans still queued as dropped (called when shutdown gives up waiting). */
+  /**
+   * Shutdown gave up waiting: counts as dropped the spans still queued and those in exports
+   * under way (which are ended now, so they neither keep the process alive nor count again
+   * when they fail later).
+   */
   abandonPending(): void {
-    if (this.queued > 0) this.health.increment(HEALTH_SPANS_DROPPED, this.queued);
+    this.closed = true;
+    const dropped = this.queued + this.counting.abandon();
+    if (dropped > 0) this.health.increment(HEALTH_SPANS_DROPPED, dropped);
     this.queued = 0;
   }
 }
+
+const ABANDONED = new Error('export abandoned: shutdown gave up waiting');
 
 /**
  * Counts the outcome of every export and bounds how long one may take: an export the
@@ -84,6 +101,9 @@ export class BoundedExportProcessor implements SpanProcessor {
  */
 export class CountingExporter implements SpanExporter {
   private readonly inFlight = new Set<Promise<void>>();
+  /** Exports under way: how to give each up, and its span count. */
+  private readonly underWay = new Map<() => void, number>();
+  private abandoned = false;
 
   constructor(
     private readonly inner: SpanExporter,
@@ -94,17 +114,25 @@ export class CountingExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.onHandedOver(spans.length);
+    if (this.abandoned) {
+      // Counted as dropped when shutdown gave up (they were queued then): not sent, not counted again.
+      resultCallback({ code: ExportResultCode.FAILED, error: ABANDONED });
+      return;
+    }
     let settled = false;
     let markDone: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (markDone = resolve));
     this.inFlight.add(done);
-    const settle = (result: ExportResult): void => {
+    const settle = (result: ExportResult, count = true): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       this.inFlight.delete(done);
+      this.underWay.delete(giveUp);
       markDone();
-      if (result.code === ExportResultCode.SUCCESS) {
+      if (!count) {
+        // Given up at shutdown: counted as dropped by `abandon`.
+      } else if (result.code === ExportResultCode.SUCCESS) {
         this.health.increment(HEALTH_SPANS_EXPORTED, spans.length);
       } else {
         this.health.increment(HEALTH_EXPORT_FAILURES);
@@ -113,6 +141,8 @@ export class CountingExporter implements SpanExporter {
       }
       resultCallback(result);
     };
+    const giveUp = (): void => settle({ code: ExportResultCode.FAILED, error: ABANDONED }, false);
+    this.underWay.set(giveUp, spans.length);
     const timer = setTimeout(() => settle({ code: ExportResultCode.FAILED, error: new Error('export timed out') }), this.timeoutMillis);
     timer.unref();
     try {
@@ -120,6 +150,27 @@ export class CountingExporter implements SpanExporter {
     } catch (error) {
       settle({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
     }
+  }
+
+  /**
+   * Gives up every export under way (their results, when they come, are ignored) and every
+   * later one, and stops the exporter's own requests when it can; returns how many spans the
+   * exports under way held.
+   */
+  abandon(): number {
+    this.abandoned = true;
+    let spans = 0;
+    for (const [giveUp, count] of [...this.underWay]) {
+      spans += count;
+      giveUp();
+    }
+    const inner = this.inner as SpanExporter & { abandon?: () => void };
+    try {
+      inner.abandon?.();
+    } catch {
+      // Best effort: the spans are counted either way.
+    }
+    return spans;
   }
 
   /** Resolves when every export started so far has been answered (or timed out). */

@@ -1,7 +1,6 @@
 import { getStringFromEnv } from '@opentelemetry/core';
-import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { ProtobufTraceExporter } from '../export/protobuf-trace-exporter.js';
+import { OtlpHttpTraceExporter } from '../export/otlp-http-trace-exporter.js';
 import type { HealthCounters } from '../health.js';
 import type { NodeTracingOptions, OtlpProtocol } from '../types.js';
 
@@ -13,7 +12,7 @@ export function resolveProtocol(option: OtlpProtocol | undefined, health: Health
   const raw = option ?? getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL');
   if (raw === undefined || raw === 'http/protobuf') return 'http/protobuf';
   if (raw === 'http/json') return 'http/json';
-  health.warnOnce('otlp-protocol', `OTLP protocol "${raw}" is not supported here; using http/protobuf`);
+  health.rejectOption('protocol', `OTLP protocol "${raw}" is not supported here; using http/protobuf`);
   return 'http/protobuf';
 }
 
@@ -21,6 +20,7 @@ export function resolveProtocol(option: OtlpProtocol | undefined, health: Health
  * The OTLP/HTTP trace exporter. Endpoint and headers left unset here are read by the
  * exporter itself from `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` / `_HEADERS`. Protobuf goes
  * through the package's own encoder (same bytes, less CPU per span); JSON through OpenTelemetry's.
+ * The options were checked before (see option-checks.ts), so an endpoint given here is an http(s) URL.
  */
 export function buildExporter(options: NodeTracingOptions, timeoutMillis: number, health: HealthCounters): SpanExporter {
   if (options.exporter) return options.exporter;
@@ -29,7 +29,5 @@ export function buildExporter(options: NodeTracingOptions, timeoutMillis: number
     ...(options.headers !== undefined ? { headers: options.headers } : {}),
     timeoutMillis,
   };
-  return resolveProtocol(options.protocol, health) === 'http/json'
-    ? new OtlpJsonTraceExporter(config)
-    : new ProtobufTraceExporter(config);
+  return new OtlpHttpTraceExporter(config, resolveProtocol(options.protocol, health) === 'http/json' ? 'json' : 'protobuf');
 }

@@ -12,6 +12,7 @@ import { HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { normalizeMethod, pathOf, urlSchemeOf } from '../http/request-line.js';
 import { runHook } from '../middleware/guard.js';
 import { endHttpServerSpan } from '../http/server-span-end.js';
+import { recordServerSpanError, thrownErrorTypeOf } from '../http/server-span-error.js';
 import { errorType } from '../payments/span-error.js';
 import { runtime } from '../runtime.js';
 import { startOwnServerSpan } from '../spans/server-span-starter.js';
@@ -95,7 +96,9 @@ function traceRequest(server: unknown, original: Emit, [req, res]: [IncomingMess
     try {
       return original.call(server, 'request', req, res);
     } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
+      // Once, if the payment middleware recorded this error already; its class stays the
+      // span's error.type when the span ends (see endServerSpan).
+      recordServerSpanError(span, error);
       span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
       span.setStatus({ code: SpanStatusCode.ERROR });
       throw error;
@@ -130,10 +133,13 @@ function startServerSpan(req: IncomingMessage, res: ServerResponse): { span: Spa
 
 function endServerSpan(span: Span, method: string, rpc: RPCMetadata, req: IncomingMessage, res: ServerResponse): void {
   const route = rpc.route ?? expressRoute(req as unknown as ExpressRequestLike) ?? koaRouteOf(req);
+  // A thrown error's class, when a handler threw (recorded by the payment middleware or the
+  // listener's guard), is the error.type, as on lean mode's span; else the status code.
+  const thrown = thrownErrorTypeOf(span);
   if (res.writableFinished) {
-    endHttpServerSpan(span, method, { route, statusCode: res.statusCode });
+    endHttpServerSpan(span, method, { route, statusCode: res.statusCode, errorType: thrown });
   } else {
-    endHttpServerSpan(span, method, { route, errorType: '_OTHER', errorMessage: 'connection closed before the response was complete' });
+    endHttpServerSpan(span, method, { route, errorType: thrown ?? '_OTHER', errorMessage: 'connection closed before the response was complete' });
   }
 }
 

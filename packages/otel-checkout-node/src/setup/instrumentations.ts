@@ -4,11 +4,14 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KoaInstrumentation, KoaLayerType } from '@opentelemetry/instrumentation-koa';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import type { UndiciRequest } from '@opentelemetry/instrumentation-undici';
 import type { NodeTracingOptions } from '../types.js';
 import { KoaRouteInstrumentation } from './koa-route-instrumentation.js';
 
 interface InstrumentationSet {
   http: HttpInstrumentation;
+  undici: UndiciInstrumentation;
   express: ExpressInstrumentation;
   koa: KoaInstrumentation;
   koaRoutes: KoaRouteInstrumentation;
@@ -25,7 +28,10 @@ let shared: InstrumentationSet | undefined;
 /**
  * Default mode's instrumentations; lean mode has none. The HTTP server spans are this
  * package's own (see http-server-spans.ts); instrumentation-http makes the CLIENT spans of
- * outgoing calls, so every outgoing call propagates the trace.
+ * outgoing `http`/`https` calls and instrumentation-undici those of Node's global `fetch`
+ * (undici, which does not go through the `http` module), so every outgoing call propagates
+ * the trace. The package's own export requests run with tracing suppressed, so neither
+ * makes a span of them.
  *
  * Routes reach the server span through the RPC metadata: from `@fastify/otel` (registered
  * on each Fastify instance as it is created), from the payment middleware on payment routes,
@@ -39,17 +45,42 @@ export function buildInstrumentations(options: NodeTracingOptions): Instrumentat
   const frameworkSpans = options.frameworkSpans === true;
   shared ??= {
     http: new HttpInstrumentation({ enabled: false }),
+    // Subscribes to undici's diagnostics channels when enabled: `fetch` is covered whenever it
+    // was first used, no module needs patching.
+    undici: new UndiciInstrumentation({ enabled: false }),
     express: new ExpressInstrumentation({ enabled: false }),
     koa: new KoaInstrumentation({ enabled: false }),
     koaRoutes: new KoaRouteInstrumentation(),
     fastify: new FastifyOtelInstrumentation({ enabled: false }),
   };
   shared.http.setConfig({ disableIncomingRequestInstrumentation: true });
+  // instrumentation-undici skips every request while its config says `enabled: false` (as it
+  // was made), even once enable() subscribed it: the config must say enabled too.
+  shared.undici.setConfig({ enabled: true, ignoreRequestHook: carriesTraceparent });
   shared.koa.setConfig({ ignoreLayersType: frameworkSpans ? [] : [KoaLayerType.MIDDLEWARE, KoaLayerType.ROUTER] });
   shared.fastify.setConfig({ registerOnInitialization: options.fastifyAutoRegister !== false });
-  const routesAndCalls = [shared.http, shared.koaRoutes, shared.koa, shared.fastify];
+  const routesAndCalls = [shared.http, shared.undici, shared.koaRoutes, shared.koa, shared.fastify];
   return frameworkSpans ? [...routesAndCalls, shared.express] : routesAndCalls;
 }
+
+/**
+ * A fetch whose caller propagated a context already (`call.inject(headers)` of a provider
+ * call, whose CLIENT span is the call's span): instrumentation-undici would add a second
+ * `traceparent` header beside it (it can only add headers), which a receiver must reject as
+ * malformed, and a second CLIENT span. Such a request is left as the caller made it.
+ */
+function carriesTraceparent(request: UndiciRequest): boolean {
+  const { headers } = request;
+  if (typeof headers === 'string') return TRACEPARENT_LINE.test(headers);
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    if (typeof name === 'string' && name.length === TRACEPARENT.length && name.toLowerCase() === TRACEPARENT) return true;
+  }
+  return false;
+}
+
+const TRACEPARENT = 'traceparent';
+const TRACEPARENT_LINE = /(^|\r\n)traceparent:/i;
 
 /**
  * Makes instrumentation-http patch `http` and `https` now, even when the application loaded

@@ -27,6 +27,7 @@ import { buildExporter } from './exporter.js';
 import { disableHttpServerSpans, enableHttpServerSpans } from './http-server-spans.js';
 import { buildInstrumentations, patchLoadedCoreModules } from './instrumentations.js';
 import { checkRedactionInExistingSdk, redactionProcessors } from './redaction-wiring.js';
+import { checkOptions } from './option-checks.js';
 import { buildResource, serviceVersionOf } from './resource.js';
 import { installSigtermHook } from './signal-hook.js';
 import { settlesWithin } from './with-timeout.js';
@@ -36,11 +37,15 @@ import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from '../version.js';
 /** What `startCheckoutTracing` returns. */
 export interface NodeTracingHandle {
   readonly payments: Payments;
-  /** `default`, `lean`, or `coexisting` (the app runs its own SDK; only payment spans are added). */
+  /**
+   * `default`, `lean`, `coexisting` (the app runs its own SDK; only payment spans are added), or
+   * `not_started` when the setup failed (the application runs untraced; the reason is in the
+   * diagnostic log).
+   */
   readonly mode: TracingMode;
   /** The package's health counters (see the README); every counter present, zero until something happens. */
   health(): NodeHealth;
-  /** Exports what is queued, within the shutdown timeout. */
+  /** Exports what is queued, within the shutdown timeout (coexisting: the app's provider's `forceFlush`, when it has one). */
   flush(): Promise<void>;
   /** Flushes and stops, within `shutdownTimeoutMillis`; spans still queued then are counted as dropped. */
   shutdown(): Promise<void>;
@@ -58,39 +63,72 @@ let started: NodeTracingHandle | undefined;
 
 /**
  * Starts tracing for a payment service (see the README for every option). One call per
- * process: a second call warns and returns the first handle. Never throws; a setup that
- * fails leaves the application running untraced, with the reason in the diagnostic log.
+ * process: a second call warns and returns the first handle, whose options stay in force (the
+ * new ones are ignored). Never throws; an unusable option is replaced by its default (counted
+ * in `configProblems`), and a setup that fails leaves the application running untraced, with
+ * the reason in the diagnostic log and nothing it had started left running.
  */
 export function startCheckoutTracing(options: NodeTracingOptions = {}): NodeTracingHandle {
   if (started) {
-    diag.warn('@otel-checkout/node: startCheckoutTracing was called again; returning the existing handle');
+    diag.warn('@otel-checkout/node: startCheckoutTracing was called again; returning the existing handle (the new options are ignored)');
     return started;
   }
   const health = new HealthCounters();
+  const parts: StartedParts = {};
   try {
-    started = hasRegisteredTracerProvider() ? startCoexisting(options, health) : startOwnSdk(options, health);
+    const checked = checkOptions(options, health);
+    started = hasRegisteredTracerProvider() ? startCoexisting(checked, health, parts) : startOwnSdk(checked, health, parts);
   } catch (error) {
     diag.error('@otel-checkout/node: tracing setup failed; the application runs untraced', error);
     resetRuntime();
-    started = idleHandle(health);
+    started = idleHandle(health, stopStartedParts(parts));
   }
   return started;
+}
+
+/**
+ * What a setup has started so far: a setup that fails half-way stops it again, so that a
+ * flow store's connection or the SDK's timers do not keep the process alive, nor half a
+ * tracing setup run behind an idle handle.
+ */
+interface StartedParts {
+  /** The flow store of the options, known before the flows that own it are made. */
+  store?: { close(): Promise<void> };
+  flows?: Flows;
+  stopSdk?: () => Promise<void>;
+}
+
+/** Stops what a failed setup started, at once; never rejects. */
+async function stopStartedParts(parts: StartedParts): Promise<void> {
+  const closeFlows = async (): Promise<void> => {
+    if (parts.flows !== undefined) await parts.flows.shutdown();
+    else await parts.store?.close();
+  };
+  await Promise.all([
+    closeFlows().catch((error: unknown) => diag.debug('@otel-checkout/node: closing the flows of a failed setup failed', error)),
+    Promise.resolve()
+      .then(parts.stopSdk)
+      .catch((error: unknown) => diag.debug('@otel-checkout/node: stopping the SDK of a failed setup failed', error)),
+  ]);
 }
 
 function commonRuntime(
   options: NodeTracingOptions,
   health: HealthCounters,
+  parts: StartedParts,
   flush?: () => Promise<void>,
 ): { flows: Flows; baggageLimits: BaggageLimits } {
-  for (const problem of cohortOptionsProblems(options.cohort)) health.warnOnce(`cohort-${problem}`, problem);
-  const flows = createFlows(options.flows, { tracer: checkoutTracer(), health, ...(flush ? { flush } : {}) });
+  for (const problem of cohortOptionsProblems(options.cohort)) health.rejectOption(`cohort-${problem}`, problem);
+  const store = (options.flows as { store?: unknown } | undefined)?.store;
+  if (typeof (store as { close?: unknown } | undefined)?.close === 'function') parts.store = store as { close(): Promise<void> };
+  const flows = (parts.flows = createFlows(options.flows, { tracer: checkoutTracer(), health, ...(flush ? { flush } : {}) }));
   return { flows, baggageLimits: resolveBaggageLimits(options.baggage) };
 }
 
 /** The application already runs an OpenTelemetry SDK: add payment spans through it, create nothing global. */
-function startCoexisting(options: NodeTracingOptions, health: HealthCounters): NodeTracingHandle {
+function startCoexisting(options: NodeTracingOptions, health: HealthCounters, parts: StartedParts): NodeTracingHandle {
   diag.info('@otel-checkout/node: a TracerProvider is already registered; adding payment spans to it');
-  const { flows, baggageLimits } = commonRuntime(options, health);
+  const { flows, baggageLimits } = commonRuntime(options, health, parts);
   defaultModeOnlyOptions(options, 'coexisting', health);
   const afterPaymentSpan = options.redaction === false ? undefined : checkRedactionInExistingSdk(health);
   const release = options.release ?? options.serviceVersion;
@@ -106,9 +144,17 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters): N
     ...(afterPaymentSpan ? { afterPaymentSpan } : {}),
   });
   flows.start();
-  const timeout = positive(options.shutdownTimeoutMillis, DEFAULTS.shutdownTimeoutMillis, 'shutdownTimeoutMillis', health);
+  const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
   return makeHandle('coexisting', health, {
-    flush: () => Promise.resolve(),
+    // The application's provider is its own to flush; `flush` asks it to, within the bound.
+    flush: async () => {
+      const provider = globalProvider();
+      const forceFlush = provider?.forceFlush;
+      if (typeof forceFlush !== 'function') return;
+      if (!(await settlesWithin(Promise.resolve().then(() => forceFlush.call(provider)), timeout))) {
+        health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
+      }
+    },
     stop: async () => {
       await settlesWithin(flows.shutdown(), timeout);
     },
@@ -116,19 +162,19 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters): N
   });
 }
 
-function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeTracingHandle {
+function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts: StartedParts): NodeTracingHandle {
   const mode: TracingMode = options.instrumentHttp === false ? 'lean' : 'default';
   const ignoreIncomingRequest = defaultModeOnlyOptions(options, mode, health);
   const resource = buildResource(options);
   // The sweeper paces stalled spans on export completions; the export processor is built
   // after the flows, hence the late-bound reference.
   const exportingRef: { current?: BoundedExportProcessor } = {};
-  const { flows, baggageLimits } = commonRuntime(options, health, () => exportingRef.current?.forceFlush() ?? Promise.resolve());
+  const { flows, baggageLimits } = commonRuntime(options, health, parts, () => exportingRef.current?.forceFlush() ?? Promise.resolve());
   const settings = {
-    maxQueueSize: positive(options.maxQueueSize, DEFAULTS.maxQueueSize, 'maxQueueSize', health),
-    maxExportBatchSize: positive(options.maxExportBatchSize, DEFAULTS.maxExportBatchSize, 'maxExportBatchSize', health),
-    scheduledDelayMillis: positive(options.scheduledDelayMillis, DEFAULTS.scheduledDelayMillis, 'scheduledDelayMillis', health),
-    exportTimeoutMillis: positive(options.exportTimeoutMillis, DEFAULTS.exportTimeoutMillis, 'exportTimeoutMillis', health),
+    maxQueueSize: options.maxQueueSize ?? DEFAULTS.maxQueueSize,
+    maxExportBatchSize: options.maxExportBatchSize ?? DEFAULTS.maxExportBatchSize,
+    scheduledDelayMillis: options.scheduledDelayMillis ?? DEFAULTS.scheduledDelayMillis,
+    exportTimeoutMillis: options.exportTimeoutMillis ?? DEFAULTS.exportTimeoutMillis,
   };
   const exporting = new BoundedExportProcessor(buildExporter(options, settings.exportTimeoutMillis, health), health, settings);
   exportingRef.current = exporting;
@@ -154,7 +200,19 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
     metricReaders: [],
     logRecordProcessors: [],
   });
+  // Leaves the process as before the start, so tracing can be started again (tests, hot reload).
+  const releaseGlobals = (): void => {
+    for (const instrumentation of instrumentations) instrumentation.disable();
+    disableHttpServerSpans();
+    trace.disable();
+    propagation.disable();
+    context.disable();
+  };
   sdk.start();
+  parts.stopSdk = async () => {
+    releaseGlobals();
+    await sdk.shutdown();
+  };
   // The SDK only enables instrumentations whose config says disabled; after a shutdown (which
   // disabled them) the same objects must be switched on again explicitly.
   for (const instrumentation of instrumentations) instrumentation.enable();
@@ -177,7 +235,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
     ...(options.cohort ? { cohort: options.cohort } : {}),
   });
   flows.start();
-  const timeout = positive(options.shutdownTimeoutMillis, DEFAULTS.shutdownTimeoutMillis, 'shutdownTimeoutMillis', health);
+  const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
   return makeHandle(mode, health, {
     flush: async () => {
       if (!(await settlesWithin(exporting.forceFlush(), timeout))) health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
@@ -196,12 +254,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters): NodeT
         exporting.abandonPending();
         health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms; queued spans were dropped`);
       }
-      for (const instrumentation of instrumentations) instrumentation.disable();
-      disableHttpServerSpans();
-      // Leave the process as before the start, so tracing can be started again (tests, hot reload).
-      trace.disable();
-      propagation.disable();
-      context.disable();
+      releaseGlobals();
     },
     options,
   });
@@ -239,8 +292,15 @@ function makeHandle(mode: TracingMode, health: HealthCounters, lifecycle: Lifecy
   return handle;
 }
 
-function idleHandle(health: HealthCounters): NodeTracingHandle {
-  return makeHandle('not_started', health, { flush: () => Promise.resolve(), stop: () => Promise.resolve(), options: {} });
+/** The handle of a setup that failed: `shutdown` waits (bounded) until what it had started is stopped. */
+function idleHandle(health: HealthCounters, stopping: Promise<void>): NodeTracingHandle {
+  return makeHandle('not_started', health, {
+    flush: () => Promise.resolve(),
+    stop: async () => {
+      await settlesWithin(stopping, DEFAULTS.shutdownTimeoutMillis);
+    },
+    options: {},
+  });
 }
 
 /**
@@ -254,27 +314,26 @@ function defaultModeOnlyOptions(
   health: HealthCounters,
 ): ((request: IncomingMessage) => boolean) | undefined {
   if (options.frameworkSpans === true && mode !== 'default') {
-    health.warnOnce('option-frameworkSpans', `option frameworkSpans applies to default mode only; it has no effect in ${mode} mode`);
+    health.rejectOption('frameworkSpans', `option frameworkSpans applies to default mode only; it has no effect in ${mode} mode`);
   }
   const ignore = options.ignoreIncomingRequest as unknown;
   if (ignore === undefined) return undefined;
   if (typeof ignore !== 'function') {
-    health.warnOnce('option-ignoreIncomingRequest', 'option ignoreIncomingRequest is not a function; every request is traced');
+    health.rejectOption('ignoreIncomingRequest', 'option ignoreIncomingRequest is not a function; every request is traced');
     return undefined;
   }
   if (mode !== 'default') {
-    health.warnOnce('option-ignoreIncomingRequest', `option ignoreIncomingRequest applies to default mode only; it has no effect in ${mode} mode`);
+    health.rejectOption('ignoreIncomingRequest', `option ignoreIncomingRequest applies to default mode only; it has no effect in ${mode} mode`);
     return undefined;
   }
   return ignore as (request: IncomingMessage) => boolean;
 }
 
-/** A positive finite number option, or its default with a warning (bad configuration never throws). */
-function positive(value: number | undefined, fallback: number, name: string, health: HealthCounters): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
-  health.warnOnce(`option-${name}`, `option ${name}=${String(value)} is not a positive number; using ${fallback}`);
-  return fallback;
+/** The globally registered provider, unwrapped from the API's proxy, when it has `forceFlush`. */
+function globalProvider(): { forceFlush?: () => Promise<void> } | undefined {
+  const registered = trace.getTracerProvider() as { getDelegate?: () => unknown };
+  const provider = (typeof registered.getDelegate === 'function' ? registered.getDelegate() : registered) as { forceFlush?: () => Promise<void> } | undefined;
+  return provider;
 }
 
 function healthSnapshot(health: HealthCounters): NodeHealth {

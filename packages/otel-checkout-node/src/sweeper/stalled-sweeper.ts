@@ -14,14 +14,14 @@ import type { HealthCounters } from '../health.js';
 import { flowParentContext } from '../flows/parent-context.js';
 import { addRecordedFlowAttributes } from '../flows/record-attributes.js';
 import { HEALTH_FLOW_STORE_FAILURES, HEALTH_STALLED_EMITTED, HEALTH_STALLED_REPEATS } from '../flows/flow-health.js';
-import { positiveOr } from '../flows/option-numbers.js';
+import { checkedNumber } from '../flows/option-numbers.js';
 import type { ClaimedFlow, FlowStore } from '../flow-store/types.js';
 
 /** Options of the stalled-callback sweeper. */
 export interface StalledSweeperOptions {
   /** Pause between sweeps when nothing is (or no more is) expired, ms. Default 5000. */
   intervalMs?: number;
-  /** Flows claimed per batch; keep it below the span processor's queue size. Default 256. */
+  /** Flows claimed per batch, a whole number of 1 or more; keep it below the span processor's queue size. Default 256. */
   batchSize?: number;
   /** Lease on claimed flows, ms: another sweeper re-claims a flow not acknowledged by then. Default 60000. */
   leaseMs?: number;
@@ -66,10 +66,13 @@ export class StalledSweeper {
     options: StalledSweeperOptions,
     private readonly deps: StalledSweeperDependencies,
   ) {
-    this.intervalMs = positiveOr(options.intervalMs, 5000);
-    this.batchSize = Math.floor(positiveOr(options.batchSize, 256));
-    this.leaseMs = positiveOr(options.leaseMs, 60_000);
-    this.minBatchMs = (1000 * this.batchSize) / positiveOr(options.maxSpansPerSecond, 2000);
+    const { health } = deps;
+    const opts: StalledSweeperOptions = typeof options === 'object' && options !== null ? options : {};
+    this.intervalMs = checkedNumber(opts.intervalMs, 'positive', 5000, 'flows.sweeper.intervalMs', health);
+    // A whole number of 1 or more: a fraction below 1 would claim nothing and silently switch stalled detection off.
+    this.batchSize = checkedNumber(opts.batchSize, 'positiveInteger', 256, 'flows.sweeper.batchSize', health);
+    this.leaseMs = checkedNumber(opts.leaseMs, 'positive', 60_000, 'flows.sweeper.leaseMs', health);
+    this.minBatchMs = (1000 * this.batchSize) / checkedNumber(opts.maxSpansPerSecond, 'positive', 2000, 'flows.sweeper.maxSpansPerSecond', health);
     this.now = deps.now ?? Date.now;
   }
 

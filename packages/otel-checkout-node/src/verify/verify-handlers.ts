@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExpressRequestLike } from '../adapters/express.js';
 import type { FastifyRequestLike } from '../adapters/fastify.js';
 import type { KoaContextLike } from '../adapters/koa.js';
+import { readBoundedBody } from '../http/read-bounded-body.js';
 import { runtime } from '../runtime.js';
 import { tokenOfVerifyRequest, verifyReturnToken } from './verify-token.js';
 import type { VerifyTokenAnswer, VerifyTokenOptions } from './verify-token.js';
@@ -56,9 +57,41 @@ export function koaVerifyToken(options: VerifyTokenOptions = {}) {
   };
 }
 
-/** `node:http` handler (reads the token from the query only). */
+/** A verify request's body is `{"token": "..."}`: about a hundred bytes. More is not read. */
+const MAX_VERIFY_BODY_BYTES = 4096;
+
+/**
+ * `node:http` handler: the token from the query, else from a JSON body `{"token": "..."}`
+ * (read up to 4 KiB; `node:http` has no body parser, so the handler reads the body itself).
+ */
 export function httpVerifyToken(options: VerifyTokenOptions = {}) {
   return function otelCheckoutVerifyToken(req: IncomingMessage, res: ServerResponse): void {
-    send(res, answerFor(req.url ?? '/', undefined, options));
+    const url = req.url ?? '/';
+    const flows = options.flows ?? runtime().flows;
+    if (req.method === 'GET' || req.method === 'HEAD' || tokenOfVerifyRequest(url, undefined, flows.tokenParam) !== undefined) {
+      send(res, answerFor(url, undefined, options));
+      return;
+    }
+    void readBoundedBody(req, MAX_VERIFY_BODY_BYTES).then((body) => {
+      // What was not read (a body over the bound) is discarded: the answer does not need it.
+      req.resume();
+      let answer: VerifyTokenAnswer;
+      try {
+        answer = answerFor(url, jsonObject(body), options);
+      } catch {
+        answer = verifyReturnToken(undefined, options);
+      }
+      send(res, answer);
+    });
   };
+}
+
+/** The body as a JSON value, when it is JSON; undefined otherwise (then the token is missing). */
+function jsonObject(body: Buffer | undefined): unknown {
+  if (body === undefined || body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }

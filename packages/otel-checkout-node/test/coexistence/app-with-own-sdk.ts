@@ -23,7 +23,18 @@ async function main(): Promise<void> {
   const load = createRequire(__filename);
   const node = load('../../src/index.ts') as typeof CheckoutNode;
   const exporter = new InMemorySpanExporter();
-  const processors: SpanProcessor[] = [new SimpleSpanProcessor(exporter)];
+  // Counts the flushes the app's provider is asked for (handle.flush() must reach it).
+  let flushes = 0;
+  const flushCounter: SpanProcessor = {
+    onStart: () => undefined,
+    onEnd: () => undefined,
+    forceFlush: () => {
+      flushes += 1;
+      return Promise.resolve();
+    },
+    shutdown: () => Promise.resolve(),
+  };
+  const processors: SpanProcessor[] = [new SimpleSpanProcessor(exporter), flushCounter];
   if (withRedaction) processors.unshift(new node.RedactionSpanProcessor());
   const sdk = new NodeSDK({ spanProcessors: processors, instrumentations: withHttpInstrumentation ? [new HttpInstrumentation()] : [], autoDetectResources: false, metricReaders: [], logRecordProcessors: [] });
   sdk.start();
@@ -50,12 +61,15 @@ async function main(): Promise<void> {
   await response.text();
   client.end();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  const flushesBefore = flushes;
+  await handle.flush();
   const spans = exporter.getFinishedSpans();
   process.stdout.write(
     JSON.stringify({
       mode: handle.mode,
       clientSpanId: client.spanContext().spanId,
       rpcSpanId,
+      flushedByHandle: flushes - flushesBefore,
       warnings,
       spans: spans.map((s) => ({ name: s.name, kind: s.kind, spanId: s.spanContext().spanId, parentSpanId: s.parentSpanContext?.spanId ?? '', attributes: s.attributes })),
     }),

@@ -7,6 +7,7 @@ interface AppReport {
   mode: string;
   clientSpanId: string;
   rpcSpanId: string;
+  flushedByHandle: number;
   warnings: string[];
   spans: { name: string; kind: number; spanId: string; parentSpanId: string; attributes: Record<string, unknown> }[];
 }
@@ -41,6 +42,10 @@ describe('coexistence with an application that runs its own OpenTelemetry SDK', 
         const create = report.spans.find((s) => s.name === 'payment.create');
         assert.equal(create?.parentSpanId, server.spanId);
         assert.equal(create?.attributes['payment.outcome'], 'failed');
+      });
+
+      it("flush() flushes the app's provider", () => {
+        assert.equal(report.flushedByHandle, 1);
       });
 
       it(variant !== 'without-redaction' ? 'redacts through the exported processor and does not warn' : 'warns once that the redaction processor is missing', () => {

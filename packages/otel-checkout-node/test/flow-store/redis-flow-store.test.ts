@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 import { startRedisServer } from '@otel-checkout/test-support';
 import type { StartedRedisServer } from '@otel-checkout/test-support';
-import { FlowStoreError, RedisFlowStore } from '../../src/index.js';
+import { FlowStoreError, FlowStoreTimeoutError, RedisFlowStore } from '../../src/index.js';
 import type { FlowStore } from '../../src/index.js';
 import { flowStoreContract } from './flow-store-contract.js';
 
@@ -113,6 +113,17 @@ describe('RedisFlowStore (real redis-server)', function () {
     assert.equal(dead.health().available, false);
     assert.ok(dead.health().failures >= 2);
     await dead.close();
+  });
+
+  it('ready() settles within connectTimeoutMs with a FlowStoreError: Redis unreachable, or a malformed url', async () => {
+    const unreachable = new RedisFlowStore({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 200 });
+    const started = Date.now();
+    await assert.rejects(unreachable.ready(), FlowStoreTimeoutError);
+    assert.ok(Date.now() - started < 1000, `settled after ${Date.now() - started} ms`);
+    await unreachable.close();
+    const malformed = new RedisFlowStore({ url: 'not a url', connectTimeoutMs: 200 });
+    await assert.rejects(malformed.ready(), (error: unknown) => error instanceof FlowStoreError && /redis:\/\/ URL/.test(error.message));
+    await malformed.close();
   });
 
   it('a command waiting for Redis does not keep the process alive with its timeout', async () => {

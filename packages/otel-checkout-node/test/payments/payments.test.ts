@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { payments } from '../../src/index.js';
 import { startTracingSession } from '../support/tracing-session.js';
 import type { TracingSession } from '../support/tracing-session.js';
@@ -14,7 +14,7 @@ describe('payments (server flow API)', () => {
 
   it('starts the root of a server-only flow when no context came in, and makes the sampling decision there', async () => {
     const traceId = await context.with(ROOT_CONTEXT, () =>
-      payments.create({ tradeNo: 'R-1', provider: 'acme', method: 'card', amount: 9.99, currency: 'USD', merchantId: 'm-9', orderId: 'o-1' }, (flow) => {
+      payments.create({ tradeNo: 'R-1', provider: 'acme', method: 'card', amount: 999, currency: 'USD', merchantId: 'm-9', orderId: 'o-1' }, (flow) => {
         assert.equal(payments.current(), flow);
         assert.equal(flow.tradeNo, 'R-1');
         return flow.traceId;
@@ -31,13 +31,31 @@ describe('payments (server flow API)', () => {
         'payment.order.id': 'o-1',
         'payment.provider': 'acme',
         'payment.method': 'card',
-        'payment.amount': 9.99,
+        'payment.amount': 999,
         'payment.currency': 'USD',
         'payment.merchant.id': 'm-9',
         'checkout.release': 'api-2.0',
       },
     );
     assert.equal(payments.current(), undefined, 'no flow outside create');
+  });
+
+  it('records no amount that is not an integer in minor units, and says so once', async () => {
+    const warnings: string[] = [];
+    const record = (message: string): void => void warnings.push(message);
+    diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const traceIds = await Promise.all(
+        [42.5, '42.50', Number.NaN, 2 ** 60].map((amount) =>
+          context.with(ROOT_CONTEXT, () => payments.create({ tradeNo: 'R-AMOUNT', amount: amount as number }, (flow) => flow.traceId)),
+        ),
+      );
+      const spans = await session.waitForSpans((s) => s.name === 'payment.create' && traceIds.includes(s.traceId), traceIds.length);
+      for (const span of spans) assert.equal(span.attributes['payment.amount'], undefined);
+    } finally {
+      diag.disable();
+    }
+    assert.equal(warnings.filter((w) => w.includes('not an integer in minor units')).length, 1, warnings.join('\n'));
   });
 
   it('keeps an unsampled incoming decision: the flow is not half-recorded', async () => {

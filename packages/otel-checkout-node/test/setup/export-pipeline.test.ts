@@ -1,5 +1,11 @@
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { freePort, startOtlpReceiver } from '@otel-checkout/test-support';
 import type { OtlpReceiver } from '@otel-checkout/test-support';
 import { payments, startCheckoutTracing } from '../../src/index.js';
@@ -77,5 +83,69 @@ describe('export pipeline with a slow, failing or dead collector', () => {
     await handle.shutdown();
     assert.equal(handle.health().spansDropped, 4);
     assert.equal(handle.health().spansExported, 0);
+  });
+
+  it('retries an export the collector refuses for now, as OpenTelemetry does (Retry-After, gzip from OTEL_EXPORTER_OTLP_COMPRESSION)', async () => {
+    receiver = await startOtlpReceiver();
+    receiver.setResponse({ status: 503, retryAfterSeconds: 0, times: 1 });
+    process.env.OTEL_EXPORTER_OTLP_COMPRESSION = 'gzip';
+    try {
+      handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, scheduledDelayMillis: 10 });
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_COMPRESSION;
+    }
+    makeSpans(3);
+    await handle.flush();
+    await receiver.waitForSpans((s) => s.name.startsWith('span '), { count: 3 });
+    // The refused batch was sent again and accepted: no export failed, nothing was dropped.
+    assert.deepEqual([receiver.requests[0]?.status, receiver.requests[1]?.status], [503, 200]);
+    assert.ok(receiver.requests.every((r) => r.contentEncoding === 'gzip'));
+    assert.ok(handle.health().spansExported >= 3);
+    assert.equal(handle.health().exportFailures, 0);
+    assert.equal(handle.health().spansDropped, 0);
+  });
+
+  it('counts the spans of an export still under way as dropped when shutdown gives up, and not again when it fails later', async () => {
+    const answers: ((result: ExportResult) => void)[] = [];
+    let exportStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (exportStarted = resolve));
+    // An exporter that takes spans and answers only when told to.
+    const exporter: SpanExporter = {
+      export: (_spans, resultCallback) => {
+        answers.push(resultCallback);
+        exportStarted();
+      },
+      shutdown: () => Promise.resolve(),
+    };
+    handle = startCheckoutTracing({ exporter, instrumentHttp: false, scheduledDelayMillis: 10, exportTimeoutMillis: 60_000, shutdownTimeoutMillis: 200 });
+    makeSpans(5);
+    await started;
+    await handle.shutdown();
+    assert.equal(handle.health().spansDropped, 5, 'counted when shutdown resolves, not when the export times out');
+    for (const answer of answers) answer({ code: ExportResultCode.FAILED, error: new Error('collector gone') });
+    assert.equal(handle.health().spansDropped, 5, 'the late failure does not count them twice');
+    assert.equal(handle.health().spansExported, 0);
+  });
+
+  it('leaves nothing that keeps the process alive once shutdown gave up on a collector that never answers', async () => {
+    receiver = await startOtlpReceiver({ response: { delayMs: 60_000 } });
+    const script = join(__dirname, 'fixtures', 'black-hole-shutdown.ts');
+    const child = spawn(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', script, receiver.tracesUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    let bound: NodeJS.Timeout | undefined;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      // From the moment shutdown resolved: far longer than exiting takes, far shorter than the
+      // export's 10 s timeout and the retries after it.
+      bound ??= setTimeout(() => child.kill('SIGKILL'), 2000);
+    });
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    clearTimeout(bound);
+    assert.equal(signal, null, 'still running 2 s after shutdown resolved: something held the event loop');
+    assert.equal(code, 0);
+    const health = JSON.parse(output) as Record<string, number>;
+    assert.equal((await receiver.waitForSpans((s) => s.name.startsWith('span '), { count: 4 })).length, 4, 'the export reached the collector');
+    assert.equal(health.spansDropped, 5, 'every span of the unanswered export counted as dropped');
+    assert.equal(health.spansExported, 0);
   });
 });

@@ -3,9 +3,11 @@ import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE, ATTR_EXCEPTION_TYPE } from '@opentelemetry/semantic-conventions';
 import { listenOnLoopback, startHttpServer } from '@otel-checkout/test-support';
 import type { StartedHttpServer } from '@otel-checkout/test-support';
 import type expressModule from 'express';
+import { expressPayments, httpPayments } from '../../src/index.js';
 import { INSTRUMENTATION_NAME } from '../../src/version.js';
 import { startTracingSession } from '../support/tracing-session.js';
 import type { TracingSession } from '../support/tracing-session.js';
@@ -188,6 +190,136 @@ describe('default mode HTTP server spans', () => {
       assert.equal(span.attributes['http.response.status_code'], undefined);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('default mode HTTP server spans of requests whose handler throws', () => {
+  let session: TracingSession;
+
+  before(async () => {
+    session = await startTracingSession('memory');
+  });
+
+  after(async () => {
+    await session?.stop();
+  });
+
+  beforeEach(() => session.clear());
+
+  /** The class thrown below: `error.type` must name it, not the status code the app answered with. */
+  class DeclinedError extends Error {}
+
+  it("keeps a throwing listener's error class as error.type, with one exception event", async () => {
+    // A server that answers 500 for a listener that throws (Node would crash the process):
+    // the throw passes through the package's patched emit on its way to this catch.
+    const guarded = http.createServer(() => {
+      throw new DeclinedError('card declined');
+    });
+    const emit = guarded.emit.bind(guarded);
+    guarded.emit = ((event: string, ...args: unknown[]): boolean => {
+      try {
+        return Reflect.apply(emit, guarded, [event, ...args]) as boolean;
+      } catch {
+        const res = args[1] as http.ServerResponse;
+        res.statusCode = 500;
+        res.end('failed');
+        return true;
+      }
+    }) as typeof guarded.emit;
+    const server = await listenOnLoopback(guarded);
+    try {
+      assert.equal((await get(`${server.url}/throws`)).status, 500);
+      const span = await session.waitForSpan((s) => s.attributes['url.path'] === '/throws');
+      assert.equal(span.status, 'ERROR');
+      assert.equal(span.attributes[ATTR_ERROR_TYPE], 'DeclinedError');
+      assert.equal(span.attributes['http.response.status_code'], 500);
+      assert.deepEqual(
+        span.events.filter((e) => e.name === 'exception').map((e) => e.attributes[ATTR_EXCEPTION_TYPE]),
+        ['Error'],
+        'one exception event (its type is the name the error carries)',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('records an Express 5 payment handler that rejects, or passes an error to next later, as lean mode does (pay.errors)', async () => {
+    const express = createRequire(__filename)('express') as typeof expressModule;
+    const application = express();
+    const pay = expressPayments();
+    application.use('/pay', pay);
+    application.get('/pay/async', async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      throw new DeclinedError('async decline');
+    });
+    application.get('/pay/later', (_req, _res, next) => {
+      setImmediate(() => next(new RangeError('late decline')));
+    });
+    application.use(pay.errors);
+    application.use((_error: unknown, _req: expressModule.Request, res: expressModule.Response, _next: expressModule.NextFunction) => {
+      res.status(502).send('failed');
+    });
+    const server = await listenOnLoopback(http.createServer(application));
+    try {
+      for (const [path, type] of [
+        ['/pay/async', 'DeclinedError'],
+        ['/pay/later', 'RangeError'],
+      ] as const) {
+        assert.equal((await get(`${server.url}${path}`)).status, 502);
+        const span = await session.waitForSpan((s) => s.kind === 'SERVER' && s.attributes['url.path'] === path);
+        assert.equal(span.status, 'ERROR', path);
+        assert.equal(span.attributes[ATTR_ERROR_TYPE], type, path);
+        assert.equal(span.events.filter((e) => e.name === 'exception').length, 1, path);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("default mode CLIENT spans of Node's global fetch", () => {
+  it('traces a fetch from a payment route: a CLIENT span under the server span, its traceparent sent', async () => {
+    const session = await startTracingSession('memory');
+    const seen: (string | undefined)[] = [];
+    const downstream = await startHttpServer((req, res) => {
+      seen.push(req.headers.traceparent as string | undefined);
+      res.end('stock: 3');
+    });
+    const payment = httpPayments(async (_req, res) => {
+      const stock = await fetch(`${downstream.url}/stock`);
+      res.end(await stock.text());
+    });
+    const app = await listenOnLoopback(http.createServer((req, res) => void payment(req, res)));
+    try {
+      const answer = await get(`${app.url}/pay/check`);
+      assert.equal(answer.body, 'stock: 3');
+      const server = await session.waitForSpan((s) => s.kind === 'SERVER' && s.attributes['url.path'] === '/pay/check');
+      const client = await session.waitForSpan((s) => s.kind === 'CLIENT' && s.parentSpanId === server.spanId);
+      assert.equal(client.scope, '@opentelemetry/instrumentation-undici');
+      assert.equal(client.traceId, server.traceId);
+      assert.deepEqual(seen, [`00-${client.traceId}-${client.spanId}-01`], 'the fetch carried the trace context');
+    } finally {
+      await app.close();
+      await downstream.close();
+      await session.stop();
+    }
+  });
+
+  it("makes no span of the package's own exports", async () => {
+    const session = await startTracingSession('protobuf');
+    try {
+      trace.getTracer('test-app').startSpan('one').end();
+      await session.waitForSpan((s) => s.name === 'one');
+      trace.getTracer('test-app').startSpan('two').end();
+      await session.waitForSpan((s) => s.name === 'two');
+      assert.deepEqual(
+        session.spans().filter((s) => s.kind === 'CLIENT'),
+        [],
+        'an export request made a span',
+      );
+    } finally {
+      await session.stop();
     }
   });
 });

@@ -1,12 +1,22 @@
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { diag, DiagLogLevel, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
-import { startOtlpReceiver } from '@otel-checkout/test-support';
+import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
+import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { startOtlpReceiver, startRedisServer } from '@otel-checkout/test-support';
 import type { OtlpReceiver } from '@otel-checkout/test-support';
-import { FLOW_HEALTH_COUNTERS, payments, startCheckoutTracing } from '../../src/index.js';
-import type { NodeTracingHandle } from '../../src/index.js';
+import { ATTR_PAYMENT_TRADE_NO } from '@otel-checkout/semantic-conventions';
+import { SPAN_NAME_PAYMENT_CALLBACK_STALLED } from '@otel-checkout/semantic-conventions/incubating';
+import { FLOW_HEALTH_COUNTERS, HEALTH_CONFIG_PROBLEMS, HEALTH_HOOK_ERRORS, MemoryFlowStore, payments, startCheckoutTracing } from '../../src/index.js';
+import type { FlowStore, NodeTracingHandle } from '../../src/index.js';
+import { hasRegisteredTracerProvider } from '../../src/setup/existing-provider.js';
+import { startTracingSession } from '../support/tracing-session.js';
 
 const ENV_KEYS = [
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
   'OTEL_SERVICE_NAME',
   'OTEL_RESOURCE_ATTRIBUTES',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
@@ -159,5 +169,183 @@ describe('startCheckoutTracing', () => {
     });
     assert.ok(handle);
     assert.doesNotThrow(() => trace.getTracer('x').startSpan('y', {}, ROOT_CONTEXT).end());
+  });
+
+  it('replaces a malformed endpoint by the default one, saying so once and counting it; tracing runs', async () => {
+    const diagnostics = captureDiag();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    try {
+      handle = startCheckoutTracing({ endpoint: 'not a url', scheduledDelayMillis: 10 });
+      assert.equal(handle.mode, 'default');
+      await payments.create({ tradeNo: 'URL-1' }, () => undefined);
+      await handle.flush();
+      const span = await receiver.waitForSpan((s) => s.name === 'payment.create');
+      assert.equal(span.attributes['payment.trade_no'], 'URL-1');
+      assert.equal(handle.health()[HEALTH_CONFIG_PROBLEMS], 1);
+      assert.equal(diagnostics.warnings.filter((w) => w.includes('option endpoint')).length, 1, diagnostics.warnings.join('\n'));
+      assert.ok(!diagnostics.warnings.some((w) => w.includes('setup failed')), diagnostics.warnings.join('\n'));
+    } finally {
+      diagnostics.restore();
+    }
+  });
+
+  it('stops what a setup that failed had started: the flow store is closed, no provider stays registered', async () => {
+    let closed = 0;
+    const memory = new MemoryFlowStore();
+    const store: FlowStore = {
+      put: (record, deadline) => memory.put(record, deadline),
+      take: (tradeNo) => memory.take(tradeNo),
+      claimExpired: (now, limit, leaseMs) => memory.claimExpired(now, limit, leaseMs),
+      ack: (tradeNos) => memory.ack(tradeNos),
+      size: () => memory.size(),
+      close: () => {
+        closed += 1;
+        return memory.close();
+      },
+    };
+    const diagnostics = captureDiag();
+    try {
+      handle = startCheckoutTracing({
+        endpoint: receiver.tracesUrl,
+        flows: {
+          store,
+          sweeper: {
+            get intervalMs(): number {
+              throw new Error('setup breaks here');
+            },
+          },
+        },
+      });
+      assert.equal(handle.mode, 'not_started');
+      assert.ok(diagnostics.warnings.some((w) => w.includes('setup failed')), diagnostics.warnings.join('\n'));
+    } finally {
+      diagnostics.restore();
+    }
+    await handle.shutdown();
+    assert.equal(closed, 1, 'the flow store of the failed setup is closed');
+    assert.equal(hasRegisteredTracerProvider(), false, 'no half-started SDK stays registered');
+    assert.equal(await payments.create({ tradeNo: 'F-1' }, (flow) => flow.tradeNo), 'F-1', 'the application runs untraced');
+  });
+
+  it('a process whose setup failed with a Redis flow store exits once it called shutdown', async () => {
+    const redis = await startRedisServer();
+    try {
+      const child = spawn(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', join(__dirname, 'fixtures', 'failed-setup-with-redis.ts'), redis.url], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let output = '';
+      let bound: NodeJS.Timeout | undefined;
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk;
+        // From the moment shutdown resolved; the store's connection would hold the process for ever.
+        bound ??= setTimeout(() => child.kill('SIGKILL'), 3000);
+      });
+      const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+      clearTimeout(bound);
+      assert.equal(signal, null, `still running 3 s after shutdown resolved: ${output}`);
+      assert.equal(code, 0);
+      assert.deepEqual(JSON.parse(output), { mode: 'not_started', left: 'flow store is closed' });
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('replaces a sampler or span processors of the wrong shape by the defaults, said once and counted; payments work', async () => {
+    const diagnostics = captureDiag();
+    try {
+      handle = startCheckoutTracing({
+        endpoint: receiver.tracesUrl,
+        sampler: 'always_off' as unknown as Sampler,
+        spanProcessors: [{} as SpanProcessor, { onStart: () => undefined } as unknown as SpanProcessor],
+        serviceName: 42 as unknown as string,
+        scheduledDelayMillis: 10,
+      });
+      assert.equal(handle.mode, 'default');
+      const recording = await payments.create({ tradeNo: 'S-1' }, () => trace.getActiveSpan()?.isRecording());
+      assert.equal(recording, true, 'sampled by the default sampler');
+      await handle.flush();
+      const span = await receiver.waitForSpan((s) => s.name === 'payment.create');
+      assert.equal(span.resource.attributes['service.name'], 'unknown_service:node', 'a numeric service name is not used');
+      assert.equal(handle.health()[HEALTH_CONFIG_PROBLEMS], 4, 'the sampler, two processors and the service name');
+      for (const option of ['option sampler', 'option spanProcessors', 'option serviceName']) {
+        assert.equal(diagnostics.warnings.filter((w) => w.includes(option)).length, 1, `${option}: ${diagnostics.warnings.join('\n')}`);
+      }
+    } finally {
+      diagnostics.restore();
+    }
+  });
+
+  it('never throws from tracing into payments.create or a provider call: a sampler that throws leaves them untraced, counted', async () => {
+    let failing = false;
+    const sampler: Sampler = {
+      shouldSample: () => {
+        if (failing) throw new Error('sampler bug');
+        return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+      },
+      toString: () => 'flaky',
+    };
+    handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, instrumentHttp: false, sampler });
+    failing = true;
+    const result = await payments.create({ tradeNo: 'G-1' }, async (flow) => {
+      const headers = await flow.providerCall('charge', (call) => call.inject<Record<string, string>>({}));
+      return { tradeNo: flow.tradeNo, headers, returnUrl: flow.returnUrl('https://shop.example/return') };
+    });
+    assert.deepEqual(result, { tradeNo: 'G-1', headers: {}, returnUrl: 'https://shop.example/return' });
+    await assert.rejects(
+      payments.create({}, () => {
+        throw new RangeError('the app’s own error');
+      }),
+      RangeError,
+      "the application's own errors still come through",
+    );
+    assert.ok(handle.health()[HEALTH_HOOK_ERRORS] >= 2, `hookErrors ${handle.health()[HEALTH_HOOK_ERRORS]}`);
+    failing = false;
+    assert.equal(await payments.create({}, () => trace.getActiveSpan()?.isRecording()), true, 'traced again once the sampler works');
+  });
+
+  it('counts every flow option it cannot use (keys, numbers, token parameter) and says each once', async () => {
+    const diagnostics = captureDiag();
+    try {
+      handle = startCheckoutTracing({
+        endpoint: receiver.tracesUrl,
+        instrumentHttp: false,
+        flows: {
+          keys: { current: { id: 'k1', secret: 'too short' } },
+          callbackMaxAgeSeconds: -5,
+          tokenParam: 42 as unknown as string,
+          deadlines: -1,
+          sweeper: { batchSize: 0.5, leaseMs: Number.NaN },
+          store: new MemoryFlowStore({ maxEntries: -3 }),
+        },
+      });
+      assert.equal(handle.mode, 'lean');
+      assert.equal(handle.health()[HEALTH_CONFIG_PROBLEMS], 7);
+      for (const option of ['flows.keys', 'flows.callbackMaxAgeSeconds', 'flows.tokenParam', 'flows.deadlines', 'flows.sweeper.batchSize', 'flows.sweeper.leaseMs', 'MemoryFlowStore maxEntries']) {
+        assert.equal(diagnostics.warnings.filter((w) => w.includes(`option ${option}`) || w.includes(`${option} unusable`)).length, 1, `${option}: ${diagnostics.warnings.join('\n')}`);
+      }
+      // The defaults are in force: URLs carry no token (no usable key), under the default parameter.
+      assert.equal(await payments.create({ tradeNo: 'K-1' }, (flow) => flow.returnUrl('https://shop.example/r')), 'https://shop.example/r');
+    } finally {
+      diagnostics.restore();
+    }
+    await handle.shutdown();
+    // A missing secret is counted the same way.
+    handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, instrumentHttp: false, flows: { keys: { current: { id: 'k1', secret: undefined as unknown as string } } } });
+    assert.equal(handle.health()[HEALTH_CONFIG_PROBLEMS], 1);
+  });
+
+  it('a fractional sweeper batch size falls back to the default: stalled flows are still reported', async () => {
+    const session = await startTracingSession('memory', {
+      instrumentHttp: false,
+      flows: { keys: { current: { id: 'k1', secret: 'a-secret-of-32-characters-length' } }, deadlines: 0.05, sweeper: { batchSize: 0.5, intervalMs: 20 } },
+    });
+    try {
+      await payments.create({ tradeNo: 'ST-1' }, (flow) => flow.notifyUrl('https://shop.example/notify'));
+      const stalled = await session.waitForSpan((s) => s.name === SPAN_NAME_PAYMENT_CALLBACK_STALLED);
+      assert.equal(stalled.attributes[ATTR_PAYMENT_TRADE_NO], 'ST-1');
+      assert.equal(session.handle.health()[HEALTH_CONFIG_PROBLEMS], 1);
+    } finally {
+      await session.stop();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE, ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_TYPE } from '@opentelemetry/semantic-conventions';
 import {
   ATTR_PAYMENT_AMOUNT,
   ATTR_PAYMENT_CURRENCY,
@@ -21,7 +22,7 @@ import {
   EVENT_PAYMENT_STATUS_UNMAPPED,
 } from '@otel-checkout/semantic-conventions/incubating';
 import type { PaymentMiddlewareOptions } from '../../src/index.js';
-import { LUHN_TRADE_NO, TEST_CARD, TEST_CARD_SPACED, scenarioMiddlewareOptions, scenarioRoutes, startFakeProvider } from './payment-scenario.js';
+import { ChargeFailedError, LUHN_TRADE_NO, TEST_CARD, TEST_CARD_SPACED, scenarioMiddlewareOptions, scenarioRoutes, startFakeProvider } from './payment-scenario.js';
 import type { FakeProvider, ScenarioRoutes } from './payment-scenario.js';
 import type { SpanRecord } from './span-record.js';
 import { startTracingSession } from './tracing-session.js';
@@ -108,7 +109,7 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         const client = trace.getTracer('test-client').startSpan('checkout client', { kind: SpanKind.CLIENT });
         const headers: Record<string, string> = {};
         propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
-        const response = await post(PAY_PATH, { tradeNo: 'T-100', amount: 12.5, currency: 'EUR' }, headers);
+        const response = await post(PAY_PATH, { tradeNo: 'T-100', amount: 1250, currency: 'EUR' }, headers);
         client.end();
         assert.equal(response.status, 200);
         const { traceId } = (await response.json()) as { traceId: string };
@@ -118,7 +119,7 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         assert.equal(server.parentSpanId, client.spanContext().spanId);
         assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], 'T-100');
         if (bodyDetails) {
-          assert.equal(server.attributes[ATTR_PAYMENT_AMOUNT], 12.5);
+          assert.equal(server.attributes[ATTR_PAYMENT_AMOUNT], 1250);
           assert.equal(server.attributes[ATTR_PAYMENT_CURRENCY], 'EUR');
         }
         assert.equal(server.attributes[ATTR_PAYMENT_METHOD], 'card');
@@ -172,7 +173,7 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'unknown');
       });
 
-      it('records a thrown error as failed/internal; the request still gets its 500', async () => {
+      it('records a thrown error as failed/internal, with its class and exception event; the request still gets its 500', async () => {
         const client = trace.getTracer('test-client').startSpan('checkout client');
         const headers: Record<string, string> = {};
         propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
@@ -184,12 +185,14 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'internal');
         if (bodyDetails) assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], 'T-400');
         assert.equal(server.status, 'ERROR');
-        if (run.mode === 'lean') {
-          // The middleware owns the span: the thrown error is on it, its message redacted.
-          const exception = server.events.find((e) => e.name === 'exception');
-          assert.ok(exception, 'exception event on the server span');
-          assert.ok(!String(exception.attributes['exception.message']).includes(TEST_CARD_SPACED), String(exception.attributes['exception.message']));
-        }
+        // Both modes alike, whoever made the span: the error's class (not the status code) and
+        // one exception event, its message redacted.
+        assert.equal(server.attributes[ATTR_ERROR_TYPE], ChargeFailedError.name);
+        const exceptions = server.events.filter((e) => e.name === 'exception');
+        assert.equal(exceptions.length, 1, 'one exception event on the server span');
+        assert.equal(exceptions[0].attributes[ATTR_EXCEPTION_TYPE], ChargeFailedError.name);
+        const message = String(exceptions[0].attributes[ATTR_EXCEPTION_MESSAGE]);
+        assert.ok(message.startsWith('charge failed') && !message.includes(TEST_CARD_SPACED), message);
       });
 
       it('records a 4xx answer as failed/invalid_request', async () => {
@@ -250,10 +253,8 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
           const { traceId } = (await ok.json()) as { traceId: string };
           const server = await serverSpanOf(traceId);
           assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], LUHN_TRADE_NO);
-          // In lean mode the middleware's span records the thrown error, whose message holds the
-          // card: masked and counted. Default mode's server span records neither the query nor
-          // the error message, so there may be nothing to mask; the wire check below holds for both.
-          if (run.mode === 'lean') assert.ok(session.handle.health().redactions > 0, 'redactions are counted');
+          // The server span records the thrown error, whose message holds the card: masked and counted.
+          assert.ok(session.handle.health().redactions > 0, 'redactions are counted');
           await serverSpanOf(client.spanContext().traceId, '/pay/fail');
           const receiver = session.receiver!;
           assert.ok(receiver.requests.length > 0);

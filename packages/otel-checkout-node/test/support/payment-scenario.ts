@@ -51,6 +51,11 @@ export async function startFakeProvider(): Promise<FakeProvider> {
   return { url: server.url, requests, close: () => server.close() };
 }
 
+/** What `failPayment` throws: a class of its own, so a span's `error.type` shows it was this error, not a status code. */
+export class ChargeFailedError extends Error {
+  override readonly name = 'ChargeFailedError';
+}
+
 /**
  * The payment routes every framework app wires up, framework-neutral:
  * POST /pay/create → `createPayment(body)` answered as JSON;
@@ -73,14 +78,14 @@ export function scenarioRoutes(providerUrl: () => string) {
           const answer = (await response.json()) as { status: string; transactionId: string };
           call.http({ statusCode: response.status, serverAddress: '127.0.0.1' });
           call.transactionId(answer.transactionId);
-          return call.status(answer.status, PROVIDER_STATUSES)!;
+          return call.status(answer.status, PROVIDER_STATUSES);
         });
         payments.recordOutcome(mapped.outcome, mapped.reason ? { reason: mapped.reason } : undefined);
         return { traceId: flow.traceId, outcome: mapped.outcome };
       });
     },
     failPayment(): never {
-      throw new Error(`charge failed for card ${TEST_CARD_SPACED}`);
+      throw new ChargeFailedError(`charge failed for card ${TEST_CARD_SPACED}`);
     },
   };
 }

@@ -115,4 +115,24 @@ describe('token verification for the browser', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('httpVerifyToken also answers a POST with {"token": "..."}, reading at most a small body', async () => {
+    const { flow, valid, forged } = tokens();
+    const server = createServer(httpVerifyToken({ flows }));
+    try {
+      const base = await listen(server);
+      const post = async (body: string) => {
+        const response = await fetch(`${base}/verify-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get('cache-control'), 'no-store');
+        return response.json();
+      };
+      assert.deepEqual(await post(JSON.stringify({ token: valid })), { valid: true, traceparent: `00-${flow.traceId}-${flow.spanId}-01` });
+      assert.deepEqual(await post(JSON.stringify({ token: forged })), { valid: false, reason: 'bad_signature' });
+      assert.deepEqual(await post('not json'), { valid: false, reason: 'missing' });
+      assert.deepEqual(await post(JSON.stringify({ token: valid, pad: 'x'.repeat(64 * 1024) })), { valid: false, reason: 'missing' }, 'a body over the bound is not read');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
