@@ -1,6 +1,4 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
@@ -11,6 +9,7 @@ import type { OtlpReceiver } from '@otel-checkout/test-support';
 import { payments, startCheckoutTracing } from '../../src/index.js';
 import type { NodeTracingHandle } from '../../src/index.js';
 import { nodeHttpApp } from '../support/apps/node-http-app.js';
+import { assertExitsAfterShutdown } from '../support/exits-after-shutdown.js';
 import { scenarioMiddlewareOptions, scenarioRoutes, startFakeProvider } from '../support/payment-scenario.js';
 
 function makeSpans(count: number): void {
@@ -129,20 +128,8 @@ describe('export pipeline with a slow, failing or dead collector', () => {
 
   it('leaves nothing that keeps the process alive once shutdown gave up on a collector that never answers', async () => {
     receiver = await startOtlpReceiver({ response: { delayMs: 60_000 } });
-    const script = join(__dirname, 'fixtures', 'black-hole-shutdown.ts');
-    const child = spawn(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', script, receiver.tracesUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    let bound: NodeJS.Timeout | undefined;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      // From the moment shutdown resolved: far longer than exiting takes, far shorter than the
-      // export's 10 s timeout and the retries after it.
-      bound ??= setTimeout(() => child.kill('SIGKILL'), 2000);
-    });
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-    clearTimeout(bound);
-    assert.equal(signal, null, 'still running 2 s after shutdown resolved: something held the event loop');
-    assert.equal(code, 0);
+    // Far longer than exiting takes, far shorter than the export's 10 s timeout and the retries after it.
+    const output = await assertExitsAfterShutdown(join(__dirname, 'fixtures', 'black-hole-shutdown.ts'), [receiver.tracesUrl], 2000, 'the export');
     const health = JSON.parse(output) as Record<string, number>;
     assert.equal((await receiver.waitForSpans((s) => s.name.startsWith('span '), { count: 4 })).length, 4, 'the export reached the collector');
     assert.equal(health.spansDropped, 5, 'every span of the unanswered export counted as dropped');

@@ -1,6 +1,4 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { diag, DiagLogLevel, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
@@ -14,6 +12,7 @@ import { FLOW_HEALTH_COUNTERS, HEALTH_CONFIG_PROBLEMS, HEALTH_HOOK_ERRORS, Memor
 import type { FlowStore, NodeTracingHandle } from '../../src/index.js';
 import { hasRegisteredTracerProvider } from '../../src/setup/existing-provider.js';
 import { startTracingSession } from '../support/tracing-session.js';
+import { assertExitsAfterShutdown } from '../support/exits-after-shutdown.js';
 
 const ENV_KEYS = [
   'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
@@ -230,20 +229,8 @@ describe('startCheckoutTracing', () => {
   it('a process whose setup failed with a Redis flow store exits once it called shutdown', async () => {
     const redis = await startRedisServer();
     try {
-      const child = spawn(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', join(__dirname, 'fixtures', 'failed-setup-with-redis.ts'), redis.url], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let output = '';
-      let bound: NodeJS.Timeout | undefined;
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        output += chunk;
-        // From the moment shutdown resolved; the store's connection would hold the process for ever.
-        bound ??= setTimeout(() => child.kill('SIGKILL'), 3000);
-      });
-      const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-      clearTimeout(bound);
-      assert.equal(signal, null, `still running 3 s after shutdown resolved: ${output}`);
-      assert.equal(code, 0);
+      // The store's connection would hold the process for ever.
+      const output = await assertExitsAfterShutdown(join(__dirname, 'fixtures', 'failed-setup-with-redis.ts'), [redis.url], 3000, 'the flow store');
       assert.deepEqual(JSON.parse(output), { mode: 'not_started', left: 'flow store is closed' });
     } finally {
       await redis.stop();
