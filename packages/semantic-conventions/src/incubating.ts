@@ -543,6 +543,24 @@ export const PAYMENT_CONTEXT_SOURCE_VALUE_NONE = 'none' as const;
 export const ATTR_PAYMENT_FALLBACK_METHOD = 'payment.fallback.method' as const;
 
 /**
+ * Whether the flow had already ended when this `payment.create` span recorded its final outcome.
+ *
+ * Type: boolean.
+ *
+ * @example true
+ *
+ * @note A provider may notify before the shop's own call to create the payment has returned
+ *       (webhooks race API answers). The callback then took the flow from the flow store first and
+ *       counts as its end; this flag keeps the `payment.create` span, whose outcome is the same
+ *       payment's, from being counted a second time in `payment.flows`. Also set when the flow was
+ *       already reported stalled.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const ATTR_PAYMENT_FLOW_ALREADY_ENDED = 'payment.flow.already_ended' as const;
+
+/**
  * The raw status the provider returned, exactly as received.
  *
  * Type: string.
@@ -664,9 +682,9 @@ export const METRIC_PAYMENT_FLOW_DURATION = 'payment.flow.duration' as const;
  * @note Derived by the collector (on every span, before tail sampling) from the span that ends a
  *       flow: the `callback` span (unless its outcome is `pending`, or it is a duplicate or late),
  *       the `stalled` span (unless it is a repeat), or a `create` span that records a final outcome
- *       (`succeeded`, `failed` or `cancelled`). Success rate = `succeeded` / all. Every dimension
- *       is low cardinality; trade numbers, amounts and raw provider statuses are deliberately
- *       absent.
+ *       (`succeeded`, `failed` or `cancelled`) and is not marked `payment.flow.already_ended`.
+ *       Success rate = `succeeded` / all. Every dimension is low cardinality; trade numbers,
+ *       amounts and raw provider statuses are deliberately absent.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.

@@ -502,8 +502,10 @@ export const SPAN_NAME_PAYMENT_CHECKOUT = 'payment.checkout' as const;
  * Required attributes: `payment.stage`, `payment.trade_no`.
  *
  * Conditionally required: `payment.currency` (when `payment.amount` is set),
- * `payment.failure.reason` (when `payment.outcome` is `failed`), `checkout.release` (when a canary
- * cohort is configured), `checkout.canary.cohort` (when a canary cohort is configured).
+ * `payment.failure.reason` (when `payment.outcome` is `failed`), `payment.flow.already_ended` (when
+ * the flow's callback or stalled span came before this span recorded its final outcome),
+ * `checkout.release` (when a canary cohort is configured), `checkout.canary.cohort` (when a canary
+ * cohort is configured).
  *
  * Recommended: `payment.order.id`, `payment.method`, `payment.provider`, `payment.amount`,
  * `payment.merchant.id`, `payment.outcome`.

@@ -70,8 +70,10 @@ export interface Flows {
    * The flow ended at `payment.create` (a final outcome there: the provider answered at once,
    * or the integration failed): once the store has recorded it, takes it out, leaving the
    * tombstone, so it is never reported stalled and a callback that still comes is a duplicate.
+   * Resolves true when the flow had already ended before (its callback or its stalled span
+   * took it first), false otherwise; never rejects.
    */
-  complete(flow: FlowContext): void;
+  complete(flow: FlowContext): Promise<boolean>;
   /**
    * A callback said the payment is still pending: puts the flow it took back into the store,
    * with a new deadline from now, so it waits for its final notification. Never rejects;
@@ -95,6 +97,7 @@ export interface Flows {
 }
 
 const DEFAULT_TOKEN_PARAM = 'otc_flow';
+const NOT_ENDED_BEFORE: Promise<boolean> = Promise.resolve(false);
 /**
  * Create spans remembered per kind of record ("put in the store", "counted without a trade
  * number"), so a flow that mints several URLs is put once and counted once.
@@ -195,22 +198,24 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     if (recentlyPut.size > RECENTLY_SEEN_LIMIT) recentlyPut.delete(recentlyPut.keys().next().value as string);
   };
 
-  const complete = (flow: FlowContext): void => {
-    if (store === undefined || !firstSighting(endedAtCreate, flow.spanId)) return;
+  const complete = (flow: FlowContext): Promise<boolean> => {
+    if (store === undefined || !firstSighting(endedAtCreate, flow.spanId)) return NOT_ENDED_BEFORE;
     const put = recentlyPut.get(flow.spanId);
     // Never recorded (no URL minted, or no trade number): nothing waits for its callback.
-    if (put === undefined) return;
-    track(
-      put.recorded
-        .then(() => store.take(put.tradeNo))
-        .then(
-          () => undefined,
-          (error: unknown) => {
-            health.increment(HEALTH_FLOW_STORE_FAILURES);
-            health.warnOnce('flow-store-complete', 'the flow store could not close a flow that ended at payment.create; it may be reported stalled', error);
-          },
-        ),
-    );
+    if (put === undefined) return NOT_ENDED_BEFORE;
+    const taken = put.recorded
+      .then(() => store.take(put.tradeNo))
+      .then(
+        // Taken before: by a callback that came while `payment.create` was still running, or by a sweeper.
+        (result) => result.duplicate || result.late,
+        (error: unknown) => {
+          health.increment(HEALTH_FLOW_STORE_FAILURES);
+          health.warnOnce('flow-store-complete', 'the flow store could not close a flow that ended at payment.create; it may be reported stalled', error);
+          return false;
+        },
+      );
+    track(taken.then(() => undefined));
+    return taken;
   };
 
   const mint = (flow: FlowContext): string | undefined => {

@@ -8,6 +8,7 @@ import {
   PAYMENT_STAGE_VALUE_CREATE,
   SPAN_NAME_PAYMENT_CREATE,
 } from '@otel-checkout/semantic-conventions';
+import { ATTR_PAYMENT_FLOW_ALREADY_ENDED } from '@otel-checkout/semantic-conventions/incubating';
 import { HEALTH_CALLS_OUTSIDE_FLOW } from '../health-names.js';
 import { checkoutTracer, runtime } from '../runtime.js';
 import type { FailureReason, PaymentDetails, PaymentOutcome, ProviderCall } from '../types.js';
@@ -93,14 +94,35 @@ async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | 
     throw error;
   } finally {
     try {
+      // A flow final here may have been ended already by a callback that overtook this very
+      // request (webhooks race API answers); that callback then counts as its end, not this span.
+      const ending = flow.ending();
+      if (ending !== undefined && (await settlesTrueWithin(ending, ENDED_BEFORE_WAIT_MS))) span.setAttribute(ATTR_PAYMENT_FLOW_ALREADY_ENDED, true);
       span.end();
-      flow.ended();
       runtime().afterPaymentSpan?.();
     } catch (tracingError) {
       // A processor's onEnd that throws must not replace fn's result or error.
       tracingFailed('payment.create', tracingError);
     }
   }
+}
+
+/**
+ * How long `payment.create` waits, when it ends with a final outcome, for the flow store to
+ * say whether the flow had already ended: one store round trip (the memory store answers at
+ * once, Redis in a millisecond or two). A slower store does not hold the payment longer; the
+ * span then ends unmarked and the store finishes in the background.
+ */
+const ENDED_BEFORE_WAIT_MS = 100;
+
+/** Whether `answer` resolves true within `ms`; false when it takes longer. */
+function settlesTrueWithin(answer: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  return Promise.race([answer, bound]).finally(() => clearTimeout(timer));
 }
 
 function endQuietly(span: Span | undefined): void {

@@ -84,8 +84,8 @@ describe('a flow that ends at payment.create', () => {
     assert.deepEqual(await store.claimExpired(PAST_DEADLINES, 10, 1000), []);
   });
 
-  it('the provider notifies anyway: the callback joins the flow as a duplicate, so it is not counted again', async () => {
-    const notifyUrl = await createFlow('END-notified', 'succeeded');
+  /** A shop's notify endpoint on a loopback port, for as long as `use` runs. */
+  async function withNotifyEndpoint(use: (notify: (notifyUrl: string, tradeNo: string) => Promise<string>) => Promise<void>): Promise<void> {
     const app = express();
     app.use(express.json());
     app.post('/notify', expressCallback({ tradeNo: (req) => req.json()?.trade_no as string | undefined, status: (req) => req.json()?.status as string | undefined, statusTable: { PAID: 'succeeded' } }), (_req, res) => {
@@ -94,24 +94,76 @@ describe('a flow that ends at payment.create', () => {
     const server: Server = await new Promise((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
+    const { port } = server.address() as { port: number };
     try {
-      const { port } = server.address() as { port: number };
-      const target = new URL(notifyUrl);
-      const response = await fetch(`http://127.0.0.1:${port}${target.pathname}${target.search}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ trade_no: 'END-notified', status: 'PAID' }),
+      await use(async (notifyUrl, tradeNo) => {
+        const target = new URL(notifyUrl);
+        const response = await fetch(`http://127.0.0.1:${port}${target.pathname}${target.search}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ trade_no: tradeNo, status: 'PAID' }),
+        });
+        return response.text();
       });
-      assert.equal(await response.text(), 'success');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  it('the provider notifies anyway: the callback joins the flow as a duplicate, so it is not counted again', async () => {
+    const notifyUrl = await createFlow('END-notified', 'succeeded');
+    await withNotifyEndpoint(async (notify) => {
+      assert.equal(await notify(notifyUrl, 'END-notified'), 'success');
       const create = await session.waitForSpan((s) => s.name === 'payment.create' && s.attributes['payment.trade_no'] === 'END-notified');
       const callback = await session.waitForSpan((s) => s.name === 'payment.callback' && s.attributes['payment.trade_no'] === 'END-notified');
       assert.equal(callback.traceId, create.traceId);
       assert.equal(callback.parentSpanId, create.spanId);
       assert.equal(callback.attributes['payment.callback.duplicate'], true);
       assert.equal(callback.attributes['payment.outcome'], 'succeeded');
+      assert.equal(create.attributes['payment.flow.already_ended'], undefined, 'create ended the flow: it counts');
+    });
+  });
+
+  it('the provider notifies before payment.create returned: the callback ends the flow, and create is marked so it is not counted again', async () => {
+    await withNotifyEndpoint(async (notify) => {
+      await payments.create({ tradeNo: 'END-overtaken', provider: 'acme', method: 'card' }, async (flow) => {
+        const notifyUrl = flow.notifyUrl('https://shop.example/notify');
+        await runtime().flows.whenRecorded();
+        // The webhook arrives while the shop still waits for the provider's answer.
+        assert.equal(await notify(notifyUrl, 'END-overtaken'), 'success');
+        flow.recordOutcome('succeeded');
+      });
+      const create = await session.waitForSpan((s) => s.name === 'payment.create' && s.attributes['payment.trade_no'] === 'END-overtaken');
+      const callback = await session.waitForSpan((s) => s.name === 'payment.callback' && s.attributes['payment.trade_no'] === 'END-overtaken');
+      assert.equal(callback.parentSpanId, create.spanId);
+      assert.equal(callback.attributes['payment.callback.duplicate'], undefined, 'the callback came first: it is the end');
+      assert.equal(create.attributes['payment.outcome'], 'succeeded');
+      assert.equal(create.attributes['payment.flow.already_ended'], true);
+      assert.equal(await store.size(), 0);
+    });
+  });
+
+  it('a store slower than the wait does not hold payment.create: its span ends unmarked', async () => {
+    const take = store.take.bind(store);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    store.take = async (tradeNo) => {
+      await held;
+      return take(tradeNo);
+    };
+    try {
+      // Resolves although the store has not answered (and never would, without the release below).
+      await payments.create({ tradeNo: 'END-slow-store', provider: 'acme' }, (flow) => {
+        flow.notifyUrl('https://shop.example/notify');
+        flow.recordOutcome('succeeded');
+      });
+      const create = await session.waitForSpan((s) => s.name === 'payment.create' && s.attributes['payment.trade_no'] === 'END-slow-store');
+      assert.equal(create.attributes['payment.flow.already_ended'], undefined);
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      release();
     }
+    await runtime().flows.whenRecorded();
+    assert.equal(await store.size(), 0, 'the store let the flow go in the background');
   });
 
   it('a store that fails to let go is counted and the request is unaffected', async () => {
