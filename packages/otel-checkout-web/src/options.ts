@@ -113,7 +113,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       // Refused: reported below.
     }
     if (ok) headers[name] = value as string;
-    else warn(`headers[${JSON.stringify(name)}]`, 'a valid header with a string value', 'ignored');
+    else warn(`headers[${JSON.stringify(name)}]`, 'a valid header', 'ignored');
   }
 
   let propagateTo: PropagateTarget[] = typeof location === 'undefined' ? [] : [`${location.origin}/`];
@@ -132,8 +132,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const { salt, percent } = object('canary');
   const canarySalt = typeof salt === 'string' ? salt : '';
   if (salt !== undefined && salt !== canarySalt) warn('canary.salt', 'a string');
-  const canaryPercent = typeof percent === 'number' && percent >= 0 && percent <= 100 ? percent : 0;
-  if (percent !== undefined && percent !== canaryPercent) warn('canary.percent', 'a number from 0 to 100');
+  // Clamped as core's cohortOf clamps it, so the browser and Node put a user in the same cohort.
+  const canaryPercent = typeof percent === 'number' && Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
+  if (percent !== undefined && percent !== canaryPercent) warn('canary.percent', 'a number from 0 to 100', `using ${canaryPercent}`);
   return {
     ...(resolved as { [K in Scalar]: ResolvedOptions[K] }),
     resourceAttributes: object('resourceAttributes') as ResolvedOptions['resourceAttributes'],

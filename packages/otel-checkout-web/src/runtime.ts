@@ -164,7 +164,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     },
     leaving(flow, redirect, watchdogMillis) {
       if (!writeHandoff(handoffRecord(redirect.spanContext(), flow.details, Date.now(), options.handoffMaxAgeMillis))) {
-        diag.warn('@otel-checkout/web: no sessionStorage for the handoff');
+        diag.warn('@otel-checkout/web: no sessionStorage, no handoff');
       }
       // Exported right after this task (keepalive requests outlive the page), so the click-to-navigate
       // path does no network work; whatever is left goes at pagehide.

@@ -72,9 +72,11 @@ export function createTransport(options: TransportOptions): Transport {
       // No sendBeacon here, or it threw: nothing left to try.
       return false;
     }
-    // The browser never says when it has sent a beacon, so its bytes count for the rest of
-    // the page's life: a page that leaves never gets that quota back anyway.
+    // The browser never says when it has sent a beacon, so its bytes count until an export
+    // would have timed out: a page that leaves never gets that quota back anyway, and one
+    // only hidden (a tab switch, the back/forward cache) must not lose keepalive for good.
     keepaliveBytes += bytes;
+    setTimeout(() => (keepaliveBytes -= bytes), options.timeoutMillis);
     return true;
   };
 

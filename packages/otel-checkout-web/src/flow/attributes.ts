@@ -29,7 +29,7 @@ export function detailAttributes(details: Partial<FlowDetails> | undefined, all 
     else if (details.amount !== undefined && !warnedAmount) {
       // 42.5 would be read as 42.5 cents: better no amount than a wrong one.
       warnedAmount = true;
-      diag.warn(`@otel-checkout/web: amount ${typeof details.amount === 'number' ? details.amount : typeof details.amount} is not an integer in minor units; ignored`);
+      diag.warn(`@otel-checkout/web: amount ${String(details.amount)} is not an integer in minor units; ignored`);
     }
   }
   return out;

@@ -126,9 +126,9 @@ export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetail
     return span;
   };
 
+  // Once only: the flow may have ended it already (the page ended the flow inside a query or SDK call).
   const endChild = (span: Span): void => {
-    children.delete(span);
-    span.end();
+    if (children.delete(span)) span.end();
   };
 
   const redirectSpanOf = (url: string | undefined): Span => {

@@ -5,7 +5,7 @@ import type { CheckoutFlow, PaymentOutcome, PollOptions } from '../types.js';
 
 /** Rejects the way `query` and `poll` document it, whether tracing runs or not. */
 export function needsFunction(fn: unknown, what: string): void {
-  if (typeof fn !== 'function') throw new InvalidArgumentError(`${what} needs a function returning a promise`);
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`${what} needs a function`);
 }
 
 /** The page's `toOutcome` hook, guarded: a hook that throws is reported and maps to nothing. */

@@ -52,7 +52,9 @@ function patchFetch(trace: TraceRequest): (() => void) | undefined {
         for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
         nextInit = { ...init, headers };
       }
-    } catch {
+    } catch (error) {
+      // The page's own headers could not be read: the request goes out untouched, its span ends.
+      request?.end(undefined, error);
       request = undefined;
       nextInit = init;
     }
@@ -102,10 +104,17 @@ function patchXhr(trace: TraceRequest): (() => void) | undefined {
         // Status 0: no response at all (network error, abort, timeout).
         this.addEventListener('loadend', () => (this.status ? request.end(this.status) : request.end(undefined, 'network error')), { once: true });
       } catch {
-        // Not open or already sent: the original send reports that to the caller as usual.
+        // Not open or already sent: the original send throws that to the caller as usual, and
+        // ends the span below.
       }
     }
-    originalSend.call(this, body);
+    try {
+      originalSend.call(this, body);
+    } catch (error) {
+      // A synchronous request that failed, or a send the browser refused: no loadend may follow.
+      request?.end(undefined, error);
+      throw error;
+    }
   };
   (send as Marked)[MARK] = state;
   proto.open = open;

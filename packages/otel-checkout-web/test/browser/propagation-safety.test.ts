@@ -108,6 +108,56 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.deepEqual(diagnostics, [], 'nothing written to or ended on an ended span');
   });
 
+  it('a request the browser refuses still ends its span: an XHR sent twice, a synchronous XHR that fails', async () => {
+    // A closed port among the targets: the synchronous request there fails as it is sent.
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { propagateTo: [sites.api.url, 'http://127.0.0.1:1'] }));
+    const thrown = await page.evaluate(async (api) => {
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-refused' });
+      const errors: string[] = [];
+      const twice = new XMLHttpRequest();
+      twice.open('GET', `${api}/api/status`);
+      await new Promise<void>((resolve) => {
+        twice.onloadend = () => resolve();
+        twice.send();
+        try {
+          twice.send(); // the page's own bug: the browser refuses a second send
+        } catch (error) {
+          errors.push((error as Error).name);
+        }
+      });
+      const sync = new XMLHttpRequest();
+      sync.open('GET', 'http://127.0.0.1:1/unreachable', false);
+      try {
+        sync.send(); // synchronous, to a closed port: throws before any loadend
+      } catch (error) {
+        errors.push((error as Error).name);
+      }
+      flow.succeed();
+      await (window.otcHandle as { flush(): Promise<void> }).flush();
+      return errors;
+    }, sites.api.url);
+    assert.deepEqual(thrown, ['InvalidStateError', 'NetworkError'], 'the page sees exactly what it would without tracing');
+    const root = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.attributes['payment.trade_no'] === 'T-refused');
+    // The first send's request, the refused second send and the failed synchronous request.
+    const clients = await sites.receiver.waitForSpans((s) => s.kindName === 'CLIENT' && s.parentSpanId === root.spanId, { count: 3 });
+    assert.equal(clients.filter((s) => s.status.codeName === 'ERROR').length, 2);
+  });
+
+  it('a flow ended inside its own query ends the query span once', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const diagnostics = await page.evaluate(async () => {
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-ended-in-query' });
+      await flow.query(() => {
+        flow.succeed();
+        return Promise.resolve('PAID');
+      });
+      await (window.otcHandle as { flush(): Promise<void> }).flush();
+      return window.otc.diagnostics;
+    });
+    await sites.receiver.waitForSpan((s) => s.name === 'payment.query');
+    assert.deepEqual(diagnostics.filter((d) => d.includes('end()')), [], diagnostics.join('\n'));
+  });
+
   it('fetch with an object that stringifies to a URL is matched on that URL, as fetch reads it', async () => {
     // propagateTo: the page's own origin only; the API is another origin.
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.shop.url));

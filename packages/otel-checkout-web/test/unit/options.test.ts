@@ -69,7 +69,10 @@ describe('option defaults', () => {
     ['headers that are not an object', { headers: 'x-api-key: k' }, 'headers', {}, /option headers is not an object/],
     ['resource attributes that are not an object', { resourceAttributes: ['a'] }, 'resourceAttributes', {}, /option resourceAttributes is not an object/],
     ['canary that is not an object', { canary: 5 }, 'canaryPercent', 0, /option canary is not an object/],
-    ['canary percent out of range', { canary: { percent: 500 } }, 'canaryPercent', 0, /option canary.percent is not a number from 0 to 100/],
+    // Clamped, as core's cohortOf clamps it in Node: both put a user in the same cohort.
+    ['canary percent above 100', { canary: { percent: 500 } }, 'canaryPercent', 100, /option canary.percent is not a number from 0 to 100/],
+    ['canary percent below 0', { canary: { percent: -5 } }, 'canaryPercent', 0, /option canary.percent is not a number from 0 to 100/],
+    ['canary percent that is not a number', { canary: { percent: '5' } }, 'canaryPercent', 0, /option canary.percent is not a number from 0 to 100/],
     ['canary salt that is not a string', { canary: { salt: 7 } }, 'canarySalt', '', /option canary.salt is not a string/],
     ['redaction as a string (stays on)', { redaction: 'off' }, 'redaction', {}, /option redaction is not a boolean or an object/],
     ['misspelt option (sampleRatio)', { sampleRatio: 0 }, 'sampleRate', 1, /option sampleRatio is not a known option; ignored/],
