@@ -56,7 +56,7 @@ export class MemoryFlowStore implements FlowStore {
 
   constructor(options: MemoryFlowStoreOptions = {}) {
     const problems: string[] = [];
-    this.maxEntries = collectedNumber(options.maxEntries, 'positiveInteger', DEFAULT_MAX_ENTRIES, 'MemoryFlowStore maxEntries', problems);
+    this.maxEntries = collectedNumber(options.maxEntries, 'count', DEFAULT_MAX_ENTRIES, 'MemoryFlowStore maxEntries', problems);
     this.retentionMs = collectedNumber(options.retentionMs, 'positive', DEFAULT_RETENTION_MS, 'MemoryFlowStore retentionMs', problems);
     this.optionProblems = problems;
     this.now = options.now ?? Date.now;

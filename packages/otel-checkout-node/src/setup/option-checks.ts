@@ -1,6 +1,7 @@
 import type { HealthCounters } from '../health.js';
 import { HEALTH_CONFIG_PROBLEMS } from '../health-names.js';
 import type { BaggageOptions, NodeTracingOptions } from '../types.js';
+import { MAX_TIMER_MS } from '../flows/option-numbers.js';
 
 /**
  * Checks every option of `startCheckoutTracing` once, before anything is built, and returns
@@ -21,7 +22,7 @@ export function checkOptions(options: unknown, health: HealthCounters): NodeTrac
   const checked: Record<string, unknown> = { ...(options as Record<string, unknown>) };
   const reject = (name: string, why: string, fallback = 'using the default'): void => {
     delete checked[name];
-    health.rejectOption(name, `option ${name} ${why}; ${fallback}`);
+    health.rejectOption(name, `option ${name}${why.startsWith('=') ? '' : ' '}${why}; ${fallback}`);
   };
 
   for (const name of ['serviceName', 'serviceVersion', 'environment', 'release'] as const) {
@@ -32,9 +33,13 @@ export function checkOptions(options: unknown, health: HealthCounters): NodeTrac
     const value = checked[name];
     if (value !== undefined && typeof value !== 'boolean') reject(name, `is not a boolean (${describe(value)})`);
   }
-  for (const name of ['maxQueueSize', 'maxExportBatchSize', 'scheduledDelayMillis', 'exportTimeoutMillis', 'shutdownTimeoutMillis'] as const) {
+  for (const name of ['maxQueueSize', 'maxExportBatchSize'] as const) {
     const value = checked[name];
     if (value !== undefined && !isPositiveNumber(value)) reject(name, `=${describe(value)} is not a positive number`);
+  }
+  for (const name of ['scheduledDelayMillis', 'exportTimeoutMillis', 'shutdownTimeoutMillis'] as const) {
+    const value = checked[name];
+    if (value !== undefined && !(isPositiveNumber(value) && value <= MAX_TIMER_MS)) reject(name, `=${describe(value)} is not a positive number of ms up to ${MAX_TIMER_MS}`);
   }
   if (checked.resourceAttributes !== undefined && !isPlainObject(checked.resourceAttributes)) {
     reject('resourceAttributes', 'is not an object of attributes', 'ignored');

@@ -69,8 +69,8 @@ export class StalledSweeper {
     const { health } = deps;
     const opts: StalledSweeperOptions = typeof options === 'object' && options !== null ? options : {};
     this.intervalMs = checkedNumber(opts.intervalMs, 'positive', 5000, 'flows.sweeper.intervalMs', health);
-    // A whole number of 1 or more: a fraction below 1 would claim nothing and silently switch stalled detection off.
-    this.batchSize = checkedNumber(opts.batchSize, 'positiveInteger', 256, 'flows.sweeper.batchSize', health);
+    // 1 or more, floored: a fraction below 1 would claim nothing and silently switch stalled detection off.
+    this.batchSize = checkedNumber(opts.batchSize, 'count', 256, 'flows.sweeper.batchSize', health);
     this.leaseMs = checkedNumber(opts.leaseMs, 'positive', 60_000, 'flows.sweeper.leaseMs', health);
     this.minBatchMs = (1000 * this.batchSize) / checkedNumber(opts.maxSpansPerSecond, 'positive', 2000, 'flows.sweeper.maxSpansPerSecond', health);
     this.now = deps.now ?? Date.now;

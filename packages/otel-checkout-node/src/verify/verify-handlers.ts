@@ -72,17 +72,21 @@ export function httpVerifyToken(options: VerifyTokenOptions = {}) {
       send(res, answerFor(url, undefined, options));
       return;
     }
-    void readBoundedBody(req, MAX_VERIFY_BODY_BYTES).then((body) => {
-      // What was not read (a body over the bound) is discarded: the answer does not need it.
-      req.resume();
-      let answer: VerifyTokenAnswer;
-      try {
-        answer = answerFor(url, jsonObject(body), options);
-      } catch {
-        answer = verifyReturnToken(undefined, options);
-      }
-      send(res, answer);
-    });
+    readBoundedBody(req, MAX_VERIFY_BODY_BYTES)
+      .then((body) => {
+        // What was not read (a body over the bound) is discarded: the answer does not need it.
+        req.resume();
+        let answer: VerifyTokenAnswer;
+        try {
+          answer = answerFor(url, jsonObject(body), options);
+        } catch {
+          answer = verifyReturnToken(undefined, options);
+        }
+        send(res, answer);
+      })
+      // The response could not be written (the client left, or something answered first): an
+      // unhandled rejection here would end the whole server.
+      .catch(() => undefined);
   };
 }
 

@@ -301,13 +301,14 @@ describe('startCheckoutTracing', () => {
           callbackMaxAgeSeconds: -5,
           tokenParam: 42 as unknown as string,
           deadlines: -1,
-          sweeper: { batchSize: 0.5, leaseMs: Number.NaN },
+          // 1e10 ms: longer than Node's timers keep, which would fire it at once.
+          sweeper: { batchSize: 0.5, leaseMs: Number.NaN, intervalMs: 1e10 },
           store: new MemoryFlowStore({ maxEntries: -3 }),
         },
       });
       assert.equal(handle.mode, 'lean');
-      assert.equal(handle.health()[HEALTH_CONFIG_PROBLEMS], 7);
-      for (const option of ['flows.keys', 'flows.callbackMaxAgeSeconds', 'flows.tokenParam', 'flows.deadlines', 'flows.sweeper.batchSize', 'flows.sweeper.leaseMs', 'MemoryFlowStore maxEntries']) {
+      assert.equal(handle.health()[HEALTH_CONFIG_PROBLEMS], 8);
+      for (const option of ['flows.keys', 'flows.callbackMaxAgeSeconds', 'flows.tokenParam', 'flows.deadlines', 'flows.sweeper.batchSize', 'flows.sweeper.leaseMs', 'flows.sweeper.intervalMs', 'MemoryFlowStore maxEntries']) {
         assert.equal(diagnostics.warnings.filter((w) => w.includes(`option ${option}`) || w.includes(`${option} unusable`)).length, 1, `${option}: ${diagnostics.warnings.join('\n')}`);
       }
       // The defaults are in force: URLs carry no token (no usable key), under the default parameter.
@@ -321,7 +322,24 @@ describe('startCheckoutTracing', () => {
     assert.equal(handle.health()[HEALTH_CONFIG_PROBLEMS], 1);
   });
 
-  it('a fractional sweeper batch size falls back to the default: stalled flows are still reported', async () => {
+  it('a timeout longer than Node keeps a timer is the default, counted: exports still get through', async () => {
+    const diagnostics = captureDiag();
+    try {
+      handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, instrumentHttp: false, exportTimeoutMillis: 1e10, scheduledDelayMillis: 50 });
+      assert.equal(handle.health()[HEALTH_CONFIG_PROBLEMS], 1);
+      assert.ok(diagnostics.warnings.some((w) => w.includes('exportTimeoutMillis=10000000000 is not a positive number of ms up to 2147483647')), diagnostics.warnings.join('\n'));
+    } finally {
+      diagnostics.restore();
+    }
+    await payments.create({ tradeNo: 'T-timer' }, () => undefined);
+    await receiver.waitForSpan((s) => s.attributes['payment.trade_no'] === 'T-timer');
+    assert.equal(handle.health().spansDropped, 0);
+  });
+
+  it('a sweeper batch size of 10.5 is 10, no problem; one below 1 falls back to the default: stalled flows are still reported', async () => {
+    const floored = await startTracingSession('memory', { instrumentHttp: false, flows: { sweeper: { batchSize: 10.5 } } });
+    assert.equal(floored.handle.health()[HEALTH_CONFIG_PROBLEMS], 0);
+    await floored.stop();
     const session = await startTracingSession('memory', {
       instrumentHttp: false,
       flows: { keys: { current: { id: 'k1', secret: 'a-secret-of-32-characters-length' } }, deadlines: 0.05, sweeper: { batchSize: 0.5, intervalMs: 20 } },

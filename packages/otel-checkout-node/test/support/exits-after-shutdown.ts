@@ -13,6 +13,8 @@ export async function assertExitsAfterShutdown(script: string, args: string[], b
   });
   let output = '';
   let bound: NodeJS.Timeout | undefined;
+  // A script that never gets to print (shutdown never resolved) is stopped too, well before mocha's own timeout.
+  const overall = setTimeout(() => child.kill('SIGKILL'), 15_000);
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
     // Counted from the moment shutdown resolved, which is when the script prints.
@@ -20,6 +22,8 @@ export async function assertExitsAfterShutdown(script: string, args: string[], b
   });
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   clearTimeout(bound);
+  clearTimeout(overall);
+  assert.notEqual(output, '', 'the script ended without saying that its shutdown resolved');
   assert.equal(signal, null, `still running ${boundMs} ms after shutdown resolved: ${holder} held the event loop (${output})`);
   assert.equal(code, 0);
   return output;
