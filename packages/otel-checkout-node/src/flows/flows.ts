@@ -71,9 +71,10 @@ export interface Flows {
    * or the integration failed): once the store has recorded it, takes it out, leaving the
    * tombstone, so it is never reported stalled and a callback that still comes is a duplicate.
    * Resolves true when the flow had already ended before (its callback or its stalled span
-   * took it first), false otherwise; never rejects.
+   * took it first), false otherwise; never rejects. Undefined when the store never held the
+   * flow (no URL was minted, no trade number, no store): then there is nothing to wait for.
    */
-  complete(flow: FlowContext): Promise<boolean>;
+  complete(flow: FlowContext): Promise<boolean> | undefined;
   /**
    * A callback said the payment is still pending: puts the flow it took back into the store,
    * with a new deadline from now, so it waits for its final notification. Never rejects;
@@ -97,7 +98,6 @@ export interface Flows {
 }
 
 const DEFAULT_TOKEN_PARAM = 'otc_flow';
-const NOT_ENDED_BEFORE: Promise<boolean> = Promise.resolve(false);
 /**
  * Create spans remembered per kind of record ("put in the store", "counted without a trade
  * number"), so a flow that mints several URLs is put once and counted once.
@@ -198,11 +198,11 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     if (recentlyPut.size > RECENTLY_SEEN_LIMIT) recentlyPut.delete(recentlyPut.keys().next().value as string);
   };
 
-  const complete = (flow: FlowContext): Promise<boolean> => {
-    if (store === undefined || !firstSighting(endedAtCreate, flow.spanId)) return NOT_ENDED_BEFORE;
+  const complete = (flow: FlowContext): Promise<boolean> | undefined => {
+    if (store === undefined || !firstSighting(endedAtCreate, flow.spanId)) return undefined;
     const put = recentlyPut.get(flow.spanId);
     // Never recorded (no URL minted, or no trade number): nothing waits for its callback.
-    if (put === undefined) return NOT_ENDED_BEFORE;
+    if (put === undefined) return undefined;
     const taken = put.recorded
       .then(() => store.take(put.tradeNo))
       .then(

@@ -33,7 +33,6 @@ export interface ServerFlow {
 }
 
 const MAX_OPERATION_LENGTH = 64;
-const NOT_ENDED_BEFORE: Promise<boolean> = Promise.resolve(false);
 
 // The outcomes that end a flow where they are recorded; `pending` and `unknown` still wait for the provider.
 const FINAL_OUTCOMES: ReadonlySet<string> = new Set<PaymentOutcome>([
@@ -105,7 +104,7 @@ export class ServerFlowImpl implements ServerFlow {
    * answered at once, or the integration failed) waits for no callback: the flow store lets
    * it go, so it is not reported stalled and a late notification counts as a duplicate.
    * Resolves true when the flow had already ended before (see `Flows.complete`); undefined
-   * when the flow does not end here.
+   * when the flow does not end here or the store never held it.
    */
   ending(): Promise<boolean> | undefined {
     if (this.untraced || this.outcome === undefined || !FINAL_OUTCOMES.has(this.outcome)) return undefined;
@@ -113,7 +112,7 @@ export class ServerFlowImpl implements ServerFlow {
       return runtime().flows.complete(this.flowContext());
     } catch (error) {
       runtime().health.warnOnce('flow-complete', 'a flow that ended at payment.create could not be closed in the flow store', error);
-      return NOT_ENDED_BEFORE;
+      return undefined;
     }
   }
 
