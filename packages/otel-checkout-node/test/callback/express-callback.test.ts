@@ -5,10 +5,11 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import express from 'express';
 import { startRedisServer } from '@otel-checkout/test-support';
 import type { StartedRedisServer } from '@otel-checkout/test-support';
-import { expressCallback, FlowTokenSigner, MemoryFlowStore, RedisFlowStore } from '../../src/index.js';
-import type { CallbackOptions, FlowContext, Flows, FlowsOptions, FlowStore } from '../../src/index.js';
+import { expressCallback, FlowTokenSigner, RedisFlowStore } from '../../src/index.js';
+import type { CallbackOptions, FlowContext, Flows, FlowsOptions } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
 import { Harness, KEYS } from './harness.js';
+import { customFlowStore } from '../support/custom-store.js';
 
 const STATUS_TABLE = { PAID: 'succeeded', WAIT_BUYER_PAY: 'pending', DECLINED: { outcome: 'failed', reason: 'risk_rejected' } } as const;
 
@@ -274,15 +275,7 @@ describe('expressCallback', function () {
   });
 
   it('a custom store without reopen still keeps a "still pending" flow waiting, through put', async () => {
-    const memory = new MemoryFlowStore();
-    const custom: FlowStore = {
-      put: (record, deadline) => memory.put(record, deadline),
-      take: (tradeNo) => memory.take(tradeNo),
-      claimExpired: (now, limit, leaseMs) => memory.claimExpired(now, limit, leaseMs),
-      ack: (tradeNos) => memory.ack(tradeNos),
-      size: () => memory.size(),
-      close: () => memory.close(),
-    };
+    const custom = customFlowStore();
     await withOwnApp(harness, { flows: { store: custom, sweeper: false } }, async ({ app: customApp, flows: customFlows }) => {
       const flow = harness.createFlow('T-pending-custom');
       const notify = customFlows.notifyUrl(flow, 'http://x/notify');

@@ -9,10 +9,11 @@ import type { OtlpReceiver } from '@otel-checkout/test-support';
 import { ATTR_PAYMENT_TRADE_NO } from '@otel-checkout/semantic-conventions';
 import { SPAN_NAME_PAYMENT_CALLBACK_STALLED } from '@otel-checkout/semantic-conventions/incubating';
 import { FLOW_HEALTH_COUNTERS, HEALTH_CONFIG_PROBLEMS, HEALTH_HOOK_ERRORS, MemoryFlowStore, payments, startCheckoutTracing } from '../../src/index.js';
-import type { FlowStore, NodeTracingHandle } from '../../src/index.js';
+import type { NodeTracingHandle } from '../../src/index.js';
 import { hasRegisteredTracerProvider } from '../../src/setup/existing-provider.js';
 import { startTracingSession } from '../support/tracing-session.js';
 import { assertExitsAfterShutdown } from '../support/exits-after-shutdown.js';
+import { customFlowStore } from '../support/custom-store.js';
 
 const ENV_KEYS = [
   'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
@@ -191,17 +192,15 @@ describe('startCheckoutTracing', () => {
   it('stops what a setup that failed had started: the flow store is closed, no provider stays registered', async () => {
     let closed = 0;
     const memory = new MemoryFlowStore();
-    const store: FlowStore = {
-      put: (record, deadline) => memory.put(record, deadline),
-      take: (tradeNo) => memory.take(tradeNo),
-      claimExpired: (now, limit, leaseMs) => memory.claimExpired(now, limit, leaseMs),
-      ack: (tradeNos) => memory.ack(tradeNos),
-      size: () => memory.size(),
-      close: () => {
-        closed += 1;
-        return memory.close();
+    const store = customFlowStore(
+      {
+        close: () => {
+          closed += 1;
+          return memory.close();
+        },
       },
-    };
+      memory,
+    );
     const diagnostics = captureDiag();
     try {
       handle = startCheckoutTracing({
