@@ -92,7 +92,7 @@ export type { HttpCallbackHandler, HttpCallbackOptions } from './callback/callba
 export type { VerifyTokenAnswer, VerifyTokenOptions } from './verify/verify-token.js';
 export type { FlowTokenKey, FlowTokenKeys, FlowTokenRejection, FlowTokenVerifyResult, VerifiedFlowToken } from './token/types.js';
 export type { FlowTokenCheck } from './token/flow-token-signer.js';
-export type { FlowStore, FlowRecord, TakeResult, ClaimedFlow, FlowStoreHealth } from './flow-store/types.js';
+export type { FlowStore, FlowRecord, TakeResult, WaitResult, ClaimedFlow, FlowStoreHealth } from './flow-store/types.js';
 export type { MemoryFlowStoreOptions } from './flow-store/memory-flow-store.js';
 export type { RedisFlowStoreOptions, RedisCommandClient } from './flow-store/redis-flow-store.js';
 export type { StalledSweeperOptions, StalledSweeperDependencies } from './sweeper/stalled-sweeper.js';

@@ -43,7 +43,7 @@ import type { RequestView } from '../http/request-view.js';
 import { runHook } from '../middleware/guard.js';
 import { paymentRequestOf, requestBodyOf } from '../middleware/payment-request-view.js';
 import { outcomeAttributes } from '../payments/attributes.js';
-import { mapProviderStatusOn } from '../payments/map-provider-status.js';
+import { mappedStatusOf, recordMappedStatus } from '../payments/map-provider-status.js';
 import type { PaymentOutcome, PaymentRequest } from '../types.js';
 import { bodyFields, fieldValue, headerValue, queryParam } from './read-token-sources.js';
 import type { CallbackFields, CallbackOptions, CallbackScope } from './types.js';
@@ -127,11 +127,16 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
   const tradeNo = options.tradeNo
     ? runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, (r) => options.tradeNo!(r, fields), request)
     : undefined;
+  // Known before the store is asked: "still pending" (a QR code scanned, a transfer waiting for
+  // funds) is progress, not the end, so the flow keeps waiting for its final notification
+  // instead of being taken. Awaited, like the take, so the provider's next notification (sent
+  // once this one is answered) finds the flow.
+  const outcome = decideOutcome(request, fields, options, health);
   let taken: TakeResult | undefined;
   let storeFailed = false;
   if (typeof tradeNo === 'string' && tradeNo !== '' && flows.store !== undefined) {
     try {
-      taken = await flows.store.take(tradeNo);
+      taken = outcome.outcome === PAYMENT_OUTCOME_VALUE_PENDING ? await flows.keepWaiting(tradeNo) : await flows.store.take(tradeNo);
     } catch (error) {
       storeFailed = true;
       health.increment(HEALTH_FLOW_STORE_FAILURES);
@@ -190,44 +195,41 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     { kind: SpanKind.SERVER, attributes, links, startTime: receivedAt },
     parent === undefined ? ROOT_CONTEXT : flowParentContext(parent),
   );
-  const outcome = recordOutcome(span, request, fields, options, health);
-  // "Still pending" (a QR code scanned, a transfer waiting for funds) is progress, not the end:
-  // the flow waits again for its final notification, which then counts as its end rather
-  // than as a duplicate. Awaited, like the take, so the provider's next notification (sent
-  // once this one is answered) finds the flow.
-  if (outcome === PAYMENT_OUTCOME_VALUE_PENDING && taken?.record !== undefined && !taken.duplicate && !taken.late) {
-    await flows.reopen(taken.record);
-  }
+  outcome.record(span);
   return traced(trace.setSpan(active, span), span);
 }
 
-/** Records the callback's outcome from the user's hook or the provider's status; returns it. */
-function recordOutcome(
-  span: Span,
-  request: PaymentRequest,
-  fields: CallbackFields,
-  options: CallbackOptions,
-  health: HealthCounters,
-): PaymentOutcome | undefined {
+interface OutcomeDecision {
+  outcome: PaymentOutcome | undefined;
+  /** Records the outcome (and the provider's status) on the callback's span. */
+  record(span: Span): void;
+}
+
+const NO_OUTCOME: OutcomeDecision = { outcome: undefined, record: () => undefined };
+
+/** The callback's outcome, from the user's hook or the provider's status, decided before its span starts. */
+function decideOutcome(request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): OutcomeDecision {
   if (options.outcome !== undefined) {
     const decided = runHook(health, HEALTH_HOOK_ERRORS, 'callback outcome', undefined, (r) => options.outcome!(r, fields), request);
     if (typeof decided === 'string') {
-      span.setAttributes(outcomeAttributes(decided));
-      return decided;
+      return { outcome: decided, record: (span) => span.setAttributes(outcomeAttributes(decided)) };
     }
     if (decided !== undefined && decided !== null && typeof decided.outcome === 'string') {
-      span.setAttributes(outcomeAttributes(decided.outcome, decided.reason === undefined ? undefined : { reason: decided.reason }));
-      return decided.outcome;
+      const attributes = outcomeAttributes(decided.outcome, decided.reason === undefined ? undefined : { reason: decided.reason });
+      return { outcome: decided.outcome, record: (span) => span.setAttributes(attributes) };
     }
   }
   if (options.status !== undefined) {
     const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, (r) => options.status!(r, fields), request);
-    if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
+    if (typeof raw !== 'string' && typeof raw !== 'number') return NO_OUTCOME;
+    if (options.statusTable !== undefined) {
+      const mapped = mappedStatusOf(options.statusTable, raw);
+      return { outcome: mapped.outcome, record: (span) => recordMappedStatus(span, mapped) };
+    }
     // Without a table the raw status is still worth recording: it is what on-call searches for.
-    if (options.statusTable !== undefined) return mapProviderStatusOn(span, options.statusTable, raw).outcome;
-    span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw).slice(0, 128));
+    return { outcome: undefined, record: (span) => span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw).slice(0, 128)) };
   }
-  return undefined;
+  return NO_OUTCOME;
 }
 
 function traced(ctx: Context, span: Span): CallbackScope {

@@ -1,5 +1,6 @@
 import { collectedNumber } from '../flows/option-numbers.js';
-import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult } from './types.js';
+import { ORPHAN_TAKE_MS } from './orphan-take.js';
+import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult, WaitResult } from './types.js';
 
 /** Options of the in-process flow store. */
 export interface MemoryFlowStoreOptions {
@@ -19,6 +20,15 @@ interface LiveEntry {
   /** When the flow is next claimable: its deadline, then the end of its current lease. */
   dueAt: number;
   claims: number;
+  /** The time it was given to wait at its put (deadline minus issuedAt), ms; a "still pending" callback restarts it. */
+  wait: number;
+}
+
+/** Takes of a trade number the store did not know, remembered for a put that lags behind them. */
+interface OrphanTake {
+  /** The last such take, ms since the epoch. */
+  takenAt: number;
+  takes: number;
 }
 
 interface Tombstone {
@@ -44,6 +54,7 @@ const DEFAULT_RETENTION_MS = 48 * 3600 * 1000;
 export class MemoryFlowStore implements FlowStore {
   private readonly live = new Map<string, LiveEntry>();
   private readonly tombs = new Map<string, Tombstone>();
+  private readonly orphanTakes = new Map<string, OrphanTake>();
   private readonly heap: DueItem[] = [];
   private readonly maxEntries: number;
   private readonly retentionMs: number;
@@ -67,8 +78,15 @@ export class MemoryFlowStore implements FlowStore {
     const existing = this.live.get(record.tradeNo);
     if (existing !== undefined && existing.record.spanId === record.spanId) return Promise.resolve();
     this.live.delete(record.tradeNo);
+    const orphan = this.orphanTake(record.tradeNo);
+    this.orphanTakes.delete(record.tradeNo);
+    if (orphan !== undefined && orphan.takenAt > record.issuedAt) {
+      // Its callback came first: the flow is recorded as taken, as if the put had landed in time.
+      this.bury(record.tradeNo, { record, takes: orphan.takes, stalled: false, expiresAt: this.now() + this.retentionMs });
+      return Promise.resolve();
+    }
     this.tombs.delete(record.tradeNo);
-    this.live.set(record.tradeNo, { record, deadline, dueAt: deadline, claims: 0 });
+    this.live.set(record.tradeNo, { record, deadline, dueAt: deadline, claims: 0, wait: Math.max(0, deadline - record.issuedAt) });
     this.push({ dueAt: deadline, tradeNo: record.tradeNo });
     this.compact();
     while (this.live.size > this.maxEntries) {
@@ -88,17 +106,30 @@ export class MemoryFlowStore implements FlowStore {
       return Promise.resolve({ record: entry.record, duplicate: false, late });
     }
     const tomb = this.tomb(tradeNo);
-    if (tomb === undefined) return Promise.resolve({ duplicate: false, late: false });
+    if (tomb === undefined) {
+      this.rememberOrphanTake(tradeNo);
+      return Promise.resolve({ duplicate: false, late: false });
+    }
     const duplicate = tomb.takes > 0;
     tomb.takes += 1;
     return Promise.resolve({ record: tomb.record, duplicate, late: tomb.stalled });
   }
 
-  reopen(record: FlowRecord, deadline: number): Promise<boolean> {
-    const tomb = this.tomb(record.tradeNo);
-    const givenBack = !this.live.has(record.tradeNo) && tomb !== undefined && tomb.takes === 1 && !tomb.stalled && tomb.record.spanId === record.spanId;
-    if (!givenBack) return Promise.resolve(false);
-    return this.put(record, deadline).then(() => true);
+  keepWaiting(tradeNo: string, now: number): Promise<WaitResult> {
+    const entry = this.live.get(tradeNo);
+    if (entry !== undefined) {
+      if (entry.claims > 0) return Promise.resolve({ record: entry.record, duplicate: false, late: true, waiting: false });
+      const deadline = now + entry.wait;
+      // Re-inserted, so the live map's insertion order (what eviction drops first) stays oldest first.
+      this.live.delete(tradeNo);
+      this.live.set(tradeNo, { ...entry, deadline, dueAt: deadline });
+      this.push({ dueAt: deadline, tradeNo });
+      this.compact();
+      return Promise.resolve({ record: entry.record, duplicate: false, late: false, waiting: true });
+    }
+    const tomb = this.tomb(tradeNo);
+    if (tomb === undefined) return Promise.resolve({ duplicate: false, late: false, waiting: false });
+    return Promise.resolve({ record: tomb.record, duplicate: tomb.takes > 0, late: tomb.stalled, waiting: false });
   }
 
   claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]> {
@@ -144,6 +175,23 @@ export class MemoryFlowStore implements FlowStore {
 
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  private orphanTake(tradeNo: string): OrphanTake | undefined {
+    const orphan = this.orphanTakes.get(tradeNo);
+    return orphan !== undefined && orphan.takenAt + ORPHAN_TAKE_MS > this.now() ? orphan : undefined;
+  }
+
+  private rememberOrphanTake(tradeNo: string): void {
+    const takes = (this.orphanTake(tradeNo)?.takes ?? 0) + 1;
+    this.orphanTakes.delete(tradeNo);
+    this.orphanTakes.set(tradeNo, { takenAt: this.now(), takes });
+    // Oldest first: drop expired ones, and the oldest beyond the bound (they are not flows, so not counted as evictions).
+    const expiredBefore = this.now() - ORPHAN_TAKE_MS;
+    for (const [key, orphan] of this.orphanTakes) {
+      if (orphan.takenAt > expiredBefore && this.orphanTakes.size <= this.maxEntries) break;
+      this.orphanTakes.delete(key);
+    }
   }
 
   private tomb(tradeNo: string): Tombstone | undefined {

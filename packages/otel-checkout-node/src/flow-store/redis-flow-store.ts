@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { diag } from '@opentelemetry/api';
 import { FlowStoreError, FlowStoreTimeoutError } from '../flows/errors.js';
 import { collectedNumber } from '../flows/option-numbers.js';
-import { ACK_SCRIPT, CLAIM_SCRIPT, PUT_SCRIPT, REOPEN_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
-import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult } from './types.js';
+import { ORPHAN_TAKE_MS } from './orphan-take.js';
+import { ACK_SCRIPT, CLAIM_SCRIPT, KEEP_WAITING_SCRIPT, PUT_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
+import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult, WaitResult } from './types.js';
 
 /**
  * The one method the store needs from a Redis client. A node-redis (v4 or v5) client has it;
@@ -46,7 +47,7 @@ function script(source: string): Script {
 
 const PUT = script(PUT_SCRIPT);
 const TAKE = script(TAKE_SCRIPT);
-const REOPEN = script(REOPEN_SCRIPT);
+const KEEP_WAITING = script(KEEP_WAITING_SCRIPT);
 const CLAIM = script(CLAIM_SCRIPT);
 const ACK = script(ACK_SCRIPT);
 
@@ -135,38 +136,40 @@ export class RedisFlowStore implements FlowStore {
     }
     this.pendingPuts++;
     try {
-      await this.writeFlow(PUT, record, deadline);
+      const { tradeNo } = record;
+      const ttl = Math.max(1, Math.ceil(deadline - Date.now() + this.retentionMs));
+      const wait = Math.max(0, Math.round(deadline - record.issuedAt));
+      await this.run(
+        PUT,
+        [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
+        [JSON.stringify(record), record.spanId, String(deadline), String(ttl), tradeNo, String(wait), String(record.issuedAt), String(this.retentionMs)],
+        this.commandTimeoutMs,
+      );
     } finally {
       this.pendingPuts--;
     }
   }
 
-  async reopen(record: FlowRecord, deadline: number): Promise<boolean> {
-    return Number(await this.writeFlow(REOPEN, record, deadline)) === 1;
-  }
-
-  /** Runs a script that writes a live flow (put, reopen): the same keys, record, deadline and TTL. */
-  private writeFlow(s: Script, record: FlowRecord, deadline: number): Promise<unknown> {
-    const { tradeNo } = record;
-    const ttl = Math.max(1, Math.ceil(deadline - Date.now() + this.retentionMs));
-    return this.run(
-      s,
-      [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
-      [JSON.stringify(record), record.spanId, String(deadline), String(ttl), tradeNo],
-      this.commandTimeoutMs,
-    );
-  }
-
   async take(tradeNo: string): Promise<TakeResult> {
-    const reply = (await this.run(
+    const reply = await this.run(
       TAKE,
       [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
-      [tradeNo, String(this.retentionMs)],
+      [tradeNo, String(this.retentionMs), String(Date.now()), String(ORPHAN_TAKE_MS)],
       this.commandTimeoutMs,
-    )) as [number, string?, number?, number?];
-    if (!Array.isArray(reply) || reply[0] === 0) return { duplicate: false, late: false };
-    const record = parseRecord(tradeNo, reply[1]);
-    return { ...(record ? { record } : {}), duplicate: Number(reply[2]) === 1, late: Number(reply[3]) === 1 };
+    );
+    const { record, duplicate, late } = foundFlow(tradeNo, reply);
+    return { ...(record ? { record } : {}), duplicate, late };
+  }
+
+  async keepWaiting(tradeNo: string, now: number): Promise<WaitResult> {
+    const reply = await this.run(
+      KEEP_WAITING,
+      [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
+      [tradeNo, String(Math.floor(now)), String(this.retentionMs)],
+      this.commandTimeoutMs,
+    );
+    const { state, record, duplicate, late } = foundFlow(tradeNo, reply);
+    return { ...(record ? { record } : {}), duplicate, late, waiting: state === 1 };
   }
 
   async claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]> {
@@ -384,6 +387,13 @@ function destroyQuietly(client: OwnedClient): void {
   } catch {
     // already gone
   }
+}
+
+/** A take or keep-waiting reply, `{state, record, duplicate, late}` (state 0: unknown), read. */
+function foundFlow(tradeNo: string, reply: unknown): { state: number; record?: FlowRecord; duplicate: boolean; late: boolean } {
+  if (!Array.isArray(reply) || Number(reply[0]) === 0) return { state: 0, duplicate: false, late: false };
+  const record = parseRecord(tradeNo, reply[1]);
+  return { state: Number(reply[0]), ...(record ? { record } : {}), duplicate: Number(reply[2]) === 1, late: Number(reply[3]) === 1 };
 }
 
 function parseRecord(tradeNo: string | undefined, json: unknown): FlowRecord | undefined {

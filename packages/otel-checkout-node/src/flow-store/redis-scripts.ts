@@ -1,21 +1,37 @@
 /**
  * Lua scripts of the Redis flow store. Each runs atomically on the server, which is what makes
  * take/claim/ack safe with several processes. Keys (all under one prefix with a hash tag, so
- * they share a cluster slot): `<p>f:<tradeNo>` live flow (hash r=record, s=span id, c=claims),
- * `<p>t:<tradeNo>` tombstone (hash r, t=how many callbacks took it, l=stalled), `<p>due` sorted set of trade
- * numbers by the time they next become claimable.
+ * they share a cluster slot): `<p>f:<tradeNo>` live flow (hash r=record, s=span id, c=claims,
+ * w=the wait it was given, ms), `<p>t:<tradeNo>` tombstone (hash r, t=how many callbacks took
+ * it, l=stalled; or, for a take of an unknown trade number, o=when, t, and no r), `<p>due`
+ * sorted set of trade numbers by the time they next become claimable.
  */
 
-/** KEYS: flow, due, tomb. ARGV: record, spanId, deadline, ttlMs, tradeNo. */
+/**
+ * KEYS: flow, due, tomb. ARGV: record, spanId, deadline, ttlMs, tradeNo, waitMs, issuedAt,
+ * retentionMs. Returns 0 (the same flow was there), 1 (recorded live) or 2 (a take came first:
+ * recorded as taken).
+ */
 export const PUT_SCRIPT = `
 if redis.call('HGET', KEYS[1], 's') == ARGV[2] then return 0 end
+local o = redis.call('HMGET', KEYS[3], 'o', 't')
+if o[1] and tonumber(o[1]) > tonumber(ARGV[7]) then
+  redis.call('DEL', KEYS[1], KEYS[3])
+  redis.call('ZREM', KEYS[2], ARGV[5])
+  redis.call('HSET', KEYS[3], 'r', ARGV[1], 't', tonumber(o[2]) or 1, 'l', 0)
+  redis.call('PEXPIRE', KEYS[3], ARGV[8])
+  return 2
+end
 redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[1], 'r', ARGV[1], 's', ARGV[2], 'c', 0)
+redis.call('HSET', KEYS[1], 'r', ARGV[1], 's', ARGV[2], 'c', 0, 'w', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
 return 1`;
 
-/** KEYS: flow, due, tomb. ARGV: tradeNo, retentionMs. Returns {state, record, duplicate, late}. */
+/**
+ * KEYS: flow, due, tomb. ARGV: tradeNo, retentionMs, now, orphanMs. Returns {state, record,
+ * duplicate, late}; state 0 (unknown: the take is remembered for orphanMs), 1 (taken), 2 (tombstone).
+ */
 export const TAKE_SCRIPT = `
 local f = redis.call('HMGET', KEYS[1], 'r', 'c')
 if f[1] then
@@ -34,21 +50,32 @@ if t[1] then
   if (tonumber(t[2]) or 0) > 0 then duplicate = 1 end
   return {2, t[1], duplicate, tonumber(t[3]) or 0}
 end
+redis.call('HSET', KEYS[3], 'o', ARGV[3])
+redis.call('HINCRBY', KEYS[3], 't', 1)
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
 return {0}`;
 
 /**
- * KEYS: flow, due, tomb. ARGV: record, spanId, deadline, ttlMs, tradeNo. Puts back a flow taken
- * exactly once (tombstone t = 1, not stalled) and nothing since; returns 1 if it did.
+ * KEYS: flow, due, tomb. ARGV: tradeNo, now, retentionMs. Changes nothing but a live, unclaimed
+ * flow's due time (now + its wait) and TTL. Returns {state, record, duplicate, late}; state 0
+ * (unknown), 1 (waits again), 2 (tombstone), 3 (claimed by a sweeper: late).
  */
-export const REOPEN_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local t = redis.call('HMGET', KEYS[3], 't', 'l')
-if not t[1] or tonumber(t[1]) ~= 1 or (tonumber(t[2]) or 0) ~= 0 then return 0 end
-redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[1], 'r', ARGV[1], 's', ARGV[2], 'c', 0)
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
-return 1`;
+export const KEEP_WAITING_SCRIPT = `
+local f = redis.call('HMGET', KEYS[1], 'r', 'c', 'w')
+if f[1] then
+  if (tonumber(f[2]) or 0) > 0 then return {3, f[1], 0, 1} end
+  local wait = tonumber(f[3]) or 0
+  redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + wait, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(wait + tonumber(ARGV[3])))
+  return {1, f[1], 0, 0}
+end
+local t = redis.call('HMGET', KEYS[3], 'r', 't', 'l')
+if t[1] then
+  local duplicate = 0
+  if (tonumber(t[2]) or 0) > 0 then duplicate = 1 end
+  return {2, t[1], duplicate, tonumber(t[3]) or 0}
+end
+return {0}`;
 
 /** KEYS: due. ARGV: now, limit, leaseMs, prefix. Returns {record, claims, record, claims, ...}. */
 export const CLAIM_SCRIPT = `

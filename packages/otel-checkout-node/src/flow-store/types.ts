@@ -28,6 +28,12 @@ export interface TakeResult {
   late: boolean;
 }
 
+/** What `keepWaiting` found for a trade number. */
+export interface WaitResult extends TakeResult {
+  /** The flow was live and waits again, with a new deadline; nothing was taken. */
+  waiting: boolean;
+}
+
 /** A flow handed to one sweeper under a lease. */
 export interface ClaimedFlow {
   record: FlowRecord;
@@ -53,18 +59,27 @@ export interface FlowStore {
   /**
    * Records a flow with its callback deadline (ms). A second put for the same trade number
    * and the same `payment.create` span keeps the first (minting several URLs is one redirect).
+   * A put that lands after a `take` for its trade number found nothing (the write lagged behind
+   * the provider's notification, on a store shared between processes) records the flow as
+   * taken: when that take came after the record's `issuedAt` and at most 10 minutes before the put.
    */
   put(record: FlowRecord, deadline: number): Promise<void>;
-  /** Removes the flow (once) and leaves a tombstone, so duplicates and late callbacks are recognised. */
+  /**
+   * Removes the flow (once) and leaves a tombstone, so duplicates and late callbacks are
+   * recognised. For a trade number it does not know, it remembers the take for 10 minutes,
+   * for a put that lags behind it (see `put`).
+   */
   take(tradeNo: string): Promise<TakeResult>;
   /**
-   * Optional: puts back a flow that one `take` returned, with a new deadline, unless another
-   * `take` came for its trade number since, it was declared stalled, or a new flow replaced
-   * it; resolves with whether it was put back. A "still pending" callback gives its flow back
-   * this way, atomically, so the final notification, if it came meanwhile, is not followed
-   * by a stalled span. Without it the package uses `put`, which cannot tell.
+   * Optional, for a "still pending" callback, which is progress, not the flow's end: a live flow
+   * no sweeper has claimed stays live, due again `now` plus the time it was given at its put
+   * (its deadline minus its `issuedAt`), and is returned with `waiting: true`. Anything else is
+   * reported as `take` reports it, and left as it is: a claimed flow (late), a flow already
+   * ended (duplicate, or late after stalled), an unknown one. Atomic, so a final notification
+   * or a `payment.create` ending at the same moment finds the flow live. Without it the package
+   * takes the flow and `put`s it back, which cannot tell whether anything took it in between.
    */
-  reopen?(record: FlowRecord, deadline: number): Promise<boolean>;
+  keepWaiting?(tradeNo: string, now: number): Promise<WaitResult>;
   /**
    * Claims up to `limit` flows whose deadline (or previous lease) is before `now`, leasing each
    * for `leaseMs`: until then no other claimer gets it; if not acknowledged by then, it is claimed again.

@@ -4,7 +4,7 @@ import { beginCallback } from '../callback/callback-core.js';
 import type { CallbackOptions, CallbackScope } from '../callback/types.js';
 import type { RequestView } from '../http/request-view.js';
 import { MemoryFlowStore } from '../flow-store/memory-flow-store.js';
-import type { FlowRecord, FlowStore } from '../flow-store/types.js';
+import type { FlowStore, TakeResult } from '../flow-store/types.js';
 import { StalledSweeper } from '../sweeper/stalled-sweeper.js';
 import { flowTokenKeyProblems, FlowTokenSigner } from '../token/flow-token-signer.js';
 import type { FlowTokenVerifyResult } from '../token/types.js';
@@ -76,11 +76,11 @@ export interface Flows {
    */
   complete(flow: FlowContext): Promise<boolean> | undefined;
   /**
-   * A callback said the payment is still pending: puts the flow it took back into the store,
-   * with a new deadline from now, so it waits for its final notification. Never rejects;
-   * a store failure is counted.
+   * A callback said the payment is still pending: the flow stays in the store, due again from
+   * now, so it waits for its final notification. Resolves with what the store found, as
+   * `take` does; rejects when the store fails (the caller counts it, as for `take`).
    */
-  reopen(record: FlowRecord): Promise<void>;
+  keepWaiting(tradeNo: string): Promise<TakeResult>;
   /** Starts background work (the stalled sweeper) when configured. */
   start(): void;
   /** Stops background work. */
@@ -244,18 +244,21 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     return withTokenParam(url, tokenParam, token);
   };
 
-  const reopen = async (flowRecord: FlowRecord): Promise<void> => {
-    if (store === undefined) return;
-    const deadline = deadlineFrom(Date.now(), flowRecord);
-    try {
-      // A store that can put it back conditionally does, so a final notification that came in
-      // between keeps the flow ended; otherwise put, which cannot tell.
-      if (store.reopen !== undefined) await store.reopen(flowRecord, deadline);
-      else await store.put(flowRecord, deadline);
-    } catch (error) {
-      health.increment(HEALTH_FLOW_STORE_FAILURES);
-      health.warnOnce('flow-store-reopen', 'the flow store could not keep a pending flow waiting; its final callback will count as a duplicate', error);
+  const keepWaiting = async (tradeNo: string): Promise<TakeResult> => {
+    if (store === undefined) return { duplicate: false, late: false };
+    if (store.keepWaiting !== undefined) return store.keepWaiting(tradeNo, Date.now());
+    // A store without it: take the flow and put it back, which cannot tell whether a final
+    // notification or the end of `payment.create` took it in between.
+    const taken = await store.take(tradeNo);
+    if (taken.record !== undefined && !taken.duplicate && !taken.late) {
+      try {
+        await store.put(taken.record, deadlineFrom(Date.now(), taken.record));
+      } catch (error) {
+        health.increment(HEALTH_FLOW_STORE_FAILURES);
+        health.warnOnce('flow-store-keep-waiting', 'the flow store could not keep a pending flow waiting; its final callback will count as a duplicate', error);
+      }
     }
+    return taken;
   };
 
   const flows: Flows = {
@@ -266,7 +269,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     notifyUrl: withToken,
     passback: (flow) => issue(flow) ?? '',
     complete,
-    reopen,
+    keepWaiting,
     verifyToken(token, use) {
       const result =
         signer === undefined

@@ -31,21 +31,30 @@ export function mapProviderStatus(table: ProviderStatusTable, raw: string | numb
 }
 
 export function mapProviderStatusOn(span: Span | undefined, table: ProviderStatusTable, raw: string | number): MappedStatus {
+  const result = mappedStatusOf(table, raw);
+  recordMappedStatus(span, result);
+  return result;
+}
+
+/** The mapping alone, recording nothing: for a caller that must know the outcome before its span starts. */
+export function mappedStatusOf(table: ProviderStatusTable, raw: string | number): MappedStatus {
   const status = String(raw).slice(0, MAX_STATUS_LENGTH);
   const entry = lookup(table, status);
-  const result: MappedStatus =
-    entry === undefined
-      ? { raw: status, outcome: PAYMENT_OUTCOME_VALUE_UNKNOWN, reason: PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS, mapped: false }
-      : { raw: status, ...entry, mapped: true };
+  return entry === undefined
+    ? { raw: status, outcome: PAYMENT_OUTCOME_VALUE_UNKNOWN, reason: PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS, mapped: false }
+    : { raw: status, ...entry, mapped: true };
+}
+
+/** Records a mapping on `span` (and counts an unmapped status), as `mapProviderStatus` does. */
+export function recordMappedStatus(span: Span | undefined, result: MappedStatus): void {
   if (!result.mapped) {
     runtime().health.increment(HEALTH_UNMAPPED_STATUSES);
-    span?.addEvent(EVENT_PAYMENT_STATUS_UNMAPPED, { [ATTR_PAYMENT_PROVIDER_STATUS]: status });
+    span?.addEvent(EVENT_PAYMENT_STATUS_UNMAPPED, { [ATTR_PAYMENT_PROVIDER_STATUS]: result.raw });
   }
   span?.setAttributes({
-    [ATTR_PAYMENT_PROVIDER_STATUS]: status,
+    [ATTR_PAYMENT_PROVIDER_STATUS]: result.raw,
     ...outcomeAttributes(result.outcome, result.reason === undefined ? undefined : { reason: result.reason }),
   });
-  return result;
 }
 
 function lookup(table: ProviderStatusTable, status: string): { outcome: PaymentOutcome; reason?: FailureReason } | undefined {

@@ -274,7 +274,7 @@ describe('expressCallback', function () {
     assert.equal(health.get('callbacksDuplicate'), 1);
   });
 
-  it('a custom store without reopen still keeps a "still pending" flow waiting, through put', async () => {
+  it('a custom store without keepWaiting still keeps a "still pending" flow waiting, through put', async () => {
     const custom = customFlowStore();
     await withOwnApp(harness, { flows: { store: custom, sweeper: false } }, async ({ app: customApp, flows: customFlows }) => {
       const flow = harness.createFlow('T-pending-custom');

@@ -62,40 +62,65 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.deepEqual(await store.take('P2'), { record: rec('P2'), duplicate: true, late: false });
     });
 
-    it('reopen gives back a flow taken once, and nothing else', async () => {
+    it('keepWaiting keeps a live flow waiting, due again from now by the time it was given, and takes nothing', async () => {
       const now = Date.now();
-      assert.equal(typeof store.reopen, 'function', 'the built-in stores reopen atomically');
-      // Taken once ("still pending"): back, and its next take is no duplicate; past its new deadline, claimable.
-      await store.put(rec('R1'), now + 60_000);
-      await store.take('R1');
-      assert.equal(await store.reopen!(rec('R1'), now + 60_000), true);
-      assert.deepEqual(await store.take('R1'), { record: rec('R1'), duplicate: false, late: false });
-      await store.put(rec('R0'), now + 60_000);
-      await store.take('R0');
-      assert.equal(await store.reopen!(rec('R0'), now - 1), true);
-      assert.deepEqual((await store.claimExpired(now, 10, 1000)).map((c) => c.record.tradeNo), ['R0']);
-      await store.ack(['R0']);
-      // Taken twice (the final notification came in between): stays ended.
-      await store.put(rec('R2'), now + 60_000);
-      await store.take('R2');
-      assert.equal((await store.take('R2')).duplicate, true);
-      assert.equal(await store.reopen!(rec('R2'), now - 1), false);
-      assert.deepEqual(await store.claimExpired(now, 10, 1000), []);
-      // Declared stalled, then a late callback: stays ended.
-      await store.put(rec('R3'), now - 10);
+      assert.equal(typeof store.keepWaiting, 'function', 'the built-in stores keep flows waiting atomically');
+      await store.put({ ...rec('K1'), issuedAt: now }, now + 60_000);
+      assert.deepEqual(await store.keepWaiting!('K1', now + 30_000), { record: { ...rec('K1'), issuedAt: now }, duplicate: false, late: false, waiting: true });
+      assert.deepEqual(await store.keepWaiting!('K1', now + 40_000), { record: { ...rec('K1'), issuedAt: now }, duplicate: false, late: false, waiting: true });
+      assert.equal(await store.size(), 1);
+      assert.deepEqual(await store.claimExpired(now + 99_999, 10, 1000), [], 'not due before 60 s after the last pending notification');
+      assert.deepEqual((await store.claimExpired(now + 100_000, 10, 1000)).map((c) => [c.record.tradeNo, c.claims]), [['K1', 1]]);
+      // The final notification, after the pending ones, is the flow's end: no duplicate.
+      await store.put({ ...rec('K2'), issuedAt: now }, now + 60_000);
+      await store.keepWaiting!('K2', now);
+      assert.deepEqual(await store.take('K2'), { record: { ...rec('K2'), issuedAt: now }, duplicate: false, late: false });
+      assert.equal((await store.take('K2')).duplicate, true);
+    });
+
+    it('keepWaiting leaves alone what is not a live, unclaimed flow, and reports it as take would', async () => {
+      const now = Date.now();
+      // Ended (its final notification came first): a duplicate, still ended.
+      await store.put(rec('W1'), now + 60_000);
+      await store.take('W1');
+      assert.deepEqual(await store.keepWaiting!('W1', now), { record: rec('W1'), duplicate: true, late: false, waiting: false });
+      assert.deepEqual(await store.claimExpired(now + 10 * 86_400_000, 10, 1000), []);
+      // Declared stalled: late; the final notification that follows is late too, not a duplicate.
+      await store.put(rec('W2'), now - 10);
       await store.claimExpired(now, 10, 1000);
-      await store.ack(['R3']);
-      assert.equal((await store.take('R3')).late, true);
-      assert.equal(await store.reopen!(rec('R3'), now - 1), false);
-      // A new flow for the trade number in the meantime: untouched.
-      await store.put(rec('R4'), now + 60_000);
-      await store.take('R4');
-      await store.put(rec('R4', 'ffffffffffffffff'), now + 60_000);
-      assert.equal(await store.reopen!(rec('R4'), now - 1), false);
-      assert.equal((await store.take('R4')).record?.spanId, 'ffffffffffffffff');
-      // Never known: nothing to give back.
-      assert.equal(await store.reopen!(rec('R5'), now - 1), false);
+      await store.ack(['W2']);
+      assert.deepEqual(await store.keepWaiting!('W2', now), { record: rec('W2'), duplicate: false, late: true, waiting: false });
+      assert.deepEqual(await store.take('W2'), { record: rec('W2'), duplicate: false, late: true });
+      // Claimed by a sweeper, not yet acknowledged: late, and the sweeper's ack still ends it.
+      await store.put(rec('W3'), now - 10);
+      await store.claimExpired(now, 10, 60_000);
+      assert.deepEqual(await store.keepWaiting!('W3', now), { record: rec('W3'), duplicate: false, late: true, waiting: false });
+      await store.ack(['W3']);
       assert.equal(await store.size(), 0);
+      // Unknown: nothing, and nothing remembered (a pending notification is no flow's end).
+      assert.deepEqual(await store.keepWaiting!('W4', now), { duplicate: false, late: false, waiting: false });
+      await store.put(rec('W4'), now + 60_000);
+      assert.deepEqual(await store.take('W4'), { record: rec('W4'), duplicate: false, late: false });
+    });
+
+    it('a put that lands after a take found nothing records the flow as taken by it', async () => {
+      // The notification reached the store before the flow's own write (issued earlier) did.
+      assert.deepEqual(await store.take('O1'), { duplicate: false, late: false });
+      await store.put(rec('O1'), Date.now() + 60_000);
+      assert.equal(await store.size(), 0, 'never waits for the callback that already came');
+      assert.deepEqual(await store.claimExpired(Date.now() + 10 * 86_400_000, 10, 1000), []);
+      assert.deepEqual(await store.take('O1'), { record: rec('O1'), duplicate: true, late: false });
+      // A provider retry before the write landed: both takes are on the tombstone.
+      await store.take('O2');
+      await store.take('O2');
+      await store.put(rec('O2'), Date.now() + 60_000);
+      assert.deepEqual(await store.take('O2'), { record: rec('O2'), duplicate: true, late: false });
+      // A flow issued after that take is another flow: it waits for its own callback.
+      await store.take('O3');
+      const later = { ...rec('O3'), issuedAt: Date.now() + 60_000 };
+      await store.put(later, Date.now() + 120_000);
+      assert.equal(await store.size(), 1);
+      assert.deepEqual(await store.take('O3'), { record: later, duplicate: false, late: false });
     });
 
     it('claims only expired flows, each once per lease, re-claims after the lease, and ack leaves a stalled tombstone', async () => {

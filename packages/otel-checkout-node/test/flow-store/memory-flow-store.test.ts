@@ -27,6 +27,25 @@ describe('MemoryFlowStore bounds', () => {
     assert.deepEqual(await store.take('T'), { duplicate: false, late: false });
   });
 
+  it('remembers a take of an unknown trade number for 10 minutes, a bounded number of them, not counted as evictions', async () => {
+    let now = 1_000_000;
+    const store = new MemoryFlowStore({ maxEntries: 2, now: () => now });
+    await store.take('late-write');
+    now += 10 * 60 * 1000 - 1;
+    await store.put(rec('late-write'), now + 1000);
+    assert.equal(await store.size(), 0, 'within 10 minutes: the take ended it');
+    await store.take('too-late');
+    now += 10 * 60 * 1000;
+    await store.put(rec('too-late'), now + 1000);
+    assert.equal(await store.size(), 1, 'after 10 minutes the take is forgotten: the flow waits');
+    for (const t of ['X', 'Y', 'Z']) await store.take(t);
+    await store.put(rec('X'), now + 1000);
+    assert.equal(await store.size(), 2, 'beyond maxEntries the oldest take is forgotten');
+    await store.put(rec('Z'), now + 1000);
+    assert.equal(await store.size(), 2, 'the newest is remembered');
+    assert.equal(store.health().evicted, 0);
+  });
+
   it('keeps its due-time heap bounded when flows are taken before their deadline', async () => {
     const store = new MemoryFlowStore();
     for (let i = 0; i < 20_000; i++) {

@@ -85,10 +85,11 @@ describe('a flow that ends at payment.create', () => {
   });
 
   /** A shop's notify endpoint on a loopback port, for as long as `use` runs. */
-  async function withNotifyEndpoint(use: (notify: (notifyUrl: string, tradeNo: string) => Promise<string>) => Promise<void>): Promise<void> {
+  async function withNotifyEndpoint(use: (notify: (notifyUrl: string, tradeNo: string, status?: string) => Promise<string>) => Promise<void>): Promise<void> {
     const app = express();
     app.use(express.json());
-    app.post('/notify', expressCallback({ tradeNo: (req) => req.json()?.trade_no as string | undefined, status: (req) => req.json()?.status as string | undefined, statusTable: { PAID: 'succeeded' } }), (_req, res) => {
+    const statusTable = { PAID: 'succeeded', WAIT_BUYER_PAY: 'pending' } as const;
+    app.post('/notify', expressCallback({ tradeNo: (req) => req.json()?.trade_no as string | undefined, status: (req) => req.json()?.status as string | undefined, statusTable }), (_req, res) => {
       res.send('success');
     });
     const server: Server = await new Promise((resolve) => {
@@ -96,12 +97,12 @@ describe('a flow that ends at payment.create', () => {
     });
     const { port } = server.address() as { port: number };
     try {
-      await use(async (notifyUrl, tradeNo) => {
+      await use(async (notifyUrl, tradeNo, status = 'PAID') => {
         const target = new URL(notifyUrl);
         const response = await fetch(`http://127.0.0.1:${port}${target.pathname}${target.search}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ trade_no: tradeNo, status: 'PAID' }),
+          body: JSON.stringify({ trade_no: tradeNo, status }),
         });
         return response.text();
       });
@@ -140,6 +141,82 @@ describe('a flow that ends at payment.create', () => {
       assert.equal(create.attributes['payment.outcome'], 'succeeded');
       assert.equal(create.attributes['payment.flow.already_ended'], true);
       assert.equal(await store.size(), 0);
+    });
+  });
+
+  it('a "still pending" notification while payment.create runs takes nothing: create\'s final outcome still ends the flow', async () => {
+    // The callback is held right after its store access, and create ends meanwhile: the
+    // moment at which a pending notification that took the flow (to give it back) made
+    // create's own end look like a duplicate, and the flow count nowhere.
+    const take = store.take.bind(store);
+    const keepWaiting = store.keepWaiting.bind(store);
+    let callbackHeld: () => void = () => undefined;
+    const whenCallbackHeld = new Promise<void>((resolve) => (callbackHeld = resolve));
+    let releaseCallback: () => void = () => undefined;
+    let hold: Promise<void> | undefined = new Promise<void>((resolve) => (releaseCallback = resolve));
+    const heldOnce = async <T>(answer: Promise<T>): Promise<T> => {
+      const result = await answer;
+      const gate = hold;
+      hold = undefined;
+      if (gate !== undefined) {
+        callbackHeld();
+        await gate;
+      }
+      return result;
+    };
+    store.take = (tradeNo) => heldOnce(take(tradeNo));
+    store.keepWaiting = (tradeNo, now) => heldOnce(keepWaiting(tradeNo, now));
+    await withNotifyEndpoint(async (notify) => {
+      let pendingAnswer: Promise<string> | undefined;
+      await payments.create({ tradeNo: 'END-pending-meanwhile', provider: 'acme', method: 'card' }, async (flow) => {
+        const notifyUrl = flow.notifyUrl('https://shop.example/notify');
+        await runtime().flows.whenRecorded();
+        pendingAnswer = notify(notifyUrl, 'END-pending-meanwhile', 'WAIT_BUYER_PAY');
+        await whenCallbackHeld;
+        flow.recordOutcome('succeeded');
+      });
+      await runtime().flows.whenRecorded();
+      releaseCallback();
+      assert.equal(await pendingAnswer, 'success');
+      const create = await session.waitForSpan((s) => s.name === 'payment.create' && s.attributes['payment.trade_no'] === 'END-pending-meanwhile');
+      const pending = await session.waitForSpan((s) => s.name === 'payment.callback' && s.attributes['payment.trade_no'] === 'END-pending-meanwhile');
+      assert.equal(pending.attributes['payment.outcome'], 'pending');
+      assert.equal(pending.parentSpanId, create.spanId);
+      assert.equal(pending.attributes['payment.callback.duplicate'], undefined);
+      assert.equal(create.attributes['payment.flow.already_ended'], undefined, 'create ended the flow: it counts');
+      assert.equal(await store.size(), 0);
+      assert.deepEqual(await store.claimExpired(PAST_DEADLINES, 10, 1000), [], 'never reported stalled');
+    });
+  });
+
+  it('a notification that reaches the store before the flow\'s own write ends the flow once the write lands', async () => {
+    // The write of the flow is not awaited by the payment request; here it lags behind the
+    // provider's notification (a store shared between instances, a client reconnecting).
+    const put = store.put.bind(store);
+    let releasePut: () => void = () => undefined;
+    const putHeld = new Promise<void>((resolve) => (releasePut = resolve));
+    store.put = async (record, deadline) => {
+      await putHeld;
+      return put(record, deadline);
+    };
+    await withNotifyEndpoint(async (notify) => {
+      let notifyUrl = '';
+      await payments.create({ tradeNo: 'END-before-write', provider: 'acme', method: 'card' }, (flow) => {
+        notifyUrl = flow.notifyUrl('https://shop.example/notify');
+        flow.recordOutcome('pending');
+      });
+      assert.equal(await notify(notifyUrl, 'END-before-write'), 'success');
+      releasePut();
+      await runtime().flows.whenRecorded();
+      const create = await session.waitForSpan((s) => s.name === 'payment.create' && s.attributes['payment.trade_no'] === 'END-before-write');
+      const callback = await session.waitForSpan((s) => s.name === 'payment.callback' && s.attributes['payment.trade_no'] === 'END-before-write');
+      assert.equal(callback.parentSpanId, create.spanId, 'correlated by its token');
+      assert.equal(callback.attributes['payment.callback.duplicate'], undefined, 'the end of the flow');
+      assert.equal(await store.size(), 0, 'the write landed as already taken');
+      assert.deepEqual(await store.claimExpired(PAST_DEADLINES, 10, 1000), [], 'never reported stalled');
+      assert.equal(await notify(notifyUrl, 'END-before-write'), 'success');
+      const retry = await session.waitForSpan((s) => s.name === 'payment.callback' && s.attributes['payment.trade_no'] === 'END-before-write' && s.spanId !== callback.spanId);
+      assert.equal(retry.attributes['payment.callback.duplicate'], true, "the provider's retry is a duplicate");
     });
   });
 

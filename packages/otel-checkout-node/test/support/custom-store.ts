@@ -3,7 +3,7 @@ import type { FlowStore } from '../../src/index.js';
 
 /**
  * A store as an application writes one: only the required operations of `FlowStore` (none of
- * the optional `reopen`, `health`, `addEvictionListener`), kept in a memory store underneath;
+ * the optional `keepWaiting`, `health`, `addEvictionListener`), kept in a memory store underneath;
  * `overrides` replaces some of them.
  */
 export function customFlowStore(overrides: Partial<FlowStore> = {}, memory = new MemoryFlowStore()): FlowStore {
