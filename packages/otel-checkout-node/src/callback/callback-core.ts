@@ -29,6 +29,7 @@ import {
   HEALTH_CALLBACKS,
   HEALTH_CALLBACKS_DUPLICATE,
   HEALTH_CALLBACKS_LATE,
+  HEALTH_CALLBACKS_NOT_IN_STORE,
   HEALTH_CALLBACKS_UNCORRELATED,
   HEALTH_FLOW_STORE_FAILURES,
   HEALTH_FLOW_STORE_FALLBACKS,
@@ -145,6 +146,15 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     }
   }
   const stored = taken?.record;
+  if (taken !== undefined && stored === undefined && parent !== undefined) {
+    // Its token is genuine, so the flow was recorded somewhere: not in this store. Most often
+    // several instances each on their own in-memory store, which reports the flow stalled too.
+    health.increment(HEALTH_CALLBACKS_NOT_IN_STORE);
+    health.warnOnce(
+      'callback-not-in-store',
+      'a callback carried a valid flow token, but the flow store does not know its trade number; with several instances use RedisFlowStore (the in-memory store is per process), or their flows are also reported stalled',
+    );
+  }
   if (stored !== undefined) {
     if (parent === undefined) {
       parent = stored;

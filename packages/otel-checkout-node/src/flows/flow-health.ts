@@ -19,6 +19,13 @@ export const HEALTH_FLOWS_WITHOUT_TRADE_NO = 'flowsWithoutTradeNo' as const;
 export const HEALTH_CALLBACKS = 'callbacks' as const;
 /** Callbacks whose flow could not be found (`payment.callback.correlation` = none). */
 export const HEALTH_CALLBACKS_UNCORRELATED = 'callbacksUncorrelated' as const;
+/**
+ * Callbacks with a valid flow token whose trade number the flow store did not know: the flow
+ * was recorded by another process on its own in-memory store, evicted, lost in a restart, minted
+ * without a trade number, or its write had not landed yet. The process that holds such a flow
+ * reports it stalled although its callback came.
+ */
+export const HEALTH_CALLBACKS_NOT_IN_STORE = 'callbacksNotInStore' as const;
 export const HEALTH_CALLBACKS_DUPLICATE = 'callbacksDuplicate' as const;
 export const HEALTH_CALLBACKS_LATE = 'callbacksLate' as const;
 export const HEALTH_STALLED_EMITTED = 'stalledEmitted' as const;
@@ -34,6 +41,7 @@ export const FLOW_HEALTH_COUNTERS = [
   HEALTH_FLOWS_WITHOUT_TRADE_NO,
   HEALTH_CALLBACKS,
   HEALTH_CALLBACKS_UNCORRELATED,
+  HEALTH_CALLBACKS_NOT_IN_STORE,
   HEALTH_CALLBACKS_DUPLICATE,
   HEALTH_CALLBACKS_LATE,
   HEALTH_STALLED_EMITTED,

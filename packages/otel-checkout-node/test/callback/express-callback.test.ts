@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { diag, DiagLogLevel, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import express from 'express';
 import { startRedisServer } from '@otel-checkout/test-support';
@@ -192,6 +192,38 @@ describe('expressCallback', function () {
     assert.equal(span.attributes['payment.context.rejected'], 'missing');
     assert.equal(span.attributes['payment.callback.delay'], undefined);
     assert.equal(health.get('callbacksUncorrelated'), 1);
+  });
+
+  it('two instances each on their own in-memory store: the callback joins its flow by token, and the store miss is counted and said', async () => {
+    // The instance that minted the URL keeps the flow; the provider's callback lands on the other.
+    await withOwnApp(harness, { flows: { sweeper: false } }, async ({ flows: minting }) => {
+      const flow = harness.createFlow('T-other-instance');
+      const notify = minting.notifyUrl(flow, 'http://x/notify');
+      await minting.whenRecorded();
+      await withOwnApp(harness, { flows: { sweeper: false } }, async ({ app: other, health: otherHealth }) => {
+        const warnings: string[] = [];
+        const record = (message: string): void => void warnings.push(message);
+        diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+        try {
+          await post(other, pathOf(notify), { trade_no: 'T-other-instance', status: 'PAID' });
+          await post(other, pathOf(notify), { trade_no: 'T-other-instance', status: 'PAID' });
+        } finally {
+          diag.disable();
+        }
+        assert.equal(warnings.filter((w) => w.includes('use RedisFlowStore')).length, 1, 'said once');
+        const [span] = harness.callbacks();
+        assertChildOf(span, flow);
+        assert.equal(span.attributes['payment.callback.correlation'], 'token_query');
+        assert.equal(otherHealth.get('callbacksNotInStore'), 2, 'each callback of the flow');
+        assert.equal(otherHealth.get('callbacksUncorrelated'), 0);
+      });
+      assert.equal(await minting.store!.size(), 1, 'the minting instance still waits for it: it would report it stalled');
+    });
+    // A flow this store knows is no miss, nor is a callback without a genuine token.
+    const known = harness.createFlow('T-known');
+    await post(app, pathOf(flows.notifyUrl(known, 'http://x/notify')), { trade_no: 'T-known', status: 'PAID' });
+    await post(app, '/notify', { trade_no: 'never-seen-either' });
+    assert.equal(health.get('callbacksNotInStore'), 0);
   });
 
   it('a forged token never becomes a parent (new trace, bad_signature, counted)', async () => {
