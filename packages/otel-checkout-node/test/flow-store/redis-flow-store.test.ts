@@ -49,6 +49,16 @@ describe('RedisFlowStore (real redis-server)', function () {
       await store.take('X');
       const tombTtl = await client.pTTL('ttl:{flows}:t:X');
       assert.ok(tombTtl > 50_000 && tombTtl <= 60_000, `tombstone ttl ${tombTtl}`);
+      // A take of an unknown trade number is remembered for 10 minutes, no longer.
+      await store.take('Y');
+      const orphanTtl = await client.pTTL('ttl:{flows}:t:Y');
+      assert.ok(orphanTtl > 590_000 && orphanTtl <= 600_000, `orphan take ttl ${orphanTtl}`);
+      // A pending callback restarts the flow's wait, and its key's TTL with it.
+      const now = Date.now();
+      await store.put({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: 'a1b2c3d4e5f60718', traceFlags: 1, tradeNo: 'Z', issuedAt: now }, now + 1000);
+      await store.keepWaiting('Z', now + 30_000);
+      const waitingTtl = await client.pTTL('ttl:{flows}:f:Z');
+      assert.ok(waitingTtl > 55_000 && waitingTtl <= 61_000, `waiting ttl ${waitingTtl}`);
     });
   });
 
