@@ -5,11 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The packages' engines say Node.js 20.19 or newer; npm ci only warns about an older one.
+if ! node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)'; then
+  echo "setup: Node.js 20.19 or newer is needed; this is $(node --version)" >&2
+  exit 1
+fi
+
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The browser tests start Debian's Chromium at this path (never a browser of their own).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-# promtool checks and unit-tests the Prometheus rules in collector-config/.
-command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# promtool checks and unit-tests the Prometheus rules in collector-config/; the prometheus
+# server evaluates them against scraped series.
+{ command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "setup: installing Debian packages: ${need[*]}"
