@@ -31,7 +31,10 @@ const SEEN_SPAN_MARKER = Symbol.for('@otel-checkout/node.RedactionSpanProcessor.
  */
 export class RedactionSpanProcessor implements SpanProcessor {
   readonly [REDACTION_PROCESSOR_MARKER] = true;
-  private readonly redactor: Redactor;
+  private readonly options: RedactionSpanProcessorOptions;
+  private redactor: Redactor | undefined;
+  /** The flow token parameter `redactor` scrubs, when it follows the flows' `tokenParam`. */
+  private redactorTokenParameter: string | undefined;
   private readonly onRedaction: ((count: number) => void) | undefined;
   private onEndingCalled = false;
 
@@ -44,7 +47,10 @@ export class RedactionSpanProcessor implements SpanProcessor {
     options: RedactionSpanProcessorOptions = {},
     private readonly health?: HealthCounters,
   ) {
-    this.redactor = createRedactor(options);
+    this.options = options;
+    // Given a flow token parameter, it keeps to it; otherwise it follows the running setup's
+    // `flows.tokenParam` (see `redactorForSpan`).
+    if (typeof options.flowTokenParameter === 'string' && options.flowTokenParameter !== '') this.redactor = createRedactor(options);
     this.onRedaction = typeof options.onRedaction === 'function' ? options.onRedaction : undefined;
   }
 
@@ -75,7 +81,7 @@ export class RedactionSpanProcessor implements SpanProcessor {
     try {
       // The SDK span is a plain mutable object underneath its read-only typing; it is still
       // open in onEnding, so changing it here is what every later processor sees.
-      count = this.redactor.redactSpan(span);
+      count = this.redactorForSpan().redactSpan(span);
     } catch (error) {
       // redactSpan does not throw; this guards the host against a bug all the same.
       this.counters().warnOnce('redaction-failed', 'redacting a span failed', error);
@@ -92,6 +98,22 @@ export class RedactionSpanProcessor implements SpanProcessor {
         counters.warnOnce('onRedaction', 'the onRedaction hook threw; redaction goes on without it', error);
       }
     }
+  }
+
+  /**
+   * The redactor for the running setup. A custom `flows.tokenParam` carries the flow token under
+   * another name, which must be scrubbed too; an application's own SDK makes this processor
+   * before `startCheckoutTracing` runs, so the name is read when spans end (one comparison; the
+   * redactor is made again only when the name changes).
+   */
+  private redactorForSpan(): Redactor {
+    if (this.redactor !== undefined && this.redactorTokenParameter === undefined) return this.redactor;
+    const tokenParameter = runtime().flows.tokenParam;
+    if (this.redactor === undefined || tokenParameter !== this.redactorTokenParameter) {
+      this.redactor = createRedactor({ ...this.options, flowTokenParameter: tokenParameter });
+      this.redactorTokenParameter = tokenParameter;
+    }
+    return this.redactor;
   }
 
   private counters(): HealthCounters {
