@@ -120,6 +120,9 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     if (result.ok) {
       parent = { ...result.token, issuedAt: result.token.issuedAt * 1000 };
       correlation = kind;
+      // A bad value in an earlier place (counted by verifyToken) does not mark a callback
+      // that a genuine token correlates.
+      rejected = undefined;
       break;
     }
     rejected ??= result.reason;

@@ -160,6 +160,38 @@ describe('expressCallback', function () {
     });
   });
 
+  it('takes the token from the query, else the body, else the header, else the pass-back field; a bad one before a genuine one does not mark the span', async () => {
+    await withOwnApp(harness, { flows: { store: false } }, async ({ app: tokenOnly, flows: f, health: h }) => {
+      const [inQuery, inBody, inHeader, inPassback] = ['Q', 'B', 'H', 'P'].map((name) => harness.createFlow(`T-order-${name}`));
+      const send = (sources: { query?: boolean; body?: boolean; header?: boolean }, queryToken = f.passback(inQuery)) =>
+        post(
+          tokenOnly,
+          sources.query ? `/notify?otc_flow=${queryToken}` : '/notify',
+          { ...(sources.body ? { otc_flow: f.passback(inBody) } : {}), metadata: { passback: f.passback(inPassback) } },
+          sources.header ? { 'x-otc-flow': f.passback(inHeader) } : {},
+        );
+      await send({ query: true, body: true, header: true });
+      await send({ body: true, header: true });
+      await send({ header: true });
+      await send({});
+      const spans = harness.callbacks();
+      assert.deepEqual(
+        spans.map((span) => span.attributes['payment.callback.correlation']),
+        ['token_query', 'token_body', 'token_header', 'passback'],
+      );
+      [inQuery, inBody, inHeader, inPassback].forEach((flow, i) => assertChildOf(spans[i], flow));
+      assert.equal(h.get('tokensRejected'), 0);
+
+      harness.reset();
+      await send({ query: true, body: true }, 'not-a-token');
+      const [span] = harness.callbacks();
+      assertChildOf(span, inBody);
+      assert.equal(span.attributes['payment.callback.correlation'], 'token_body');
+      assert.equal(span.attributes['payment.context.rejected'], undefined, 'a genuine token correlates it');
+      assert.equal(h.get('tokensRejected'), 1, 'the bad value is still counted');
+    });
+  });
+
   it('store by trade number when the provider carries no token', async () => {
     const flow = harness.createFlow('T-store');
     flows.returnUrl(flow, 'https://shop.example/return');
@@ -427,7 +459,13 @@ describe('expressCallback with Redis killed mid-test', function () {
   });
 
   it('create and callback requests still succeed, within a bounded time; fallbacks are counted exactly', async () => {
-    const store = new RedisFlowStore({ url: redis.url, commandTimeoutMs: 200, connectTimeoutMs: 200 });
+    const commandTimeoutMs = 300;
+    const store = new RedisFlowStore({ url: redis.url, commandTimeoutMs, connectTimeoutMs: 5000 });
+    // Connected before the first payment, so no put before the crash waits for the connection.
+    await store.ready();
+    const warnings: string[] = [];
+    const record = (message: string): void => void warnings.push(message);
+    diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
     const { flows, health } = harness.flows({ store });
     const app = await startApp(harness, flows);
     const create = express();
@@ -457,7 +495,7 @@ describe('expressCallback with Redis killed mid-test', function () {
       for (const p of [before[0], before[1], during[0], during[1]]) {
         assert.equal(await post(app, pathOf(p.notify), { trade_no: p.tradeNo }), 200);
       }
-      assert.ok(Date.now() - callbackStart < 4 * 200 + 1000, 'each callback waited at most the command timeout');
+      assert.ok(Date.now() - callbackStart < 4 * commandTimeoutMs + 1000, 'each callback waited at most the command timeout');
       assert.equal(health.get('flowStoreFallbacks'), 8, 'plus one per callback that could not read the store');
       const spans = harness.callbacks();
       assert.equal(spans.length, 4);
@@ -465,7 +503,11 @@ describe('expressCallback with Redis killed mid-test', function () {
         assert.equal(span.attributes['payment.callback.correlation'], 'token_query', 'token-only correlation');
         assert.ok(span.parentSpanContext, 'still parented to payment.create');
       }
+      // The outage is said once where flows are recorded and once where callbacks read them, not per request.
+      assert.equal(warnings.filter((w) => w.includes('could not record a flow')).length, 1, warnings.join('\n'));
+      assert.equal(warnings.filter((w) => w.includes('could not be read for a callback')).length, 1, warnings.join('\n'));
     } finally {
+      diag.disable();
       await app.close();
       await new Promise((resolve) => createServer.close(resolve));
       await flows.shutdown();
