@@ -128,7 +128,20 @@ function commonRuntime(
 /** The application already runs an OpenTelemetry SDK: add payment spans through it, create nothing global. */
 function startCoexisting(options: NodeTracingOptions, health: HealthCounters, parts: StartedParts): NodeTracingHandle {
   diag.info('@otel-checkout/node: a TracerProvider is already registered; adding payment spans to it');
-  const { flows, baggageLimits } = commonRuntime(options, health, parts);
+  const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
+  // The application's provider is its own to flush; this asks it to, within the bound.
+  const flushAppProvider = async (): Promise<void> => {
+    const provider = globalProvider();
+    const forceFlush = provider?.forceFlush;
+    if (typeof forceFlush !== 'function') return;
+    if (!(await settlesWithin(Promise.resolve().then(() => forceFlush.call(provider)), timeout))) {
+      health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
+    }
+  };
+  // The sweeper paces stalled spans on the application's exporter too, when its provider can say
+  // when that took them; otherwise it keeps to its rate ceiling.
+  const canFlush = typeof globalProvider()?.forceFlush === 'function';
+  const { flows, baggageLimits } = commonRuntime(options, health, parts, canFlush ? flushAppProvider : undefined);
   defaultModeOnlyOptions(options, 'coexisting', health);
   const afterPaymentSpan = options.redaction === false ? undefined : checkRedactionInExistingSdk(health);
   const release = options.release ?? options.serviceVersion;
@@ -144,17 +157,8 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters, pa
     ...(afterPaymentSpan ? { afterPaymentSpan } : {}),
   });
   flows.start();
-  const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
   return makeHandle('coexisting', health, {
-    // The application's provider is its own to flush; `flush` asks it to, within the bound.
-    flush: async () => {
-      const provider = globalProvider();
-      const forceFlush = provider?.forceFlush;
-      if (typeof forceFlush !== 'function') return;
-      if (!(await settlesWithin(Promise.resolve().then(() => forceFlush.call(provider)), timeout))) {
-        health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
-      }
-    },
+    flush: flushAppProvider,
     stop: async () => {
       await settlesWithin(flows.shutdown(), timeout);
     },

@@ -25,11 +25,18 @@ async function main(): Promise<void> {
   const exporter = new InMemorySpanExporter();
   // Counts the flushes the app's provider is asked for (handle.flush() must reach it).
   let flushes = 0;
+  // Resolved by the first flush after a stalled span ended: the sweeper pacing on the app's exporter.
+  let stalledEnded = false;
+  let sweeperFlushed: () => void = () => undefined;
+  const whenSweeperFlushed = new Promise<boolean>((resolve) => (sweeperFlushed = () => resolve(true)));
   const flushCounter: SpanProcessor = {
     onStart: () => undefined,
-    onEnd: () => undefined,
+    onEnd: (span) => {
+      if (span.name === 'payment.callback.stalled') stalledEnded = true;
+    },
     forceFlush: () => {
       flushes += 1;
+      if (stalledEnded) sweeperFlushed();
       return Promise.resolve();
     },
     shutdown: () => Promise.resolve(),
@@ -41,7 +48,11 @@ async function main(): Promise<void> {
   const http = load('node:http') as typeof NodeHttp;
 
   let rpcSpanId = '';
-  const handle = node.startCheckoutTracing({ serviceName: 'ignored-here' });
+  const handle = node.startCheckoutTracing({
+    serviceName: 'ignored-here',
+    // A flow that stalls at once, for the sweeper in this mode.
+    flows: { keys: { current: { id: 'k1', secret: 'coexistence-secret-0123456789' } }, deadlines: 0.001, sweeper: { intervalMs: 10 } },
+  });
   const handler = node.httpPayments(
     async (_req: NodeHttp.IncomingMessage, res: NodeHttp.ServerResponse) => {
       // What a framework instrumentation reads to name the route on the server span.
@@ -63,13 +74,17 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   const flushesBefore = flushes;
   await handle.flush();
+  const flushedByHandle = flushes - flushesBefore;
+  await node.payments.create({ tradeNo: 'C-STALLED', provider: 'acme' }, (flow) => void flow.notifyUrl('https://shop.example/notify'));
+  const sweeperPacedOnAppProvider = await Promise.race([whenSweeperFlushed, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref())]);
   const spans = exporter.getFinishedSpans();
   process.stdout.write(
     JSON.stringify({
       mode: handle.mode,
       clientSpanId: client.spanContext().spanId,
       rpcSpanId,
-      flushedByHandle: flushes - flushesBefore,
+      flushedByHandle,
+      sweeperPacedOnAppProvider,
       warnings,
       spans: spans.map((s) => ({ name: s.name, kind: s.kind, spanId: s.spanContext().spanId, parentSpanId: s.parentSpanContext?.spanId ?? '', attributes: s.attributes })),
     }),

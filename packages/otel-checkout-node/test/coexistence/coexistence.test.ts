@@ -8,6 +8,7 @@ interface AppReport {
   clientSpanId: string;
   rpcSpanId: string;
   flushedByHandle: number;
+  sweeperPacedOnAppProvider: boolean;
   warnings: string[];
   spans: { name: string; kind: number; spanId: string; parentSpanId: string; attributes: Record<string, unknown> }[];
 }
@@ -46,6 +47,11 @@ describe('coexistence with an application that runs its own OpenTelemetry SDK', 
 
       it("flush() flushes the app's provider", () => {
         assert.equal(report.flushedByHandle, 1);
+      });
+
+      it("the stalled sweeper paces on the app's provider: it flushes it after emitting", () => {
+        assert.ok(report.spans.some((s) => s.name === 'payment.callback.stalled' && s.attributes['payment.trade_no'] === 'C-STALLED'));
+        assert.equal(report.sweeperPacedOnAppProvider, true);
       });
 
       it(variant !== 'without-redaction' ? 'redacts through the exported processor and does not warn' : 'warns once that the redaction processor is missing', () => {
