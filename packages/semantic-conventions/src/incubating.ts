@@ -608,9 +608,10 @@ export const ATTR_PAYMENT_PROVIDER_TRANSACTION_ID = 'payment.provider.transactio
  *
  * @example true
  *
- * @note The sweeper emits each stalled flow once unless an instance dies between claiming and
- *       acknowledging it; the record is then claimed again and the repeated span is marked so that
- *       counts can exclude it.
+ * @note The sweeper emits each stalled flow once unless an instance dies after exporting the span
+ *       and before acknowledging the flow; the record is then claimed again and the repeated span
+ *       is marked so that counts can exclude it. An instance that dies before the export leaves no
+ *       span behind, so the next one is not marked.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.

@@ -20,6 +20,8 @@ interface LiveEntry {
   /** When the flow is next claimable: its deadline, then the end of its current lease. */
   dueAt: number;
   claims: number;
+  /** Its stalled span was exported by a sweeper that has not acknowledged it (yet). */
+  emitted: boolean;
   /** The time it was given to wait at its put (deadline minus issuedAt), ms; a "still pending" callback restarts it. */
   wait: number;
 }
@@ -86,7 +88,7 @@ export class MemoryFlowStore implements FlowStore {
       return Promise.resolve();
     }
     this.tombs.delete(record.tradeNo);
-    this.live.set(record.tradeNo, { record, deadline, dueAt: deadline, claims: 0, wait: Math.max(0, deadline - record.issuedAt) });
+    this.live.set(record.tradeNo, { record, deadline, dueAt: deadline, claims: 0, emitted: false, wait: Math.max(0, deadline - record.issuedAt) });
     this.push({ dueAt: deadline, tradeNo: record.tradeNo });
     this.compact();
     while (this.live.size > this.maxEntries) {
@@ -147,11 +149,19 @@ export class MemoryFlowStore implements FlowStore {
       entry.claims++;
       entry.dueAt = now + leaseMs;
       releasedAfter.push({ dueAt: entry.dueAt, tradeNo: item.tradeNo });
-      claimed.push({ record: entry.record, claims: entry.claims });
+      claimed.push({ record: entry.record, claims: entry.claims, emitted: entry.emitted });
     }
     for (const item of releasedAfter) this.push(item);
     this.compact();
     return Promise.resolve(claimed);
+  }
+
+  markEmitted(tradeNos: readonly string[]): Promise<void> {
+    for (const tradeNo of tradeNos) {
+      const entry = this.live.get(tradeNo);
+      if (entry !== undefined) entry.emitted = true;
+    }
+    return Promise.resolve();
   }
 
   ack(tradeNos: readonly string[]): Promise<void> {

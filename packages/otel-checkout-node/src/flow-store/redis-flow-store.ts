@@ -3,7 +3,7 @@ import { diag } from '@opentelemetry/api';
 import { FlowStoreError, FlowStoreTimeoutError } from '../flows/errors.js';
 import { collectedNumber } from '../flows/option-numbers.js';
 import { ORPHAN_TAKE_MS } from './orphan-take.js';
-import { ACK_SCRIPT, CLAIM_SCRIPT, KEEP_WAITING_SCRIPT, PUT_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
+import { ACK_SCRIPT, CLAIM_SCRIPT, KEEP_WAITING_SCRIPT, MARK_EMITTED_SCRIPT, PUT_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
 import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult, WaitResult } from './types.js';
 
 /**
@@ -50,6 +50,7 @@ const TAKE = script(TAKE_SCRIPT);
 const KEEP_WAITING = script(KEEP_WAITING_SCRIPT);
 const CLAIM = script(CLAIM_SCRIPT);
 const ACK = script(ACK_SCRIPT);
+const MARK_EMITTED = script(MARK_EMITTED_SCRIPT);
 
 /** Longest pause between connection attempts of the store's own client, ms. */
 const MAX_RECONNECT_DELAY_MS = 2000;
@@ -181,11 +182,16 @@ export class RedisFlowStore implements FlowStore {
     )) as unknown[];
     const claimed: ClaimedFlow[] = [];
     if (!Array.isArray(reply)) return claimed;
-    for (let i = 0; i + 1 < reply.length; i += 2) {
+    for (let i = 0; i + 2 < reply.length; i += 3) {
       const record = parseRecord(undefined, reply[i]);
-      if (record !== undefined) claimed.push({ record, claims: Number(reply[i + 1]) });
+      if (record !== undefined) claimed.push({ record, claims: Number(reply[i + 1]), emitted: Number(reply[i + 2]) === 1 });
     }
     return claimed;
+  }
+
+  async markEmitted(tradeNos: readonly string[]): Promise<void> {
+    if (tradeNos.length === 0) return;
+    await this.run(MARK_EMITTED, [this.dueKey], [this.prefix, ...tradeNos], this.batchTimeoutMs);
   }
 
   async ack(tradeNos: readonly string[]): Promise<void> {

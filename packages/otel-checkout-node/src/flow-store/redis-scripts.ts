@@ -2,7 +2,7 @@
  * Lua scripts of the Redis flow store. Each runs atomically on the server, which is what makes
  * take/claim/ack safe with several processes. Keys (all under one prefix with a hash tag, so
  * they share a cluster slot): `<p>f:<tradeNo>` live flow (hash r=record, s=span id, c=claims,
- * w=the wait it was given, ms), `<p>t:<tradeNo>` tombstone (hash r, t=how many callbacks took
+ * w=the wait it was given, ms, e=its stalled span was exported), `<p>t:<tradeNo>` tombstone (hash r, t=how many callbacks took
  * it, l=stalled; or, for a take of an unknown trade number, o=when, t, and no r), `<p>due`
  * sorted set of trade numbers by the time they next become claimable.
  */
@@ -77,7 +77,7 @@ if t[1] then
 end
 return {0}`;
 
-/** KEYS: due. ARGV: now, limit, leaseMs, prefix. Returns {record, claims, record, claims, ...}. */
+/** KEYS: due. ARGV: now, limit, leaseMs, prefix. Returns {record, claims, emitted (0/1), record, ...}. */
 export const CLAIM_SCRIPT = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local out = {}
@@ -89,6 +89,7 @@ for _, id in ipairs(ids) do
   if r then
     out[#out + 1] = r
     out[#out + 1] = redis.call('HINCRBY', k, 'c', 1)
+    if redis.call('HGET', k, 'e') then out[#out + 1] = 1 else out[#out + 1] = 0 end
     leased[#leased + 1] = nextDue
     leased[#leased + 1] = id
     -- one ZADD per 500 flows instead of one per flow; unpack has a stack limit
@@ -102,6 +103,14 @@ for _, id in ipairs(ids) do
 end
 if #leased > 0 then redis.call('ZADD', KEYS[1], unpack(leased)) end
 return out`;
+
+/** KEYS: due. ARGV: prefix, tradeNo... Marks the live ones among these flows as exported. */
+export const MARK_EMITTED_SCRIPT = `
+for i = 2, #ARGV do
+  local k = ARGV[1] .. 'f:' .. ARGV[i]
+  if redis.call('EXISTS', k) == 1 then redis.call('HSET', k, 'e', 1) end
+end
+return 1`;
 
 /** KEYS: due. ARGV: prefix, retentionMs, tradeNo... */
 export const ACK_SCRIPT = `

@@ -37,8 +37,15 @@ export interface WaitResult extends TakeResult {
 /** A flow handed to one sweeper under a lease. */
 export interface ClaimedFlow {
   record: FlowRecord;
-  /** How many times this flow has been claimed, this claim included; above 1 means a repeat. */
+  /** How many times this flow has been claimed, this claim included. */
   claims: number;
+  /**
+   * A sweeper that claimed it before exported its stalled span (`markEmitted`) but did not
+   * acknowledge it: this claim's span is a repeat. Absent from a store without `markEmitted`;
+   * then a claim after the first counts as a repeat, although the sweeper before may have died
+   * before its span was exported.
+   */
+  emitted?: boolean;
 }
 
 /** What the built-in stores report of themselves (`store.health()`). */
@@ -85,6 +92,12 @@ export interface FlowStore {
    * for `leaseMs`: until then no other claimer gets it; if not acknowledged by then, it is claimed again.
    */
   claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]>;
+  /**
+   * Optional: records that the stalled spans of these claimed (live) flows were exported, just
+   * before `ack`. A sweeper that dies between the two leaves flows whose next claim is then a
+   * repeat (`emitted`); one that dies before its export leaves flows whose next span is not.
+   */
+  markEmitted?(tradeNos: readonly string[]): Promise<void>;
   /** Marks claimed flows as emitted: removes them and leaves "stalled" tombstones. */
   ack(tradeNos: readonly string[]): Promise<void>;
   /** Live (not yet taken or acknowledged) flows. */

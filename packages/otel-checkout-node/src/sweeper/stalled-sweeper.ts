@@ -49,7 +49,8 @@ const ERROR_BACKOFF_MS = 1000;
  * Finds flows whose callback did not come before their deadline and emits
  * `payment.callback.stalled` for each, into the flow's trace, then acknowledges them.
  * Several sweepers may share one store: claims are leased, so each flow goes to one of them;
- * a flow whose claimer died before acknowledging is claimed again and marked as a repeat.
+ * a flow whose claimer died before acknowledging is claimed again, and its span is marked as a
+ * repeat when that claimer had exported one.
  */
 export class StalledSweeper {
   private readonly intervalMs: number;
@@ -103,7 +104,10 @@ export class StalledSweeper {
       for (const flow of claimed) this.emit(flow);
       emitted += claimed.length;
       await this.pace(started);
-      await this.deps.store.ack(claimed.map((flow) => flow.record.tradeNo));
+      const tradeNos = claimed.map((flow) => flow.record.tradeNo);
+      // Exported, not yet acknowledged: dying now leaves flows whose next span is a repeat.
+      await this.deps.store.markEmitted?.(tradeNos);
+      await this.deps.store.ack(tradeNos);
       if (claimed.length < this.batchSize || (!this.running && this.loop !== undefined)) return emitted;
     }
   }
@@ -122,7 +126,10 @@ export class StalledSweeper {
     }
   }
 
-  private emit({ record, claims }: ClaimedFlow): void {
+  private emit({ record, claims, emitted }: ClaimedFlow): void {
+    // A repeat is a flow whose stalled span an earlier claimer exported; a store that cannot
+    // say so counts every later claim as one.
+    const repeat = emitted ?? claims > 1;
     try {
       const attributes: Attributes = {
         [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_STALLED,
@@ -131,7 +138,7 @@ export class StalledSweeper {
       };
       if (record.provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = record.provider;
       addRecordedFlowAttributes(attributes, record);
-      if (claims > 1) attributes[ATTR_PAYMENT_STALLED_REPEAT] = true;
+      if (repeat) attributes[ATTR_PAYMENT_STALLED_REPEAT] = true;
       const span = this.deps.tracer.startSpan(
         SPAN_NAME_PAYMENT_CALLBACK_STALLED,
         { kind: SpanKind.INTERNAL, startTime: record.issuedAt, attributes },
@@ -140,7 +147,7 @@ export class StalledSweeper {
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'no callback before the deadline' });
       span.end(this.now());
       this.deps.health.increment(HEALTH_STALLED_EMITTED);
-      if (claims > 1) this.deps.health.increment(HEALTH_STALLED_REPEATS);
+      if (repeat) this.deps.health.increment(HEALTH_STALLED_REPEATS);
     } catch (error) {
       diag.error('@otel-checkout/node: emitting a stalled span failed', error);
     }

@@ -76,7 +76,11 @@ async function main(): Promise<void> {
   await handle.flush();
   const flushedByHandle = flushes - flushesBefore;
   await node.payments.create({ tradeNo: 'C-STALLED', provider: 'acme' }, (flow) => void flow.notifyUrl('https://shop.example/notify'));
-  const sweeperPacedOnAppProvider = await Promise.race([whenSweeperFlushed, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref())]);
+  // A timer that holds the process: the sweeper's own timers do not, and without it the
+  // process could end here, output unwritten, while the sweeper sleeps.
+  let giveUp: NodeJS.Timeout | undefined;
+  const sweeperPacedOnAppProvider = await Promise.race([whenSweeperFlushed, new Promise<boolean>((resolve) => (giveUp = setTimeout(() => resolve(false), 10_000)))]);
+  clearTimeout(giveUp);
   const spans = exporter.getFinishedSpans();
   process.stdout.write(
     JSON.stringify({

@@ -140,6 +140,21 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.equal(await store.size(), 1);
     });
 
+    it('a claim after an export that was not acknowledged is emitted (a repeat); one after a claim that exported nothing is not', async () => {
+      const now = Date.now();
+      assert.equal(typeof store.markEmitted, 'function', 'the built-in stores know what was exported');
+      await store.put(rec('M1'), now - 10);
+      await store.put(rec('M2'), now - 10);
+      assert.deepEqual((await store.claimExpired(now, 10, 1000)).map((c) => [c.record.tradeNo, c.claims, c.emitted]).sort(), [['M1', 1, false], ['M2', 1, false]]);
+      // The sweeper exported M1's span, then died before its ack; M2's claimer died before exporting.
+      await store.markEmitted!(['M1', 'never-put']);
+      const again = await store.claimExpired(now + 1000, 10, 1000);
+      assert.deepEqual(again.map((c) => [c.record.tradeNo, c.claims, c.emitted]).sort(), [['M1', 2, true], ['M2', 2, false]]);
+      await store.ack(['M1', 'M2']);
+      await store.markEmitted!(['M1']);
+      assert.equal(await store.size(), 0, 'marking an acknowledged flow changes nothing');
+    });
+
     it('a callback taken while the flow is claimed (not yet acknowledged) is late, and the ack then changes nothing', async () => {
       const now = Date.now();
       await store.put(rec('C1'), now - 1);

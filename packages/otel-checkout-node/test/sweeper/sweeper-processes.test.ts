@@ -104,7 +104,33 @@ describe('stalled sweeper processes sharing one Redis', function () {
     assert.ok(one.startTimeUnixNano < one.endTimeUnixNano - 60_000_000_000n, 'starts at redirect issued, a minute before the deadline');
   });
 
-  it('a sweeper killed between claim and acknowledgement loses nothing: another emits its flows, marked as repeats', async () => {
+  it('a sweeper killed before its spans were exported: another emits its flows, not as repeats, so they count', async () => {
+    await putExpired(redis.url, 'lost:{flows}:', 150, 'L');
+    const doomed = spawnSweeper([redis.url, receiver.tracesUrl, 'lost:{flows}:', 'die-before-export', '100', '1000']);
+    children.push(doomed);
+    const { claimed } = await message<{ claimed: string[] }>(doomed, 'claimed');
+    doomed.kill('SIGKILL');
+    await exited(doomed);
+    assert.equal(claimed.length, 100);
+
+    const survivor = spawnSweeper([redis.url, receiver.tracesUrl, 'lost:{flows}:', 'loop', '100', '1000']);
+    children.push(survivor);
+    await message(survivor, 'ready');
+    const isLost = (s: ReceivedSpan): boolean => isStalled(s) && /^L-/.test(s.attributes['payment.trade_no'] as string);
+    await receiver.waitForSpans(isLost, { count: 150, timeoutMs: 20_000 });
+    survivor.kill('SIGTERM');
+    await exited(survivor);
+
+    const lost = receiver.spans.filter(isLost);
+    assert.equal(new Set(lost.map((s) => s.attributes['payment.trade_no'])).size, 150, 'every flow emitted');
+    assert.equal(lost.length, 150, 'each once: the killed sweeper exported none');
+    assert.deepEqual(lost.filter((s) => s.attributes['payment.stalled.repeat'] !== undefined), [], 'none is a repeat: the only span of each counts');
+    const store = new RedisFlowStore({ url: redis.url, keyPrefix: 'lost:{flows}:' });
+    assert.equal(await store.size(), 0, 'all acknowledged');
+    await store.close();
+  });
+
+  it('a sweeper killed between export and acknowledgement loses nothing: another emits its flows, marked as repeats', async () => {
     await putExpired(redis.url, 'kill:{flows}:', 300, 'K');
     const doomed = spawnSweeper([redis.url, receiver.tracesUrl, 'kill:{flows}:', 'die-after-claim', '100', '1000']);
     children.push(doomed);
