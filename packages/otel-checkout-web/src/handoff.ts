@@ -32,15 +32,6 @@ export type HandoffRead =
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
 
-function storage(): Storage | undefined {
-  try {
-    return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
-  } catch {
-    // Access itself throws in sandboxed frames and with storage blocked.
-    return undefined;
-  }
-}
-
 export function handoffRecord(context: SpanContext, details: FlowDetails, now: number, maxAgeMillis: number): HandoffRecord {
   return { v: 1, traceId: context.traceId, spanId: context.spanId, flags: context.traceFlags, at: now, exp: now + maxAgeMillis, details };
 }
@@ -48,9 +39,8 @@ export function handoffRecord(context: SpanContext, details: FlowDetails, now: n
 /** Returns false when sessionStorage is unavailable or full. */
 export function writeHandoff(record: HandoffRecord): boolean {
   try {
-    const store = storage();
-    if (store === undefined) return false;
-    store.setItem(HANDOFF_KEY, JSON.stringify(record));
+    // Absent (a ReferenceError), blocked (access throws in sandboxed frames) or full: all caught here.
+    sessionStorage.setItem(HANDOFF_KEY, JSON.stringify(record));
     return true;
   } catch {
     return false;
@@ -82,12 +72,11 @@ export function parseHandoff(value: unknown, now: number): HandoffRead {
 
 /** Reads and removes the record (one use only); `reason` undefined means there simply was none. */
 export function takeHandoff(now: number): HandoffRead {
-  const store = storage();
-  if (store === undefined) return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE };
   let text: string | null;
   try {
-    text = store.getItem(HANDOFF_KEY);
-    if (text !== null) store.removeItem(HANDOFF_KEY);
+    // As in writeHandoff: no sessionStorage at all and storage blocked both throw here.
+    text = sessionStorage.getItem(HANDOFF_KEY);
+    if (text !== null) sessionStorage.removeItem(HANDOFF_KEY);
   } catch {
     return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE };
   }

@@ -214,7 +214,9 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   cleanups.push(
     installPropagation((method, rawUrl) => {
       if (closed) return undefined;
-      const url = parseUrl(rawUrl);
+      // Resolved as fetch and XHR resolve it: against the document's base URL, which a <base>
+      // element may point at another origin; without a document (a worker), against the address.
+      const url = parseUrl(rawUrl, globalThis.document?.baseURI);
       if (url === undefined || url.href === exportUrl || !matchesTarget(url, options.propagateTo)) return undefined;
       const flow = scope[scope.length - 1] ?? active();
       if (flow === undefined) return undefined;

@@ -188,16 +188,22 @@ export interface CheckoutFlow {
   set(details: Partial<FlowDetails>): void;
   /** Runs `fn` with this flow as the context of fetch/XHR requests started synchronously inside it. */
   run<T>(fn: () => T): T;
-  /** Traces each call into a payment SDK as `payment.sdk <method>`; the SDK behaves exactly as before. */
+  /** Traces each call into a payment SDK as `payment.sdk <method>`; the SDK behaves as before, within the limits the README states. */
   wrapSdk<T extends object>(sdk: T, info: SdkInfo): T;
   retry(reason?: FailureReason): void;
   fallback(toMethod: PaymentMethod): void;
   fail(reason: FailureReason, code?: string): void;
   succeed(): void;
   cancel(): void;
-  /** Ends `payment.redirect`, writes the same-tab handoff, flushes, then navigates to `url`. */
+  /** Ends `payment.redirect`, writes the same-tab handoff, schedules the export for the next task, then navigates to `url`. */
   redirect(url: string, options?: RedirectOptions): void;
-  /** The same bookkeeping when the SDK navigates by itself; resolves once the export is handed to the browser. */
+  /**
+   * The same bookkeeping when the SDK navigates by itself. Resolves at once, without waiting
+   * for any export: by then `payment.redirect` has ended and the same-tab handoff is written
+   * (when sessionStorage takes it). The queued spans are exported in the next task, as
+   * keepalive requests that outlive the navigation while the budget allows, and whatever is
+   * still queued when the page goes is handed to the browser at `pagehide`.
+   */
   prepareRedirect(options?: RedirectOptions): Promise<void>;
   /** One status query as a `payment.query` span; `toOutcome` maps the result to the outcome the shopper sees. */
   query<T>(fn: () => Promise<T>, toOutcome?: (result: T) => PaymentOutcome | undefined): Promise<T>;

@@ -94,7 +94,7 @@ export function createExportQueue(
   /** `spillable`: the body of a request sent as the page was hidden or left, kept for the next page if it fails. */
   const track = (result: Promise<SendResult>, count: number, spillable?: string): void => {
     const sent = result.then((outcome) => {
-      if (outcome === 'ok' || outcome === 'beacon') {
+      if (outcome !== 'failed') {
         health.spansExported += count;
         if (outcome === 'beacon') health.beaconsSent += 1;
       } else {

@@ -1,3 +1,4 @@
+import { INVALID_TRACEID } from '@opentelemetry/api';
 import type { CheckoutFlow, PaymentOutcome, PollOptions } from '../types.js';
 import { needsFunction, outcomeOf, pollLoop } from './poll.js';
 
@@ -10,7 +11,7 @@ const nothing = (): void => {};
  * SDK itself), so turning tracing off never changes what the page does.
  */
 export const NOOP_FLOW: CheckoutFlow = Object.freeze({
-  traceId: '00000000000000000000000000000000',
+  traceId: INVALID_TRACEID,
   setTradeNo: nothing,
   set: nothing,
   run: <T>(fn: () => T): T => (typeof fn === 'function' ? fn() : (undefined as T)),

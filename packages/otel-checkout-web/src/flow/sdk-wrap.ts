@@ -97,7 +97,9 @@ export function wrapSdk<T extends object>(host: SdkHost, sdk: T, info: SdkInfo):
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver === proxy ? target : receiver);
       if (typeof value !== 'function' || typeof property !== 'string' || property === 'constructor') return value;
-      if (only !== undefined ? !only.has(property) : false) return value;
+      const own = Reflect.getOwnPropertyDescriptor(target, property);
+      // A Proxy must report a read-only, non-configurable property (a frozen SDK's) as it is: left untraced.
+      if (only?.has(property) === false || (own?.writable === false && !own.configurable)) return value;
       const cached = cache.get(property);
       // Same wrapper each time (identity), rebuilt only if the SDK replaced its method.
       if (cached !== undefined && cached.original === value) return cached.wrapped;

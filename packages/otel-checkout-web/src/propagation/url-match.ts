@@ -1,9 +1,12 @@
 import type { PropagateTarget } from '../types.js';
 
-/** `url` resolved against the page, or `undefined` when it is not a URL at all. */
-export function parseUrl(url: string): URL | undefined {
+/**
+ * `url` resolved against `base` (by default the page's address), or `undefined` when it is
+ * not a URL at all.
+ */
+export function parseUrl(url: string, base = typeof location === 'undefined' ? undefined : location.href): URL | undefined {
   try {
-    return new URL(url, typeof location === 'undefined' ? undefined : location.href);
+    return new URL(url, base);
   } catch {
     return undefined;
   }

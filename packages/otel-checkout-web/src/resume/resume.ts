@@ -40,8 +40,9 @@ const TOKEN_SKEW_SECONDS = 60;
 
 function readMeta(): string | null | undefined {
   try {
-    return typeof document === 'undefined' ? undefined : document.querySelector('meta[name="traceparent"]')?.getAttribute('content');
+    return document.querySelector('meta[name="traceparent"]')?.getAttribute('content');
   } catch {
+    // No document here (not a page).
     return undefined;
   }
 }

@@ -1,10 +1,10 @@
 /** Reads the flow token from the page URL and removes it from the visible URL (and history entry). */
 export function takeUrlToken(param: string): string | undefined {
-  if (typeof location === 'undefined') return undefined;
   let url: URL;
   try {
     url = new URL(location.href);
   } catch {
+    // No location here (not a page).
     return undefined;
   }
   const token = url.searchParams.get(param);

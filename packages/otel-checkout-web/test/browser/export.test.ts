@@ -60,6 +60,43 @@ describe('export from Chromium: unload flush, keepalive budget, dead collector',
     assert.equal(new Set(spans.map((s) => s.attributes['payment.trade_no'])).size, count);
   });
 
+  it('sends by sendBeacon when keepalive cannot be used (four keepalive requests already in flight), and the beacon arrives', async () => {
+    // One span per batch: as the page is hidden, four batches go as keepalive requests (the
+    // most the package keeps in flight), the fifth can only leave as a beacon.
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { scheduledDelayMillis: 600_000, maxExportBatchSize: 1 }));
+    const health = await page.evaluate(() => {
+      // What the page hands to sendBeacon, kept to be read afterwards (the browser still sends it).
+      const beacons: Blob[] = [];
+      const sendBeacon = navigator.sendBeacon.bind(navigator);
+      navigator.sendBeacon = (url, data) => {
+        beacons.push(data as Blob);
+        return sendBeacon(url, data);
+      };
+      window.beacons = beacons;
+      for (let i = 0; i < 5; i++) window.otc.checkout.begin({ tradeNo: `T-beacon-${i}` }).end();
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+      return (window.otcHandle as { health(): Record<string, number> }).health();
+    });
+    assert.equal(health.queueLength, 0, 'everything handed to the browser at once');
+    // This test's only: a request of an earlier test may still arrive late.
+    const ours = (text: unknown) => typeof text === 'string' && text.includes('T-beacon-');
+    const spans = await sites.receiver.waitForSpans((s) => ours(s.attributes['payment.trade_no']), { count: 5, timeoutMs: 5000 });
+    assert.deepEqual(spans.map((s) => s.attributes['payment.trade_no']).sort(), ['T-beacon-0', 'T-beacon-1', 'T-beacon-2', 'T-beacon-3', 'T-beacon-4']);
+    assert.equal(sites.receiver.requests.filter((r) => ours(Buffer.from(r.body).toString('utf8'))).length, 5, 'one request per batch');
+    const after = await page.evaluate(async () => ({
+      health: (window.otcHandle as { health(): Record<string, number> }).health(),
+      spilled: sessionStorage.getItem('otc.spill'),
+      beacons: await Promise.all((window.beacons as Blob[]).map((b) => b.text())),
+    }));
+    assert.equal(after.beacons.length, 1, 'one beacon');
+    assert.ok(after.beacons[0].includes('T-beacon-4'), 'the last batch went by beacon');
+    assert.equal(after.health.beaconsSent, 1);
+    assert.equal(after.health.spansDropped, 0);
+    assert.equal(after.spilled, null, 'nothing was left for a later page');
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('a full batch exported while the page is visible is sent as keepalive, so the navigation that follows does not cancel it', async () => {
     // Export requests are held until the page has navigated, as a slow network would hold them.
     let release: () => void = () => {};

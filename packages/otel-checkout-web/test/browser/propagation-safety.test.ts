@@ -175,6 +175,47 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.match(String(seen.url.traceparent), new RegExp(`^00-${seen.traceId}-`));
   });
 
+  it('a relative URL is resolved against the document base URL, as fetch and XHR resolve it: a <base> on another origin gets nothing', async () => {
+    // propagateTo left at its default, the page's own origin; `<base>` points at the API's origin.
+    await startInPage(page, { ...tracingOptions(sites.receiver.tracesUrl, sites.api.url), propagateTo: undefined });
+    const seen = await page.evaluate(async (api) => {
+      const echo = (url: string) => fetch(url).then((r) => r.json() as Promise<Echo>);
+      const xhr = (url: string) =>
+        new Promise<Echo>((resolve) => {
+          const request = new XMLHttpRequest();
+          request.open('GET', url);
+          request.onload = () => resolve(JSON.parse(request.responseText) as Echo);
+          request.send();
+        });
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-base' });
+      const base = document.createElement('base');
+      base.href = `${api}/`;
+      document.head.prepend(base);
+      const viaFetch = await echo('api/echo');
+      const viaXhr = await xhr('api/echo');
+      base.remove();
+      const sameOrigin = await echo('echo');
+      const sameOriginXhr = await xhr('echo');
+      flow.end();
+      return { viaFetch, viaXhr, sameOrigin, sameOriginXhr, traceId: flow.traceId };
+    }, sites.api.url);
+    assert.deepEqual(seen.viaFetch, { traceparent: null, baggage: null }, 'fetch to the <base> origin is untouched');
+    assert.deepEqual(seen.viaXhr, { traceparent: null, baggage: null }, 'XHR to the <base> origin is untouched');
+    for (const echo of [seen.sameOrigin, seen.sameOriginXhr]) {
+      assert.match(String(echo.traceparent), new RegExp(`^00-${seen.traceId}-[0-9a-f]{16}-01$`));
+      assert.equal(echo.baggage, 'checkout.release=web-1.2.3');
+    }
+    await flushPage(page);
+    await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout');
+    // This flow's only: a request of an earlier test may still be exported late.
+    const clients = sites.receiver.spans.filter((s) => s.kindName === 'CLIENT' && s.traceId === seen.traceId);
+    assert.deepEqual(
+      clients.map((s) => s.attributes['url.full']),
+      [`${sites.shop.url}/echo`, `${sites.shop.url}/echo`],
+    );
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('concurrent flows: requests go to the most recent active flow, or to the one passed to run()', async () => {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     const seen = await page.evaluate(async (api) => {

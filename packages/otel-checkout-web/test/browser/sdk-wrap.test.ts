@@ -6,7 +6,7 @@ import { collectPageErrors, launchBrowser, newContext } from '../harness/browser
 import { pageBundle } from '../harness/bundle.js';
 import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
 
-describe('wrapSdk in Chromium: the SDK behaves exactly as before', function () {
+describe('wrapSdk in Chromium: the SDK behaves as before', function () {
   this.timeout(30_000);
   let browser: Browser;
   let receiver: OtlpReceiver;
@@ -177,6 +177,72 @@ describe('wrapSdk in Chromium: the SDK behaves exactly as before', function () {
     const later = sdkSpans.find((s) => s.name === 'payment.sdk later')!;
     assert.ok(later.endTimeUnixNano - later.startTimeUnixNano >= 4_000_000n, 'the promise span lasts until it settles');
     assert.deepEqual(pageErrors, []);
+  });
+
+  it('a frozen SDK: a read-only, non-configurable method is returned as it is (a Proxy must), so the call works and the page sees no exception', async () => {
+    const seen = await page.evaluate(() => {
+      const flow = window.otc.checkout.begin();
+      const sdk = Object.freeze({ pay: (amount: number) => amount * 2 });
+      const wrapped = flow.wrapSdk(sdk, { name: 'frozen-pay' });
+      let paid: number | undefined;
+      let thrown: string | undefined;
+      try {
+        paid = wrapped.pay(21);
+      } catch (error) {
+        thrown = String(error);
+      }
+      // Freezing an instance leaves its class's methods alone: those are still traced.
+      class Sdk {
+        charge() {
+          return 'charged';
+        }
+      }
+      const charged = flow.wrapSdk(Object.freeze(new Sdk()), { name: 'frozen-class' }).charge();
+      flow.end();
+      return { paid, thrown, same: wrapped.pay === sdk.pay, charged, traceId: flow.traceId };
+    });
+    const { traceId, ...result } = seen;
+    assert.deepEqual(result, { paid: 42, thrown: undefined, same: true, charged: 'charged' });
+    await flushPage(page);
+    await receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.traceId === traceId);
+    assert.deepEqual(
+      receiver.spans.filter((s) => s.traceId === traceId && s.name.startsWith('payment.sdk')).map((s) => s.name),
+      ['payment.sdk charge'],
+    );
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('the limits the README states: callbacks inside an options object are not observed, and a rejection the page never handles raises no unhandledrejection', async () => {
+    const { unhandled, traceId } = await page.evaluate(async () => {
+      const flow = window.otc.checkout.begin();
+      const sdk = {
+        pay(options: { fail(code: string): void }) {
+          setTimeout(() => options.fail('declined'), 0);
+        },
+        charge: (why: string) => Promise.reject(new Error(why)),
+      };
+      const wrapped = flow.wrapSdk(sdk, { name: 'limits' });
+      const failed = new Promise<void>((resolve) => wrapped.pay({ fail: () => resolve() }));
+      await failed;
+      const reasons: string[] = [];
+      const collect = (event: PromiseRejectionEvent) => reasons.push(String(event.reason));
+      window.addEventListener('unhandledrejection', collect);
+      const reported = new Promise<void>((resolve) => window.addEventListener('unhandledrejection', () => resolve(), { once: true }));
+      // Both rejected in the same task: the browser reports them in one check, in order, so
+      // once the unwrapped one is reported the wrapped one would have been too.
+      void wrapped.charge('through the wrapper');
+      void sdk.charge('without the wrapper');
+      await reported;
+      window.removeEventListener('unhandledrejection', collect);
+      flow.end();
+      return { unhandled: reasons, traceId: flow.traceId };
+    });
+    assert.deepEqual(unhandled, ['Error: without the wrapper']);
+    await flushPage(page);
+    const pay = await receiver.waitForSpan((s) => s.name === 'payment.sdk pay' && s.traceId === traceId);
+    assert.equal(pay.status.codeName, 'UNSET', 'the fail callback inside the options object is not seen');
+    const charge = await receiver.waitForSpan((s) => s.name === 'payment.sdk charge' && s.traceId === traceId);
+    assert.equal(charge.status.codeName, 'ERROR', 'the wrapper observed the rejection itself');
   });
 
   it('traces only the listed methods when `methods` is given', async () => {
