@@ -104,18 +104,26 @@ describe('stalled sweeper processes sharing one Redis', function () {
     assert.ok(one.startTimeUnixNano < one.endTimeUnixNano - 60_000_000_000n, 'starts at redirect issued, a minute before the deadline');
   });
 
-  it('a sweeper killed before its spans were exported: another emits its flows, not as repeats, so they count', async () => {
-    await putExpired(redis.url, 'lost:{flows}:', 150, 'L');
-    const doomed = spawnSweeper([redis.url, receiver.tracesUrl, 'lost:{flows}:', 'die-before-export', '100', '1000']);
+  /**
+   * Puts `count` expired flows, lets a sweeper claim a batch of 100 and kills it at the point
+   * `mode` names, then starts a sweeper that goes on; resolves with what the killed one claimed.
+   */
+  async function killMidBatchThenSweep(prefix: string, count: number, tag: string, mode: 'die-before-export' | 'die-after-claim'): Promise<{ claimed: string[]; survivor: ChildProcess }> {
+    await putExpired(redis.url, prefix, count, tag);
+    const doomed = spawnSweeper([redis.url, receiver.tracesUrl, prefix, mode, '100', '1000']);
     children.push(doomed);
     const { claimed } = await message<{ claimed: string[] }>(doomed, 'claimed');
     doomed.kill('SIGKILL');
     await exited(doomed);
-    assert.equal(claimed.length, 100);
-
-    const survivor = spawnSweeper([redis.url, receiver.tracesUrl, 'lost:{flows}:', 'loop', '100', '1000']);
+    const survivor = spawnSweeper([redis.url, receiver.tracesUrl, prefix, 'loop', '100', '1000']);
     children.push(survivor);
     await message(survivor, 'ready');
+    return { claimed, survivor };
+  }
+
+  it('a sweeper killed before its spans were exported: another emits its flows, not as repeats, so they count', async () => {
+    const { claimed, survivor } = await killMidBatchThenSweep('lost:{flows}:', 150, 'L', 'die-before-export');
+    assert.equal(claimed.length, 100);
     const isLost = (s: ReceivedSpan): boolean => isStalled(s) && /^L-/.test(s.attributes['payment.trade_no'] as string);
     await receiver.waitForSpans(isLost, { count: 150, timeoutMs: 20_000 });
     survivor.kill('SIGTERM');
@@ -131,17 +139,8 @@ describe('stalled sweeper processes sharing one Redis', function () {
   });
 
   it('a sweeper killed between export and acknowledgement loses nothing: another emits its flows, marked as repeats', async () => {
-    await putExpired(redis.url, 'kill:{flows}:', 300, 'K');
-    const doomed = spawnSweeper([redis.url, receiver.tracesUrl, 'kill:{flows}:', 'die-after-claim', '100', '1000']);
-    children.push(doomed);
-    const { claimed } = await message<{ claimed: string[] }>(doomed, 'claimed');
-    doomed.kill('SIGKILL');
-    await exited(doomed);
+    const { claimed, survivor } = await killMidBatchThenSweep('kill:{flows}:', 300, 'K', 'die-after-claim');
     assert.equal(claimed.length, 100);
-
-    const survivor = spawnSweeper([redis.url, receiver.tracesUrl, 'kill:{flows}:', 'loop', '100', '1000']);
-    children.push(survivor);
-    await message(survivor, 'ready');
     const repeated = await receiver.waitForSpans((s) => isStalled(s) && s.attributes['payment.stalled.repeat'] === true, { count: 100, timeoutMs: 20_000 });
     await receiver.waitForSpans((s) => isStalled(s) && s.attributes['payment.trade_no'] !== undefined && s.attributes['payment.stalled.repeat'] === undefined, { count: 300, timeoutMs: 20_000 });
     survivor.kill('SIGTERM');
