@@ -98,6 +98,26 @@ describe('FlowTokenSigner', () => {
       );
     });
 
+    it('through any rotation: a token verifies exactly while its key is current or previous; retired, it is unknown_key', () => {
+      // A key ring of up to five generations; the verifier knows a window of them, newest current.
+      const keyAt = (generation: number) => ({ id: `k${generation}`, secret: `secret-of-generation-${generation}-0123456789` });
+      fc.assert(
+        fc.property(flowArb, fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 3 }), (flow, minted, current, kept) => {
+          const token = new FlowTokenSigner({ current: keyAt(minted) }).mint(flow, NOW)!;
+          const previous = Array.from({ length: Math.min(kept, current) }, (_, i) => keyAt(current - 1 - i));
+          const verifier = new FlowTokenSigner({ current: keyAt(current), previous });
+          const known = minted === current || previous.some((key) => key.id === `k${minted}`);
+          assert.deepEqual(
+            verifier.verify(token, CALLBACK, NOW),
+            known ? { ok: true, token: { ...flow, issuedAt: NOW, keyId: `k${minted}` } } : { ok: false, reason: 'unknown_key' },
+          );
+          // What a verifier signs is always under its current key.
+          assert.equal((verifier.verify(verifier.mint(flow, NOW)!, CALLBACK, NOW) as { token?: { keyId: string } }).token?.keyId, `k${current}`);
+        }),
+        runs,
+      );
+    });
+
     it('a token signed with a different secret under a known key id is bad_signature', () => {
       const forger = new FlowTokenSigner({ current: OTHER });
       fc.assert(
