@@ -168,7 +168,8 @@ export class MemoryFlowStore implements FlowStore {
     const expiresAt = this.now() + this.retentionMs;
     for (const tradeNo of tradeNos) {
       const entry = this.live.get(tradeNo);
-      if (entry === undefined) continue;
+      // Only a claimed flow: a new flow put for the trade number since the claim waits on.
+      if (entry === undefined || entry.claims === 0) continue;
       this.live.delete(tradeNo);
       this.bury(tradeNo, { record: entry.record, takes: 0, stalled: true, expiresAt });
     }

@@ -112,13 +112,15 @@ for i = 2, #ARGV do
 end
 return 1`;
 
-/** KEYS: due. ARGV: prefix, retentionMs, tradeNo... */
+/** KEYS: due. ARGV: prefix, retentionMs, tradeNo... Acknowledges the claimed ones among these flows. */
 export const ACK_SCRIPT = `
 for i = 3, #ARGV do
   local id = ARGV[i]
   local k = ARGV[1] .. 'f:' .. id
-  local r = redis.call('HGET', k, 'r')
-  if r then
+  local f = redis.call('HMGET', k, 'r', 'c')
+  local r = f[1]
+  -- Only a claimed flow: one put since the claim (a new flow for the trade number) has c = 0.
+  if r and (tonumber(f[2]) or 0) > 0 then
     redis.call('DEL', k)
     redis.call('ZREM', KEYS[1], id)
     local tk = ARGV[1] .. 't:' .. id

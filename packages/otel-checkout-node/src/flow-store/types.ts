@@ -98,7 +98,11 @@ export interface FlowStore {
    * repeat (`emitted`); one that dies before its export leaves flows whose next span is not.
    */
   markEmitted?(tradeNos: readonly string[]): Promise<void>;
-  /** Marks claimed flows as emitted: removes them and leaves "stalled" tombstones. */
+  /**
+   * Marks claimed flows as emitted: removes them and leaves "stalled" tombstones. A flow put for
+   * one of these trade numbers since the claim (a new payment under the same trade number) is
+   * not claimed, and stays.
+   */
   ack(tradeNos: readonly string[]): Promise<void>;
   /** Live (not yet taken or acknowledged) flows. */
   size(): Promise<number>;

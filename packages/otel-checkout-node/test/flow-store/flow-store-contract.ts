@@ -155,6 +155,18 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.equal(await store.size(), 0, 'marking an acknowledged flow changes nothing');
     });
 
+    it('an ack leaves alone a new flow put for the trade number since the claim', async () => {
+      const now = Date.now();
+      await store.put(rec('N1'), now - 10);
+      assert.equal((await store.claimExpired(now, 10, 60_000)).length, 1);
+      // The shopper pays again under the same trade number while the old flow is being swept.
+      const retry = { ...rec('N1', 'ffffffffffffffff'), issuedAt: 2_000 };
+      await store.put(retry, now + 60_000);
+      await store.ack(['N1']);
+      assert.equal(await store.size(), 1, 'the new flow still waits for its callback');
+      assert.deepEqual(await store.take('N1'), { record: retry, duplicate: false, late: false });
+    });
+
     it('a callback taken while the flow is claimed (not yet acknowledged) is late, and the ack then changes nothing', async () => {
       const now = Date.now();
       await store.put(rec('C1'), now - 1);
