@@ -155,7 +155,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     health.increment(HEALTH_CALLBACKS_NOT_IN_STORE);
     health.warnOnce(
       'callback-not-in-store',
-      'a callback carried a valid flow token, but the flow store does not know its trade number; with several instances use RedisFlowStore (the in-memory store is per process), or their flows are also reported stalled',
+      'a callback carried a valid flow token, but the flow store does not know its trade number (yet); if this keeps happening, instances are on in-memory stores of their own: use RedisFlowStore, or their flows are also reported stalled',
     );
   }
   if (stored !== undefined) {

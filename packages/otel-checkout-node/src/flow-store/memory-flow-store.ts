@@ -159,7 +159,8 @@ export class MemoryFlowStore implements FlowStore {
   markEmitted(tradeNos: readonly string[]): Promise<void> {
     for (const tradeNo of tradeNos) {
       const entry = this.live.get(tradeNo);
-      if (entry !== undefined) entry.emitted = true;
+      // Only a claimed flow: a new flow put for the trade number since the claim has none.
+      if (entry !== undefined && entry.claims > 0) entry.emitted = true;
     }
     return Promise.resolve();
   }

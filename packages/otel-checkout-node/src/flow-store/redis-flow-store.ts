@@ -112,7 +112,8 @@ export class RedisFlowStore implements FlowStore {
     this.commandTimeoutMs = collectedNumber(options.commandTimeoutMs, 'positive', 250, 'RedisFlowStore commandTimeoutMs', problems);
     this.batchTimeoutMs = collectedNumber(options.batchTimeoutMs, 'positive', 5000, 'RedisFlowStore batchTimeoutMs', problems);
     this.connectTimeoutMs = collectedNumber(options.connectTimeoutMs, 'positive', 1000, 'RedisFlowStore connectTimeoutMs', problems);
-    this.retentionMs = collectedNumber(options.retentionMs, 'positive', DEFAULT_RETENTION_MS, 'RedisFlowStore retentionMs', problems);
+    // Whole milliseconds: Redis's PEXPIRE refuses a fraction, after a script has written.
+    this.retentionMs = Math.ceil(collectedNumber(options.retentionMs, 'positive', DEFAULT_RETENTION_MS, 'RedisFlowStore retentionMs', problems));
     this.maxPendingPuts = collectedNumber(options.maxPendingPuts, 'count', 1000, 'RedisFlowStore maxPendingPuts', problems);
     this.optionProblems = problems;
     // Connect at once, so the first payment does not pay for loading the client and the handshake.

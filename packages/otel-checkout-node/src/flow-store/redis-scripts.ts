@@ -23,6 +23,8 @@ if o[1] and tonumber(o[1]) > tonumber(ARGV[7]) then
   return 2
 end
 redis.call('DEL', KEYS[3])
+-- A new flow for the trade number starts clean: no claims, no export of the one it replaces.
+redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'r', ARGV[1], 's', ARGV[2], 'c', 0, 'w', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
@@ -64,9 +66,12 @@ export const KEEP_WAITING_SCRIPT = `
 local f = redis.call('HMGET', KEYS[1], 'r', 'c', 'w')
 if f[1] then
   if (tonumber(f[2]) or 0) > 0 then return {3, f[1], 0, 1} end
-  local wait = tonumber(f[3]) or 0
-  redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + wait, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(wait + tonumber(ARGV[3])))
+  local wait = tonumber(f[3])
+  -- A flow written without its wait (by an older version) keeps the deadline it has.
+  if wait then
+    redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + wait, ARGV[1])
+    redis.call('PEXPIRE', KEYS[1], math.ceil(wait + tonumber(ARGV[3])))
+  end
   return {1, f[1], 0, 0}
 end
 local t = redis.call('HMGET', KEYS[3], 'r', 't', 'l')
@@ -104,11 +109,12 @@ end
 if #leased > 0 then redis.call('ZADD', KEYS[1], unpack(leased)) end
 return out`;
 
-/** KEYS: due. ARGV: prefix, tradeNo... Marks the live ones among these flows as exported. */
+/** KEYS: due. ARGV: prefix, tradeNo... Marks the claimed ones among these flows as exported. */
 export const MARK_EMITTED_SCRIPT = `
 for i = 2, #ARGV do
   local k = ARGV[1] .. 'f:' .. ARGV[i]
-  if redis.call('EXISTS', k) == 1 then redis.call('HSET', k, 'e', 1) end
+  -- Only a claimed flow: a new flow put for the trade number since the claim has c = 0.
+  if (tonumber(redis.call('HGET', k, 'c')) or 0) > 0 then redis.call('HSET', k, 'e', 1) end
 end
 return 1`;
 

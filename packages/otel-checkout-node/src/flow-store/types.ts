@@ -93,8 +93,8 @@ export interface FlowStore {
    */
   claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]>;
   /**
-   * Optional: records that the stalled spans of these claimed (live) flows were exported, just
-   * before `ack`. A sweeper that dies between the two leaves flows whose next claim is then a
+   * Optional: records that the stalled spans of these claimed flows were exported, just before
+   * `ack` (a flow put for one of these trade numbers since the claim is not claimed: untouched). A sweeper that dies between the two leaves flows whose next claim is then a
    * repeat (`emitted`); one that dies before its export leaves flows whose next span is not.
    */
   markEmitted?(tradeNos: readonly string[]): Promise<void>;

@@ -22,8 +22,8 @@ export const HEALTH_CALLBACKS_UNCORRELATED = 'callbacksUncorrelated' as const;
 /**
  * Callbacks with a valid flow token whose trade number the flow store did not know: the flow
  * was recorded by another process on its own in-memory store, evicted, lost in a restart, minted
- * without a trade number, or its write had not landed yet. The process that holds such a flow
- * reports it stalled although its callback came.
+ * without a trade number, or its write had not landed yet (then the store ends it when it lands).
+ * Otherwise the process that holds such a flow reports it stalled although its callback came.
  */
 export const HEALTH_CALLBACKS_NOT_IN_STORE = 'callbacksNotInStore' as const;
 export const HEALTH_CALLBACKS_DUPLICATE = 'callbacksDuplicate' as const;

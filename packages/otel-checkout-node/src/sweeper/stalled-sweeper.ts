@@ -15,6 +15,7 @@ import { flowParentContext } from '../flows/parent-context.js';
 import { addRecordedFlowAttributes } from '../flows/record-attributes.js';
 import { HEALTH_FLOW_STORE_FAILURES, HEALTH_STALLED_EMITTED, HEALTH_STALLED_REPEATS } from '../flows/flow-health.js';
 import { checkedNumber } from '../flows/option-numbers.js';
+import { settlesWithin } from '../setup/with-timeout.js';
 import type { ClaimedFlow, FlowStore } from '../flow-store/types.js';
 
 /** Options of the stalled-callback sweeper. */
@@ -156,11 +157,13 @@ export class StalledSweeper {
   /** Waits until the exporter took the batch (or, without a flush, for the rate ceiling). */
   private async pace(batchStarted: number): Promise<void> {
     if (this.deps.flush !== undefined) {
-      try {
-        await this.deps.flush();
-      } catch (error) {
-        diag.debug('@otel-checkout/node: flush while sweeping failed', error);
-      }
+      const flush = this.deps.flush;
+      const flushed = Promise.resolve()
+        .then(() => flush())
+        .catch((error: unknown) => diag.debug('@otel-checkout/node: flush while sweeping failed', error));
+      // Within half the lease: the batch is acknowledged before another sweeper may claim it
+      // again, so a slow exporter never makes two live sweepers emit the same flows unmarked.
+      await settlesWithin(flushed, this.leaseMs / 2);
       return;
     }
     const rest = this.minBatchMs - (this.now() - batchStarted);

@@ -167,6 +167,23 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.deepEqual(await store.take('N1'), { record: retry, duplicate: false, late: false });
     });
 
+    it('an export marked for a flow that was replaced since its claim does not make the new flow a repeat', async () => {
+      const now = Date.now();
+      // Marked, then the sweeper died before its ack; the trade number is paid again.
+      await store.put(rec('N2'), now - 10);
+      await store.claimExpired(now, 10, 60_000);
+      await store.markEmitted!(['N2']);
+      await store.put({ ...rec('N2', 'ffffffffffffffff'), issuedAt: 2_000 }, now - 5);
+      assert.deepEqual((await store.claimExpired(now, 10, 60_000)).map((c) => [c.record.spanId, c.claims, c.emitted]), [['ffffffffffffffff', 1, false]]);
+      // Claimed, taken by a late callback, paid again, then the old claimer marks its export.
+      await store.put(rec('N3'), now - 10);
+      await store.claimExpired(now, 10, 60_000);
+      await store.take('N3');
+      await store.put({ ...rec('N3', 'ffffffffffffffff'), issuedAt: 2_000 }, now - 5);
+      await store.markEmitted!(['N3']);
+      assert.deepEqual((await store.claimExpired(now, 10, 60_000)).map((c) => [c.record.spanId, c.claims, c.emitted]), [['ffffffffffffffff', 1, false]]);
+    });
+
     it('a callback taken while the flow is claimed (not yet acknowledged) is late, and the ack then changes nothing', async () => {
       const now = Date.now();
       await store.put(rec('C1'), now - 1);

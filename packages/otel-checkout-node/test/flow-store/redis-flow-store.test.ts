@@ -53,12 +53,23 @@ describe('RedisFlowStore (real redis-server)', function () {
       await store.take('Y');
       const orphanTtl = await client.pTTL('ttl:{flows}:t:Y');
       assert.ok(orphanTtl > 590_000 && orphanTtl <= 600_000, `orphan take ttl ${orphanTtl}`);
-      // A pending callback restarts the flow's wait, and its key's TTL with it.
+      // A pending callback restarts the flow's wait (here 10 minutes), and its key's TTL with it.
       const now = Date.now();
-      await store.put({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: 'a1b2c3d4e5f60718', traceFlags: 1, tradeNo: 'Z', issuedAt: now }, now + 1000);
-      await store.keepWaiting('Z', now + 30_000);
+      await store.put({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: 'a1b2c3d4e5f60718', traceFlags: 1, tradeNo: 'Z', issuedAt: now - 599_000 }, now + 1000);
+      assert.ok((await client.pTTL('ttl:{flows}:f:Z')) <= 61_000);
+      await store.keepWaiting('Z', now);
       const waitingTtl = await client.pTTL('ttl:{flows}:f:Z');
-      assert.ok(waitingTtl > 55_000 && waitingTtl <= 61_000, `waiting ttl ${waitingTtl}`);
+      assert.ok(waitingTtl > 650_000 && waitingTtl <= 660_000, `waiting ttl ${waitingTtl}`);
+      // A flow an older version wrote, without its wait: keepWaiting keeps its deadline rather than making it due now.
+      await client.hDel('ttl:{flows}:f:Z', 'w');
+      const dueBefore = await client.zScore('ttl:{flows}:due', 'Z');
+      assert.equal((await store.keepWaiting('Z', now + 5000)).waiting, true);
+      assert.equal(await client.zScore('ttl:{flows}:due', 'Z'), dueBefore);
+      // A fractional retention is rounded up to whole milliseconds, which Redis's TTLs need.
+      const fractional = new RedisFlowStore({ client, keyPrefix: 'frac:{flows}:', retentionMs: 1000.5 });
+      await fractional.take('F');
+      await fractional.put({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: 'a1b2c3d4e5f60718', traceFlags: 1, tradeNo: 'F', issuedAt: 1 }, Date.now() + 1000);
+      assert.ok((await client.pTTL('frac:{flows}:t:F')) > 0, 'the tombstone expires');
     });
   });
 

@@ -65,6 +65,22 @@ describe('stalled sweeper pacing', function () {
     assert.ok(receiver.spans.length < FLOWS / 2, `only ${receiver.spans.length} of ${FLOWS} made it`);
   });
 
+  it('waits for a slow exporter at most half the lease, so it acknowledges before another sweeper may claim the batch again', async () => {
+    const store = await expiredStore(10);
+    const provider = smallQueueProvider(receiver);
+    const sweeper = new StalledSweeper(
+      { batchSize: 10, leaseMs: 400 },
+      // An exporter that never finishes.
+      { store, tracer: provider.getTracer('t'), health: new HealthCounters(), flush: () => new Promise(() => undefined) },
+    );
+    const started = Date.now();
+    assert.equal(await sweeper.sweepOnce(), 10);
+    assert.ok(Date.now() - started < 400, `acknowledged within the lease (${Date.now() - started} ms)`);
+    assert.equal(await store.size(), 0);
+    assert.deepEqual(await store.claimExpired(Date.now() + 10_000, 100, 400), [], 'nothing left to claim again');
+    await provider.shutdown();
+  });
+
   it('start() sweeps on its own and stop() returns promptly while it waits', async () => {
     const provider = smallQueueProvider(receiver);
     const store = await expiredStore(10);
