@@ -156,25 +156,33 @@ export class MemoryFlowStore implements FlowStore {
     return Promise.resolve(claimed);
   }
 
-  markEmitted(tradeNos: readonly string[]): Promise<void> {
-    for (const tradeNo of tradeNos) {
-      const entry = this.live.get(tradeNo);
-      // Only a claimed flow: a new flow put for the trade number since the claim has none.
-      if (entry !== undefined && entry.claims > 0) entry.emitted = true;
-    }
+  markEmitted(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void> {
+    tradeNos.forEach((tradeNo, i) => {
+      const entry = this.claimedEntry(tradeNo, spanIds?.[i]);
+      if (entry !== undefined) entry.emitted = true;
+    });
     return Promise.resolve();
   }
 
-  ack(tradeNos: readonly string[]): Promise<void> {
+  ack(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void> {
     const expiresAt = this.now() + this.retentionMs;
-    for (const tradeNo of tradeNos) {
-      const entry = this.live.get(tradeNo);
-      // Only a claimed flow: a new flow put for the trade number since the claim waits on.
-      if (entry === undefined || entry.claims === 0) continue;
+    for (const [i, tradeNo] of tradeNos.entries()) {
+      const entry = this.claimedEntry(tradeNo, spanIds?.[i]);
+      if (entry === undefined) continue;
       this.live.delete(tradeNo);
       this.bury(tradeNo, { record: entry.record, takes: 0, stalled: true, expiresAt });
     }
     return Promise.resolve();
+  }
+
+  /**
+   * The live flow of `tradeNo` if it is claimed (and is the flow of `spanId`, when given): a new
+   * flow put for the trade number since the claim has no claims, or another span id.
+   */
+  private claimedEntry(tradeNo: string, spanId: string | undefined): LiveEntry | undefined {
+    const entry = this.live.get(tradeNo);
+    if (entry === undefined || entry.claims === 0) return undefined;
+    return spanId === undefined || entry.record.spanId === spanId ? entry : undefined;
   }
 
   size(): Promise<number> {

@@ -35,6 +35,8 @@ export interface RedisFlowStoreOptions {
 }
 
 const DEFAULT_RETENTION_MS = 48 * 3600 * 1000;
+/** Longest wait recorded for keepWaiting, ms: its TTL (wait plus retention) stays a valid PEXPIRE. */
+const MAX_WAIT_MS = Number.MAX_SAFE_INTEGER / 2;
 
 interface Script {
   source: string;
@@ -139,8 +141,9 @@ export class RedisFlowStore implements FlowStore {
     this.pendingPuts++;
     try {
       const { tradeNo } = record;
-      const ttl = Math.max(1, Math.ceil(deadline - Date.now() + this.retentionMs));
-      const wait = Math.max(0, Math.round(deadline - record.issuedAt));
+      // Bounded, so PEXPIRE never refuses the value after the script has written the flow.
+      const ttl = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, Math.ceil(deadline - Date.now() + this.retentionMs)));
+      const wait = Math.min(MAX_WAIT_MS, Math.max(0, Math.round(deadline - record.issuedAt)));
       await this.run(
         PUT,
         [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
@@ -190,14 +193,14 @@ export class RedisFlowStore implements FlowStore {
     return claimed;
   }
 
-  async markEmitted(tradeNos: readonly string[]): Promise<void> {
+  async markEmitted(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void> {
     if (tradeNos.length === 0) return;
-    await this.run(MARK_EMITTED, [this.dueKey], [this.prefix, ...tradeNos], this.batchTimeoutMs);
+    await this.run(MARK_EMITTED, [this.dueKey], [this.prefix, ...flowPairs(tradeNos, spanIds)], this.batchTimeoutMs);
   }
 
-  async ack(tradeNos: readonly string[]): Promise<void> {
+  async ack(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void> {
     if (tradeNos.length === 0) return;
-    await this.run(ACK, [this.dueKey], [this.prefix, String(this.retentionMs), ...tradeNos], this.batchTimeoutMs);
+    await this.run(ACK, [this.dueKey], [this.prefix, String(this.retentionMs), ...flowPairs(tradeNos, spanIds)], this.batchTimeoutMs);
   }
 
   async size(): Promise<number> {
@@ -394,6 +397,11 @@ function destroyQuietly(client: OwnedClient): void {
   } catch {
     // already gone
   }
+}
+
+/** Trade number and span id, in turn, for the scripts ('' where no span id is given: any flow). */
+function flowPairs(tradeNos: readonly string[], spanIds: readonly string[] | undefined): string[] {
+  return tradeNos.flatMap((tradeNo, i) => [tradeNo, spanIds?.[i] ?? '']);
 }
 
 /** A take or keep-waiting reply, `{state, record, duplicate, late}` (state 0: unknown), read. */

@@ -109,24 +109,32 @@ end
 if #leased > 0 then redis.call('ZADD', KEYS[1], unpack(leased)) end
 return out`;
 
-/** KEYS: due. ARGV: prefix, tradeNo... Marks the claimed ones among these flows as exported. */
+/**
+ * KEYS: due. ARGV: prefix, then pairs of tradeNo and spanId ('' for any flow). Marks the claimed
+ * ones among these flows as exported.
+ */
 export const MARK_EMITTED_SCRIPT = `
-for i = 2, #ARGV do
+for i = 2, #ARGV - 1, 2 do
   local k = ARGV[1] .. 'f:' .. ARGV[i]
-  -- Only a claimed flow: a new flow put for the trade number since the claim has c = 0.
-  if (tonumber(redis.call('HGET', k, 'c')) or 0) > 0 then redis.call('HSET', k, 'e', 1) end
+  local f = redis.call('HMGET', k, 'c', 's')
+  -- Only the flow claimed: a new flow put for the trade number since has c = 0 (or, once
+  -- claimed by another sweeper, another span id).
+  if (tonumber(f[1]) or 0) > 0 and (ARGV[i + 1] == '' or f[2] == ARGV[i + 1]) then redis.call('HSET', k, 'e', 1) end
 end
 return 1`;
 
-/** KEYS: due. ARGV: prefix, retentionMs, tradeNo... Acknowledges the claimed ones among these flows. */
+/**
+ * KEYS: due. ARGV: prefix, retentionMs, then pairs of tradeNo and spanId ('' for any flow).
+ * Acknowledges the claimed ones among these flows.
+ */
 export const ACK_SCRIPT = `
-for i = 3, #ARGV do
+for i = 3, #ARGV - 1, 2 do
   local id = ARGV[i]
   local k = ARGV[1] .. 'f:' .. id
-  local f = redis.call('HMGET', k, 'r', 'c')
+  local f = redis.call('HMGET', k, 'r', 'c', 's')
   local r = f[1]
-  -- Only a claimed flow: one put since the claim (a new flow for the trade number) has c = 0.
-  if r and (tonumber(f[2]) or 0) > 0 then
+  -- Only the flow claimed, as in MARK_EMITTED.
+  if r and (tonumber(f[2]) or 0) > 0 and (ARGV[i + 1] == '' or f[3] == ARGV[i + 1]) then
     redis.call('DEL', k)
     redis.call('ZREM', KEYS[1], id)
     local tk = ARGV[1] .. 't:' .. id

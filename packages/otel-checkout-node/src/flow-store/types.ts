@@ -97,13 +97,15 @@ export interface FlowStore {
    * `ack` (a flow put for one of these trade numbers since the claim is not claimed: untouched). A sweeper that dies between the two leaves flows whose next claim is then a
    * repeat (`emitted`); one that dies before its export leaves flows whose next span is not.
    */
-  markEmitted?(tradeNos: readonly string[]): Promise<void>;
+  markEmitted?(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void>;
   /**
    * Marks claimed flows as emitted: removes them and leaves "stalled" tombstones. A flow put for
    * one of these trade numbers since the claim (a new payment under the same trade number) is
-   * not claimed, and stays.
+   * not claimed, and stays. `spanIds`, when given, are the claimed flows' span ids (in the same
+   * order): a flow of another span id under one of these trade numbers (a new payment that
+   * another sweeper claimed since) is not the one claimed, and stays too. `markEmitted` takes them alike.
    */
-  ack(tradeNos: readonly string[]): Promise<void>;
+  ack(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void>;
   /** Live (not yet taken or acknowledged) flows. */
   size(): Promise<number>;
   /**

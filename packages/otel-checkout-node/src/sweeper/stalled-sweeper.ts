@@ -106,9 +106,11 @@ export class StalledSweeper {
       emitted += claimed.length;
       await this.pace(started);
       const tradeNos = claimed.map((flow) => flow.record.tradeNo);
+      // The span ids name the flows claimed, not a new payment under the same trade number.
+      const spanIds = claimed.map((flow) => flow.record.spanId);
       // Exported, not yet acknowledged: dying now leaves flows whose next span is a repeat.
-      await this.deps.store.markEmitted?.(tradeNos);
-      await this.deps.store.ack(tradeNos);
+      await this.deps.store.markEmitted?.(tradeNos, spanIds);
+      await this.deps.store.ack(tradeNos, spanIds);
       if (claimed.length < this.batchSize || (!this.running && this.loop !== undefined)) return emitted;
     }
   }

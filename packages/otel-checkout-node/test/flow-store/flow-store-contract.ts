@@ -167,6 +167,23 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.deepEqual(await store.take('N1'), { record: retry, duplicate: false, late: false });
     });
 
+    it("a sweeper's mark and ack, given the span ids it claimed, leave alone a new flow that another sweeper claimed since", async () => {
+      const now = Date.now();
+      await store.put(rec('N4'), now - 10);
+      const [old] = await store.claimExpired(now, 10, 60_000);
+      // Paid again under the trade number, due at once, and claimed by a second sweeper.
+      const retry = { ...rec('N4', 'ffffffffffffffff'), issuedAt: 2_000 };
+      await store.put(retry, now - 5);
+      assert.deepEqual((await store.claimExpired(now, 10, 60_000)).map((c) => c.record.spanId), ['ffffffffffffffff']);
+      await store.markEmitted!(['N4'], [old.record.spanId]);
+      await store.ack(['N4'], [old.record.spanId]);
+      assert.equal(await store.size(), 1, "the first sweeper's ack did not take the second sweeper's flow");
+      // The second sweeper dies before its export: the next claim is no repeat.
+      assert.deepEqual((await store.claimExpired(now + 60_000, 10, 60_000)).map((c) => [c.record.spanId, c.claims, c.emitted]), [['ffffffffffffffff', 2, false]]);
+      await store.ack(['N4'], ['ffffffffffffffff']);
+      assert.equal(await store.size(), 0);
+    });
+
     it('an export marked for a flow that was replaced since its claim does not make the new flow a repeat', async () => {
       const now = Date.now();
       // Marked, then the sweeper died before its ack; the trade number is paid again.

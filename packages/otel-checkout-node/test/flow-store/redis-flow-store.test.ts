@@ -65,6 +65,11 @@ describe('RedisFlowStore (real redis-server)', function () {
       const dueBefore = await client.zScore('ttl:{flows}:due', 'Z');
       assert.equal((await store.keepWaiting('Z', now + 5000)).waiting, true);
       assert.equal(await client.zScore('ttl:{flows}:due', 'Z'), dueBefore);
+      // A deadline beyond what Redis's TTLs can hold still gives the flow a TTL.
+      await store.put({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: 'a1b2c3d4e5f60718', traceFlags: 1, tradeNo: 'H', issuedAt: now }, now + 1e19);
+      assert.ok((await client.pTTL('ttl:{flows}:f:H')) > 0, 'the flow expires');
+      assert.equal((await store.keepWaiting('H', now)).waiting, true);
+      assert.ok((await client.pTTL('ttl:{flows}:f:H')) > 0, 'and still does after keepWaiting');
       // A fractional retention is rounded up to whole milliseconds, which Redis's TTLs need.
       const fractional = new RedisFlowStore({ client, keyPrefix: 'frac:{flows}:', retentionMs: 1000.5 });
       await fractional.take('F');
