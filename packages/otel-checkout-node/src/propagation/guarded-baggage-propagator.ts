@@ -3,6 +3,7 @@ import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@
 import { W3CBaggagePropagator } from '@opentelemetry/core';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_BAGGAGE_DROPPED, HEALTH_MALFORMED_BAGGAGE, HEALTH_OVERSIZE_HEADERS } from '../health-names.js';
+import { runtime } from '../runtime.js';
 import { filterContextBaggage } from './baggage-filter.js';
 import type { BaggageLimits } from './baggage-filter.js';
 
@@ -15,9 +16,14 @@ const BAGGAGE_HEADER = 'baggage';
 export class GuardedBaggagePropagator implements TextMapPropagator {
   private readonly inner = new W3CBaggagePropagator();
 
+  /**
+   * @param limits the allow-list and bounds; by default those of the running
+   *   `startCheckoutTracing` (its `baggage` option), looked up at each extract.
+   * @param health counters to count in; by default those of the running setup.
+   */
   constructor(
-    private readonly limits: BaggageLimits,
-    private readonly health: HealthCounters,
+    private readonly limits?: BaggageLimits,
+    private readonly health?: HealthCounters,
   ) {}
 
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
@@ -27,25 +33,28 @@ export class GuardedBaggagePropagator implements TextMapPropagator {
   extract(context: Context, carrier: unknown, getter: TextMapGetter = defaultTextMapGetter): Context {
     const raw = getter.get(carrier, BAGGAGE_HEADER);
     if (raw === undefined) return context;
+    // Given at construction by the package's own SDK; an application's SDK gets the running setup's.
+    const limits = this.limits ?? runtime().baggageLimits;
+    const health = this.health ?? runtime().health;
     const header = Array.isArray(raw) ? raw.join(',') : raw;
-    if (header.length > this.limits.maxHeaderLength) {
-      this.health.increment(HEALTH_OVERSIZE_HEADERS);
-      this.health.increment(HEALTH_BAGGAGE_DROPPED);
-      this.health.warnOnce('oversize-baggage', `ignored a baggage header over ${this.limits.maxHeaderLength} characters`);
+    if (header.length > limits.maxHeaderLength) {
+      health.increment(HEALTH_OVERSIZE_HEADERS);
+      health.increment(HEALTH_BAGGAGE_DROPPED);
+      health.warnOnce('oversize-baggage', `ignored a baggage header over ${limits.maxHeaderLength} characters`);
       return context;
     }
     if (hasMalformedMember(header)) {
-      this.health.increment(HEALTH_MALFORMED_BAGGAGE);
-      this.health.warnOnce('malformed-baggage', 'ignored malformed members of a baggage header');
+      health.increment(HEALTH_MALFORMED_BAGGAGE);
+      health.warnOnce('malformed-baggage', 'ignored malformed members of a baggage header');
     }
     let extracted: Context;
     try {
       extracted = this.inner.extract(context, { [BAGGAGE_HEADER]: header }, defaultTextMapGetter);
     } catch {
-      this.health.increment(HEALTH_MALFORMED_BAGGAGE);
+      health.increment(HEALTH_MALFORMED_BAGGAGE);
       return context;
     }
-    return filterContextBaggage(extracted, this.limits, this.health);
+    return filterContextBaggage(extracted, limits, health);
   }
 
   fields(): string[] {

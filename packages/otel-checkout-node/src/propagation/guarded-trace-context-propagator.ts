@@ -2,6 +2,7 @@ import { defaultTextMapGetter, trace } from '@opentelemetry/api';
 import type { Context, SpanContext, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import { TRACE_PARENT_HEADER, TRACE_STATE_HEADER, TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { HealthCounters } from '../health.js';
+import { runtime } from '../runtime.js';
 import { HEALTH_MALFORMED_TRACEPARENT, HEALTH_MALFORMED_TRACESTATE, HEALTH_OVERSIZE_HEADERS } from '../health-names.js';
 import { MAX_TRACESTATE_LENGTH, MAX_TRACESTATE_MEMBERS, parseTraceparent, parseTracestate } from './trace-context-validation.js';
 
@@ -19,7 +20,8 @@ const LONG_TRACESTATE_MEMBER = 128;
 export class GuardedTraceContextPropagator implements TextMapPropagator {
   private readonly inner = new W3CTraceContextPropagator();
 
-  constructor(private readonly health: HealthCounters) {}
+  /** @param health counters to count in; by default those of the running `startCheckoutTracing`. */
+  constructor(private readonly health?: HealthCounters) {}
 
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     this.inner.inject(context, carrier, setter);
@@ -31,11 +33,11 @@ export class GuardedTraceContextPropagator implements TextMapPropagator {
     const parsed = parseTraceparent(traceparent);
     if (!parsed.ok) {
       if (parsed.problem === 'oversize') {
-        this.health.increment(HEALTH_OVERSIZE_HEADERS);
-        this.health.warnOnce('oversize-traceparent', 'ignored an oversize traceparent header; the request starts a new trace');
+        this.counters().increment(HEALTH_OVERSIZE_HEADERS);
+        this.counters().warnOnce('oversize-traceparent', 'ignored an oversize traceparent header; the request starts a new trace');
       } else {
-        this.health.increment(HEALTH_MALFORMED_TRACEPARENT);
-        this.health.warnOnce('malformed-traceparent', `ignored a malformed traceparent header (${parsed.problem}); the request starts a new trace`);
+        this.counters().increment(HEALTH_MALFORMED_TRACEPARENT);
+        this.counters().warnOnce('malformed-traceparent', `ignored a malformed traceparent header (${parsed.problem}); the request starts a new trace`);
       }
       return context;
     }
@@ -49,6 +51,11 @@ export class GuardedTraceContextPropagator implements TextMapPropagator {
     return trace.setSpanContext(context, spanContext);
   }
 
+  private counters(): HealthCounters {
+    // Given at construction by the package's own SDK; an application's SDK gets the running setup's.
+    return this.health ?? runtime().health;
+  }
+
   fields(): string[] {
     return this.inner.fields();
   }
@@ -57,11 +64,11 @@ export class GuardedTraceContextPropagator implements TextMapPropagator {
     const { members, problems } = parseTracestate(header);
     if (problems.length === 0) return header;
     if (problems.includes('oversize')) {
-      this.health.increment(HEALTH_OVERSIZE_HEADERS);
-      this.health.warnOnce('oversize-tracestate', 'truncated a tracestate header over 512 characters');
+      this.counters().increment(HEALTH_OVERSIZE_HEADERS);
+      this.counters().warnOnce('oversize-tracestate', 'truncated a tracestate header over 512 characters');
     } else {
-      this.health.increment(HEALTH_MALFORMED_TRACESTATE);
-      this.health.warnOnce('malformed-tracestate', `dropped invalid tracestate members (${problems.join(', ')})`);
+      this.counters().increment(HEALTH_MALFORMED_TRACESTATE);
+      this.counters().warnOnce('malformed-tracestate', `dropped invalid tracestate members (${problems.join(', ')})`);
     }
     return truncateTracestate(members);
   }

@@ -4,7 +4,7 @@
 // 'without-http-instrumentation' adds it too but leaves HTTP instrumentation out of the SDK.
 import { createRequire } from 'node:module';
 import { context, diag, DiagLogLevel, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import { getRPCMetadata } from '@opentelemetry/core';
+import { CompositePropagator, getRPCMetadata } from '@opentelemetry/core';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -43,7 +43,17 @@ async function main(): Promise<void> {
   };
   const processors: SpanProcessor[] = [new SimpleSpanProcessor(exporter), flushCounter];
   if (withRedaction) processors.unshift(new node.RedactionSpanProcessor());
-  const sdk = new NodeSDK({ spanProcessors: processors, instrumentations: withHttpInstrumentation ? [new HttpInstrumentation()] : [], autoDetectResources: false, metricReaders: [], logRecordProcessors: [] });
+  // The guarded propagators as the README shows them for an application's own SDK: made before
+  // startCheckoutTracing, without arguments.
+  const textMapPropagator = new CompositePropagator({ propagators: [new node.GuardedTraceContextPropagator(), new node.GuardedBaggagePropagator()] });
+  const sdk = new NodeSDK({
+    spanProcessors: processors,
+    textMapPropagator,
+    instrumentations: withHttpInstrumentation ? [new HttpInstrumentation()] : [],
+    autoDetectResources: false,
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
   sdk.start();
   const http = load('node:http') as typeof NodeHttp;
 
@@ -56,7 +66,8 @@ async function main(): Promise<void> {
   const handler = node.httpPayments(
     async (_req: NodeHttp.IncomingMessage, res: NodeHttp.ServerResponse) => {
       // What a framework instrumentation reads to name the route on the server span.
-      rpcSpanId = getRPCMetadata(context.active())?.span?.spanContext().spanId ?? '';
+      // The first request's: the one the client traced.
+      rpcSpanId ||= getRPCMetadata(context.active())?.span?.spanContext().spanId ?? '';
       await node.payments.create({ tradeNo: 'C-1' }, (flow) => flow.recordOutcome('failed', { reason: `card ${'4111111111111111'}` }));
       res.end('ok');
     },
@@ -70,6 +81,13 @@ async function main(): Promise<void> {
   propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
   const response = await fetch(`http://127.0.0.1:${port}/pay`, { method: 'POST', headers });
   await response.text();
+  // Bad headers from a client: the request goes on, the guarded propagators count them.
+  const hostile = await fetch(`http://127.0.0.1:${port}/pay`, {
+    method: 'POST',
+    headers: { traceparent: '00-not-a-trace-01', baggage: 'user.email=a%40b.example,checkout.canary.cohort=canary' },
+  });
+  const hostileStatus = hostile.status;
+  await hostile.text();
   client.end();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   const flushesBefore = flushes;
@@ -86,11 +104,14 @@ async function main(): Promise<void> {
     JSON.stringify({
       mode: handle.mode,
       clientSpanId: client.spanContext().spanId,
+      clientTraceId: client.spanContext().traceId,
       rpcSpanId,
       flushedByHandle,
+      hostileStatus,
+      health: { malformedTraceparent: handle.health().malformedTraceparent, baggageDropped: handle.health().baggageDropped },
       sweeperPacedOnAppProvider,
       warnings,
-      spans: spans.map((s) => ({ name: s.name, kind: s.kind, spanId: s.spanContext().spanId, parentSpanId: s.parentSpanContext?.spanId ?? '', attributes: s.attributes })),
+      spans: spans.map((s) => ({ name: s.name, kind: s.kind, traceId: s.spanContext().traceId, spanId: s.spanContext().spanId, parentSpanId: s.parentSpanContext?.spanId ?? '', attributes: s.attributes })),
     }),
   );
   await sdk.shutdown().catch(() => undefined);

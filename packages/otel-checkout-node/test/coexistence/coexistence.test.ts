@@ -6,11 +6,14 @@ import { promisify } from 'node:util';
 interface AppReport {
   mode: string;
   clientSpanId: string;
+  clientTraceId: string;
   rpcSpanId: string;
   flushedByHandle: number;
   sweeperPacedOnAppProvider: boolean;
+  hostileStatus: number;
+  health: { malformedTraceparent: number; baggageDropped: number };
   warnings: string[];
-  spans: { name: string; kind: number; spanId: string; parentSpanId: string; attributes: Record<string, unknown> }[];
+  spans: { name: string; kind: number; traceId: string; spanId: string; parentSpanId: string; attributes: Record<string, unknown> }[];
 }
 
 const SERVER = 1;
@@ -31,7 +34,8 @@ describe('coexistence with an application that runs its own OpenTelemetry SDK', 
 
       it('adds payment spans and attributes to the app SDK without a duplicate server span', () => {
         assert.equal(report.mode, 'coexisting');
-        const servers = report.spans.filter((s) => s.kind === SERVER);
+        // The request the client traced (a second one, with hostile headers, starts its own trace).
+        const servers = report.spans.filter((s) => s.kind === SERVER && s.traceId === report.clientTraceId);
         assert.equal(servers.length, 1, JSON.stringify(report.spans.map((s) => s.name)));
         const server = servers[0];
         assert.equal(server.parentSpanId, report.clientSpanId);
@@ -40,13 +44,18 @@ describe('coexistence with an application that runs its own OpenTelemetry SDK', 
         assert.equal(server.attributes['payment.provider'], 'acme');
         assert.equal(server.attributes['payment.amount'], 5);
         assert.equal(server.attributes['payment.trade_no'], 'C-1');
-        const create = report.spans.find((s) => s.name === 'payment.create');
+        const create = report.spans.find((s) => s.name === 'payment.create' && s.traceId === report.clientTraceId);
         assert.equal(create?.parentSpanId, server.spanId);
         assert.equal(create?.attributes['payment.outcome'], 'failed');
       });
 
       it("flush() flushes the app's provider", () => {
         assert.equal(report.flushedByHandle, 1);
+      });
+
+      it("the guarded propagators, made for the app's SDK without arguments, check headers and count in the setup's health", () => {
+        assert.equal(report.hostileStatus, 200);
+        assert.deepEqual(report.health, { malformedTraceparent: 1, baggageDropped: 1 });
       });
 
       it("the stalled sweeper paces on the app's provider: it flushes it after emitting", () => {
