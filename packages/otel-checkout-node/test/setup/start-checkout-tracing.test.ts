@@ -22,6 +22,8 @@ const ENV_KEYS = [
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'OTEL_EXPORTER_OTLP_HEADERS',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
   'OTEL_TRACES_SAMPLER',
   'OTEL_TRACES_SAMPLER_ARG',
 ];
@@ -105,6 +107,22 @@ describe('startCheckoutTracing', () => {
       'deployment.environment.name': 'staging',
     });
     assert.equal(span.attributes['checkout.release'], '3.1.0', 'the release defaults to service.version');
+  });
+
+  it('the traces-specific OTEL_* variables win over the general ones: endpoint (used as given), protocol and headers', async () => {
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = 'http://127.0.0.1:9';
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/protobuf';
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-tenant=general';
+    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = receiver.tracesUrl;
+    process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL = 'http/json';
+    process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS = 'x-tenant=traces';
+    handle = startCheckoutTracing({ scheduledDelayMillis: 10 });
+    await payments.create({ tradeNo: 'E-2' }, () => undefined);
+    await handle.flush();
+    const span = await receiver.waitForSpan((s) => s.name === 'payment.create' && s.attributes['payment.trade_no'] === 'E-2');
+    assert.equal(span.encoding, 'json');
+    assert.equal(receiver.requests.at(-1)?.headers['x-tenant'], 'traces');
+    assert.equal(handle.health().spansDropped, 0);
   });
 
   it('keeps the resource small and lets options win over the environment; protobuf by default', async () => {
