@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { diag, DiagLogLevel, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { HealthCounters } from '../../src/health.js';
 import { HEALTH_MALFORMED_TRACEPARENT, HEALTH_MALFORMED_TRACESTATE, HEALTH_OVERSIZE_HEADERS } from '../../src/health-names.js';
+import { GuardedBaggagePropagator } from '../../src/propagation/guarded-baggage-propagator.js';
+import { resolveBaggageLimits } from '../../src/propagation/baggage-filter.js';
 import { GuardedTraceContextPropagator } from '../../src/propagation/guarded-trace-context-propagator.js';
 import { parseTracestate } from '../../src/propagation/trace-context-validation.js';
 
@@ -66,6 +68,29 @@ describe('W3C traceparent handling', () => {
     const context = new GuardedTraceContextPropagator(health).extract(ROOT_CONTEXT, { traceparent: 'bad', tracestate: 'a=1,,=' });
     assert.equal(trace.getSpanContext(context), undefined);
     assert.equal(health.get(HEALTH_MALFORMED_TRACESTATE), 0);
+  });
+
+  it('counts every bad header and says each kind once, not once per request', () => {
+    const warnings: string[] = [];
+    const record = (message: string): void => void warnings.push(message);
+    diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const health = new HealthCounters();
+      const traceContext = new GuardedTraceContextPropagator(health);
+      const baggage = new GuardedBaggagePropagator(resolveBaggageLimits(undefined), health);
+      for (let request = 0; request < 3; request++) {
+        traceContext.extract(ROOT_CONTEXT, { traceparent: 'not a traceparent' });
+        traceContext.extract(ROOT_CONTEXT, { traceparent: `cc-${TRACE_ID}-${PARENT_ID}-01-${'a'.repeat(600)}` });
+        traceContext.extract(ROOT_CONTEXT, { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01`, tracestate: 'Bad=1,b=2' });
+        baggage.extract(ROOT_CONTEXT, { baggage: 'no-equals-sign' });
+      }
+      assert.equal(health.get(HEALTH_MALFORMED_TRACEPARENT), 3);
+      assert.equal(health.get(HEALTH_OVERSIZE_HEADERS), 3);
+      assert.equal(health.get(HEALTH_MALFORMED_TRACESTATE), 3);
+      assert.equal(warnings.length, 4, warnings.join('\n'));
+    } finally {
+      diag.disable();
+    }
   });
 
   it('leaves the context untouched without a traceparent', () => {
