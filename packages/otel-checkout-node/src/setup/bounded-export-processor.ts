@@ -81,15 +81,18 @@ export class BoundedExportProcessor implements SpanProcessor {
   }
 
   /**
-   * Shutdown gave up waiting: counts as dropped the spans still queued and those in exports
-   * under way (which are ended now, so they neither keep the process alive nor count again
-   * when they fail later).
+   * After shutdown, or when it gave up waiting: counts as dropped the spans still queued and
+   * those in exports under way (which are ended now, so they neither keep the process alive nor
+   * count again when they fail later); returns how many. None after a shutdown that exported
+   * everything; some when it gave up, or when the batch processor's flush stopped at its first
+   * failed export and left the rest of its queue unsent.
    */
-  abandonPending(): void {
+  abandonPending(): number {
     this.closed = true;
     const dropped = this.queued + this.counting.abandon();
     if (dropped > 0) this.health.increment(HEALTH_SPANS_DROPPED, dropped);
     this.queued = 0;
+    return dropped;
   }
 }
 

@@ -254,10 +254,10 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
         ),
         timeout,
       );
-      if (!finished) {
-        exporting.abandonPending();
-        health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms; queued spans were dropped`);
-      }
+      // Whatever is still queued or under way now will not be sent: counted, never lost silently.
+      const dropped = exporting.abandonPending();
+      if (!finished) health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms; ${dropped} queued spans were dropped`);
+      else if (dropped > 0) health.warnOnce('shutdown-dropped', `shutdown could not export ${dropped} queued spans; they were dropped`);
       releaseGlobals();
     },
     options,

@@ -39,7 +39,18 @@ describe('export pipeline with a slow, failing or dead collector', () => {
 
   it('bounds the queue while the collector hangs: excess spans are dropped and counted, requests are not held up', async () => {
     receiver = await startOtlpReceiver({ response: { delayMs: 60_000 } });
-    handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, maxQueueSize: 50, maxExportBatchSize: 10, scheduledDelayMillis: 10, exportTimeoutMillis: 500, shutdownTimeoutMillis: 1000 });
+    // Counts every span that ends, beside the package's own export.
+    let ended = 0;
+    const counting = { onStart: () => undefined, onEnd: () => void (ended += 1), forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
+    handle = startCheckoutTracing({
+      endpoint: receiver.tracesUrl,
+      maxQueueSize: 50,
+      maxExportBatchSize: 10,
+      scheduledDelayMillis: 10,
+      exportTimeoutMillis: 500,
+      shutdownTimeoutMillis: 1000,
+      spanProcessors: [counting],
+    });
     const provider = await startFakeProvider();
     const app = await nodeHttpApp(scenarioRoutes(() => provider.url), scenarioMiddlewareOptions);
     try {
@@ -59,6 +70,8 @@ describe('export pipeline with a slow, failing or dead collector', () => {
     const health = handle.health();
     // Every span made is either exported or counted as dropped: nothing is lost silently.
     assert.equal(health.spansExported, 0);
+    assert.ok(ended >= 505);
+    assert.equal(health.spansDropped, ended, 'every span that ended was dropped, and counted');
     assert.ok(health.exportFailures >= 1);
   });
 
@@ -79,7 +92,9 @@ describe('export pipeline with a slow, failing or dead collector', () => {
     await payments.create({ tradeNo: 'D-1' }, () => undefined);
     makeSpans(3);
     await handle.flush();
+    const shutdownStarted = Date.now();
     await handle.shutdown();
+    assert.ok(Date.now() - shutdownStarted < 1500 + 500, `shut down in ${Date.now() - shutdownStarted} ms`);
     assert.equal(handle.health().spansDropped, 4);
     assert.equal(handle.health().spansExported, 0);
   });
