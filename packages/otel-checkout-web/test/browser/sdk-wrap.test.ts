@@ -50,9 +50,11 @@ describe('wrapSdk in Chromium: the SDK behaves as before', function () {
         boom() {
           throw new TypeError('sdk exploded');
         }
-        async later(value: string) {
-          await new Promise((r) => setTimeout(r, 5));
-          return `${value}!`;
+        /** The promise `later` returned last, to check the page gets that very object back. */
+        lastPromise: Promise<string> | undefined;
+        later(value: string) {
+          this.lastPromise = new Promise<string>((r) => setTimeout(() => r(`${value}!`), 5));
+          return this.lastPromise;
         }
         async rejects() {
           await new Promise((r) => setTimeout(r, 5));
@@ -83,6 +85,7 @@ describe('wrapSdk in Chromium: the SDK behaves as before', function () {
       }
       const promise = wrapped.later('hi');
       out.returnsPromise = promise instanceof Promise;
+      out.returnsSdkPromise = promise === sdk.lastPromise;
       out.later = await promise;
       const rejection = await wrapped.rejects().then(
         () => 'resolved',
@@ -127,6 +130,7 @@ describe('wrapSdk in Chromium: the SDK behaves as before', function () {
     assert.equal(report.thrownName, 'TypeError');
     assert.equal(report.thrownMessage, 'sdk exploded');
     assert.equal(report.returnsPromise, true);
+    assert.equal(report.returnsSdkPromise, true, "the SDK's own promise object, not a copy");
     assert.equal(report.later, 'hi!');
     assert.equal(report.rejection, 'RangeError declined');
     assert.deepEqual(report.node, [null, 42]);
