@@ -233,6 +233,25 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         assert.equal(session.handle.health().malformedTraceparent, before + 1);
       });
 
+      it('ignores a malformed tracestate member and an oversize baggage header: the trace is kept, the request untouched, each counted', async () => {
+        const before = session.handle.health();
+        const client = trace.getTracer('test-client').startSpan('checkout client');
+        const headers: Record<string, string> = {};
+        propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
+        headers.tracestate = 'Bad=1,vendor=ok';
+        headers.baggage = `${ATTR_CHECKOUT_CANARY_COHORT}=canary,pad=${'p'.repeat(9000)}`;
+        const response = await post(PAY_PATH, { tradeNo: 'T-750' }, headers);
+        client.end();
+        assert.equal(response.status, 200);
+        const { traceId } = (await response.json()) as { traceId: string };
+        assert.equal(traceId, client.spanContext().traceId, 'a bad tracestate member does not break the trace');
+        const [create] = await session.waitForSpans((s) => s.traceId === traceId && s.name === SPAN_NAME_PAYMENT_CREATE);
+        assert.equal(create.attributes[ATTR_CHECKOUT_CANARY_COHORT], undefined, 'nothing from the oversize baggage header');
+        const after = session.handle.health();
+        assert.equal(after.malformedTracestate, before.malformedTracestate + 1);
+        assert.equal(after.oversizeHeaders, before.oversizeHeaders + 1);
+      });
+
       it('keeps only allow-listed baggage and carries the cohort onto payment spans', async () => {
         const before = session.handle.health().baggageDropped;
         const baggage = `${ATTR_CHECKOUT_CANARY_COHORT}=canary,${ATTR_CHECKOUT_RELEASE}=web-7,session.secret=s3cr3t,user.id=42`;
