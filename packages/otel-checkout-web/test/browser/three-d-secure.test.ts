@@ -55,6 +55,42 @@ describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', fu
     assert.deepEqual(pageErrors, []);
   });
 
+  it('a challenge iframe that the bank sends back to the shop continues the flow from payment.redirect', async () => {
+    const returnUrl = `${sites.shop.url}/return.html?challenge=iframe`;
+    const returned = page.waitForEvent('framenavigated', { predicate: (frame) => frame.url().includes('challenge=iframe') });
+    await page.evaluate(
+      ({ bank, back }) => {
+        const flow = window.otc.checkout.begin({ tradeNo: 'T-3ds-frame', method: 'card' });
+        flow.answerChallenge();
+        const frame = document.createElement('iframe');
+        frame.src = `${bank}/challenge?return=${encodeURIComponent(back)}`;
+        document.body.append(frame);
+        Object.assign(window, { flow });
+      },
+      { bank: sites.bank.url, back: returnUrl },
+    );
+    const frame = await returned;
+    await frame.waitForLoadState();
+    await frame.evaluate((o) => {
+      window.otcHandle = window.otc.startCheckoutTracing(o);
+    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
+    const source = await frame.evaluate(async (shop) => {
+      const flow = await window.otc.checkout.resume({ messageOrigins: [shop] });
+      flow.succeed();
+      await (window.otcHandle as { flush(): Promise<void> }).flush();
+      return flow.traceId;
+    }, sites.shop.url);
+    await page.evaluate(() => (window.flow as { succeed(): void }).succeed());
+    await flushPage(page);
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return' && s.attributes['payment.trade_no'] === 'T-3ds-frame');
+    const redirect = await sites.receiver.waitForSpan((s) => s.name === 'payment.redirect' && s.traceId === ret.traceId);
+    const checkout = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.traceId === ret.traceId);
+    assert.equal(ret.attributes['payment.context.source'], 'post_message', 'the frame asked its parent, the checkout page');
+    assert.equal(ret.parentSpanId, redirect.spanId);
+    assert.equal(source, checkout.traceId);
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('refuses contexts offered by, and requests coming from, origins that are not allowed', async () => {
     // The shop frames a bank page that asks for the flow's context: not an allowed origin, ignored.
     const asked = await page.evaluate(async (bank) => {
