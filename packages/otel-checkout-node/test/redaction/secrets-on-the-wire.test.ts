@@ -4,6 +4,7 @@ import { trace } from '@opentelemetry/api';
 import { listenOnLoopback, startHttpServer } from '@otel-checkout/test-support';
 import type { StartedHttpServer } from '@otel-checkout/test-support';
 import { httpPayments, payments } from '../../src/index.js';
+import { httpGet } from '../support/http-get.js';
 import { startTracingSession } from '../support/tracing-session.js';
 import type { TracingSession } from '../support/tracing-session.js';
 
@@ -12,20 +13,6 @@ const TEST_CARD = '4111111111111111';
 const LUHN_TRADE_NO = '6202411200000000';
 const TOKEN = 'tok-secret-value-0123';
 const SIGNATURE = 'sig-secret-value-4567';
-
-/** One GET with Node's http client (the one default mode's instrumentation-http traces). */
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 // Default mode records URLs of incoming and outgoing requests: a card number, token or
 // signature in them, in a body the application copies into an attribute, or in an exception
@@ -42,7 +29,7 @@ describe('secrets reach no exported byte (default mode, OTLP protobuf on the wir
       async (_req, res) => {
         await payments.create({ tradeNo: LUHN_TRADE_NO, provider: 'acme' }, async (flow) => {
           trace.getActiveSpan()?.setAttribute('app.note', `charged card ${TEST_CARD}`);
-          await get(`${bank.url}/charge?card=${TEST_CARD}&sign=${SIGNATURE}&amount=5`);
+          await httpGet(`${bank.url}/charge?card=${TEST_CARD}&sign=${SIGNATURE}&amount=5`);
           flow.recordOutcome('failed', { reason: 'provider_error' });
         });
         res.statusCode = 500;

@@ -9,24 +9,11 @@ import type { StartedHttpServer } from '@otel-checkout/test-support';
 import type expressModule from 'express';
 import { expressPayments, httpPayments } from '../../src/index.js';
 import { INSTRUMENTATION_NAME } from '../../src/version.js';
+import { httpGet as get } from '../support/http-get.js';
 import { startTracingSession } from '../support/tracing-session.js';
 import type { TracingSession } from '../support/tracing-session.js';
 
 const TEST_CARD = '4111111111111111';
-
-/** One GET over a fresh connection with Node's http client (the client instrumentation-http patches). */
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers, agent: false }, (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
 
 describe('default mode HTTP server spans', () => {
   let session: TracingSession;
