@@ -2,9 +2,10 @@
  * Lua scripts of the Redis flow store. Each runs atomically on the server, which is what makes
  * take/claim/ack safe with several processes. Keys (all under one prefix with a hash tag, so
  * they share a cluster slot): `<p>f:<tradeNo>` live flow (hash r=record, s=span id, c=claims,
- * w=the wait it was given, ms, e=its stalled span was exported), `<p>t:<tradeNo>` tombstone (hash r, t=how many callbacks took
- * it, l=stalled; or, for a take of an unknown trade number, o=when, t, and no r), `<p>due`
- * sorted set of trade numbers by the time they next become claimable.
+ * w=the wait it was given, ms, e=its stalled span was exported), `<p>t:<tradeNo>` tombstone
+ * (hash r, t=how many callbacks took it, l=stalled; or, for a take of an unknown trade number,
+ * o=when, t, and no r), `<p>due` sorted set of trade numbers by the time they next become
+ * claimable.
  */
 
 /**
@@ -22,9 +23,8 @@ if o[1] and tonumber(o[1]) > tonumber(ARGV[7]) then
   redis.call('PEXPIRE', KEYS[3], ARGV[8])
   return 2
 end
-redis.call('DEL', KEYS[3])
--- A new flow for the trade number starts clean: no claims, no export of the one it replaces.
-redis.call('DEL', KEYS[1])
+-- A new flow for the trade number starts clean: no tombstone, no claims, no export of the one it replaces.
+redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('HSET', KEYS[1], 'r', ARGV[1], 's', ARGV[2], 'c', 0, 'w', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])

@@ -94,8 +94,9 @@ export interface FlowStore {
   claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]>;
   /**
    * Optional: records that the stalled spans of these claimed flows were exported, just before
-   * `ack` (a flow put for one of these trade numbers since the claim is not claimed: untouched). A sweeper that dies between the two leaves flows whose next claim is then a
-   * repeat (`emitted`); one that dies before its export leaves flows whose next span is not.
+   * `ack`; it touches the same flows `ack` would (see there). A sweeper that dies between the
+   * two leaves flows whose next claim is then a repeat (`emitted`); one that dies before its
+   * export leaves flows whose next span is not.
    */
   markEmitted?(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void>;
   /**
@@ -103,7 +104,7 @@ export interface FlowStore {
    * one of these trade numbers since the claim (a new payment under the same trade number) is
    * not claimed, and stays. `spanIds`, when given, are the claimed flows' span ids (in the same
    * order): a flow of another span id under one of these trade numbers (a new payment that
-   * another sweeper claimed since) is not the one claimed, and stays too. `markEmitted` takes them alike.
+   * another sweeper claimed since) is not the one claimed, and stays too.
    */
   ack(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void>;
   /** Live (not yet taken or acknowledged) flows. */

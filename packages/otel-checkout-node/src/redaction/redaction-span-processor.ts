@@ -33,7 +33,9 @@ export class RedactionSpanProcessor implements SpanProcessor {
   readonly [REDACTION_PROCESSOR_MARKER] = true;
   private readonly options: RedactionSpanProcessorOptions;
   private redactor: Redactor | undefined;
-  /** The flow token parameter `redactor` scrubs, when it follows the flows' `tokenParam`. */
+  /** No `flowTokenParameter` was given: the redactor scrubs the running setup's `tokenParam`. */
+  private readonly followsTokenParam: boolean;
+  /** The flow token parameter `redactor` was made for, when it follows the setup. */
   private redactorTokenParameter: string | undefined;
   private readonly onRedaction: ((count: number) => void) | undefined;
   private onEndingCalled = false;
@@ -50,7 +52,8 @@ export class RedactionSpanProcessor implements SpanProcessor {
     this.options = options;
     // Given a flow token parameter, it keeps to it; otherwise it follows the running setup's
     // `flows.tokenParam` (see `redactorForSpan`).
-    if (typeof options.flowTokenParameter === 'string' && options.flowTokenParameter !== '') this.redactor = createRedactor(options);
+    this.followsTokenParam = typeof options.flowTokenParameter !== 'string' || options.flowTokenParameter === '';
+    if (!this.followsTokenParam) this.redactor = createRedactor(options);
     this.onRedaction = typeof options.onRedaction === 'function' ? options.onRedaction : undefined;
   }
 
@@ -107,7 +110,7 @@ export class RedactionSpanProcessor implements SpanProcessor {
    * redactor is made again only when the name changes).
    */
   private redactorForSpan(): Redactor {
-    if (this.redactor !== undefined && this.redactorTokenParameter === undefined) return this.redactor;
+    if (!this.followsTokenParam && this.redactor !== undefined) return this.redactor;
     const tokenParameter = runtime().flows.tokenParam;
     if (this.redactor === undefined || tokenParameter !== this.redactorTokenParameter) {
       this.redactor = createRedactor({ ...this.options, flowTokenParameter: tokenParameter });
