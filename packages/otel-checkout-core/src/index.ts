@@ -38,7 +38,7 @@ export type { CanaryCohort, CohortAssignment, CohortOptions, ReleaseCohort } fro
 
 // --- redaction rules (redaction/*.ts) ---
 export { Redactor, createRedactor, redactSpanData } from './redaction/redactor.js';
-export { isCardNumber } from './redaction/card-numbers.js';
+export { isCardNumber, maskCutDigits } from './redaction/card-numbers.js';
 export {
   DEFAULT_EXEMPT_KEYS,
   DEFAULT_SENSITIVE_KEYS,

@@ -95,6 +95,38 @@ export function maskCardNumbers(text: string, counter: RedactionCounter): string
 }
 
 /**
+ * More digits than this at the end of a cut value are masked: a card's first six digits (its
+ * issuer's number) may be shown, as PCI DSS allows, and anything more may not.
+ */
+const MAX_SHOWN_CUT_DIGITS = 6;
+
+/**
+ * Masks the digits at the very end of `text`, a value that an attribute length limit cut. A
+ * card number cut there has lost its last digits, so it fails the length and Luhn checks
+ * `maskCardNumbers` relies on, and its first digits would otherwise be exported. The run of
+ * digit groups (joined as in `maskCardNumbers`, a trailing separator included) that reaches the
+ * end is masked completely when it holds more than six digits; a shorter run is left alone.
+ *
+ * Only for values known to be cut: in a whole value these digits are an ordinary number.
+ * Returns `text` itself when nothing was masked, so callers can compare by identity.
+ */
+export function maskCutDigits(text: string): string {
+  let i = text.length;
+  if (i > 0 && isSeparator(text.charCodeAt(i - 1))) i--;
+  let digits = 0;
+  for (;;) {
+    const groupEnd = i;
+    while (i > 0 && isDigit(text.charCodeAt(i - 1))) i--;
+    digits += groupEnd - i;
+    if (groupEnd === i) break;
+    if (i > 1 && isSeparator(text.charCodeAt(i - 1)) && isDigit(text.charCodeAt(i - 2))) i--;
+    else break;
+  }
+  if (digits <= MAX_SHOWN_CUT_DIGITS) return text;
+  return text.slice(0, i) + '*'.repeat(digits);
+}
+
+/**
  * A number attribute can hold a card number too (16 digits fit in a double exactly). Returns
  * the masked string, or `undefined` when the number is not a card. Cheap for ordinary values:
  * only integers of 13 or more digits are looked at.

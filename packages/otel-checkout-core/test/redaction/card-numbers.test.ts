@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isCardNumber } from '../../src/index.js';
+import { isCardNumber, maskCutDigits } from '../../src/index.js';
 import { maskCardNumbers } from '../../src/redaction/card-numbers.js';
 
 function mask(text: string): { text: string; count: number } {
@@ -84,5 +84,34 @@ describe('card numbers', () => {
     for (const [why, input, expected, count] of table) {
       it(why, () => assert.deepEqual(mask(input), { text: expected, count }));
     }
+  });
+
+  describe('digits at the end of a cut value (maskCutDigits)', () => {
+    const cases: Array<[string, string, string]> = [
+      ['a card cut to 14 digits (fails length and Luhn)', 'paid with 41111111111111', 'paid with **************'],
+      ['a card cut to 7 digits', 'card 4111111', 'card *******'],
+      ['grouped, cut inside a group', 'card 4111 1111 1111 11', 'card **************'],
+      ['grouped, cut right after a separator', 'card 4111-1111-1111-', 'card ************'],
+      ['letters before the digits do not protect them', 'pan41111111111', 'pan***********'],
+      ['the whole run goes, a number joined before the card too', 'ref 12 4111 1111', 'ref **********'],
+      ['a URL path cut inside the card', 'https://bank.example/cards/411111111111', 'https://bank.example/cards/************'],
+      ['six digits (a card network and issuer number) stay', 'card 411111', 'card 411111'],
+      ['a short number stays', 'amount 129', 'amount 129'],
+      ['digits not at the end stay', '4111111111111 paid', '4111111111111 paid'],
+      ['a separator joins single groups only', 'a 1234  5678', 'a 1234  5678'],
+      ['already masked digits are not counted again', 'card ************1111', 'card ************1111'],
+      ['no digits', 'a cut message', 'a cut message'],
+      ['empty', '', ''],
+    ];
+    for (const [why, input, expected] of cases) {
+      it(why, () => assert.equal(maskCutDigits(input), expected));
+    }
+
+    it('returns the same string when nothing is masked, and masks idempotently', () => {
+      const text = 'amount 129';
+      assert.equal(maskCutDigits(text), text);
+      const once = maskCutDigits('card 41111111111111');
+      assert.equal(maskCutDigits(once), once);
+    });
   });
 });

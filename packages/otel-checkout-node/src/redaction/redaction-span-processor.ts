@@ -1,11 +1,12 @@
 import type { Context } from '@opentelemetry/api';
 import { trace } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createRedactor } from '@otel-checkout/core';
+import { createRedactor, DEFAULT_EXEMPT_KEYS } from '@otel-checkout/core';
 import type { Redactor } from '@otel-checkout/core';
 import { HEALTH_HOOK_ERRORS, HEALTH_REDACTIONS } from '../health-names.js';
 import type { HealthCounters } from '../health.js';
 import { runtime } from '../runtime.js';
+import { maskCutValues, valueLengthLimitOf } from './cut-values.js';
 import type { RedactionSpanProcessorOptions } from './types.js';
 
 /**
@@ -21,7 +22,9 @@ const SEEN_SPAN_MARKER = Symbol.for('@otel-checkout/node.RedactionSpanProcessor.
 /**
  * Redacts every span before any exporter sees it: card numbers, denylisted keys, secrets in
  * URLs and free text, in the span name, status message, attributes, events (exception
- * messages and stacks included) and links. The rules are `@otel-checkout/core`'s.
+ * messages and stacks included) and links. The rules are `@otel-checkout/core`'s; a value
+ * that the span's `attributeValueLengthLimit` may have cut also has its trailing digits
+ * masked (see `cut-values.ts`).
  *
  * The work happens in `onEnding`, which the SDK (2.x) calls on every processor while the span
  * is still writable and before any processor's `onEnd`, so the order of processors does not
@@ -38,6 +41,8 @@ export class RedactionSpanProcessor implements SpanProcessor {
   /** The flow token parameter `redactor` was made for, when it follows the setup. */
   private redactorTokenParameter: string | undefined;
   private readonly onRedaction: ((count: number) => void) | undefined;
+  /** Keys whose cut values are left as they are; `undefined` when card numbers are not masked at all. */
+  private readonly cutExemptKeys: ReadonlySet<string> | undefined;
   private onEndingCalled = false;
 
   /**
@@ -55,6 +60,9 @@ export class RedactionSpanProcessor implements SpanProcessor {
     this.followsTokenParam = typeof options.flowTokenParameter !== 'string' || options.flowTokenParameter === '';
     if (!this.followsTokenParam) this.redactor = createRedactor(options);
     this.onRedaction = typeof options.onRedaction === 'function' ? options.onRedaction : undefined;
+    const masksCards = options.enabled !== false && options.cardNumbers !== false;
+    const extraExempt = Array.isArray(options.exemptKeys) ? options.exemptKeys.filter((key) => typeof key === 'string') : [];
+    this.cutExemptKeys = masksCards ? new Set([...DEFAULT_EXEMPT_KEYS, ...extraExempt]) : undefined;
   }
 
   onStart(_span: Span, _parentContext: Context): void {
@@ -84,7 +92,12 @@ export class RedactionSpanProcessor implements SpanProcessor {
     try {
       // The SDK span is a plain mutable object underneath its read-only typing; it is still
       // open in onEnding, so changing it here is what every later processor sees.
-      count = this.redactorForSpan().redactSpan(span);
+      // Cut values first: the other rules can change a value's length, and the limit is
+      // the only sign that a value was cut.
+      const exempt = this.cutExemptKeys;
+      const limit = exempt === undefined ? undefined : valueLengthLimitOf(span);
+      count = exempt === undefined || limit === undefined ? 0 : maskCutValues(span, limit, exempt);
+      count += this.redactorForSpan().redactSpan(span);
     } catch (error) {
       // redactSpan does not throw; this guards the host against a bug all the same.
       this.counters().warnOnce('redaction-failed', 'redacting a span failed', error);

@@ -65,6 +65,14 @@ export class LightServerSpan implements Span, ReadableSpan {
     pipeline.processor.onStart(this as never, parentContext as never);
   }
 
+  /**
+   * The limits, where the SDK's span keeps them: the redaction processor reads them there to
+   * know which values the length limit may have cut.
+   */
+  get _spanLimits(): SpanLimits {
+    return this.pipeline.limits;
+  }
+
   get resource(): ReadableSpan['resource'] {
     return this.pipeline.resource;
   }

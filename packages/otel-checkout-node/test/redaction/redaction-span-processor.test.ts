@@ -173,6 +173,74 @@ describe('RedactionSpanProcessor', () => {
     await provider.shutdown();
   });
 
+  describe('values the attribute length limit cut', () => {
+    const LIMIT = 24;
+    /** `text` then the card, cut by the SDK at LIMIT: the card loses its last digits and every check. */
+    const cutCard = (text: string): string => `${text}${VISA}`;
+
+    function limitedSetup(options: Parameters<typeof createRedactionSpanProcessor>[0] = {}) {
+      const exporter = new InMemorySpanExporter();
+      const health = new HealthCounters();
+      const provider = new BasicTracerProvider({
+        spanLimits: { attributeValueLengthLimit: LIMIT },
+        spanProcessors: [createRedactionSpanProcessor(options, health), new SimpleSpanProcessor(exporter)],
+      });
+      return { exporter, health, provider, tracer: provider.getTracer('cut-test') };
+    }
+
+    it('masks a card cut at the end of span, event and link attributes and string arrays', async () => {
+      const { exporter, health, provider, tracer } = limitedSetup();
+      const linked = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 };
+      const span = tracer.startSpan('charge', { links: [{ context: linked, attributes: { 'app.from': cutCard('linked from card ') } }] });
+      span.setAttribute('app.note', cutCard('charged the card '));
+      span.setAttribute('app.cards', [cutCard('first card was '), 'short 4111']);
+      span.setAttribute('url.full', `https://b.io/c/${VISA}/x`);
+      span.recordException(new Error(cutCard('refused card ')));
+      span.end();
+      const [exported] = exporter.getFinishedSpans();
+      assert.ok(exported);
+      // The SDK cut every value here before the processor saw it.
+      assert.equal(exported.attributes['app.note'], 'charged the card *******');
+      assert.deepEqual(exported.attributes['app.cards'], ['first card was *********', 'short 4111']);
+      assert.equal(exported.attributes['url.full'], 'https://b.io/c/*********');
+      assert.equal(exported.events[0]?.attributes?.['exception.message'], 'refused card ***********');
+      assert.equal(exported.links[0]?.attributes?.['app.from'], 'linked from card *******');
+      assert.doesNotMatch(wireText(exported), /\d{7}/, 'no run of seven digits is left anywhere');
+      assert.equal(health.get(HEALTH_REDACTIONS), 5);
+      await provider.shutdown();
+    });
+
+    it('leaves values shorter than the limit, exempt identifiers and spans without a limit alone', async () => {
+      const { exporter, provider, tracer } = limitedSetup();
+      const span = tracer.startSpan('charge');
+      span.setAttribute('app.short', 'order 20261203123456');
+      span.setAttribute(ATTR_PAYMENT_TRADE_NO, `T${'2'.repeat(LIMIT + 5)}`);
+      span.end();
+      const unlimited = setup('redaction-first');
+      const whole = unlimited.tracer.startSpan('charge');
+      whole.setAttribute('app.note', `order ${'3'.repeat(40)}`);
+      whole.end();
+      assert.deepEqual(exporter.getFinishedSpans()[0]?.attributes, {
+        'app.short': 'order 20261203123456',
+        [ATTR_PAYMENT_TRADE_NO]: `T${'2'.repeat(LIMIT - 1)}`,
+      });
+      assert.equal(unlimited.exporter.getFinishedSpans()[0]?.attributes['app.note'], `order ${'3'.repeat(40)}`);
+      await provider.shutdown();
+      await unlimited.provider.shutdown();
+    });
+
+    it('follows cardNumbers: false and configured exempt keys', async () => {
+      const off = limitedSetup({ cardNumbers: false });
+      off.tracer.startSpan('a', { attributes: { 'app.note': cutCard('charged the card ') } }).end();
+      const exempt = limitedSetup({ exemptKeys: ['shop.reference'] });
+      exempt.tracer.startSpan('b', { attributes: { 'shop.reference': cutCard('charged the card ') } }).end();
+      assert.equal(off.exporter.getFinishedSpans()[0]?.attributes['app.note'], 'charged the card 4111111');
+      assert.equal(exempt.exporter.getFinishedSpans()[0]?.attributes['shop.reference'], 'charged the card 4111111');
+      await off.provider.shutdown();
+      await exempt.provider.shutdown();
+    });
+  });
+
   describe('detection in an application SDK', () => {
     it('recognises the processor by its marker, also across package copies', () => {
       assert.equal(isRedactionProcessor(createRedactionSpanProcessor()), true);
