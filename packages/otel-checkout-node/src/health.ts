@@ -1,4 +1,5 @@
 import { diag } from '@opentelemetry/api';
+import { errorSummary } from './error-summary.js';
 import { HEALTH_CONFIG_PROBLEMS } from './health-names.js';
 
 /**
@@ -27,12 +28,14 @@ export class HealthCounters {
 
   /**
    * Logs through the OpenTelemetry diagnostic logger the first time `kind` is seen, so a
-   * flood of bad input costs one log line, not one per request.
+   * flood of bad input costs one log line, not one per request. An error is described by
+   * `errorSummary` (class, code, message length, stack frames), never passed on as it is:
+   * its message may hold whatever the request carried.
    */
-  warnOnce(kind: string, message: string, ...args: unknown[]): void {
+  warnOnce(kind: string, message: string, ...errors: unknown[]): void {
     if (this.logged.has(kind)) return;
     this.logged.add(kind);
-    diag.warn(`@otel-checkout/node: ${message}`, ...args);
+    diag.warn(`@otel-checkout/node: ${message}${errors.map((error) => `: ${errorSummary(error)}`).join('')}`);
   }
 
   /**

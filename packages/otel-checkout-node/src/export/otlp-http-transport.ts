@@ -7,6 +7,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import type { httpAgentFactoryFromOptions } from '@opentelemetry/otlp-exporter-base/node-http';
+import { ownError } from '../error-summary.js';
 
 /** OpenTelemetry's agent factory type (not exported by name). */
 type HttpAgentFactory = ReturnType<typeof httpAgentFactoryFromOptions>;
@@ -120,7 +121,7 @@ export class AbortableHttpTransport implements IExporterTransport {
       req.on('close', () => this.requests.delete(req));
       req.setTimeout(Math.max(1, timeoutMillis), () => {
         req.destroy();
-        resolve({ status: 'retryable', error: new Error('Request timed out') });
+        resolve({ status: 'retryable', error: ownError('Request timed out') });
       });
       req.on('error', (error: Error & { code?: unknown }) => {
         if (this.aborted) resolve(abandoned());
@@ -138,7 +139,7 @@ function readResponse(res: IncomingMessage, resolve: (response: ExportResponse) 
   res.on('data', (chunk: Buffer) => {
     size += chunk.length;
     if (size > MAX_RESPONSE_BYTES) {
-      resolve({ status: 'failure', error: new Error(`OTLP export response body exceeded ${MAX_RESPONSE_BYTES} bytes`) });
+      resolve({ status: 'failure', error: ownError(`OTLP export response body exceeded ${MAX_RESPONSE_BYTES} bytes`) });
       res.destroy();
       return;
     }
@@ -169,5 +170,5 @@ function gzipped(data: Uint8Array): Promise<Uint8Array> {
 }
 
 function abandoned(): { status: 'failure'; error: Error } {
-  return { status: 'failure', error: new Error('export abandoned: tracing was shut down') };
+  return { status: 'failure', error: ownError('export abandoned: tracing was shut down') };
 }

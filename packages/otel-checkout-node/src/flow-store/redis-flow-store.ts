@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { diag } from '@opentelemetry/api';
+import { errorSummary } from '../error-summary.js';
 import { FlowStoreError, FlowStoreTimeoutError } from '../flows/errors.js';
 import { collectedNumber } from '../flows/option-numbers.js';
 import { ORPHAN_TAKE_MS } from './orphan-take.js';
@@ -340,17 +341,23 @@ export class RedisFlowStore implements FlowStore {
     if (count) this.failures++;
     if (this.available) {
       this.available = false;
-      diag.warn('@otel-checkout/node: Redis flow store unavailable; flows fall back to token-only correlation', error);
+      diag.warn(`@otel-checkout/node: Redis flow store unavailable; flows fall back to token-only correlation: ${errorSummary(error)}`);
     }
   }
 }
 
-/** node-redis's createClient, whose errors (a malformed URL: a plain TypeError) become the store's. */
+/**
+ * node-redis's createClient, whose errors (a malformed URL: a plain TypeError) become the
+ * store's. Not as the cause: Node's URL error keeps the whole URL, password included, as
+ * `input`, and whoever logs the store's error would print it. Its class and code say enough.
+ */
 function createRedisClient(redis: { createClient(options: unknown): OwnedClient }, options: unknown): OwnedClient {
   try {
     return redis.createClient(options);
   } catch (error) {
-    throw new FlowStoreError('RedisFlowStore could not make a Redis client (is `url` a redis:// URL?)', { cause: error });
+    const code = (error as { code?: unknown } | null)?.code;
+    const kind = `${error instanceof Error ? error.name : typeof error}${typeof code === 'string' ? ` ${code}` : ''}`;
+    throw new FlowStoreError(`RedisFlowStore could not make a Redis client (${kind}; is \`url\` a redis:// URL?)`);
   }
 }
 

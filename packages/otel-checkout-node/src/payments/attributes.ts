@@ -36,9 +36,22 @@ export function addPaymentAttributes(attributes: Attributes, details: PaymentDet
   else if (amount !== undefined) {
     // 42.5 is most likely 42.50 in major units; recorded, it would sum and compare wrongly with
     // the integers of minor units every other hop records.
-    runtime().health.warnOnce('amount-not-minor-units', `payment amount ${String(amount)} is not an integer in minor units (4250 for 42.50 EUR); it is not recorded`);
+    runtime().health.warnOnce('amount-not-minor-units', `payment amount ${shownAmount(amount)} is not an integer in minor units (4250 for 42.50 EUR); it is not recorded`);
   }
   return attributes;
+}
+
+/** Fewer digits than the shortest card number. */
+const SHOWN_AMOUNT_DIGITS = 12;
+
+/**
+ * The rejected amount as the log shows it: a short number as it is (42.5 says what went
+ * wrong), anything else by its type only. The value comes from the request (an extractor that
+ * passes a body field on), and a field that holds a card number must not reach the log.
+ */
+function shownAmount(amount: unknown): string {
+  if (typeof amount === 'number' && String(amount).replace(/\D/g, '').length <= SHOWN_AMOUNT_DIGITS) return String(amount);
+  return Array.isArray(amount) ? '(an array)' : `(a ${typeof amount})`;
 }
 
 /** Attributes of an outcome and its failure reason/code. */

@@ -4,6 +4,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ownError } from '../error-summary.js';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_EXPORT_FAILURES, HEALTH_SPANS_DROPPED, HEALTH_SPANS_EXPORTED } from '../health-names.js';
 
@@ -96,7 +97,7 @@ export class BoundedExportProcessor implements SpanProcessor {
   }
 }
 
-const ABANDONED = new Error('export abandoned: shutdown gave up waiting');
+const ABANDONED = ownError('export abandoned: shutdown gave up waiting');
 
 /**
  * Counts the outcome of every export and bounds how long one may take: an export the
@@ -146,7 +147,7 @@ export class CountingExporter implements SpanExporter {
     };
     const giveUp = (): void => settle({ code: ExportResultCode.FAILED, error: ABANDONED }, false);
     this.underWay.set(giveUp, spans.length);
-    const timer = setTimeout(() => settle({ code: ExportResultCode.FAILED, error: new Error('export timed out') }), this.timeoutMillis);
+    const timer = setTimeout(() => settle({ code: ExportResultCode.FAILED, error: ownError('export timed out') }), this.timeoutMillis);
     timer.unref();
     try {
       this.inner.export(spans, settle);

@@ -6,6 +6,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { cohortOptionsProblems } from '@otel-checkout/core';
+import { errorSummary } from '../error-summary.js';
 import { FLOW_HEALTH_COUNTERS } from '../flows/flow-health.js';
 import { createFlows } from '../flows/flows.js';
 import type { Flows } from '../flows/flows.js';
@@ -79,7 +80,7 @@ export function startCheckoutTracing(options: NodeTracingOptions = {}): NodeTrac
     const checked = checkOptions(options, health);
     started = hasRegisteredTracerProvider() ? startCoexisting(checked, health, parts) : startOwnSdk(checked, health, parts);
   } catch (error) {
-    diag.error('@otel-checkout/node: tracing setup failed; the application runs untraced', error);
+    diag.error(`@otel-checkout/node: tracing setup failed; the application runs untraced: ${errorSummary(error)}`);
     resetRuntime();
     started = idleHandle(health, stopStartedParts(parts));
   }
@@ -105,10 +106,10 @@ async function stopStartedParts(parts: StartedParts): Promise<void> {
     else await parts.store?.close();
   };
   await Promise.all([
-    closeFlows().catch((error: unknown) => diag.debug('@otel-checkout/node: closing the flows of a failed setup failed', error)),
+    closeFlows().catch((error: unknown) => diag.debug(`@otel-checkout/node: closing the flows of a failed setup failed: ${errorSummary(error)}`)),
     Promise.resolve()
       .then(parts.stopSdk)
-      .catch((error: unknown) => diag.debug('@otel-checkout/node: stopping the SDK of a failed setup failed', error)),
+      .catch((error: unknown) => diag.debug(`@otel-checkout/node: stopping the SDK of a failed setup failed: ${errorSummary(error)}`)),
   ]);
 }
 
@@ -284,7 +285,7 @@ function makeHandle(mode: TracingMode, health: HealthCounters, lifecycle: Lifecy
         try {
           await lifecycle.stop();
         } catch (error) {
-          diag.error('@otel-checkout/node: shutdown failed', error);
+          diag.error(`@otel-checkout/node: shutdown failed: ${errorSummary(error)}`);
         }
         resetRuntime();
         if (started === handle) started = undefined;

@@ -10,6 +10,7 @@ import {
   PAYMENT_STAGE_VALUE_STALLED,
   SPAN_NAME_PAYMENT_CALLBACK_STALLED,
 } from '@otel-checkout/semantic-conventions/incubating';
+import { errorSummary } from '../error-summary.js';
 import type { HealthCounters } from '../health.js';
 import { flowParentContext } from '../flows/parent-context.js';
 import { addRecordedFlowAttributes } from '../flows/record-attributes.js';
@@ -152,7 +153,7 @@ export class StalledSweeper {
       this.deps.health.increment(HEALTH_STALLED_EMITTED);
       if (repeat) this.deps.health.increment(HEALTH_STALLED_REPEATS);
     } catch (error) {
-      diag.error('@otel-checkout/node: emitting a stalled span failed', error);
+      diag.error(`@otel-checkout/node: emitting a stalled span failed: ${errorSummary(error)}`);
     }
   }
 
@@ -162,7 +163,7 @@ export class StalledSweeper {
       const flush = this.deps.flush;
       const flushed = Promise.resolve()
         .then(() => flush())
-        .catch((error: unknown) => diag.debug('@otel-checkout/node: flush while sweeping failed', error));
+        .catch((error: unknown) => diag.debug(`@otel-checkout/node: flush while sweeping failed: ${errorSummary(error)}`));
       // Within half the lease: the batch is acknowledged before another sweeper may claim it
       // again, so a slow exporter never makes two live sweepers emit the same flows unmarked.
       await settlesWithin(flushed, this.leaseMs / 2);

@@ -24,25 +24,29 @@ function secretBytes(secret: string | Uint8Array): Uint8Array {
   return typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
 }
 
-/** The problems with a key set, empty when it is usable. */
+/**
+ * The problems with a key set, empty when it is usable. A key is named by its place in the set
+ * (`keys.current`, `keys.previous[0]`), never by its id: these messages are logged, and a key
+ * whose id and secret were swapped would otherwise have its secret printed.
+ */
 export function flowTokenKeyProblems(keys: FlowTokenKeys | undefined): string[] {
   if (keys === undefined || keys === null || typeof keys !== 'object') return ['no keys configured'];
   const previous: readonly unknown[] = Array.isArray(keys.previous) ? keys.previous : [];
-  const all: unknown[] = [keys.current, ...previous];
+  const all: Array<[string, unknown]> = [['keys.current', keys.current], ...previous.map((key, i): [string, unknown] => [`keys.previous[${i}]`, key])];
   const problems: string[] = [];
   const seen = new Set<string>();
-  for (const key of all) {
+  for (const [place, key] of all) {
     if (key === undefined || key === null || typeof key !== 'object') {
-      problems.push('a key is not an object { id, secret }');
+      problems.push(`${place} is not an object { id, secret }`);
       continue;
     }
     const { id, secret } = key as Partial<FlowTokenKey>;
-    if (typeof id !== 'string' || !KEY_ID.test(id)) problems.push(`key id must be 1..${FLOW_TOKEN_MAX_KEY_ID_LENGTH} printable ASCII characters`);
-    else if (seen.has(id)) problems.push(`key id "${id}" appears twice`);
+    if (typeof id !== 'string' || !KEY_ID.test(id)) problems.push(`${place} id must be 1..${FLOW_TOKEN_MAX_KEY_ID_LENGTH} printable ASCII characters`);
+    else if (seen.has(id)) problems.push(`${place} id appears twice in the key set`);
     else seen.add(id);
-    if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) problems.push(`key "${String(id)}" has no secret`);
+    if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) problems.push(`${place} has no secret`);
     else if (secretBytes(secret).length < MIN_SECRET_BYTES) {
-      problems.push(`key "${String(id)}" secret is shorter than ${MIN_SECRET_BYTES} bytes`);
+      problems.push(`${place} secret is shorter than ${MIN_SECRET_BYTES} bytes`);
     }
   }
   return problems;
