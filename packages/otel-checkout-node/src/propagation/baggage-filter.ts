@@ -1,6 +1,6 @@
 import { propagation } from '@opentelemetry/api';
 import type { Baggage, BaggageEntry, Context } from '@opentelemetry/api';
-import { CANARY_BAGGAGE_KEYS } from '@otel-checkout/core';
+import { CANARY_BAGGAGE_KEYS, readCanaryBaggage } from '@otel-checkout/core';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_BAGGAGE_DROPPED } from '../health-names.js';
 import type { BaggageOptions } from '../types.js';
@@ -26,17 +26,35 @@ export function resolveBaggageLimits(options: BaggageOptions | undefined): Bagga
   };
 }
 
+const CANARY_KEYS: ReadonlySet<string> = new Set(CANARY_BAGGAGE_KEYS);
+
 /**
- * Keeps only allow-listed baggage entries within the limits; everything else is dropped and
- * counted. Baggage from clients is untrusted: it would otherwise be forwarded to every
- * downstream service and could be copied onto spans.
+ * A release or cohort value exactly as `canaryBaggageEntries` writes it (a version-like string;
+ * `canary` or `stable`). Any other value under those keys is never read, only forwarded: to
+ * every outgoing call, the payment provider's included, whatever the client put there.
+ */
+function isCanaryValue(key: string, value: string): boolean {
+  const read = readCanaryBaggage((name) => (name === key ? value : undefined));
+  return read.release === value || read.cohort === value;
+}
+
+/**
+ * Keeps only allow-listed baggage entries within the limits (the release and cohort only with
+ * values of their shape); everything else is dropped and counted. Baggage from clients is
+ * untrusted: it would otherwise be forwarded to every downstream service and could be copied
+ * onto spans.
  */
 function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCounters): Baggage | undefined {
   const kept: Record<string, BaggageEntry> = {};
   let keptCount = 0;
   let dropped = 0;
   for (const [key, entry] of baggage.getAllEntries()) {
-    if (!limits.allowedKeys.has(key) || entry.value.length > limits.maxValueLength || keptCount >= limits.maxEntries) {
+    if (
+      !limits.allowedKeys.has(key) ||
+      entry.value.length > limits.maxValueLength ||
+      keptCount >= limits.maxEntries ||
+      (CANARY_KEYS.has(key) && !isCanaryValue(key, entry.value))
+    ) {
       dropped += 1;
       continue;
     }
@@ -46,7 +64,7 @@ function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCo
   }
   if (dropped > 0) {
     health.increment(HEALTH_BAGGAGE_DROPPED, dropped);
-    health.warnOnce('baggage-dropped', 'dropped incoming baggage entries that are not allow-listed or exceed the limits');
+    health.warnOnce('baggage-dropped', 'dropped incoming baggage entries that are not allow-listed, exceed the limits or are not a valid release or cohort');
   }
   if (dropped === 0) return baggage;
   return keptCount === 0 ? undefined : propagation.createBaggage(kept);

@@ -1,9 +1,13 @@
 import * as assert from 'node:assert/strict';
+import http from 'node:http';
 import { propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import { listenOnLoopback, startHttpServer } from '@otel-checkout/test-support';
+import { httpPayments, payments } from '../../src/index.js';
 import { HealthCounters } from '../../src/health.js';
 import { HEALTH_BAGGAGE_DROPPED, HEALTH_MALFORMED_BAGGAGE, HEALTH_OVERSIZE_HEADERS } from '../../src/health-names.js';
 import { resolveBaggageLimits } from '../../src/propagation/baggage-filter.js';
 import { GuardedBaggagePropagator } from '../../src/propagation/guarded-baggage-propagator.js';
+import { startTracingSession } from '../support/tracing-session.js';
 
 interface BaggageCase {
   title: string;
@@ -21,6 +25,19 @@ const cases: BaggageCase[] = [
   { title: 'other keys are dropped and counted', header: `${COHORT}=canary,user.id=42,session=abc`, kept: { [COHORT]: 'canary' }, counters: { [HEALTH_BAGGAGE_DROPPED]: 2 } },
   { title: 'properties (metadata) are not carried on', header: `${RELEASE}=web-7;secret=1`, kept: { [RELEASE]: 'web-7' }, counters: {} },
   { title: 'an over-long value is dropped', header: `${RELEASE}=${'r'.repeat(129)}`, kept: {}, counters: { [HEALTH_BAGGAGE_DROPPED]: 1 } },
+  {
+    title: 'a release or cohort value not of its shape is dropped: it would be forwarded unread',
+    header: `${COHORT}=4111111111111111,${RELEASE}=web%207%20card%204111111111111111`,
+    kept: {},
+    counters: { [HEALTH_BAGGAGE_DROPPED]: 2 },
+  },
+  {
+    title: 'a custom allow-listed key keeps any value within the limits',
+    header: `tenant=eu%20west,${COHORT}=stable`,
+    options: { allowedKeys: ['tenant', COHORT] },
+    kept: { tenant: 'eu west', [COHORT]: 'stable' },
+    counters: {},
+  },
   {
     title: 'entries beyond maxEntries are dropped',
     header: 'a=1,b=2,c=3',
@@ -57,4 +74,35 @@ describe('untrusted baggage', () => {
     propagator.inject(context, carrier, { set: (c, k, v) => ((c as Record<string, string>)[k] = v) });
     assert.equal(carrier.baggage, `${COHORT}=canary`);
   });
+
+  for (const mode of ['lean', 'default'] as const) {
+    it(`${mode} mode: the payment provider gets a client's release and cohort only when they are of their shape`, async () => {
+      const seen: string[] = [];
+      const provider = await startHttpServer((req, res) => {
+        seen.push(String(req.headers.baggage ?? ''));
+        res.end('{}');
+      });
+      const session = await startTracingSession('memory', { instrumentHttp: mode === 'default' });
+      const pay = httpPayments(async (_req, res) => {
+        await payments.create({ tradeNo: 'T-BAG-1', provider: 'acme' }, (flow) =>
+          flow.providerCall('charge', async (call) => (await fetch(`${provider.url}/charge`, { headers: call.inject<Record<string, string>>() })).text()),
+        );
+        res.end('ok');
+      });
+      const app = await listenOnLoopback(http.createServer((req, res) => void pay(req, res)));
+      try {
+        for (const baggage of [`${COHORT}=4111111111111111,${RELEASE}=card%204111111111111111`, `${COHORT}=canary,${RELEASE}=web-7`]) {
+          assert.equal(await (await fetch(`${app.url}/pay`, { headers: { baggage } })).text(), 'ok');
+        }
+        assert.equal(seen.length, 2);
+        assert.ok(!seen[0].includes('4111'), seen[0]);
+        assert.equal(seen[0], '', 'nothing of the first header is forwarded');
+        assert.deepEqual(seen[1].split(',').sort(), [`${COHORT}=canary`, `${RELEASE}=web-7`]);
+      } finally {
+        await app.close();
+        await session.stop();
+        await provider.close();
+      }
+    });
+  }
 });
