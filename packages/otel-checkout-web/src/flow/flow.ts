@@ -41,7 +41,7 @@ import type {
   RedirectOptions,
   SdkInfo,
 } from '../types.js';
-import { detailAttributes } from './attributes.js';
+import { cleanDetails, detailAttributes } from './attributes.js';
 import type { SdkHost } from './sdk-wrap.js';
 import { wrapSdk } from './sdk-wrap.js';
 import { needsFunction, outcomeOf, pollLoop } from './poll.js';
@@ -110,7 +110,9 @@ export interface RecordingFlow extends CheckoutFlow, SdkHost {
  */
 export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetails): RecordingFlow {
   const children = new Set<Span>();
-  const details: FlowDetails = { ...initial };
+  // The known fields only: these details go to sessionStorage and to challenge frames (the
+  // handoff record), and a page may hand over its whole order or form object.
+  const details = cleanDetails(initial);
   /** The innermost SDK call running, or the root: what requests are parented to. */
   let current = root;
   let done = false;
@@ -178,7 +180,7 @@ export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetail
 
     set(more) {
       const attributes = detailAttributes(more);
-      if (typeof more === 'object' && more !== null) Object.assign(details, more);
+      Object.assign(details, cleanDetails(more));
       if (!done) root.setAttributes(attributes);
     },
 

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import type { FlowDetails } from '@otel-checkout/web';
+import { useChromiumSession } from '../harness/session.js';
+import { startInPage, tracingOptions } from '../harness/page-api.js';
+import { TEST_PAN } from '../harness/sites.js';
+import type { Sites } from '../harness/sites.js';
+
+// A page may hand the flow an object that holds more than flow details (its order, its form
+// values): only the details the flow records may be parked in sessionStorage for the return
+// page, or answered over postMessage to a challenge frame.
+describe('the handoff record holds flow details only, in Chromium', function () {
+  this.timeout(30_000);
+  let sites: Sites;
+  let page: Page;
+
+  useChromiumSession((session) => {
+    ({ sites, page } = session);
+  });
+
+  it('what begin() and set() were given beyond the details reaches neither sessionStorage nor a postMessage answer', async () => {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const { stored, answered } = await page.evaluate(async (pan) => {
+      const order = { tradeNo: 'T-hand-1', method: 'card', amount: 1250, currency: 'EUR', cardNumber: pan, cvv: '737' } as FlowDetails;
+      const flow = window.otc.checkout.begin(order);
+      flow.set({ provider: 'acme', holder: { pan } } as Partial<FlowDetails>);
+      flow.answerChallenge();
+      // The page asks itself, as a challenge frame of its own origin asks its opener.
+      const reply = new Promise<unknown>((resolve) =>
+        window.addEventListener('message', (event: MessageEvent<{ type?: string; record?: unknown }>) => {
+          if (event.data?.type === 'otc.handoff') resolve(event.data.record);
+        }),
+      );
+      window.postMessage({ type: 'otc.handoff.request' }, location.origin);
+      const answer = await reply;
+      await flow.prepareRedirect({ watchdogMillis: 0 });
+      return { stored: sessionStorage.getItem('otc.handoff'), answered: JSON.stringify(answer) };
+    }, TEST_PAN);
+    for (const [where, text] of [['sessionStorage', stored], ['postMessage', answered]] as const) {
+      assert.ok(text !== null, `a handoff record in ${where}`);
+      assert.ok(!text.includes(TEST_PAN) && !text.includes('737'), `${where}: ${text}`);
+      const record = JSON.parse(text) as { details: FlowDetails };
+      assert.deepEqual(record.details, { tradeNo: 'T-hand-1', method: 'card', amount: 1250, currency: 'EUR', provider: 'acme' }, where);
+    }
+  });
+});
