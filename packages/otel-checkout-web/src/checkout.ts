@@ -17,8 +17,9 @@ export function getRuntime(): Runtime | undefined {
 function safely<T>(what: string, fn: () => T, fallback: T): T {
   try {
     return fn();
-  } catch (error) {
-    diag.warn(`@otel-checkout/web: ${what} failed`, error);
+  } catch {
+    // What failed, not the error: a hook reads the payment form, and its error may quote it.
+    diag.warn(`@otel-checkout/web: ${what} failed`);
     return fallback;
   }
 }

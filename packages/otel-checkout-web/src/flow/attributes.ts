@@ -29,7 +29,8 @@ export function detailAttributes(details: Partial<FlowDetails> | undefined, all 
     else if (details.amount !== undefined && !warnedAmount) {
       // 42.5 would be read as 42.5 cents: better no amount than a wrong one.
       warnedAmount = true;
-      diag.warn(`@otel-checkout/web: amount ${String(details.amount)} is not an integer in minor units; ignored`);
+      // A number says what went wrong; anything else only by its type (a form field may hold a card number).
+      diag.warn(`@otel-checkout/web: amount ${typeof details.amount === 'number' ? details.amount : typeof details.amount} is not an integer in minor units; ignored`);
     }
   }
   return out;

@@ -12,8 +12,9 @@ export function needsFunction(fn: unknown, what: string): void {
 export function outcomeOf<T>(toOutcome: ((result: T) => PaymentOutcome | undefined) | undefined, result: T): PaymentOutcome | undefined {
   try {
     return typeof toOutcome === 'function' ? toOutcome(result) : undefined;
-  } catch (error) {
-    diag.warn('@otel-checkout/web: the toOutcome hook failed', error);
+  } catch {
+    // Not the error: it may quote the status answer it could not read.
+    diag.warn('@otel-checkout/web: the toOutcome hook failed');
     return undefined;
   }
 }
