@@ -1,6 +1,7 @@
 import { propagation } from '@opentelemetry/api';
 import type { Baggage, BaggageEntry, Context } from '@opentelemetry/api';
-import { CANARY_BAGGAGE_KEYS, readCanaryBaggage } from '@otel-checkout/core';
+import { CANARY_BAGGAGE_KEYS, createRedactor, readCanaryBaggage } from '@otel-checkout/core';
+import type { Redactor } from '@otel-checkout/core';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_BAGGAGE_DROPPED } from '../health-names.js';
 import type { BaggageOptions } from '../types.js';
@@ -38,11 +39,23 @@ function isCanaryValue(key: string, value: string): boolean {
   return read.release === value || read.cohort === value;
 }
 
+let valueRules: Redactor | undefined;
+
+/**
+ * Whether the redaction rules would change `value` (a card number, a `token=...` pair, a URL
+ * with a secret parameter). A release of the right shape can still be a card number, and an
+ * application's own allow-listed key can hold anything: kept baggage is forwarded unredacted
+ * to every outgoing call, so such a value is not kept at all.
+ */
+function holdsSecret(value: string): boolean {
+  return (valueRules ??= createRedactor()).redactText(value) !== value;
+}
+
 /**
  * Keeps only allow-listed baggage entries within the limits (the release and cohort only with
- * values of their shape); everything else is dropped and counted. Baggage from clients is
- * untrusted: it would otherwise be forwarded to every downstream service and could be copied
- * onto spans.
+ * values of their shape, and no value the redaction rules would change); everything else is
+ * dropped and counted. Baggage from clients is untrusted: it would otherwise be forwarded to
+ * every downstream service and could be copied onto spans.
  */
 function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCounters): Baggage | undefined {
   const kept: Record<string, BaggageEntry> = {};
@@ -53,7 +66,8 @@ function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCo
       !limits.allowedKeys.has(key) ||
       entry.value.length > limits.maxValueLength ||
       keptCount >= limits.maxEntries ||
-      (CANARY_KEYS.has(key) && !isCanaryValue(key, entry.value))
+      (CANARY_KEYS.has(key) && !isCanaryValue(key, entry.value)) ||
+      holdsSecret(entry.value)
     ) {
       dropped += 1;
       continue;
@@ -64,7 +78,7 @@ function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCo
   }
   if (dropped > 0) {
     health.increment(HEALTH_BAGGAGE_DROPPED, dropped);
-    health.warnOnce('baggage-dropped', 'dropped incoming baggage entries that are not allow-listed, exceed the limits or are not a valid release or cohort');
+    health.warnOnce('baggage-dropped', 'dropped incoming baggage entries that are not allow-listed, exceed the limits, are not a valid release or cohort, or hold what redaction would mask');
   }
   if (dropped === 0) return baggage;
   return keptCount === 0 ? undefined : propagation.createBaggage(kept);

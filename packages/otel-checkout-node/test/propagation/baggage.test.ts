@@ -32,6 +32,13 @@ const cases: BaggageCase[] = [
     counters: { [HEALTH_BAGGAGE_DROPPED]: 2 },
   },
   {
+    title: 'a release of the right shape that is a card number, or a custom key holding a secret pair, is dropped',
+    header: `${RELEASE}=4111111111111111,tenant=eu%20token%3Dabc123,${COHORT}=stable`,
+    options: { allowedKeys: ['tenant', RELEASE, COHORT] },
+    kept: { [COHORT]: 'stable' },
+    counters: { [HEALTH_BAGGAGE_DROPPED]: 2 },
+  },
+  {
     title: 'a custom allow-listed key keeps any value within the limits',
     header: `tenant=eu%20west,${COHORT}=stable`,
     options: { allowedKeys: ['tenant', COHORT] },
