@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { typeCheckSnippets, typeScriptBlocks } from '@otel-checkout/test-support/readme-snippets';
 import ts from 'typescript';
+import { bundleOptions } from '../harness/bundle-size.js';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
@@ -43,15 +44,8 @@ describe('README code', function () {
 
   it('bundles the Quick start with the settings the README states (esbuild, ESM, es2020, minified)', async () => {
     const result = await build({
+      ...bundleOptions,
       stdin: { contents: blocks[0], resolveDir: packageDir, sourcefile: 'quick-start.ts', loader: 'ts' },
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2020',
-      conditions: ['@otel-checkout/source', 'module'],
-      write: false,
-      logLevel: 'silent',
     });
     assert.deepEqual(result.errors, []);
     assert.ok(result.outputFiles[0].text.length > 0);
