@@ -61,6 +61,7 @@ function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCo
   const kept: Record<string, BaggageEntry> = {};
   let keptCount = 0;
   let dropped = 0;
+  let hadProperties = false;
   for (const [key, entry] of baggage.getAllEntries()) {
     if (
       !limits.allowedKeys.has(key) ||
@@ -72,7 +73,9 @@ function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCo
       dropped += 1;
       continue;
     }
-    // Metadata (properties) is not needed by anyone here and is dropped on purpose.
+    // Metadata (properties) is not needed by anyone here and is dropped on purpose: the
+    // propagator would forward it as it came, unread.
+    if (entry.metadata !== undefined) hadProperties = true;
     kept[key] = { value: entry.value };
     keptCount += 1;
   }
@@ -80,7 +83,7 @@ function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCo
     health.increment(HEALTH_BAGGAGE_DROPPED, dropped);
     health.warnOnce('baggage-dropped', 'dropped incoming baggage entries that are not allow-listed, exceed the limits, are not a valid release or cohort, or hold what redaction would mask');
   }
-  if (dropped === 0) return baggage;
+  if (dropped === 0 && !hadProperties) return baggage;
   return keptCount === 0 ? undefined : propagation.createBaggage(kept);
 }
 

@@ -73,6 +73,17 @@ describe('untrusted baggage', () => {
     });
   }
 
+  it('forwards no properties of a kept entry, also when nothing was dropped', () => {
+    const health = new HealthCounters();
+    const propagator = new GuardedBaggagePropagator(resolveBaggageLimits(undefined), health);
+    const context = propagator.extract(ROOT_CONTEXT, { baggage: `${COHORT}=canary;note=from-the-client,${RELEASE}=web-7;x` });
+    assert.deepEqual(propagation.getBaggage(context)?.getAllEntries().map(([key, entry]) => [key, entry.metadata]), [[COHORT, undefined], [RELEASE, undefined]]);
+    const carrier: Record<string, string> = {};
+    propagator.inject(context, carrier, { set: (c, k, v) => ((c as Record<string, string>)[k] = v) });
+    assert.equal(carrier.baggage, `${COHORT}=canary,${RELEASE}=web-7`);
+    assert.equal(health.get(HEALTH_BAGGAGE_DROPPED), 0, 'properties are not entries');
+  });
+
   it('injects only what is in the context', () => {
     const health = new HealthCounters();
     const propagator = new GuardedBaggagePropagator(resolveBaggageLimits(undefined), health);
