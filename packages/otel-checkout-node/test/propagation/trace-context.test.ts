@@ -41,6 +41,9 @@ const traceparentCases: TraceparentCase[] = [
   { title: 'empty header', header: '', counter: HEALTH_MALFORMED_TRACEPARENT },
   { title: 'garbage', header: 'not a traceparent', counter: HEALTH_MALFORMED_TRACEPARENT },
   { title: 'oversize header', header: `cc-${TRACE_ID}-${PARENT_ID}-01-${'a'.repeat(600)}`, counter: HEALTH_OVERSIZE_HEADERS },
+  { title: 'spaces and tabs around the header are optional whitespace', header: ` \t00-${TRACE_ID}-${PARENT_ID}-01\t `, parent: { traceId: TRACE_ID, spanId: PARENT_ID, sampled: true } },
+  { title: 'a no-break space (an obs-text byte on the wire) is not whitespace', header: `\u00a000-${TRACE_ID}-${PARENT_ID}-01`, counter: HEALTH_MALFORMED_TRACEPARENT },
+  { title: 'nor is any other Unicode space', header: `00-${TRACE_ID}-${PARENT_ID}-01\u2003`, counter: HEALTH_MALFORMED_TRACEPARENT },
 ];
 
 describe('W3C traceparent handling', () => {
@@ -123,6 +126,7 @@ const tracestateCases: TracestateCase[] = [
   { title: 'value containing "," cannot exist; member without "=" is invalid', header: 'a,b=2', kept: 'b=2', counter: HEALTH_MALFORMED_TRACESTATE },
   { title: 'empty value is invalid', header: 'a=,b=2', kept: 'b=2', counter: HEALTH_MALFORMED_TRACESTATE },
   { title: 'a space before the comma is optional whitespace around the member, not part of its value', header: 'a=x ,b=2', kept: 'a=x,b=2' },
+  { title: 'a no-break space around a member is not optional whitespace', header: '\u00a0a=1,b=2', kept: 'b=2', counter: HEALTH_MALFORMED_TRACESTATE },
   { title: 'a key of 256 characters is valid', header: `${'k'.repeat(256)}=1,b=2`, kept: `${'k'.repeat(256)}=1,b=2` },
   { title: 'a key of 257 characters is invalid', header: `${'k'.repeat(257)}=1,b=2`, kept: 'b=2', counter: HEALTH_MALFORMED_TRACESTATE },
   { title: 'a value of 256 characters is valid', header: `a=${'v'.repeat(256)},b=2`, kept: `a=${'v'.repeat(256)},b=2` },
