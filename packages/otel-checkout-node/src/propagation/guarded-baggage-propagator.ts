@@ -63,20 +63,36 @@ export class GuardedBaggagePropagator implements TextMapPropagator {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** baggage-octet (W3C baggage, section 3.3.1.3); `%` only as the start of a percent-encoded octet. */
+const VALUE = /^(?:[\x21\x23\x24\x26-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]|%[0-9A-Fa-f]{2})*$/;
+/** HTTP's optional whitespace, the only whitespace allowed around members, keys and values (not JavaScript's trim()). */
+const OWS = /^[ \t]+|[ \t]+$/g;
 
-/** A member is `key=value[;properties]` with a token key (W3C baggage, section 3.3.1). */
+/**
+ * A member is `key OWS "=" OWS value *( OWS ";" OWS property )` with a token key, a value of
+ * baggage-octets and properties `key OWS "=" OWS value` or `key` (W3C baggage, section 3.3.1).
+ * A value whose percent-encoded bytes are not UTF-8 counts too: the propagator drops it.
+ */
 function hasMalformedMember(header: string): boolean {
   for (const member of header.split(',')) {
-    const trimmed = member.trim();
+    const trimmed = member.replace(OWS, '');
     if (trimmed.length === 0) continue;
-    const pair = trimmed.split(';', 1)[0] ?? '';
+    const [pair = '', ...properties] = trimmed.split(';');
     const eq = pair.indexOf('=');
-    if (eq <= 0 || !TOKEN.test(pair.slice(0, eq).trim())) return true;
+    if (eq < 0 || !isKeyValue(pair, eq)) return true;
+    for (const property of properties) {
+      const propertyEq = property.indexOf('=');
+      if (propertyEq < 0 ? !TOKEN.test(property.replace(OWS, '')) : !isKeyValue(property, propertyEq)) return true;
+    }
     try {
-      decodeURIComponent(pair.slice(eq + 1).trim());
+      decodeURIComponent(pair.slice(eq + 1).replace(OWS, ''));
     } catch {
       return true;
     }
   }
   return false;
+}
+
+function isKeyValue(text: string, eq: number): boolean {
+  return TOKEN.test(text.slice(0, eq).replace(OWS, '')) && VALUE.test(text.slice(eq + 1).replace(OWS, ''));
 }

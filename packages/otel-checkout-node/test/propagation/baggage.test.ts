@@ -56,6 +56,14 @@ const cases: BaggageCase[] = [
   { title: 'an oversize header is ignored whole', header: `${COHORT}=canary,pad=${'p'.repeat(9000)}`, kept: {}, counters: { [HEALTH_OVERSIZE_HEADERS]: 1, [HEALTH_BAGGAGE_DROPPED]: 1 } },
   { title: 'malformed members are counted, valid allow-listed ones kept', header: `=nokey,novalue,${COHORT}=stable`, kept: { [COHORT]: 'stable' }, counters: { [HEALTH_MALFORMED_BAGGAGE]: 1 } },
   { title: 'bad percent-encoding is counted, never thrown', header: `${RELEASE}=%E0%A4%A`, kept: {}, counters: { [HEALTH_MALFORMED_BAGGAGE]: 1 } },
+  {
+    title: 'a value with a character it must percent-encode (space, non-ASCII) is malformed',
+    header: `${COHORT}=canary,note=two words,city=Z\u00fcrich`,
+    kept: { [COHORT]: 'canary' },
+    counters: { [HEALTH_MALFORMED_BAGGAGE]: 1, [HEALTH_BAGGAGE_DROPPED]: 2 },
+  },
+  { title: 'a malformed property makes its member malformed', header: `${COHORT}=canary;two words`, kept: { [COHORT]: 'canary' }, counters: { [HEALTH_MALFORMED_BAGGAGE]: 1 } },
+  { title: 'optional whitespace around members, keys and values is allowed', header: ` ${COHORT} = canary ;\tp = 1 ,\t${RELEASE}=web-7`, kept: { [COHORT]: 'canary', [RELEASE]: 'web-7' }, counters: {} },
 ];
 
 describe('untrusted baggage', () => {
