@@ -1,4 +1,4 @@
-import { defaultTextMapGetter } from '@opentelemetry/api';
+import { defaultTextMapGetter, propagation } from '@opentelemetry/api';
 import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
 import type { HealthCounters } from '../health.js';
@@ -43,7 +43,8 @@ export class GuardedBaggagePropagator implements TextMapPropagator {
       health.warnOnce('oversize-baggage', `ignored a baggage header over ${limits.maxHeaderLength} characters`);
       return context;
     }
-    if (hasMalformedMember(header)) {
+    const scan = scanMembers(header);
+    if (scan.malformed) {
       health.increment(HEALTH_MALFORMED_BAGGAGE);
       health.warnOnce('malformed-baggage', 'ignored malformed members of a baggage header');
     }
@@ -53,6 +54,14 @@ export class GuardedBaggagePropagator implements TextMapPropagator {
     } catch {
       health.increment(HEALTH_MALFORMED_BAGGAGE);
       return context;
+    }
+    // The parser underneath leaves out well-formed members beyond its own limits (one over
+    // 4096 characters, those after the 180th) and ones with an empty value, without a word:
+    // they are dropped entries all the same.
+    const skipped = skippedMembers(scan, extracted);
+    if (skipped > 0) {
+      health.increment(HEALTH_BAGGAGE_DROPPED, skipped);
+      health.warnOnce('baggage-dropped', 'dropped incoming baggage entries that are not allow-listed, exceed the limits, are not a valid release or cohort, or hold what redaction would mask');
     }
     return filterContextBaggage(extracted, limits, health);
   }
@@ -68,29 +77,57 @@ const VALUE = /^(?:[\x21\x23\x24\x26-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]|%[0-9A-Fa-
 /** HTTP's optional whitespace, the only whitespace allowed around members, keys and values (not JavaScript's trim()). */
 const OWS = /^[ \t]+|[ \t]+$/g;
 
+interface MemberScan {
+  /** A member is not `key OWS "=" OWS value *( OWS ";" OWS property )` (W3C baggage, section 3.3.1). */
+  malformed: boolean;
+  /** The keys of the well-formed members, percent-decoded as the parser underneath reads them. */
+  keys: Set<string>;
+  /** Well-formed members whose key the parser underneath cannot decode (it leaves them out). */
+  undecodableKeys: number;
+}
+
 /**
- * A member is `key OWS "=" OWS value *( OWS ";" OWS property )` with a token key, a value of
- * baggage-octets and properties `key OWS "=" OWS value` or `key` (W3C baggage, section 3.3.1).
- * A value whose percent-encoded bytes are not UTF-8 counts too: the propagator drops it.
+ * Checks each member: a token key, a value of baggage-octets and properties
+ * `key OWS "=" OWS value` or `key`. A value whose percent-encoded bytes are not UTF-8 counts
+ * as malformed too: the propagator drops it.
  */
-function hasMalformedMember(header: string): boolean {
+function scanMembers(header: string): MemberScan {
+  const scan: MemberScan = { malformed: false, keys: new Set(), undecodableKeys: 0 };
   for (const member of header.split(',')) {
     const trimmed = member.replace(OWS, '');
     if (trimmed.length === 0) continue;
     const [pair = '', ...properties] = trimmed.split(';');
     const eq = pair.indexOf('=');
-    if (eq < 0 || !isKeyValue(pair, eq)) return true;
-    for (const property of properties) {
-      const propertyEq = property.indexOf('=');
-      if (propertyEq < 0 ? !TOKEN.test(property.replace(OWS, '')) : !isKeyValue(property, propertyEq)) return true;
+    if (eq < 0 || !isKeyValue(pair, eq) || !properties.every(isProperty)) {
+      scan.malformed = true;
+      continue;
     }
     try {
       decodeURIComponent(pair.slice(eq + 1).replace(OWS, ''));
     } catch {
-      return true;
+      scan.malformed = true;
+      continue;
+    }
+    try {
+      scan.keys.add(decodeURIComponent(pair.slice(0, eq).replace(OWS, '')));
+    } catch {
+      scan.undecodableKeys += 1;
     }
   }
-  return false;
+  return scan;
+}
+
+function isProperty(property: string): boolean {
+  const eq = property.indexOf('=');
+  return eq < 0 ? TOKEN.test(property.replace(OWS, '')) : isKeyValue(property, eq);
+}
+
+/** Well-formed members of the header that did not become an entry of `extracted`'s baggage. */
+function skippedMembers(scan: MemberScan, extracted: Context): number {
+  const baggage = propagation.getBaggage(extracted);
+  let skipped = scan.undecodableKeys;
+  for (const key of scan.keys) if (baggage?.getEntry(key) === undefined) skipped += 1;
+  return skipped;
 }
 
 function isKeyValue(text: string, eq: number): boolean {

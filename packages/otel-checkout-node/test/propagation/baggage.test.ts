@@ -63,6 +63,19 @@ const cases: BaggageCase[] = [
     counters: { [HEALTH_MALFORMED_BAGGAGE]: 1, [HEALTH_BAGGAGE_DROPPED]: 2 },
   },
   { title: 'a malformed property makes its member malformed', header: `${COHORT}=canary;two words`, kept: { [COHORT]: 'canary' }, counters: { [HEALTH_MALFORMED_BAGGAGE]: 1 } },
+  {
+    title: 'a member over the 4096 characters the parser takes is dropped and counted',
+    header: `${COHORT}=canary,note=${'n'.repeat(4100)}`,
+    kept: { [COHORT]: 'canary' },
+    counters: { [HEALTH_BAGGAGE_DROPPED]: 1 },
+  },
+  {
+    title: 'members after the 180 the parser takes are dropped and counted',
+    header: [...Array.from({ length: 180 }, (_, i) => `k${i}=${i}`), `${RELEASE}=web-7`, 'late=1'].join(','),
+    kept: {},
+    counters: { [HEALTH_BAGGAGE_DROPPED]: 182 },
+  },
+  { title: 'an empty value is a dropped entry', header: `${COHORT}=canary,${RELEASE}=`, kept: { [COHORT]: 'canary' }, counters: { [HEALTH_BAGGAGE_DROPPED]: 1 } },
   { title: 'optional whitespace around members, keys and values is allowed', header: ` ${COHORT} = canary ;\tp = 1 ,\t${RELEASE}=web-7`, kept: { [COHORT]: 'canary', [RELEASE]: 'web-7' }, counters: {} },
 ];
 
