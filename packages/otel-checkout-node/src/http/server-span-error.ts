@@ -13,6 +13,8 @@ const thrownOn = new WeakMap<Span, unknown>();
  * `error.type` when the span ends (see `thrownErrorTypeOf`).
  */
 export function recordServerSpanError(span: Span, error: unknown): void {
+  // Ended already (the client went away before the handler threw): nothing left to record on.
+  if (!span.isRecording()) return;
   if (thrownOn.has(span) && thrownOn.get(span) === error) return;
   thrownOn.set(span, error);
   span.recordException(error instanceof Error ? error : String(error));

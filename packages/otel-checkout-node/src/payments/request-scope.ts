@@ -1,4 +1,5 @@
 import { context } from '@opentelemetry/api';
+import { ATTR_PAYMENT_TRADE_NO } from '@otel-checkout/semantic-conventions';
 import type { Context, Span } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { FailureReason, PaymentDetails, PaymentOutcome } from '../types.js';
@@ -25,8 +26,21 @@ export class PaymentRequestScope {
     if (!owned) scopesByServerSpan.set(serverSpan, this);
   }
 
+  /**
+   * False once the server span ended: a client that went away (a closed tab, a dropped mobile
+   * connection) ends it while the handler still runs. What the handler records afterwards has
+   * no span to go to; written anyway, each attribute would cost a diagnostic warning.
+   */
+  private get open(): boolean {
+    return this.serverSpan.isRecording();
+  }
+
   annotate(details: PaymentDetails | undefined): void {
-    setAttributesSafely(this.serverSpan, paymentAttributes(details));
+    if (this.open) setAttributesSafely(this.serverSpan, paymentAttributes(details));
+  }
+
+  setTradeNo(tradeNo: string): void {
+    if (this.open) this.serverSpan.setAttribute(ATTR_PAYMENT_TRADE_NO, tradeNo);
   }
 
   /**
@@ -40,7 +54,7 @@ export class PaymentRequestScope {
 
   recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void {
     this.outcomeRecorded = true;
-    this.serverSpan.setAttributes(outcomeAttributes(outcome, failure));
+    if (this.open) this.serverSpan.setAttributes(outcomeAttributes(outcome, failure));
   }
 }
 

@@ -70,7 +70,7 @@ export class ServerFlowImpl implements ServerFlow {
     if (typeof tradeNo !== 'string' || tradeNo.length === 0) return;
     this.currentTradeNo = tradeNo;
     this.span.setAttribute(ATTR_PAYMENT_TRADE_NO, tradeNo);
-    this.request?.serverSpan.setAttribute(ATTR_PAYMENT_TRADE_NO, tradeNo);
+    this.request?.setTradeNo(tradeNo);
   }
 
   providerCall<T>(operation: string, fn: (call: ProviderCall) => T | Promise<T>): Promise<T> {

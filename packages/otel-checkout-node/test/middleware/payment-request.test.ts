@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { listenOnLoopback } from '@otel-checkout/test-support';
 import { cohortOf } from '@otel-checkout/core';
 import express from 'express';
@@ -178,6 +179,47 @@ describe('lean mode server span of a request nobody answered', () => {
       await session.stop();
     }
   });
+});
+
+describe('a client that goes away while the payment handler still runs', () => {
+  for (const mode of ['lean', 'default'] as const) {
+    it(`${mode} mode: the flow is traced; the ended server span is left alone, not warned about attribute by attribute`, async () => {
+      const warnings: string[] = [];
+      const record = (message: string): void => void warnings.push(message);
+      diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+      const session = await startTracingSession('memory', { instrumentHttp: mode === 'default' });
+      let handlerDone: () => void = () => undefined;
+      const done = new Promise<void>((resolve) => (handlerDone = resolve));
+      const handler = httpPayments(async (_req, res) => {
+        // Carries on after the client closed the connection, as a handler waiting on a provider does.
+        if (!res.closed) await new Promise((resolve) => res.once('close', resolve));
+        await payments.create({ tradeNo: 'GONE-1', provider: 'acme', method: 'card' }, (flow) => {
+          flow.setTradeNo('GONE-2');
+          flow.recordOutcome('failed', { reason: 'internal' });
+        });
+        handlerDone();
+        throw new Error('nobody to answer');
+      });
+      const server = await listenOnLoopback(createServer((req, res) => void handler(req, res).catch(() => undefined)));
+      const abort = new AbortController();
+      try {
+        const request = fetch(`${server.url}/pay`, { method: 'POST', signal: abort.signal });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        abort.abort();
+        await assert.rejects(request);
+        await done;
+        const create = await session.waitForSpan((s) => s.name === 'payment.create');
+        assert.equal(create.attributes['payment.trade_no'], 'GONE-2');
+        const [serverSpan] = await session.waitForSpans((s) => s.kind === 'SERVER');
+        assert.equal(serverSpan!.attributes['error.type'], '_OTHER');
+        assert.deepEqual(warnings.filter((w) => w.includes('ended Span')), []);
+      } finally {
+        await server.close();
+        await session.stop();
+        diag.disable();
+      }
+    });
+  }
 });
 
 describe('httpPayments and a handler that rejects', () => {
