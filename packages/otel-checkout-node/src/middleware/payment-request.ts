@@ -1,4 +1,4 @@
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, trace, TraceFlags } from '@opentelemetry/api';
 import type { Attributes, Baggage, Context, Span } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType, setRPCMetadata } from '@opentelemetry/core';
 import { canaryAttributes, canaryBaggageEntries, cohortOf, readCanaryBaggage } from '@otel-checkout/core';
@@ -204,16 +204,25 @@ function releaseAttributes(release: string): Attributes {
 }
 
 /**
- * The HTTP server span of the active context, when one is recording: an outer payment
+ * The HTTP server span of the active context, while it is the request's: an outer payment
  * middleware's (through its scope), or instrumentation-http's or this package's (through
  * their RPC metadata).
  */
 function serverSpanOf(ctx: Context): Span | undefined {
   const outer = ctx.getValue(PAYMENT_REQUEST_KEY);
-  if (outer instanceof PaymentRequestScope && outer.serverSpan.isRecording()) return outer.serverSpan;
+  if (outer instanceof PaymentRequestScope && isCurrent(outer.serverSpan)) return outer.serverSpan;
   const rpc = getRPCMetadata(ctx);
-  if (rpc?.type === RPCType.HTTP && rpc.span?.isRecording()) return rpc.span;
+  if (rpc?.type === RPCType.HTTP && rpc.span !== undefined && isCurrent(rpc.span)) return rpc.span;
   return undefined;
+}
+
+/**
+ * Recording, or never sampled: an unsampled request's span records nothing, but it is still
+ * the request's server span. Starting another would read the headers a second time and count
+ * every bad one twice. A sampled span that no longer records has ended.
+ */
+function isCurrent(span: Span): boolean {
+  return span.isRecording() || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0;
 }
 
 function passthrough(): PaymentRequestHandle {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { listenOnLoopback } from '@otel-checkout/test-support';
 import { cohortOf } from '@otel-checkout/core';
 import express from 'express';
@@ -174,6 +174,33 @@ describe('lean mode server span of a request nobody answered', () => {
       assert.equal(span.attributes['error.type'], '_OTHER');
       assert.equal(span.attributes['http.response.status_code'], undefined, 'the 200 a response starts with went to no client');
       assert.equal(span.attributes['url.scheme'], 'http');
+    } finally {
+      await server.close();
+      await session.stop();
+    }
+  });
+});
+
+describe('default mode payment route on a request its caller did not sample', () => {
+  it('reads the headers once: each bad one is counted once, and no second server span is started', async () => {
+    const session = await startTracingSession('memory');
+    const handler = httpPayments((_req, res) => {
+      const active = trace.getActiveSpan();
+      res.end(`${active?.spanContext().traceId} ${active?.isRecording()}`);
+    });
+    const server = await listenOnLoopback(createServer((req, res) => void handler(req, res)));
+    try {
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const response = await fetch(`${server.url}/pay`, {
+        method: 'POST',
+        headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-00`, tracestate: 'Bad=1,a=1', baggage: 'user.id=42' },
+      });
+      assert.equal(await response.text(), `${traceId} false`, 'in the caller\'s trace, not recorded');
+      await session.handle.flush();
+      const health = session.handle.health();
+      assert.equal(health.malformedTracestate, 1);
+      assert.equal(health.baggageDropped, 1);
+      assert.deepEqual(session.spans(), []);
     } finally {
       await server.close();
       await session.stop();
