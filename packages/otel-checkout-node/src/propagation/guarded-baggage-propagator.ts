@@ -74,16 +74,24 @@ export class GuardedBaggagePropagator implements TextMapPropagator {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** baggage-octet (W3C baggage, section 3.3.1.3); `%` only as the start of a percent-encoded octet. */
 const VALUE = /^(?:[\x21\x23\x24\x26-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]|%[0-9A-Fa-f]{2})*$/;
-/** HTTP's optional whitespace, the only whitespace allowed around members, keys and values (not JavaScript's trim()). */
-const OWS = /^[ \t]+|[ \t]+$/g;
+
+/**
+ * Without HTTP's optional whitespace (space, tab) at either end: the only whitespace allowed
+ * around members, keys and values, unlike JavaScript's trim(). Usually there is none to take.
+ */
+function owsTrim(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && (text[start] === ' ' || text[start] === '\t')) start += 1;
+  while (end > start && (text[end - 1] === ' ' || text[end - 1] === '\t')) end -= 1;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
 
 interface MemberScan {
   /** A member is not `key OWS "=" OWS value *( OWS ";" OWS property )` (W3C baggage, section 3.3.1). */
   malformed: boolean;
-  /** The keys of the well-formed members, percent-decoded as the parser underneath reads them. */
-  keys: Set<string>;
-  /** Well-formed members whose key the parser underneath cannot decode (it leaves them out). */
-  undecodableKeys: number;
+  /** The keys of the well-formed members, percent-decoded as the parser underneath reads them; undefined for one it cannot decode (it leaves that member out). */
+  keys: Array<string | undefined>;
 }
 
 /**
@@ -92,44 +100,44 @@ interface MemberScan {
  * as malformed too: the propagator drops it.
  */
 function scanMembers(header: string): MemberScan {
-  const scan: MemberScan = { malformed: false, keys: new Set(), undecodableKeys: 0 };
+  const scan: MemberScan = { malformed: false, keys: [] };
   for (const member of header.split(',')) {
-    const trimmed = member.replace(OWS, '');
+    const trimmed = owsTrim(member);
     if (trimmed.length === 0) continue;
-    const [pair = '', ...properties] = trimmed.split(';');
+    const semicolon = trimmed.indexOf(';');
+    const pair = semicolon < 0 ? trimmed : trimmed.slice(0, semicolon);
     const eq = pair.indexOf('=');
-    if (eq < 0 || !isKeyValue(pair, eq) || !properties.every(isProperty)) {
+    const key = owsTrim(pair.slice(0, Math.max(eq, 0)));
+    const value = owsTrim(pair.slice(eq + 1));
+    if (eq < 0 || !TOKEN.test(key) || !VALUE.test(value) || (semicolon >= 0 && !trimmed.slice(semicolon + 1).split(';').every(isProperty)) || decoded(value) === undefined) {
       scan.malformed = true;
       continue;
     }
-    try {
-      decodeURIComponent(pair.slice(eq + 1).replace(OWS, ''));
-    } catch {
-      scan.malformed = true;
-      continue;
-    }
-    try {
-      scan.keys.add(decodeURIComponent(pair.slice(0, eq).replace(OWS, '')));
-    } catch {
-      scan.undecodableKeys += 1;
-    }
+    scan.keys.push(decoded(key));
   }
   return scan;
 }
 
+/** Percent-decoded; undefined when the encoded bytes are not UTF-8. */
+function decoded(text: string): string | undefined {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
 function isProperty(property: string): boolean {
   const eq = property.indexOf('=');
-  return eq < 0 ? TOKEN.test(property.replace(OWS, '')) : isKeyValue(property, eq);
+  if (eq < 0) return TOKEN.test(owsTrim(property));
+  return TOKEN.test(owsTrim(property.slice(0, eq))) && VALUE.test(owsTrim(property.slice(eq + 1)));
 }
 
 /** Well-formed members of the header that did not become an entry of `extracted`'s baggage. */
 function skippedMembers(scan: MemberScan, extracted: Context): number {
   const baggage = propagation.getBaggage(extracted);
-  let skipped = scan.undecodableKeys;
-  for (const key of scan.keys) if (baggage?.getEntry(key) === undefined) skipped += 1;
+  let skipped = 0;
+  for (const key of scan.keys) if (key === undefined || baggage?.getEntry(key) === undefined) skipped += 1;
   return skipped;
-}
-
-function isKeyValue(text: string, eq: number): boolean {
-  return TOKEN.test(text.slice(0, eq).replace(OWS, '')) && VALUE.test(text.slice(eq + 1).replace(OWS, ''));
 }
