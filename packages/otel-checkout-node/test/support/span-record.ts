@@ -9,6 +9,8 @@ export interface SpanRecord {
   spanId: string;
   /** '' for a root span. */
   parentSpanId: string;
+  /** The span context's W3C tracestate, serialized; '' when it has none. */
+  traceState: string;
   attributes: Record<string, unknown>;
   status: 'UNSET' | 'OK' | 'ERROR';
   statusMessage: string;
@@ -28,6 +30,7 @@ export function fromReadable(span: ReadableSpan): SpanRecord {
     traceId: span.spanContext().traceId,
     spanId: span.spanContext().spanId,
     parentSpanId: span.parentSpanContext?.spanId ?? '',
+    traceState: span.spanContext().traceState?.serialize() ?? '',
     attributes: { ...span.attributes },
     status: STATUS[span.status.code] ?? 'UNSET',
     statusMessage: span.status.message ?? '',
@@ -44,6 +47,7 @@ export function fromReceived(span: ReceivedSpan): SpanRecord {
     traceId: span.traceId,
     spanId: span.spanId,
     parentSpanId: span.parentSpanId,
+    traceState: span.traceState,
     attributes: { ...span.attributes },
     status: span.status.codeName,
     statusMessage: span.status.message,
