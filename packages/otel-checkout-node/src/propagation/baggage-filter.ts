@@ -39,6 +39,13 @@ function isCanaryValue(key: string, value: string): boolean {
   return read.release === value || read.cohort === value;
 }
 
+/** Counts `dropped` incoming baggage entries (none: nothing) and says so once. */
+export function countDroppedBaggage(health: HealthCounters, dropped: number): void {
+  if (dropped === 0) return;
+  health.increment(HEALTH_BAGGAGE_DROPPED, dropped);
+  health.warnOnce('baggage-dropped', 'dropped incoming baggage entries that are not allow-listed, exceed the limits, are not a valid release or cohort, or hold what redaction would mask');
+}
+
 let valueRules: Redactor | undefined;
 
 /**
@@ -79,10 +86,7 @@ function filterBaggage(baggage: Baggage, limits: BaggageLimits, health: HealthCo
     kept[key] = { value: entry.value };
     keptCount += 1;
   }
-  if (dropped > 0) {
-    health.increment(HEALTH_BAGGAGE_DROPPED, dropped);
-    health.warnOnce('baggage-dropped', 'dropped incoming baggage entries that are not allow-listed, exceed the limits, are not a valid release or cohort, or hold what redaction would mask');
-  }
+  countDroppedBaggage(health, dropped);
   if (dropped === 0 && !hadProperties) return baggage;
   return keptCount === 0 ? undefined : propagation.createBaggage(kept);
 }

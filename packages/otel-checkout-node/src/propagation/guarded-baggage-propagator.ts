@@ -2,9 +2,10 @@ import { defaultTextMapGetter, propagation } from '@opentelemetry/api';
 import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
 import type { HealthCounters } from '../health.js';
+import { trimOptionalWhitespace } from './optional-whitespace.js';
 import { HEALTH_BAGGAGE_DROPPED, HEALTH_MALFORMED_BAGGAGE, HEALTH_OVERSIZE_HEADERS } from '../health-names.js';
 import { runtime } from '../runtime.js';
-import { filterContextBaggage } from './baggage-filter.js';
+import { countDroppedBaggage, filterContextBaggage } from './baggage-filter.js';
 import type { BaggageLimits } from './baggage-filter.js';
 
 const BAGGAGE_HEADER = 'baggage';
@@ -58,11 +59,7 @@ export class GuardedBaggagePropagator implements TextMapPropagator {
     // The parser underneath leaves out well-formed members beyond its own limits (one over
     // 4096 characters, those after the 180th) and ones with an empty value, without a word:
     // they are dropped entries all the same.
-    const skipped = skippedMembers(scan, extracted);
-    if (skipped > 0) {
-      health.increment(HEALTH_BAGGAGE_DROPPED, skipped);
-      health.warnOnce('baggage-dropped', 'dropped incoming baggage entries that are not allow-listed, exceed the limits, are not a valid release or cohort, or hold what redaction would mask');
-    }
+    countDroppedBaggage(health, skippedMembers(scan, extracted));
     return filterContextBaggage(extracted, limits, health);
   }
 
@@ -74,18 +71,6 @@ export class GuardedBaggagePropagator implements TextMapPropagator {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** baggage-octet (W3C baggage, section 3.3.1.3); `%` only as the start of a percent-encoded octet. */
 const VALUE = /^(?:[\x21\x23\x24\x26-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]|%[0-9A-Fa-f]{2})*$/;
-
-/**
- * Without HTTP's optional whitespace (space, tab) at either end: the only whitespace allowed
- * around members, keys and values, unlike JavaScript's trim(). Usually there is none to take.
- */
-function owsTrim(text: string): string {
-  let start = 0;
-  let end = text.length;
-  while (start < end && (text[start] === ' ' || text[start] === '\t')) start += 1;
-  while (end > start && (text[end - 1] === ' ' || text[end - 1] === '\t')) end -= 1;
-  return start === 0 && end === text.length ? text : text.slice(start, end);
-}
 
 interface MemberScan {
   /** A member is not `key OWS "=" OWS value *( OWS ";" OWS property )` (W3C baggage, section 3.3.1). */
@@ -102,13 +87,13 @@ interface MemberScan {
 function scanMembers(header: string): MemberScan {
   const scan: MemberScan = { malformed: false, keys: [] };
   for (const member of header.split(',')) {
-    const trimmed = owsTrim(member);
+    const trimmed = trimOptionalWhitespace(member);
     if (trimmed.length === 0) continue;
     const semicolon = trimmed.indexOf(';');
     const pair = semicolon < 0 ? trimmed : trimmed.slice(0, semicolon);
     const eq = pair.indexOf('=');
-    const key = owsTrim(pair.slice(0, Math.max(eq, 0)));
-    const value = owsTrim(pair.slice(eq + 1));
+    const key = trimOptionalWhitespace(pair.slice(0, Math.max(eq, 0)));
+    const value = trimOptionalWhitespace(pair.slice(eq + 1));
     if (eq < 0 || !TOKEN.test(key) || !VALUE.test(value) || (semicolon >= 0 && !trimmed.slice(semicolon + 1).split(';').every(isProperty)) || decoded(value) === undefined) {
       scan.malformed = true;
       continue;
@@ -130,8 +115,8 @@ function decoded(text: string): string | undefined {
 
 function isProperty(property: string): boolean {
   const eq = property.indexOf('=');
-  if (eq < 0) return TOKEN.test(owsTrim(property));
-  return TOKEN.test(owsTrim(property.slice(0, eq))) && VALUE.test(owsTrim(property.slice(eq + 1)));
+  if (eq < 0) return TOKEN.test(trimOptionalWhitespace(property));
+  return TOKEN.test(trimOptionalWhitespace(property.slice(0, eq))) && VALUE.test(trimOptionalWhitespace(property.slice(eq + 1)));
 }
 
 /** Well-formed members of the header that did not become an entry of `extracted`'s baggage. */

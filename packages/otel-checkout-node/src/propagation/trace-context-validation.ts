@@ -2,6 +2,7 @@
  * Validation of W3C Trace Context headers (https://www.w3.org/TR/trace-context/), used to
  * decide what to trust and to count what was malformed. Pure functions; never throw.
  */
+import { trimOptionalWhitespace } from './optional-whitespace.js';
 
 /** Why a `traceparent` was not used. */
 export type TraceparentProblem =
@@ -27,12 +28,6 @@ const MAX_TRACEPARENT_LENGTH = 512;
 export const MAX_TRACESTATE_MEMBERS = 32;
 export const MAX_TRACESTATE_LENGTH = 512;
 
-/**
- * HTTP's optional whitespace (space, tab): the only whitespace the spec allows around the
- * header and the list members. JavaScript's trim() also strips a no-break space and other
- * Unicode spaces, which would make a header the spec rejects valid.
- */
-const OWS = /^[ \t]+|[ \t]+$/g;
 const HEX2 = /^[0-9a-f]{2}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -46,7 +41,7 @@ const ALL_ZERO = /^0+$/;
  */
 export function parseTraceparent(header: string): TraceparentResult {
   if (header.length > MAX_TRACEPARENT_LENGTH) return { ok: false, problem: 'oversize' };
-  const value = header.replace(OWS, '');
+  const value = trimOptionalWhitespace(header);
   const version = value.slice(0, 2);
   if (!HEX2.test(version) || value[2] !== '-') return { ok: false, problem: 'format' };
   if (version === 'ff') return { ok: false, problem: 'version_ff' };
@@ -97,7 +92,7 @@ export function parseTracestate(header: string): TracestateResult {
   const members: string[] = [];
   const seen = new Set<string>();
   for (const raw of header.split(',')) {
-    const member = raw.replace(OWS, '');
+    const member = trimOptionalWhitespace(raw);
     if (member.length === 0) continue;
     const eq = member.indexOf('=');
     const key = eq > 0 ? member.slice(0, eq) : '';
