@@ -113,7 +113,7 @@ function normalizePercent(percent: unknown): number {
 }
 
 /** The baggage keys the release and cohort travel under (allow-list them on receipt). */
-export const CANARY_BAGGAGE_KEYS: readonly string[] = Object.freeze([ATTR_CHECKOUT_RELEASE, ATTR_CHECKOUT_CANARY_COHORT]);
+export const CANARY_BAGGAGE_KEYS: readonly string[] = /* @__PURE__ */ Object.freeze([ATTR_CHECKOUT_RELEASE, ATTR_CHECKOUT_CANARY_COHORT]);
 
 /** Longest release string accepted from baggage; longer values are ignored. */
 const MAX_RELEASE_LENGTH = 128;

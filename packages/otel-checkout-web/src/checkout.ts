@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { NOOP_FLOW } from './flow/noop-flow.js';
 import type { Runtime } from './runtime.js';
+import { safely } from './safely.js';
 import type { Checkout, CheckoutFlow, FlowDetails, ResumeOptions } from './types.js';
 
 let current: Runtime | undefined;
@@ -12,16 +13,6 @@ export function setRuntime(runtime: Runtime | undefined): void {
 
 export function getRuntime(): Runtime | undefined {
   return current;
-}
-
-function safely<T>(what: string, fn: () => T, fallback: T): T {
-  try {
-    return fn();
-  } catch {
-    // What failed, not the error: a hook reads the payment form, and its error may quote it.
-    diag.warn(`@otel-checkout/web: ${what} failed`);
-    return fallback;
-  }
 }
 
 /**
@@ -57,7 +48,6 @@ export const checkout: Checkout = {
     );
   },
 
-  active(): CheckoutFlow | undefined {
-    return safely('checkout.active', () => current?.active(), undefined);
-  },
+  // The last open flow: a read that cannot throw.
+  active: (): CheckoutFlow | undefined => current?.active(),
 };

@@ -1,4 +1,4 @@
-import { diag, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { diag, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, Sampler } from '@opentelemetry/sdk-trace';
@@ -41,6 +41,7 @@ import { installPropagation } from './propagation/patch.js';
 import { matchesTarget, parseUrl } from './propagation/url-match.js';
 import { answerHandoff } from './resume/message-handoff.js';
 import { decideResume } from './resume/resume.js';
+import { safely } from './safely.js';
 import type { CheckoutFlow, FlowDetails, ResumeOptions, WebHealth } from './types.js';
 import { SCOPE_NAME, VERSION } from './version.js';
 
@@ -86,7 +87,9 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   const scope: RecordingFlow[] = [];
   /** How to end each traced request still in flight. */
   const requests = new Set<(status?: number, error?: unknown) => void>();
-  const cleanups: Array<() => void> = [];
+  const cleanups = new Set<() => void>();
+  /** The flows the last `pagehide` ended: they carry on if the page comes back from the back-forward cache. */
+  let leftOpen: RecordingFlow[] = [];
   let pageTimings: () => Attributes = () => ({});
   let closed = false;
   const exportUrl = parseUrl(options.endpoint)?.href ?? options.endpoint;
@@ -125,13 +128,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   });
   const tracer = provider.getTracer(SCOPE_NAME, VERSION);
 
-  const guard = (what: string, fn: () => void): void => {
-    try {
-      fn();
-    } catch (error) {
-      diag.warn(`@otel-checkout/web: ${what} handling failed`, error);
-    }
-  };
+  const guard = (what: string, fn: () => void): void => safely(`${what} handling`, fn);
 
   /** Ended flows leave the list, so the most recent open one is the last. */
   const active = (): RecordingFlow | undefined => flows[flows.length - 1];
@@ -148,8 +145,9 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   const host: FlowRuntime = {
     tracer,
     common,
+    startRoot: (name, stage, details, more, parent = ROOT_CONTEXT, links) =>
+      tracer.startSpan(name, { attributes: { ...common, [ATTR_PAYMENT_STAGE]: stage, ...detailAttributes(details), ...more }, links }, parent),
     redirectWatchdogMillis: options.redirectWatchdogMillis,
-    guard,
     scoped(flow, fn) {
       scope.push(flow);
       try {
@@ -171,7 +169,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       queue.exportSoon();
       if (watchdogMillis <= 0 || typeof document === 'undefined') return;
       const check = (): void => {
-        if (!flow.redirecting || flow.isEnded) return;
+        if (flow.redirecting !== redirect || flow.isEnded) return;
         if (document.visibilityState === 'hidden') {
           // A hidden page proves nothing; judge when the shopper can see it again.
           document.addEventListener('visibilitychange', check, { once: true });
@@ -193,11 +191,10 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       // Stopped by the page or at shutdown, whichever comes first; a stopped answer leaves the
       // cleanup list, so repeated challenges do not pile up.
       const cleanup = (): void => {
-        const at = cleanups.indexOf(cleanup);
-        if (at >= 0) cleanups.splice(at, 1);
+        cleanups.delete(cleanup);
         stop();
       };
-      cleanups.push(cleanup);
+      cleanups.add(cleanup);
       return cleanup;
     },
   };
@@ -211,7 +208,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
 
   queue.resendSpilled();
 
-  cleanups.push(
+  cleanups.add(
     installPropagation((method, rawUrl) => {
       if (closed) return undefined;
       // Resolved as fetch and XHR resolve it: against the document's base URL, which a <base>
@@ -240,17 +237,23 @@ export function createRuntime(options: ResolvedOptions): Runtime {
 
   if (typeof window !== 'undefined' && typeof document !== 'undefined') {
     const add = <K extends keyof WindowEventMap>(type: K, listener: (event: WindowEventMap[K]) => void): void => {
-      window.addEventListener(type, listener);
-      cleanups.push(() => window.removeEventListener(type, listener));
+      const guarded = (event: WindowEventMap[K]): void => guard(type, () => listener(event));
+      window.addEventListener(type, guarded);
+      cleanups.add(() => window.removeEventListener(type, guarded));
     };
     // The page is going away: flows still open end here (a redirecting one keeps outcome
     // pending), and everything queued leaves now.
-    add('pagehide', () =>
-      guard('pagehide', () => {
-        endAll();
-        queue.dispatchLeaving();
-      }),
-    );
+    add('pagehide', () => {
+      leftOpen = [...flows];
+      endAll();
+      queue.dispatchLeaving();
+    });
+    // Back from the provider's page (or any other) to this very page, restored from the
+    // back-forward cache: the page's flow objects are the shopper's checkout still, so they
+    // keep recording, in the trace they began.
+    add('pageshow', (event) => {
+      if (event.persisted) for (const flow of leftOpen.splice(0)) track(flow).restored();
+    });
     const onVisibility = (): void =>
       guard('visibilitychange', () => {
         if (document.visibilityState === 'hidden') queue.dispatchLeaving();
@@ -258,23 +261,22 @@ export function createRuntime(options: ResolvedOptions): Runtime {
         else queue.resendSpilled();
       });
     document.addEventListener('visibilitychange', onVisibility);
-    cleanups.push(() => document.removeEventListener('visibilitychange', onVisibility));
+    cleanups.add(() => document.removeEventListener('visibilitychange', onVisibility));
     if (options.captureErrors) {
-      add('error', (event) => guard('error', () => active()?.recordPageError(event.error ?? event.message)));
-      add('unhandledrejection', (event) => guard('unhandledrejection', () => active()?.recordPageError(event.reason)));
+      add('error', (event) => active()?.recordPageError(event.error ?? event.message));
+      add('unhandledrejection', (event) => active()?.recordPageError(event.reason));
     }
   }
   if (options.capturePageTimings) {
     const [timings, stop] = observePageTimings();
     pageTimings = timings;
-    cleanups.push(stop);
+    cleanups.add(stop);
   }
 
   return {
     begin(details) {
       if (closed) return NOOP_FLOW;
-      const attributes: Attributes = { ...common, [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_CHECKOUT, ...detailAttributes(details), ...pageTimings() };
-      const root = tracer.startSpan(SPAN_NAME_PAYMENT_CHECKOUT, { kind: SpanKind.INTERNAL, root: true, attributes }, ROOT_CONTEXT);
+      const root = host.startRoot(SPAN_NAME_PAYMENT_CHECKOUT, PAYMENT_STAGE_VALUE_CHECKOUT, details, pageTimings());
       return track(createFlow(host, root, typeof details === 'object' && details !== null ? details : {}));
     },
 
@@ -284,7 +286,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       if (closed) return NOOP_FLOW;
       const more = resumeOptions?.details;
       const details = { ...decision.details, ...(typeof more === 'object' && more !== null ? more : {}) };
-      const attributes: Attributes = { ...common, [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_RETURN, [ATTR_PAYMENT_CONTEXT_SOURCE]: decision.source, ...detailAttributes(details) };
+      const attributes: Attributes = { [ATTR_PAYMENT_CONTEXT_SOURCE]: decision.source };
       const rejected = decision.rejected;
       if (rejected !== undefined) {
         attributes[ATTR_PAYMENT_CONTEXT_REJECTED] = rejected;
@@ -292,7 +294,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
         if (rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_MISSING && rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE) counters.contextsRejected += 1;
       }
       const parent = decision.parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, decision.parent);
-      const root = tracer.startSpan(SPAN_NAME_PAYMENT_RETURN, { kind: SpanKind.INTERNAL, root: decision.parent === undefined, attributes, links: decision.links }, parent);
+      const root = host.startRoot(SPAN_NAME_PAYMENT_RETURN, PAYMENT_STAGE_VALUE_RETURN, details, attributes, parent, decision.links);
       return track(createFlow(host, root, details));
     },
 
@@ -306,7 +308,8 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       if (closed) return;
       endAll();
       closed = true;
-      for (const cleanup of cleanups.splice(0)) guard('shutdown', cleanup);
+      for (const cleanup of cleanups) guard('shutdown', cleanup);
+      cleanups.clear();
       await provider.shutdown().catch(() => undefined);
     },
   };

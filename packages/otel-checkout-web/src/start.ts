@@ -21,8 +21,9 @@ export function startCheckoutTracing(options?: WebTracingOptions): WebTracingHan
   let runtime: Runtime | undefined;
   try {
     runtime = createRuntime(resolveOptions(options));
-  } catch (error) {
-    diag.error('@otel-checkout/web: tracing could not start', error);
+  } catch {
+    // Not the error: it may quote an option (a collector header holds an API key).
+    diag.error('@otel-checkout/web: tracing could not start');
   }
   setRuntime(runtime);
   const started = runtime;

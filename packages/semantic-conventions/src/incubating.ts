@@ -460,15 +460,18 @@ export const PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH = 'flow_mismatch' as c
 /**
  * How the return page found the parent of its `payment.return` span.
  *
- * Type: enum ('handoff', 'meta', 'verified_token', 'post_message', 'none').
+ * Type: enum ('handoff', 'meta', 'verified_token', 'post_message', 'back_forward_cache', 'none').
  *
  * @example "handoff"
  *
  * @example "meta"
  *
  * @note The browser trusts them in this order: `handoff`, `post_message`, `meta`, `verified_token`.
- *       Low cardinality (five values), usable as a metric dimension; a high share of `none` means
- *       traces break at the bank redirect.
+ *       `back_forward_cache` is no carried context: the page never went away, and its
+ *       `payment.return` is a child of the `payment.checkout` it left. Low cardinality (six
+ *       values), usable as a metric dimension; a high share of `none` means traces break at the
+ *       bank redirect, a high share of `back_forward_cache` that shoppers turn back at the
+ *       provider's page.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
@@ -514,6 +517,18 @@ export const PAYMENT_CONTEXT_SOURCE_VALUE_VERIFIED_TOKEN = 'verified_token' as c
  *               `@otel-checkout/semantic-conventions/incubating`.
  */
 export const PAYMENT_CONTEXT_SOURCE_VALUE_POST_MESSAGE = 'post_message' as const;
+
+/**
+ * Enum value 'back_forward_cache' for attribute `payment.context.source`
+ * (ATTR_PAYMENT_CONTEXT_SOURCE).
+ *
+ * The checkout page itself, restored from the browser's back-forward cache when the shopper pressed
+ * Back on the provider's page: the flow carries on in its trace.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE = 'back_forward_cache' as const;
 
 /**
  * Enum value 'none' for attribute `payment.context.source` (ATTR_PAYMENT_CONTEXT_SOURCE).

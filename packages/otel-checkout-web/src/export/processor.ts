@@ -64,14 +64,13 @@ export function createExportQueue(
   let closed = false;
   let warned = false;
 
-  const drop = (count: number, why: string, error?: unknown): void => {
+  const drop = (count: number, why: string): void => {
     health.spansDropped += count;
     if (warned) return;
     warned = true;
-    // One diagnostic for the page's lifetime: the counters tell the rest.
-    const message = `@otel-checkout/web: spans dropped (${why}); further drops only counted`;
-    if (error === undefined) diag.warn(message);
-    else diag.warn(message, error);
+    // One diagnostic for the page's lifetime: the counters tell the rest. Why, not the error,
+    // which would quote what the span holds.
+    diag.warn(`@otel-checkout/web: spans dropped (${why}); further drops only counted`);
   };
 
   const cancelTimer = (): void => {
@@ -143,8 +142,8 @@ export function createExportQueue(
       let json: string;
       try {
         json = encodeSpan(redact === undefined ? span : redact(span));
-      } catch (error) {
-        return drop(1, 'encoding failed', error);
+      } catch {
+        return drop(1, 'encoding failed');
       }
       if (queue.length >= options.maxQueueSize) return drop(1, 'queue full');
       queue.push({ json, bytes: utf8Length(json) + 1 });

@@ -29,8 +29,8 @@ export function detailAttributes(details: Partial<FlowDetails> | undefined, all 
     else if (details.amount !== undefined && !warnedAmount) {
       // 42.5 would be read as 42.5 cents: better no amount than a wrong one.
       warnedAmount = true;
-      // A number says what went wrong; anything else only by its type (a form field may hold a card number).
-      diag.warn(`@otel-checkout/web: amount ${typeof details.amount === 'number' ? details.amount : typeof details.amount} is not an integer in minor units; ignored`);
+      // Only its type: a form field, or a number past 2^53 (printed rounded, leading digits intact), may hold a card number.
+      diag.warn(`@otel-checkout/web: amount (${typeof details.amount}) is not an integer in minor units; ignored`);
     }
   }
   return out;

@@ -1,12 +1,11 @@
 import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT } from '@opentelemetry/api';
-import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, Tracer } from '@opentelemetry/api';
 import {
   ATTR_PAYMENT_FAILURE_CODE,
   ATTR_PAYMENT_FAILURE_REASON,
   ATTR_PAYMENT_METHOD,
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_STAGE,
-  ATTR_PAYMENT_TRADE_NO,
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
   PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR,
   PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
@@ -16,9 +15,11 @@ import {
   PAYMENT_OUTCOME_VALUE_SUCCEEDED,
   PAYMENT_STAGE_VALUE_QUERY,
   PAYMENT_STAGE_VALUE_REDIRECT,
+  PAYMENT_STAGE_VALUE_RETURN,
   PAYMENT_STAGE_VALUE_SDK,
   SPAN_NAME_PAYMENT_QUERY,
   SPAN_NAME_PAYMENT_REDIRECT,
+  SPAN_NAME_PAYMENT_RETURN,
   SPAN_NAME_PAYMENT_SDK,
 } from '@otel-checkout/semantic-conventions';
 import {
@@ -26,10 +27,12 @@ import {
   ATTR_CHECKOUT_SDK_OPERATION,
   ATTR_CHECKOUT_SDK_VERSION,
   ATTR_PAYMENT_ATTEMPT,
+  ATTR_PAYMENT_CONTEXT_SOURCE,
   ATTR_PAYMENT_FALLBACK_METHOD,
   EVENT_PAYMENT_FALLBACK,
   EVENT_PAYMENT_RETRY,
   EVENT_PAYMENT_SDK_ERROR,
+  PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE,
 } from '@otel-checkout/semantic-conventions/incubating';
 import { ATTR_ERROR_TYPE, ATTR_EXCEPTION_MESSAGE, ATTR_URL_FULL } from '@opentelemetry/semantic-conventions';
 import type {
@@ -45,12 +48,15 @@ import { cleanDetails, detailAttributes } from './attributes.js';
 import type { SdkHost } from './sdk-wrap.js';
 import { wrapSdk } from './sdk-wrap.js';
 import { needsFunction, outcomeOf, pollLoop } from './poll.js';
+import { safely } from '../safely.js';
 
 /** What a flow needs from the running tracing setup. */
 export interface FlowRuntime {
   readonly tracer: Tracer;
   /** Attributes every payment span carries (release, cohort). */
   readonly common: Attributes;
+  /** A flow's root span: release and cohort, `stage`, the details and `more`; a new trace without `parent`. */
+  startRoot(name: string, stage: string, details: FlowDetails | undefined, more: Attributes, parent?: Context, links?: Link[]): Span;
   readonly redirectWatchdogMillis: number;
   /** Makes `flow` the one that requests are attributed to while `fn` runs synchronously. */
   scoped<T>(flow: RecordingFlow, fn: () => T): T;
@@ -58,8 +64,6 @@ export interface FlowRuntime {
   /** Writes the same-tab handoff for `span`, hands queued spans to the browser, arms the watchdog. */
   leaving(flow: RecordingFlow, redirect: Span, watchdogMillis: number): void;
   answerChallenge(flow: RecordingFlow, redirect: () => Span, options: ChallengeOptions | undefined): () => void;
-  /** Runs a user hook or callback-free piece of bookkeeping without letting it throw. */
-  guard(what: string, fn: () => void): void;
 }
 
 function errorType(error: unknown): string {
@@ -89,8 +93,11 @@ function sdkAttributes(info: SdkInfo, method: string): Attributes {
 /** A flow that records, with what the runtime needs from it. */
 export interface RecordingFlow extends CheckoutFlow, SdkHost {
   readonly isEnded: boolean;
-  /** Set when a redirect is under way: the root ends at `pagehide` or with `page_load_failed`. */
-  redirecting: boolean;
+  /**
+   * The redirect span while a redirect is under way (the root ends at `pagehide` or with
+   * `page_load_failed`): a watchdog armed for an earlier redirect can tell it is not this one.
+   */
+  redirecting: Span | undefined;
   readonly details: FlowDetails;
   /**
    * A CLIENT span for a propagated request. Not among the spans `end()` closes: the request
@@ -102,17 +109,24 @@ export interface RecordingFlow extends CheckoutFlow, SdkHost {
   pageLoadFailed(): void;
   /** Records a page error on the flow (exception event, no status change: the payment may still succeed). */
   recordPageError(error: unknown): void;
+  /**
+   * The page came back from the back-forward cache after `pagehide` ended this flow: it
+   * carries on under a new root, `payment.return`, a child of the one that ended.
+   */
+  restored(): void;
 }
 
 /**
  * A flow that records: `payment.checkout` (from `begin`) or `payment.return` (from `resume`)
  * and its children. A closure rather than a class, so its private state minifies.
  */
-export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetails): RecordingFlow {
+export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowDetails): RecordingFlow {
   const children = new Set<Span>();
   // The known fields only: these details go to sessionStorage and to challenge frames (the
   // handoff record), and a page may hand over its whole order or form object.
   const details = cleanDetails(initial);
+  /** `payment.checkout` or `payment.return`; a new `payment.return` after a restore from the back-forward cache. */
+  let root = firstRoot;
   /** The innermost SDK call running, or the root: what requests are parented to. */
   let current = root;
   let done = false;
@@ -144,10 +158,10 @@ export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetail
 
   const bookkeeping = (url: string | undefined, options: RedirectOptions | undefined): void => {
     if (done) return;
-    runtime.guard('redirect', () => {
+    safely('redirect handling', () => {
       const redirect = redirectSpanOf(url);
       root.setAttribute(ATTR_PAYMENT_OUTCOME, PAYMENT_OUTCOME_VALUE_PENDING);
-      flow.redirecting = true;
+      flow.redirecting = redirect;
       const watchdog = typeof options?.watchdogMillis === 'number' ? options.watchdogMillis : runtime.redirectWatchdogMillis;
       runtime.leaving(flow, redirect, watchdog);
     });
@@ -163,7 +177,7 @@ export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetail
 
   const flow: RecordingFlow = {
     traceId: root.spanContext().traceId,
-    redirecting: false,
+    redirecting: undefined,
     details,
 
     get isEnded() {
@@ -173,9 +187,7 @@ export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetail
     startRequest: (method, attributes) => start(method, attributes, SpanKind.CLIENT, current),
 
     setTradeNo(tradeNo) {
-      if (typeof tradeNo !== 'string' || tradeNo.length === 0) return;
-      details.tradeNo = tradeNo;
-      if (!done) root.setAttribute(ATTR_PAYMENT_TRADE_NO, tradeNo);
+      if (typeof tradeNo === 'string' && tradeNo.length > 0) flow.set({ tradeNo });
     },
 
     set(more) {
@@ -188,13 +200,7 @@ export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetail
       return typeof fn === 'function' ? runtime.scoped(flow, fn) : (undefined as T);
     },
 
-    wrapSdk<T extends object>(sdk: T, info: SdkInfo): T {
-      try {
-        return wrapSdk(flow, sdk, info);
-      } catch {
-        return sdk;
-      }
-    },
+    wrapSdk: <T extends object>(sdk: T, info: SdkInfo): T => safely('wrapSdk', () => wrapSdk(flow, sdk, info), sdk),
 
     // --- SdkHost ---
 
@@ -211,7 +217,7 @@ export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetail
     },
 
     failed(span, error, info, method) {
-      runtime.guard('SDK error', () => {
+      safely('SDK error handling', () => {
         const type = errorType(error);
         span.addEvent(EVENT_PAYMENT_SDK_ERROR, { [ATTR_ERROR_TYPE]: type, [ATTR_EXCEPTION_MESSAGE]: errorMessage(error), ...sdkAttributes(info, method) });
         span.setAttribute(ATTR_ERROR_TYPE, type);
@@ -254,7 +260,7 @@ export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetail
     cancel: () => finish(PAYMENT_OUTCOME_VALUE_CANCELLED, PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED),
 
     pageLoadFailed() {
-      flow.redirecting = false;
+      flow.redirecting = undefined;
       flow.fail(PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED);
     },
 
@@ -308,10 +314,19 @@ export function createFlow(runtime: FlowRuntime, root: Span, initial: FlowDetail
       if (!done) root.recordException(error instanceof Error ? error : { name: errorType(error), message: errorMessage(error) });
     },
 
+    restored() {
+      // The shopper is on this page again (typically Back from the provider's page): a return
+      // without a carried context, in the same trace. The next redirect is a new one.
+      const more = { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE };
+      current = root = runtime.startRoot(SPAN_NAME_PAYMENT_RETURN, PAYMENT_STAGE_VALUE_RETURN, details, more, trace.setSpan(ROOT_CONTEXT, root));
+      redirectSpan = undefined;
+      done = false;
+    },
+
     end() {
       if (done) return;
       done = true;
-      flow.redirecting = false;
+      flow.redirecting = undefined;
       for (const span of children) span.end();
       children.clear();
       root.end();

@@ -1,6 +1,6 @@
-import { diag } from '@opentelemetry/api';
 import { PAYMENT_OUTCOME_VALUE_PENDING } from '@otel-checkout/semantic-conventions';
 import { InvalidArgumentError } from '../errors.js';
+import { safely } from '../safely.js';
 import type { CheckoutFlow, PaymentOutcome, PollOptions } from '../types.js';
 
 /** Rejects the way `query` and `poll` document it, whether tracing runs or not. */
@@ -10,13 +10,7 @@ export function needsFunction(fn: unknown, what: string): void {
 
 /** The page's `toOutcome` hook, guarded: a hook that throws is reported and maps to nothing. */
 export function outcomeOf<T>(toOutcome: ((result: T) => PaymentOutcome | undefined) | undefined, result: T): PaymentOutcome | undefined {
-  try {
-    return typeof toOutcome === 'function' ? toOutcome(result) : undefined;
-  } catch {
-    // Not the error: it may quote the status answer it could not read.
-    diag.warn('@otel-checkout/web: the toOutcome hook failed');
-    return undefined;
-  }
+  return safely('the toOutcome hook', () => (typeof toOutcome === 'function' ? toOutcome(result) : undefined), undefined);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 } from '@otel-checkout/semantic-conventions/incubating';
 import { cleanDetails } from '../flow/attributes.js';
 import { takeHandoff } from '../handoff.js';
+import type { HandoffRecord } from '../handoff.js';
 import { parseTraceparent } from '../traceparent.js';
 import type { FlowDetails, ResumeOptions } from '../types.js';
 import { handoffPeer, requestHandoff } from './message-handoff.js';
@@ -59,22 +60,18 @@ export async function decideResume(env: ResumeEnvironment, options: ResumeOption
   const links: Link[] = [];
   const token = takeUrlToken(env.tokenParam);
   const decided = (parent: SpanContext, source: string, details: FlowDetails = {}): ResumeDecision => ({ parent, source, rejected: undefined, links, details });
+  const handedOver = (record: HandoffRecord, source: string): ResumeDecision =>
+    decided({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags, isRemote: true }, source, cleanDetails(record.details));
 
   const handoff = takeHandoff(Date.now());
-  if (handoff.ok) {
-    const { record } = handoff;
-    return decided({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags, isRemote: true }, PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF, cleanDetails(record.details));
-  }
+  if (handoff.ok) return handedOver(handoff.record, PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF);
   if (handoff.reason !== undefined) reasons.push(handoff.reason);
 
   const origins = Array.isArray(options.messageOrigins) ? options.messageOrigins.filter((o) => typeof o === 'string') : [];
   const peer = origins.length > 0 ? handoffPeer() : undefined;
   if (peer !== undefined) {
     const message = await requestHandoff(peer, origins, timeout, Date.now);
-    if (message.ok) {
-      const { record } = message;
-      return decided({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags, isRemote: true }, PAYMENT_CONTEXT_SOURCE_VALUE_POST_MESSAGE, cleanDetails(record.details));
-    }
+    if (message.ok) return handedOver(message.record, PAYMENT_CONTEXT_SOURCE_VALUE_POST_MESSAGE);
     if (message.reason !== undefined) reasons.push(message.reason);
   }
 

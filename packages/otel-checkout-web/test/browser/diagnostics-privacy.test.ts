@@ -49,6 +49,17 @@ describe('diagnostics hold no value from the page, in Chromium', function () {
     assert.ok(text.includes('the getDetails hook failed'), text);
     assert.ok(text.includes('the onFlow hook failed'), text);
     assert.ok(text.includes('the toOutcome hook failed'), text);
-    assert.ok(text.includes('amount string is not an integer in minor units; ignored'), text);
+    assert.ok(text.includes('amount (string) is not an integer in minor units; ignored'), text);
+  });
+
+  it('a 19-digit card number passed as a number is refused as an amount and logged by its type only', async () => {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    // Past 2^53 it is no safe integer, and printed it would keep its leading digits: 6011000990139424000.
+    const diagnostics = await page.evaluate(() => {
+      window.otc.checkout.begin({ tradeNo: 'T-diag-2', amount: Number('6011000990139424123') }).end();
+      return window.otc.diagnostics;
+    });
+    assert.deepEqual(diagnostics, ['warn: @otel-checkout/web: amount (number) is not an integer in minor units; ignored']);
   });
 });

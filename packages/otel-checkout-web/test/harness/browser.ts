@@ -1,11 +1,16 @@
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
-/** Debian's Chromium, headless, without background traffic that could reach the test servers. */
-export function launchBrowser(): Promise<Browser> {
+/**
+ * Debian's Chromium, headless, without background traffic that could reach the test servers.
+ * Playwright turns the back-forward cache off by default; `backForwardCache` keeps it, as every
+ * shopper's browser has it.
+ */
+export function launchBrowser({ backForwardCache = false } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
+    ignoreDefaultArgs: backForwardCache ? ['--disable-back-forward-cache'] : undefined,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
 }

@@ -23,12 +23,12 @@ export function tracingOptions(receiverUrl: string, apiOrigin: string, extra: We
   return { serviceName: 'shop-web', release: 'web-1.2.3', environment: 'test', endpoint: receiverUrl, propagateTo: [apiOrigin], scheduledDelayMillis: 20, ...extra };
 }
 
-/** Starts tracing in `page` with `options` (a plain object: it crosses into the page as JSON). */
 /** Exports everything the page queued and waits until the receiver answered. */
 export async function flushPage(page: Page): Promise<void> {
   await page.evaluate(() => (window.otcHandle as { flush(): Promise<void> }).flush());
 }
 
+/** Starts tracing in `page` with `options` (a plain object: it crosses into the page as JSON). */
 export async function startInPage(page: Page, options: WebTracingOptions): Promise<void> {
   await page.evaluate((o) => {
     window.otcHandle = window.otc.startCheckoutTracing(o);

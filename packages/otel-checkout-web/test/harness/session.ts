@@ -17,13 +17,13 @@ export interface ChromiumSession {
  * per file, a fresh context and page per test with the receiver cleared. `onEach` receives
  * the session before each test (after the page exists), so files keep plain local variables.
  */
-export function useChromiumSession(onEach: (session: ChromiumSession) => void): void {
+export function useChromiumSession(onEach: (session: ChromiumSession) => void, launch: { backForwardCache?: boolean } = {}): void {
   let browser: Browser | undefined;
   let sites: Sites | undefined;
   let context: BrowserContext | undefined;
 
   before(async () => {
-    [browser, sites] = await Promise.all([launchBrowser(), startSites()]);
+    [browser, sites] = await Promise.all([launchBrowser(launch), startSites()]);
   });
   after(async () => {
     await browser?.close();

@@ -68,6 +68,10 @@ export async function startSites(): Promise<Sites> {
         return send(res, 200, 'text/javascript', bundle);
       case '/checkout.html':
         return send(res, 200, 'text/html', html(`<button id="pay">Pay</button><input id="card" value="${TEST_PAN}"><a id="away" href="/other.html">away</a>`));
+      case '/checkout-cacheable.html':
+        // The checkout page as most shops serve it: a browser may keep it in its back-forward
+        // cache (`no-store` would keep it out) and restore it when the shopper presses Back.
+        return send(res, 200, 'text/html', html('<button id="pay">Pay</button>'), { 'cache-control': 'no-cache' });
       case '/return.html':
         return send(res, 200, 'text/html', html('<h1>Thanks</h1>'));
       case '/return-meta.html':

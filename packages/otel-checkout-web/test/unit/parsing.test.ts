@@ -41,6 +41,12 @@ describe('handoff records', () => {
     ['a string', 'x'],
     ['wrong version', { ...good, v: 2 }],
     ['bad trace id', { ...good, traceId: 'zz' }],
+    ['a trace id in uppercase hex', { ...good, traceId: T.toUpperCase() }],
+    ['a span id in uppercase hex', { ...good, spanId: S.toUpperCase() }],
+    ['a trace id that is no string', { ...good, traceId: 1 }],
+    ['a missing span id', { ...good, spanId: undefined }],
+    ['a trace id one digit short', { ...good, traceId: T.slice(1) }],
+    ['zero trace id', { ...good, traceId: '0'.repeat(32) }],
     ['zero span id', { ...good, spanId: '0'.repeat(16) }],
     ['missing flags', { ...good, flags: undefined }],
   ] as const) {

@@ -1,0 +1,18 @@
+import { diag } from '@opentelemetry/api';
+
+/**
+ * Runs `fn` and returns its result, or `fallback` if it throws: neither the page's hooks nor
+ * this package's own bookkeeping may throw into the checkout page. The diagnostic names what
+ * failed, never the error: a hook reads the payment form or the status answer, and its error
+ * may quote them (console output can be shipped by monitoring tools).
+ */
+export function safely<T>(what: string, fn: () => T, fallback: T): T;
+export function safely(what: string, fn: () => void): void;
+export function safely<T>(what: string, fn: () => T, fallback?: T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    diag.warn(`@otel-checkout/web: ${what} failed`);
+    return fallback;
+  }
+}
