@@ -180,7 +180,12 @@ export interface WebHealth {
   queueLength: number;
 }
 
-/** One payment attempt in the browser. Every method is safe to call after the flow ended and with wrong arguments. */
+/**
+ * One payment attempt in the browser. Every method is safe to call after the flow ended and
+ * with wrong arguments. A flow that `pagehide` ended records again when the page comes back
+ * from the back-forward cache (the shopper pressed Back on the provider's page), under a new
+ * `payment.return` in the same trace.
+ */
 export interface CheckoutFlow {
   /** The flow's trace id (32 hex characters; all zeros for a flow that is not recorded). */
   readonly traceId: string;
