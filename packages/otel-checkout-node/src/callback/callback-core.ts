@@ -46,7 +46,7 @@ import { paymentRequestOf, requestBodyOf } from '../middleware/payment-request-v
 import { outcomeAttributes } from '../payments/attributes.js';
 import { mappedStatusOf, recordMappedStatus } from '../payments/map-provider-status.js';
 import type { PaymentOutcome, PaymentRequest } from '../types.js';
-import { bodyFields, fieldValue, headerValue, queryParam } from './read-token-sources.js';
+import { bodyFields, fieldValue, headerToken, queryParam } from './read-token-sources.js';
 import type { CallbackFields, CallbackOptions, CallbackScope } from './types.js';
 
 const DEFAULT_TOKEN_HEADER = 'x-otc-flow';
@@ -105,7 +105,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     ...(options.bodyFields ?? [flows.tokenParam]).map(
       (field): [Correlation, string | undefined] => [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_BODY, fieldValue(fields, field)],
     ),
-    [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_HEADER, headerValue(view, options.header ?? DEFAULT_TOKEN_HEADER)],
+    [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_HEADER, headerToken(view, options.header ?? DEFAULT_TOKEN_HEADER)],
     [
       PAYMENT_CALLBACK_CORRELATION_VALUE_PASSBACK,
       options.passbackField === undefined ? undefined : fieldValue(fields, options.passbackField),

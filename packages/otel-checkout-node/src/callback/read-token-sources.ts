@@ -1,4 +1,5 @@
 import type { RequestView } from '../http/request-view.js';
+import { trimOptionalWhitespace } from '../propagation/optional-whitespace.js';
 import type { RequestBody } from '../middleware/payment-request-view.js';
 
 /** The value of a query parameter in a request URL (path + query), or `undefined`. */
@@ -13,10 +14,19 @@ export function queryParam(url: string, name: string): string | undefined {
   }
 }
 
-/** A header's first value, or `undefined`. */
-export function headerValue(view: RequestView, name: string): string | undefined {
-  const value = view.headers[name.toLowerCase()];
-  return Array.isArray(value) ? value[0] : value;
+/**
+ * The token in a header, or `undefined`. A header sent twice reaches the application joined
+ * (Node joins a repeated header's values with ", ", frameworks keep what Node gives them): a
+ * proxy or client that repeats it repeats the same token, which is that token; two different
+ * tokens are no correlation, and are handed on joined, to be rejected as malformed (a token
+ * holds no comma).
+ */
+export function headerToken(view: RequestView, name: string): string | undefined {
+  const raw = view.headers[name.toLowerCase()];
+  const value = Array.isArray(raw) ? raw.join(', ') : raw;
+  if (value === undefined || !value.includes(',')) return value;
+  const tokens = value.split(',').map(trimOptionalWhitespace);
+  return tokens.every((token) => token === tokens[0]) ? tokens[0] : value;
 }
 
 /**

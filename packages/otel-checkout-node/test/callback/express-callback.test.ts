@@ -192,6 +192,22 @@ describe('expressCallback', function () {
     });
   });
 
+  it('a token header sent twice: the same token both times correlates, two different tokens are rejected', async () => {
+    await withOwnApp(harness, { flows: { store: false } }, async ({ app: tokenOnly, flows: f, health: h }) => {
+      const [first, second] = ['A', 'B'].map((name) => harness.createFlow(`T-twice-${name}`));
+      // What Node hands the application for a repeated header: its values joined with ", ".
+      assert.equal(await post(tokenOnly, '/notify', {}, { 'x-otc-flow': `${f.passback(first)}, ${f.passback(first)}` }), 200);
+      assert.equal(await post(tokenOnly, '/notify', {}, { 'x-otc-flow': `${f.passback(first)},${f.passback(second)}` }), 200);
+      const [same, different] = harness.callbacks();
+      assert.equal(same.attributes['payment.callback.correlation'], 'token_header');
+      assertChildOf(same, first);
+      assert.equal(different.attributes['payment.callback.correlation'], 'none');
+      assert.notEqual(different.spanContext().traceId, first.traceId);
+      assert.notEqual(different.spanContext().traceId, second.traceId);
+      assert.equal(h.get('tokensRejected'), 1);
+    });
+  });
+
   it('store by trade number when the provider carries no token', async () => {
     const flow = harness.createFlow('T-store');
     flows.returnUrl(flow, 'https://shop.example/return');

@@ -603,7 +603,7 @@ function expectationOf(shape: RequestShape, headers: Record<string, string>, lea
   const candidates: Array<[string, string | undefined]> = [
     ['token_query', new URLSearchParams(shape.query.slice(1)).get('otc_flow') ?? undefined],
     ['token_body', asString(field(fields, 'otc_flow'))],
-    ['token_header', headers['x-otc-flow']],
+    ['token_header', headerToken(headers['x-otc-flow'])],
     ['passback', asString(field(field(fields, 'meta'), 'passback'))],
   ];
   let byToken: Flow | undefined;
@@ -627,6 +627,16 @@ function expectationOf(shape: RequestShape, headers: Record<string, string>, lea
   const parent = stored ?? byToken;
   if (!parent) counts.callbacksUncorrelated += 1;
   return { traceparent, tracestate, baggage, extracted, counts, uncertain, callback: { parent, correlation } };
+}
+
+/**
+ * The token a (possibly repeated, so joined) token header holds, as the README states it: the
+ * copies count when they are all the same token; different ones stay joined and are rejected.
+ */
+function headerToken(joined: string | undefined): string | undefined {
+  if (joined === undefined) return undefined;
+  const copies = joined.split(',').map((copy) => copy.replace(/^[ \t]+|[ \t]+$/g, ''));
+  return copies.every((copy) => copy === copies[0]) ? copies[0] : joined;
 }
 
 /** Whether the request's HTTP server span is sampled: ParentBased keeps an incoming decision. */
