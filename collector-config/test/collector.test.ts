@@ -114,6 +114,28 @@ describe('collector configuration', () => {
       }
     });
 
+    it('counts a span that lacks a dimension the registry does not require (the connectors skip it otherwise)', () => {
+      for (const metric of metrics) {
+        const defined = registry.find((m) => m.name === metric.name)!;
+        for (const key of metric.attributes) {
+          if (defined.required.includes(key)) continue;
+          assert.ok(metric.mayBeAbsent.includes(key), `${metric.name}: ${key} is not required, so it must be optional or have a default_value`);
+        }
+      }
+    });
+
+    it('the check catches a recommended dimension without optional or default_value', () => {
+      const broken = structuredClone(config);
+      const flows = (broken.connectors.signaltometrics.spans as Array<{ name: string; attributes: Array<Record<string, unknown>> }>).find((m) => m.name === 'payment.flows')!;
+      delete flows.attributes.find((a) => a.key === 'payment.failure.reason')!.optional;
+      const sdk = (broken.connectors.count.spanevents as Record<string, { attributes: Array<Record<string, unknown>> }>)['checkout.sdk.errors'];
+      sdk.attributes.find((a) => a.key === 'checkout.sdk.version')!.optional = true;
+      delete sdk.attributes.find((a) => a.key === 'checkout.sdk.version')!.default_value;
+      const derived = derivedMetrics(broken);
+      assert.ok(!derived.find((m) => m.name === 'payment.flows')!.mayBeAbsent.includes('payment.failure.reason'));
+      assert.ok(!derived.find((m) => m.name === 'checkout.sdk.errors')!.mayBeAbsent.includes('checkout.sdk.version'), 'the count connector knows no optional');
+    });
+
     it('selects spans by registry attributes and values only', () => {
       const attributes = registryAttributes();
       for (const metric of metrics) {

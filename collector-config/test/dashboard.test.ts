@@ -341,6 +341,8 @@ describe('Grafana dashboard payment-flows.json', () => {
         'payment:callback_latency_seconds:p95_rate15m',
         'payment:flow_duration_seconds:p95_rate15m',
         'checkout:sdk_errors_per_checkout:rate15m',
+        'checkout:returns_by_source:rate15m',
+        'checkout:returns_unlinked_ratio:rate15m',
       ]) {
         assert.ok(used.has(series), `no panel shows ${series}`);
       }

@@ -37,6 +37,17 @@ const flows: Flows[] = [
   },
 ];
 
+// Shoppers back from the provider each second: most through the handoff, a few through the
+// verified token, one without context (neither knows its provider) and some through the
+// back-forward cache, which the share without context leaves out: 1 of 24, no alert.
+const page = { deployment_environment_name: 'production', service_name: 'checkout-page', service_version: '2026.12.1' };
+const returns: Flows[] = [
+  { labels: { ...page, payment_provider: 'alipay', payment_method: 'wallet', payment_context_source: 'handoff' }, perScrape: 20 },
+  { labels: { ...page, payment_context_source: 'verified_token' }, perScrape: 3 },
+  { labels: { ...page, payment_context_source: 'none' }, perScrape: 1 },
+  { labels: { ...page, payment_provider: 'alipay', payment_method: 'wallet', payment_context_source: 'back_forward_cache' }, perScrape: 4 },
+];
+
 function labelText(labels: Record<string, string>): string {
   return Object.entries(labels)
     .map(([name, value]) => `${name}="${value}"`)
@@ -70,6 +81,8 @@ function exposition(scrapes: number): string {
     ...histogram('payment_flow_duration_seconds', { ...alipay, payment_stage: 'create', payment_outcome: 'pending' }, scrapes, 111, { '0.5': 1 }, 0.2),
     '# TYPE checkout_sdk_errors_total counter',
     `checkout_sdk_errors_total{${labelText({ deployment_environment_name: 'production', service_name: 'checkout-page', service_version: '2026.12.1', checkout_sdk_name: 'alipay-js', checkout_sdk_version: '3.2.0' })}} ${scrapes}`,
+    '# TYPE checkout_returns_total counter',
+    ...returns.map((r) => `checkout_returns_total{${labelText(r.labels)}} ${r.perScrape * scrapes}`),
     '',
   ].join('\n');
 }
@@ -117,10 +130,19 @@ describe('the rules and the dashboard in a real Prometheus server', function () 
     assert.ok(Math.abs(byProvider.wechat - 0.2) < 1e-9, `wechat ${byProvider.wechat}`);
   });
 
+  it('records the share of returns without context, leaving out the back-forward cache', async () => {
+    const [ratio] = await eventually('the share of returns without context', async () => {
+      const result = await prometheus.query('checkout:returns_unlinked_ratio:rate15m');
+      return result.length === 1 ? result : undefined;
+    });
+    assert.equal(ratio.metric.deployment_environment_name, 'production');
+    assert.ok(Math.abs(Number(ratio.value[1]) - 1 / 24) < 1e-9, `share ${ratio.value[1]}`);
+  });
+
   it('evaluates every rule without an error', async () => {
     const groups = await prometheus.api<RuleGroups>('/api/v1/rules');
     const rules = groups.groups.flatMap((group) => group.rules);
-    assert.equal(rules.length, 21);
+    assert.equal(rules.length, 25);
     for (const rule of rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError ?? rule.health}`);
   });
 

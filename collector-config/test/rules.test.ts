@@ -30,7 +30,7 @@ describe('Prometheus rules', () => {
   it('pass promtool check rules', async () => {
     const result = await promtool('check', 'rules', rulesFile);
     assert.equal(result.code, 0, result.output);
-    assert.match(result.output, /SUCCESS: 21 rules found/);
+    assert.match(result.output, /SUCCESS: 25 rules found/);
   });
 
   it('pass their unit tests (promtool test rules)', async () => {
@@ -100,6 +100,24 @@ describe('Prometheus rules', () => {
       const result = await unitTestsWith(broken);
       assert.notEqual(result.code, 0);
       assert.match(result.output, /paypal/);
+    });
+
+    it('a share of returns without context that goes missing when every return found one', async () => {
+      const broken = changed(
+        rulesText,
+        `sum by (deployment_environment_name) (checkout:returns_by_source:rate15m{payment_context_source="none"})
+            or checkout:returns_via_return_url:rate15m * 0`,
+        `sum by (deployment_environment_name) (checkout:returns_by_source:rate15m{payment_context_source="none"})`,
+      );
+      const result = await unitTestsWith(broken);
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /deployment_environment_name="sandbox"/);
+    });
+
+    it('a share of returns without context that counts the shoppers back through the back-forward cache', async () => {
+      const result = await unitTestsWith(changed(rulesText, `(checkout:returns_by_source:rate15m{payment_context_source!="back_forward_cache"})`, '(checkout:returns_by_source:rate15m)'));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /CheckoutReturnsUnlinked/);
     });
 
     it('a canary compared without its margin', async () => {

@@ -23,14 +23,25 @@ export interface DerivedMetric {
   conditions: string[];
   /** Span (or span event) attributes and resource attributes that become dimensions. */
   attributes: string[];
+  /**
+   * The attributes a span (or event) may lack and still be counted: `optional` ones (signaltometrics)
+   * and those with a `default_value`. Both connectors skip a span that lacks any other.
+   */
+  mayBeAbsent: string[];
   resourceAttributes: string[];
+}
+
+interface ConnectorAttribute {
+  key: string;
+  optional?: boolean;
+  default_value?: unknown;
 }
 
 interface SignalToMetricsEntry {
   name: string;
   unit?: string;
   conditions?: string[];
-  attributes?: { key: string }[];
+  attributes?: ConnectorAttribute[];
   include_resource_attributes?: { key: string }[];
   sum?: unknown;
   histogram?: unknown;
@@ -38,7 +49,12 @@ interface SignalToMetricsEntry {
 
 interface CountEntry {
   conditions?: string[];
-  attributes?: { key: string }[];
+  attributes?: ConnectorAttribute[];
+}
+
+/** The count connector has no `optional`: only a default keeps an event that lacks the attribute. */
+function mayBeAbsent(attributes: ConnectorAttribute[] | undefined, optionalKnown: boolean): string[] {
+  return (attributes ?? []).filter((a) => a.default_value !== undefined || (optionalKnown && a.optional === true)).map((a) => a.key);
 }
 
 /** Every metric the connectors derive, from `signaltometrics` (spans) and `count` (span events). */
@@ -51,6 +67,7 @@ export function derivedMetrics(config: CollectorConfig): DerivedMetric[] {
     unit: entry.unit,
     conditions: entry.conditions ?? [],
     attributes: (entry.attributes ?? []).map((attribute) => attribute.key),
+    mayBeAbsent: mayBeAbsent(entry.attributes, true),
     resourceAttributes: (entry.include_resource_attributes ?? []).map((attribute) => attribute.key).filter((key) => kept.includes(key)),
   }));
   const events = (config.connectors.count?.spanevents ?? {}) as Record<string, CountEntry>;
@@ -60,6 +77,7 @@ export function derivedMetrics(config: CollectorConfig): DerivedMetric[] {
     unit: undefined,
     conditions: entry.conditions ?? [],
     attributes: (entry.attributes ?? []).map((attribute) => attribute.key),
+    mayBeAbsent: mayBeAbsent(entry.attributes, false),
     // The count connector keeps the spans' resource, of which the metrics pipeline keeps these.
     resourceAttributes: kept,
   }));

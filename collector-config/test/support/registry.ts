@@ -9,6 +9,7 @@ const modelDir = join(dirname(require.resolve('@otel-checkout/semantic-conventio
 interface ModelAttribute {
   id?: string;
   ref?: string;
+  requirement_level?: string | Record<string, unknown>;
   type?: string | { members: { value: string }[] };
 }
 interface ModelGroup {
@@ -30,6 +31,8 @@ export interface RegistryMetric {
   unit: string;
   /** Attribute names, span and resource attributes alike. */
   attributes: string[];
+  /** The attributes the registry requires of every measurement; the others a span may lack. */
+  required: string[];
 }
 
 /** The metrics `@otel-checkout/semantic-conventions` defines (model/metrics.yaml). */
@@ -39,6 +42,7 @@ export function registryMetrics(): RegistryMetric[] {
     instrument: group.instrument as RegistryMetric['instrument'],
     unit: group.unit!,
     attributes: (group.attributes ?? []).map((attribute) => attribute.ref!),
+    required: (group.attributes ?? []).filter((attribute) => attribute.requirement_level === 'required').map((attribute) => attribute.ref!),
   }));
 }
 

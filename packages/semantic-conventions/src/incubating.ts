@@ -469,9 +469,9 @@ export const PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH = 'flow_mismatch' as c
  * @note The browser trusts them in this order: `handoff`, `post_message`, `meta`, `verified_token`.
  *       `back_forward_cache` is no carried context: the page never went away, and its
  *       `payment.return` is a child of the `payment.checkout` it left. Low cardinality (six
- *       values), usable as a metric dimension; a high share of `none` means traces break at the
- *       bank redirect, a high share of `back_forward_cache` that shoppers turn back at the
- *       provider's page.
+ *       values): a metric dimension of `checkout.returns`; a high share of `none` means traces
+ *       break at the bank redirect, a high share of `back_forward_cache` that shoppers turn back at
+ *       the provider's page.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
@@ -634,6 +634,24 @@ export const ATTR_PAYMENT_PROVIDER_TRANSACTION_ID = 'payment.provider.transactio
 export const ATTR_PAYMENT_STALLED_REPEAT = 'payment.stalled.repeat' as const;
 
 // ---- Metric names (derived from spans by the collector) ----
+
+/**
+ * Shoppers coming back to the shop from the payment provider, by how the page found the flow.
+ *
+ * Instrument: counter. Unit: `{return}`. Attributes: `payment.context.source`, `payment.provider`,
+ * `payment.method`, `service.version`, `deployment.environment.name`.
+ *
+ * @note Derived by the collector (on every span, before tail sampling) from `payment.return` spans
+ *       (`payment.stage` = `return`), one per return. A high share of `none` means traces break at
+ *       the redirect (check the return URL token and the verify handler); a high share of
+ *       `back_forward_cache` means shoppers turn back at the provider's page.
+ *       `payment.context.rejected` is deliberately absent: it only ever comes with `none`, and each
+ *       of those `payment.return` spans says which reason applied.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const METRIC_CHECKOUT_RETURNS = 'checkout.returns' as const;
 
 /**
  * Errors raised by payment SDK calls in the browser.
