@@ -14,8 +14,8 @@ import {
 } from '@otel-checkout/semantic-conventions/incubating';
 import type { BankBehaviour } from './bank.js';
 
-/** What the shopper does on the bank's page. */
-export type ShopperAction = 'approve' | 'cancel';
+/** What the shopper does on the bank's page: approve, cancel, or press the browser's Back button (and then leave). */
+export type ShopperAction = 'approve' | 'cancel' | 'back';
 
 /** One checkout the demo plays, the fault it injects, and the flow outcome it must end with. */
 export interface Scenario {
@@ -31,7 +31,7 @@ export interface Scenario {
   /** The flow's final outcome (callback or stalled span) and failure reason. */
   readonly outcome: string;
   readonly reason?: string;
-  /** The shopper reaches the return page (false when the bank page never loads or the bank refused the payment). */
+  /** The shopper reaches the return page (false when the bank page never loads, the bank refused the payment or the shopper turned back). */
   readonly returns: boolean;
   /** After the return, open the return URL again in a fresh browser with a forged token. */
   readonly forgeReturnToken?: boolean;
@@ -89,6 +89,11 @@ export const SCENARIOS: readonly Scenario[] = [
     lesson: 'the provider sent a status the integration does not map: outcome unknown, event payment.status.unmapped',
     ...WALLET, amount: 7500, shopper: 'approve', bank: { status: 'PARTIAL_CAPTURE' },
     outcome: PAYMENT_OUTCOME_VALUE_UNKNOWN, reason: PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS, returns: true,
+  },
+  {
+    name: 'turned-back',
+    lesson: 'the shopper pressed Back on the bank page: payment.return (back_forward_cache) in the same trace tells an abandoned payment from a bank that never called back',
+    ...BANK, amount: 8900, shopper: 'back', bank: { callback: 'never' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: false,
   },
   {
     name: 'bank-page-down',

@@ -6,8 +6,11 @@ import {
   ATTR_PAYMENT_TRADE_NO,
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
   PAYMENT_OUTCOME_VALUE_FAILED,
+  ATTR_PAYMENT_CONTEXT_SOURCE,
+  PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE,
   SPAN_NAME_PAYMENT_CALLBACK_STALLED,
   SPAN_NAME_PAYMENT_CHECKOUT,
+  SPAN_NAME_PAYMENT_RETURN,
 } from '@otel-checkout/semantic-conventions/incubating';
 import type { Bank } from './bank.js';
 import { forgeReturnUrl } from './forge-token.js';
@@ -27,6 +30,12 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
   const { browser, shopUrl, bank, receiver, timeoutMs } = world;
   const context = await browser.newContext();
   context.setDefaultTimeout(timeoutMs);
+  // Marks a page the browser restored from its back-forward cache (only the turned-back shopper looks).
+  await context.addInitScript(() =>
+    addEventListener('pageshow', (event) => {
+      if (event.persisted) (window as { restoredFromCache?: boolean }).restoredFromCache = true;
+    }),
+  );
   try {
     const page = await context.newPage();
     const query = new URLSearchParams({ order: tradeNo, amount: String(scenario.amount), method: scenario.method, provider: scenario.provider, user: `shopper-${scenario.name}` });
@@ -42,7 +51,7 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
       return;
     }
 
-    if (!scenario.returns) {
+    if (scenario.bank.pageNeverLoads) {
       // The bank page hangs: the checkout page, still visible, records page_load_failed.
       await page.click('#pay', { noWaitAfter: true });
       await receiver.waitForSpan(
@@ -53,6 +62,10 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
     }
 
     await Promise.all([page.waitForURL(`${bank.url}/pay/**`), page.click('#pay')]);
+    if (scenario.shopper === 'back') {
+      await turnBack(page, receiver, tradeNo, timeoutMs);
+      return;
+    }
     // The return URL as the bank sends it, token included (the return page removes it from the address bar).
     const [returnRequest] = await Promise.all([page.waitForRequest((r) => r.url().startsWith(`${shopUrl}/return?`)), page.click(`#${scenario.shopper}`)]);
     await waitForResult(page);
@@ -74,6 +87,24 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
   } finally {
     await context.close();
   }
+}
+
+/**
+ * Back on the bank's page: the browser restores the checkout page from its back-forward cache
+ * (no load event, so wait for the commit and then the page's own pageshow), where the flow
+ * carries on as a `payment.return`. The shopper then leaves for good; leaving ends the flow
+ * and sends its spans.
+ */
+async function turnBack(page: Page, receiver: OtlpReceiver, tradeNo: string, timeoutMs: number): Promise<void> {
+  await page.goBack({ waitUntil: 'commit' });
+  await page.waitForFunction(() => (window as { restoredFromCache?: boolean }).restoredFromCache === true).catch((error: unknown) => {
+    throw new Error(`the checkout page was not restored from the back-forward cache (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+  });
+  await page.goto('about:blank');
+  await receiver.waitForSpan(
+    (s) => s.name === SPAN_NAME_PAYMENT_RETURN && s.attributes[ATTR_PAYMENT_TRADE_NO] === tradeNo && s.attributes[ATTR_PAYMENT_CONTEXT_SOURCE] === PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE,
+    { timeoutMs },
+  );
 }
 
 /** The return page writes the outcome it polled for once its spans are exported. */

@@ -10,6 +10,7 @@ import {
   ATTR_PAYMENT_TRADE_NO,
   EVENT_PAYMENT_STATUS_UNMAPPED,
   PAYMENT_CONTEXT_REJECTED_VALUE_BAD_SIGNATURE,
+  PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE,
   PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF,
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
   PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS,
@@ -75,6 +76,11 @@ export function expectedSpans(scenario: Scenario): Expected[] {
       { name: SPAN_NAME_PAYMENT_RETURN, parent: SPAN_NAME_PAYMENT_REDIRECT, attributes: { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF } },
       { name: SPAN_NAME_PAYMENT_QUERY, parent: SPAN_NAME_PAYMENT_RETURN, count: 'some' /* one per poll */ },
     );
+  } else if (scenario.shopper === 'back') {
+    // Back on the bank page: the browser restores the checkout page, whose flow carries on
+    // under the checkout that ended, pending, when the shopper left for the bank.
+    expected[0].attributes = { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_PENDING };
+    expected.push({ name: SPAN_NAME_PAYMENT_RETURN, parent: SPAN_NAME_PAYMENT_CHECKOUT, attributes: { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE } });
   } else {
     expected[0].attributes = { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_FAILED, [ATTR_PAYMENT_FAILURE_REASON]: PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED };
   }

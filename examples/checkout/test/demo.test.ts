@@ -16,25 +16,33 @@ describe('the checkout demo', function () {
     assert.throws(() => parseOptions(['--concurrency', 'many'], {}), /--concurrency needs a positive number/);
   });
 
-  it('plays success, a refusal at create, a lost callback, a duplicate callback, a pending notification and a forged token, and checks every trace', async () => {
+  it('plays success, a refusal at create, a lost callback, a duplicate callback, a pending notification, a forged token and a shopper who turns back, and checks every trace', async () => {
     const lines: string[] = [];
-    const scenarios = ['success', 'refused-at-create', 'callback-lost', 'duplicate-callback', 'pending-then-paid', 'forged-token'];
-    const result: DemoResult = await runDemo({ ...DEFAULT_OPTIONS, scenarios, stalledAfterSeconds: 6, concurrency: 6 }, (line) => lines.push(line));
+    const scenarios = ['success', 'refused-at-create', 'callback-lost', 'duplicate-callback', 'pending-then-paid', 'forged-token', 'turned-back'];
+    const result: DemoResult = await runDemo({ ...DEFAULT_OPTIONS, scenarios, stalledAfterSeconds: 6, concurrency: 7 }, (line) => lines.push(line));
     const output = lines.join('\n');
 
     assert.ok(result.ok, output);
     assert.deepEqual(result.summary.failed, [], output);
-    assert.equal(result.summary.flows, 6);
+    assert.equal(result.summary.flows, 7);
     assert.deepEqual(
       result.results.map((r) => [r.scenario, r.outcome]),
-      [['success', 'succeeded'], ['refused-at-create', 'failed'], ['callback-lost', 'stalled'], ['duplicate-callback', 'succeeded'], ['pending-then-paid', 'succeeded'], ['forged-token', 'succeeded']],
+      [
+        ['success', 'succeeded'],
+        ['refused-at-create', 'failed'],
+        ['callback-lost', 'stalled'],
+        ['duplicate-callback', 'succeeded'],
+        ['pending-then-paid', 'succeeded'],
+        ['forged-token', 'succeeded'],
+        ['turned-back', 'stalled'],
+      ],
     );
-    assert.deepEqual(result.summary.byOutcome, { succeeded: { demobank: 2, demowallet: 2 }, failed: { demobank: 1 }, stalled: { demobank: 1 } });
-    assert.equal(result.summary.successRate, 4 / 6);
-    assert.equal(result.summary.stalled, 1);
+    assert.deepEqual(result.summary.byOutcome, { succeeded: { demobank: 2, demowallet: 2 }, failed: { demobank: 1 }, stalled: { demobank: 2 } });
+    assert.equal(result.summary.successRate, 4 / 7);
+    assert.equal(result.summary.stalled, 2);
     // The backend's own counters saw the same story.
-    // The refused flow minted its URLs but was let go: only the lost callback stalled.
-    assert.equal(result.summary.health.stalledEmitted, 1);
+    // The refused flow minted its URLs but was let go: only the lost callback and the abandoned payment stalled.
+    assert.equal(result.summary.health.stalledEmitted, 2);
     assert.equal(result.summary.health.callbacksDuplicate, 1);
     assert.equal(result.summary.health.tokensRejected, 1);
     assert.equal(result.summary.health.spansDropped, 0);
@@ -44,8 +52,9 @@ describe('the checkout demo', function () {
     assert.match(output, /duplicate=true/);
     assert.match(output, /context\.rejected=bad_signature[^\n]*\n\s*↪ link to trace [0-9a-f]{32}/);
     assert.match(output, /outcome=pending provider\.status=WAIT_BUYER_PAY/);
-    assert.match(output, /Success rate: 66\.7%/);
-    assert.match(output, /Self-check: 6\/6 scenarios produced their expected trace/);
-    assert.match(output, /Where to look: search payment\.trade_no = DEMO-\w+-1 … DEMO-\w+-6/);
+    assert.match(output, /payment\.return \[return\] context\.source=back_forward_cache/);
+    assert.match(output, /Success rate: 57\.1%/);
+    assert.match(output, /Self-check: 7\/7 scenarios produced their expected trace/);
+    assert.match(output, /Where to look: search payment\.trade_no = DEMO-\w+-1 … DEMO-\w+-7/);
   });
 });
