@@ -124,6 +124,19 @@ describe('collector configuration', () => {
       }
     });
 
+    it('turns the derived sums into Prometheus counters (_total), which signaltometrics alone would not', () => {
+      const series = collectorSeries(config);
+      for (const name of ['payment_flows_total', 'payment_callbacks_stalled_total', 'checkout_returns_total', 'checkout_sdk_errors_total']) {
+        assert.ok(series.has(name), name);
+      }
+      const broken = structuredClone(config);
+      const groups = broken.processors['transform/metric_resource'].metric_statements as Array<{ context: string; statements: string[] }>;
+      broken.processors['transform/metric_resource'].metric_statements = groups.filter((group) => group.context !== 'metric');
+      const without = collectorSeries(broken);
+      assert.ok(!without.has('payment_flows_total') && without.has('payment_flows'), 'without the statement, a gauge named payment_flows');
+      assert.ok(without.has('checkout_sdk_errors_total'), 'the count connector makes counters itself');
+    });
+
     it('the check catches a recommended dimension without optional or default_value', () => {
       const broken = structuredClone(config);
       const flows = (broken.connectors.signaltometrics.spans as Array<{ name: string; attributes: Array<Record<string, unknown>> }>).find((m) => m.name === 'payment.flows')!;
@@ -242,6 +255,23 @@ describe('collector configuration', () => {
         it(`${key}: ${expected ? 'masked' : 'kept'}`, () => {
           assert.equal(collectorBlocksKey(key), expected);
         });
+      }
+    });
+
+    it('checks numbers and arrays as well as strings, as the libraries do (redact_all_types)', () => {
+      assert.equal((config.processors.redaction as { redact_all_types?: boolean }).redact_all_types, true);
+    });
+
+    it('masks card numbers that follow one another, as the libraries do', () => {
+      // The processor replaces every match of each pattern in turn ("****"), each pattern on
+      // what the previous one left; a match takes the characters around the number with it.
+      const apply = (text: string): string => redaction.blocked_values.reduce((value, pattern) => value.replace(re2ToJs(pattern, 'g'), '****'), text);
+      for (const text of ['4111111111111111,5555555555554444', 'cards 4111111111111111 5555555555554444 378282246310005', 'pan=4111111111111111&x=5555555555554444']) {
+        const out = apply(text);
+        assert.doesNotMatch(out, /\d{6}/, `${text} → ${out}`);
+        const span = { name: 'span', attributes: { note: text } };
+        redactSpanData(span);
+        assert.doesNotMatch(span.attributes.note, /\d{6}/, 'the libraries mask them all too');
       }
     });
 

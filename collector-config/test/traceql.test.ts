@@ -60,6 +60,7 @@ describe('TraceQL queries', () => {
       ['a value in a list of alternatives', '{ span.payment.stage =~ "callback|stall" }', /"stall" is not a value of `payment\.stage`/],
       ['a span name the registry does not have', '{ name = "payment.callback.stall" }', /payment\.callback\.stall/],
       ['an event name the registry does not have', '{ event:name = "payment.sdk.failure" }', /payment\.sdk\.failure/],
+      ['a double attribute compared with an integer, which Tempo never matches', '{ span.payment.callback.delay > 300 }', /compare it with a float/],
     ];
     for (const [what, query, problem] of cases) {
       it(what, () => {

@@ -29,6 +29,21 @@ export interface DerivedMetric {
    */
   mayBeAbsent: string[];
   resourceAttributes: string[];
+  /** For a sum: whether it reaches the Prometheus exporter monotonic (a counter with `_total`), else a gauge. */
+  monotonic: boolean;
+}
+
+/**
+ * Whether the metrics pipeline marks every sum monotonic before the exporter: the
+ * signaltometrics connector leaves its sums non-monotonic, and the Prometheus exporter writes
+ * a non-monotonic sum as a gauge, without `_total`.
+ */
+function sumsMadeMonotonic(config: CollectorConfig): boolean {
+  const pipeline = config.service.pipelines['metrics/payments'];
+  return (pipeline?.processors ?? []).some((id) => {
+    const groups = (config.processors[id]?.metric_statements ?? []) as Array<{ context: string; statements: string[] }>;
+    return groups.some((group) => group.context === 'metric' && group.statements.includes('set(is_monotonic, true) where type == METRIC_DATA_TYPE_SUM'));
+  });
 }
 
 interface ConnectorAttribute {
@@ -60,6 +75,7 @@ function mayBeAbsent(attributes: ConnectorAttribute[] | undefined, optionalKnown
 /** Every metric the connectors derive, from `signaltometrics` (spans) and `count` (span events). */
 export function derivedMetrics(config: CollectorConfig): DerivedMetric[] {
   const kept = keptResourceAttributes(config);
+  const monotonic = sumsMadeMonotonic(config);
   const spans = (config.connectors.signaltometrics?.spans ?? []) as SignalToMetricsEntry[];
   const fromSpans = spans.map((entry) => ({
     name: entry.name,
@@ -69,6 +85,7 @@ export function derivedMetrics(config: CollectorConfig): DerivedMetric[] {
     attributes: (entry.attributes ?? []).map((attribute) => attribute.key),
     mayBeAbsent: mayBeAbsent(entry.attributes, true),
     resourceAttributes: (entry.include_resource_attributes ?? []).map((attribute) => attribute.key).filter((key) => kept.includes(key)),
+    monotonic,
   }));
   const events = (config.connectors.count?.spanevents ?? {}) as Record<string, CountEntry>;
   const fromEvents = Object.entries(events).map(([name, entry]) => ({
@@ -80,6 +97,8 @@ export function derivedMetrics(config: CollectorConfig): DerivedMetric[] {
     mayBeAbsent: mayBeAbsent(entry.attributes, false),
     // The count connector keeps the spans' resource, of which the metrics pipeline keeps these.
     resourceAttributes: kept,
+    // The count connector marks its sums monotonic itself.
+    monotonic: true,
   }));
   return [...fromSpans, ...fromEvents];
 }
@@ -118,6 +137,11 @@ export function collectorSeries(config: CollectorConfig): Map<string, Set<string
   const series = new Map<string, Set<string>>();
   for (const metric of derivedMetrics(config)) {
     const labels = new Set([...metric.attributes, ...metric.resourceAttributes].map(prometheusLabel));
+    if (metric.kind === 'sum' && !metric.monotonic) {
+      // A gauge: no `_total`, and a unit in braces adds nothing to the name.
+      series.set(metric.name.replace(/\./g, '_'), labels);
+      continue;
+    }
     const name = prometheusName({ name: metric.name, instrument: metric.kind === 'sum' ? 'counter' : 'histogram', unit: metric.unit ?? '' });
     if (metric.kind === 'sum') {
       series.set(name, labels);

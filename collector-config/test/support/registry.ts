@@ -46,6 +46,19 @@ export function registryMetrics(): RegistryMetric[] {
   }));
 }
 
+/** The type of every attribute of the registry's own namespaces (`string`, `double`, `int`, ...; `enum` for enums). */
+export function registryAttributeTypes(): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const file of ['registry-payment.yaml', 'registry-checkout.yaml']) {
+    for (const group of groups(file)) {
+      for (const attribute of group.attributes ?? []) {
+        if (attribute.id) types.set(attribute.id, typeof attribute.type === 'object' ? 'enum' : (attribute.type ?? 'string'));
+      }
+    }
+  }
+  return types;
+}
+
 /** Every attribute of the registry's own namespaces, with its enum values when it has some. */
 export function registryAttributes(): Map<string, string[] | undefined> {
   const attributes = new Map<string, string[] | undefined>();

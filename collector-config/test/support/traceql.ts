@@ -1,5 +1,5 @@
 import { parser } from '@grafana/lezer-traceql';
-import { registryAttributes, registrySpanAndEventNames } from './registry.js';
+import { registryAttributes, registryAttributeTypes, registrySpanAndEventNames } from './registry.js';
 
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
@@ -9,6 +9,14 @@ function comparedString(field: SyntaxNode | null, query: string): { op: string; 
   const value = op?.nextSibling?.getChild('Static')?.getChild('String');
   if (op?.name !== 'FieldOp' || !value) return undefined;
   return { op: query.slice(op.from, op.to), value: JSON.parse(query.slice(value.from, value.to)) as string };
+}
+
+/** The kind of number literal a field is compared with (`Integer` or `Float`), when it is one. */
+function comparedNumberKind(field: SyntaxNode | null): string | undefined {
+  const op = field?.nextSibling;
+  if (op?.name !== 'FieldOp') return undefined;
+  const literal = op.nextSibling?.getChild('Static')?.firstChild;
+  return literal?.name === 'Integer' || literal?.name === 'Float' ? literal.name : undefined;
 }
 
 /**
@@ -29,6 +37,7 @@ function comparedValues(compared: { op: string; value: string } | undefined): st
  */
 export function traceqlProblems(query: string): string[] {
   const attributes = registryAttributes();
+  const types = registryAttributeTypes();
   const { spans, events } = registrySpanAndEventNames();
   const problems: string[] = [];
   const tree = parser.parse(query);
@@ -54,6 +63,12 @@ export function traceqlProblems(query: string): string[] {
           for (const value of comparedValues(compared)) {
             if (members && !members.includes(value)) problems.push(`"${value}" is not a value of \`${attribute}\``);
           }
+          // Tempo reads a float attribute only from its float column, and an integer literal
+          // makes it read the integer column: `delay > 300` matches no span with a delay of 412.5.
+          const number = comparedNumberKind(n.node.parent);
+          const type = types.get(attribute);
+          if (number === 'Integer' && type === 'double') problems.push(`\`${attribute}\` is a double: compare it with a float (300.0, not 300)`);
+          if (number === 'Float' && type === 'int') problems.push(`\`${attribute}\` is an int: compare it with an integer`);
         }
       }
       if (n.name === 'IntrinsicField') {
