@@ -54,10 +54,13 @@ export function parseHandoff(value: unknown, now: number): HandoffRead {
     typeof record.flags !== 'number' ||
     typeof record.at !== 'number' ||
     typeof record.exp !== 'number' ||
-    // Two hex strings of the right lengths, not all zeros; the API also takes uppercase hex,
-    // which W3C ids (and the records this package writes) never hold.
-    !isSpanContextValid({ traceId: record.traceId as string, spanId: record.spanId as string, traceFlags: record.flags }) ||
-    /[A-F]/.test(record.traceId! + record.spanId!)
+    typeof record.traceId !== 'string' ||
+    typeof record.spanId !== 'string' ||
+    // Hex of the right lengths, not all zeros; the API also takes uppercase hex, which W3C ids
+    // (and the records this package writes) never hold. (API 1.9.0 tests a regular expression,
+    // which would take an array holding one id: hence the string checks.)
+    !isSpanContextValid({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags }) ||
+    /[A-F]/.test(record.traceId + record.spanId)
   ) {
     return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED };
   }

@@ -169,7 +169,8 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       queue.exportSoon();
       if (watchdogMillis <= 0 || typeof document === 'undefined') return;
       const check = (): void => {
-        if (flow.redirecting !== redirect || flow.isEnded) return;
+        // Not this redirect any more: the flow ended (which clears it) or redirected again.
+        if (flow.redirecting !== redirect) return;
         if (document.visibilityState === 'hidden') {
           // A hidden page proves nothing; judge when the shopper can see it again.
           document.addEventListener('visibilitychange', check, { once: true });

@@ -44,6 +44,8 @@ describe('handoff records', () => {
     ['a trace id in uppercase hex', { ...good, traceId: T.toUpperCase() }],
     ['a span id in uppercase hex', { ...good, spanId: S.toUpperCase() }],
     ['a trace id that is no string', { ...good, traceId: 1 }],
+    ['a trace id in an array', { ...good, traceId: [T] }],
+    ['a span id in an array', { ...good, spanId: [S] }],
     ['a missing span id', { ...good, spanId: undefined }],
     ['a trace id one digit short', { ...good, traceId: T.slice(1) }],
     ['zero trace id', { ...good, traceId: '0'.repeat(32) }],
