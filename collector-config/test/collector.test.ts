@@ -90,6 +90,12 @@ describe('collector configuration', () => {
       assert.deepEqual(policies[0].ottl_condition?.span, ['attributes["payment.stage"] != nil']);
       assert.deepEqual(policies[1].status_code?.status_codes, ['ERROR']);
     });
+
+    it('keeps the spans that reach a kept flow after its decision (a callback minutes later)', () => {
+      const sampling = config.processors.tail_sampling as { decision_cache?: { sampled_cache_size?: number }; num_traces: number };
+      // Larger than the traces held in memory: the ids of kept traces outlive their spans there.
+      assert.ok((sampling.decision_cache?.sampled_cache_size ?? 0) > sampling.num_traces);
+    });
   });
 
   describe('derived metrics against the registry', () => {
