@@ -91,6 +91,14 @@ describe('collector configuration', () => {
       assert.deepEqual(policies[1].status_code?.status_codes, ['ERROR']);
     });
 
+    it('hands deltatocumulative the derived points in one line, stamped by the collector', () => {
+      // It drops a point older than the last one of its series: points stamped with browser
+      // clocks, or by concurrent requests, would be lost.
+      assert.deepEqual(config.service.pipelines['metrics/payments'].processors, ['batch', 'transform/metric_resource', 'deltatocumulative']);
+      const groups = config.processors['transform/metric_resource'].metric_statements as Array<{ context: string; statements: string[] }>;
+      assert.deepEqual(groups.find((group) => group.context === 'datapoint')?.statements, ['set(start_time_unix_nano, 0)', 'set(time_unix_nano, UnixNano(Now()))']);
+    });
+
     it('keeps the spans that reach a kept flow after its decision (a callback minutes later)', () => {
       const sampling = config.processors.tail_sampling as { decision_cache?: { sampled_cache_size?: number }; num_traces: number };
       // Larger than the traces held in memory: the ids of kept traces outlive their spans there.
