@@ -137,12 +137,9 @@ export function collectorSeries(config: CollectorConfig): Map<string, Set<string
   const series = new Map<string, Set<string>>();
   for (const metric of derivedMetrics(config)) {
     const labels = new Set([...metric.attributes, ...metric.resourceAttributes].map(prometheusLabel));
-    if (metric.kind === 'sum' && !metric.monotonic) {
-      // A gauge: no `_total`, and a unit in braces adds nothing to the name.
-      series.set(metric.name.replace(/\./g, '_'), labels);
-      continue;
-    }
-    const name = prometheusName({ name: metric.name, instrument: metric.kind === 'sum' ? 'counter' : 'histogram', unit: metric.unit ?? '' });
+    // A sum that is not monotonic is written as a gauge: no `_total`.
+    const instrument = metric.kind === 'histogram' ? 'histogram' : metric.monotonic ? 'counter' : 'gauge';
+    const name = prometheusName({ name: metric.name, instrument, unit: metric.unit ?? '' });
     if (metric.kind === 'sum') {
       series.set(name, labels);
       continue;

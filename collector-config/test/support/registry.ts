@@ -46,32 +46,22 @@ export function registryMetrics(): RegistryMetric[] {
   }));
 }
 
+/** The attributes the registry's own namespaces define (those with an `id`). */
+function registryAttributeModels(): Array<ModelAttribute & { id: string }> {
+  return ['registry-payment.yaml', 'registry-checkout.yaml']
+    .flatMap((file) => groups(file))
+    .flatMap((group) => group.attributes ?? [])
+    .filter((attribute): attribute is ModelAttribute & { id: string } => attribute.id !== undefined);
+}
+
 /** The type of every attribute of the registry's own namespaces (`string`, `double`, `int`, ...; `enum` for enums). */
 export function registryAttributeTypes(): Map<string, string> {
-  const types = new Map<string, string>();
-  for (const file of ['registry-payment.yaml', 'registry-checkout.yaml']) {
-    for (const group of groups(file)) {
-      for (const attribute of group.attributes ?? []) {
-        if (attribute.id) types.set(attribute.id, typeof attribute.type === 'object' ? 'enum' : (attribute.type ?? 'string'));
-      }
-    }
-  }
-  return types;
+  return new Map(registryAttributeModels().map((a) => [a.id, typeof a.type === 'object' ? 'enum' : (a.type ?? 'string')]));
 }
 
 /** Every attribute of the registry's own namespaces, with its enum values when it has some. */
 export function registryAttributes(): Map<string, string[] | undefined> {
-  const attributes = new Map<string, string[] | undefined>();
-  for (const file of ['registry-payment.yaml', 'registry-checkout.yaml']) {
-    for (const group of groups(file)) {
-      for (const attribute of group.attributes ?? []) {
-        if (!attribute.id) continue;
-        const members = typeof attribute.type === 'object' ? attribute.type.members.map((member) => member.value) : undefined;
-        attributes.set(attribute.id, members);
-      }
-    }
-  }
-  return attributes;
+  return new Map(registryAttributeModels().map((a) => [a.id, typeof a.type === 'object' ? a.type.members.map((member) => member.value) : undefined]));
 }
 
 /** Span names and span event names the registry defines. */
@@ -85,7 +75,7 @@ export function registrySpanAndEventNames(): { spans: string[]; events: string[]
  * A metric's name as the collector's Prometheus exporter writes it: dots to underscores, the
  * unit's suffix for seconds, `_total` for counters (units in braces are annotations, dropped).
  */
-export function prometheusName(metric: Pick<RegistryMetric, 'name' | 'instrument' | 'unit'>): string {
+export function prometheusName(metric: Pick<RegistryMetric, 'name' | 'unit'> & { instrument: RegistryMetric['instrument'] | 'gauge' }): string {
   const base = metric.name.replace(/\./g, '_');
   if (metric.instrument === 'counter') return `${base}_total`;
   return metric.unit === 's' ? `${base}_seconds` : base;
