@@ -20,6 +20,7 @@ import {
   ATTR_PAYMENT_STAGE,
   PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
   PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
+  PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
   PAYMENT_STAGE_VALUE_CHECKOUT,
   PAYMENT_STAGE_VALUE_RETURN,
   SPAN_NAME_PAYMENT_CHECKOUT,
@@ -277,6 +278,15 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   return {
     begin(details) {
       if (closed) return NOOP_FLOW;
+      const last = active();
+      // Pay again after Back from the provider's page: the restored flow's next attempt, in its
+      // trace, rather than a second trace that nothing links to the first.
+      if (last?.reopened) {
+        last.reopened = false;
+        last.retry(PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED);
+        last.set(details ?? {});
+        return last;
+      }
       const root = host.startRoot(SPAN_NAME_PAYMENT_CHECKOUT, PAYMENT_STAGE_VALUE_CHECKOUT, details, pageTimings());
       return track(createFlow(host, root, typeof details === 'object' && details !== null ? details : {}));
     },

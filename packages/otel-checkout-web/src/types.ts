@@ -221,7 +221,11 @@ export interface CheckoutFlow {
 
 /** Starting and resuming flows. */
 export interface Checkout {
-  /** Starts `payment.checkout`, the root of a flow. */
+  /**
+   * Starts `payment.checkout`, the root of a flow. The first call after the page came back
+   * from the back-forward cache instead continues the restored flow as its next attempt
+   * (`payment.retry`, reason `user_cancelled`) with these details, and returns it.
+   */
   begin(details?: FlowDetails): CheckoutFlow;
   /** Starts a flow from the click on `target` itself; returns "remove listener". */
   onClick(target: EventTarget, getDetails?: (event: Event) => FlowDetails | undefined, onFlow?: (flow: CheckoutFlow) => void): () => void;

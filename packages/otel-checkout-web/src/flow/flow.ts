@@ -114,6 +114,8 @@ export interface RecordingFlow extends CheckoutFlow, SdkHost {
    * carries on under a new root, `payment.return`, a child of the one that ended.
    */
   restored(): void;
+  /** Restored from the back-forward cache and not yet paid for again: the next `begin()` continues it. */
+  reopened: boolean;
 }
 
 /**
@@ -178,6 +180,7 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
   const flow: RecordingFlow = {
     traceId: root.spanContext().traceId,
     redirecting: undefined,
+    reopened: false,
     details,
 
     get isEnded() {
@@ -321,6 +324,7 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
       current = root = runtime.startRoot(SPAN_NAME_PAYMENT_RETURN, PAYMENT_STAGE_VALUE_RETURN, details, more, trace.setSpan(ROOT_CONTEXT, root));
       redirectSpan = undefined;
       done = false;
+      flow.reopened = true;
     },
 
     end() {

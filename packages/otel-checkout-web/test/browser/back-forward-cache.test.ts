@@ -7,6 +7,7 @@ import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
 declare global {
   interface Window {
     restoredFromCache?: boolean;
+    paidAgain?: unknown;
   }
 }
 
@@ -94,6 +95,54 @@ describe('back-forward cache in Chromium (Back from the bank)', function () {
     // The flow the page had ended stays ended.
     const done = spans.filter((s) => s.attributes['payment.trade_no'] === 'T-done').map((s) => s.name);
     assert.deepEqual(done, ['payment.checkout']);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('a shopper who pays again after Back continues the restored flow as its next attempt, in the same trace', async () => {
+    await leaveForTheBank();
+    await pressBack();
+    // The page's Pay button, wired as most pages wire it: each click begins a flow.
+    await page.evaluate(() => {
+      window.otc.checkout.onClick(
+        document.getElementById('pay')!,
+        () => ({ tradeNo: 'T-back-2', method: 'card' }),
+        (flow) => {
+          window.paidAgain = flow;
+        },
+      );
+    });
+    await page.click('#pay');
+    const { same, otherTrace } = await page.evaluate(() => {
+      const flow = window.flow as ReturnType<typeof window.otc.checkout.begin>;
+      // Only the first begin after a restore continues it: a further one is a flow of its own.
+      const other = window.otc.checkout.begin({ tradeNo: 'T-other' });
+      other.cancel();
+      return { same: window.paidAgain === flow, otherTrace: other.traceId !== flow.traceId };
+    });
+    assert.equal(same, true, 'the click handed the page the restored flow');
+    assert.equal(otherTrace, true, 'a later begin() starts a trace of its own');
+    await page.evaluate((bank) => (window.flow as ReturnType<typeof window.otc.checkout.begin>).redirect(`${bank}/bank?return=again`), sites.bank.url);
+    await page.waitForURL(/return=again/);
+
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    const checkout = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.attributes['payment.trade_no'] === 'T-back');
+    assert.equal(ret.traceId, checkout.traceId);
+    assert.equal(ret.attributes['payment.trade_no'], 'T-back-2');
+    assert.equal(ret.attributes['payment.method'], 'card');
+    assert.equal(ret.attributes['payment.attempt'], 2);
+    assert.equal(ret.attributes['payment.outcome'], 'pending', 'ended at pagehide, redirecting');
+    assert.deepEqual(
+      ret.events.map((e) => [e.name, e.attributes['payment.attempt'], e.attributes['payment.failure.reason']]),
+      [['payment.retry', 2, 'user_cancelled']],
+      'the first attempt ended with the shopper turning back',
+    );
+    const redirects = await sites.receiver.waitForSpans((s) => s.name === 'payment.redirect' && s.traceId === checkout.traceId, { count: 2 });
+    assert.deepEqual(redirects.map((r) => r.parentSpanId).sort(), [checkout.spanId, ret.spanId].sort());
+    const other = await sites.receiver.waitForSpan((s) => s.attributes['payment.trade_no'] === 'T-other');
+    assert.equal(other.name, 'payment.checkout');
+    assert.notEqual(other.traceId, checkout.traceId);
+    const checkouts = sites.receiver.spans.filter((s) => s.name === 'payment.checkout' && s.traceId === checkout.traceId);
+    assert.equal(checkouts.length, 1, 'no second payment.checkout in the trace');
     assert.deepEqual(pageErrors, []);
   });
 
