@@ -1,6 +1,7 @@
 import { durationMs } from '@otel-checkout/test-support';
 import type { ReceivedSpan, SpanNode, TraceTree } from '@otel-checkout/test-support';
 import {
+  ATTR_PAYMENT_ATTEMPT,
   ATTR_PAYMENT_CALLBACK_CORRELATION,
   ATTR_PAYMENT_CALLBACK_DELAY,
   ATTR_PAYMENT_CALLBACK_DUPLICATE,
@@ -11,6 +12,7 @@ import {
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_PROVIDER_STATUS,
   ATTR_PAYMENT_STAGE,
+  EVENT_PAYMENT_RETRY,
   EVENT_PAYMENT_STATUS_UNMAPPED,
   SPAN_NAME_PAYMENT_QUERY,
 } from '@otel-checkout/semantic-conventions/incubating';
@@ -39,7 +41,12 @@ function describe(span: ReceivedSpan): string {
     const value = span.attributes[key];
     if (value !== undefined) parts.push(`${short}=${typeof value === 'number' ? Number(value.toFixed(3)) : attributeText(value)}`);
   }
-  if (span.events.some((e) => e.name === EVENT_PAYMENT_STATUS_UNMAPPED)) parts.push(`+event ${EVENT_PAYMENT_STATUS_UNMAPPED}`);
+  // The first attempt is the usual case; a later one is what the reader should notice.
+  const attempt = span.attributes[ATTR_PAYMENT_ATTEMPT];
+  if (typeof attempt === 'number' && attempt > 1) parts.push(`attempt=${attempt}`);
+  for (const event of [EVENT_PAYMENT_RETRY, EVENT_PAYMENT_STATUS_UNMAPPED]) {
+    if (span.events.some((e) => e.name === event)) parts.push(`+event ${event}`);
+  }
   if (span.status.codeName === 'ERROR') parts.push('ERROR');
   parts.push(`<${attributeText(span.resource.attributes['service.name'])}>`, `${durationMs(span).toFixed(0)} ms`);
   return parts.join(' ');

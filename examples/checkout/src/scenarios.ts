@@ -14,8 +14,11 @@ import {
 } from '@otel-checkout/semantic-conventions/incubating';
 import type { BankBehaviour } from './bank.js';
 
-/** What the shopper does on the bank's page: approve, cancel, or press the browser's Back button (and then leave). */
-export type ShopperAction = 'approve' | 'cancel' | 'back';
+/**
+ * What the shopper does on the bank's page: approve, cancel, press the browser's Back button
+ * (and then leave), or press Back, pay again and approve.
+ */
+export type ShopperAction = 'approve' | 'cancel' | 'back' | 'back-then-approve';
 
 /** One checkout the demo plays, the fault it injects, and the flow outcome it must end with. */
 export interface Scenario {
@@ -94,6 +97,11 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'turned-back',
     lesson: 'the shopper pressed Back on the bank page: payment.return (back_forward_cache) in the same trace tells an abandoned payment from a bank that never called back',
     ...BANK, amount: 8900, shopper: 'back', bank: { callback: 'never' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: false,
+  },
+  {
+    name: 'paid-again',
+    lesson: 'the shopper pressed Back on the bank page and paid again: both attempts in one trace, payment.retry (user_cancelled) on the restored flow',
+    ...BANK, amount: 12900, shopper: 'back-then-approve', bank: {}, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
   },
   {
     name: 'bank-page-down',

@@ -66,8 +66,13 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
       await turnBack(page, receiver, tradeNo, timeoutMs);
       return;
     }
+    if (scenario.shopper === 'back-then-approve') {
+      // Back to the restored checkout page, and Pay once more: the bank creates a second payment.
+      await pressBack(page);
+      await Promise.all([page.waitForURL(`${bank.url}/pay/**`), page.click('#pay')]);
+    }
     // The return URL as the bank sends it, token included (the return page removes it from the address bar).
-    const [returnRequest] = await Promise.all([page.waitForRequest((r) => r.url().startsWith(`${shopUrl}/return?`)), page.click(`#${scenario.shopper}`)]);
+    const [returnRequest] = await Promise.all([page.waitForRequest((r) => r.url().startsWith(`${shopUrl}/return?`)), page.click(scenario.shopper === 'cancel' ? '#cancel' : '#approve')]);
     await waitForResult(page);
 
     if (scenario.forgeReturnToken) {
@@ -96,15 +101,20 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
  * and sends its spans.
  */
 async function turnBack(page: Page, receiver: OtlpReceiver, tradeNo: string, timeoutMs: number): Promise<void> {
-  await page.goBack({ waitUntil: 'commit' });
-  await page.waitForFunction(() => (window as { restoredFromCache?: boolean }).restoredFromCache === true).catch((error: unknown) => {
-    throw new Error(`the checkout page was not restored from the back-forward cache (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
-  });
+  await pressBack(page);
   await page.goto('about:blank');
   await receiver.waitForSpan(
     (s) => s.name === SPAN_NAME_PAYMENT_RETURN && s.attributes[ATTR_PAYMENT_TRADE_NO] === tradeNo && s.attributes[ATTR_PAYMENT_CONTEXT_SOURCE] === PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE,
     { timeoutMs },
   );
+}
+
+/** Back from the bank's page to the checkout page, which the browser restores from its back-forward cache. */
+async function pressBack(page: Page): Promise<void> {
+  await page.goBack({ waitUntil: 'commit' });
+  await page.waitForFunction(() => (window as { restoredFromCache?: boolean }).restoredFromCache === true).catch((error: unknown) => {
+    throw new Error(`the checkout page was not restored from the back-forward cache (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+  });
 }
 
 /** The return page writes the outcome it polled for once its spans are exported. */

@@ -1,6 +1,7 @@
 import { buildTraceTrees } from '@otel-checkout/test-support';
 import type { ReceivedSpan, SpanNode, TraceTree } from '@otel-checkout/test-support';
 import {
+  ATTR_PAYMENT_ATTEMPT,
   ATTR_PAYMENT_CALLBACK_DUPLICATE,
   ATTR_PAYMENT_CALLBACK_LATE,
   ATTR_PAYMENT_CONTEXT_REJECTED,
@@ -8,6 +9,7 @@ import {
   ATTR_PAYMENT_FAILURE_REASON,
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_TRADE_NO,
+  EVENT_PAYMENT_RETRY,
   EVENT_PAYMENT_STATUS_UNMAPPED,
   PAYMENT_CONTEXT_REJECTED_VALUE_BAD_SIGNATURE,
   PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE,
@@ -64,6 +66,7 @@ export interface FlowTraces {
 export function expectedSpans(scenario: Scenario): Expected[] {
   if (scenario.bank.refuse) return refusedAtCreate(scenario);
   const outcome = { [ATTR_PAYMENT_OUTCOME]: scenario.outcome, ...(scenario.reason ? { [ATTR_PAYMENT_FAILURE_REASON]: scenario.reason } : {}) };
+  if (scenario.shopper === 'back-then-approve') return paidAgain(outcome);
   const expected: Expected[] = [
     { name: SPAN_NAME_PAYMENT_CHECKOUT, parent: null },
     { name: SDK_CALL, parent: SPAN_NAME_PAYMENT_CHECKOUT },
@@ -114,6 +117,32 @@ export function expectedSpans(scenario: Scenario): Expected[] {
       });
   }
   return expected;
+}
+
+/**
+ * Back from the bank and Pay again: the checkout page, restored from the back-forward cache,
+ * continues its flow under a `payment.return` that records the retry, so both attempts (two
+ * SDK calls, two payments created, two redirects) are in one trace. The second payment's
+ * callback ends the flow; the first, replaced in the flow store, never stalls.
+ */
+function paidAgain(outcome: Record<string, unknown>): Expected[] {
+  return [
+    { name: SPAN_NAME_PAYMENT_CHECKOUT, parent: null, attributes: { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_PENDING } },
+    {
+      name: SPAN_NAME_PAYMENT_RETURN,
+      parent: SPAN_NAME_PAYMENT_CHECKOUT,
+      attributes: { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE, [ATTR_PAYMENT_ATTEMPT]: 2 },
+      event: EVENT_PAYMENT_RETRY,
+    },
+    { name: SDK_CALL, ancestor: SPAN_NAME_PAYMENT_CHECKOUT, count: 2 },
+    { name: SPAN_NAME_PAYMENT_CREATE, ancestor: SDK_CALL, count: 2 },
+    { name: PROVIDER_CALL, parent: SPAN_NAME_PAYMENT_CREATE, count: 2 },
+    { name: SPAN_NAME_PAYMENT_REDIRECT, ancestor: SPAN_NAME_PAYMENT_CHECKOUT, count: 2 },
+    { name: SPAN_NAME_PAYMENT_RETURN, parent: SPAN_NAME_PAYMENT_REDIRECT, attributes: { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF } },
+    { name: SPAN_NAME_PAYMENT_QUERY, parent: SPAN_NAME_PAYMENT_RETURN, count: 'some' },
+    { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: outcome },
+    { name: SPAN_NAME_PAYMENT_CALLBACK_STALLED, count: 0 },
+  ];
 }
 
 /** A payment the bank refused when the shop created it: the flow ends at payment.create. */
