@@ -102,39 +102,25 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  * cannot make a second, "different" token that verifies).
  */
 export function decodeBase64Url(text: string): Uint8Array | undefined {
-  const length = text.length;
-  const tail = length % 4;
-  if (tail === 1) return undefined;
-  const out = new Uint8Array(((length - tail) / 4) * 3 + (tail === 0 ? 0 : tail - 1));
+  // Four characters make three bytes; one left over makes none, so no encoder writes it.
+  if (text.length % 4 === 1) return undefined;
+  const out = new Uint8Array((text.length * 3) >> 2);
   let at = 0;
-  let i = 0;
-  for (; i + 3 < length; i += 4) {
-    const a = digit(text, i);
-    const b = digit(text, i + 1);
-    const c = digit(text, i + 2);
-    const d = digit(text, i + 3);
-    if ((a | b | c | d) < 0) return undefined;
-    const n = (a << 18) | (b << 12) | (c << 6) | d;
-    out[at++] = n >> 16;
-    out[at++] = (n >> 8) & 0xff;
-    out[at++] = n & 0xff;
+  let bits = 0;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const sextet = digit(text, i);
+    if (sextet < 0) return undefined;
+    // At most 13 bits are pending at once: 7 left over and 6 new.
+    value = ((value << 6) | sextet) & 0x1fff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = value >> bits;
+    }
   }
-  if (tail === 2) {
-    const a = digit(text, i);
-    const b = digit(text, i + 1);
-    if ((a | b) < 0 || (b & 0x0f) !== 0) return undefined;
-    const n = (a << 6) | b;
-    out[at] = n >> 4;
-  } else if (tail === 3) {
-    const a = digit(text, i);
-    const b = digit(text, i + 1);
-    const c = digit(text, i + 2);
-    if ((a | b | c) < 0 || (c & 0x03) !== 0) return undefined;
-    const n = (a << 12) | (b << 6) | c;
-    out[at++] = n >> 10;
-    out[at] = (n >> 2) & 0xff;
-  }
-  return out;
+  // The 2 or 4 bits that make no byte at the end must be zero.
+  return (value & ((1 << bits) - 1)) === 0 ? out : undefined;
 }
 
 /** The 6-bit value of a base64url character, -1 for anything else. */
@@ -170,10 +156,8 @@ function bytesToHex(bytes: Uint8Array, from: number, to: number): string {
   return out;
 }
 
-function isZero(bytes: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
-  return true;
-}
+/** All zeros: the W3C invalid trace or span id. */
+const ALL_ZEROS = /^0+$/;
 
 /**
  * The bytes to sign for `fields`, or `undefined` when a field is out of range (invalid
@@ -227,15 +211,11 @@ export function decodeFlowToken(token: unknown): FlowTokenDecodeResult {
   if (keyIdLength < 1 || keyIdLength > FLOW_TOKEN_MAX_KEY_ID_LENGTH) return MALFORMED;
   const payloadLength = FIXED_PAYLOAD_LENGTH + keyIdLength;
   if (bytes.length !== payloadLength + FLOW_TOKEN_MAC_LENGTH) return MALFORMED;
-  let keyId = '';
-  for (let i = 31; i < payloadLength; i++) {
-    const c = bytes[i];
-    if (c < 0x21 || c > 0x7e) return MALFORMED;
-    keyId += String.fromCharCode(c);
-  }
-  if (isZero(bytes, 1, 17) || isZero(bytes, 17, 25)) return MALFORMED;
+  const keyId = String.fromCharCode(...bytes.subarray(31, payloadLength));
   const traceId = bytesToHex(bytes, 1, 17);
   const spanId = bytesToHex(bytes, 17, 25);
+  // The key id is printable ASCII without spaces (`!` to `~`).
+  if (!/^[!-~]+$/.test(keyId) || ALL_ZEROS.test(traceId) || ALL_ZEROS.test(spanId)) return MALFORMED;
   const issuedAt = ((bytes[26] << 24) >>> 0) + (bytes[27] << 16) + (bytes[28] << 8) + bytes[29];
   return {
     ok: true,
