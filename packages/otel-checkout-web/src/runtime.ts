@@ -12,9 +12,10 @@ import {
   ATTR_SERVICE_VERSION,
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
-import type { Redactor } from '@otel-checkout/core';
-import { canaryAttributes, canaryBaggageEntries, cohortOf, createRedactor, formatTraceparent, redactSpanData } from '@otel-checkout/core';
+import { canaryAttributes, cohortOf, formatTraceparent, Redactor } from '@otel-checkout/core';
 import {
+  ATTR_CHECKOUT_CANARY_COHORT,
+  ATTR_CHECKOUT_RELEASE,
   ATTR_PAYMENT_CONTEXT_REJECTED,
   ATTR_PAYMENT_CONTEXT_SOURCE,
   ATTR_PAYMENT_STAGE,
@@ -60,7 +61,6 @@ const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
 function ratioSampler(rate: number): Sampler {
   return {
     shouldSample: (_context, traceId) => ({ decision: parseInt(traceId.slice(-8), 16) < rate * 2 ** 32 ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD }),
-    toString: () => 'ratio',
   };
 }
 
@@ -99,8 +99,12 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   const cohort = options.stableUserId === undefined ? undefined : cohortOf(options.stableUserId, { salt: options.canarySalt, percent: options.canaryPercent });
   const releaseCohort = { release: options.release, cohort: cohort?.cohort, bucket: cohort?.bucket };
   const common = canaryAttributes(releaseCohort);
-  const entries = Object.entries(canaryBaggageEntries(releaseCohort));
-  const baggage = entries.length === 0 ? undefined : entries.map(([key, entry]) => `${key}=${encodeURIComponent(entry.value)}`).join(',');
+  // The release and cohort, as validated for the spans, travel as baggage; the bucket does not.
+  const baggage =
+    [ATTR_CHECKOUT_RELEASE, ATTR_CHECKOUT_CANARY_COHORT]
+      .filter((key) => common[key] !== undefined)
+      .map((key) => `${key}=${encodeURIComponent(String(common[key]))}`)
+      .join(',') || undefined;
 
   const resource: Attributes = { ...options.resourceAttributes, [ATTR_SERVICE_NAME]: options.serviceName };
   if (options.release !== undefined) resource[ATTR_SERVICE_VERSION] = options.release;
@@ -108,10 +112,10 @@ export function createRuntime(options: ResolvedOptions): Runtime {
 
   let redact: ((span: ReadableSpan) => ReadableSpan) | undefined;
   if (options.redaction !== undefined) {
-    const redactor: Redactor = createRedactor({ flowTokenParameter: options.tokenParam, ...options.redaction });
+    const redactor = new Redactor({ flowTokenParameter: options.tokenParam, ...options.redaction });
     redact = (span) => {
       // The ended SDK span is a plain object the exporter reads next; redacting it in place saves a copy.
-      redactSpanData(span, redactor);
+      redactor.redactSpan(span);
       return span;
     };
   }
