@@ -45,7 +45,8 @@ export const FRAGMENT_KEYS: readonly string[] = [ATTR_URL_FRAGMENT];
 /**
  * Denylisted names. Matched after lower-casing and dropping `-`, `_`, `.`, `[`, `]`, against the
  * last segment of a dotted key (`http.request.header.authorization`) and against its last two
- * segments joined (`card.number`).
+ * segments joined (`card.number`), so one spelling covers the others (`card_number` also
+ * stands for `card.number`, `cardNumber` and `card-number`, `api_key` for `apikey`).
  */
 export const DEFAULT_SENSITIVE_KEYS: readonly string[] = [
   'cvv',
@@ -55,7 +56,6 @@ export const DEFAULT_SENSITIVE_KEYS: readonly string[] = [
   'security_code',
   'pan',
   'card_number',
-  'card.number',
   'pin',
   'expiry',
   'exp_date',
@@ -79,8 +79,10 @@ export const DEFAULT_SENSITIVE_KEYS: readonly string[] = [
   'cookie',
   'set-cookie',
   'api_key',
-  'apikey',
   'private_key',
+  'iban',
+  'account_number',
+  'bank_account',
 ];
 
 /**
@@ -101,4 +103,6 @@ export const SENSITIVE_KEY_ENDINGS: readonly string[] = [
   'signature',
   'authorization',
   'cookie',
+  'iban',
+  'accountnumber',
 ];

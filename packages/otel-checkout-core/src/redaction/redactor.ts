@@ -1,4 +1,5 @@
 import { maskCardNumberValue, maskCardNumbers } from './card-numbers.js';
+import { maskIbans } from './iban.js';
 import {
   DEFAULT_EXEMPT_KEYS,
   DEFAULT_FLOW_TOKEN_PARAMETER,
@@ -46,6 +47,7 @@ export class Redactor {
   /** False when built with `enabled: false`: every method then leaves data untouched and returns 0. */
   readonly enabled: boolean;
   private readonly cardNumbers: boolean;
+  private readonly bankAccounts: boolean;
   private readonly exemptKeys: ReadonlySet<string>;
   private readonly urlKeys: ReadonlySet<string>;
   private readonly queryKeys: ReadonlySet<string>;
@@ -60,6 +62,7 @@ export class Redactor {
   constructor(options: RedactionOptions = {}) {
     this.enabled = options.enabled !== false;
     this.cardNumbers = options.cardNumbers !== false;
+    this.bankAccounts = options.bankAccounts !== false;
     const flowTokenParameter =
       typeof options.flowTokenParameter === 'string' && options.flowTokenParameter.length > 0
         ? options.flowTokenParameter
@@ -140,8 +143,7 @@ export class Redactor {
   }
 
   private redactAttributesInto(attributes: RedactableAttributes, counter: RedactionCounter): void {
-    for (const key in attributes) {
-      if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    for (const key of Object.keys(attributes)) {
       try {
         const value = attributes[key];
         // Booleans cannot hide anything (and outside a denylisted key neither can they there).
@@ -270,6 +272,8 @@ export class Redactor {
         // In URL attributes the query was scrubbed above, parameter by parameter.
         if (this.inlinePairs !== undefined) out = this.inlinePairs.scrub(out, counter);
     }
+    // IBANs first: a printed one holds groups of digits that could pass for part of a card number.
+    if (this.bankAccounts) out = maskIbans(out, counter);
     if (this.cardNumbers) out = maskCardNumbers(out, counter);
     return out;
   }

@@ -10,6 +10,12 @@ export interface RedactionOptions {
   /** Masks card numbers (13-19 digits, card-network prefix, valid Luhn check) to their last four digits. Default `true`. */
   cardNumbers?: boolean;
   /**
+   * Masks IBANs (country code, check digits and account characters passing the ISO 7064
+   * MOD 97-10 check, in capitals, run together or in groups of four) to the country code and
+   * the last four characters. Default `true`.
+   */
+  bankAccounts?: boolean;
+  /**
    * Scrubs `name=value`, `name: value` and `"name": "value"` pairs with a sensitive name inside
    * free text (exception messages, logged bodies, status messages). Default `true`.
    */

@@ -1,4 +1,5 @@
 import { maskCardNumbers } from './card-numbers.js';
+import { maskIbans } from './iban.js';
 import { URL_REDACTED } from './constants.js';
 import type { RedactionCounter } from './counter.js';
 import type { SensitiveNameMatcher } from './sensitive-names.js';
@@ -49,7 +50,7 @@ export function scrubParameters(params: string, sensitive: SensitiveNameMatcher,
         counter.count++;
       } else if (value.indexOf('%') !== -1 || value.indexOf('+') !== -1) {
         const before = counter.count;
-        const scrubbed = scrubNested(maskCardNumbers(decodeComponent(value), counter), sensitive, counter, depth);
+        const scrubbed = scrubNested(maskCardNumbers(maskIbans(decodeComponent(value), counter), counter), sensitive, counter, depth);
         if (counter.count !== before) replacement = encodeURIComponent(scrubbed);
       } else if (value.indexOf('?') !== -1) {
         // An unencoded URL as a value (`next=https://shop/r?otc_flow=...`): its own query is part of the value.

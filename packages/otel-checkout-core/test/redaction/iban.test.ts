@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { createRedactor } from '../../src/index.js';
+import { maskIbans, passesMod97 } from '../../src/redaction/iban.js';
+
+/**
+ * The ISO 7064 MOD 97-10 check, computed here independently of the package: letters become
+ * 10-35 and the remainder is taken nine digits at a time, as the standard describes it for
+ * implementations without big integers.
+ */
+function validIban(iban: string): boolean {
+  const digits = (iban.slice(4) + iban.slice(0, 4)).replace(/[A-Z]/g, (letter) => String(letter.charCodeAt(0) - 55));
+  let rest = 0;
+  for (let i = 0; i < digits.length; i += 7) rest = Number(String(rest) + digits.slice(i, i + 7)) % 97;
+  return rest === 1;
+}
+
+/** The check digits that make `country + '00' + bban` valid. */
+function withCheckDigits(country: string, bban: string): string {
+  for (let check = 2; check <= 98; check++) {
+    const iban = `${country}${String(check).padStart(2, '0')}${bban}`;
+    if (validIban(iban)) return iban;
+  }
+  throw new Error('unreachable');
+}
+
+/** Printed the way banks print them: groups of four after the country code and check digits. */
+function printed(iban: string): string {
+  return iban.replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+function mask(text: string): { text: string; count: number } {
+  const counter = { count: 0 };
+  return { text: maskIbans(text, counter), count: counter.count };
+}
+
+describe('IBAN masking', () => {
+  describe('published example IBANs (ISO 13616 registry) are valid', () => {
+    for (const iban of ['DE89370400440532013000', 'GB82WEST12345698765432', 'NO9386011117947', 'FR1420041010050500013M02606', 'BE68539007547034', 'MT84MALT011000012345MTLCAST001S', 'LC55HEMM000100010012001200023015']) {
+      it(iban, () => {
+        assert.equal(validIban(iban), true, 'the independent check');
+        assert.equal(passesMod97(iban), true);
+      });
+    }
+  });
+
+  const table: Array<[string, string, string, number]> = [
+    ['run together', 'iban DE89370400440532013000 refused', 'iban DE****************3000 refused', 1],
+    ['printed in groups', 'IBAN DE89 3704 0044 0532 0130 00 refused', 'IBAN DE****************3000 refused', 1],
+    ['letters in the account part', 'to GB82 WEST 1234 5698 7654 32.', 'to GB****************5432.', 1],
+    ['the shortest (Norway, 15)', 'NO9386011117947', 'NO*********7947', 1],
+    ['a long one (Saint Lucia, 32)', 'LC55 HEMM 0001 0001 0012 0012 0002 3015', `LC${'*'.repeat(26)}3015`, 1],
+    ['quoted in JSON', '{"account":"FR1420041010050500013M02606"}', `{"account":"FR${'*'.repeat(21)}2606"}`, 1],
+    ['in a query value', 'https://bank.example/pay?to=BE68539007547034&x=1', `https://bank.example/pay?to=BE${'*'.repeat(10)}7034&x=1`, 1],
+    ['two of them', 'from NO9386011117947 to BE68539007547034', `from NO*********7947 to BE${'*'.repeat(10)}7034`, 2],
+    ['followed by a word of four capitals', 'BE68 5390 0754 7034 SEPA transfer', `BE${'*'.repeat(10)}7034 SEPA transfer`, 1],
+    ['followed by a short number', 'DE89 3704 0044 0532 0130 00 42', 'DE****************3000 42', 1],
+    // Not masked, on purpose.
+    ['a wrong check digit', 'DE89370400440532013001', 'DE89370400440532013001', 0],
+    ['inside a longer word', 'XDE89370400440532013000', 'XDE89370400440532013000', 0],
+    ['followed by more characters', 'DE89370400440532013000X', 'DE89370400440532013000X', 0],
+    ['lower case', 'de89370400440532013000', 'de89370400440532013000', 0],
+    ['too short to be one', 'AB12 3456 7890', 'AB12 3456 7890', 0],
+    ['a span name', 'payment.provider create_payment', 'payment.provider create_payment', 0],
+  ];
+  for (const [why, input, expected, count] of table) {
+    it(`${why}: ${input}`, () => assert.deepEqual(mask(input), { text: expected, count }));
+  }
+
+  it('is idempotent', () => {
+    for (const [, input] of table) assert.equal(mask(mask(input).text).text, mask(input).text);
+  });
+
+  const country = fc.tuple(fc.integer({ min: 65, max: 90 }), fc.integer({ min: 65, max: 90 })).map(([a, b]) => String.fromCharCode(a, b));
+  const bban = fc.array(fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'), { minLength: 11, maxLength: 30 }).map((chars) => chars.join(''));
+  const iban = fc.tuple(country, bban).map(([c, b]) => withCheckDigits(c, b));
+  /** What may sit next to an IBAN in a message: anything but a letter, a digit or `_`. */
+  const separator = fc.constantFrom(' ', ': ', '"', "'", '=', '(', ') ', ', ', '\n', '/');
+
+  it('masks every valid IBAN, printed or run together, between separators, keeping only the country code and the last four', () => {
+    fc.assert(
+      fc.property(iban, fc.boolean(), separator, separator, (value, spaced, before, after) => {
+        const written = spaced ? printed(value) : value;
+        const { text, count } = mask(`refused${before}${written}${after}retry`);
+        assert.equal(count, 1);
+        assert.equal(text, `refused${before}${value.slice(0, 2)}${'*'.repeat(value.length - 6)}${value.slice(-4)}${after}retry`);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('leaves an IBAN-shaped text with a wrong check alone', () => {
+    fc.assert(
+      fc.property(iban, fc.integer({ min: 1, max: 96 }), (value, shift) => {
+        const check = ((Number(value.slice(2, 4)) + shift - 2) % 97) + 2;
+        const wrong = `${value.slice(0, 2)}${String(check).padStart(2, '0')}${value.slice(4)}`;
+        fc.pre(!validIban(wrong));
+        assert.deepEqual(mask(`x ${wrong} y`), { text: `x ${wrong} y`, count: 0 });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is a rule of the redactor, on by default and off with bankAccounts: false, and runs in free text and URLs', () => {
+    const message = 'debit refused for DE89 3704 0044 0532 0130 00';
+    assert.equal(createRedactor().redactText(message), 'debit refused for DE****************3000');
+    assert.equal(createRedactor({ bankAccounts: false }).redactText(message), message);
+    const url = 'https://bank.example/sepa?to=DE89%203704%200044%200532%200130%2000';
+    assert.equal(createRedactor().redactValue('url.full', url), `https://bank.example/sepa?to=${encodeURIComponent('DE****************3000')}`);
+  });
+});
