@@ -12,6 +12,8 @@ const MIN_IBAN_LENGTH = 15;
  */
 const IBAN_SHAPE = /\b[A-Z]{2}\d\d(?: ?[A-Z\d]{4}){2,7}(?: ?[A-Z\d]{1,3})?\b/g;
 
+const MAY_HOLD_IBAN = /[A-Z]{2}\d\d/;
+
 /** The ISO 7064 MOD 97-10 check: country code and check digits moved to the end, letters read as 10-35. */
 export function passesMod97(iban: string): boolean {
   const digits = [...iban.slice(4) + iban.slice(0, 4)].map((char) => parseInt(char, 36)).join('');
@@ -28,6 +30,8 @@ export function passesMod97(iban: string): boolean {
  * as the check is defined; a lower-case one is not recognised.
  */
 export function maskIbans(text: string, counter: RedactionCounter): string {
+  // The country code and check digits: a native scan, far cheaper than the replace below.
+  if (!MAY_HOLD_IBAN.test(text)) return text;
   return text.replace(IBAN_SHAPE, (match: string) => {
     for (let end = match.length; end >= MIN_IBAN_LENGTH; end = match.lastIndexOf(' ', end - 1)) {
       const iban = match.slice(0, end).replace(/ /g, '');
