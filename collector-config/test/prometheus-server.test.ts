@@ -71,6 +71,7 @@ function histogram(name: string, labels: Record<string, string>, scrapes: number
 /** The exposition after `scrapes` scrapes. */
 function exposition(scrapes: number): string {
   const alipay = { ...production, payment_provider: 'alipay', payment_method: 'wallet' };
+  const sdk = { ...page, checkout_sdk_name: 'alipay-js', checkout_sdk_version: '3.2.0' };
   return [
     '# TYPE payment_flows_total counter',
     ...flows.map((f) => `payment_flows_total{${labelText(f.labels)}} ${f.perScrape * scrapes}`),
@@ -80,7 +81,12 @@ function exposition(scrapes: number): string {
     ...histogram('payment_flow_duration_seconds', { ...alipay, payment_stage: 'checkout', payment_outcome: 'pending' }, scrapes, 12, { '10': 0.5, '60': 0.5 }, 20),
     ...histogram('payment_flow_duration_seconds', { ...alipay, payment_stage: 'create', payment_outcome: 'pending' }, scrapes, 111, { '0.5': 1 }, 0.2),
     '# TYPE checkout_sdk_errors_total counter',
-    `checkout_sdk_errors_total{${labelText({ deployment_environment_name: 'production', service_name: 'checkout-page', service_version: '2026.12.1', checkout_sdk_name: 'alipay-js', checkout_sdk_version: '3.2.0' })}} ${scrapes}`,
+    `checkout_sdk_errors_total{${labelText(sdk)}} ${scrapes}`,
+    // Twelve SDK calls a second, one of them failing (8%, under the per-version alert's 10%),
+    // and twelve checkout pages a second with their load time and Largest Contentful Paint.
+    ...histogram('checkout_sdk_duration_seconds', { ...sdk, checkout_sdk_operation: 'pay' }, scrapes, 12, { '0.5': 0.5, '1': 0.5 }, 0.5),
+    ...histogram('checkout_page_load_duration_seconds', { ...page, checkout_canary_cohort: 'stable' }, scrapes, 12, { '2': 0.5, '3': 0.5 }, 2),
+    ...histogram('checkout_page_lcp_duration_seconds', { ...page, checkout_canary_cohort: 'stable' }, scrapes, 12, { '2': 0.5, '2.5': 0.5 }, 2),
     '# TYPE checkout_returns_total counter',
     ...returns.map((r) => `checkout_returns_total{${labelText(r.labels)}} ${r.perScrape * scrapes}`),
     '',
@@ -142,7 +148,7 @@ describe('the rules and the dashboard in a real Prometheus server', function () 
   it('evaluates every rule without an error', async () => {
     const groups = await prometheus.api<RuleGroups>('/api/v1/rules');
     const rules = groups.groups.flatMap((group) => group.rules);
-    assert.equal(rules.length, 25);
+    assert.equal(rules.length, 31);
     for (const rule of rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError ?? rule.health}`);
   });
 

@@ -636,6 +636,38 @@ export const ATTR_PAYMENT_STALLED_REPEAT = 'payment.stalled.repeat' as const;
 // ---- Metric names (derived from spans by the collector) ----
 
 /**
+ * Seconds from the navigation start of the checkout page to its Largest Contentful Paint, per
+ * checkout begun.
+ *
+ * Instrument: histogram. Unit: `s`. Attributes: `service.version`, `checkout.canary.cohort`,
+ * `deployment.environment.name`.
+ *
+ * @note Derived by the collector from `checkout.page.lcp` on `payment.checkout` spans (browsers
+ *       that report Largest Contentful Paint only), with the same reach as
+ *       `checkout.page.load.duration`.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const METRIC_CHECKOUT_PAGE_LCP_DURATION = 'checkout.page.lcp.duration' as const;
+
+/**
+ * Seconds from the navigation start of the checkout page to its load event, per checkout begun.
+ *
+ * Instrument: histogram. Unit: `s`. Attributes: `service.version`, `checkout.canary.cohort`,
+ * `deployment.environment.name`.
+ *
+ * @note Derived by the collector from `checkout.page.load_time` on `payment.checkout` spans, so it
+ *       measures the pages on which a shopper clicked Pay (a page left before that has no flow); a
+ *       click before the load event leaves the attribute, and the observation, out. The page-ready
+ *       time of the front end's technical service level, per release.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const METRIC_CHECKOUT_PAGE_LOAD_DURATION = 'checkout.page.load.duration' as const;
+
+/**
  * Shoppers coming back to the shop from the payment provider, by how the page found the flow.
  *
  * Instrument: counter. Unit: `{return}`. Attributes: `payment.context.source`, `payment.provider`,
@@ -652,6 +684,22 @@ export const ATTR_PAYMENT_STALLED_REPEAT = 'payment.stalled.repeat' as const;
  *               `@otel-checkout/semantic-conventions/incubating`.
  */
 export const METRIC_CHECKOUT_RETURNS = 'checkout.returns' as const;
+
+/**
+ * Duration of the calls into a payment SDK in the browser.
+ *
+ * Instrument: histogram. Unit: `s`. Attributes: `checkout.sdk.name`, `checkout.sdk.operation`,
+ * `checkout.sdk.version`, `service.version`, `deployment.environment.name`.
+ *
+ * @note Derived by the collector from the `payment.sdk <operation>` spans (`payment.stage` =
+ *       `sdk`), failed calls included. Its count is the number of calls, which
+ *       `checkout.sdk.errors` divides into an error rate per SDK version: an old SDK version that
+ *       fails in the field shows as its own series.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const METRIC_CHECKOUT_SDK_DURATION = 'checkout.sdk.duration' as const;
 
 /**
  * Errors raised by payment SDK calls in the browser.
