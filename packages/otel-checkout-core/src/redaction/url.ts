@@ -35,7 +35,7 @@ const MAX_NESTED_DEPTH = 3;
  * Plain card numbers are left to the caller's card pass.
  */
 export function scrubParameters(params: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth = 0): string {
-  if (params.indexOf('=') === -1) return params;
+  if (params.indexOf('=') === -1) return scrubEncodedOnceMore(params, sensitive, counter, depth);
   let out = '';
   let copiedUpTo = 0;
   for (let start = 0; start <= params.length; ) {
@@ -70,9 +70,26 @@ export function scrubParameters(params: string, sensitive: SensitiveNameMatcher,
 
 /** A decoded parameter value that is a URL or a query of its own, scrubbed one level deeper. */
 function scrubNested(value: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth: number): string {
-  if (depth >= MAX_NESTED_DEPTH || value.indexOf('=') === -1) return value;
+  if (depth >= MAX_NESTED_DEPTH) return value;
   if (value.indexOf('?') !== -1 || value.indexOf('#') !== -1) return scrubUrl(value, sensitive, counter, depth + 1);
+  // Its parameters, or (with no `=` of its own) what it hides encoded once more.
   return scrubParameters(value, sensitive, counter, depth + 1);
+}
+
+/**
+ * Text without an `=` of its own may hide escaped ones: a URL or a query encoded more often
+ * than its place needs (a return URL encoded twice in a chain of redirects,
+ * `return_url=https%253A%252F%252Fshop%252Fr%253Fotc_flow%253D...`, or `otc_flow%3D...` in a
+ * query). It is decoded until an `=` shows (at most three extra times, which do not count as
+ * URL nesting levels), scrubbed, and encoded as often again when anything changed.
+ */
+function scrubEncodedOnceMore(text: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth: number, extra = 0): string {
+  const decoded = decodeComponent(text);
+  if (decoded === text || extra >= 3) return text;
+  const before = counter.count;
+  const scrubbed =
+    decoded.indexOf('=') === -1 ? scrubEncodedOnceMore(decoded, sensitive, counter, depth, extra + 1) : scrubNested(decoded, sensitive, counter, depth);
+  return counter.count === before ? text : encodeURIComponent(scrubbed);
 }
 
 /** A fragment is scrubbed from its own `?` on (`#/return?otc_flow=...`), or whole when it is `a=1&b=2`. */

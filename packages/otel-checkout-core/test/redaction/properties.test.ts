@@ -171,6 +171,25 @@ describe('redaction properties', () => {
     );
   });
 
+  it('no sensitive parameter keeps its value in a URL carried by another URL encoded up to four times', () => {
+    const sensitiveName = fc.constantFrom('otc_flow', 'token', 'sign', 'cvv');
+    const value = fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/).filter((v) => v !== 'REDACTED');
+    fc.assert(
+      fc.property(sensitiveName, value, fc.integer({ min: 1, max: 4 }), (name, secret, times) => {
+        let inner = `https://shop.example/r?trade_no=T1&${name}=${secret}&x=1`;
+        for (let i = 0; i < times; i++) inner = encodeURIComponent(inner);
+        const attributes: RedactableAttributes = { 'url.full': `https://bank.example/pay?order=T1&return_url=${inner}` };
+        redactor.redactAttributes(attributes);
+        let out = String(attributes['url.full']);
+        assert.ok(out.startsWith('https://bank.example/pay?order=T1&return_url='), out);
+        // Encoded as often as it came: decoding it as often shows the scrubbed URL.
+        for (let i = 0; i < times; i++) out = decodeURIComponent(out);
+        assert.ok(out.endsWith(`return_url=https://shop.example/r?trade_no=T1&${name}=REDACTED&x=1`), `${times}x: ${String(attributes['url.full'])}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('no sensitive parameter keeps its value in a URL carried, encoded or not, by another URL', () => {
     const sensitiveName = fc.constantFrom('otc_flow', 'token', 'sign', 'cvv');
     const value = fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/).filter((v) => v !== 'REDACTED');

@@ -141,6 +141,22 @@ describe('redaction rules', () => {
         1,
       ],
       [
+        'flow token in a return URL encoded twice (a chain of redirects)',
+        'url.full',
+        'https://bank.example/pay?return_url=https%253A%252F%252Fshop.example%252Fr%253Fotc_flow%253DAQAAAAAB%2526x%253D1',
+        'https://bank.example/pay?return_url=https%253A%252F%252Fshop.example%252Fr%253Fotc_flow%253DREDACTED%2526x%253D1',
+        1,
+      ],
+      [
+        'flow token whose = is escaped in a carried path',
+        'url.full',
+        'https://bank.example/pay?next=%2Freturn%3Fotc_flow%253DAQAAAAAB',
+        'https://bank.example/pay?next=%2Freturn%3Fotc_flow%253DREDACTED',
+        1,
+      ],
+      ['a query whose = is escaped', 'url.query', 'otc_flow%3DAQAAAAAB', 'otc_flow%3DREDACTED', 1],
+      ['a path encoded twice, with nothing to scrub, stays as it is', 'url.full', 'https://h/p?next=%252Fhome%252Fcart', 'https://h/p?next=%252Fhome%252Fcart', 0],
+      [
         'flow token in an unencoded return URL carried by the bank URL',
         'url.full',
         'https://bank.example/pay?next=https://shop.example/r?otc_flow=AQAAAAAB',
