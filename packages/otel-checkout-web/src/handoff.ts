@@ -21,6 +21,8 @@ export interface HandoffRecord {
   readonly at: number;
   readonly exp: number;
   readonly details: FlowDetails;
+  /** The address of the page that took it: a reload of that page takes it again. */
+  readonly taken?: string;
 }
 
 export const HANDOFF_KEY = 'otc.handoff';
@@ -84,7 +86,19 @@ export function takeHandoff(now: number): HandoffRead {
   try {
     parsed = JSON.parse(text);
   } catch {
-    return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED };
+    // Not JSON: left undefined, which parseHandoff calls malformed.
   }
-  return parseHandoff(parsed, now);
+  const read = parseHandoff(parsed, now);
+  if (read.ok) {
+    // Taken once, the record stays, marked with the page that took it: the shopper reloading
+    // the return page while waiting for the outcome continues the flow again, where the page
+    // would otherwise start a trace of its own. Any other page finds nothing. (A page with
+    // sessionStorage has Navigation Timing: every browser the package supports has both.)
+    const taken = read.record.taken;
+    if (taken !== undefined && (taken !== location.href || (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.type !== 'reload')) {
+      return { ok: false, reason: undefined };
+    }
+    writeHandoff({ ...read.record, taken: location.href });
+  }
+  return read;
 }
