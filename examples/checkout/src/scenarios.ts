@@ -38,6 +38,8 @@ export interface Scenario {
   readonly returns: boolean;
   /** After the return, open the return URL again in a fresh browser with a forged token. */
   readonly forgeReturnToken?: boolean;
+  /** Once the return page shows the outcome, reload it (the shopper checking again). */
+  readonly reloadsReturn?: boolean;
 }
 
 const BANK = { provider: 'demobank', method: PAYMENT_METHOD_VALUE_ONLINE_BANKING } as const;
@@ -97,6 +99,11 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'turned-back',
     lesson: 'the shopper pressed Back on the bank page: payment.return (back_forward_cache) in the same trace tells an abandoned payment from a bank that never called back',
     ...BANK, amount: 8900, shopper: 'back', bank: { callback: 'never' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: false,
+  },
+  {
+    name: 'reloaded-return',
+    lesson: 'the shopper reloaded the return page: each load is a payment.return in the flow\'s trace (the same-tab handoff, taken again), not a trace of its own',
+    ...WALLET, amount: 2600, shopper: 'approve', bank: {}, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true, reloadsReturn: true,
   },
   {
     name: 'paid-again',

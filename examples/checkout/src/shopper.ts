@@ -74,6 +74,10 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
     // The return URL as the bank sends it, token included (the return page removes it from the address bar).
     const [returnRequest] = await Promise.all([page.waitForRequest((r) => r.url().startsWith(`${shopUrl}/return?`)), page.click(scenario.shopper === 'cancel' ? '#cancel' : '#approve')]);
     await waitForResult(page);
+    if (scenario.reloadsReturn) {
+      await page.reload();
+      await waitForResult(page);
+    }
 
     if (scenario.forgeReturnToken) {
       const attacker = await browser.newContext();

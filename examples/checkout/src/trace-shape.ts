@@ -76,7 +76,8 @@ export function expectedSpans(scenario: Scenario): Expected[] {
   ];
   if (scenario.returns) {
     expected.push(
-      { name: SPAN_NAME_PAYMENT_RETURN, parent: SPAN_NAME_PAYMENT_REDIRECT, attributes: { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF } },
+      // One per load of the return page: a reload takes the same-tab handoff again.
+      { name: SPAN_NAME_PAYMENT_RETURN, parent: SPAN_NAME_PAYMENT_REDIRECT, attributes: { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF }, count: scenario.reloadsReturn ? 2 : 1 },
       { name: SPAN_NAME_PAYMENT_QUERY, parent: SPAN_NAME_PAYMENT_RETURN, count: 'some' /* one per poll */ },
     );
   } else if (scenario.shopper === 'back') {

@@ -16,15 +16,15 @@ describe('the checkout demo', function () {
     assert.throws(() => parseOptions(['--concurrency', 'many'], {}), /--concurrency needs a positive number/);
   });
 
-  it('plays success, a refusal at create, a lost callback, a duplicate callback, a pending notification, a forged token, a shopper who turns back and one who turns back and pays again, and checks every trace', async () => {
+  it('plays success, a refusal at create, a lost callback, a duplicate callback, a pending notification, a forged token, a shopper who turns back, one who turns back and pays again and one who reloads the return page, and checks every trace', async () => {
     const lines: string[] = [];
-    const scenarios = ['success', 'refused-at-create', 'callback-lost', 'duplicate-callback', 'pending-then-paid', 'forged-token', 'turned-back', 'paid-again'];
-    const result: DemoResult = await runDemo({ ...DEFAULT_OPTIONS, scenarios, stalledAfterSeconds: 6, concurrency: 8 }, (line) => lines.push(line));
+    const scenarios = ['success', 'refused-at-create', 'callback-lost', 'duplicate-callback', 'pending-then-paid', 'forged-token', 'turned-back', 'paid-again', 'reloaded-return'];
+    const result: DemoResult = await runDemo({ ...DEFAULT_OPTIONS, scenarios, stalledAfterSeconds: 6, concurrency: 9 }, (line) => lines.push(line));
     const output = lines.join('\n');
 
     assert.ok(result.ok, output);
     assert.deepEqual(result.summary.failed, [], output);
-    assert.equal(result.summary.flows, 8);
+    assert.equal(result.summary.flows, 9);
     assert.deepEqual(
       result.results.map((r) => [r.scenario, r.outcome]),
       [
@@ -36,10 +36,11 @@ describe('the checkout demo', function () {
         ['forged-token', 'succeeded'],
         ['turned-back', 'stalled'],
         ['paid-again', 'succeeded'],
+        ['reloaded-return', 'succeeded'],
       ],
     );
-    assert.deepEqual(result.summary.byOutcome, { succeeded: { demobank: 3, demowallet: 2 }, failed: { demobank: 1 }, stalled: { demobank: 2 } });
-    assert.equal(result.summary.successRate, 5 / 8);
+    assert.deepEqual(result.summary.byOutcome, { succeeded: { demobank: 3, demowallet: 3 }, failed: { demobank: 1 }, stalled: { demobank: 2 } });
+    assert.equal(result.summary.successRate, 6 / 9);
     assert.equal(result.summary.stalled, 2);
     // The backend's own counters saw the same story.
     // The refused flow minted its URLs but was let go, and the first payment of the shopper who paid
@@ -57,8 +58,8 @@ describe('the checkout demo', function () {
     assert.match(output, /payment\.return \[return\] context\.source=back_forward_cache/);
     // Paid again after Back: the retry is on the restored flow's payment.return, in the first trace.
     assert.match(output, /payment\.return \[return\] outcome=pending context\.source=back_forward_cache attempt=2 \+event payment\.retry/);
-    assert.match(output, /Success rate: 62\.5%/);
-    assert.match(output, /Self-check: 8\/8 scenarios produced their expected trace/);
-    assert.match(output, /Where to look: search payment\.trade_no = DEMO-\w+-1 … DEMO-\w+-8/);
+    assert.match(output, /Success rate: 66\.7%/);
+    assert.match(output, /Self-check: 9\/9 scenarios produced their expected trace/);
+    assert.match(output, /Where to look: search payment\.trade_no = DEMO-\w+-1 … DEMO-\w+-9/);
   });
 });
