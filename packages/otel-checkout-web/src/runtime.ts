@@ -21,6 +21,7 @@ import {
   ATTR_PAYMENT_STAGE,
   PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
   PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
+  PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF,
   PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
   PAYMENT_STAGE_VALUE_CHECKOUT,
   PAYMENT_STAGE_VALUE_RETURN,
@@ -307,6 +308,11 @@ export function createRuntime(options: ResolvedOptions): Runtime {
         attributes[ATTR_PAYMENT_CONTEXT_REJECTED] = rejected;
         // The counter is for contexts refused; with nothing carried (or nothing readable) there was none.
         if (rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_MISSING && rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE) counters.contextsRejected += 1;
+      }
+      // A reload of this page continues from the same parent, as it does from a same-tab handoff
+      // (which takeHandoff keeps itself): the token is gone from the address by then.
+      if (decision.parent !== undefined && decision.source !== PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF) {
+        writeHandoff({ ...handoffRecord(decision.parent, details, Date.now(), options.handoffMaxAgeMillis), taken: location.href });
       }
       const parent = decision.parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, decision.parent);
       const root = host.startRoot(SPAN_NAME_PAYMENT_RETURN, PAYMENT_STAGE_VALUE_RETURN, details, attributes, parent, decision.links);

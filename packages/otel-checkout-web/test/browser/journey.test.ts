@@ -201,6 +201,23 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.ok(!tab.url().includes('otc_flow'));
   });
 
+  it('a reload of a return page that the server linked (the token gone from the address by then) continues from payment.create too', async () => {
+    await payAndReachBank({}, '/return-meta.html');
+    const url = await returnUrlAtBank();
+    const create = await backendCreate();
+    const tab = await resumeInNewTab(url, {});
+    await tab.reload();
+    await startInPage(tab, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await tab.evaluate(async () => (await window.otc.checkout.resume()).end());
+    await flushPage(tab);
+    const returns = await sites.receiver.waitForSpans((s) => s.name === 'payment.return', { count: 2 });
+    assert.deepEqual(returns.map((r) => r.attributes['payment.context.source']).sort(), ['handoff', 'meta']);
+    for (const ret of returns) {
+      assert.equal(ret.traceId, create.traceId);
+      assert.equal(ret.parentSpanId, create.spanId);
+    }
+  });
+
   it('a URL token the backend verified continues from payment.create', async () => {
     await payAndReachBank();
     const url = await returnUrlAtBank();
