@@ -678,7 +678,9 @@ export const METRIC_CHECKOUT_PAGE_LOAD_DURATION = 'checkout.page.load.duration' 
  *       the redirect (check the return URL token and the verify handler); a high share of
  *       `back_forward_cache` means shoppers turn back at the provider's page.
  *       `payment.context.rejected` is deliberately absent: it only ever comes with `none`, and each
- *       of those `payment.return` spans says which reason applied.
+ *       of those `payment.return` spans says which reason applied. A reload of the return page is
+ *       one more return (`handoff`, continuing the flow), so the counts run a little above the
+ *       shoppers who came back.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
