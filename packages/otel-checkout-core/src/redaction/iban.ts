@@ -7,14 +7,15 @@ const MIN_IBAN_LENGTH = 15;
 /**
  * An IBAN as written: a country code and two check digits, then groups of four capitals or
  * digits, run together or after single spaces, the last group shorter, with a word boundary
- * on either side (`\b` rather than a lookbehind, which older Safari cannot parse). At most 35
- * characters without the spaces; the check digits decide the rest.
+ * on either side (`\b` rather than a lookbehind, which older Safari cannot parse). Only the
+ * shape (it allows one character more than the longest IBAN): the check digits decide.
  */
 const IBAN_SHAPE = /\b[A-Z]{2}\d\d(?: ?[A-Z\d]{4}){2,7}(?: ?[A-Z\d]{1,3})?\b/g;
 
+/** A country code and check digits somewhere: without them there is nothing to look for. */
 const MAY_HOLD_IBAN = /[A-Z]{2}\d\d/;
 
-/** The ISO 7064 MOD 97-10 check: country code and check digits moved to the end, letters read as 10-35. */
+/** The ISO 7064 MOD 97-10 check of `iban` (capitals and digits only): country code and check digits moved to the end, letters read as 10-35. */
 export function passesMod97(iban: string): boolean {
   const digits = [...iban.slice(4) + iban.slice(0, 4)].map((char) => parseInt(char, 36)).join('');
   return BigInt(digits) % 97n === 1n;
