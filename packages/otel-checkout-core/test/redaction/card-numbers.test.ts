@@ -1,6 +1,26 @@
 import assert from 'node:assert/strict';
 import { isCardNumber, maskCutDigits } from '../../src/index.js';
+import { hasCardNetworkPrefix } from '../../src/redaction/card-networks.js';
 import { maskCardNumbers } from '../../src/redaction/card-numbers.js';
+
+/** The networks' table (card-networks.ts), read row by row: the reference for every prefix and length. */
+function inTable(digits: string): boolean {
+  const length = digits.length;
+  const prefix = (size: number): number => Number(digits.slice(0, size));
+  const within = (value: number, low: number, high: number): boolean => value >= low && value <= high;
+  const rows: Array<[boolean, (n: number) => boolean]> = [
+    [digits[0] === '4', (n) => n === 13 || n === 16 || n === 19], // Visa
+    [within(prefix(2), 51, 55) || within(prefix(4), 2221, 2720), (n) => n === 16], // Mastercard
+    [within(prefix(4), 2200, 2204), (n) => n >= 16], // Mir
+    [prefix(2) === 34 || prefix(2) === 37, (n) => n === 15], // American Express
+    [within(prefix(4), 3528, 3589), (n) => n >= 16], // JCB
+    [within(prefix(3), 300, 305) || prefix(4) === 3095 || prefix(2) === 36 || within(prefix(2), 38, 39), (n) => n >= 14], // Diners Club
+    [prefix(4) === 6011 || within(prefix(3), 644, 649) || prefix(2) === 65, (n) => n >= 16], // Discover
+    [prefix(2) === 62, (n) => n >= 16], // UnionPay
+    [prefix(2) === 50 || within(prefix(2), 56, 69), () => true], // Maestro
+  ];
+  return length >= 13 && length <= 19 && rows.some(([prefixMatches, lengthMatches]) => prefixMatches && lengthMatches(length));
+}
 
 function mask(text: string): { text: string; count: number } {
   const counter = { count: 0 };
@@ -8,6 +28,15 @@ function mask(text: string): { text: string; count: number } {
 }
 
 describe('card numbers', () => {
+  it('knows every network by the table: each four-digit prefix at every length from 12 to 20 digits', () => {
+    for (let start = 0; start < 10_000; start++) {
+      for (let length = 12; length <= 20; length++) {
+        const digits = String(start).padStart(4, '0') + '7'.repeat(length - 4);
+        assert.equal(hasCardNetworkPrefix(digits), inTable(digits), `${digits.slice(0, 4)}… (${length} digits)`);
+      }
+    }
+  });
+
   describe('recognised per network (prefix, length, Luhn)', () => {
     const cards: Array<[string, string]> = [
       ['Visa 16', '4111111111111111'],
