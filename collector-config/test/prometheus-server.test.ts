@@ -39,13 +39,15 @@ const flows: Flows[] = [
 
 // Shoppers back from the provider each second: most through the handoff, a few through the
 // verified token, one without context (neither knows its provider) and some through the
-// back-forward cache, which the share without context leaves out: 1 of 24, no alert.
+// back-forward cache, and some reloads of the return page: the share without context
+// leaves out both, 1 of 24, no alert.
 const page = { deployment_environment_name: 'production', service_name: 'checkout-page', service_version: '2026.12.1' };
 const returns: Flows[] = [
   { labels: { ...page, payment_provider: 'alipay', payment_method: 'wallet', payment_context_source: 'handoff' }, perScrape: 20 },
   { labels: { ...page, payment_context_source: 'verified_token' }, perScrape: 3 },
   { labels: { ...page, payment_context_source: 'none' }, perScrape: 1 },
   { labels: { ...page, payment_provider: 'alipay', payment_method: 'wallet', payment_context_source: 'back_forward_cache' }, perScrape: 4 },
+  { labels: { ...page, payment_provider: 'alipay', payment_method: 'wallet', payment_context_source: 'reload' }, perScrape: 6 },
 ];
 
 function labelText(labels: Record<string, string>): string {

@@ -115,9 +115,15 @@ describe('Prometheus rules', () => {
     });
 
     it('a share of returns without context that counts the shoppers back through the back-forward cache', async () => {
-      const result = await unitTestsWith(changed(rulesText, `(checkout:returns_by_source:rate15m{payment_context_source!="back_forward_cache"})`, '(checkout:returns_by_source:rate15m)'));
+      const result = await unitTestsWith(changed(rulesText, `{payment_context_source!~"back_forward_cache|reload"}`, '{payment_context_source!="reload"}'));
       assert.notEqual(result.code, 0);
       assert.match(result.output, /CheckoutReturnsUnlinked/);
+    });
+
+    it('a share of returns without context that counts reloads of the return page', async () => {
+      const result = await unitTestsWith(changed(rulesText, `{payment_context_source!~"back_forward_cache|reload"}`, '{payment_context_source!="back_forward_cache"}'));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /returns_via_return_url/);
     });
 
     it('a canary compared without its margin', async () => {

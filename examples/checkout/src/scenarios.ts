@@ -102,7 +102,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'reloaded-return',
-    lesson: 'the shopper reloaded the return page: each load is a payment.return in the flow\'s trace (the same-tab handoff, taken again), not a trace of its own',
+    lesson: 'the shopper reloaded the return page: the reload is a payment.return in the flow\'s trace (context source reload), not a trace of its own',
     ...WALLET, amount: 2600, shopper: 'approve', bank: {}, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true, reloadsReturn: true,
   },
   {

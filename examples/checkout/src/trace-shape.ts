@@ -14,6 +14,7 @@ import {
   PAYMENT_CONTEXT_REJECTED_VALUE_BAD_SIGNATURE,
   PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE,
   PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF,
+  PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD,
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
   PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS,
   PAYMENT_OUTCOME_VALUE_CANCELLED,
@@ -76,8 +77,9 @@ export function expectedSpans(scenario: Scenario): Expected[] {
   ];
   if (scenario.returns) {
     expected.push(
-      // One per load of the return page: a reload takes the same-tab handoff again.
-      { name: SPAN_NAME_PAYMENT_RETURN, parent: SPAN_NAME_PAYMENT_REDIRECT, attributes: { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF }, count: scenario.reloadsReturn ? 2 : 1 },
+      { name: SPAN_NAME_PAYMENT_RETURN, parent: SPAN_NAME_PAYMENT_REDIRECT, attributes: { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF } },
+      // A reload of the return page continues from the same parent, marked as a reload.
+      { name: SPAN_NAME_PAYMENT_RETURN, parent: SPAN_NAME_PAYMENT_REDIRECT, attributes: { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD }, count: scenario.reloadsReturn ? 1 : 0 },
       { name: SPAN_NAME_PAYMENT_QUERY, parent: SPAN_NAME_PAYMENT_RETURN, count: 'some' /* one per poll */ },
     );
   } else if (scenario.shopper === 'back') {

@@ -56,6 +56,8 @@ describe('the checkout demo', function () {
     assert.match(output, /context\.rejected=bad_signature[^\n]*\n\s*↪ link to trace [0-9a-f]{32}/);
     assert.match(output, /outcome=pending provider\.status=WAIT_BUYER_PAY/);
     assert.match(output, /payment\.return \[return\] context\.source=back_forward_cache/);
+    // A reload of the return page: one more return in the flow's trace, marked as a reload.
+    assert.match(output, /payment\.return \[return\] outcome=succeeded context\.source=reload/);
     // Paid again after Back: the retry is on the restored flow's payment.return, in the first trace.
     assert.match(output, /payment\.return \[return\] outcome=pending context\.source=back_forward_cache attempt=2 \+event payment\.retry/);
     assert.match(output, /Success rate: 66\.7%/);

@@ -21,7 +21,7 @@ export interface HandoffRecord {
   readonly at: number;
   readonly exp: number;
   readonly details: FlowDetails;
-  /** The address of the page that took it: a reload of that page takes it again. */
+  /** Set on the record a return page keeps for its reloads: that page's address. */
   readonly taken?: string;
 }
 
@@ -89,16 +89,15 @@ export function takeHandoff(now: number): HandoffRead {
     // Not JSON: left undefined, which parseHandoff calls malformed.
   }
   const read = parseHandoff(parsed, now);
-  if (read.ok) {
-    // Taken once, the record stays, marked with the page that took it: the shopper reloading
-    // the return page while waiting for the outcome continues the flow again, where the page
-    // would otherwise start a trace of its own. Any other page finds nothing. (A page with
+  const taken = read.ok ? read.record.taken : undefined;
+  if (taken !== undefined) {
+    // A record a return page kept for its reloads (see `resume`): only a reload of that very
+    // page takes it, and it stays for the next one. Any other page finds nothing. (A page with
     // sessionStorage has Navigation Timing: every browser the package supports has both.)
-    const taken = read.record.taken;
-    if (taken !== undefined && (taken !== location.href || (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.type !== 'reload')) {
+    if (taken !== location.href || (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.type !== 'reload') {
       return { ok: false, reason: undefined };
     }
-    writeHandoff({ ...read.record, taken: location.href });
+    writeHandoff(parsed as HandoffRecord);
   }
   return read;
 }

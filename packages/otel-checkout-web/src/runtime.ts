@@ -21,7 +21,7 @@ import {
   ATTR_PAYMENT_STAGE,
   PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
   PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
-  PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF,
+  PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD,
   PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
   PAYMENT_STAGE_VALUE_CHECKOUT,
   PAYMENT_STAGE_VALUE_RETURN,
@@ -309,9 +309,9 @@ export function createRuntime(options: ResolvedOptions): Runtime {
         // The counter is for contexts refused; with nothing carried (or nothing readable) there was none.
         if (rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_MISSING && rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE) counters.contextsRejected += 1;
       }
-      // A reload of this page continues from the same parent, as it does from a same-tab handoff
-      // (which takeHandoff keeps itself): the token is gone from the address by then.
-      if (decision.parent !== undefined && decision.source !== PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF) {
+      // Kept for reloads of this page, which then continue from the same parent: by then the
+      // handoff is taken and the token gone from the address. A reload keeps the record it found.
+      if (decision.parent !== undefined && decision.source !== PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD) {
         writeHandoff({ ...handoffRecord(decision.parent, details, Date.now(), options.handoffMaxAgeMillis), taken: location.href });
       }
       const parent = decision.parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, decision.parent);

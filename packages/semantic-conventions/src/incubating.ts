@@ -460,7 +460,8 @@ export const PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH = 'flow_mismatch' as c
 /**
  * How the return page found the parent of its `payment.return` span.
  *
- * Type: enum ('handoff', 'meta', 'verified_token', 'post_message', 'back_forward_cache', 'none').
+ * Type: enum ('handoff', 'meta', 'verified_token', 'post_message', 'back_forward_cache', 'reload',
+ * 'none').
  *
  * @example "handoff"
  *
@@ -468,10 +469,11 @@ export const PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH = 'flow_mismatch' as c
  *
  * @note The browser trusts them in this order: `handoff`, `post_message`, `meta`, `verified_token`.
  *       `back_forward_cache` is no carried context: the page never went away, and its
- *       `payment.return` is a child of the `payment.checkout` it left. Low cardinality (six
- *       values): a metric dimension of `checkout.returns`; a high share of `none` means traces
- *       break at the bank redirect, a high share of `back_forward_cache` that shoppers turn back at
- *       the provider's page.
+ *       `payment.return` is a child of the `payment.checkout` it left. `reload` is a return page
+ *       loaded again, with the parent its first load found. Low cardinality (seven values): a
+ *       metric dimension of `checkout.returns`; a high share of `none` means traces break at the
+ *       bank redirect, a high share of `back_forward_cache` that shoppers turn back at the
+ *       provider's page.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
@@ -529,6 +531,17 @@ export const PAYMENT_CONTEXT_SOURCE_VALUE_POST_MESSAGE = 'post_message' as const
  *               `@otel-checkout/semantic-conventions/incubating`.
  */
 export const PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE = 'back_forward_cache' as const;
+
+/**
+ * Enum value 'reload' for attribute `payment.context.source` (ATTR_PAYMENT_CONTEXT_SOURCE).
+ *
+ * A reload of a return page that found its context: the same-tab record that page kept, taken
+ * again, so the flow carries on in its trace.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD = 'reload' as const;
 
 /**
  * Enum value 'none' for attribute `payment.context.source` (ATTR_PAYMENT_CONTEXT_SOURCE).
@@ -678,9 +691,8 @@ export const METRIC_CHECKOUT_PAGE_LOAD_DURATION = 'checkout.page.load.duration' 
  *       the redirect (check the return URL token and the verify handler); a high share of
  *       `back_forward_cache` means shoppers turn back at the provider's page.
  *       `payment.context.rejected` is deliberately absent: it only ever comes with `none`, and each
- *       of those `payment.return` spans says which reason applied. A reload of the return page is
- *       one more return (`handoff`, continuing the flow), so the counts run a little above the
- *       shoppers who came back.
+ *       of those `payment.return` spans says which reason applied. A reload of the return page
+ *       counts as `reload`, apart from the shoppers who came back.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.

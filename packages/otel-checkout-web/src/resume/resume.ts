@@ -10,6 +10,7 @@ import {
   PAYMENT_CONTEXT_SOURCE_VALUE_META,
   PAYMENT_CONTEXT_SOURCE_VALUE_NONE,
   PAYMENT_CONTEXT_SOURCE_VALUE_POST_MESSAGE,
+  PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD,
   PAYMENT_CONTEXT_SOURCE_VALUE_VERIFIED_TOKEN,
 } from '@otel-checkout/semantic-conventions/incubating';
 import { cleanDetails } from '../flow/attributes.js';
@@ -64,7 +65,7 @@ export async function decideResume(env: ResumeEnvironment, options: ResumeOption
     decided({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags, isRemote: true }, source, cleanDetails(record.details));
 
   const handoff = takeHandoff(Date.now());
-  if (handoff.ok) return handedOver(handoff.record, PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF);
+  if (handoff.ok) return handedOver(handoff.record, handoff.record.taken === undefined ? PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF : PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD);
   if (handoff.reason !== undefined) reasons.push(handoff.reason);
 
   const origins = Array.isArray(options.messageOrigins) ? options.messageOrigins.filter((o) => typeof o === 'string') : [];

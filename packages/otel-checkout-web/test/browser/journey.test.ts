@@ -211,7 +211,7 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     await tab.evaluate(async () => (await window.otc.checkout.resume()).end());
     await flushPage(tab);
     const returns = await sites.receiver.waitForSpans((s) => s.name === 'payment.return', { count: 2 });
-    assert.deepEqual(returns.map((r) => r.attributes['payment.context.source']).sort(), ['handoff', 'meta']);
+    assert.deepEqual(returns.map((r) => r.attributes['payment.context.source']).sort(), ['meta', 'reload']);
     for (const ret of returns) {
       assert.equal(ret.traceId, create.traceId);
       assert.equal(ret.parentSpanId, create.spanId);
