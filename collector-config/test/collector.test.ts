@@ -348,21 +348,25 @@ describe('collector configuration', () => {
         return { key: match[1], pattern: match[2], replacement: match[3] };
       });
       // `$$` is how a collector configuration writes a literal `$`.
-      const scrub = (key: string, value: string): string => {
-        const statement = parsed.find((s) => s.key === key)!;
-        const replacement = statement.replacement.replace(/\$\$/g, '$');
-        return value.replace(re2ToJs(statement.pattern, 'g'), (_match, kept: string) => replacement.replace('${1}', kept));
-      };
+      // Every statement for the key, in order, as the transform processor runs them.
+      const scrub = (key: string, value: string): string =>
+        parsed
+          .filter((s) => s.key === key)
+          .reduce((text, statement) => {
+            const replacement = statement.replacement.replace(/\$\$/g, '$');
+            return text.replace(re2ToJs(statement.pattern, 'g'), (_match, kept: string) => replacement.replace('${1}', kept));
+          }, value);
       const libraryScrub = (key: string, value: string): string => {
         const span = { name: 'span', attributes: { [key]: value } };
         redactSpanData(span);
         return span.attributes[key];
       };
 
-      it('covers the URL attributes the libraries scrub, with one pattern', () => {
-        assert.deepEqual(parsed.map((s) => s.key).sort(), ['http.target', 'http.url', 'url.full', 'url.original', 'url.query']);
-        const urlPatterns = new Set(parsed.filter((s) => s.key !== 'url.query').map((s) => s.pattern));
-        assert.equal(urlPatterns.size, 1, 'the URL attributes share one pattern');
+      it('covers the URL attributes the libraries scrub, with the same patterns', () => {
+        assert.deepEqual([...new Set(parsed.map((s) => s.key))].sort(), ['http.target', 'http.url', 'url.full', 'url.original', 'url.query']);
+        const patternsOf = (key: string): string => JSON.stringify(parsed.filter((s) => s.key === key).map((s) => s.pattern));
+        for (const key of ['url.original', 'http.url', 'http.target']) assert.equal(patternsOf(key), patternsOf('url.full'), `${key} is scrubbed as url.full is`);
+        assert.equal(parsed.filter((s) => s.key === 'url.query').length, 2);
       });
 
       const query = [
@@ -390,6 +394,28 @@ describe('collector configuration', () => {
           assert.equal(scrub('url.query', bare), libraryScrub('url.query', bare));
         });
       }
+
+      for (const parameter of query) {
+        for (const times of [1, 2]) {
+          let carried = `https://shop.example/pay/return?${kept[0]}&${parameter}&${kept[2]}`;
+          for (let i = 0; i < times; i++) carried = encodeURIComponent(carried);
+          const url = `https://bank.example/pay?order=T1&return_url=${carried}&lang=en`;
+          it(`${parameter.split('=')[0]} in a return URL encoded ${times === 1 ? 'once' : 'twice'} inside url.full and url.query`, () => {
+            const expected = libraryScrub('url.full', url);
+            assert.notEqual(expected, url, 'the libraries scrub it');
+            assert.equal(scrub('url.full', url), expected);
+            const bare = `order=T1&return_url=${carried}&lang=en`;
+            assert.equal(scrub('url.query', bare), libraryScrub('url.query', bare));
+          });
+        }
+      }
+
+      it('scrubs a base64 signature whole, its encoded +, / and = included', () => {
+        const url = `https://bank.example/pay?return_url=${encodeURIComponent('https://shop.example/r?trade_no=T1&sign=ab+c/d==&x=1')}`;
+        const expected = libraryScrub('url.full', url);
+        assert.match(expected, /sign%3DREDACTED%26x/);
+        assert.equal(scrub('url.full', url), expected);
+      });
 
       it('leaves a URL without sensitive parameters as it is', () => {
         const url = `https://shop.example/pay/return?${kept.join('&')}`;
