@@ -1,6 +1,6 @@
 import { maskCardNumbers } from './card-numbers.js';
 import { maskIbans } from './iban.js';
-import { URL_REDACTED } from './constants.js';
+import { REDACTED, URL_REDACTED } from './constants.js';
 import type { RedactionCounter } from './counter.js';
 import type { SensitiveNameMatcher } from './sensitive-names.js';
 
@@ -45,7 +45,9 @@ export function scrubParameters(params: string, sensitive: SensitiveNameMatcher,
     if (eq > start && eq < end - 1) {
       const value = params.slice(eq + 1, end);
       let replacement: string | undefined;
-      if (value !== URL_REDACTED && sensitive.matches(decodeComponent(params.slice(start, eq)).trim())) {
+      // Either mark of an earlier pass stays: `[REDACTED]` comes from free text in which a
+      // space had cut the URL short, so its pairs were scrubbed as text.
+      if (value !== URL_REDACTED && value !== REDACTED && sensitive.matches(decodeComponent(params.slice(start, eq)).trim())) {
         replacement = URL_REDACTED;
         counter.count++;
       } else if (value.indexOf('%') !== -1 || value.indexOf('+') !== -1) {

@@ -133,6 +133,9 @@ describe('redaction rules', () => {
       ],
       ['URL inside free text', 'exception.message', 'GET https://h/p?otc_flow=AQ failed: 502', 'GET https://h/p?otc_flow=REDACTED failed: 502', 1],
       ['already scrubbed', 'url.full', 'https://h/p?otc_flow=REDACTED', 'https://h/p?otc_flow=REDACTED', 0],
+      // Found by the idempotence property: a space cut the URL short, so its pair was scrubbed as text.
+      ['scrubbed as text, then read as a URL', 'app.note', 'https://h/p?n=4000 0000 0000 0002?otc_flow=(', 'https://h/p?n=************0002?otc_flow=[REDACTED]', 2],
+      ['...and redacted again, unchanged', 'app.note', 'https://h/p?n=************0002?otc_flow=[REDACTED]', 'https://h/p?n=************0002?otc_flow=[REDACTED]', 0],
       [
         'flow token in a percent-encoded return URL carried by the bank URL',
         'url.full',
