@@ -11,8 +11,8 @@ export interface RedactionOptions {
   cardNumbers?: boolean;
   /**
    * Masks IBANs (country code, check digits and account characters passing the ISO 7064
-   * MOD 97-10 check, in capitals, run together or in groups of four) to the country code and
-   * the last four characters. Default `true`.
+   * MOD 97-10 check, in either case, run together or in groups of four) to the country code
+   * and the last four characters. Default `true`.
    */
   bankAccounts?: boolean;
   /**

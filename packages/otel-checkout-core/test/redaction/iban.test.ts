@@ -59,7 +59,9 @@ describe('IBAN masking', () => {
     ['a wrong check digit', 'DE89370400440532013001', 'DE89370400440532013001', 0],
     ['inside a longer word', 'XDE89370400440532013000', 'XDE89370400440532013000', 0],
     ['followed by more characters', 'DE89370400440532013000X', 'DE89370400440532013000X', 0],
-    ['lower case', 'de89370400440532013000', 'de89370400440532013000', 0],
+    ['typed in lower case', 'iban de89 3704 0044 0532 0130 00 invalid', 'iban de****************3000 invalid', 1],
+    ['mixed case, run together', 'gb82West12345698765432', 'gb****************5432', 1],
+    ['followed by a short lower-case word', 'BE68 5390 0754 7034 for', `BE${'*'.repeat(10)}7034 for`, 1],
     ['too short to be one', 'AB12 3456 7890', 'AB12 3456 7890', 0],
     ['a span name', 'payment.provider create_payment', 'payment.provider create_payment', 0],
   ];
@@ -77,13 +79,16 @@ describe('IBAN masking', () => {
   /** What may sit next to an IBAN in a message: anything but a letter, a digit or `_`. */
   const separator = fc.constantFrom(' ', ': ', '"', "'", '=', '(', ') ', ', ', '\n', '/');
 
-  it('masks every valid IBAN, printed or run together, between separators, keeping only the country code and the last four', () => {
+  it('masks every valid IBAN, printed or run together, in either case, between separators, keeping only the country code and the last four', () => {
     fc.assert(
-      fc.property(iban, fc.boolean(), separator, separator, (value, spaced, before, after) => {
+      fc.property(iban, fc.boolean(), fc.boolean(), separator, separator, (upper, spaced, lower, before, after) => {
+        const value = lower ? upper.toLowerCase() : upper;
         const written = spaced ? printed(value) : value;
-        const { text, count } = mask(`refused${before}${written}${after}retry`);
+        // What follows starts with punctuation: a short word right after it could be read as
+        // its last group, and one time in 97 pass the check with it (masked with it, then).
+        const { text, count } = mask(`refused${before}${written}${after}(retry)`);
         assert.equal(count, 1);
-        assert.equal(text, `refused${before}${value.slice(0, 2)}${'*'.repeat(value.length - 6)}${value.slice(-4)}${after}retry`);
+        assert.equal(text, `refused${before}${value.slice(0, 2)}${'*'.repeat(value.length - 6)}${value.slice(-4)}${after}(retry)`);
       }),
       { numRuns: 500 },
     );
@@ -95,7 +100,9 @@ describe('IBAN masking', () => {
         const check = ((Number(value.slice(2, 4)) + shift - 2) % 97) + 2;
         const wrong = `${value.slice(0, 2)}${String(check).padStart(2, '0')}${value.slice(4)}`;
         fc.pre(!validIban(wrong));
-        assert.deepEqual(mask(`x ${wrong} y`), { text: `x ${wrong} y`, count: 0 });
+        // Followed by punctuation: a short word right after it could be read as its last group,
+        // and with it pass the check by chance (one time in 97), which masks that word too.
+        assert.deepEqual(mask(`x ${wrong}, y`), { text: `x ${wrong}, y`, count: 0 });
       }),
       { numRuns: 300 },
     );
