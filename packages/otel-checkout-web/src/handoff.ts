@@ -77,7 +77,6 @@ export function takeHandoff(now: number): HandoffRead {
   try {
     // As in writeHandoff: no sessionStorage at all and storage blocked both throw here.
     text = sessionStorage.getItem(HANDOFF_KEY);
-    if (text !== null) sessionStorage.removeItem(HANDOFF_KEY);
   } catch {
     return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE };
   }
@@ -90,14 +89,15 @@ export function takeHandoff(now: number): HandoffRead {
   }
   const read = parseHandoff(parsed, now);
   const taken = read.ok ? read.record.taken : undefined;
-  if (taken !== undefined) {
-    // A record a return page kept for its reloads (see `resume`): only a reload of that very
-    // page takes it, and it stays for the next one. Any other page finds nothing. (A page with
-    // sessionStorage has Navigation Timing: every browser the package supports has both.)
-    if (taken !== location.href || (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.type !== 'reload') {
-      return { ok: false, reason: undefined };
-    }
-    writeHandoff(parsed as HandoffRecord);
+  // A record a return page kept for its reloads (see `resume`): only a reload of that very
+  // page takes it, and it stays for the next one; any other page finds nothing. Every other
+  // record is taken once. (A page with sessionStorage has Navigation Timing: every browser
+  // the package supports has both.)
+  if (taken !== undefined && taken === location.href && (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.type === 'reload') return read;
+  try {
+    sessionStorage.removeItem(HANDOFF_KEY);
+  } catch {
+    // Readable a moment ago; an expiry or the next redirect replaces it anyway.
   }
-  return read;
+  return taken === undefined ? read : { ok: false, reason: undefined };
 }

@@ -12,10 +12,8 @@ import {
   ATTR_SERVICE_VERSION,
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
-import { canaryAttributes, cohortOf, formatTraceparent, Redactor } from '@otel-checkout/core';
+import { CANARY_BAGGAGE_KEYS, canaryAttributes, cohortOf, formatTraceparent, Redactor } from '@otel-checkout/core';
 import {
-  ATTR_CHECKOUT_CANARY_COHORT,
-  ATTR_CHECKOUT_RELEASE,
   ATTR_PAYMENT_CONTEXT_REJECTED,
   ATTR_PAYMENT_CONTEXT_SOURCE,
   ATTR_PAYMENT_STAGE,
@@ -102,8 +100,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   const common = canaryAttributes(releaseCohort);
   // The release and cohort, as validated for the spans, travel as baggage; the bucket does not.
   const baggage =
-    [ATTR_CHECKOUT_RELEASE, ATTR_CHECKOUT_CANARY_COHORT]
-      .filter((key) => common[key] !== undefined)
+    CANARY_BAGGAGE_KEYS.filter((key) => common[key] !== undefined)
       .map((key) => `${key}=${encodeURIComponent(String(common[key]))}`)
       .join(',') || undefined;
 
