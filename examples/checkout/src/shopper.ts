@@ -30,7 +30,7 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
   const { browser, shopUrl, bank, receiver, timeoutMs } = world;
   const context = await browser.newContext();
   context.setDefaultTimeout(timeoutMs);
-  // Marks a page the browser restored from its back-forward cache (only the turned-back shopper looks).
+  // Marks a page the browser restored from its back-forward cache (the shoppers who press Back look).
   await context.addInitScript(() =>
     addEventListener('pageshow', (event) => {
       if (event.persisted) (window as { restoredFromCache?: boolean }).restoredFromCache = true;
