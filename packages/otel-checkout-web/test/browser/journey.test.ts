@@ -438,4 +438,45 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.equal(ret.attributes['payment.outcome'], 'succeeded');
     assert.equal(checkout.attributes['payment.outcome'], 'pending');
   });
+
+  it('a double-click on Pay is one flow: the second click runs the page’s handler again, in the flow the first click began', async () => {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate((api) => {
+      const flows: Array<ReturnType<typeof window.otc.checkout.begin>> = [];
+      const requests: Array<Promise<unknown>> = [];
+      window.clickFlows = flows;
+      window.clickRequests = requests;
+      window.otc.checkout.onClick(
+        document.getElementById('pay')!,
+        () => ({ tradeNo: 'T-double', method: 'card' }),
+        (flow) => {
+          flows.push(flow);
+          flow.run(() => requests.push(fetch(`${api}/api/echo`)));
+        },
+      );
+    }, sites.api.url);
+    await page.dblclick('#pay');
+    // A click on its own later (click count 1 again) is a new intent: a flow of its own.
+    await page.click('#pay');
+    const { calls, sameFlow, laterIsNew } = await page.evaluate(async () => {
+      await Promise.all(window.clickRequests as Array<Promise<unknown>>);
+      const flows = window.clickFlows as Array<ReturnType<typeof window.otc.checkout.begin>>;
+      const answer = { calls: flows.length, sameFlow: flows[0] === flows[1], laterIsNew: flows[2]?.traceId !== flows[0]?.traceId };
+      for (const flow of flows) flow.cancel();
+      return answer;
+    });
+    assert.equal(calls, 3, 'the page’s handler ran for every click');
+    assert.equal(sameFlow, true, 'the double-click’s second click got the flow the first began');
+    assert.equal(laterIsNew, true, 'a later single click begins a flow of its own');
+    await flushPage(page);
+    const checkouts = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout' && s.attributes['payment.trade_no'] === 'T-double', { count: 2 });
+    const requestsIn = (checkout: ReceivedSpan): number => sites.receiver.spans.filter((s) => s.traceId === checkout.traceId && s.kindName === 'CLIENT').length;
+    assert.deepEqual(checkouts.map(requestsIn).sort(), [1, 2], 'the double-click’s two requests in one trace, the later click’s in another');
+    const doubled = checkouts.find((s) => requestsIn(s) === 2)!;
+    assert.equal(doubled.attributes['payment.attempt'], undefined, 'a double-click is not a retry');
+    assert.deepEqual(doubled.events.map((e) => e.name), []);
+    const all = sites.receiver.spans.filter((s) => s.name === 'payment.checkout' && s.attributes['payment.trade_no'] === 'T-double');
+    assert.equal(all.length, 2, 'no third payment.checkout');
+  });
 });
