@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import { httpCallback } from '../../src/index.js';
 import type { CallbackFields, CallbackOptions, Flows, PaymentRequest } from '../../src/index.js';
@@ -122,6 +123,38 @@ describe('callback body: read once per request', () => {
       assert.equal(health.get('nonJsonBodies'), 1);
       assert.equal(health.get('hookErrors'), 0);
       assert.equal(harness.callbacks()[0].attributes['payment.outcome'], 'succeeded');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('httpCallback with readBody: a notification whose connection drops mid-body reaches the handler without a body, and its span ends', async () => {
+    let handled!: (body: Buffer | undefined) => void;
+    const handlerRan = new Promise<Buffer | undefined>((resolve) => (handled = resolve));
+    const server: Server = createServer(
+      httpCallback(
+        (_req, res, body) => {
+          handled(body);
+          res.end('success');
+        },
+        { flows, readBody: true, tradeNo: (_request, fields) => fields?.trade_no as string | undefined },
+      ),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const callbackEnded = harness.whenExported((span) => span.name === 'payment.callback');
+      const socket = connect(port, '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      // Headers promise 200 bytes; 20 arrive, then the provider's side drops the connection.
+      socket.write(`POST /notify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\n${FORM.slice(0, 20)}`);
+      await new Promise<void>((resolve) => server.once('request', () => setImmediate(resolve)));
+      socket.destroy();
+      assert.equal(await handlerRan, undefined, 'a part of a body is not handed over as the body');
+      const callback = await callbackEnded;
+      assert.equal(callback.attributes['payment.trade_no'], undefined, 'nothing read from a body that never arrived whole');
+      assert.equal(health.get('nonJsonBodies'), 0);
+      assert.equal(health.get('hookErrors'), 0);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
