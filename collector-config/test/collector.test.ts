@@ -177,10 +177,12 @@ describe('collector configuration', () => {
       }
     });
 
-    it('counts a flow once: pending, duplicate and late callbacks and repeated stalled spans are left out', () => {
+    it('counts a flow once: pending, unmapped, duplicate and late callbacks and repeated stalled spans are left out', () => {
       const flows = metrics.find((m) => m.name === 'payment.flows')!;
       const callback = flows.conditions.find((c) => c.includes('"callback"'))!;
       assert.match(callback, /payment\.outcome"\] != "pending"/);
+      // The node package keeps a flow waiting after a status its table does not map.
+      assert.match(callback, /payment\.failure\.reason"\] != "unmapped_status"/);
       assert.match(callback, /payment\.callback\.duplicate"\] != true/);
       assert.match(callback, /payment\.callback\.late"\] != true/);
       const stalled = flows.conditions.find((c) => c.includes('"stalled"'))!;
@@ -190,6 +192,13 @@ describe('collector configuration', () => {
       const create = flows.conditions.find((c) => c.includes('"create"'))!;
       const outcomes = [...create.matchAll(/payment\.outcome"\] == "([a-z]+)"/g)].map((m) => m[1]).sort();
       assert.deepEqual(outcomes, ['cancelled', 'failed', 'succeeded']);
+    });
+
+    it('counts every span that recorded an unmapped provider status, by provider and stage, never by the raw status', () => {
+      const unmapped = metrics.find((m) => m.name === 'payment.status.unmapped')!;
+      assert.deepEqual(unmapped.conditions, ['attributes["payment.failure.reason"] == "unmapped_status"']);
+      assert.deepEqual(unmapped.attributes.sort(), ['payment.provider', 'payment.stage']);
+      assert.deepEqual(unmapped.mayBeAbsent.sort(), ['payment.provider', 'payment.stage'], 'a status mapped where no stage or provider was set still counts');
     });
 
     it('writes every series the Prometheus rules read, with the labels they use', () => {

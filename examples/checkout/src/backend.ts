@@ -7,7 +7,6 @@ import type { StartedHttpServer } from '@otel-checkout/test-support';
 import {
   PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS,
   PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED,
-  PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS,
   PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
   PAYMENT_OUTCOME_VALUE_CANCELLED,
   PAYMENT_OUTCOME_VALUE_FAILED,
@@ -24,7 +23,10 @@ const CREATE_STATUSES: ProviderStatusTable = {
   REJECTED: { outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED },
 };
 
-/** The bank's callback statuses. Anything else is `unknown` with a `payment.status.unmapped` event. */
+/**
+ * The bank's callback statuses. Anything else is recorded `unknown` with a
+ * `payment.status.unmapped` event, and the flow waits for the bank's next notification.
+ */
 const CALLBACK_STATUSES: ProviderStatusTable = {
   SUCCESS: PAYMENT_OUTCOME_VALUE_SUCCEEDED,
   WAIT_BUYER_PAY: PAYMENT_OUTCOME_VALUE_PENDING,
@@ -145,8 +147,8 @@ export async function startBackend(options: BackendOptions): Promise<StartedHttp
     (req, res) => {
       const { out_trade_no: tradeNo, trade_status: status } = req.body as Record<string, string>;
       const known = CALLBACK_STATUSES[status];
-      const mapped = known === undefined ? { outcome: PAYMENT_OUTCOME_VALUE_UNKNOWN, reason: PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS } : typeof known === 'string' ? { outcome: known } : known;
-      orders.set(tradeNo, mapped);
+      // A status the shop does not know changes nothing it can tell the shopper: the order stays as it was.
+      if (known !== undefined) orders.set(tradeNo, typeof known === 'string' ? { outcome: known } : known);
       res.type('text').send('success');
     },
   );

@@ -11,10 +11,11 @@ export interface BankBehaviour {
   status?: string;
   /**
    * `once` (default), `twice` (a retried notification), `never`, `after-stalled` (held until
-   * `sendHeldCallback`), or `pending-first` (a "waiting for the buyer" notification, then the
-   * final one once the first was answered).
+   * `sendHeldCallback`), `pending-first` (a "waiting for the buyer" notification, then the
+   * final one once the first was answered), or `unmapped-first` (the same with a status the
+   * shop's table does not know first).
    */
-  callback?: 'once' | 'twice' | 'never' | 'after-stalled' | 'pending-first';
+  callback?: 'once' | 'twice' | 'never' | 'after-stalled' | 'pending-first' | 'unmapped-first';
   /** The payment page never answers (the shopper's browser waits forever). */
   pageNeverLoads?: boolean;
   /** The bank refuses the payment when the shop creates it (`REJECTED`): no page, no callback. */
@@ -43,6 +44,8 @@ export interface Bank extends Pick<StartedHttpServer, 'url' | 'close'> {
 const CALLBACK_DELAY_MS = 150;
 /** What the bank notifies while the payment is not final yet (`pending-first`). */
 export const PENDING_STATUS = 'WAIT_BUYER_PAY';
+/** A status the bank added without telling the shop (`unmapped-first`): under review by its risk team. */
+export const UNMAPPED_STATUS = 'RISK_REVIEW';
 
 /**
  * A bank/wallet on its own origin, as a provider looks from the shop: a server-to-server API
@@ -68,9 +71,10 @@ export async function startBank(): Promise<Bank> {
 
   function scheduleCallbacks(payment: BankPayment): void {
     const mode = payment.behaviour.callback ?? 'once';
-    if (mode === 'pending-first') {
+    if (mode === 'pending-first' || mode === 'unmapped-first') {
+      const first = mode === 'pending-first' ? PENDING_STATUS : UNMAPPED_STATUS;
       setTimeout(() => {
-        void notify(payment, PENDING_STATUS).then(() => setTimeout(() => void notify(payment), CALLBACK_DELAY_MS));
+        void notify(payment, first).then(() => setTimeout(() => void notify(payment), CALLBACK_DELAY_MS));
       }, CALLBACK_DELAY_MS);
       return;
     }

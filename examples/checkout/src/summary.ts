@@ -57,10 +57,12 @@ export function summarise(results: readonly FlowResult[], health: Readonly<Recor
 export function formatSummary(summary: DemoSummary): string[] {
   const providers = [...new Set(Object.values(summary.byOutcome).flatMap((row) => Object.keys(row)))].sort();
   const pad = (text: string, width: number) => text.padEnd(width);
-  const lines = [`Flows by outcome and provider (${summary.flows} flows):`, `  ${pad('outcome', 12)}${providers.map((p) => pad(p, 12)).join('')}total`];
+  // As wide as the longest outcome ("no final outcome yet" when a self-check fails), plus a space.
+  const first = Math.max(12, ...Object.keys(summary.byOutcome).map((outcome) => outcome.length + 1));
+  const lines = [`Flows by outcome and provider (${summary.flows} flows):`, `  ${pad('outcome', first)}${providers.map((p) => pad(p, 12)).join('')}total`];
   for (const [outcome, row] of Object.entries(summary.byOutcome).sort()) {
     const total = Object.values(row).reduce((a, b) => a + b, 0);
-    lines.push(`  ${pad(outcome, 12)}${providers.map((p) => pad(String(row[p] ?? 0), 12)).join('')}${total}`);
+    lines.push(`  ${pad(outcome, first)}${providers.map((p) => pad(String(row[p] ?? 0), 12)).join('')}${total}`);
   }
   const cohorts = Object.entries(summary.byCohort)
     .sort()

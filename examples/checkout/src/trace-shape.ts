@@ -20,6 +20,7 @@ import {
   PAYMENT_OUTCOME_VALUE_CANCELLED,
   PAYMENT_OUTCOME_VALUE_FAILED,
   PAYMENT_OUTCOME_VALUE_PENDING,
+  PAYMENT_OUTCOME_VALUE_UNKNOWN,
   PAYMENT_OUTCOME_VALUE_STALLED,
   PAYMENT_OUTCOME_VALUE_SUCCEEDED,
   SPAN_NAME_PAYMENT_CALLBACK,
@@ -98,6 +99,18 @@ export function expectedSpans(scenario: Scenario): Expected[] {
     case 'after-stalled':
       expected.push(stalled, { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: { [ATTR_PAYMENT_CALLBACK_LATE]: true } });
       break;
+    case 'unmapped-first':
+      expected.push(
+        {
+          name: SPAN_NAME_PAYMENT_CALLBACK,
+          parent: SPAN_NAME_PAYMENT_CREATE,
+          attributes: { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_UNKNOWN, [ATTR_PAYMENT_FAILURE_REASON]: PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS },
+          event: EVENT_PAYMENT_STATUS_UNMAPPED,
+        },
+        { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: outcome },
+        { name: SPAN_NAME_PAYMENT_CALLBACK, attributes: { [ATTR_PAYMENT_CALLBACK_DUPLICATE]: true }, count: 0 },
+      );
+      break;
     case 'pending-first':
       expected.push(
         { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_PENDING } },
@@ -112,12 +125,7 @@ export function expectedSpans(scenario: Scenario): Expected[] {
       );
       break;
     default:
-      expected.push({
-        name: SPAN_NAME_PAYMENT_CALLBACK,
-        parent: SPAN_NAME_PAYMENT_CREATE,
-        attributes: outcome,
-        ...(scenario.reason === PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS ? { event: EVENT_PAYMENT_STATUS_UNMAPPED } : {}),
-      });
+      expected.push({ name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: outcome });
   }
   return expected;
 }
@@ -225,7 +233,7 @@ function matches(span: ReceivedSpan, attributes: Record<string, unknown> | undef
 
 /**
  * The flow's final outcome as span metrics count it: the first callback that is neither
- * "still pending", a duplicate nor late, else the stalled span, else a `payment.create` that
+ * "still pending", with a status the integration does not map, a duplicate nor late, else the stalled span, else a `payment.create` that
  * recorded a final outcome.
  */
 export function finalOutcome(tree: TraceTree | undefined): { outcome: string; reason?: string } {
@@ -235,6 +243,7 @@ export function finalOutcome(tree: TraceTree | undefined): { outcome: string; re
       (s) =>
         s.name === SPAN_NAME_PAYMENT_CALLBACK &&
         s.attributes[ATTR_PAYMENT_OUTCOME] !== PAYMENT_OUTCOME_VALUE_PENDING &&
+        s.attributes[ATTR_PAYMENT_FAILURE_REASON] !== PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS &&
         s.attributes[ATTR_PAYMENT_CALLBACK_DUPLICATE] !== true &&
         s.attributes[ATTR_PAYMENT_CALLBACK_LATE] !== true,
     ) ??

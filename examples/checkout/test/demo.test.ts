@@ -16,15 +16,15 @@ describe('the checkout demo', function () {
     assert.throws(() => parseOptions(['--concurrency', 'many'], {}), /--concurrency needs a positive number/);
   });
 
-  it('plays success, a refusal at create, a lost callback, a duplicate callback, a pending notification, a forged token, a shopper who turns back, one who turns back and pays again and one who reloads the return page, and checks every trace', async () => {
+  it('plays success, a refusal at create, a lost callback, a duplicate callback, a pending notification, an unmapped status, a forged token, a shopper who turns back, one who turns back and pays again and one who reloads the return page, and checks every trace', async () => {
     const lines: string[] = [];
-    const scenarios = ['success', 'refused-at-create', 'callback-lost', 'duplicate-callback', 'pending-then-paid', 'forged-token', 'turned-back', 'paid-again', 'reloaded-return'];
-    const result: DemoResult = await runDemo({ ...DEFAULT_OPTIONS, scenarios, stalledAfterSeconds: 6, concurrency: 9 }, (line) => lines.push(line));
+    const scenarios = ['success', 'refused-at-create', 'callback-lost', 'duplicate-callback', 'pending-then-paid', 'unmapped-status', 'forged-token', 'turned-back', 'paid-again', 'reloaded-return'];
+    const result: DemoResult = await runDemo({ ...DEFAULT_OPTIONS, scenarios, stalledAfterSeconds: 6, concurrency: 10 }, (line) => lines.push(line));
     const output = lines.join('\n');
 
     assert.ok(result.ok, output);
     assert.deepEqual(result.summary.failed, [], output);
-    assert.equal(result.summary.flows, 9);
+    assert.equal(result.summary.flows, 10);
     assert.deepEqual(
       result.results.map((r) => [r.scenario, r.outcome]),
       [
@@ -33,14 +33,15 @@ describe('the checkout demo', function () {
         ['callback-lost', 'stalled'],
         ['duplicate-callback', 'succeeded'],
         ['pending-then-paid', 'succeeded'],
+        ['unmapped-status', 'succeeded'],
         ['forged-token', 'succeeded'],
         ['turned-back', 'stalled'],
         ['paid-again', 'succeeded'],
         ['reloaded-return', 'succeeded'],
       ],
     );
-    assert.deepEqual(result.summary.byOutcome, { succeeded: { demobank: 3, demowallet: 3 }, failed: { demobank: 1 }, stalled: { demobank: 2 } });
-    assert.equal(result.summary.successRate, 6 / 9);
+    assert.deepEqual(result.summary.byOutcome, { succeeded: { demobank: 3, demowallet: 4 }, failed: { demobank: 1 }, stalled: { demobank: 2 } });
+    assert.equal(result.summary.successRate, 7 / 10);
     assert.equal(result.summary.stalled, 2);
     // The backend's own counters saw the same story.
     // The refused flow minted its URLs but was let go, and the first payment of the shopper who paid
@@ -55,13 +56,16 @@ describe('the checkout demo', function () {
     assert.match(output, /duplicate=true/);
     assert.match(output, /context\.rejected=bad_signature[^\n]*\n\s*↪ link to trace [0-9a-f]{32}/);
     assert.match(output, /outcome=pending provider\.status=WAIT_BUYER_PAY/);
+    // A status the shop does not map: recorded on its callback, which did not end the flow.
+    assert.match(output, /outcome=unknown reason=unmapped_status provider\.status=RISK_REVIEW [^\n]*\+event payment\.status\.unmapped/);
+    assert.equal(result.summary.health.unmappedStatuses, 1);
     assert.match(output, /payment\.return \[return\] context\.source=back_forward_cache/);
     // A reload of the return page: one more return in the flow's trace, marked as a reload.
     assert.match(output, /payment\.return \[return\] outcome=succeeded context\.source=reload/);
     // Paid again after Back: the retry is on the restored flow's payment.return, in the first trace.
     assert.match(output, /payment\.return \[return\] outcome=pending context\.source=back_forward_cache attempt=2 \+event payment\.retry/);
-    assert.match(output, /Success rate: 66\.7%/);
-    assert.match(output, /Self-check: 9\/9 scenarios produced their expected trace/);
-    assert.match(output, /Where to look: search payment\.trade_no = DEMO-\w+-1 … DEMO-\w+-9/);
+    assert.match(output, /Success rate: 70\.0%/);
+    assert.match(output, /Self-check: 10\/10 scenarios produced their expected trace/);
+    assert.match(output, /Where to look: search payment\.trade_no = DEMO-\w+-1 … DEMO-\w+-10/);
   });
 });

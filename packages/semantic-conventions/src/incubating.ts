@@ -776,16 +776,36 @@ export const METRIC_PAYMENT_FLOW_DURATION = 'payment.flow.duration' as const;
  * `checkout.canary.cohort`, `deployment.environment.name`.
  *
  * @note Derived by the collector (on every span, before tail sampling) from the span that ends a
- *       flow: the `callback` span (unless its outcome is `pending`, or it is a duplicate or late),
- *       the `stalled` span (unless it is a repeat), or a `create` span that records a final outcome
- *       (`succeeded`, `failed` or `cancelled`) and is not marked `payment.flow.already_ended`.
- *       Success rate = `succeeded` / all. Every dimension is low cardinality; trade numbers,
- *       amounts and raw provider statuses are deliberately absent.
+ *       flow: the `callback` span (unless its outcome is `pending`, its provider status is one the
+ *       status table does not map (`payment.failure.reason` = `unmapped_status`), or it is a
+ *       duplicate or late), the `stalled` span (unless it is a repeat), or a `create` span that
+ *       records a final outcome (`succeeded`, `failed` or `cancelled`) and is not marked
+ *       `payment.flow.already_ended`. Success rate = `succeeded` / all. Every dimension is low
+ *       cardinality; trade numbers, amounts and raw provider statuses are deliberately absent.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
  */
 export const METRIC_PAYMENT_FLOWS = 'payment.flows' as const;
+
+/**
+ * Provider statuses the integration's status table does not map.
+ *
+ * Instrument: counter. Unit: `{status}`. Attributes: `payment.provider`, `payment.stage`,
+ * `deployment.environment.name`.
+ *
+ * @note Counted from the spans on which a provider status was mapped to nothing
+ *       (`payment.failure.reason` = `unmapped_status`, the span that also carries the
+ *       `payment.status.unmapped` event): provider calls and callbacks. Any count means the table
+ *       has a gap. Such a callback does not end its flow, which waits for the provider's next
+ *       notification or is reported stalled, so `payment.flows` does not show these statuses: this
+ *       metric does. The raw status is deliberately not a dimension (a provider may put anything in
+ *       it); the spans carry it (`payment.provider.status`).
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const METRIC_PAYMENT_STATUS_UNMAPPED = 'payment.status.unmapped' as const;
 
 // ---- Span event names ----
 
@@ -839,7 +859,10 @@ export const EVENT_PAYMENT_SDK_ERROR = 'payment.sdk.error' as const;
  * @note Recorded on the span active where the status was mapped (`payment.provider <operation>` or
  *       `payment.callback`), which carries `payment.provider`. The span then records
  *       `payment.outcome` = `unknown` and `payment.failure.reason` = `unmapped_status`. Each event
- *       points at a gap in the integration's mapping table.
+ *       points at a gap in the integration's mapping table; the collector counts them
+ *       (`payment.status.unmapped`). A callback with an unmapped status does not end its flow: the
+ *       integration cannot tell whether the status is final, so the flow waits for the provider's
+ *       next notification, as after a `pending` one.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.

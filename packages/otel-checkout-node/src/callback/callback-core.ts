@@ -20,7 +20,9 @@ import {
   PAYMENT_CONTEXT_REJECTED_VALUE_FLOW_MISMATCH,
   PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
   PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
+  PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS,
   PAYMENT_OUTCOME_VALUE_PENDING,
+  PAYMENT_OUTCOME_VALUE_UNKNOWN,
   PAYMENT_STAGE_VALUE_CALLBACK,
   SPAN_NAME_PAYMENT_CALLBACK,
 } from '@otel-checkout/semantic-conventions/incubating';
@@ -133,14 +135,19 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     : undefined;
   // Known before the store is asked: "still pending" (a QR code scanned, a transfer waiting for
   // funds) is progress, not the end, so the flow keeps waiting for its final notification
-  // instead of being taken. Awaited, like the take, so the provider's next notification (sent
-  // once this one is answered) finds the flow.
+  // instead of being taken. So does a status the integration's table does not map: it cannot
+  // tell progress from the end, and taking the flow would make the provider's final
+  // notification a duplicate, its outcome counted nowhere. Awaited, like the take, so the
+  // provider's next notification (sent once this one is answered) finds the flow.
   const outcome = decideOutcome(request, fields, options, health);
+  const waits =
+    outcome.outcome === PAYMENT_OUTCOME_VALUE_PENDING ||
+    (outcome.outcome === PAYMENT_OUTCOME_VALUE_UNKNOWN && outcome.reason === PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS);
   let taken: TakeResult | undefined;
   let storeFailed = false;
   if (typeof tradeNo === 'string' && tradeNo !== '' && flows.store !== undefined) {
     try {
-      taken = outcome.outcome === PAYMENT_OUTCOME_VALUE_PENDING ? await flows.keepWaiting(tradeNo) : await flows.store.take(tradeNo);
+      taken = waits ? await flows.keepWaiting(tradeNo) : await flows.store.take(tradeNo);
     } catch (error) {
       storeFailed = true;
       health.increment(HEALTH_FLOW_STORE_FAILURES);
@@ -214,6 +221,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
 
 interface OutcomeDecision {
   outcome: PaymentOutcome | undefined;
+  reason?: string;
   /** Records the outcome (and the provider's status) on the callback's span. */
   record(span: Span): void;
 }
@@ -229,7 +237,7 @@ function decideOutcome(request: PaymentRequest, fields: CallbackFields, options:
     }
     if (decided !== undefined && decided !== null && typeof decided.outcome === 'string') {
       const attributes = outcomeAttributes(decided.outcome, decided.reason === undefined ? undefined : { reason: decided.reason });
-      return { outcome: decided.outcome, record: (span) => span.setAttributes(attributes) };
+      return { outcome: decided.outcome, reason: decided.reason, record: (span) => span.setAttributes(attributes) };
     }
   }
   if (options.status !== undefined) {
@@ -237,7 +245,7 @@ function decideOutcome(request: PaymentRequest, fields: CallbackFields, options:
     if (typeof raw !== 'string' && typeof raw !== 'number') return NO_OUTCOME;
     if (options.statusTable !== undefined) {
       const mapped = mappedStatusOf(options.statusTable, raw);
-      return { outcome: mapped.outcome, record: (span) => recordMappedStatus(span, mapped) };
+      return { outcome: mapped.outcome, reason: mapped.reason, record: (span) => recordMappedStatus(span, mapped) };
     }
     // Without a table the raw status is still worth recording: it is what on-call searches for.
     return { outcome: undefined, record: (span) => span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw).slice(0, 128)) };

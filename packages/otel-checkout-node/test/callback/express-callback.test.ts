@@ -354,6 +354,45 @@ describe('expressCallback', function () {
     assert.equal(health.get('callbacksDuplicate'), 1);
   });
 
+  it('a status the table does not map keeps the flow waiting too: recorded as unmapped, and the final notification ends the flow, not as a duplicate', async () => {
+    const flow = harness.createFlow('T-unmapped');
+    const notify = flows.notifyUrl(flow, 'http://x/notify');
+    await flows.whenRecorded();
+    await post(app, pathOf(notify), { trade_no: 'T-unmapped', status: 'UNDER_REVIEW' });
+    assert.equal(await flows.store!.size(), 1, 'still waiting after the unmapped status');
+    await post(app, pathOf(notify), { trade_no: 'T-unmapped', status: 'PAID' });
+    assert.equal(await flows.store!.size(), 0, 'the final notification took it');
+    const spans = harness.callbacks();
+    assert.deepEqual(
+      spans.map((s) => [s.attributes['payment.outcome'], s.attributes['payment.failure.reason'], s.attributes['payment.callback.duplicate']]),
+      [
+        ['unknown', 'unmapped_status', undefined],
+        ['succeeded', undefined, undefined],
+      ],
+    );
+    assert.deepEqual(
+      spans[0].events.map((e) => [e.name, e.attributes?.['payment.provider.status']]),
+      [['payment.status.unmapped', 'UNDER_REVIEW']],
+    );
+    for (const span of spans) assertChildOf(span, flow);
+    assert.equal(health.get('callbacksDuplicate'), 0);
+  });
+
+  it('a flow whose only notification had an unmapped status is reported stalled at its deadline, in its trace', async () => {
+    await withOwnApp(harness, { flows: { deadlines: 0.001, sweeper: { intervalMs: 10 } } }, async ({ app: quickApp, flows: quick }) => {
+      const flow = harness.createFlow('T-unmapped-stalled');
+      quick.notifyUrl(flow, 'http://x/notify');
+      await quick.whenRecorded();
+      await post(quickApp, '/notify', { trade_no: 'T-unmapped-stalled', status: 'UNDER_REVIEW' });
+      const stalled = harness.whenExported((s) => s.name === 'payment.callback.stalled' && s.attributes['payment.trade_no'] === 'T-unmapped-stalled');
+      quick.start();
+      const stalledSpan = await stalled;
+      assertChildOf(stalledSpan, flow);
+      assert.equal(stalledSpan.attributes['payment.outcome'], 'stalled');
+      assert.equal(harness.callbacks()[0].attributes['payment.failure.reason'], 'unmapped_status');
+    });
+  });
+
   it('a custom store without keepWaiting still keeps a "still pending" flow waiting, through put', async () => {
     const custom = customFlowStore();
     await withOwnApp(harness, { flows: { store: custom, sweeper: false } }, async ({ app: customApp, flows: customFlows }) => {
