@@ -20,9 +20,9 @@ import {
   PAYMENT_OUTCOME_VALUE_CANCELLED,
   PAYMENT_OUTCOME_VALUE_FAILED,
   PAYMENT_OUTCOME_VALUE_PENDING,
-  PAYMENT_OUTCOME_VALUE_UNKNOWN,
   PAYMENT_OUTCOME_VALUE_STALLED,
   PAYMENT_OUTCOME_VALUE_SUCCEEDED,
+  PAYMENT_OUTCOME_VALUE_UNKNOWN,
   SPAN_NAME_PAYMENT_CALLBACK,
   SPAN_NAME_PAYMENT_CALLBACK_STALLED,
   SPAN_NAME_PAYMENT_CHECKOUT,
@@ -233,8 +233,8 @@ function matches(span: ReceivedSpan, attributes: Record<string, unknown> | undef
 
 /**
  * The flow's final outcome as span metrics count it: the first callback that is neither
- * "still pending", with a status the integration does not map, a duplicate nor late, else the stalled span, else a `payment.create` that
- * recorded a final outcome.
+ * "still pending", with a status the integration does not map, a duplicate nor late, else
+ * the stalled span, else a `payment.create` that recorded a final outcome.
  */
 export function finalOutcome(tree: TraceTree | undefined): { outcome: string; reason?: string } {
   const spans = tree?.nodes.map((n) => n.span) ?? [];

@@ -25,9 +25,13 @@ export interface CallbackOptions {
   provider?: string;
   /** Reads the provider's raw status from the callback (`payment.provider.status`), mapped through `statusTable` when given. Default: none. */
   status?: (request: PaymentRequest, fields: CallbackFields) => string | number | undefined;
-  /** Raw status → outcome table for `status` (as `mapProviderStatus`). Default: none. */
+  /**
+   * Raw status → outcome table for `status` (as `mapProviderStatus`). A `pending` status, and
+   * one the table does not map (`unknown`, `unmapped_status`), keep the flow waiting for the
+   * provider's next notification instead of ending it. Default: none.
+   */
   statusTable?: ProviderStatusTable;
-  /** Decides the outcome directly; wins over `status`/`statusTable`. Default: none. */
+  /** Decides the outcome directly; wins over `status`/`statusTable`. `pending`, and `unknown` with reason `unmapped_status`, keep the flow waiting. Default: none. */
   outcome?: (request: PaymentRequest, fields: CallbackFields) => CallbackOutcome | PaymentOutcome | undefined;
   /** The flows to correlate with. Default: those of the running `startCheckoutTracing`. */
   flows?: Flows;
