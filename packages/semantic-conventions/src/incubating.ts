@@ -859,10 +859,10 @@ export const EVENT_PAYMENT_SDK_ERROR = 'payment.sdk.error' as const;
  * @note Recorded on the span active where the status was mapped (`payment.provider <operation>` or
  *       `payment.callback`), which carries `payment.provider`. The span then records
  *       `payment.outcome` = `unknown` and `payment.failure.reason` = `unmapped_status`. Each event
- *       points at a gap in the integration's mapping table; the collector counts them
- *       (`payment.status.unmapped`). A callback with an unmapped status does not end its flow: the
- *       integration cannot tell whether the status is final, so the flow waits for the provider's
- *       next notification, as after a `pending` one.
+ *       points at a gap in the integration's mapping table; the collector counts the spans that
+ *       record one (`payment.status.unmapped`, by their `payment.failure.reason`). A callback with
+ *       an unmapped status does not end its flow: the integration cannot tell whether the status is
+ *       final, so the flow waits for the provider's next notification, as after a `pending` one.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
