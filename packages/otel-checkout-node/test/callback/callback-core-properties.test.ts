@@ -43,6 +43,37 @@ describe('callback core on arbitrary input', () => {
     await flows.shutdown();
   });
 
+  it('a callback ends its flow exactly when its outcome is final: pending and unmapped statuses leave it waiting', async () => {
+    const { flows } = harness.flows({ sweeper: false });
+    const table = { PAID: 'succeeded', WAIT_BUYER_PAY: 'pending', DECLINED: { outcome: 'failed', reason: 'risk_rejected' }, CLOSED: 'cancelled', ODD: 'unknown' } as const;
+    const status = fc.oneof(
+      fc.constantFrom(...Object.keys(table)),
+      fc.constantFrom(...Object.keys(table)).map((key) => key.toLowerCase()),
+      fc.string({ maxLength: 20 }),
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(status, async (raw) => {
+        harness.reset();
+        const tradeNo = `S-${run++}`;
+        flows.notifyUrl(harness.createFlow(tradeNo), 'http://x/notify');
+        await flows.whenRecorded();
+        const before = await flows.store!.size();
+        const scope = await flows.beginCallback(
+          { method: 'POST', url: '/notify', headers: {}, body: { trade_no: tradeNo, status: raw } },
+          { tradeNo: (_request, fields) => fields?.trade_no as string, status: (_request, fields) => fields?.status as string, statusTable: table },
+        );
+        scope.end(200);
+        const [span] = harness.callbacks();
+        const waits = span.attributes['payment.outcome'] === 'pending' || span.attributes['payment.failure.reason'] === 'unmapped_status';
+        assert.equal(await flows.store!.size(), waits ? before : before - 1, `status ${JSON.stringify(raw)}: ${String(span.attributes['payment.outcome'])}`);
+        assert.equal(span.attributes['payment.callback.duplicate'], undefined);
+      }),
+      { numRuns: 150 },
+    );
+    await flows.shutdown();
+  });
+
   it('the verify request reads the token from the query, else from a JSON body', () => {
     assert.equal(tokenOfVerifyRequest('/v?otc_flow=abc', { token: 'body' }, 'otc_flow'), 'abc');
     assert.equal(tokenOfVerifyRequest('/v', { token: 'body' }, 'otc_flow'), 'body');
