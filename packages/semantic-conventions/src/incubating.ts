@@ -605,7 +605,8 @@ export const ATTR_PAYMENT_FLOW_ALREADY_ENDED = 'payment.flow.already_ended' as c
  *       entry for a status the raw value is the only way to see what the provider said (the span
  *       also gets a `payment.status.unmapped` event). Provider specific and high cardinality
  *       (statuses, sub-codes and free text differ per provider and API version): never a metric
- *       dimension. Numeric statuses are recorded as strings.
+ *       dimension. Numeric statuses are recorded as strings. On a `payment.callback.stalled` span:
+ *       the status of the last notification that kept the flow waiting.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.

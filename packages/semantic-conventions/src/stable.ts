@@ -459,14 +459,16 @@ export const SPAN_NAME_PAYMENT_CALLBACK = 'payment.callback' as const;
  *
  * Required attributes: `payment.stage`, `payment.outcome`, `payment.trade_no`.
  *
- * Conditionally required: `checkout.release` (when a canary cohort is configured),
- * `checkout.canary.cohort` (when a canary cohort is configured).
+ * Conditionally required: `payment.provider.status` (when a notification came that did not end the
+ * flow), `checkout.release` (when a canary cohort is configured), `checkout.canary.cohort` (when a
+ * canary cohort is configured).
  *
  * Recommended: `payment.provider`, `payment.method`, `payment.stalled.repeat`.
  *
  * @note A child of the flow's `payment.create` span, starting at the time the redirect was issued,
  *       with status ERROR. It makes absence searchable: `payment.outcome = "stalled"` finds every
- *       flow whose callback never came.
+ *       flow whose callback never came (or whose notifications never said the payment was final:
+ *       `payment.provider.status` then says what they did say).
  */
 export const SPAN_NAME_PAYMENT_CALLBACK_STALLED = 'payment.callback.stalled' as const;
 

@@ -147,7 +147,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
   let storeFailed = false;
   if (typeof tradeNo === 'string' && tradeNo !== '' && flows.store !== undefined) {
     try {
-      taken = waits ? await flows.keepWaiting(tradeNo) : await flows.store.take(tradeNo);
+      taken = waits ? await flows.keepWaiting(tradeNo, outcome.raw) : await flows.store.take(tradeNo);
     } catch (error) {
       storeFailed = true;
       health.increment(HEALTH_FLOW_STORE_FAILURES);
@@ -222,6 +222,8 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
 interface OutcomeDecision {
   outcome: PaymentOutcome | undefined;
   reason?: string;
+  /** The provider's raw status, when the outcome was mapped from it. */
+  raw?: string;
   /** Records the outcome (and the provider's status) on the callback's span. */
   record(span: Span): void;
 }
@@ -245,7 +247,7 @@ function decideOutcome(request: PaymentRequest, fields: CallbackFields, options:
     if (typeof raw !== 'string' && typeof raw !== 'number') return NO_OUTCOME;
     if (options.statusTable !== undefined) {
       const mapped = mappedStatusOf(options.statusTable, raw);
-      return { outcome: mapped.outcome, reason: mapped.reason, record: (span) => recordMappedStatus(span, mapped) };
+      return { outcome: mapped.outcome, reason: mapped.reason, raw: mapped.raw, record: (span) => recordMappedStatus(span, mapped) };
     }
     // Without a table the raw status is still worth recording: it is what on-call searches for.
     return { outcome: undefined, record: (span) => span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw).slice(0, 128)) };

@@ -117,14 +117,15 @@ export class MemoryFlowStore implements FlowStore {
     return Promise.resolve({ record: tomb.record, duplicate, late: tomb.stalled });
   }
 
-  keepWaiting(tradeNo: string, now: number): Promise<WaitResult> {
+  keepWaiting(tradeNo: string, now: number, lastStatus?: string): Promise<WaitResult> {
     const entry = this.live.get(tradeNo);
     if (entry !== undefined) {
       if (entry.claims > 0) return Promise.resolve({ record: entry.record, duplicate: false, late: true, waiting: false });
       const deadline = now + entry.wait;
+      const record = lastStatus === undefined ? entry.record : { ...entry.record, lastStatus };
       // Re-inserted, so the live map's insertion order (what eviction drops first) stays oldest first.
       this.live.delete(tradeNo);
-      this.live.set(tradeNo, { ...entry, deadline, dueAt: deadline });
+      this.live.set(tradeNo, { ...entry, record, deadline, dueAt: deadline });
       this.push({ dueAt: deadline, tradeNo });
       this.compact();
       return Promise.resolve({ record: entry.record, duplicate: false, late: false, waiting: true });

@@ -167,11 +167,11 @@ export class RedisFlowStore implements FlowStore {
     return { ...(record ? { record } : {}), duplicate, late };
   }
 
-  async keepWaiting(tradeNo: string, now: number): Promise<WaitResult> {
+  async keepWaiting(tradeNo: string, now: number, lastStatus?: string): Promise<WaitResult> {
     const reply = await this.run(
       KEEP_WAITING,
       [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
-      [tradeNo, String(Math.floor(now)), String(this.retentionMs)],
+      [tradeNo, String(Math.floor(now)), String(this.retentionMs), typeof lastStatus === 'string' ? lastStatus : ''],
       this.commandTimeoutMs,
     );
     const { state, record, duplicate, late } = foundFlow(tradeNo, reply);
@@ -187,9 +187,15 @@ export class RedisFlowStore implements FlowStore {
     )) as unknown[];
     const claimed: ClaimedFlow[] = [];
     if (!Array.isArray(reply)) return claimed;
-    for (let i = 0; i + 2 < reply.length; i += 3) {
+    for (let i = 0; i + 3 < reply.length; i += 4) {
       const record = parseRecord(undefined, reply[i]);
-      if (record !== undefined) claimed.push({ record, claims: Number(reply[i + 1]), emitted: Number(reply[i + 2]) === 1 });
+      const lastStatus = reply[i + 3];
+      if (record === undefined) continue;
+      claimed.push({
+        record: typeof lastStatus === 'string' && lastStatus !== '' ? { ...record, lastStatus } : record,
+        claims: Number(reply[i + 1]),
+        emitted: Number(reply[i + 2]) === 1,
+      });
     }
     return claimed;
   }

@@ -2,7 +2,8 @@
  * Lua scripts of the Redis flow store. Each runs atomically on the server, which is what makes
  * take/claim/ack safe with several processes. Keys (all under one prefix with a hash tag, so
  * they share a cluster slot): `<p>f:<tradeNo>` live flow (hash r=record, s=span id, c=claims,
- * w=the wait it was given, ms, e=its stalled span was exported), `<p>t:<tradeNo>` tombstone
+ * w=the wait it was given, ms, e=its stalled span was exported, p=the provider's status in the
+ * last notification that kept it waiting), `<p>t:<tradeNo>` tombstone
  * (hash r, t=how many callbacks took it, l=stalled; or, for a take of an unknown trade number,
  * o=when, t, and no r), `<p>due` sorted set of trade numbers by the time they next become
  * claimable.
@@ -58,14 +59,15 @@ redis.call('PEXPIRE', KEYS[3], ARGV[4])
 return {0}`;
 
 /**
- * KEYS: flow, due, tomb. ARGV: tradeNo, now, retentionMs. Changes nothing but a live, unclaimed
- * flow's due time (now + its wait) and TTL. Returns {state, record, duplicate, late}; state 0
+ * KEYS: flow, due, tomb. ARGV: tradeNo, now, retentionMs, lastStatus ('' for none). Changes
+ * nothing but a live, unclaimed flow's due time (now + its wait), TTL and last status. Returns {state, record, duplicate, late}; state 0
  * (unknown), 1 (waits again), 2 (tombstone), 3 (claimed by a sweeper: late).
  */
 export const KEEP_WAITING_SCRIPT = `
 local f = redis.call('HMGET', KEYS[1], 'r', 'c', 'w')
 if f[1] then
   if (tonumber(f[2]) or 0) > 0 then return {3, f[1], 0, 1} end
+  if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'p', ARGV[4]) end
   local wait = tonumber(f[3])
   -- A flow written without its wait (by an older version) keeps the deadline it has.
   if wait then
@@ -82,7 +84,7 @@ if t[1] then
 end
 return {0}`;
 
-/** KEYS: due. ARGV: now, limit, leaseMs, prefix. Returns {record, claims, emitted (0/1), record, ...}. */
+/** KEYS: due. ARGV: now, limit, leaseMs, prefix. Returns {record, claims, emitted (0/1), last status ('' for none), record, ...}. */
 export const CLAIM_SCRIPT = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local out = {}
@@ -95,6 +97,7 @@ for _, id in ipairs(ids) do
     out[#out + 1] = r
     out[#out + 1] = redis.call('HINCRBY', k, 'c', 1)
     if redis.call('HGET', k, 'e') then out[#out + 1] = 1 else out[#out + 1] = 0 end
+    out[#out + 1] = redis.call('HGET', k, 'p') or ''
     leased[#leased + 1] = nextDue
     leased[#leased + 1] = id
     -- one ZADD per 500 flows instead of one per flow; unpack has a stack limit

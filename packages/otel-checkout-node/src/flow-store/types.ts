@@ -16,6 +16,13 @@ export interface FlowRecord {
   cohort?: string;
   /** When the redirect was issued (the first return/notify URL or pass-back was minted). */
   issuedAt: number;
+  /**
+   * The provider's raw status in the last notification that did not end the flow ("still
+   * pending", or a status the table does not map), for its stalled span: a flow that stalls
+   * after `WAIT_BUYER_PAY` was abandoned by the shopper, not lost by the provider. Absent until
+   * such a notification came.
+   */
+  lastStatus?: string;
 }
 
 /** What `take` found for a trade number. */
@@ -85,8 +92,9 @@ export interface FlowStore {
    * ended (duplicate, or late after stalled), an unknown one. Atomic, so a final notification
    * or a `payment.create` ending at the same moment finds the flow live. Without it the package
    * takes the flow and `put`s it back, which cannot tell whether anything took it in between.
+   * `lastStatus`, when given, becomes the live record's `lastStatus`, which later claims return.
    */
-  keepWaiting?(tradeNo: string, now: number): Promise<WaitResult>;
+  keepWaiting?(tradeNo: string, now: number, lastStatus?: string): Promise<WaitResult>;
   /**
    * Claims up to `limit` flows whose deadline (or previous lease) is before `now`, leasing each
    * for `leaseMs`: until then no other claimer gets it; if not acknowledged by then, it is claimed again.

@@ -76,11 +76,13 @@ export interface Flows {
    */
   complete(flow: FlowContext): Promise<boolean> | undefined;
   /**
-   * A callback said the payment is still pending: the flow stays in the store, due again from
-   * now, so it waits for its final notification. Resolves with what the store found, as
-   * `take` does; rejects when the store fails (the caller counts it, as for `take`).
+   * A callback said the payment is still pending (or gave a status the table does not map):
+   * the flow stays in the store, due again from now, so it waits for its final notification;
+   * `lastStatus`, the provider's raw status, is kept for the stalled span. Resolves with what
+   * the store found, as `take` does; rejects when the store fails (the caller counts it, as
+   * for `take`).
    */
-  keepWaiting(tradeNo: string): Promise<TakeResult>;
+  keepWaiting(tradeNo: string, lastStatus?: string): Promise<TakeResult>;
   /** Starts background work (the stalled sweeper) when configured. */
   start(): void;
   /** Stops background work. */
@@ -244,15 +246,15 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     return withTokenParam(url, tokenParam, token);
   };
 
-  const keepWaiting = async (tradeNo: string): Promise<TakeResult> => {
+  const keepWaiting = async (tradeNo: string, lastStatus?: string): Promise<TakeResult> => {
     if (store === undefined) return { duplicate: false, late: false };
-    if (store.keepWaiting !== undefined) return store.keepWaiting(tradeNo, Date.now());
+    if (store.keepWaiting !== undefined) return store.keepWaiting(tradeNo, Date.now(), lastStatus);
     // A store without it: take the flow and put it back, which cannot tell whether a final
     // notification or the end of `payment.create` took it in between.
     const taken = await store.take(tradeNo);
     if (taken.record !== undefined && !taken.duplicate && !taken.late) {
       try {
-        await store.put(taken.record, deadlineFrom(Date.now(), taken.record));
+        await store.put(lastStatus === undefined ? taken.record : { ...taken.record, lastStatus }, deadlineFrom(Date.now(), taken.record));
       } catch (error) {
         health.increment(HEALTH_FLOW_STORE_FAILURES);
         health.warnOnce('flow-store-keep-waiting', 'the flow store could not keep a pending flow waiting; its final callback will count as a duplicate', error);

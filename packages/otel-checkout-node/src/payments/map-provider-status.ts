@@ -13,7 +13,7 @@ import { runtime } from '../runtime.js';
 import type { FailureReason, MappedStatus, PaymentOutcome, ProviderStatusTable } from '../types.js';
 import { outcomeAttributes } from './attributes.js';
 
-const MAX_STATUS_LENGTH = 128;
+export const MAX_STATUS_LENGTH = 128;
 
 /**
  * Maps a provider's raw status to `payment.outcome` through `table` and records the result

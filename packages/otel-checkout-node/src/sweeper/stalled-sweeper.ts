@@ -3,6 +3,7 @@ import type { Attributes, Tracer } from '@opentelemetry/api';
 import {
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_PROVIDER,
+  ATTR_PAYMENT_PROVIDER_STATUS,
   ATTR_PAYMENT_STAGE,
   ATTR_PAYMENT_STALLED_REPEAT,
   ATTR_PAYMENT_TRADE_NO,
@@ -16,6 +17,7 @@ import { flowParentContext } from '../flows/parent-context.js';
 import { addRecordedFlowAttributes } from '../flows/record-attributes.js';
 import { HEALTH_FLOW_STORE_FAILURES, HEALTH_STALLED_EMITTED, HEALTH_STALLED_REPEATS } from '../flows/flow-health.js';
 import { checkedNumber } from '../flows/option-numbers.js';
+import { MAX_STATUS_LENGTH } from '../payments/map-provider-status.js';
 import { settlesWithin } from '../setup/with-timeout.js';
 import type { ClaimedFlow, FlowStore } from '../flow-store/types.js';
 
@@ -142,6 +144,10 @@ export class StalledSweeper {
       };
       if (record.provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = record.provider;
       addRecordedFlowAttributes(attributes, record);
+      // What the provider last said, when it said something that was not the end: a flow that
+      // stalls after "waiting for the buyer" was abandoned, not lost. Read back from a store, so checked.
+      const lastStatus: unknown = record.lastStatus;
+      if (typeof lastStatus === 'string' && lastStatus !== '') attributes[ATTR_PAYMENT_PROVIDER_STATUS] = lastStatus.slice(0, MAX_STATUS_LENGTH);
       if (repeat) attributes[ATTR_PAYMENT_STALLED_REPEAT] = true;
       const span = this.deps.tracer.startSpan(
         SPAN_NAME_PAYMENT_CALLBACK_STALLED,

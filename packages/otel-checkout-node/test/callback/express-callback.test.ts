@@ -378,7 +378,7 @@ describe('expressCallback', function () {
     assert.equal(health.get('callbacksDuplicate'), 0);
   });
 
-  it('a flow whose only notification had an unmapped status is reported stalled at its deadline, in its trace', async () => {
+  it('a flow whose only notification had an unmapped status is reported stalled at its deadline, in its trace, with that status', async () => {
     await withOwnApp(harness, { flows: { deadlines: 0.001, sweeper: { intervalMs: 10 } } }, async ({ app: quickApp, flows: quick }) => {
       const flow = harness.createFlow('T-unmapped-stalled');
       quick.notifyUrl(flow, 'http://x/notify');
@@ -389,6 +389,7 @@ describe('expressCallback', function () {
       const stalledSpan = await stalled;
       assertChildOf(stalledSpan, flow);
       assert.equal(stalledSpan.attributes['payment.outcome'], 'stalled');
+      assert.equal(stalledSpan.attributes['payment.provider.status'], 'UNDER_REVIEW', 'what the provider last said');
       assert.equal(harness.callbacks()[0].attributes['payment.failure.reason'], 'unmapped_status');
     });
   });
@@ -426,6 +427,23 @@ describe('expressCallback', function () {
     });
   });
 
+  it('a flow that stalls after a "still pending" notification says so: its stalled span carries the last status, a custom store\'s too', async () => {
+    for (const store of [undefined, customFlowStore()]) {
+      await withOwnApp(harness, { flows: { deadlines: 0.001, sweeper: { intervalMs: 10 }, ...(store ? { store } : {}) } }, async ({ app: quickApp, flows: quick }) => {
+        const tradeNo = store ? 'T-abandoned-custom' : 'T-abandoned';
+        const flow = harness.createFlow(tradeNo);
+        quick.notifyUrl(flow, 'http://x/notify');
+        await quick.whenRecorded();
+        await post(quickApp, '/notify', { trade_no: tradeNo, status: 'WAIT_BUYER_PAY' });
+        const stalled = harness.whenExported((s) => s.name === 'payment.callback.stalled' && s.attributes['payment.trade_no'] === tradeNo);
+        quick.start();
+        const stalledSpan = await stalled;
+        assertChildOf(stalledSpan, flow);
+        assert.equal(stalledSpan.attributes['payment.provider.status'], 'WAIT_BUYER_PAY');
+      });
+    }
+  });
+
   it('the span that ends a flow carries its release and canary cohort, from the store', async () => {
     await withOwnApp(harness, { flows: { deadlines: 0.001, sweeper: { intervalMs: 10 } } }, async ({ app: quickApp, flows: quick }) => {
       const paid = harness.createFlow('T-cohort', { release: 'web-2026.12.2', cohort: 'canary' });
@@ -446,6 +464,7 @@ describe('expressCallback', function () {
       assert.equal(stalledSpan.attributes['checkout.release'], 'web-2026.12.1');
       assert.equal(stalledSpan.attributes['checkout.canary.cohort'], 'stable');
       assert.equal(stalledSpan.attributes['payment.method'], 'card');
+      assert.equal(stalledSpan.attributes['payment.provider.status'], undefined, 'the provider said nothing');
       assert.equal(bad.attributes['checkout.release'], undefined);
       assert.equal(bad.attributes['checkout.canary.cohort'], undefined);
     });

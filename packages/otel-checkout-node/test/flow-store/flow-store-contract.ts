@@ -78,6 +78,28 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.equal((await store.take('K2')).duplicate, true);
     });
 
+    it('keepWaiting keeps the last status it is given for the claim that reports the flow stalled; a new flow starts without', async () => {
+      const now = Date.now();
+      await store.put({ ...rec('L1'), issuedAt: now }, now + 60_000);
+      await store.keepWaiting!('L1', now, 'WAIT_BUYER_PAY');
+      await store.keepWaiting!('L1', now, 'RISK_REVIEW');
+      // A notification without a status it could keep leaves the last one.
+      await store.keepWaiting!('L1', now);
+      await store.put({ ...rec('L2'), issuedAt: now }, now + 60_000);
+      await store.keepWaiting!('L2', now, 'WAIT_BUYER_PAY');
+      await store.put({ ...rec('L2', 'ffffffffffffffff'), issuedAt: now }, now + 60_000);
+      await store.put({ ...rec('L3'), issuedAt: now }, now + 60_000);
+      const claimed = await store.claimExpired(now + 60_000, 10, 1000);
+      assert.deepEqual(
+        claimed.map((c) => [c.record.tradeNo, c.record.lastStatus]).sort(),
+        [
+          ['L1', 'RISK_REVIEW'],
+          ['L2', undefined],
+          ['L3', undefined],
+        ],
+      );
+    });
+
     it('keepWaiting leaves alone what is not a live, unclaimed flow, and reports it as take would', async () => {
       const now = Date.now();
       // Ended (its final notification came first): a duplicate, still ended.
