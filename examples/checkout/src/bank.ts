@@ -12,10 +12,11 @@ export interface BankBehaviour {
   /**
    * `once` (default), `twice` (a retried notification), `never`, `after-stalled` (held until
    * `sendHeldCallback`), `pending-first` (a "waiting for the buyer" notification, then the
-   * final one once the first was answered), or `unmapped-first` (the same with a status the
-   * shop's table does not know first).
+   * final one once the first was answered), `unmapped-first` (the same with a status the
+   * shop's table does not know first), or `pending-only` (the "waiting for the buyer"
+   * notification and nothing after: the shopper never paid).
    */
-  callback?: 'once' | 'twice' | 'never' | 'after-stalled' | 'pending-first' | 'unmapped-first';
+  callback?: 'once' | 'twice' | 'never' | 'after-stalled' | 'pending-first' | 'unmapped-first' | 'pending-only';
   /** The payment page never answers (the shopper's browser waits forever). */
   pageNeverLoads?: boolean;
   /** The bank refuses the payment when the shop creates it (`REJECTED`): no page, no callback. */
@@ -71,6 +72,10 @@ export async function startBank(): Promise<Bank> {
 
   function scheduleCallbacks(payment: BankPayment): void {
     const mode = payment.behaviour.callback ?? 'once';
+    if (mode === 'pending-only') {
+      setTimeout(() => void notify(payment, PENDING_STATUS), CALLBACK_DELAY_MS);
+      return;
+    }
     if (mode === 'pending-first' || mode === 'unmapped-first') {
       const first = mode === 'pending-first' ? PENDING_STATUS : UNMAPPED_STATUS;
       setTimeout(() => {

@@ -83,6 +83,11 @@ export const SCENARIOS: readonly Scenario[] = [
     ...WALLET, amount: 3600, shopper: 'approve', bank: { callback: 'pending-first' }, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
   },
   {
+    name: 'abandoned-after-pending',
+    lesson: 'the wallet notified "waiting for the buyer" and nothing more: the flow stalls, and its stalled span says WAIT_BUYER_PAY, an abandoned payment rather than a lost callback',
+    ...WALLET, amount: 4400, shopper: 'approve', bank: { callback: 'pending-only' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: true,
+  },
+  {
     name: 'late-callback',
     lesson: 'the callback came after the flow was declared stalled: marked late, still in the flow trace',
     ...BANK, amount: 23000, shopper: 'approve', bank: { callback: 'after-stalled' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: true,

@@ -69,7 +69,7 @@ export function formatSummary(summary: DemoSummary): string[] {
     .map(([cohort, [ok, all]]) => `${cohort} ${ok}/${all} succeeded`);
   lines.push(
     `Success rate: ${(summary.successRate * 100).toFixed(1)}% (succeeded / all flows)`,
-    `Stalled flows (no callback before the deadline): ${summary.stalled}`,
+    `Stalled flows (no final callback before the deadline): ${summary.stalled}`,
     `By canary cohort: ${cohorts.join(', ')}`,
     `Backend health: ${Object.entries(summary.health)
       .filter(([, value]) => value !== 0)

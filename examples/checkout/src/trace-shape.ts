@@ -8,6 +8,7 @@ import {
   ATTR_PAYMENT_CONTEXT_SOURCE,
   ATTR_PAYMENT_FAILURE_REASON,
   ATTR_PAYMENT_OUTCOME,
+  ATTR_PAYMENT_PROVIDER_STATUS,
   ATTR_PAYMENT_TRADE_NO,
   EVENT_PAYMENT_RETRY,
   EVENT_PAYMENT_STATUS_UNMAPPED,
@@ -34,6 +35,7 @@ import {
   SPAN_NAME_PAYMENT_SDK,
 } from '@otel-checkout/semantic-conventions/incubating';
 import { attributeText } from './attribute-text.js';
+import { PENDING_STATUS } from './bank.js';
 import type { Scenario } from './scenarios.js';
 
 const SDK_CALL = `${SPAN_NAME_PAYMENT_SDK} createPayment`;
@@ -98,6 +100,12 @@ export function expectedSpans(scenario: Scenario): Expected[] {
       break;
     case 'after-stalled':
       expected.push(stalled, { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: { [ATTR_PAYMENT_CALLBACK_LATE]: true } });
+      break;
+    case 'pending-only':
+      expected.push(
+        { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_PENDING } },
+        { ...stalled, attributes: { ...stalled.attributes, [ATTR_PAYMENT_PROVIDER_STATUS]: PENDING_STATUS } },
+      );
       break;
     case 'unmapped-first':
       expected.push(

@@ -154,7 +154,7 @@ export class StalledSweeper {
         { kind: SpanKind.INTERNAL, startTime: record.issuedAt, attributes },
         flowParentContext(record),
       );
-      span.setStatus({ code: SpanStatusCode.ERROR, message: 'no callback before the deadline' });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'no final callback before the deadline' });
       span.end(this.now());
       this.deps.health.increment(HEALTH_STALLED_EMITTED);
       if (repeat) this.deps.health.increment(HEALTH_STALLED_REPEATS);
