@@ -9,6 +9,7 @@ import {
   ATTR_PAYMENT_FAILURE_REASON,
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_PROVIDER_STATUS,
+  ATTR_PAYMENT_STALLED_NOTIFIED,
   ATTR_PAYMENT_TRADE_NO,
   EVENT_PAYMENT_RETRY,
   EVENT_PAYMENT_STATUS_UNMAPPED,
@@ -104,7 +105,7 @@ export function expectedSpans(scenario: Scenario): Expected[] {
     case 'pending-only':
       expected.push(
         { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_PENDING } },
-        { ...stalled, attributes: { ...stalled.attributes, [ATTR_PAYMENT_PROVIDER_STATUS]: PENDING_STATUS } },
+        { ...stalled, attributes: { ...stalled.attributes, [ATTR_PAYMENT_STALLED_NOTIFIED]: true, [ATTR_PAYMENT_PROVIDER_STATUS]: PENDING_STATUS } },
       );
       break;
     case 'unmapped-first':

@@ -631,6 +631,24 @@ export const ATTR_PAYMENT_PROVIDER_STATUS = 'payment.provider.status' as const;
 export const ATTR_PAYMENT_PROVIDER_TRANSACTION_ID = 'payment.provider.transaction_id' as const;
 
 /**
+ * Whether the provider had notified the flow before it stalled.
+ *
+ * Type: boolean.
+ *
+ * @example true
+ *
+ * @note True on a stalled span when a notification came that kept the flow waiting ("still
+ *       pending", or a status the integration does not map; `payment.provider.status` holds the
+ *       last one): the shopper most likely abandoned the payment. Absent when the provider said
+ *       nothing, which is what an outage of its notifications, or of the callback endpoint, looks
+ *       like. Low cardinality: a metric dimension.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const ATTR_PAYMENT_STALLED_NOTIFIED = 'payment.stalled.notified' as const;
+
+/**
  * Whether this stalled span repeats one already emitted for the same flow.
  *
  * Type: boolean.
@@ -746,10 +764,12 @@ export const METRIC_PAYMENT_CALLBACK_LATENCY = 'payment.callback.latency' as con
  * Flows whose callback did not arrive before the deadline.
  *
  * Instrument: counter. Unit: `{flow}`. Attributes: `payment.provider`, `payment.method`,
- * `deployment.environment.name`.
+ * `payment.stalled.notified`, `deployment.environment.name`.
  *
  * @note Counted from `payment.callback.stalled` spans; the collector leaves out repeats
- *       (`payment.stalled.repeat`).
+ *       (`payment.stalled.repeat`). `payment.stalled.notified` tells the flows the provider had
+ *       notified as still pending (mostly payments the shopper abandoned) from those it never
+ *       notified (what a notification outage looks like).
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.

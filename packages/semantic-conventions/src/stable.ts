@@ -459,9 +459,10 @@ export const SPAN_NAME_PAYMENT_CALLBACK = 'payment.callback' as const;
  *
  * Required attributes: `payment.stage`, `payment.outcome`, `payment.trade_no`.
  *
- * Conditionally required: `payment.provider.status` (when a notification came that did not end the
- * flow), `checkout.release` (when a canary cohort is configured), `checkout.canary.cohort` (when a
- * canary cohort is configured).
+ * Conditionally required: `payment.stalled.notified` (when a notification came that did not end the
+ * flow), `payment.provider.status` (when a notification came that did not end the flow),
+ * `checkout.release` (when a canary cohort is configured), `checkout.canary.cohort` (when a canary
+ * cohort is configured).
  *
  * Recommended: `payment.provider`, `payment.method`, `payment.stalled.repeat`.
  *

@@ -4,6 +4,7 @@ import {
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_PROVIDER,
   ATTR_PAYMENT_PROVIDER_STATUS,
+  ATTR_PAYMENT_STALLED_NOTIFIED,
   ATTR_PAYMENT_STAGE,
   ATTR_PAYMENT_STALLED_REPEAT,
   ATTR_PAYMENT_TRADE_NO,
@@ -147,7 +148,10 @@ export class StalledSweeper {
       // What the provider last said, when it said something that was not the end: a flow that
       // stalls after "waiting for the buyer" was abandoned, not lost. Read back from a store, so checked.
       const lastStatus: unknown = record.lastStatus;
-      if (typeof lastStatus === 'string' && lastStatus !== '') attributes[ATTR_PAYMENT_PROVIDER_STATUS] = lastStatus.slice(0, MAX_STATUS_LENGTH);
+      if (typeof lastStatus === 'string' && lastStatus !== '') {
+        attributes[ATTR_PAYMENT_STALLED_NOTIFIED] = true;
+        attributes[ATTR_PAYMENT_PROVIDER_STATUS] = lastStatus.slice(0, MAX_STATUS_LENGTH);
+      }
       if (repeat) attributes[ATTR_PAYMENT_STALLED_REPEAT] = true;
       const span = this.deps.tracer.startSpan(
         SPAN_NAME_PAYMENT_CALLBACK_STALLED,

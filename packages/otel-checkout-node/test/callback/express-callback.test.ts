@@ -390,6 +390,7 @@ describe('expressCallback', function () {
       assertChildOf(stalledSpan, flow);
       assert.equal(stalledSpan.attributes['payment.outcome'], 'stalled');
       assert.equal(stalledSpan.attributes['payment.provider.status'], 'UNDER_REVIEW', 'what the provider last said');
+      assert.equal(stalledSpan.attributes['payment.stalled.notified'], true);
       assert.equal(harness.callbacks()[0].attributes['payment.failure.reason'], 'unmapped_status');
     });
   });
@@ -440,6 +441,7 @@ describe('expressCallback', function () {
         const stalledSpan = await stalled;
         assertChildOf(stalledSpan, flow);
         assert.equal(stalledSpan.attributes['payment.provider.status'], 'WAIT_BUYER_PAY');
+        assert.equal(stalledSpan.attributes['payment.stalled.notified'], true);
       });
     }
   });
@@ -465,6 +467,7 @@ describe('expressCallback', function () {
       assert.equal(stalledSpan.attributes['checkout.canary.cohort'], 'stable');
       assert.equal(stalledSpan.attributes['payment.method'], 'card');
       assert.equal(stalledSpan.attributes['payment.provider.status'], undefined, 'the provider said nothing');
+      assert.equal(stalledSpan.attributes['payment.stalled.notified'], undefined);
       assert.equal(bad.attributes['checkout.release'], undefined);
       assert.equal(bad.attributes['checkout.canary.cohort'], undefined);
     });
