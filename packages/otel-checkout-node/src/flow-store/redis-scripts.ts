@@ -92,12 +92,13 @@ local nextDue = tonumber(ARGV[1]) + tonumber(ARGV[3])
 local leased = {}
 for _, id in ipairs(ids) do
   local k = ARGV[4] .. 'f:' .. id
-  local r = redis.call('HGET', k, 'r')
-  if r then
-    out[#out + 1] = r
+  -- One read of the record, the export mark and the last status: a claim batch touches many flows.
+  local f = redis.call('HMGET', k, 'r', 'e', 'p')
+  if f[1] then
+    out[#out + 1] = f[1]
     out[#out + 1] = redis.call('HINCRBY', k, 'c', 1)
-    if redis.call('HGET', k, 'e') then out[#out + 1] = 1 else out[#out + 1] = 0 end
-    out[#out + 1] = redis.call('HGET', k, 'p') or ''
+    if f[2] then out[#out + 1] = 1 else out[#out + 1] = 0 end
+    out[#out + 1] = f[3] or ''
     leased[#leased + 1] = nextDue
     leased[#leased + 1] = id
     -- one ZADD per 500 flows instead of one per flow; unpack has a stack limit
