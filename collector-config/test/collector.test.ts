@@ -194,6 +194,20 @@ describe('collector configuration', () => {
       assert.deepEqual(outcomes, ['cancelled', 'failed', 'succeeded']);
     });
 
+    it('measures callback latency on the callback that decided the flow: pending, unmapped and duplicate ones left out, late ones kept', () => {
+      const latency = metrics.find((m) => m.name === 'payment.callback.latency')!;
+      assert.equal(latency.conditions.length, 1);
+      const [condition] = latency.conditions;
+      assert.match(condition, /payment\.stage"\] == "callback"/);
+      assert.match(condition, /payment\.callback\.delay"\] != nil/);
+      // A QR wallet's "waiting for the buyer" notice comes within seconds and keeps the flow waiting.
+      assert.match(condition, /payment\.outcome"\] != "pending"/);
+      assert.match(condition, /payment\.failure\.reason"\] != "unmapped_status"/);
+      assert.match(condition, /payment\.callback\.duplicate"\] != true/);
+      // A callback after the stalled deadline is the slowest kind: it must stay in the histogram.
+      assert.doesNotMatch(condition, /payment\.callback\.late/);
+    });
+
     it('counts every span that recorded an unmapped provider status, by provider and stage, never by the raw status', () => {
       const unmapped = metrics.find((m) => m.name === 'payment.status.unmapped')!;
       assert.deepEqual(unmapped.conditions, ['attributes["payment.failure.reason"] == "unmapped_status"']);

@@ -748,12 +748,16 @@ export const METRIC_CHECKOUT_SDK_DURATION = 'checkout.sdk.duration' as const;
 export const METRIC_CHECKOUT_SDK_ERRORS = 'checkout.sdk.errors' as const;
 
 /**
- * Time from the redirect being issued to the provider's callback.
+ * Time from the redirect being issued to the provider's callback that decided the flow.
  *
  * Instrument: histogram. Unit: `s`. Attributes: `payment.provider`, `payment.method`,
  * `deployment.environment.name`.
  *
- * @note Derived from `payment.callback.delay` on `payment.callback` spans.
+ * @note Derived from `payment.callback.delay` on `payment.callback` spans whose outcome is final.
+ *       "Still pending" notifications and statuses the integration does not map are left out (the
+ *       flow waits for the next notification, so counting them would pull the percentiles towards
+ *       the provider's first, early notice), and so are duplicates; a late callback (after the flow
+ *       was reported stalled) counts, since it is the slowest kind.
  *
  * @experimental In development: may change or be removed in a minor release. Import it from
  *               `@otel-checkout/semantic-conventions/incubating`.
