@@ -31,10 +31,12 @@ export const checkout: Checkout = {
       return () => {};
     }
     const listener = (event: Event): void => {
-      const details = typeof getDetails === 'function' ? safely('the getDetails hook', () => getDetails(event), undefined) : undefined;
       // The second click of a double-click (`detail` counts the clicks in a row) is the same
-      // intent: the page's handlers run again, in the flow the first click began.
-      const flow = ((event as MouseEvent).detail > 1 && checkout.active()) || checkout.begin(details);
+      // intent: the page's handlers run again, in the flow the first click began, and the
+      // details hook (which may read the form or log) runs only for a flow that begins.
+      const flow =
+        ((event as MouseEvent).detail > 1 && checkout.active()) ||
+        checkout.begin(typeof getDetails === 'function' ? safely('the getDetails hook', () => getDetails(event), undefined) : undefined);
       if (typeof onFlow === 'function') safely('the onFlow hook', () => onFlow(flow), undefined);
     };
     // Capture phase: the flow exists before the page's own click handlers call the SDK.

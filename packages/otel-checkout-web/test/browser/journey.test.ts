@@ -447,9 +447,13 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
       const requests: Array<Promise<unknown>> = [];
       window.clickFlows = flows;
       window.clickRequests = requests;
+      window.detailsCalls = 0;
       window.otc.checkout.onClick(
         document.getElementById('pay')!,
-        () => ({ tradeNo: 'T-double', method: 'card' }),
+        () => {
+          (window.detailsCalls as number) += 1;
+          return { tradeNo: 'T-double', method: 'card' };
+        },
         (flow) => {
           flows.push(flow);
           flow.run(() => requests.push(fetch(`${api}/api/echo`)));
@@ -459,14 +463,15 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     await page.dblclick('#pay');
     // A click on its own later (click count 1 again) is a new intent: a flow of its own.
     await page.click('#pay');
-    const { calls, sameFlow, laterIsNew } = await page.evaluate(async () => {
+    const { calls, sameFlow, laterIsNew, detailsCalls } = await page.evaluate(async () => {
       await Promise.all(window.clickRequests as Array<Promise<unknown>>);
       const flows = window.clickFlows as Array<ReturnType<typeof window.otc.checkout.begin>>;
-      const answer = { calls: flows.length, sameFlow: flows[0] === flows[1], laterIsNew: flows[2]?.traceId !== flows[0]?.traceId };
+      const answer = { calls: flows.length, sameFlow: flows[0] === flows[1], laterIsNew: flows[2]?.traceId !== flows[0]?.traceId, detailsCalls: window.detailsCalls };
       for (const flow of flows) flow.cancel();
       return answer;
     });
     assert.equal(calls, 3, 'the page’s handler ran for every click');
+    assert.equal(detailsCalls, 2, 'the details hook ran once per flow begun, not for the double-click’s second click');
     assert.equal(sameFlow, true, 'the double-click’s second click got the flow the first began');
     assert.equal(laterIsNew, true, 'a later single click begins a flow of its own');
     await flushPage(page);
