@@ -3,9 +3,13 @@ import { SENSITIVE_KEY_ENDINGS } from './constants.js';
 /** Bounds the cache of decisions: names are few in practice, but input could make up new ones per request. */
 const MAX_DECIDED = 4096;
 
-/** Lower case without the characters people put between words: `Card-Number` → `cardnumber`. */
+/**
+ * Lower case without the characters people put between words: `Card-Number` → `cardnumber`.
+ * A `?` goes too: instrumentation-undici records `url.query` with its leading `?`
+ * (`?otc_flow=...&sign=...`), which would otherwise hide the first parameter's name.
+ */
 export function squashName(name: string): string {
-  return name.toLowerCase().replace(/[-_.[\]\s]/g, '');
+  return name.toLowerCase().replace(/[-_.[\]\s?]/g, '');
 }
 
 /**

@@ -106,6 +106,8 @@ describe('redaction rules', () => {
       ],
       ['http.url', 'http.url', 'http://h/cb?token=x&a=1', 'http://h/cb?token=REDACTED&a=1', 1],
       ['url.query', 'url.query', 'a=1&access_token=x&otc_flow=y', 'a=1&access_token=REDACTED&otc_flow=REDACTED', 2],
+      // instrumentation-undici's form, with the leading `?`: the first name is still read.
+      ['url.query with its "?"', 'url.query', '?otc_flow=y&sign=z&a=1', '?otc_flow=REDACTED&sign=REDACTED&a=1', 2],
       ['http.target', 'http.target', '/notify?otc_flow=AQ&amount=10', '/notify?otc_flow=REDACTED&amount=10', 1],
       ['url.path with a query', 'url.path', '/r?password=x', '/r?password=REDACTED', 1],
       ['url.path without a query stays', 'url.path', '/pay/T1', '/pay/T1', 0],
