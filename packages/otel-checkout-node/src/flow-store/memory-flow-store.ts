@@ -109,8 +109,11 @@ export class MemoryFlowStore implements FlowStore {
     }
     const tomb = this.tomb(tradeNo);
     if (tomb === undefined) {
+      // A take already remembered for it makes this one a retry of that notification: a
+      // duplicate, or two copies before the write landed would both count as the flow's end.
+      const duplicate = this.orphanTake(tradeNo) !== undefined;
       this.rememberOrphanTake(tradeNo);
-      return Promise.resolve({ duplicate: false, late: false });
+      return Promise.resolve({ duplicate, late: false });
     }
     const duplicate = tomb.takes > 0;
     tomb.takes += 1;

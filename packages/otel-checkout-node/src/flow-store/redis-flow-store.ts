@@ -419,7 +419,9 @@ function flowPairs(tradeNos: readonly string[], spanIds: readonly string[] | und
 
 /** A take or keep-waiting reply, `{state, record, duplicate, late}` (state 0: unknown), read. */
 function foundFlow(tradeNo: string, reply: unknown): { state: number; record?: FlowRecord; duplicate: boolean; late: boolean } {
-  if (!Array.isArray(reply) || Number(reply[0]) === 0) return { state: 0, duplicate: false, late: false };
+  if (!Array.isArray(reply)) return { state: 0, duplicate: false, late: false };
+  // Unknown: no record, but a take of it may already be remembered (then this one is a duplicate).
+  if (Number(reply[0]) === 0) return { state: 0, duplicate: Number(reply[2]) === 1, late: false };
   const record = parseRecord(tradeNo, reply[1]);
   return { state: Number(reply[0]), ...(record ? { record } : {}), duplicate: Number(reply[2]) === 1, late: Number(reply[3]) === 1 };
 }

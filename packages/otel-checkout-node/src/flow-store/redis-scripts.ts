@@ -33,7 +33,8 @@ return 1`;
 
 /**
  * KEYS: flow, due, tomb. ARGV: tradeNo, retentionMs, now, orphanMs. Returns {state, record,
- * duplicate, late}; state 0 (unknown: the take is remembered for orphanMs), 1 (taken), 2 (tombstone).
+ * duplicate, late}; state 0 (unknown: the take is remembered for orphanMs; record '', duplicate
+ * when an earlier take of it is remembered), 1 (taken), 2 (tombstone).
  */
 export const TAKE_SCRIPT = `
 local f = redis.call('HMGET', KEYS[1], 'r', 'c')
@@ -53,10 +54,14 @@ if t[1] then
   if (tonumber(t[2]) or 0) > 0 then duplicate = 1 end
   return {2, t[1], duplicate, tonumber(t[3]) or 0}
 end
+-- A second take before the write landed is a retry of the first notification: a duplicate, or
+-- two copies arriving at once would both count as the flow's end.
+local before = redis.call('HINCRBY', KEYS[3], 't', 1) - 1
 redis.call('HSET', KEYS[3], 'o', ARGV[3])
-redis.call('HINCRBY', KEYS[3], 't', 1)
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
-return {0}`;
+local duplicate = 0
+if before > 0 then duplicate = 1 end
+return {0, '', duplicate, 0}`;
 
 /**
  * KEYS: flow, due, tomb. ARGV: tradeNo, now, retentionMs, lastStatus ('' for none). Changes

@@ -81,7 +81,7 @@ export interface FlowStore {
   /**
    * Removes the flow (once) and leaves a tombstone, so duplicates and late callbacks are
    * recognised. For a trade number it does not know, it remembers the take for 10 minutes,
-   * for a put that lags behind it (see `put`).
+   * for a put that lags behind it (see `put`); a take while one is remembered is a duplicate.
    */
   take(tradeNo: string): Promise<TakeResult>;
   /**
