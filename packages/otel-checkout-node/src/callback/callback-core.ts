@@ -46,7 +46,7 @@ import type { RequestView } from '../http/request-view.js';
 import { runHook } from '../middleware/guard.js';
 import { paymentRequestOf, requestBodyOf } from '../middleware/payment-request-view.js';
 import { outcomeAttributes } from '../payments/attributes.js';
-import { mappedStatusOf, recordMappedStatus } from '../payments/map-provider-status.js';
+import { cutStatus, mappedStatusOf, recordMappedStatus } from '../payments/map-provider-status.js';
 import type { PaymentOutcome, PaymentRequest } from '../types.js';
 import { bodyFields, fieldValue, headerToken, queryParam } from './read-token-sources.js';
 import type { CallbackFields, CallbackOptions, CallbackScope } from './types.js';
@@ -250,7 +250,7 @@ function decideOutcome(request: PaymentRequest, fields: CallbackFields, options:
       return { outcome: mapped.outcome, reason: mapped.reason, raw: mapped.raw, record: (span) => recordMappedStatus(span, mapped) };
     }
     // Without a table the raw status is still worth recording: it is what on-call searches for.
-    return { outcome: undefined, record: (span) => span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw).slice(0, 128)) };
+    return { outcome: undefined, record: (span) => span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, cutStatus(raw)) };
   }
   return NO_OUTCOME;
 }

@@ -1,4 +1,5 @@
 import { trace } from '@opentelemetry/api';
+import { maskCutDigits } from '@otel-checkout/core';
 import type { Span } from '@opentelemetry/api';
 import {
   ATTR_PAYMENT_PROVIDER_STATUS,
@@ -14,6 +15,18 @@ import type { FailureReason, MappedStatus, PaymentOutcome, ProviderStatusTable }
 import { outcomeAttributes } from './attributes.js';
 
 export const MAX_STATUS_LENGTH = 128;
+
+/**
+ * A raw provider status as the package records it: at most `MAX_STATUS_LENGTH` characters.
+ * A status that is cut has the digits at its new end masked (`maskCutDigits`): a card number
+ * a provider echoes in a long status text and that the cut splits has lost its last digits
+ * and its Luhn check, so the redaction processor would no longer recognise it, and its first
+ * digits would be exported (and kept in the flow store as the flow's last status).
+ */
+export function cutStatus(raw: string | number): string {
+  const status = String(raw);
+  return status.length <= MAX_STATUS_LENGTH ? status : maskCutDigits(status.slice(0, MAX_STATUS_LENGTH));
+}
 
 /**
  * Maps a provider's raw status to `payment.outcome` through `table` and records the result
@@ -38,7 +51,7 @@ export function mapProviderStatusOn(span: Span | undefined, table: ProviderStatu
 
 /** The mapping alone, recording nothing: for a caller that must know the outcome before its span starts. */
 export function mappedStatusOf(table: ProviderStatusTable, raw: string | number): MappedStatus {
-  const status = String(raw).slice(0, MAX_STATUS_LENGTH);
+  const status = cutStatus(raw);
   const entry = lookup(table, status);
   return entry === undefined
     ? { raw: status, outcome: PAYMENT_OUTCOME_VALUE_UNKNOWN, reason: PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS, mapped: false }

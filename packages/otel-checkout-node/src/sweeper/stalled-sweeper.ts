@@ -18,7 +18,7 @@ import { flowParentContext } from '../flows/parent-context.js';
 import { addRecordedFlowAttributes } from '../flows/record-attributes.js';
 import { HEALTH_FLOW_STORE_FAILURES, HEALTH_STALLED_EMITTED, HEALTH_STALLED_REPEATS } from '../flows/flow-health.js';
 import { checkedNumber } from '../flows/option-numbers.js';
-import { MAX_STATUS_LENGTH } from '../payments/map-provider-status.js';
+import { cutStatus } from '../payments/map-provider-status.js';
 import { settlesWithin } from '../setup/with-timeout.js';
 import type { ClaimedFlow, FlowStore } from '../flow-store/types.js';
 
@@ -150,7 +150,7 @@ export class StalledSweeper {
       const lastStatus: unknown = record.lastStatus;
       if (typeof lastStatus === 'string' && lastStatus !== '') {
         attributes[ATTR_PAYMENT_STALLED_NOTIFIED] = true;
-        attributes[ATTR_PAYMENT_PROVIDER_STATUS] = lastStatus.slice(0, MAX_STATUS_LENGTH);
+        attributes[ATTR_PAYMENT_PROVIDER_STATUS] = cutStatus(lastStatus);
       }
       if (repeat) attributes[ATTR_PAYMENT_STALLED_REPEAT] = true;
       const span = this.deps.tracer.startSpan(
