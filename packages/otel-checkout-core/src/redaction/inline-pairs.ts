@@ -29,8 +29,9 @@ export class InlinePairScrubber {
         ? undefined
         : new RegExp(
             // 1: what precedes the name (a non-alphanumeric or the start), 2: the name,
-            // 3: the assignment, 4: an auth scheme, 5: the value (quoted or bare).
-            `(^|[^A-Za-z0-9])(${alternatives.join('|')})(\\\\?["']?\\s*[:=]\\s*)((?:bearer|basic|digest|token)\\s+)?` +
+            // 3: the assignment (after the `]` of a form's bracketed name, `card[cvc]=`, which
+            // would otherwise keep the name from being found), 4: an auth scheme, 5: the value.
+            `(^|[^A-Za-z0-9])(${alternatives.join('|')})(\\]?\\\\?["']?\\s*[:=]\\s*)((?:bearer|basic|digest|token)\\s+)?` +
               `(\\[REDACTED\\]|\\\\?"[^"\\\\]*\\\\?"|'[^']*'|[^\\s"'&,;}<>\\])]+)`,
             'gi',
           );

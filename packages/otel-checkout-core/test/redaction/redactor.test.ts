@@ -199,6 +199,7 @@ describe('redaction rules', () => {
   describe('sensitive pairs in free text', () => {
     const table: Array<[string, string, string, number]> = [
       ['form body', 'body: card=x&cvv=123&amount=10', 'body: card=x&cvv=[REDACTED]&amount=10', 1],
+      ['form body with bracketed names', 'card[cvc]=123&card[exp_month]=03&x=1', 'card[cvc]=[REDACTED]&card[exp_month]=[REDACTED]&x=1', 2],
       ['JSON', '{"password": "hunter 2", "user": "bob"}', '{"password": "[REDACTED]", "user": "bob"}', 1],
       ['escaped JSON', '{\\"cvv\\":\\"123\\"}', '{\\"cvv\\":\\"[REDACTED]\\"}', 1],
       ['JSON number', '{"cvc":123}', '{"cvc":[REDACTED]}', 1],
