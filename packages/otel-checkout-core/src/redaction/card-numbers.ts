@@ -5,7 +5,7 @@ import { passesLuhn } from './luhn.js';
 const MIN_DIGITS = 13;
 const MAX_DIGITS = 19;
 /** 13 digits joined by at most single separators: the cheap (native) gate before the scan. */
-const MAY_HOLD_CARD = /\d(?:[ -]?\d){12}/;
+const MAY_HOLD_CARD = /\d(?:[ +-]?\d){12}/;
 
 /** A card number: 13-19 digits with a card-network prefix and a valid Luhn check. */
 export function isCardNumber(digits: string): boolean {
@@ -21,8 +21,13 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
+/**
+ * Space, dash, and `+`: a number typed in groups and sent in a form body has its spaces
+ * encoded as `+` (`card=4111+1111+1111+1111`), and such a body ends up in free text (an
+ * error message) where nothing decodes it first.
+ */
 function isSeparator(code: number): boolean {
-  return code === 32 || code === 45; // space, dash
+  return code === 32 || code === 45 || code === 43;
 }
 
 /**

@@ -93,6 +93,7 @@ describe('card numbers', () => {
     const table: Array<[string, string, string, number]> = [
       ['spaces between groups', 'card 4111 1111 1111 1111 declined', 'card ************1111 declined', 1],
       ['dashes between groups', 'pan=4111-1111-1111-1111;', 'pan=************1111;', 1],
+      ['a form body\'s "+" between groups', 'card=4111+1111+1111+1111&x=1', 'card=************1111&x=1', 1],
       ['Amex 4-6-5 grouping', '3782 822463 10005', '***********0005', 1],
       ['two cards', '4111111111111111 and 5555555555554444', '************1111 and ************4444', 2],
       ['glued to letters', 'card4111111111111111x', 'card************1111x', 1],

@@ -9,6 +9,7 @@ import type { TracingSession } from '../support/tracing-session.js';
 
 const TRADE_NO = 'T20261204000023';
 const CVC = '737';
+const TEST_CARD = '4111111111111111';
 const EXPIRY_MONTH = '03';
 
 // A provider's form-encoded request body, as a client library or the application puts it in
@@ -60,5 +61,13 @@ describe('a form body in an exception message keeps no card data (OTLP protobuf 
     for (const secret of [`cvc]=${CVC}`, `month]=${EXPIRY_MONTH}`]) {
       assert.deepEqual(receiver.requestsContaining(secret), [], `${secret} was exported`);
     }
+  });
+
+  it('a card number typed in groups, its spaces form-encoded as "+"', async () => {
+    await exported(`card[number]=4111+1111+1111+1111&amount=500`);
+    const server = session.spans().find((s) => s.kind === 'SERVER' && typeof s.attributes['app.last_error'] === 'string')!;
+    assert.equal(server.attributes['app.last_error'], 'provider rejected card[number]=************1111&amount=500');
+    const receiver = session.receiver!;
+    for (const secret of ['4111+1111+1111', TEST_CARD]) assert.deepEqual(receiver.requestsContaining(secret), [], `${secret} was exported`);
   });
 });
