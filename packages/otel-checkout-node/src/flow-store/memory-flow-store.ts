@@ -24,6 +24,8 @@ interface LiveEntry {
   emitted: boolean;
   /** The time it was given to wait at its put (deadline minus issuedAt), ms; a "still pending" callback restarts it. */
   wait: number;
+  /** Callbacks that took it while it was claimed and not yet exported (late ones; see `take`). */
+  takes: number;
 }
 
 /** Takes of a trade number the store did not know, remembered for a put that lags behind them. */
@@ -88,7 +90,7 @@ export class MemoryFlowStore implements FlowStore {
       return Promise.resolve();
     }
     this.tombs.delete(record.tradeNo);
-    this.live.set(record.tradeNo, { record, deadline, dueAt: deadline, claims: 0, emitted: false, wait: Math.max(0, deadline - record.issuedAt) });
+    this.live.set(record.tradeNo, { record, deadline, dueAt: deadline, claims: 0, emitted: false, wait: Math.max(0, deadline - record.issuedAt), takes: 0 });
     this.push({ dueAt: deadline, tradeNo: record.tradeNo });
     this.compact();
     while (this.live.size > this.maxEntries) {
@@ -102,6 +104,14 @@ export class MemoryFlowStore implements FlowStore {
   take(tradeNo: string): Promise<TakeResult> {
     const entry = this.live.get(tradeNo);
     if (entry !== undefined) {
+      if (entry.claims > 0 && !entry.emitted) {
+        // Claimed, its stalled span not exported yet: the callback is late (left out of the
+        // counts), so the flow stays for its claimer to ack, or, if that claimer died before its
+        // export, for the next claim once the lease lapses. Taken away here, it would count nowhere.
+        const duplicate = entry.takes > 0;
+        entry.takes += 1;
+        return Promise.resolve({ record: entry.record, duplicate, late: true });
+      }
       this.live.delete(tradeNo);
       const late = entry.claims > 0;
       this.bury(tradeNo, { record: entry.record, takes: 1, stalled: late, expiresAt: this.now() + this.retentionMs });
@@ -123,7 +133,7 @@ export class MemoryFlowStore implements FlowStore {
   keepWaiting(tradeNo: string, now: number, lastStatus?: string): Promise<WaitResult> {
     const entry = this.live.get(tradeNo);
     if (entry !== undefined) {
-      if (entry.claims > 0) return Promise.resolve({ record: entry.record, duplicate: false, late: true, waiting: false });
+      if (entry.claims > 0) return Promise.resolve({ record: entry.record, duplicate: entry.takes > 0, late: true, waiting: false });
       const deadline = now + entry.wait;
       const record = lastStatus === undefined ? entry.record : { ...entry.record, lastStatus };
       // Re-inserted, so the live map's insertion order (what eviction drops first) stays oldest first.
@@ -174,7 +184,8 @@ export class MemoryFlowStore implements FlowStore {
       const entry = this.claimedEntry(tradeNo, spanIds?.[i]);
       if (entry === undefined) continue;
       this.live.delete(tradeNo);
-      this.bury(tradeNo, { record: entry.record, takes: 0, stalled: true, expiresAt });
+      // Callbacks that came while it was claimed (late) make a later copy a duplicate.
+      this.bury(tradeNo, { record: entry.record, takes: entry.takes, stalled: true, expiresAt });
     }
     return Promise.resolve();
   }

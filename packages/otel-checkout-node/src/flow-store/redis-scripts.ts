@@ -3,7 +3,7 @@
  * take/claim/ack safe with several processes. Keys (all under one prefix with a hash tag, so
  * they share a cluster slot): `<p>f:<tradeNo>` live flow (hash r=record, s=span id, c=claims,
  * w=the wait it was given, ms, e=its stalled span was exported, p=the provider's status in the
- * last notification that kept it waiting), `<p>t:<tradeNo>` tombstone
+ * last notification that kept it waiting, t=callbacks that came while it was claimed), `<p>t:<tradeNo>` tombstone
  * (hash r, t=how many callbacks took it, l=stalled; or, for a take of an unknown trade number,
  * o=when, t, and no r), `<p>due` sorted set of trade numbers by the time they next become
  * claimable.
@@ -37,8 +37,17 @@ return 1`;
  * when an earlier take of it is remembered), 1 (taken), 2 (tombstone).
  */
 export const TAKE_SCRIPT = `
-local f = redis.call('HMGET', KEYS[1], 'r', 'c')
+local f = redis.call('HMGET', KEYS[1], 'r', 'c', 'e')
 if f[1] then
+  if (tonumber(f[2]) or 0) > 0 and not f[3] then
+    -- Claimed, its stalled span not exported yet: the callback is late (left out of the counts),
+    -- so the flow stays for its claimer to ack, or, if that claimer died before its export, for
+    -- the next claim once the lease lapses. Taken away here, the flow would be counted nowhere.
+    local before = redis.call('HINCRBY', KEYS[1], 't', 1) - 1
+    local duplicate = 0
+    if before > 0 then duplicate = 1 end
+    return {1, f[1], duplicate, 1}
+  end
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
   local late = 0
@@ -69,9 +78,13 @@ return {0, '', duplicate, 0}`;
  * (unknown), 1 (waits again), 2 (tombstone), 3 (claimed by a sweeper: late).
  */
 export const KEEP_WAITING_SCRIPT = `
-local f = redis.call('HMGET', KEYS[1], 'r', 'c', 'w')
+local f = redis.call('HMGET', KEYS[1], 'r', 'c', 'w', 't')
 if f[1] then
-  if (tonumber(f[2]) or 0) > 0 then return {3, f[1], 0, 1} end
+  if (tonumber(f[2]) or 0) > 0 then
+    local duplicate = 0
+    if (tonumber(f[4]) or 0) > 0 then duplicate = 1 end
+    return {3, f[1], duplicate, 1}
+  end
   if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'p', ARGV[4]) end
   local wait = tonumber(f[3])
   -- A flow written without its wait (by an older version) keeps the deadline it has.
@@ -140,14 +153,15 @@ export const ACK_SCRIPT = `
 for i = 3, #ARGV - 1, 2 do
   local id = ARGV[i]
   local k = ARGV[1] .. 'f:' .. id
-  local f = redis.call('HMGET', k, 'r', 'c', 's')
+  local f = redis.call('HMGET', k, 'r', 'c', 's', 't')
   local r = f[1]
   -- Only the flow claimed, as in MARK_EMITTED.
   if r and (tonumber(f[2]) or 0) > 0 and (ARGV[i + 1] == '' or f[3] == ARGV[i + 1]) then
     redis.call('DEL', k)
     redis.call('ZREM', KEYS[1], id)
     local tk = ARGV[1] .. 't:' .. id
-    redis.call('HSET', tk, 'r', r, 't', 0, 'l', 1)
+    -- Callbacks that came while it was claimed (late) make a later copy a duplicate.
+    redis.call('HSET', tk, 'r', r, 't', tonumber(f[4]) or 0, 'l', 1)
     redis.call('PEXPIRE', tk, ARGV[2])
   end
 end

@@ -82,6 +82,10 @@ export interface FlowStore {
    * Removes the flow (once) and leaves a tombstone, so duplicates and late callbacks are
    * recognised. For a trade number it does not know, it remembers the take for 10 minutes,
    * for a put that lags behind it (see `put`); a take while one is remembered is a duplicate.
+   * A flow a sweeper has claimed is late; while its stalled span is not marked exported
+   * (`markEmitted`) the take leaves it claimed, for its claimer's `ack` or, if that claimer died
+   * before exporting, for the next claim: a late callback is not counted, so the flow's stalled
+   * span must still come out.
    */
   take(tradeNo: string): Promise<TakeResult>;
   /**
@@ -115,7 +119,7 @@ export interface FlowStore {
    * another sweeper claimed since) is not the one claimed, and stays too.
    */
   ack(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void>;
-  /** Live (not yet taken or acknowledged) flows. */
+  /** Live flows: not yet taken (a late take leaves a claimed flow until its ack) or acknowledged. */
   size(): Promise<number>;
   /**
    * The store's own state, for a readiness probe or a dashboard; the package does not call

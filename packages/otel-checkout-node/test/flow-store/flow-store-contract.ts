@@ -240,6 +240,28 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.equal(await store.size(), 0);
     });
 
+    it('a callback taken while a sweeper holds the flow, before that sweeper exported anything, leaves the flow to be swept: its stalled span is still emitted once', async () => {
+      const now = Date.now();
+      await store.put(rec('D1'), now - 1);
+      assert.equal((await store.claimExpired(now, 10, 1000)).length, 1);
+      // The claimer dies before its export; the final notification comes while the lease runs.
+      assert.deepEqual(await store.take('D1'), { record: rec('D1'), duplicate: false, late: true });
+      assert.deepEqual(await store.take('D1'), { record: rec('D1'), duplicate: true, late: true }, 'a retry of it is a duplicate');
+      // Late callbacks are left out of the counts, so the flow counts only if its stalled span comes out.
+      const again = await store.claimExpired(now + 1000, 10, 1000);
+      assert.deepEqual(again.map((c) => [c.record.tradeNo, c.claims, c.emitted]), [['D1', 2, false]]);
+      await store.markEmitted!(['D1'], [rec('D1').spanId]);
+      await store.ack(['D1'], [rec('D1').spanId]);
+      assert.equal(await store.size(), 0);
+      assert.deepEqual(await store.take('D1'), { record: rec('D1'), duplicate: true, late: true });
+      // Once the claimer's export is marked, a callback ends nothing more: the flow goes, and is not claimed again.
+      await store.put(rec('D2'), now - 1);
+      await store.claimExpired(now, 10, 1000);
+      await store.markEmitted!(['D2']);
+      assert.deepEqual(await store.take('D2'), { record: rec('D2'), duplicate: false, late: true });
+      assert.deepEqual(await store.claimExpired(now + 1000, 10, 1000), []);
+    });
+
     it('claims respect the limit and hand out the oldest deadlines first', async () => {
       const now = Date.now();
       for (let i = 0; i < 25; i++) await store.put(rec(`L${i}`), now - 100 + i);
