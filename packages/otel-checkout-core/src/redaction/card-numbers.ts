@@ -32,7 +32,7 @@ function isSeparator(code: number): boolean {
 
 /**
  * Masks every card number in `text`. A card is looked for in runs of digit groups joined by
- * single spaces or dashes (`4111 1111 1111 1111`, `4111-1111-1111-1111`): any stretch of
+ * single spaces, dashes or `+` (`4111 1111 1111 1111`, `4111-1111-1111-1111`): any stretch of
  * whole groups holding 13-19 digits that is a card is masked. A group is never split, so
  * digits inside a longer unbroken run (a 20-digit reference) are not a card. Letters next to
  * the digits do not protect them (`card4111111111111111` is masked). The last four digits
