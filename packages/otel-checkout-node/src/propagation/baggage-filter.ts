@@ -54,7 +54,7 @@ let valueRules: Redactor | undefined;
  * application's own allow-listed key can hold anything: kept baggage is forwarded unredacted
  * to every outgoing call, so such a value is not kept at all.
  */
-function holdsSecret(value: string): boolean {
+export function holdsSecret(value: string): boolean {
   return (valueRules ??= createRedactor()).redactText(value) !== value;
 }
 

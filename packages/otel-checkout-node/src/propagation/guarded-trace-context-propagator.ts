@@ -5,6 +5,7 @@ import type { HealthCounters } from '../health.js';
 import { runtime } from '../runtime.js';
 import { HEALTH_MALFORMED_TRACEPARENT, HEALTH_MALFORMED_TRACESTATE, HEALTH_OVERSIZE_HEADERS } from '../health-names.js';
 import { MAX_TRACESTATE_LENGTH, MAX_TRACESTATE_MEMBERS, parseTraceparent, parseTracestate } from './trace-context-validation.js';
+import { holdsSecret } from './baggage-filter.js';
 
 /** Members longer than this are the first to go when a tracestate must be truncated (spec 3.3.1.5). */
 const LONG_TRACESTATE_MEMBER = 128;
@@ -61,7 +62,14 @@ export class GuardedTraceContextPropagator implements TextMapPropagator {
   }
 
   private sanitizeTracestate(header: string): string {
-    const { members, problems } = parseTracestate(header);
+    const parsed = parseTracestate(header);
+    const { problems } = parsed;
+    // Like baggage, tracestate comes from the client, and nothing redacts it after this: the
+    // SDK exports it with every span of the trace (and every link to one) without a span
+    // processor seeing it, and forwards it to every outgoing call. A member the redaction
+    // rules would change (a card number, an `authorization:Bearer ...` pair) is not kept.
+    const members = parsed.members.filter((member) => !holdsSecret(member));
+    if (members.length < parsed.members.length) problems.push('sensitive_member');
     if (problems.length === 0) return header;
     if (problems.includes('oversize')) {
       this.counters().increment(HEALTH_OVERSIZE_HEADERS);

@@ -59,7 +59,7 @@ export function parseTraceparent(header: string): TraceparentResult {
 }
 
 /** Why a `tracestate` header (or part of it) was not kept. */
-export type TracestateProblem = 'oversize' | 'too_many_members' | 'invalid_member' | 'duplicate_key';
+export type TracestateProblem = 'oversize' | 'too_many_members' | 'invalid_member' | 'duplicate_key' | 'sensitive_member';
 
 export interface TracestateResult {
   /** Valid members, in order, as `key=value`. */
