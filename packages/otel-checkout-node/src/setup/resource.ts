@@ -2,6 +2,9 @@ import type { Attributes } from '@opentelemetry/api';
 import { envDetector, resourceFromAttributes, detectResources } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { createRedactor } from '@otel-checkout/core';
+import type { HealthCounters } from '../health.js';
+import { HEALTH_REDACTIONS } from '../health-names.js';
 import type { NodeTracingOptions } from '../types.js';
 
 // `deployment.environment.name` is an incubating OpenTelemetry attribute; OpenTelemetry asks
@@ -15,17 +18,32 @@ const DEFAULT_SERVICE_NAME = 'unknown_service:node';
  * dozen attributes would ride on every export and nobody filters payments by them.
  * Explicit options win over the environment.
  */
-export function buildResource(options: NodeTracingOptions): Resource {
+export function buildResource(options: NodeTracingOptions, health?: HealthCounters): Resource {
   const fromEnv = detectResources({ detectors: [envDetector] });
   const explicit: Attributes = { ...(options.resourceAttributes ?? {}) };
   if (options.serviceName !== undefined) explicit[ATTR_SERVICE_NAME] = options.serviceName;
   if (options.serviceVersion !== undefined) explicit[ATTR_SERVICE_VERSION] = options.serviceVersion;
   if (options.environment !== undefined) explicit[ATTR_DEPLOYMENT_ENVIRONMENT_NAME] = options.environment;
-  const merged = fromEnv.merge(resourceFromAttributes(explicit));
+  let merged = fromEnv.merge(resourceFromAttributes(explicit));
   if (merged.attributes[ATTR_SERVICE_NAME] === undefined) {
-    return merged.merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: DEFAULT_SERVICE_NAME }));
+    merged = merged.merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: DEFAULT_SERVICE_NAME }));
   }
-  return merged;
+  return redactedResource(merged, options.redaction, health);
+}
+
+/**
+ * The resource rides on every export request, and no span processor sees it: a secret given in
+ * `OTEL_RESOURCE_ATTRIBUTES` or `resourceAttributes` (a deployment tool that copies environment
+ * variables or annotations over) would leave the process as it was given. So its attributes go
+ * through the same redaction rules as span attributes, once, here.
+ */
+function redactedResource(resource: Resource, redaction: NodeTracingOptions['redaction'], health: HealthCounters | undefined): Resource {
+  if (redaction === false) return resource;
+  const attributes: Attributes = { ...resource.attributes };
+  const count = createRedactor(typeof redaction === 'object' && redaction !== null ? redaction : {}).redactAttributes(attributes);
+  if (count === 0) return resource;
+  health?.increment(HEALTH_REDACTIONS, count);
+  return resourceFromAttributes(attributes, resource.schemaUrl === undefined ? undefined : { schemaUrl: resource.schemaUrl });
 }
 
 /** `service.version` of a resource, when it has one (the default release). */

@@ -170,7 +170,7 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters, pa
 function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts: StartedParts): NodeTracingHandle {
   const mode: TracingMode = options.instrumentHttp === false ? 'lean' : 'default';
   const ignoreIncomingRequest = defaultModeOnlyOptions(options, mode, health);
-  const resource = buildResource(options);
+  const resource = buildResource(options, health);
   // The sweeper paces stalled spans on export completions; the export processor is built
   // after the flows, hence the late-bound reference.
   const exportingRef: { current?: BoundedExportProcessor } = {};
