@@ -67,6 +67,13 @@ export class StalledSweeper {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * The last batch whose spans were emitted but whose `markEmitted`/`ack` failed (the store went
+   * away in between). Acknowledged first thing in the next round: the flows stay leased to this
+   * sweeper meanwhile, so a store back within the lease never lets another sweeper claim them
+   * again and emit them a second time, unmarked (nothing recorded their export), counted twice.
+   */
+  private unacknowledged: { tradeNos: string[]; spanIds: string[]; claimedAt: number } | undefined;
 
   constructor(
     options: StalledSweeperOptions,
@@ -94,6 +101,8 @@ export class StalledSweeper {
     this.interrupt();
     await this.loop;
     this.loop = undefined;
+    // One last try for a batch the store could not acknowledge (bounded by the store's timeout).
+    await this.acknowledgeLeftover().catch(() => undefined);
   }
 
   /**
@@ -101,6 +110,7 @@ export class StalledSweeper {
    * emitted. What `start()` runs on a timer, for callers that drive sweeping themselves.
    */
   async sweepOnce(): Promise<number> {
+    await this.acknowledgeLeftover();
     let emitted = 0;
     for (;;) {
       const started = this.now();
@@ -112,10 +122,30 @@ export class StalledSweeper {
       const tradeNos = claimed.map((flow) => flow.record.tradeNo);
       // The span ids name the flows claimed, not a new payment under the same trade number.
       const spanIds = claimed.map((flow) => flow.record.spanId);
-      // Exported, not yet acknowledged: dying now leaves flows whose next span is a repeat.
-      await this.deps.store.markEmitted?.(tradeNos, spanIds);
-      await this.deps.store.ack(tradeNos, spanIds);
+      const batch = { tradeNos, spanIds, claimedAt: started };
+      this.unacknowledged = batch;
+      await this.acknowledge(batch);
+      this.unacknowledged = undefined;
       if (claimed.length < this.batchSize || (!this.running && this.loop !== undefined)) return emitted;
+    }
+  }
+
+  private async acknowledge({ tradeNos, spanIds }: { tradeNos: string[]; spanIds: string[] }): Promise<void> {
+    // Exported, not yet acknowledged: dying now leaves flows whose next span is a repeat.
+    await this.deps.store.markEmitted?.(tradeNos, spanIds);
+    await this.deps.store.ack(tradeNos, spanIds);
+  }
+
+  private async acknowledgeLeftover(): Promise<void> {
+    const leftover = this.unacknowledged;
+    if (leftover === undefined) return;
+    try {
+      await this.acknowledge(leftover);
+      this.unacknowledged = undefined;
+    } catch (error) {
+      // Past its lease another sweeper may claim the flows anyway: it no longer holds up new claims.
+      if (this.now() - leftover.claimedAt >= this.leaseMs) this.unacknowledged = undefined;
+      throw error;
     }
   }
 
