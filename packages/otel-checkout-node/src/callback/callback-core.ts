@@ -49,9 +49,9 @@ import { outcomeAttributes } from '../payments/attributes.js';
 import { cutStatus, mappedStatusOf, recordMappedStatus } from '../payments/map-provider-status.js';
 import type { PaymentOutcome, PaymentRequest } from '../types.js';
 import { bodyFields, fieldValue, headerToken, queryParam } from './read-token-sources.js';
+import { DEFAULT_TOKEN_HEADER } from './token-header.js';
 import type { CallbackFields, CallbackOptions, CallbackScope } from './types.js';
 
-const DEFAULT_TOKEN_HEADER = 'x-otc-flow';
 
 export interface CallbackEnvironment {
   flows: Flows;

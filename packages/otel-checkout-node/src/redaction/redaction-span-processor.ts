@@ -3,6 +3,7 @@ import { trace } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createRedactor, DEFAULT_EXEMPT_KEYS } from '@otel-checkout/core';
 import type { Redactor } from '@otel-checkout/core';
+import { DEFAULT_TOKEN_HEADER } from '../callback/token-header.js';
 import { HEALTH_HOOK_ERRORS, HEALTH_REDACTIONS } from '../health-names.js';
 import type { HealthCounters } from '../health.js';
 import { runtime } from '../runtime.js';
@@ -58,7 +59,7 @@ export class RedactionSpanProcessor implements SpanProcessor {
     // Given a flow token parameter, it keeps to it; otherwise it follows the running setup's
     // `flows.tokenParam` (see `redactorForSpan`).
     this.followsTokenParam = typeof options.flowTokenParameter !== 'string' || options.flowTokenParameter === '';
-    if (!this.followsTokenParam) this.redactor = createRedactor(options);
+    if (!this.followsTokenParam) this.redactor = createRedactor(withTokenHeader(options));
     this.onRedaction = typeof options.onRedaction === 'function' ? options.onRedaction : undefined;
     const masksCards = options.enabled !== false && options.cardNumbers !== false;
     const extraExempt = Array.isArray(options.exemptKeys) ? options.exemptKeys.filter((key) => typeof key === 'string') : [];
@@ -126,7 +127,7 @@ export class RedactionSpanProcessor implements SpanProcessor {
     if (!this.followsTokenParam && this.redactor !== undefined) return this.redactor;
     const tokenParameter = runtime().flows.tokenParam;
     if (this.redactor === undefined || tokenParameter !== this.redactorTokenParameter) {
-      this.redactor = createRedactor({ ...this.options, flowTokenParameter: tokenParameter });
+      this.redactor = createRedactor(withTokenHeader({ ...this.options, flowTokenParameter: tokenParameter }));
       this.redactorTokenParameter = tokenParameter;
     }
     return this.redactor;
@@ -135,6 +136,17 @@ export class RedactionSpanProcessor implements SpanProcessor {
   private counters(): HealthCounters {
     return this.health ?? runtime().health;
   }
+}
+
+/**
+ * The rules plus the callback middleware's default token header as a sensitive name: the
+ * header carries a flow token, and its name matches none of the built-in ones, so an
+ * application recording request headers (`http.request.header.x-otc-flow`) would export the
+ * token. (A callback given another `header` needs that name in `sensitiveKeys`.)
+ */
+function withTokenHeader(options: RedactionSpanProcessorOptions): RedactionSpanProcessorOptions {
+  const sensitiveKeys: readonly string[] = Array.isArray(options.sensitiveKeys) ? (options.sensitiveKeys as readonly string[]) : [];
+  return { ...options, sensitiveKeys: [...sensitiveKeys, DEFAULT_TOKEN_HEADER] };
 }
 
 /** A redaction processor with all rules on (`options` changes them). */
