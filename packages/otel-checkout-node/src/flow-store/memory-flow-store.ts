@@ -74,7 +74,8 @@ export class MemoryFlowStore implements FlowStore {
     this.maxEntries = collectedNumber(options.maxEntries, 'count', DEFAULT_MAX_ENTRIES, 'MemoryFlowStore maxEntries', problems);
     this.retentionMs = collectedNumber(options.retentionMs, 'positive', DEFAULT_RETENTION_MS, 'MemoryFlowStore retentionMs', problems);
     this.optionProblems = problems;
-    this.now = options.now ?? Date.now;
+    // Read when called, not when made: a clock replaced afterwards (a test's) is the one used.
+    this.now = options.now ?? (() => Date.now());
     if (typeof options.onEvict === 'function') this.evictionListeners.add(options.onEvict);
   }
 
@@ -84,7 +85,8 @@ export class MemoryFlowStore implements FlowStore {
     this.live.delete(record.tradeNo);
     const orphan = this.orphanTake(record.tradeNo);
     this.orphanTakes.delete(record.tradeNo);
-    if (orphan !== undefined && orphan.takenAt > record.issuedAt) {
+    // In the millisecond of its issue too: nothing can be called back before its URL exists.
+    if (orphan !== undefined && orphan.takenAt >= record.issuedAt) {
       // Its callback came first: the flow is recorded as taken, as if the put had landed in time.
       this.bury(record.tradeNo, { record, takes: orphan.takes, stalled: false, expiresAt: this.now() + this.retentionMs });
       return Promise.resolve();

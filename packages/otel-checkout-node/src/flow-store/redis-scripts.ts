@@ -17,7 +17,9 @@
 export const PUT_SCRIPT = `
 if redis.call('HGET', KEYS[1], 's') == ARGV[2] then return 0 end
 local o = redis.call('HMGET', KEYS[3], 'o', 't')
-if o[1] and tonumber(o[1]) > tonumber(ARGV[7]) then
+-- A take in the millisecond the flow was issued came after it (nothing can be called back before
+-- its URL exists): with '>' such a flow waited for the callback that came, and was reported stalled.
+if o[1] and tonumber(o[1]) >= tonumber(ARGV[7]) then
   redis.call('DEL', KEYS[1], KEYS[3])
   redis.call('ZREM', KEYS[2], ARGV[5])
   redis.call('HSET', KEYS[3], 'r', ARGV[1], 't', tonumber(o[2]) or 1, 'l', 0)

@@ -75,7 +75,7 @@ export interface FlowStore {
    * and the same `payment.create` span keeps the first (minting several URLs is one redirect).
    * A put that lands after a `take` for its trade number found nothing (the write lagged behind
    * the provider's notification, on a store shared between processes) records the flow as
-   * taken: when that take came after the record's `issuedAt` and at most 10 minutes before the put.
+   * taken: when that take came at or after the record's `issuedAt` and at most 10 minutes before the put.
    */
   put(record: FlowRecord, deadline: number): Promise<void>;
   /**

@@ -233,6 +233,21 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.deepEqual(await store.take('C1'), { record: rec('C1'), duplicate: true, late: true });
     });
 
+    it('a take in the very millisecond the flow was issued is its take: the put that lands after it records the flow as taken', async () => {
+      const realNow = Date.now;
+      const issuedAt = realNow();
+      // The store reads the clock when it takes; frozen, so the take and the issue share a millisecond.
+      Date.now = () => issuedAt;
+      try {
+        assert.deepEqual(await store.take('O7'), { duplicate: false, late: false });
+        await store.put({ ...rec('O7'), issuedAt }, issuedAt + 60_000);
+      } finally {
+        Date.now = realNow;
+      }
+      assert.equal(await store.size(), 0, 'not waiting for a callback that already came (it would be reported stalled: the flow counted twice)');
+      assert.equal((await store.take('O7')).duplicate, true);
+    });
+
     it('two copies of a notification taken at once before the write landed: exactly one is no duplicate', async () => {
       const takes = await Promise.all([store.take('O5'), store.take('O5'), store.take('O5')]);
       assert.deepEqual(takes.map((t) => t.duplicate).sort(), [false, true, true]);
