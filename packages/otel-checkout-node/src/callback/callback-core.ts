@@ -49,7 +49,7 @@ import { outcomeAttributes } from '../payments/attributes.js';
 import { cutStatus, mappedStatusOf, recordMappedStatus } from '../payments/map-provider-status.js';
 import type { PaymentOutcome, PaymentRequest } from '../types.js';
 import { bodyFields, fieldValue, headerToken, queryParam } from './read-token-sources.js';
-import { DEFAULT_TOKEN_HEADER } from './token-header.js';
+import { DEFAULT_TOKEN_HEADER, rememberTokenNames } from './token-header.js';
 import type { CallbackFields, CallbackOptions, CallbackScope } from './types.js';
 
 
@@ -94,6 +94,9 @@ export async function beginCallback(view: RequestView, options: CallbackOptions,
 
 async function begin(view: RequestView, options: CallbackOptions, env: CallbackEnvironment): Promise<CallbackScope> {
   const { flows, health } = env;
+  // The names this callback takes tokens under become sensitive names for the redaction
+  // processor before any span of this request ends (a recorded header or body holds the token).
+  rememberTokenNames(options.header, options.bodyFields, options.passbackField);
   const active = context.active();
   const receivedAt = Date.now();
   // One reading of the body for the token search and every hook: parsed once, counted once.
@@ -153,6 +156,9 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
       health.increment(HEALTH_FLOW_STORE_FAILURES);
       health.increment(HEALTH_FLOW_STORE_FALLBACKS);
       health.warnOnce('flow-store-take', 'the flow store could not be read for a callback; correlating by token only', error);
+      // This callback is the flow's end (it is counted): the flow must leave the store once it is
+      // back, or its deadline passes there and it is reported stalled, counted a second time.
+      if (!waits) flows.deferTake(tradeNo);
     }
   }
   const stored = taken?.record;

@@ -97,9 +97,25 @@ export interface Flows {
   readonly store: FlowStore | undefined;
   /** Resolves when every flow handed to the store (or completed) so far is written or has failed (each bounded by the store's timeout). */
   whenRecorded(): Promise<void>;
+  /**
+   * A take for a flow whose end was decided (a final callback, or `payment.create` ending final)
+   * failed because the store could not be reached: it is tried again until the store answers
+   * (with a backoff, for at most an hour), so that the flow is ended there too and not also
+   * reported stalled once the store is back.
+   */
+  deferTake(tradeNo: string): void;
+  /** Tries the deferred takes now (the package also does on its own); resolves when this attempt is over. */
+  retryDeferredTakes(): Promise<void>;
 }
 
 const DEFAULT_TOKEN_PARAM = 'otc_flow';
+/** Most takes waiting for the store to come back; more are given up (and counted). */
+const MAX_DEFERRED_TAKES = 10_000;
+/** How long a take waits for the store to come back before it is given up (and counted), ms. */
+const DEFERRED_TAKE_MAX_AGE_MS = 3600_000;
+/** Pause before the first retry of deferred takes, doubled after each failed round up to the longest, ms. */
+const DEFERRED_TAKE_FIRST_RETRY_MS = 250;
+const DEFERRED_TAKE_LONGEST_RETRY_MS = 5000;
 /**
  * Create spans remembered per kind of record ("put in the store", "counted without a trade
  * number"), so a flow that mints several URLs is put once and counted once.
@@ -155,6 +171,66 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     pendingWrites.add(settled);
   };
   let sweeper: StalledSweeper | undefined;
+
+  // A flow whose end was decided while the store was away stays live in it, and once the store is
+  // back (a restart with its data, a network partition healed) its deadline passes and it is
+  // reported stalled: counted a second time, after its callback or `payment.create`. So the take
+  // is remembered (trade number → when it first failed) and tried again until the store answers.
+  const deferredTakes = new Map<string, number>();
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelay = DEFERRED_TAKE_FIRST_RETRY_MS;
+  let retrying: Promise<void> | undefined;
+  let stopped = false;
+
+  const giveUpTake = (): void => {
+    health.increment(HEALTH_FLOW_STORE_FAILURES);
+    health.warnOnce('flow-store-deferred-take', 'a flow that ended while the flow store was unreachable could not be ended there; it may also be reported stalled');
+  };
+
+  const scheduleRetry = (): void => {
+    if (retryTimer !== undefined || stopped || deferredTakes.size === 0) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void retryDeferredTakes().then(() => scheduleRetry());
+    }, retryDelay);
+    // A retry, not work of the application's: it must not keep the process alive.
+    retryTimer.unref();
+  };
+
+  const retryRound = async (): Promise<void> => {
+    if (store === undefined) return;
+    for (const [tradeNo, since] of [...deferredTakes]) {
+      if (Date.now() - since > DEFERRED_TAKE_MAX_AGE_MS) {
+        deferredTakes.delete(tradeNo);
+        giveUpTake();
+        continue;
+      }
+      try {
+        await store.take(tradeNo);
+      } catch {
+        // Still away: the rest waits for the next round.
+        retryDelay = Math.min(2 * retryDelay, DEFERRED_TAKE_LONGEST_RETRY_MS);
+        return;
+      }
+      deferredTakes.delete(tradeNo);
+    }
+    retryDelay = DEFERRED_TAKE_FIRST_RETRY_MS;
+  };
+
+  const retryDeferredTakes = (): Promise<void> => {
+    retrying ??= retryRound().finally(() => (retrying = undefined));
+    return retrying;
+  };
+
+  const deferTake = (tradeNo: string): void => {
+    if (store === undefined || stopped || deferredTakes.has(tradeNo)) return;
+    if (deferredTakes.size >= MAX_DEFERRED_TAKES) {
+      giveUpTake();
+      return;
+    }
+    deferredTakes.set(tradeNo, Date.now());
+    scheduleRetry();
+  };
 
   /** When a flow waiting from `start` is due: the deadline of its provider and method. */
   const deadlineFrom = (start: number, flow: Pick<FlowContext, 'provider' | 'method'>): number =>
@@ -212,7 +288,8 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
         (result) => result.duplicate || result.late,
         (error: unknown) => {
           health.increment(HEALTH_FLOW_STORE_FAILURES);
-          health.warnOnce('flow-store-complete', 'the flow store could not close a flow that ended at payment.create; it may be reported stalled', error);
+          health.warnOnce('flow-store-complete', 'the flow store could not close a flow that ended at payment.create; it is closed once the store answers again', error);
+          deferTake(put.tradeNo);
           return false;
         },
       );
@@ -267,6 +344,8 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     tokenParam,
     store,
     whenRecorded: () => Promise.all([...pendingWrites]).then(() => undefined),
+    deferTake,
+    retryDeferredTakes,
     returnUrl: withToken,
     notifyUrl: withToken,
     passback: (flow) => issue(flow) ?? '',
@@ -297,6 +376,13 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
       sweeper = undefined;
       await running?.stop();
       await flows.whenRecorded();
+      // One last try for takes waiting for the store; those it cannot make are given up (counted).
+      stopped = true;
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      await retryDeferredTakes();
+      for (let n = deferredTakes.size; n > 0; n--) giveUpTake();
+      deferredTakes.clear();
       stopCountingEvictions?.();
       await store?.close();
     },

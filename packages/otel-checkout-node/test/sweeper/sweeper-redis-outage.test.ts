@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { HealthCounters } from '../../src/health.js';
-import { RedisFlowStore, StalledSweeper } from '../../src/index.js';
+import { Harness } from '../callback/harness.js';
+import { MemoryFlowStore, RedisFlowStore, StalledSweeper } from '../../src/index.js';
 import type { StalledSweeperDependencies } from '../../src/index.js';
 import { startRestartableRedis } from '../flow-store/restartable-redis.js';
 import type { RestartableRedis } from '../flow-store/restartable-redis.js';
@@ -83,5 +84,100 @@ describe('stalled sweepers when Redis goes away mid-batch (real redis-server, re
     assert.equal(spans.filter((s) => s.attributes['payment.stalled.repeat'] !== true).length, 20, 'one counted span per flow');
     assert.equal(new Set(spans.map((s) => s.attributes['payment.trade_no'])).size, 20);
     assert.equal(await a.size(), 0);
+  });
+
+  describe('callbacks and flows ending at payment.create while Redis is down', () => {
+    const harness = new Harness();
+    before(() => harness.install());
+    after(() => harness.uninstall());
+    afterEach(() => harness.reset());
+
+    const notify = async (flows: ReturnType<Harness['flows']>['flows'], notifyUrl: string, tradeNo: string, status: string): Promise<void> => {
+      const url = new URL(notifyUrl);
+      const scope = await flows.beginCallback(
+        { method: 'POST', url: `${url.pathname}${url.search}`, headers: {}, body: { trade_no: tradeNo, status } },
+        { tradeNo: (_r, fields) => fields?.trade_no as string, status: (_r, fields) => fields?.status as string, statusTable: { PAID: 'succeeded', WAIT: 'pending' } },
+      );
+      scope.end(200);
+    };
+
+    it('a flow whose final callback or payment.create end could not reach the store is ended there once it is back: never also reported stalled', async () => {
+      const store = replica(`down${prefixSeq++}:{flows}:`);
+      await store.ready();
+      const { flows, health } = harness.flows({ store, sweeper: false });
+      try {
+        const calledBack = harness.createFlow('D-callback');
+        const endedAtCreate = harness.createFlow('D-create');
+        const notifyUrl = flows.notifyUrl(calledBack, 'http://shop/notify');
+        flows.notifyUrl(endedAtCreate, 'http://shop/notify');
+        await flows.whenRecorded();
+        assert.equal(await store.size(), 2);
+
+        await redis.stop();
+        // The checkout's own request and the provider's notification go on, bounded, while Redis is away.
+        const started = Date.now();
+        await notify(flows, notifyUrl, 'D-callback', 'PAID');
+        assert.equal(await flows.complete(endedAtCreate), false);
+        assert.ok(Date.now() - started < 2000, `bounded (${Date.now() - started} ms)`);
+        const [callback] = harness.callbacks();
+        assert.equal(callback.attributes['payment.callback.correlation'], 'token_query');
+        assert.equal(callback.attributes['payment.outcome'], 'succeeded', 'this callback is the flow\'s end');
+        assert.ok(health.get('flowStoreFallbacks') >= 1);
+        assert.ok(health.get('flowStoreFailures') >= 2);
+
+        await redis.start();
+        await untilResolved(() => store.size());
+        // The package retries on its own, with a backoff; here at once.
+        await flows.retryDeferredTakes();
+        // Past every deadline: a flow still waiting in the store would be reported stalled now.
+        const sweeps = sweeper(store, () => Date.now() + 10 * 3600_000);
+        assert.equal(await sweeps.sweepOnce(), 0, 'both flows had ended: no stalled span counts them a second time');
+        assert.deepEqual(stalled(), []);
+        // And the store works again: a new flow is recorded and taken by its callback.
+        const next = harness.createFlow('D-next');
+        const nextUrl = flows.notifyUrl(next, 'http://shop/notify');
+        await flows.whenRecorded();
+        assert.equal(await store.size(), 1);
+        const fallbacks = health.get('flowStoreFallbacks');
+        await notify(flows, nextUrl, 'D-next', 'PAID');
+        assert.equal(await store.size(), 0);
+        assert.equal(health.get('flowStoreFallbacks'), fallbacks);
+      } finally {
+        await flows.shutdown();
+      }
+    });
+
+    it('retries a deferred take on its own once the store answers, and gives up what it cannot do by shutdown, counted', async () => {
+      const memory = new MemoryFlowStore();
+      let reachable = false;
+      let answered!: (tradeNo: string) => void;
+      const retried = new Promise<string>((resolve) => (answered = resolve));
+      const store = Object.assign(Object.create(memory) as MemoryFlowStore, {
+        take: async (tradeNo: string) => {
+          if (!reachable) throw new Error('store away');
+          const result = await memory.take(tradeNo);
+          answered(tradeNo);
+          return result;
+        },
+      });
+      const { flows, health } = harness.flows({ store, sweeper: false });
+      const flow = harness.createFlow('M-1');
+      const notifyUrl = flows.notifyUrl(flow, 'http://shop/notify');
+      await flows.whenRecorded();
+      await notify(flows, notifyUrl, 'M-1', 'PAID');
+      assert.equal(await memory.size(), 1, 'the take failed: the flow is still there');
+      reachable = true;
+      assert.equal(await retried, 'M-1');
+      assert.equal(await memory.size(), 0, 'ended by the retried take');
+      // Another that never gets through: given up at shutdown, and counted.
+      reachable = false;
+      const other = harness.createFlow('M-2');
+      const otherUrl = flows.notifyUrl(other, 'http://shop/notify');
+      await flows.whenRecorded();
+      await notify(flows, otherUrl, 'M-2', 'PAID');
+      const failures = health.get('flowStoreFailures');
+      await flows.shutdown();
+      assert.equal(health.get('flowStoreFailures'), failures + 1);
+    });
   });
 });
