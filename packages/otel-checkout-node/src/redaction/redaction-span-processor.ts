@@ -3,7 +3,7 @@ import { trace } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createRedactor, DEFAULT_EXEMPT_KEYS } from '@otel-checkout/core';
 import type { Redactor } from '@otel-checkout/core';
-import { DEFAULT_TOKEN_HEADER } from '../callback/token-header.js';
+import { tokenNamesSnapshot, tokenNamesVersion } from '../callback/token-header.js';
 import { HEALTH_HOOK_ERRORS, HEALTH_REDACTIONS } from '../health-names.js';
 import type { HealthCounters } from '../health.js';
 import { runtime } from '../runtime.js';
@@ -41,6 +41,8 @@ export class RedactionSpanProcessor implements SpanProcessor {
   private readonly followsTokenParam: boolean;
   /** The flow token parameter `redactor` was made for, when it follows the setup. */
   private redactorTokenParameter: string | undefined;
+  /** The version of the callbacks' token names `redactor` was made for. */
+  private redactorTokenNames = -1;
   private readonly onRedaction: ((count: number) => void) | undefined;
   /** Keys whose cut values are left as they are; `undefined` when card numbers are not masked at all. */
   private readonly cutExemptKeys: ReadonlySet<string> | undefined;
@@ -59,7 +61,6 @@ export class RedactionSpanProcessor implements SpanProcessor {
     // Given a flow token parameter, it keeps to it; otherwise it follows the running setup's
     // `flows.tokenParam` (see `redactorForSpan`).
     this.followsTokenParam = typeof options.flowTokenParameter !== 'string' || options.flowTokenParameter === '';
-    if (!this.followsTokenParam) this.redactor = createRedactor(withTokenHeader(options));
     this.onRedaction = typeof options.onRedaction === 'function' ? options.onRedaction : undefined;
     const masksCards = options.enabled !== false && options.cardNumbers !== false;
     const extraExempt = Array.isArray(options.exemptKeys) ? options.exemptKeys.filter((key) => typeof key === 'string') : [];
@@ -121,14 +122,16 @@ export class RedactionSpanProcessor implements SpanProcessor {
    * The redactor for the running setup. A custom `flows.tokenParam` carries the flow token under
    * another name, which must be scrubbed too; an application's own SDK makes this processor
    * before `startCheckoutTracing` runs, so the name is read when spans end (one comparison; the
-   * redactor is made again only when the name changes).
+   * redactor is made again only when the name changes). So are the names callbacks take
+   * tokens under, which become known as callbacks run (see `rememberTokenNames`).
    */
   private redactorForSpan(): Redactor {
-    if (!this.followsTokenParam && this.redactor !== undefined) return this.redactor;
-    const tokenParameter = runtime().flows.tokenParam;
-    if (this.redactor === undefined || tokenParameter !== this.redactorTokenParameter) {
-      this.redactor = createRedactor(withTokenHeader({ ...this.options, flowTokenParameter: tokenParameter }));
+    const tokenParameter = this.followsTokenParam ? runtime().flows.tokenParam : this.options.flowTokenParameter;
+    if (this.redactor === undefined || tokenParameter !== this.redactorTokenParameter || tokenNamesVersion() !== this.redactorTokenNames) {
+      const { names, version } = tokenNamesSnapshot();
+      this.redactor = createRedactor(withTokenNames({ ...this.options, flowTokenParameter: tokenParameter }, names));
       this.redactorTokenParameter = tokenParameter;
+      this.redactorTokenNames = version;
     }
     return this.redactor;
   }
@@ -139,14 +142,14 @@ export class RedactionSpanProcessor implements SpanProcessor {
 }
 
 /**
- * The rules plus the callback middleware's default token header as a sensitive name: the
- * header carries a flow token, and its name matches none of the built-in ones, so an
- * application recording request headers (`http.request.header.x-otc-flow`) would export the
- * token. (A callback given another `header` needs that name in `sensitiveKeys`.)
+ * The rules plus the names callbacks take flow tokens under (the default `x-otc-flow` header,
+ * each callback's own `header`, `bodyFields` and `passbackField`) as sensitive names: they
+ * match none of the built-in ones, so an application recording request headers
+ * (`http.request.header.x-otc-flow`) or a callback's body would export the token.
  */
-function withTokenHeader(options: RedactionSpanProcessorOptions): RedactionSpanProcessorOptions {
+function withTokenNames(options: RedactionSpanProcessorOptions, names: readonly string[]): RedactionSpanProcessorOptions {
   const sensitiveKeys: readonly string[] = Array.isArray(options.sensitiveKeys) ? (options.sensitiveKeys as readonly string[]) : [];
-  return { ...options, sensitiveKeys: [...sensitiveKeys, DEFAULT_TOKEN_HEADER] };
+  return { ...options, sensitiveKeys: [...sensitiveKeys, ...names] };
 }
 
 /** A redaction processor with all rules on (`options` changes them). */

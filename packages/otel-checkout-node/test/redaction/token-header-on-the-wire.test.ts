@@ -27,7 +27,20 @@ describe("the flow token in the callback's default header, recorded as a header 
       }
       res.end('success');
     });
-    app = await listenOnLoopback(http.createServer((req, res) => void notify(req, res)));
+    // A callback whose token comes in a header and a pass-back field of its own choosing; the
+    // handler records the headers and the raw body (as integrations do while debugging one).
+    const custom = httpCallback(
+      (req, res, body) => {
+        const span = trace.getActiveSpan();
+        for (const [name, value] of Object.entries(req.headers)) {
+          if (typeof value === 'string') span?.setAttribute(`http.request.header.${name}`, [value]);
+        }
+        span?.setAttribute('app.callback_body', body?.toString('utf8') ?? '');
+        res.end('success');
+      },
+      { readBody: true, header: 'x-acme-ref', passbackField: 'metadata.shop_ref' },
+    );
+    app = await listenOnLoopback(http.createServer((req, res) => void (req.url === '/notify-custom' ? custom(req, res) : notify(req, res))));
   });
 
   after(async () => {
@@ -43,5 +56,18 @@ describe("the flow token in the callback's default header, recorded as a header 
     assert.equal(callback.attributes['payment.callback.correlation'], 'token_header', 'the token correlated the callback');
     assert.deepEqual(callback.attributes['http.request.header.x-otc-flow'], ['[REDACTED]']);
     assert.deepEqual(session.receiver!.requestsContaining(token), [], 'the token was exported');
+  });
+
+  it("is not exported from a callback's own header and pass-back field either", async () => {
+    const [first, second] = await payments.create({ tradeNo: `${TRADE_NO}-2`, provider: 'acme' }, (flow) => [flow.passback(), flow.passback()]);
+    const body = JSON.stringify({ trade_no: `${TRADE_NO}-2`, metadata: { shop_ref: second } });
+    await (
+      await fetch(`${app.url}/notify-custom`, { method: 'POST', headers: { 'x-acme-ref': first, 'content-type': 'application/json' }, body })
+    ).text();
+    const callback = await session.waitForSpan((s) => s.name === 'payment.callback' && s.attributes['app.callback_body'] !== undefined);
+    assert.equal(callback.attributes['payment.callback.correlation'], 'token_header', 'the token correlated the callback');
+    assert.deepEqual(callback.attributes['http.request.header.x-acme-ref'], ['[REDACTED]']);
+    assert.equal(callback.attributes['app.callback_body'], JSON.stringify({ trade_no: `${TRADE_NO}-2`, metadata: { shop_ref: '[REDACTED]' } }));
+    for (const token of [first, second]) assert.deepEqual(session.receiver!.requestsContaining(token), [], 'the token was exported');
   });
 });
