@@ -277,6 +277,15 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.deepEqual(await store.claimExpired(now + 1000, 10, 1000), []);
     });
 
+    it('a deadline of exactly now is due, one a millisecond later is not; a lease ending exactly now is claimable again', async () => {
+      const now = Date.now();
+      await store.put(rec('X0'), now);
+      await store.put(rec('X1'), now + 1);
+      assert.deepEqual((await store.claimExpired(now, 10, 500)).map((c) => c.record.tradeNo), ['X0']);
+      assert.deepEqual((await store.claimExpired(now + 499, 10, 1000)).map((c) => c.record.tradeNo), ['X1'], 'X0 is leased until now + 500');
+      assert.deepEqual((await store.claimExpired(now + 500, 10, 1000)).map((c) => [c.record.tradeNo, c.claims]), [['X0', 2]]);
+    });
+
     it('claims respect the limit and hand out the oldest deadlines first', async () => {
       const now = Date.now();
       for (let i = 0; i < 25; i++) await store.put(rec(`L${i}`), now - 100 + i);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { createClient } from 'redis';
 import { HealthCounters } from '../../src/health.js';
 import { Harness } from '../callback/harness.js';
 import { MemoryFlowStore, RedisFlowStore, StalledSweeper } from '../../src/index.js';
@@ -144,6 +145,44 @@ describe('stalled sweepers when Redis goes away mid-batch (real redis-server, re
         assert.equal(health.get('flowStoreFallbacks'), fallbacks);
       } finally {
         await flows.shutdown();
+      }
+    });
+
+    it('a slow Redis (every command held for a second) adds at most the command timeout to a callback, and nothing to minting; what timed out is counted', async () => {
+      const commandTimeoutMs = 150;
+      const store = new RedisFlowStore({ url: redis.url, keyPrefix: `slow${prefixSeq++}:{flows}:`, commandTimeoutMs });
+      stores.push(store);
+      await store.ready();
+      const controller = createClient({ url: redis.url });
+      await controller.connect();
+      const { flows, health } = harness.flows({ store, sweeper: false });
+      try {
+        const flow = harness.createFlow('S-1');
+        const notifyUrl = flows.notifyUrl(flow, 'http://shop/notify');
+        await flows.whenRecorded();
+        await controller.sendCommand(['CLIENT', 'PAUSE', '1000', 'ALL']);
+        const minting = Date.now();
+        const pending = flows.notifyUrl(harness.createFlow('S-2'), 'http://shop/notify');
+        assert.ok(pending.includes('otc_flow='));
+        assert.ok(Date.now() - minting < 50, 'minting does not wait for Redis');
+        const started = Date.now();
+        await notify(flows, notifyUrl, 'S-1', 'PAID');
+        const completed = flows.complete(flow);
+        const took = Date.now() - started;
+        assert.ok(took >= commandTimeoutMs - 10 && took < commandTimeoutMs + 200, `the callback waited ${took} ms`);
+        assert.equal(await completed, false);
+        const [callback] = harness.callbacks();
+        assert.equal(callback.attributes['payment.outcome'], 'succeeded');
+        assert.ok(health.get('flowStoreFailures') >= 1);
+        await flows.whenRecorded();
+        assert.equal(health.get('flowStoreFallbacks'), 2, 'the callback read by token only, and the flow that could not be recorded');
+        // Once the pause ends the commands held run; the store answers at once again.
+        await controller.sendCommand(['PING']);
+        await flows.retryDeferredTakes();
+        assert.equal((await store.take('S-1')).duplicate, true, 'the flow ended in the store');
+      } finally {
+        await flows.shutdown();
+        controller.destroy();
       }
     });
 
