@@ -17,6 +17,7 @@ import type { HealthCounters } from '../health.js';
 import { flowParentContext } from '../flows/parent-context.js';
 import { addRecordedFlowAttributes } from '../flows/record-attributes.js';
 import { HEALTH_FLOW_STORE_FAILURES, HEALTH_STALLED_EMITTED, HEALTH_STALLED_REPEATS } from '../flows/flow-health.js';
+import { HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { checkedNumber } from '../flows/option-numbers.js';
 import { cutStatus } from '../payments/map-provider-status.js';
 import { settlesWithin } from '../setup/with-timeout.js';
@@ -193,6 +194,9 @@ export class StalledSweeper {
       this.deps.health.increment(HEALTH_STALLED_EMITTED);
       if (repeat) this.deps.health.increment(HEALTH_STALLED_REPEATS);
     } catch (error) {
+      // The flow is acknowledged all the same (it would fail again at every lease), so its stalled
+      // span is lost: counted, or nothing would tell that a flow went uncounted.
+      this.deps.health.increment(HEALTH_HOOK_ERRORS);
       diag.error(`@otel-checkout/node: emitting a stalled span failed: ${errorSummary(error)}`);
     }
   }

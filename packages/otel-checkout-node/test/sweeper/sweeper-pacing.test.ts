@@ -94,6 +94,23 @@ describe('stalled sweeper pacing', function () {
     await provider.shutdown();
   });
 
+  it('a stalled span that cannot be emitted (a span processor throws) is counted, not lost silently', async () => {
+    const health = new HealthCounters();
+    const throwing = {
+      onStart: () => undefined,
+      onEnd: () => {
+        throw new Error('processor broken');
+      },
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    const provider = new BasicTracerProvider({ spanProcessors: [throwing] });
+    const sweeper = new StalledSweeper({}, { store: await expiredStore(3), tracer: provider.getTracer('t'), health, flush: () => Promise.resolve() });
+    assert.equal(await sweeper.sweepOnce(), 3);
+    assert.equal(health.get('stalledEmitted'), 0);
+    assert.equal(health.get('hookErrors'), 3, 'each flow whose stalled span was lost');
+  });
+
   it('keeps running when the store fails, and counts it', async () => {
     const health = new HealthCounters();
     let calls = 0;
