@@ -142,9 +142,11 @@ export function scrubUrl(url: string, sensitive: SensitiveNameMatcher, counter: 
   return out;
 }
 
-const EMBEDDED_URL = /\bhttps?:\/\/[^\s"'<>`]+/gi;
+// Any scheme, not only http(s): a driver's error message often quotes its connection URL
+// (`postgres://app:pw@db/shop`, `redis://:pw@cache:6379`), password included.
+const EMBEDDED_URL = /\b[a-z][\w+.-]*:\/\/[^\s"'<>`]+/gi;
 
-/** Scrubs every http(s) URL inside free text (an exception message, a redirect URL in a log line). */
+/** Scrubs every URL inside free text (an exception message, a redirect URL in a log line). */
 export function scrubEmbeddedUrls(text: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
   if (text.indexOf('://') === -1) return text;
   const before = counter.count;

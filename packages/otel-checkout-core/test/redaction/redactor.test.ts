@@ -134,6 +134,16 @@ describe('redaction rules', () => {
         1,
       ],
       ['URL inside free text', 'exception.message', 'GET https://h/p?otc_flow=AQ failed: 502', 'GET https://h/p?otc_flow=REDACTED failed: 502', 1],
+      [
+        'password of a database URL inside free text',
+        'exception.message',
+        'connect ECONNREFUSED postgres://shop:hunter2@db:5432/orders',
+        'connect ECONNREFUSED postgres://REDACTED:REDACTED@db:5432/orders',
+        1,
+      ],
+      ['password-only userinfo inside free text', 'exception.message', 'redis://:s3cret@cache:6379 closed', 'redis://REDACTED:REDACTED@cache:6379 closed', 1],
+      ['scheme with + and digits inside free text', 'app.note', 'via mongodb+srv://u:p@c0.example/db', 'via mongodb+srv://REDACTED:REDACTED@c0.example/db', 1],
+      ['mail address in free text is no URL', 'app.note', 'mailto bob@example.com: 550', 'mailto bob@example.com: 550', 0],
       ['already scrubbed', 'url.full', 'https://h/p?otc_flow=REDACTED', 'https://h/p?otc_flow=REDACTED', 0],
       // Found by the idempotence property: a space cut the URL short, so its pair was scrubbed as text.
       ['scrubbed as text, then read as a URL', 'app.note', 'https://h/p?n=4000 0000 0000 0002?otc_flow=(', 'https://h/p?n=************0002?otc_flow=[REDACTED]', 2],
