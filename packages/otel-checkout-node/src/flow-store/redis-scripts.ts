@@ -4,7 +4,7 @@
  * they share a cluster slot): `<p>f:<tradeNo>` live flow (hash r=record, s=span id, c=claims,
  * w=the wait it was given, ms, e=its stalled span was exported, p=the provider's status in the
  * last notification that kept it waiting, t=callbacks that came while it was claimed), `<p>t:<tradeNo>` tombstone
- * (hash r, t=how many callbacks took it, l=stalled; or, for a take of an unknown trade number,
+ * (hash r, t=1 once a callback took it, l=stalled; or, for a take of an unknown trade number,
  * o=when, t, and no r), `<p>due` sorted set of trade numbers by the time they next become
  * claimable.
  */
@@ -17,18 +17,24 @@
 export const PUT_SCRIPT = `
 if redis.call('HGET', KEYS[1], 's') == ARGV[2] then return 0 end
 local o = redis.call('HMGET', KEYS[3], 'o', 't')
+-- The first write of either branch is an HSET, which Redis refuses when it is out of memory
+-- (maxmemory under noeviction): it checks only a script's first write, and lets every later one
+-- through. Led by a DEL, which it never refuses, a full Redis took new flows without bound.
 -- A take in the millisecond the flow was issued came after it (nothing can be called back before
 -- its URL exists): with '>' such a flow waited for the callback that came, and was reported stalled.
 if o[1] and tonumber(o[1]) >= tonumber(ARGV[7]) then
-  redis.call('DEL', KEYS[1], KEYS[3])
-  redis.call('ZREM', KEYS[2], ARGV[5])
   redis.call('HSET', KEYS[3], 'r', ARGV[1], 't', tonumber(o[2]) or 1, 'l', 0)
+  redis.call('HDEL', KEYS[3], 'o')
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[5])
   redis.call('PEXPIRE', KEYS[3], ARGV[8])
   return 2
 end
--- A new flow for the trade number starts clean: no tombstone, no claims, no export of the one it replaces.
-redis.call('DEL', KEYS[1], KEYS[3])
+-- A new flow for the trade number starts clean: no tombstone, no claims, no export of the one
+-- it replaces (every field the flow's hash can hold is written or removed).
 redis.call('HSET', KEYS[1], 'r', ARGV[1], 's', ARGV[2], 'c', 0, 'w', ARGV[6])
+redis.call('HDEL', KEYS[1], 'e', 'p', 't')
+redis.call('DEL', KEYS[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
 return 1`;
@@ -60,9 +66,10 @@ if f[1] then
 end
 local t = redis.call('HMGET', KEYS[3], 'r', 't', 'l')
 if t[1] then
-  redis.call('HINCRBY', KEYS[3], 't', 1)
+  -- Written only when no callback took it yet: a provider's retries then write nothing, so
+  -- Redis answers them even when it is out of memory and refuses writes.
   local duplicate = 0
-  if (tonumber(t[2]) or 0) > 0 then duplicate = 1 end
+  if (tonumber(t[2]) or 0) > 0 then duplicate = 1 else redis.call('HSET', KEYS[3], 't', 1) end
   return {2, t[1], duplicate, tonumber(t[3]) or 0}
 end
 -- A second take before the write landed is a retry of the first notification: a duplicate, or

@@ -152,6 +152,45 @@ describe('RedisFlowStore (real redis-server)', function () {
     await malformed.close();
   });
 
+  it('a full Redis (maxmemory, noeviction) refuses new flows, counted, and still ends the flows it holds', async () => {
+    // Its own server: the limit must not reach the other tests.
+    const full = await startRedisServer();
+    const admin = createClient({ url: full.url });
+    await admin.connect();
+    const store = new RedisFlowStore({ client: admin, keyPrefix: 'oom:{flows}:' });
+    try {
+      const record = (tradeNo: string, issuedAt = Date.now()) => ({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: 'a1b2c3d4e5f60718', traceFlags: 1, tradeNo, issuedAt });
+      await store.put(record('HELD'), Date.now() + 60_000);
+      // A take that comes before its flow's write (see the orphan take), taken while there is room.
+      await store.take('EARLY');
+      const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
+      await admin.configSet({ 'maxmemory-policy': 'noeviction', maxmemory: String(used - 64 * 1024) });
+      const failuresBefore = store.health().failures;
+
+      await assert.rejects(store.put(record('NEW'), Date.now() + 60_000), (error: unknown) => error instanceof FlowStoreError && /OOM/.test(String((error.cause as Error)?.message)));
+      await assert.rejects(store.put(record('EARLY', Date.now() - 1000), Date.now() + 60_000), FlowStoreError);
+      assert.equal(store.health().failures, failuresBefore + 2, 'each refused write is counted');
+      assert.equal(await admin.exists(['oom:{flows}:f:NEW']), 0, 'nothing of a refused flow is written');
+      assert.equal(await admin.zScore('oom:{flows}:due', 'NEW'), null);
+      assert.equal(await admin.hGet('oom:{flows}:t:EARLY', 'r'), null, 'the early take is left as it was');
+
+      // A callback still ends a flow the full Redis holds, once, and its copy is a duplicate.
+      const taken = await store.take('HELD');
+      assert.equal(taken.record?.tradeNo, 'HELD');
+      assert.equal(taken.duplicate, false);
+      assert.equal((await store.take('HELD')).duplicate, true);
+
+      // With room again, new flows are taken as before.
+      await admin.configSet({ maxmemory: '0' });
+      await store.put(record('NEW'), Date.now() + 60_000);
+      assert.equal((await store.take('NEW')).record?.tradeNo, 'NEW');
+    } finally {
+      await store.close();
+      await admin.quit();
+      await full.stop();
+    }
+  });
+
   it('a command waiting for Redis does not keep the process alive with its timeout', async () => {
     const refTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const silent = { sendCommand: () => new Promise<never>(() => undefined) };
