@@ -8,6 +8,7 @@ import { HEALTH_HOOK_ERRORS, HEALTH_REDACTIONS } from '../health-names.js';
 import type { HealthCounters } from '../health.js';
 import { runtime } from '../runtime.js';
 import { maskCutValues, valueLengthLimitOf } from './cut-values.js';
+import { redactTraceStates } from './trace-state.js';
 import type { RedactionSpanProcessorOptions } from './types.js';
 
 /**
@@ -99,7 +100,9 @@ export class RedactionSpanProcessor implements SpanProcessor {
       const exempt = this.cutExemptKeys;
       const limit = exempt === undefined ? undefined : valueLengthLimitOf(span);
       count = exempt === undefined || limit === undefined ? 0 : maskCutValues(span, limit, exempt);
-      count += this.redactorForSpan().redactSpan(span);
+      const redactor = this.redactorForSpan();
+      count += redactor.redactSpan(span);
+      count += redactTraceStates(span, redactor);
     } catch (error) {
       // redactSpan does not throw; this guards the host against a bug all the same.
       this.counters().warnOnce('redaction-failed', 'redacting a span failed', error);

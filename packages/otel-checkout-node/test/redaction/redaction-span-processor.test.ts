@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ProxyTracerProvider, SpanStatusCode } from '@opentelemetry/api';
+import { createTraceState, ProxyTracerProvider, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Link } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
@@ -111,6 +111,23 @@ describe('RedactionSpanProcessor', () => {
     assert.deepEqual(exporter.getFinishedSpans()[0]?.attributes, attributes);
     assert.equal(exporter.getFinishedSpans()[0]?.name, 'payment.create');
     assert.equal(health.get(HEALTH_REDACTIONS), 0);
+    await provider.shutdown();
+  });
+
+  it("drops the trace state members that hold secrets, of the span and of its links: an application's own propagator keeps them", async () => {
+    const { exporter, provider, health, tracer } = setup('redaction-first');
+    const traceState = createTraceState(`congo=t61rcWkgMzE,vendor=${VISA},acme=authorization:Bearer-x,rojo=00f067aa0ba902b7`);
+    const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true, traceState });
+    const link: Link = { context: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1, traceState } };
+    tracer.startSpan('payment.callback', { links: [link] }, parent).end();
+    tracer.startSpan('clean', {}, trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, traceState: createTraceState('congo=t61rcWkgMzE') })).end();
+    await provider.forceFlush();
+    const [withSecrets, clean] = exporter.getFinishedSpans();
+    assert.equal(withSecrets?.spanContext().traceState?.serialize(), 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7');
+    assert.equal(withSecrets?.links[0]?.context.traceState?.serialize(), 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7');
+    assert.equal(health.get(HEALTH_REDACTIONS), 4, 'two members, twice');
+    assert.equal(clean?.spanContext().traceState?.serialize(), 'congo=t61rcWkgMzE');
+    assert.equal(traceState.serialize(), `congo=t61rcWkgMzE,vendor=${VISA},acme=authorization:Bearer-x,rojo=00f067aa0ba902b7`, 'the caller\'s trace state is not changed');
     await provider.shutdown();
   });
 
