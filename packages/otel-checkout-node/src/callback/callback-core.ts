@@ -240,12 +240,15 @@ const NO_OUTCOME: OutcomeDecision = { outcome: undefined, record: () => undefine
 function decideOutcome(request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): OutcomeDecision {
   if (options.outcome !== undefined) {
     const decided = runHook(health, HEALTH_HOOK_ERRORS, 'callback outcome', undefined, (r) => options.outcome!(r, fields), request);
-    if (typeof decided === 'string') {
-      return { outcome: decided, record: (span) => span.setAttributes(outcomeAttributes(decided)) };
-    }
-    if (decided !== undefined && decided !== null && typeof decided.outcome === 'string') {
-      const attributes = outcomeAttributes(decided.outcome, decided.reason === undefined ? undefined : { reason: decided.reason });
-      return { outcome: decided.outcome, reason: decided.reason, record: (span) => span.setAttributes(attributes) };
+    const outcome = typeof decided === 'string' ? decided : typeof decided?.outcome === 'string' ? decided.outcome : undefined;
+    if (outcome !== undefined) {
+      const reason = typeof decided === 'object' && decided !== null ? decided.reason : undefined;
+      const attributes = outcomeAttributes(outcome, reason === undefined ? undefined : { reason });
+      // The hook decides the outcome, but the provider's raw status, when a `status` hook reads
+      // it, is still what on-call searches for, and what a stalled span says the flow last heard.
+      const raw = rawStatusOf(request, fields, options, health);
+      if (raw !== undefined) attributes[ATTR_PAYMENT_PROVIDER_STATUS] = raw;
+      return { outcome, reason, raw, record: (span) => span.setAttributes(attributes) };
     }
   }
   if (options.status !== undefined) {
@@ -259,6 +262,13 @@ function decideOutcome(request: PaymentRequest, fields: CallbackFields, options:
     return { outcome: undefined, record: (span) => span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, cutStatus(raw)) };
   }
   return NO_OUTCOME;
+}
+
+/** The provider's raw status from the `status` hook, as recorded (cut to its bound); `undefined` without one. */
+function rawStatusOf(request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): string | undefined {
+  if (options.status === undefined) return undefined;
+  const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, (r) => options.status!(r, fields), request);
+  return typeof raw === 'string' || typeof raw === 'number' ? cutStatus(raw) : undefined;
 }
 
 function traced(ctx: Context, span: Span): CallbackScope {

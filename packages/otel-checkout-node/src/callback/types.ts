@@ -31,7 +31,7 @@ export interface CallbackOptions {
    * provider's next notification instead of ending it. Default: none.
    */
   statusTable?: ProviderStatusTable;
-  /** Decides the outcome directly; wins over `status`/`statusTable`. `pending`, and `unknown` with reason `unmapped_status`, keep the flow waiting. Default: none. */
+  /** Decides the outcome directly; wins over `statusTable` (the raw status `status` reads is still recorded). `pending`, and `unknown` with reason `unmapped_status`, keep the flow waiting. Default: none. */
   outcome?: (request: PaymentRequest, fields: CallbackFields) => CallbackOutcome | PaymentOutcome | undefined;
   /** The flows to correlate with. Default: those of the running `startCheckoutTracing`. */
   flows?: Flows;

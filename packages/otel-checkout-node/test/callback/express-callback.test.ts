@@ -6,7 +6,7 @@ import express from 'express';
 import { startRedisServer } from '@otel-checkout/test-support';
 import type { StartedRedisServer } from '@otel-checkout/test-support';
 import { expressCallback, FlowTokenSigner, RedisFlowStore } from '../../src/index.js';
-import type { CallbackOptions, FlowContext, Flows, FlowsOptions } from '../../src/index.js';
+import type { CallbackOptions, FlowContext, Flows, FlowsOptions, PaymentOutcome, PaymentRequest } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
 import { Harness, KEYS } from './harness.js';
 import { customFlowStore } from '../support/custom-store.js';
@@ -444,6 +444,24 @@ describe('expressCallback', function () {
         assert.equal(stalledSpan.attributes['payment.stalled.notified'], true);
       });
     }
+  });
+
+  it('with an outcome hook deciding, the status the status hook reads is still recorded: on the callback, and on the stalled span after it', async () => {
+    const outcome = (req: PaymentRequest) => (req.json()?.status === 'PAID' ? 'succeeded' : 'pending') as PaymentOutcome;
+    await withOwnApp(harness, { flows: { deadlines: 0.001, sweeper: { intervalMs: 10 } }, callback: { outcome } }, async ({ app: quickApp, flows: quick }) => {
+      const flow = harness.createFlow('T-hook-pending');
+      quick.notifyUrl(flow, 'http://x/notify');
+      await quick.whenRecorded();
+      await post(quickApp, '/notify', { trade_no: 'T-hook-pending', status: 'WAIT_BUYER_PAY' });
+      const stalled = harness.whenExported((s) => s.name === 'payment.callback.stalled' && s.attributes['payment.trade_no'] === 'T-hook-pending');
+      quick.start();
+      const stalledSpan = await stalled;
+      const [callback] = harness.callbacks();
+      assert.equal(callback.attributes['payment.outcome'], 'pending');
+      assert.equal(callback.attributes['payment.provider.status'], 'WAIT_BUYER_PAY');
+      assert.equal(stalledSpan.attributes['payment.provider.status'], 'WAIT_BUYER_PAY');
+      assert.equal(stalledSpan.attributes['payment.stalled.notified'], true);
+    });
   });
 
   it('the span that ends a flow carries its release and canary cohort, from the store', async () => {
