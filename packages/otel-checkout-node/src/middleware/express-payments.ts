@@ -26,7 +26,7 @@ export interface ExpressPaymentsMiddleware extends ExpressMiddleware {
 export function expressPayments(options: PaymentMiddlewareOptions = {}): ExpressPaymentsMiddleware {
   const middleware: ExpressMiddleware = (req, res, next) => {
     const handle = beginPaymentRequest(expressRequestView(req), options);
-    onResponseDone(res, (statusCode, sent) => handle.finish(statusCode, expressRoute(req), sent));
+    onResponseDone(res, (statusCode, sent, complete) => handle.finish(statusCode, expressRoute(req), sent, complete));
     context.with(handle.context, next);
   };
   const errors: ExpressErrorMiddleware = (error, _req, _res, next) => {

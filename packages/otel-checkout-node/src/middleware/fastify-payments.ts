@@ -30,7 +30,7 @@ export const fastifyPayments = asFastifyPlugin(function fastifyPayments(
     // The body is parsed after onRequest: payment details are read in preValidation.
     const handle = beginPaymentRequest(fastifyRequestView(request), opts, false);
     handles.set(request, handle);
-    onResponseDone(reply.raw, (statusCode, sent) => handle.finish(statusCode, fastifyRoute(request), sent));
+    onResponseDone(reply.raw, (statusCode, sent, complete) => handle.finish(statusCode, fastifyRoute(request), sent, complete));
     context.with(handle.context, next);
   });
   instance.addHook('preValidation', (request, _reply, next) => {

@@ -17,7 +17,7 @@ import { beginPaymentRequest } from './payment-request.js';
 export function httpPayments<H extends NodeHttpHandler>(handler: H, options: PaymentMiddlewareOptions = {}): (req: IncomingMessage, res: ServerResponse) => ReturnType<H> {
   return (req, res) => {
     const handle = beginPaymentRequest(nodeHttpRequestView(req), options);
-    onResponseDone(res, (statusCode, sent) => handle.finish(statusCode, undefined, sent));
+    onResponseDone(res, (statusCode, sent, complete) => handle.finish(statusCode, undefined, sent, complete));
     let result: unknown;
     try {
       result = context.with(handle.context, () => handler(req, res));

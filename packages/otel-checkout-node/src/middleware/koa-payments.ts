@@ -11,7 +11,7 @@ export type KoaMiddleware = (ctx: KoaContextLike, next: KoaNext) => Promise<void
 export function koaPayments(options: PaymentMiddlewareOptions = {}): KoaMiddleware {
   return async (ctx, next) => {
     const handle = beginPaymentRequest(koaRequestView(ctx), options);
-    onResponseDone(ctx.res, (statusCode, sent) => handle.finish(statusCode, koaRoute(ctx), sent));
+    onResponseDone(ctx.res, (statusCode, sent, complete) => handle.finish(statusCode, koaRoute(ctx), sent, complete));
     try {
       await context.with(handle.context, next);
     } catch (error) {

@@ -26,14 +26,15 @@ import { paymentRequestOf } from './payment-request-view.js';
  * `begin` (as early as the framework allows; it extracts at once unless told the body is not
  * parsed yet) → `extract` (once the body is parsed, for such frameworks) →
  * `recordError` (if the handler threw) → `finish` (when the response is done; `sent` is
- * `false` when the connection closed before the response's headers went out).
+ * `false` when the connection closed before the response's headers went out, `complete`
+ * `false` when it closed before the whole response went out).
  * Run the rest of the request inside `context`.
  */
 export interface PaymentRequestHandle {
   readonly context: Context;
   extract(view: RequestView): void;
   recordError(error: unknown): void;
-  finish(statusCode: number, route?: string, sent?: boolean): void;
+  finish(statusCode: number, route?: string, sent?: boolean, complete?: boolean): void;
 }
 
 /** The shared core of every payment middleware. Never throws: a failure inside leaves the request untouched. */
@@ -123,17 +124,17 @@ class PaymentRequest_ implements PaymentRequestHandle {
     recordServerSpanError(this.scope.serverSpan, this.error);
   }
 
-  finish(statusCode: number, route?: string, sent = true): void {
+  finish(statusCode: number, route?: string, sent = true, complete = sent): void {
     if (this.finished) return;
     this.finished = true;
     try {
-      this.finishUnguarded(statusCode, route, sent);
+      this.finishUnguarded(statusCode, route, sent, complete);
     } catch (error) {
       runtime().health.warnOnce('middleware-finish', 'payment middleware could not finish a request span', error);
     }
   }
 
-  private finishUnguarded(statusCode: number, route: string | undefined, sent: boolean): void {
+  private finishUnguarded(statusCode: number, route: string | undefined, sent: boolean, complete: boolean): void {
     const span = this.scope.serverSpan;
     const health = runtime().health;
     const hook = this.options.outcome;
@@ -157,11 +158,12 @@ class PaymentRequest_ implements PaymentRequestHandle {
       if (route && rpc?.type === RPCType.HTTP && rpc.route === undefined) rpc.route = route;
       return;
     }
-    if (sent) {
+    if (complete) {
       endHttpServerSpan(span, this.method, { route, statusCode, errorType: thrown });
     } else {
-      // No status went out: the status code is only what the response started with.
-      endHttpServerSpan(span, this.method, { route, errorType: thrown ?? '_OTHER', errorMessage: 'connection closed before the response was sent' });
+      // The client did not get this answer (nothing of it, or its headers and part of its body):
+      // the status code is not what it saw, as default mode's span records it.
+      endHttpServerSpan(span, this.method, { route, errorType: thrown ?? '_OTHER', errorMessage: 'connection closed before the response was complete' });
     }
   }
 

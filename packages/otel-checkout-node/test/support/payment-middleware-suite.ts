@@ -22,8 +22,9 @@ import {
   EVENT_PAYMENT_STATUS_UNMAPPED,
 } from '@otel-checkout/semantic-conventions/incubating';
 import type { PaymentMiddlewareOptions } from '../../src/index.js';
-import { ChargeFailedError, LUHN_TRADE_NO, TEST_CARD, TEST_CARD_SPACED, scenarioMiddlewareOptions, scenarioRoutes, startFakeProvider } from './payment-scenario.js';
+import { ChargeFailedError, LUHN_TRADE_NO, STREAM_FIRST_CHUNK, TEST_CARD, TEST_CARD_SPACED, scenarioMiddlewareOptions, scenarioRoutes, startFakeProvider } from './payment-scenario.js';
 import type { FakeProvider, ScenarioRoutes } from './payment-scenario.js';
+import { hangUpAfter } from './raw-http.js';
 import type { SpanRecord } from './span-record.js';
 import { startTracingSession } from './tracing-session.js';
 import type { Sink, TracingSession } from './tracing-session.js';
@@ -211,6 +212,20 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         const server = await serverSpanOf(client.spanContext().traceId, '/pay/invalid');
         assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'failed');
         assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'invalid_request');
+      });
+
+      it('records a streamed answer the client stopped reading midway as cut short: an error, no status code', async () => {
+        const body = JSON.stringify({ tradeNo: 'T-550' });
+        const port = new URL(app.url).port;
+        const request = `POST /pay/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+        const received = await hangUpAfter(Number(port), request, STREAM_FIRST_CHUNK);
+        assert.match(received, /^HTTP\/1\.1 200 /, 'the answer had begun');
+        const server = await session.waitForSpan((s) => s.kind === 'SERVER' && s.attributes['url.path'] === '/pay/stream');
+        // The client got a 200 status line and part of a body, not an answer: as default mode's span says it.
+        assert.equal(server.status, 'ERROR');
+        assert.equal(server.attributes[ATTR_ERROR_TYPE], '_OTHER');
+        assert.equal(server.attributes['http.response.status_code'], undefined);
+        if (bodyDetails) assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], 'T-550');
       });
 
       it('lets the request proceed when the extractor throws, and counts it', async () => {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
 import { startHttpServer } from '@otel-checkout/test-support';
 import type { StartedHttpServer } from '@otel-checkout/test-support';
 import { payments } from '../../src/index.js';
@@ -51,6 +52,9 @@ export async function startFakeProvider(): Promise<FakeProvider> {
   return { url: server.url, requests, close: () => server.close() };
 }
 
+/** The part of `streamPayment`'s body a client gets before the rest stalls. */
+export const STREAM_FIRST_CHUNK = 'receipt so far;';
+
 /** What `failPayment` throws: a class of its own, so a span's `error.type` shows it was this error, not a status code. */
 export class ChargeFailedError extends Error {
   override readonly name = 'ChargeFailedError';
@@ -61,6 +65,7 @@ export class ChargeFailedError extends Error {
  * POST /pay/create → `createPayment(body)` answered as JSON;
  * POST /pay/fail → `failPayment()` (throws);
  * POST /pay/invalid → 400;
+ * POST /pay/stream → 200 with `streamPayment()` piped as the body;
  * GET /status → 200 (not a payment route).
  */
 export function scenarioRoutes(providerUrl: () => string) {
@@ -86,6 +91,12 @@ export function scenarioRoutes(providerUrl: () => string) {
     },
     failPayment(): never {
       throw new ChargeFailedError(`charge failed for card ${TEST_CARD_SPACED}`);
+    },
+    /** A body that sends its first chunk at once and the rest never: the client gives up reading it. */
+    streamPayment(): Readable {
+      const stream = new Readable({ read: () => undefined });
+      stream.push(STREAM_FIRST_CHUNK);
+      return stream;
     },
   };
 }

@@ -46,6 +46,31 @@ export function sendRaw(port: number, parts: readonly Buffer[], { then = 'wait',
   });
 }
 
+/**
+ * Writes `request` over a new TCP connection, reads until the server has sent `marker` (a
+ * response begun, not finished), then resets the connection: a client that stops reading
+ * midway. Resolves with what it had received.
+ */
+export function hangUpAfter(port: number, request: string, marker: string, { timeoutMs = 5000 } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`"${marker}" not received within ${timeoutMs} ms; received ${JSON.stringify(received.slice(0, 200))}`));
+    }, timeoutMs);
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (!received.includes(marker)) return;
+      clearTimeout(timer);
+      socket.resetAndDestroy();
+      resolve(received);
+    });
+    socket.on('connect', () => socket.write(request));
+  });
+}
+
 /** Parses one HTTP/1.1 response; `undefined` when the bytes are not one (nothing sent, or cut off). */
 export function parseRawResponse(raw: Buffer): RawHttpResponse | undefined {
   return parseOne(raw)?.response;

@@ -27,6 +27,7 @@ export function expressApp(load: () => any): AppFactory {
       }
     });
     app.post('/pay/invalid', (_req: any, res: any) => res.status(400).json({ error: 'invalid' }));
+    app.post('/pay/stream', (_req: any, res: any) => routes.streamPayment().pipe(res.type('text/plain')));
     app.use(pay.errors);
     app.use((_error: unknown, _req: any, res: any, _next: any) => res.status(500).json({ error: 'failed' }));
     return listenOnLoopback(createServer(app));

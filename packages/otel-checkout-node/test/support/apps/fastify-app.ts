@@ -12,6 +12,7 @@ export function fastifyApp(load: () => any): AppFactory {
       scope.post('/pay/create', async (request: any) => routes.createPayment(request.body));
       scope.post('/pay/fail', () => Promise.resolve().then(() => routes.failPayment()));
       scope.post('/pay/invalid', (_request: any, reply: any) => reply.code(400).send({ error: 'invalid' }));
+      scope.post('/pay/stream', (_request: any, reply: any) => reply.type('text/plain').send(routes.streamPayment()));
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as { port: number };

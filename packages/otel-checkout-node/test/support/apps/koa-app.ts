@@ -26,7 +26,10 @@ export function koaApp(load: () => any): AppFactory {
     app.use(async (ctx: any) => {
       if (ctx.path === '/pay/create') ctx.body = await routes.createPayment(ctx.request.body);
       else if (ctx.path === '/pay/fail') routes.failPayment();
-      else if (ctx.path === '/pay/invalid') {
+      else if (ctx.path === '/pay/stream') {
+        ctx.type = 'text/plain';
+        ctx.body = routes.streamPayment();
+      } else if (ctx.path === '/pay/invalid') {
         ctx.status = 400;
         ctx.body = { error: 'invalid' };
       }

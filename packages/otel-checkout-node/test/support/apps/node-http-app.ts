@@ -18,6 +18,9 @@ export const nodeHttpApp: AppFactory = async (routes, options) => {
       if (req.url === '/pay/create') {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify(await routes.createPayment(body)));
+      } else if (req.url === '/pay/stream') {
+        res.setHeader('content-type', 'text/plain');
+        routes.streamPayment().pipe(res);
       } else if (req.url?.startsWith('/pay/fail')) {
         routes.failPayment();
       } else {
