@@ -5,6 +5,7 @@ import {
   PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED,
   PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
 } from '@otel-checkout/semantic-conventions/incubating';
+import { cleanDetails } from './flow/attributes.js';
 import type { FlowDetails } from './types.js';
 
 /**
@@ -31,8 +32,13 @@ export type HandoffRead =
   | { readonly ok: true; readonly record: HandoffRecord }
   | { readonly ok: false; readonly reason: string | undefined };
 
+/**
+ * The record for `context`. It keeps the known detail fields only (`cleanDetails`): it is parked
+ * in sessionStorage and answered to challenge frames, and a page may pass its whole order, card
+ * fields included, as the details of `begin()` or `resume()`.
+ */
 export function handoffRecord(context: SpanContext, details: FlowDetails, now: number, maxAgeMillis: number): HandoffRecord {
-  return { v: 1, traceId: context.traceId, spanId: context.spanId, flags: context.traceFlags, at: now, exp: now + maxAgeMillis, details };
+  return { v: 1, traceId: context.traceId, spanId: context.spanId, flags: context.traceFlags, at: now, exp: now + maxAgeMillis, details: cleanDetails(details) };
 }
 
 /** Returns false when sessionStorage is unavailable or full. */

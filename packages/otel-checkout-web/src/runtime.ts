@@ -297,8 +297,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       if (closed) return NOOP_FLOW;
       const decision = await decideResume({ tokenParam: options.tokenParam, fetch: nativeFetch }, typeof resumeOptions === 'object' && resumeOptions !== null ? resumeOptions : {});
       if (closed) return NOOP_FLOW;
-      const more = resumeOptions?.details;
-      const details = { ...decision.details, ...(typeof more === 'object' && more !== null ? more : {}) };
+      const details: FlowDetails = { ...decision.details, ...resumeOptions?.details };
       const attributes: Attributes = { [ATTR_PAYMENT_CONTEXT_SOURCE]: decision.source };
       const rejected = decision.rejected;
       if (rejected !== undefined) {

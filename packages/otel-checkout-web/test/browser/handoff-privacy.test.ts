@@ -45,4 +45,22 @@ describe('the handoff record holds flow details only, in Chromium', function () 
       assert.deepEqual(record.details, { tradeNo: 'T-hand-1', method: 'card', amount: 1250, currency: 'EUR', provider: 'acme' }, where);
     }
   });
+
+  it('what resume() was given beyond the details stays out of the record the return page keeps for its reloads', async () => {
+    await page.goto(`${sites.shop.url}/return.html`);
+    // The same-tab handoff the checkout page left before the bank.
+    await page.evaluate(() => {
+      const now = Date.now();
+      sessionStorage.setItem('otc.handoff', JSON.stringify({ v: 1, traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), flags: 1, at: now, exp: now + 60_000, details: { tradeNo: 'T-hand-2' } }));
+    });
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const stored = await page.evaluate(async (pan) => {
+      const order = { method: 'card', cardNumber: pan, cvv: '737' } as FlowDetails;
+      (await window.otc.checkout.resume({ details: order })).end();
+      return sessionStorage.getItem('otc.handoff');
+    }, TEST_PAN);
+    assert.ok(stored !== null, 'a record kept for reloads');
+    assert.ok(!stored.includes(TEST_PAN) && !stored.includes('"737"') && !/cvv/i.test(stored), stored);
+    assert.deepEqual((JSON.parse(stored) as { details: FlowDetails }).details, { tradeNo: 'T-hand-2', method: 'card' });
+  });
 });
