@@ -111,6 +111,9 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   let redact: ((span: ReadableSpan) => ReadableSpan) | undefined;
   if (options.redaction !== undefined) {
     const redactor = new Redactor({ flowTokenParameter: options.tokenParam, ...options.redaction });
+    // The resource rides on every export request and no span processor sees it: a secret or a
+    // card number in resourceAttributes would otherwise leave the page as it was given.
+    redactor.redactAttributes(resource);
     redact = (span) => {
       // The ended SDK span is a plain object the exporter reads next; redacting it in place saves a copy.
       redactor.redactSpan(span);

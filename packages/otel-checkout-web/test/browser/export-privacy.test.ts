@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { useChromiumSession } from '../harness/session.js';
+import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
+import { TEST_PAN } from '../harness/sites.js';
+import type { Sites } from '../harness/sites.js';
+
+// Spans are redacted as they end, but an export request carries more than spans: the resource
+// in every body. No secret may leave the page there either.
+describe('export requests carry nothing secret, in Chromium', function () {
+  this.timeout(30_000);
+  let sites: Sites;
+  let page: Page;
+
+  useChromiumSession((session) => {
+    ({ sites, page } = session);
+  });
+
+  it('resource attributes go through the redaction rules: a key and a card number given there are not exported', async () => {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    const resourceAttributes = { api_key: 'sk_live_not_for_the_collector', 'shop.note': `test card ${TEST_PAN}`, 'shop.region': 'eu-west' };
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { resourceAttributes }));
+    await page.evaluate(() => window.otc.checkout.begin({ tradeNo: 'T-resource' }).end());
+    await flushPage(page);
+    const span = await sites.receiver.waitForSpan((s) => s.attributes['payment.trade_no'] === 'T-resource');
+    assert.equal(span.resource.attributes['shop.region'], 'eu-west', 'what is not sensitive is kept');
+    assert.equal(span.resource.attributes['service.name'], 'shop-web');
+    for (const request of sites.receiver.requests) {
+      const body = Buffer.from(request.body).toString('utf8');
+      assert.ok(!body.includes('sk_live_not_for_the_collector') && !body.includes(TEST_PAN), body.slice(0, 400));
+    }
+  });
+});
