@@ -25,7 +25,7 @@ function begin(view: RequestView, options: CallbackOptions): Promise<CallbackSco
 export function expressCallback(options: CallbackOptions = {}) {
   return function otelCheckoutCallback(req: ExpressRequestLike, res: ExpressResponseLike, next: ExpressNext): void {
     void begin(expressRequestView(req), options).then((scope) => {
-      onResponseDone(res, (statusCode) => scope.end(statusCode));
+      onResponseDone(res, (statusCode, _sent, complete) => scope.end(statusCode, complete));
       context.with(scope.context, next);
     });
   };
@@ -48,7 +48,7 @@ export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
   instance.addHook('preValidation', (request, reply, next) => {
     void begin(fastifyRequestView(request), opts).then((scope) => {
       fastifyScopes.set(request, scope);
-      onResponseDone(reply.raw, (statusCode) => scope.end(statusCode));
+      onResponseDone(reply.raw, (statusCode, _sent, complete) => scope.end(statusCode, complete));
       context.with(scope.context, next);
     });
   });
@@ -68,7 +68,7 @@ export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
 export function koaCallback(options: CallbackOptions = {}) {
   return async function otelCheckoutCallback(ctx: KoaContextLike, next: KoaNext): Promise<void> {
     const scope = await begin(koaRequestView(ctx), options);
-    onResponseDone(ctx.res, (statusCode) => scope.end(statusCode));
+    onResponseDone(ctx.res, (statusCode, _sent, complete) => scope.end(statusCode, complete));
     try {
       await context.with(scope.context, next);
     } catch (error) {
@@ -108,7 +108,7 @@ export function httpCallback(handler: HttpCallbackHandler, options: HttpCallback
     void bodyRead.then((body) => {
       const view: RequestView = body === undefined ? nodeHttpRequestView(req) : { ...nodeHttpRequestView(req), rawBody: body };
       return begin(view, options).then((scope) => {
-        onResponseDone(res, (statusCode) => scope.end(statusCode));
+        onResponseDone(res, (statusCode, _sent, complete) => scope.end(statusCode, complete));
         context.with(scope.context, () => {
           let result: unknown;
           try {

@@ -1,6 +1,6 @@
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, Tracer } from '@opentelemetry/api';
-import { ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import {
   ATTR_PAYMENT_CALLBACK_CORRELATION,
   ATTR_PAYMENT_CALLBACK_DELAY,
@@ -281,10 +281,15 @@ function traced(ctx: Context, span: Span): CallbackScope {
       span.recordException(error instanceof Error ? error : String(error));
       span.setStatus({ code: SpanStatusCode.ERROR });
     },
-    end(statusCode?: number) {
+    end(statusCode?: number, complete = true) {
       if (ended) return;
       ended = true;
-      if (typeof statusCode === 'number') {
+      if (!complete) {
+        // The provider did not get this answer (its connection closed first, or midway): the
+        // status the handler set is not what it saw, and it will send the notification again.
+        span.setAttribute(ATTR_ERROR_TYPE, '_OTHER');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'connection closed before the response was complete' });
+      } else if (typeof statusCode === 'number') {
         span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
         if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       }

@@ -45,6 +45,10 @@ export interface CallbackScope {
   readonly span: Span | undefined;
   /** Records an error thrown by the handler. */
   recordError(error: unknown): void;
-  /** Ends the span with the response's status code (idempotent). */
-  end(statusCode?: number): void;
+  /**
+   * Ends the span with the response's status code (idempotent). `complete: false` says the
+   * connection closed before the whole response went out: the span then records no status
+   * code, and an error (`error.type` `_OTHER`).
+   */
+  end(statusCode?: number, complete?: boolean): void;
 }

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { SpanKind, trace } from '@opentelemetry/api';
+import { connect } from 'node:net';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   expressCallback,
   expressVerifyToken,
@@ -26,13 +27,28 @@ function listen(server: Server): Promise<string> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
 }
 
+/** When the notify handler answers: at once, unless a test holds it back. */
+interface AnswerGate {
+  /** Called when the handler is reached, before it answers. */
+  reached(): void;
+  /** The handler answers once this resolves. */
+  answerAfter(): Promise<void>;
+}
+
 /** POST /notify (callback middleware, JSON body when the framework parses it) and GET /verify-token. */
-async function startApp(kind: CallbackFramework, framework: any, options: CallbackOptions, flows: Flows, seen: string[]): Promise<RunningApp> {
-  const handler = () => seen.push(trace.getActiveSpan()?.spanContext().spanId ?? '');
+async function startApp(kind: CallbackFramework, framework: any, options: CallbackOptions, flows: Flows, seen: string[], gate: AnswerGate): Promise<RunningApp> {
+  const handler = () => {
+    seen.push(trace.getActiveSpan()?.spanContext().spanId ?? '');
+    gate.reached();
+    return gate.answerAfter();
+  };
   if (kind === 'express') {
     const app = framework();
     app.use(framework.json());
-    app.post('/notify', expressCallback(options), (_req: any, res: any) => (handler(), res.send('success')));
+    app.post('/notify', expressCallback(options), async (_req: any, res: any) => {
+      await handler();
+      res.send('success');
+    });
     app.get('/verify-token', expressVerifyToken({ flows }));
     const server = createServer(app);
     const url = await listen(server);
@@ -42,9 +58,9 @@ async function startApp(kind: CallbackFramework, framework: any, options: Callba
     const app = framework();
     await app.register(async (scope: any) => {
       await scope.register(fastifyCallback, options);
-      scope.post('/notify', (_request: any, reply: any) => {
-        handler();
-        void reply.send('success');
+      scope.post('/notify', async () => {
+        await handler();
+        return 'success';
       });
     });
     app.get('/verify-token', fastifyVerifyToken({ flows }));
@@ -57,7 +73,7 @@ async function startApp(kind: CallbackFramework, framework: any, options: Callba
   app.use(async (ctx: any, next: any) => {
     if (ctx.path === '/verify-token') return verify(ctx);
     return callback(ctx, async () => {
-      handler();
+      await handler();
       ctx.body = 'success';
       await next();
     });
@@ -78,6 +94,7 @@ export function describeCallbackMiddleware(name: string, kind: CallbackFramework
     let flows: Flows;
     let app: RunningApp;
     const seen: string[] = [];
+    const gate: AnswerGate = { reached: () => undefined, answerAfter: () => Promise.resolve() };
     const tradeNo = (req: PaymentRequest) => new URL(req.url, 'http://x').searchParams.get('trade_no') ?? (req.json()?.trade_no as string | undefined);
 
     before(() => harness.install());
@@ -85,7 +102,9 @@ export function describeCallbackMiddleware(name: string, kind: CallbackFramework
     beforeEach(async () => {
       ({ flows } = harness.flows());
       seen.length = 0;
-      app = await startApp(kind, load(), { flows, tradeNo }, flows, seen);
+      gate.reached = () => undefined;
+      gate.answerAfter = () => Promise.resolve();
+      app = await startApp(kind, load(), { flows, tradeNo }, flows, seen, gate);
       harness.reset();
     });
     afterEach(async () => {
@@ -129,6 +148,28 @@ export function describeCallbackMiddleware(name: string, kind: CallbackFramework
       await flows.whenRecorded();
       assert.equal((await fetch(`${app.url}/notify?trade_no=S-1`, { method: 'POST' })).status, 200);
       checkOne(flow, 'store');
+    });
+
+    it('a notification whose connection drops before the answer: an error without a status code, still in its flow', async () => {
+      const flow = harness.createFlow('D-1');
+      const handlerReached = new Promise<void>((resolve) => (gate.reached = resolve));
+      let answer!: () => void;
+      const answered = new Promise<void>((resolve) => (answer = resolve));
+      gate.answerAfter = () => answered;
+      const callbackEnded = harness.whenExported((span) => span.name === 'payment.callback');
+      const socket = connect(Number(new URL(app.url).port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(`POST /notify?trade_no=D-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nx-otc-flow: ${flows.passback(flow)}\r\nContent-Length: 0\r\n\r\n`);
+      await handlerReached;
+      socket.destroy();
+      const span = await callbackEnded;
+      // The handler answers after the provider went away; nothing of that reaches the span.
+      answer();
+      assert.equal(span.parentSpanContext?.spanId, flow.spanId, 'child of payment.create');
+      assert.equal(span.attributes['http.response.status_code'], undefined, 'no status went to the provider');
+      assert.equal(span.attributes['error.type'], '_OTHER');
+      assert.equal(span.status.code, SpanStatusCode.ERROR);
+      assert.equal(harness.callbacks().length, 1);
     });
 
     it('verify handler: valid and forged tokens', async () => {

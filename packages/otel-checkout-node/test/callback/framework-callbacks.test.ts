@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import assert from 'node:assert/strict';
-import { SpanKind, trace } from '@opentelemetry/api';
+import { connect } from 'node:net';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
@@ -47,6 +48,32 @@ describe('node:http callback wrapper', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it('a notification whose connection drops before the answer: an error without a status code', async () => {
+    const flow = harness.createFlow('H-2');
+    let reached!: () => void;
+    const handlerReached = new Promise<void>((resolve) => (reached = resolve));
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const handler: HttpCallbackHandler = (_req, res) => {
+      reached();
+      void answered.then(() => res.end('success'));
+    };
+    await withHttpCallback(handler, {}, async (url) => {
+      const callbackEnded = harness.whenExported((span) => span.name === 'payment.callback');
+      const socket = connect(Number(new URL(url).port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(`POST /notify HTTP/1.1\r\nHost: 127.0.0.1\r\nx-otc-flow: ${flows.passback(flow)}\r\nContent-Length: 0\r\n\r\n`);
+      await handlerReached;
+      socket.destroy();
+      const span = await callbackEnded;
+      answer();
+      assert.equal(span.parentSpanContext?.spanId, flow.spanId);
+      assert.equal(span.attributes['http.response.status_code'], undefined);
+      assert.equal(span.attributes['error.type'], '_OTHER');
+      assert.equal(span.status.code, SpanStatusCode.ERROR);
+    });
   });
 
   /** Serves `httpCallback(handler, options)` on a free port for the duration of `run`. */
