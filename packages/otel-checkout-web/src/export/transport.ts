@@ -53,6 +53,9 @@ export function createTransport(options: TransportOptions): Transport {
           body,
           keepalive,
           credentials: 'omit',
+          // No Referer: the page's address may hold the flow token (a return page exports before
+          // resume() takes it out), and a collector on the page's origin would get it in full.
+          referrer: '',
           headers: { 'Content-Type': 'application/json', ...options.headers },
           signal: abort.signal,
         })

@@ -30,4 +30,26 @@ describe('export requests carry nothing secret, in Chromium', function () {
       assert.ok(!body.includes('sk_live_not_for_the_collector') && !body.includes(TEST_PAN), body.slice(0, 400));
     }
   });
+
+  it('export requests send no Referer: a return page exports before resume() takes the flow token out of its address', async () => {
+    const token = sites.mintToken({ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8) });
+    // A collector on the shop's own origin (the default endpoint is a path there): the browser
+    // sends such a request the page's full address as Referer unless told otherwise.
+    const endpoint = `${sites.shop.url}/v1/traces`;
+    const referers: Array<Promise<string | undefined>> = [];
+    page.on('request', (request) => {
+      if (request.url() === endpoint) referers.push(request.allHeaders().then((headers) => headers.referer));
+    });
+    await page.goto(`${sites.shop.url}/return.html?otc_flow=${token}`);
+    // What an earlier page of the tab could not send: tracing sends it as it starts, before resume().
+    await page.evaluate(() => sessionStorage.setItem('otc.spill', JSON.stringify([{ at: Date.now(), count: 1, body: '{"resourceSpans":[]}' }])));
+    await startInPage(page, tracingOptions(endpoint, sites.api.url));
+    await page.evaluate(() => window.otc.checkout.begin({ tradeNo: 'T-early' }).end());
+    await flushPage(page);
+    await page.evaluate(async () => (await window.otc.checkout.resume()).end());
+    await flushPage(page);
+    const sent = await Promise.all(referers);
+    assert.equal(sent.length, 3, 'the kept body, the span before resume() and the one after');
+    assert.deepEqual(sent, [undefined, undefined, undefined]);
+  });
 });
