@@ -1,9 +1,14 @@
 import type { ServerResponse } from 'node:http';
+import { whenQueuedResponseLost } from '../http/queued-response.js';
 
 /** The part of a Node response the adapters observe. */
 export type RawResponse = Pick<ServerResponse, 'statusCode' | 'headersSent' | 'prependListener' | 'writableFinished' | 'destroyed'> & {
   /** True once the response emitted 'close' (Node's `OutgoingMessage#closed`; absent on older Node). */
   readonly closed?: boolean;
+  /** The connection, once the response has it (null while queued behind another response). */
+  readonly socket?: unknown;
+  /** The request, whose `socket` is the connection it came on. */
+  readonly req?: { readonly socket?: unknown };
 };
 
 /**
@@ -19,6 +24,9 @@ export type RawResponse = Pick<ServerResponse, 'statusCode' | 'headersSent' | 'p
  * whole response went out (nothing at all, or headers and part of a body: a handler that threw
  * after writing, a piped stream the client stopped reading): the status was then not the
  * answer the client got, and a server span must not record it as one.
+ *
+ * A response queued behind another on a pipelining connection gets no 'close' from Node when
+ * the connection closes first: it is over then, with nothing sent (see queued-response.ts).
  */
 export function onResponseDone(res: RawResponse, done: (statusCode: number, sent: boolean, complete: boolean) => void): void {
   // `closed` says exactly whether 'close' was emitted already (a listener added now would
@@ -27,5 +35,20 @@ export function onResponseDone(res: RawResponse, done: (statusCode: number, sent
     done(res.statusCode, res.headersSent, res.writableFinished);
     return;
   }
-  res.prependListener('close', () => done(res.statusCode, res.headersSent, res.writableFinished));
+  let reported = false;
+  res.prependListener('close', () => {
+    if (reported) return;
+    reported = true;
+    done(res.statusCode, res.headersSent, res.writableFinished);
+  });
+  whenQueuedResponseLost(
+    res,
+    () => {
+      if (reported) return;
+      reported = true;
+      // Its headers may be written, but only into the queue: nothing went to the client.
+      done(res.statusCode, false, false);
+    },
+    true,
+  );
 }

@@ -16,6 +16,7 @@ import { recordServerSpanError, thrownErrorTypeOf } from '../http/server-span-er
 import { errorType } from '../payments/span-error.js';
 import { runtime } from '../runtime.js';
 import { startOwnServerSpan } from '../spans/server-span-starter.js';
+import { whenQueuedResponseLost } from '../http/queued-response.js';
 import { EmitPatch } from './emit-patch.js';
 import { koaRouteOf } from './koa-route-instrumentation.js';
 import type { Emit, EmitterPrototype } from './emit-patch.js';
@@ -119,8 +120,16 @@ function startServerSpan(req: IncomingMessage, res: ServerResponse): { span: Spa
     const rpc: RPCMetadata = { type: RPCType.HTTP, span: serverSpan };
     const requestContext = setRPCMetadata(trace.setSpan(parent, serverSpan), rpc);
     bindRequestEmitters(req, res, requestContext);
-    // 'close' comes once per response (after 'finish', or alone when the connection closed first).
-    res.on('close', () => endServerSpan(serverSpan, method, rpc, req, res));
+    // 'close' comes once per response (after 'finish', or alone when the connection closed
+    // first), except to a response queued behind another whose connection closed first.
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      endServerSpan(serverSpan, method, rpc, req, res);
+    };
+    res.on('close', end);
+    whenQueuedResponseLost(res, end, false);
     return { span: serverSpan, requestContext };
   } catch (error) {
     span?.end();
