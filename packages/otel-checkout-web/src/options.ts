@@ -116,7 +116,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     else warn(`headers[${JSON.stringify(name)}]`, 'a valid header', 'ignored');
   }
 
-  let propagateTo: PropagateTarget[] = typeof location === 'undefined' ? [] : [`${location.origin}/`];
+  // The document's origin, not its address's: a sandboxed frame's is opaque ('null', which no
+  // request matches), every request it makes is cross-origin, and our headers would make each
+  // one need a CORS preflight that its server may not answer.
+  let propagateTo: PropagateTarget[] = typeof origin === 'undefined' ? [] : [`${origin}/`];
   const targets = options.propagateTo;
   if (Array.isArray(targets)) {
     propagateTo = [];

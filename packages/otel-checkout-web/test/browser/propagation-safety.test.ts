@@ -216,6 +216,36 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.deepEqual(pageErrors, []);
   });
 
+  it('a sandboxed frame (no allow-same-origin) has an opaque origin: by default its requests to its own server get no headers, which would need a preflight', async () => {
+    await page.goto(`${sites.shop.url}/other.html`);
+    await page.evaluate(
+      (src) =>
+        new Promise<void>((resolve) => {
+          const frame = document.createElement('iframe');
+          frame.setAttribute('sandbox', 'allow-scripts');
+          frame.onload = () => resolve();
+          frame.src = src;
+          document.body.append(frame);
+        }),
+      `${sites.shop.url}/checkout.html`,
+    );
+    const frame = page.frames().find((f) => f.url().endsWith('/checkout.html'))!;
+    const seen = await frame.evaluate(async (options) => {
+      // Every request of the frame is cross-origin (its origin is 'null'); this one is a simple
+      // request, which its server allows from anywhere without a preflight.
+      const echo = () => fetch('/public-echo').then((r) => r.json() as Promise<Echo>, (error: Error) => error.name);
+      const before = await echo();
+      window.otc.startCheckoutTracing({ ...options, propagateTo: undefined });
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-sandboxed' });
+      const traced = await echo();
+      flow.end();
+      return { before, traced };
+    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
+    assert.deepEqual(seen.before, { traceparent: null });
+    assert.deepEqual(seen.traced, { traceparent: null }, 'the request works as without tracing');
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('concurrent flows: requests go to the most recent active flow, or to the one passed to run()', async () => {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     const seen = await page.evaluate(async (api) => {

@@ -79,6 +79,9 @@ export async function startSites(): Promise<Sites> {
         return send(res, 200, 'text/html', html('<h1>Thanks</h1>', traceparentMeta(req.url ?? '/')));
       case '/echo':
         return send(res, 200, 'application/json', JSON.stringify({ traceparent: req.headers.traceparent ?? null, baggage: req.headers.baggage ?? null }));
+      case '/public-echo':
+        // Readable from any origin by simple requests only: no answer to a preflight allows a header.
+        return send(res, 200, 'application/json', JSON.stringify({ traceparent: req.headers.traceparent ?? null }), { 'access-control-allow-origin': '*' });
       case '/other.html':
         return send(res, 200, 'text/html', html('<h1>Elsewhere</h1>'));
       case '/slow.html':
