@@ -173,7 +173,9 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       // Exported right after this task (keepalive requests outlive the page), so the click-to-navigate
       // path does no network work; whatever is left goes at pagehide.
       queue.exportSoon();
-      if (watchdogMillis <= 0 || typeof document === 'undefined') return;
+      // None for 0, and none for what no timer can wait (Infinity, NaN, past 2^31 - 1 ms): a
+      // browser fires such a timer at once, which would record a redirect under way as failed.
+      if (!(watchdogMillis > 0 && watchdogMillis < 2 ** 31) || typeof document === 'undefined') return;
       const check = (): void => {
         // Not this redirect any more: the flow ended (which clears it) or redirected again.
         if (flow.redirecting !== redirect) return;

@@ -315,6 +315,34 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.equal(redirect.parentSpanId, checkout.spanId);
   });
 
+  it('a watchdog delay no timer can wait (Infinity, NaN, past 2^31 - 1 ms) arms no watchdog, rather than one that fires at once', async () => {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    // The SDK navigates by itself, later than the watchdogs below: every flow is still redirecting.
+    await page.evaluate(async () => {
+      const flows = [Infinity, Number.NaN, 2 ** 31].map((watchdogMillis, i) => {
+        const flow = window.otc.checkout.begin({ tradeNo: `T-never-${i}` });
+        void flow.prepareRedirect({ watchdogMillis });
+        return flow;
+      });
+      window.neverWatched = flows;
+      await window.otc.checkout.begin({ tradeNo: 'T-watched' }).prepareRedirect({ watchdogMillis: 50 });
+    });
+    // Timers run in the order they are due: once the 50 ms watchdog has fired, one set to fire at once would have too.
+    const watched = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.attributes['payment.trade_no'] === 'T-watched', { timeoutMs: 5000 });
+    assert.equal(watched.attributes['payment.failure.reason'], 'page_load_failed');
+    await page.evaluate(() => {
+      for (const flow of window.neverWatched as Array<ReturnType<typeof window.otc.checkout.begin>>) flow.end();
+    });
+    await flushPage(page);
+    const never = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout' && /^T-never-/.test(s.attributes['payment.trade_no'] as string), { count: 3 });
+    for (const span of never) {
+      assert.equal(span.attributes['payment.outcome'], 'pending', JSON.stringify(span.attributes['payment.trade_no']));
+      assert.equal(span.attributes['payment.failure.reason'], undefined);
+    }
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('with sessionStorage full the redirect still navigates and the verified token joins the trace', async () => {
     await context.addInitScript(() => {
       Storage.prototype.setItem = () => {
