@@ -20,7 +20,7 @@ import { whenQueuedResponseLost } from '../http/queued-response.js';
 import { EmitPatch } from './emit-patch.js';
 import { koaRouteOf } from './koa-route-instrumentation.js';
 import type { Emit, EmitterPrototype } from './emit-patch.js';
-import { bindRequestEmitters, disableRequestEmitterContext, enableRequestEmitterContext } from './request-emitter-context.js';
+import { bindRequestEmitters, boundRequestContext, disableRequestEmitterContext, enableRequestEmitterContext } from './request-emitter-context.js';
 
 let patches: EmitPatch[] = [];
 let enabled = false;
@@ -59,8 +59,8 @@ export function enableHttpServerSpans(ignore?: (request: IncomingMessage) => boo
     patches.push(
       EmitPatch.install(prototype, (original) =>
         function emitWithServerSpan(this: unknown, event: string | symbol, ...args: unknown[]): boolean {
-          if (!enabled || event !== 'request') return original.call(this, event, ...args);
-          return traceRequest(this, original, args as [IncomingMessage, ServerResponse]);
+          if (!enabled || !isRequestEvent(event)) return original.call(this, event, ...args);
+          return traceRequest(this, original, event, args as [IncomingMessage, ServerResponse]);
         },
       ),
     );
@@ -79,7 +79,20 @@ export function disableHttpServerSpans(): void {
   patches = patches.filter((patch) => !patch.restore());
 }
 
-function traceRequest(server: unknown, original: Emit, [req, res]: [IncomingMessage, ServerResponse]): boolean {
+/**
+ * The events a server hands a request to its application with: 'request', and, when the
+ * application listens for them, 'checkContinue' (a request with `Expect: 100-continue`) and
+ * 'checkExpectation' (another `Expect`), which Node emits instead of 'request'.
+ */
+function isRequestEvent(event: string | symbol): event is string {
+  return event === 'request' || event === 'checkContinue' || event === 'checkExpectation';
+}
+
+function traceRequest(server: unknown, original: Emit, event: string, [req, res]: [IncomingMessage, ServerResponse]): boolean {
+  // A request handed on again (a 'checkContinue' listener that emits 'request' once it let the
+  // body come) is traced already: one span per request, its context kept.
+  const bound = boundRequestContext(req);
+  if (bound !== undefined) return context.with(bound, () => original.call(server, event, req, res));
   // An ignored request (a health check, a metrics scrape) is not traced at all: no span, and
   // nothing it calls makes one, as with instrumentation-http's ignoreIncomingRequestHook.
   // A hook that throws traces the request (and is counted).
@@ -87,15 +100,15 @@ function traceRequest(server: unknown, original: Emit, [req, res]: [IncomingMess
     const untraced = suppressTracing(ROOT_CONTEXT);
     // Its events too (a body read, a handler behind a body parser) run untraced.
     bindRequestEmitters(req, res, untraced);
-    return context.with(untraced, () => original.call(server, 'request', req, res));
+    return context.with(untraced, () => original.call(server, event, req, res));
   }
   const started = startServerSpan(req, res);
   // Tracing must never cost the request: when the span could not start, it proceeds untraced.
-  if (started === undefined) return original.call(server, 'request', req, res);
+  if (started === undefined) return original.call(server, event, req, res);
   const { span, requestContext } = started;
   return context.with(requestContext, () => {
     try {
-      return original.call(server, 'request', req, res);
+      return original.call(server, event, req, res);
     } catch (error) {
       // Once, if the payment middleware recorded this error already; its class stays the
       // span's error.type when the span ends (see endServerSpan).

@@ -43,6 +43,11 @@ export function bindRequestEmitters(req: IncomingMessage, res: ServerResponse, r
   (res as BoundEmitter)[REQUEST_CONTEXT] = requestContext;
 }
 
+/** The context bound to a request by `bindRequestEmitters`, if any: the request is traced (or ignored) already. */
+export function boundRequestContext(req: IncomingMessage): Context | undefined {
+  return (req as BoundEmitter)[REQUEST_CONTEXT];
+}
+
 function emitInRequestContext(original: Emit): Emit {
   return function emitInRequestContext(this: unknown, event: string | symbol, ...args: unknown[]): boolean {
     const requestContext = (this as BoundEmitter)[REQUEST_CONTEXT];
