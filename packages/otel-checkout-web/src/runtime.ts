@@ -300,7 +300,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
 
     async resume(resumeOptions) {
       if (closed) return NOOP_FLOW;
-      const decision = await decideResume({ tokenParam: options.tokenParam, fetch: nativeFetch }, typeof resumeOptions === 'object' && resumeOptions !== null ? resumeOptions : {});
+      const decision = await decideResume({ tokenParam: options.tokenParam, fetch: nativeFetch }, resumeOptions ?? {});
       if (closed) return NOOP_FLOW;
       const details: FlowDetails = { ...decision.details, ...resumeOptions?.details };
       const attributes: Attributes = { [ATTR_PAYMENT_CONTEXT_SOURCE]: decision.source };

@@ -78,14 +78,14 @@ export function encodeSpan(span: ReadableSpan): string {
       timeUnixNano: nanos(event.time),
       name: event.name,
       attributes: keyValues(event.attributes),
-      droppedAttributesCount: event.droppedAttributesCount ?? 0,
+      droppedAttributesCount: event.droppedAttributesCount,
     })),
     droppedEventsCount: span.droppedEventsCount,
     links: span.links.map((link) => ({
       traceId: link.context.traceId,
       spanId: link.context.spanId,
       attributes: keyValues(link.attributes),
-      droppedAttributesCount: link.droppedAttributesCount ?? 0,
+      droppedAttributesCount: link.droppedAttributesCount,
     })),
     droppedLinksCount: span.droppedLinksCount,
     // JSON.stringify leaves out a message that is not set.

@@ -74,13 +74,10 @@ function errorType(error: unknown): string {
   return typeof error === 'string' ? 'Error' : '_OTHER';
 }
 
+/** An error's own message (an `Error`'s, or any object's that has one), else the value as text. */
 function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'string') return error;
-  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
-    return (error as { message: string }).message;
-  }
-  return String(error);
+  const message = (error as { message?: unknown } | null | undefined)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
 
 /** What identifies an SDK call, on its span and on its `payment.sdk.error` event. */

@@ -46,14 +46,19 @@ function patchFetch(trace: TraceRequest): (() => void) | undefined {
       // eslint-disable-next-line @typescript-eslint/no-base-to-string -- exactly what fetch does with it
       const url = isRequest ? input.url : String(input);
       const method = (init?.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
-      request = safeTrace(trace, method, url);
+      request = trace(method, url);
       if (request !== undefined) {
         const headers = new Headers(init?.headers ?? (isRequest ? input.headers : undefined));
-        for (const [name, value] of Object.entries(request.headers)) headers.set(name, value);
+        // `baggage` is a list that other tools on the page add to as well (an error tracker's
+        // sampling context): ours joins theirs, as XHR's setRequestHeader joins them. There is
+        // only one parent, though: `traceparent` replaces any other.
+        headers.delete('traceparent');
+        for (const [name, value] of Object.entries(request.headers)) headers.append(name, value);
         nextInit = { ...init, headers };
       }
     } catch (error) {
-      // The page's own headers could not be read: the request goes out untouched, its span ends.
+      // Tracing failed, or the page's own headers could not be read: the request goes out
+      // untouched, and a span already started ends.
       request?.end(undefined, error);
       request = undefined;
       nextInit = init;

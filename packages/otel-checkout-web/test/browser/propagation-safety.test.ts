@@ -67,6 +67,31 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.deepEqual(carried, clients.map((c) => c.spanId).sort());
   });
 
+  it('the page’s own baggage (another tool’s sampling context) is kept beside ours on fetch, as on XHR; its own traceparent gives way to the flow’s', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const seen = await page.evaluate(async (api) => {
+      const theirs = { baggage: 'sentry-trace_id=abc,sentry-environment=prod', traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` };
+      const echo = (request: Promise<Response>) => request.then((r) => r.json() as Promise<Echo>);
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-baggage' });
+      const plain = await echo(fetch(`${api}/api/echo`, { method: 'POST', headers: theirs }));
+      const headers = await echo(fetch(`${api}/api/echo`, { method: 'POST', headers: new Headers(theirs) }));
+      const request = await echo(fetch(new Request(`${api}/api/echo`, { method: 'POST', headers: theirs })));
+      const xhr = await new Promise<Echo>((resolve) => {
+        const r = new XMLHttpRequest();
+        r.open('POST', `${api}/api/echo`);
+        r.setRequestHeader('baggage', theirs.baggage);
+        r.onload = () => resolve(JSON.parse(r.responseText) as Echo);
+        r.send();
+      });
+      flow.end();
+      return { plain, headers, request, xhr, traceId: flow.traceId };
+    }, sites.api.url);
+    for (const [how, echo] of Object.entries({ plain: seen.plain, headers: seen.headers, request: seen.request, xhr: seen.xhr })) {
+      assert.equal(echo.baggage, 'sentry-trace_id=abc,sentry-environment=prod, checkout.release=web-1.2.3', how);
+      assert.match(String(echo.traceparent), new RegExp(`^00-${seen.traceId}-[0-9a-f]{16}-01$`), how);
+    }
+  });
+
   it('an XHR whose own onload or onreadystatechange ends the flow still records its status, and no span ends twice', async () => {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     const diagnostics = await page.evaluate(async (api) => {
