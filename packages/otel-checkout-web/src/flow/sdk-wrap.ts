@@ -18,7 +18,7 @@ const proxies = new WeakMap<object, WeakMap<SdkHost, object>>();
 const ours = new WeakSet<object>();
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 /**
@@ -72,12 +72,18 @@ function traced(host: SdkHost, info: SdkInfo, method: string, original: (...a: u
       host.failed(span, error, info, method);
       throw error;
     }
-    if (isThenable(result)) {
-      result.then(
-        () => host.succeeded(span),
-        (error: unknown) => host.failed(span, error, info, method),
-      );
-    } else if (!prepared.wrapped) {
+    try {
+      if (isThenable(result)) {
+        result.then(
+          () => host.succeeded(span),
+          (error: unknown) => host.failed(span, error, info, method),
+        );
+      } else if (!prepared.wrapped) {
+        host.succeeded(span);
+      }
+    } catch {
+      // A promise-like whose `then` throws (or whose `then` getter does): what the SDK returned
+      // is the page's to handle, as without tracing; the call's span just ends.
       host.succeeded(span);
     }
     return result;

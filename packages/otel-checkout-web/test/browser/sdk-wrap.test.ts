@@ -216,6 +216,43 @@ describe('wrapSdk in Chromium: the SDK behaves as before', function () {
     assert.deepEqual(pageErrors, []);
   });
 
+  it('a promise-like whose `then` throws, or whose `then` getter does: the page gets the SDK’s object back, as without tracing, and the span ends', async () => {
+    const seen = await page.evaluate(() => {
+      const flow = window.otc.checkout.begin();
+      const throwingThen = {
+        then() {
+          throw new Error('then refuses a second listener');
+        },
+      };
+      const throwingGetter = {
+        get then(): unknown {
+          throw new Error('then getter broke');
+        },
+      };
+      const sdk = { pending: () => throwingThen, lazy: () => throwingGetter };
+      const wrapped = flow.wrapSdk(sdk, { name: 'odd-promises' });
+      const results: unknown[] = [];
+      for (const call of [() => wrapped.pending(), () => wrapped.lazy()]) {
+        try {
+          results.push(call());
+        } catch (error) {
+          results.push(`threw ${(error as Error).message}`);
+        }
+      }
+      flow.end();
+      return { same: results[0] === throwingThen && results[1] === throwingGetter, results: results.map(String), traceId: flow.traceId };
+    });
+    assert.equal(seen.same, true, seen.results.join(', '));
+    await flushPage(page);
+    await receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.traceId === seen.traceId);
+    const spans = receiver.spans.filter((s) => s.traceId === seen.traceId && s.name.startsWith('payment.sdk'));
+    assert.deepEqual(spans.map((s) => [s.name, s.status.codeName]).sort(), [
+      ['payment.sdk lazy', 'UNSET'],
+      ['payment.sdk pending', 'UNSET'],
+    ]);
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('the limits the README states: callbacks inside an options object are not observed, and a rejection the page never handles raises no unhandledrejection', async () => {
     const { unhandled, traceId } = await page.evaluate(async () => {
       const flow = window.otc.checkout.begin();
