@@ -17,40 +17,52 @@ const proxies = new WeakMap<object, WeakMap<SdkHost, object>>();
 /** Our proxies, so wrapping a wrapped SDK does not trace each call twice. */
 const ours = new WeakSet<object>();
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
+/** A page callback as the SDK gets it, and what it ends when called: the latest SDK call given it. */
+type Wrapper = ((...a: unknown[]) => unknown) & { settle?: (callbackArgs: unknown[]) => void };
+
+/**
+ * One wrapper per page callback: the same handler reaches the SDK as the same function each
+ * time, so `off(event, handler)` finds what `on(event, handler)` registered, and a handler
+ * given twice is the same handler twice, as without the wrapper.
+ */
+const wrappers = new WeakMap<object, Wrapper>();
 
 /**
  * Wraps every function argument so the first one called ends the span. With two or more
  * function arguments the second is taken as the error callback (`pay(order, onSuccess,
- * onError)`); a single one is Node-style: an `Error` as its first argument is a failure.
+ * onError)`); a single one is Node-style: an `Error` as its first argument is a failure. A
+ * callback given again to a later call (a payment retried with the same handlers) ends that
+ * later call. Returns `undefined` when there is no function argument.
  */
-function wrapCallbacks(host: SdkHost, span: Span, info: SdkInfo, method: string, args: unknown[]): { args: unknown[]; wrapped: boolean } {
-  const positions: number[] = [];
-  args.forEach((arg, index) => {
-    if (typeof arg === 'function') positions.push(index);
-  });
-  if (positions.length === 0) return { args, wrapped: false };
+function wrapCallbacks(args: unknown[], failed: (error: unknown) => void, succeeded: () => void): unknown[] | undefined {
+  const count = args.filter((arg) => typeof arg === 'function').length;
   let settled = false;
-  const out = args.slice();
-  positions.forEach((position, nth) => {
-    const callback = args[position] as (...a: unknown[]) => unknown;
-    out[position] = function (this: unknown, ...callbackArgs: unknown[]): unknown {
-      if (!settled) {
-        settled = true;
-        try {
-          const isError = positions.length > 1 ? nth === 1 : callbackArgs[0] instanceof Error;
-          if (isError) host.failed(span, callbackArgs[0], info, method);
-          else host.succeeded(span);
-        } catch {
-          // Tracing must never change what the SDK's callback sees.
-        }
+  let nth = 0;
+  const out = args.map((arg) => {
+    if (typeof arg !== 'function') return arg;
+    const isErrorCallback = nth++ === 1;
+    const callback = arg as (...a: unknown[]) => unknown;
+    let wrapper = wrappers.get(callback);
+    if (wrapper === undefined) {
+      const made: Wrapper = function (this: unknown, ...callbackArgs: unknown[]): unknown {
+        made.settle?.(callbackArgs);
+        return callback.apply(this, callbackArgs);
+      };
+      wrappers.set(callback, (wrapper = made));
+    }
+    wrapper.settle = (callbackArgs) => {
+      if (settled) return;
+      settled = true;
+      try {
+        if (count > 1 ? isErrorCallback : callbackArgs[0] instanceof Error) failed(callbackArgs[0]);
+        else succeeded();
+      } catch {
+        // Tracing must never change what the SDK's callback sees.
       }
-      return callback.apply(this, callbackArgs);
     };
+    return wrapper;
   });
-  return { args: out, wrapped: true };
+  return count > 0 ? out : undefined;
 }
 
 function traced(host: SdkHost, info: SdkInfo, method: string, original: (...a: unknown[]) => unknown, target: object, proxy: object) {
@@ -58,33 +70,34 @@ function traced(host: SdkHost, info: SdkInfo, method: string, original: (...a: u
     // Called as proxy.method(): the SDK sees itself as `this`, as it would unwrapped.
     const self = this === proxy ? target : this;
     let span: Span;
-    let prepared: { args: unknown[]; wrapped: boolean };
+    /** The arguments with their callbacks wrapped; `undefined` when there are none. */
+    let wrappedArgs: unknown[] | undefined;
+    const failed = (error: unknown) => host.failed(span, error, info, method);
+    const succeeded = () => host.succeeded(span);
     try {
       span = host.startCall(info, method);
-      prepared = wrapCallbacks(host, span, info, method, args);
+      wrappedArgs = wrapCallbacks(args, failed, succeeded);
     } catch {
       return original.apply(self, args);
     }
     let result: unknown;
     try {
-      result = host.within(span, () => original.apply(self, prepared.args));
+      result = host.within(span, () => original.apply(self, wrappedArgs ?? args));
     } catch (error) {
-      host.failed(span, error, info, method);
+      failed(error);
       throw error;
     }
     try {
-      if (isThenable(result)) {
-        result.then(
-          () => host.succeeded(span),
-          (error: unknown) => host.failed(span, error, info, method),
-        );
-      } else if (!prepared.wrapped) {
-        host.succeeded(span);
+      const thenable = result as PromiseLike<unknown> | null | undefined;
+      if (typeof thenable?.then === 'function') {
+        thenable.then(succeeded, failed);
+      } else if (wrappedArgs === undefined) {
+        succeeded();
       }
     } catch {
       // A promise-like whose `then` throws (or whose `then` getter does): what the SDK returned
       // is the page's to handle, as without tracing; the call's span just ends.
-      host.succeeded(span);
+      succeeded();
     }
     return result;
   };
@@ -98,7 +111,8 @@ export function wrapSdk<T extends object>(host: SdkHost, sdk: T, info: SdkInfo):
   const existing = byHost?.get(host);
   if (existing !== undefined) return existing as T;
   const only = Array.isArray(info.methods) ? new Set(info.methods.map(String)) : undefined;
-  const cache = new Map<PropertyKey, { original: unknown; wrapped: unknown }>();
+  /** Per method name: the SDK's function and its traced one. */
+  const cache = new Map<PropertyKey, [original: unknown, wrapped: unknown]>();
   const proxy: T = new Proxy(sdk, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver === proxy ? target : receiver);
@@ -108,9 +122,9 @@ export function wrapSdk<T extends object>(host: SdkHost, sdk: T, info: SdkInfo):
       if (only?.has(property) === false || (own?.writable === false && !own.configurable)) return value;
       const cached = cache.get(property);
       // Same wrapper each time (identity), rebuilt only if the SDK replaced its method.
-      if (cached !== undefined && cached.original === value) return cached.wrapped;
+      if (cached?.[0] === value) return cached[1];
       const wrapped = traced(host, info, property, value as (...a: unknown[]) => unknown, target, proxy);
-      cache.set(property, { original: value, wrapped });
+      cache.set(property, [value, wrapped]);
       return wrapped;
     },
   });

@@ -286,6 +286,68 @@ describe('wrapSdk in Chromium: the SDK behaves as before', function () {
     assert.equal(charge.status.codeName, 'ERROR', 'the wrapper observed the rejection itself');
   });
 
+  it('a handler given to on() is found by off(): the SDK gets the same function for the same handler each time', async () => {
+    const report = await page.evaluate(() => {
+      const flow = window.otc.checkout.begin();
+      class Emitter {
+        readonly handlers = new Set<(value: number) => void>();
+        on(_event: string, handler: (value: number) => void) {
+          this.handlers.add(handler);
+        }
+        off(_event: string, handler: (value: number) => void) {
+          this.handlers.delete(handler);
+        }
+        emit(value: number) {
+          for (const handler of this.handlers) handler(value);
+        }
+      }
+      const sdk = new Emitter();
+      const wrapped = flow.wrapSdk(sdk, { name: 'acme' });
+      const seen: number[] = [];
+      const onChange = (value: number) => seen.push(value);
+      wrapped.on('change', onChange);
+      wrapped.on('change', onChange);
+      const registered = sdk.handlers.size;
+      sdk.emit(1);
+      sdk.emit(2);
+      wrapped.off('change', onChange);
+      sdk.emit(3);
+      flow.end();
+      return { seen, registered, left: sdk.handlers.size };
+    });
+    assert.deepEqual(report, { seen: [1, 2], registered: 1, left: 0 }, 'registered once, as without the wrapper, and removed');
+  });
+
+  it('a payment retried with the same callbacks: each call ends with its own outcome', async () => {
+    const traceId = await page.evaluate(async () => {
+      const flow = window.otc.checkout.begin();
+      const sdk = {
+        pay(approve: boolean, onSuccess: (r: string) => void, onFail: (e: Error) => void) {
+          setTimeout(() => (approve ? onSuccess('paid') : onFail(new Error('declined'))), 1);
+        },
+      };
+      const wrapped = flow.wrapSdk(sdk, { name: 'acme' });
+      const outcomes: unknown[] = [];
+      await new Promise<void>((done) => {
+        const onSuccess = (r: string) => (outcomes.push(r), done());
+        const onFail = (e: Error) => (outcomes.push(e.message), wrapped.pay(true, onSuccess, onFail));
+        wrapped.pay(false, onSuccess, onFail);
+      });
+      flow.end();
+      return flow.traceId;
+    });
+    await flushPage(page);
+    await receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.traceId === traceId);
+    const calls = receiver.spans
+      .filter((s) => s.name === 'payment.sdk pay' && s.traceId === traceId)
+      .sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : 1));
+    assert.deepEqual(
+      calls.map((s) => s.status.codeName),
+      ['ERROR', 'UNSET'],
+    );
+    assert.ok(calls[1].endTimeUnixNano > calls[0].endTimeUnixNano, 'the retry ends at its own callback');
+  });
+
   it('traces only the listed methods when `methods` is given', async () => {
     await page.evaluate(() => {
       const flow = window.otc.checkout.begin();
