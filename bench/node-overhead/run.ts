@@ -324,10 +324,10 @@ async function main(): Promise<void> {
       return measurement;
     };
     for (let round = 0; TIMED && round < ROUNDS; round += 1) {
-      // Every variant between two windows of bare (bare, A, bare, B, bare, ...), in a rotated
-      // order each round: its ratio for the round is to the mean of its two neighbours, which
-      // share the machine's condition of the moment far better than windows a minute apart.
-      const order = others.map((_, i) => others[(i + round) % others.length]);
+      // Every variant between two windows of bare (bare, A, bare, B, bare, ...): its ratio for
+      // the round is to the mean of its two neighbours, which share the machine's condition of
+      // the moment far better than windows a minute apart.
+      const order = balancedOrder(others, round);
       let before = bareChild ? await record(bareChild, round) : undefined;
       for (const child of order) {
         const measurement = await record(child, round);
@@ -433,3 +433,15 @@ main().catch((error: unknown) => {
   process.stderr.write(`${String(error)}\n`);
   process.exit(1);
 });
+
+/**
+ * The variants' order in round `round`: a Williams design (0, 1, n-1, 2, n-2, ... shifted by
+ * the round), in which, over n rounds of an even number n of variants, each variant comes right
+ * after every other one exactly once. A plain rotation puts each variant after the same one in
+ * almost every round, and what a server leaves behind on the shared core (a late export, a
+ * collection) then weighs on the same neighbour each time.
+ */
+function balancedOrder<T>(variants: readonly T[], round: number): T[] {
+  const n = variants.length;
+  return variants.map((_, j) => variants[((j % 2 === 1 ? (j + 1) / 2 : (n - j / 2) % n) + round) % n]);
+}
