@@ -71,8 +71,9 @@ export interface PaymentMiddlewareOptions {
   extract?: PaymentExtractor;
   /**
    * Maps the response status or thrown error to `payment.outcome`/`payment.failure.reason`.
-   * Default: a thrown error or 5xx is `failed`/`internal`, 4xx is `failed`/`invalid_request`,
-   * anything else leaves the outcome to `recordOutcome`.
+   * Default: a 4xx is `failed`/`invalid_request` (also when the handler threw and the
+   * application answered the error with a 4xx), a 5xx or any other thrown error is
+   * `failed`/`internal`, anything else leaves the outcome to `recordOutcome`.
    */
   outcome?: OutcomeHook;
   /**

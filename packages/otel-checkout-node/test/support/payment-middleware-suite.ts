@@ -202,6 +202,18 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         assert.ok(message.startsWith('charge failed') && !message.includes(TEST_CARD_SPACED), message);
       });
 
+      it('records an error the application answers with a 4xx (its validation error) as failed/invalid_request, not internal', async () => {
+        const client = trace.getTracer('test-client').startSpan('checkout client');
+        const headers: Record<string, string> = {};
+        propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
+        const response = await post('/pay/refuse', { tradeNo: 'T-422' }, headers);
+        client.end();
+        assert.equal(response.status, 422);
+        const server = await serverSpanOf(client.spanContext().traceId, '/pay/refuse');
+        assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'failed');
+        assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'invalid_request');
+      });
+
       it('records a 4xx answer as failed/invalid_request', async () => {
         const client = trace.getTracer('test-client').startSpan('checkout client');
         const headers: Record<string, string> = {};

@@ -61,9 +61,21 @@ export class ChargeFailedError extends Error {
 }
 
 /**
+ * What `refusePayment` throws: the application's own validation error, with the 4xx status its
+ * error handler answers (`status` as Express and Koa read it, `statusCode` as Fastify does).
+ */
+export class AmountRefusedError extends Error {
+  override readonly name = 'AmountRefusedError';
+  readonly status = 422;
+  readonly statusCode = 422;
+  readonly expose = true;
+}
+
+/**
  * The payment routes every framework app wires up, framework-neutral:
  * POST /pay/create → `createPayment(body)` answered as JSON;
  * POST /pay/fail → `failPayment()` (throws);
+ * POST /pay/refuse → `refusePayment()` (throws an error the app answers with 422);
  * POST /pay/invalid → 400;
  * POST /pay/stream → 200 with `streamPayment()` piped as the body;
  * GET /status → 200 (not a payment route).
@@ -91,6 +103,9 @@ export function scenarioRoutes(providerUrl: () => string) {
     },
     failPayment(): never {
       throw new ChargeFailedError(`charge failed for card ${TEST_CARD_SPACED}`);
+    },
+    refusePayment(): never {
+      throw new AmountRefusedError('amount must be positive');
     },
     /** A body that sends its first chunk at once and the rest never: the client gives up reading it. */
     streamPayment(): Readable {

@@ -26,10 +26,18 @@ export function expressApp(load: () => any): AppFactory {
         next(error);
       }
     });
+    app.post('/pay/refuse', (_req: any, _res: any, next: any) => {
+      try {
+        routes.refusePayment();
+      } catch (error) {
+        next(error);
+      }
+    });
     app.post('/pay/invalid', (_req: any, res: any) => res.status(400).json({ error: 'invalid' }));
     app.post('/pay/stream', (_req: any, res: any) => routes.streamPayment().pipe(res.type('text/plain')));
     app.use(pay.errors);
-    app.use((_error: unknown, _req: any, res: any, _next: any) => res.status(500).json({ error: 'failed' }));
+    // Answers an error with its own 4xx status, as applications do with validation errors.
+    app.use((error: any, _req: any, res: any, _next: any) => res.status(error?.status >= 400 && error.status < 500 ? error.status : 500).json({ error: 'failed' }));
     return listenOnLoopback(createServer(app));
   };
 }

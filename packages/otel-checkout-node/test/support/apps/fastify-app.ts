@@ -11,6 +11,7 @@ export function fastifyApp(load: () => any): AppFactory {
       await scope.register(fastifyPayments, options);
       scope.post('/pay/create', async (request: any) => routes.createPayment(request.body));
       scope.post('/pay/fail', () => Promise.resolve().then(() => routes.failPayment()));
+      scope.post('/pay/refuse', () => Promise.resolve().then(() => routes.refusePayment()));
       scope.post('/pay/invalid', (_request: any, reply: any) => reply.code(400).send({ error: 'invalid' }));
       scope.post('/pay/stream', (_request: any, reply: any) => reply.type('text/plain').send(routes.streamPayment()));
     });

@@ -26,6 +26,7 @@ export function koaApp(load: () => any): AppFactory {
     app.use(async (ctx: any) => {
       if (ctx.path === '/pay/create') ctx.body = await routes.createPayment(ctx.request.body);
       else if (ctx.path === '/pay/fail') routes.failPayment();
+      else if (ctx.path === '/pay/refuse') routes.refusePayment();
       else if (ctx.path === '/pay/stream') {
         ctx.type = 'text/plain';
         ctx.body = routes.streamPayment();

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { listenOnLoopback } from '@otel-checkout/test-support';
 import { httpPayments } from '../../../src/index.js';
 import type { AppFactory } from '../payment-middleware-suite.js';
+import { AmountRefusedError } from '../payment-scenario.js';
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   let raw = '';
@@ -23,12 +24,14 @@ export const nodeHttpApp: AppFactory = async (routes, options) => {
         routes.streamPayment().pipe(res);
       } else if (req.url?.startsWith('/pay/fail')) {
         routes.failPayment();
+      } else if (req.url?.startsWith('/pay/refuse')) {
+        routes.refusePayment();
       } else {
         res.statusCode = 400;
         res.end('{"error":"invalid"}');
       }
     } catch (error) {
-      res.statusCode = 500;
+      res.statusCode = error instanceof AmountRefusedError ? error.status : 500;
       res.end('{"error":"failed"}');
       throw error;
     }
