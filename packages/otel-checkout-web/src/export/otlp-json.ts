@@ -29,23 +29,17 @@ function anyValue(value: AttributeValue | undefined | null): AnyValue | undefine
     case 'number':
       return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
     default:
-      if (Array.isArray(value)) {
-        const values: AnyValue[] = [];
-        for (const item of value as unknown[]) {
-          const encoded = anyValue(item as AttributeValue);
-          if (encoded !== undefined) values.push(encoded);
-        }
-        return { arrayValue: { values } };
-      }
-      return undefined;
+      return Array.isArray(value)
+        ? { arrayValue: { values: (value as AttributeValue[]).map(anyValue).filter((item): item is AnyValue => item !== undefined) } }
+        : undefined;
   }
 }
 
 export function keyValues(attributes: Attributes | undefined): KeyValue[] {
   const out: KeyValue[] = [];
-  if (attributes === undefined) return out;
-  for (const key of Object.keys(attributes)) {
-    const value = anyValue(attributes[key]);
+  const given = attributes ?? {};
+  for (const key of Object.keys(given)) {
+    const value = anyValue(given[key]);
     if (value !== undefined) out.push({ key, value });
   }
   return out;
@@ -109,10 +103,10 @@ export function envelope(resource: Attributes, scopeName: string, scopeVersion: 
   return { head, tail: ']}]}]}' };
 }
 
-let encoder: TextEncoder | undefined;
-
-/** UTF-8 byte length (keepalive limits are in bytes, strings are UTF-16); the platform's encoder is smaller than one written here. */
+/**
+ * UTF-8 byte length (keepalive limits are in bytes, strings are UTF-16); the platform's encoder
+ * is smaller than one written here, and one per call costs less code than keeping one.
+ */
 export function utf8Length(text: string): number {
-  encoder ??= new TextEncoder();
-  return encoder.encode(text).length;
+  return new TextEncoder().encode(text).length;
 }
