@@ -244,6 +244,29 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     }),
   );
 
+  let resumed: Promise<CheckoutFlow> | undefined;
+  const resumeOnce = async (resumeOptions?: ResumeOptions): Promise<CheckoutFlow> => {
+    if (closed) return NOOP_FLOW;
+    const decision = await decideResume({ tokenParam: options.tokenParam, fetch: nativeFetch }, resumeOptions ?? {});
+    if (closed) return NOOP_FLOW;
+    const details: FlowDetails = { ...decision.details, ...resumeOptions?.details };
+    const attributes: Attributes = { [ATTR_PAYMENT_CONTEXT_SOURCE]: decision.source };
+    const rejected = decision.rejected;
+    if (rejected !== undefined) {
+      attributes[ATTR_PAYMENT_CONTEXT_REJECTED] = rejected;
+      // The counter is for contexts refused; with nothing carried (or nothing readable) there was none.
+      if (rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_MISSING && rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE) counters.contextsRejected += 1;
+    }
+    // Kept for reloads of this page, which then continue from the same parent: by then the
+    // handoff is taken and the token gone from the address. A reload keeps the record it found.
+    if (decision.parent !== undefined && decision.source !== PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD) {
+      writeHandoff({ ...handoffRecord(decision.parent, details, Date.now(), options.handoffMaxAgeMillis), taken: location.href });
+    }
+    const parent = decision.parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, decision.parent);
+    const root = host.startRoot(SPAN_NAME_PAYMENT_RETURN, PAYMENT_STAGE_VALUE_RETURN, details, attributes, parent, decision.links);
+    return track(createFlow(host, root, details));
+  };
+
   if (typeof window !== 'undefined' && typeof document !== 'undefined') {
     const add = <K extends keyof WindowEventMap>(type: K, listener: (event: WindowEventMap[K]) => void): void => {
       const guarded = (event: WindowEventMap[K]): void => guard(type, () => listener(event));
@@ -298,26 +321,11 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       return track(createFlow(host, root, typeof details === 'object' && details !== null ? details : {}));
     },
 
-    async resume(resumeOptions) {
-      if (closed) return NOOP_FLOW;
-      const decision = await decideResume({ tokenParam: options.tokenParam, fetch: nativeFetch }, resumeOptions ?? {});
-      if (closed) return NOOP_FLOW;
-      const details: FlowDetails = { ...decision.details, ...resumeOptions?.details };
-      const attributes: Attributes = { [ATTR_PAYMENT_CONTEXT_SOURCE]: decision.source };
-      const rejected = decision.rejected;
-      if (rejected !== undefined) {
-        attributes[ATTR_PAYMENT_CONTEXT_REJECTED] = rejected;
-        // The counter is for contexts refused; with nothing carried (or nothing readable) there was none.
-        if (rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_MISSING && rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE) counters.contextsRejected += 1;
-      }
-      // Kept for reloads of this page, which then continue from the same parent: by then the
-      // handoff is taken and the token gone from the address. A reload keeps the record it found.
-      if (decision.parent !== undefined && decision.source !== PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD) {
-        writeHandoff({ ...handoffRecord(decision.parent, details, Date.now(), options.handoffMaxAgeMillis), taken: location.href });
-      }
-      const parent = decision.parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, decision.parent);
-      const root = host.startRoot(SPAN_NAME_PAYMENT_RETURN, PAYMENT_STAGE_VALUE_RETURN, details, attributes, parent, decision.links);
-      return track(createFlow(host, root, details));
+    // Once per page: a second call (the return page's component mounted again, an effect run
+    // twice) gets the first call's flow. Run again, it would find the handoff taken and the
+    // token gone, start a return without context, and drop the record kept for reloads.
+    resume(resumeOptions) {
+      return (resumed ??= resumeOnce(resumeOptions));
     },
 
     active,

@@ -57,6 +57,26 @@ describe('reloading the return page in Chromium', function () {
     assert.deepEqual(pageErrors, []);
   });
 
+  it('resume() called twice on one page (a component mounted again) gives the same flow, and a reload still continues it', async () => {
+    await payAndReturn();
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const same = await page.evaluate(async () => {
+      const [first, second] = await Promise.all([window.otc.checkout.resume(), window.otc.checkout.resume()]);
+      const third = await window.otc.checkout.resume();
+      first.end();
+      return first === second && second === third;
+    });
+    assert.equal(same, true);
+    await flushPage(page);
+    await page.reload();
+    await resumeHere();
+
+    const returns = await sites.receiver.waitForSpans((s) => s.name === 'payment.return', { count: 2 });
+    assert.deepEqual(returns.map((r) => r.attributes['payment.context.source']).sort(), ['handoff', 'reload'], 'one return for the page, and the reload record kept');
+    assert.equal(sites.receiver.spans.filter((s) => s.name === 'payment.return').length, 2);
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('does not hand the flow to another page of the tab, nor to the same page reached again by a link', async () => {
     await payAndReturn();
     await resumeHere();
