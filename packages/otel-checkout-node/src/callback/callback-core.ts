@@ -246,14 +246,14 @@ function decideOutcome(request: PaymentRequest, fields: CallbackFields, options:
       const attributes = outcomeAttributes(outcome, reason === undefined ? undefined : { reason });
       // The hook decides the outcome, but the provider's raw status, when a `status` hook reads
       // it, is still what on-call searches for, and what a stalled span says the flow last heard.
-      const raw = rawStatusOf(request, fields, options, health);
+      const read = rawStatusOf(request, fields, options, health);
+      const raw = read === undefined ? undefined : cutStatus(read);
       if (raw !== undefined) attributes[ATTR_PAYMENT_PROVIDER_STATUS] = raw;
       return { outcome, reason, raw, record: (span) => span.setAttributes(attributes) };
     }
   }
-  if (options.status !== undefined) {
-    const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, (r) => options.status!(r, fields), request);
-    if (typeof raw !== 'string' && typeof raw !== 'number') return NO_OUTCOME;
+  const raw = rawStatusOf(request, fields, options, health);
+  if (raw !== undefined) {
     if (options.statusTable !== undefined) {
       const mapped = mappedStatusOf(options.statusTable, raw);
       return { outcome: mapped.outcome, reason: mapped.reason, raw: mapped.raw, record: (span) => recordMappedStatus(span, mapped) };
@@ -264,11 +264,11 @@ function decideOutcome(request: PaymentRequest, fields: CallbackFields, options:
   return NO_OUTCOME;
 }
 
-/** The provider's raw status from the `status` hook, as recorded (cut to its bound); `undefined` without one. */
-function rawStatusOf(request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): string | undefined {
+/** The provider's raw status from the `status` hook, as it returned it; `undefined` without a hook or a usable status. */
+function rawStatusOf(request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): string | number | undefined {
   if (options.status === undefined) return undefined;
   const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, (r) => options.status!(r, fields), request);
-  return typeof raw === 'string' || typeof raw === 'number' ? cutStatus(raw) : undefined;
+  return typeof raw === 'string' || typeof raw === 'number' ? raw : undefined;
 }
 
 function traced(ctx: Context, span: Span): CallbackScope {
