@@ -4,8 +4,24 @@ import { passesLuhn } from './luhn.js';
 
 const MIN_DIGITS = 13;
 const MAX_DIGITS = 19;
+
+// The separators allowed between digit groups: a space, a dash, and `+`, `%20` or `%2D` (a
+// space or a dash URL-encoded). A number typed in groups and sent in a form body or a query
+// has its spaces encoded (`card=4111+1111+1111+1111`, `4111%201111%201111%201111`), and such a
+// body ends up in free text (an error message) where nothing decodes it first. The patterns
+// below each spell them out; keep them in step.
+
 /** 13 digits joined by at most single separators: the cheap (native) gate before the scan. */
-const MAY_HOLD_CARD = /\d(?:[ +-]?\d){12}/;
+const MAY_HOLD_CARD = /\d(?:(?:[ +-]|%2[0d])?\d){12}/i;
+/**
+ * A run of digit groups joined by single separators, holding at least 13 digits (the lookahead
+ * keeps the many shorter numbers of a message, line numbers of a stack, away from the
+ * callback). An escaped separator outside a run is matched on its own, so that the `20` of
+ * `card%204111…` does not start a group.
+ */
+const DIGIT_RUN = /%2[0d]|\d(?=(?:(?:[ +-]|%2[0d])?\d){12})\d*(?:(?:[ +-]|%2[0d])\d+)*/gi;
+/** Splits a run into its groups (even indices) and separators (odd indices). */
+const GROUP_SEPARATOR = /([ +-]|%2[0d])/i;
 
 /** A card number: 13-19 digits with a card-network prefix and a valid Luhn check. */
 export function isCardNumber(digits: string): boolean {
@@ -21,82 +37,56 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
-/**
- * Space, dash, and `+`: a number typed in groups and sent in a form body has its spaces
- * encoded as `+` (`card=4111+1111+1111+1111`), and such a body ends up in free text (an
- * error message) where nothing decodes it first.
- */
-function isSeparator(code: number): boolean {
-  return code === 32 || code === 45 || code === 43;
+/** The length of the separator that ends right before `end` (0 when there is none). */
+function separatorBefore(text: string, end: number): number {
+  const code = text.charCodeAt(end - 1);
+  if (code === 32 || code === 45 || code === 43) return 1;
+  // `%20`, `%2d` or `%2D` (`| 32` lower-cases an ASCII letter).
+  return (code === 48 || (code | 32) === 100) && text.charCodeAt(end - 2) === 50 && text.charCodeAt(end - 3) === 37 ? 3 : 0;
 }
 
 /**
  * Masks every card number in `text`. A card is looked for in runs of digit groups joined by
- * single spaces, dashes or `+` (`4111 1111 1111 1111`, `4111-1111-1111-1111`): any stretch of
- * whole groups holding 13-19 digits that is a card is masked. A group is never split, so
- * digits inside a longer unbroken run (a 20-digit reference) are not a card. Letters next to
- * the digits do not protect them (`card4111111111111111` is masked). The last four digits
- * stay visible unless another group is joined right after them.
+ * single separators (`4111 1111 1111 1111`, `4111-1111-1111-1111`, `4111%201111%201111%201111`):
+ * any stretch of whole groups holding 13-19 digits that is a card is masked. A group is never
+ * split, so digits inside a longer unbroken run (a 20-digit reference) are not a card. Letters
+ * next to the digits do not protect them (`card4111111111111111` is masked). The last four
+ * digits stay visible unless another group is joined right after them.
  *
  * Returns `text` itself when nothing matched, so callers can compare by identity.
  */
 export function maskCardNumbers(text: string, counter: RedactionCounter): string {
-  const length = text.length;
-  if (length < MIN_DIGITS || !MAY_HOLD_CARD.test(text)) return text;
-  let result = '';
-  let copiedUpTo = 0;
-  let i = 0;
-  while (i < length) {
-    if (!isDigit(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    // Measure the run of joined groups first; only a run with enough digits is looked into.
-    const runStart = i;
-    let total = 0;
-    for (;;) {
-      const groupStart = i;
-      while (i < length && isDigit(text.charCodeAt(i))) i++;
-      total += i - groupStart;
-      if (i + 1 < length && isSeparator(text.charCodeAt(i)) && isDigit(text.charCodeAt(i + 1))) i++;
-      else break;
-    }
-    if (total < MIN_DIGITS) continue;
-    const starts: number[] = [];
-    const ends: number[] = [];
-    for (let j = runStart; j < i; ) {
-      const groupStart = j;
-      while (j < i && isDigit(text.charCodeAt(j))) j++;
-      starts.push(groupStart);
-      ends.push(j);
-      j++; // the separator
-    }
-    for (let g = 0; g < starts.length; ) {
+  if (text.length < MIN_DIGITS || !MAY_HOLD_CARD.test(text)) return text;
+  const before = counter.count;
+  const out = text.replace(DIGIT_RUN, (run) => {
+    // An escape on its own.
+    if (run.length < MIN_DIGITS) return run;
+    const parts = run.split(GROUP_SEPARATOR);
+    for (let g = 0; g < parts.length; g += 2) {
       let digits = '';
       let matchEnd = -1;
       let matchDigits = '';
-      for (let e = g; e < starts.length; e++) {
-        digits += text.slice(starts[e], ends[e]);
+      for (let e = g; e < parts.length; e += 2) {
+        digits += parts[e];
         if (digits.length > MAX_DIGITS) break;
-        if (digits.length >= MIN_DIGITS && isCardNumber(digits)) {
+        if (isCardNumber(digits)) {
           matchEnd = e;
           matchDigits = digits;
         }
       }
-      if (matchEnd < 0) {
-        g++;
-        continue;
-      }
+      if (matchEnd < 0) continue;
       // Kept last four digits joined to a following group would read as a new number
       // (`************6360-0003960482`), so such a card is masked completely.
-      const masked = matchEnd < starts.length - 1 ? '*'.repeat(matchDigits.length) : maskDigits(matchDigits);
-      result += text.slice(copiedUpTo, starts[g]) + masked;
-      copiedUpTo = ends[matchEnd];
+      const masked = matchEnd < parts.length - 1 ? '*'.repeat(matchDigits.length) : maskDigits(matchDigits);
+      // The card's groups and the separators between them become the one masked string.
+      parts.fill('', g, matchEnd);
+      parts[matchEnd] = masked;
       counter.count++;
-      g = matchEnd + 1;
+      g = matchEnd;
     }
-  }
-  return copiedUpTo === 0 ? text : result + text.slice(copiedUpTo);
+    return parts.join('');
+  });
+  return counter.count === before ? text : out;
 }
 
 /**
@@ -109,22 +99,26 @@ const MAX_SHOWN_CUT_DIGITS = 6;
  * Masks the digits at the very end of `text`, a value that an attribute length limit cut. A
  * card number cut there has lost its last digits, so it fails the length and Luhn checks
  * `maskCardNumbers` relies on, and its first digits would otherwise be exported. The run of
- * digit groups (joined as in `maskCardNumbers`, a trailing separator included) that reaches the
- * end is masked completely when it holds more than six digits; a shorter run is left alone.
+ * digit groups (joined as in `maskCardNumbers`, a trailing separator included, or the `%` or
+ * `%2` a cut left of an escaped one) that reaches the end is masked completely when it holds
+ * more than six digits; a shorter run is left alone.
  *
  * Only for values known to be cut: in a whole value these digits are an ordinary number.
  * Returns `text` itself when nothing was masked, so callers can compare by identity.
  */
 export function maskCutDigits(text: string): string {
   let i = text.length;
-  if (i > 0 && isSeparator(text.charCodeAt(i - 1))) i--;
+  // A separator the cut ended on, or what the cut left of an escaped one (`%`, `%2`).
+  i -= separatorBefore(text, i) || (text.endsWith('%') ? 1 : text.endsWith('%2') ? 2 : 0);
   let digits = 0;
   for (;;) {
     const groupEnd = i;
-    while (i > 0 && isDigit(text.charCodeAt(i - 1))) i--;
+    // The `0` of a `%20` is part of the separator, not of the group.
+    while (i > 0 && isDigit(text.charCodeAt(i - 1)) && separatorBefore(text, i) === 0) i--;
     digits += groupEnd - i;
     if (groupEnd === i) break;
-    if (i > 1 && isSeparator(text.charCodeAt(i - 1)) && isDigit(text.charCodeAt(i - 2))) i--;
+    const separator = separatorBefore(text, i);
+    if (separator > 0 && isDigit(text.charCodeAt(i - separator - 1))) i -= separator;
     else break;
   }
   if (digits <= MAX_SHOWN_CUT_DIGITS) return text;

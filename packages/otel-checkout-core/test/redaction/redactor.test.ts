@@ -36,9 +36,13 @@ describe('redaction rules', () => {
       ['...and in payment.provider.transaction_id', ATTR_PAYMENT_PROVIDER_TRANSACTION_ID, LUHN_TRADE_NO, LUHN_TRADE_NO, 0],
       ['...and in payment.merchant.id', ATTR_PAYMENT_MERCHANT_ID, LUHN_TRADE_NO, LUHN_TRADE_NO, 0],
       ['the same number in free text is masked', 'app.message', `trade ${LUHN_TRADE_NO} failed`, `trade ${MASKED_TRADE_NO} failed`, 1],
+      ['...and so is it when grouped with %20', 'app.message', 'trade 6202%204112%200000%200000 failed', `trade ${MASKED_TRADE_NO} failed`, 1],
+      ['a %20-grouped number stays in payment.trade_no', ATTR_PAYMENT_TRADE_NO, '6202%204112%200000%200000', '6202%204112%200000%200000', 0],
+      ['card grouped with %20 in an exception message', 'exception.message', 'card 4111%201111%201111%201111 declined', `card ${MASKED_VISA} declined`, 1],
       // false positives that must stay
       ['millisecond timestamp (string)', 'app.time', '1732000000007', '1732000000007', 0],
       ['millisecond timestamp (number)', 'app.time_ms', 1732000000007, 1732000000007, 0],
+      ['millisecond timestamps joined by %20', 'app.times', '1732000000007%201732000000008', '1732000000007%201732000000008', 0],
       ['amount', 'payment.amount', 129900.5, 129900.5, 0],
       ['phone number', 'app.phone', '+1 415-555-2671', '+1 415-555-2671', 0],
       ['UUID', 'app.request_id', '3f2504e0-4f89-11d3-9a0c-0305e82c3301', '3f2504e0-4f89-11d3-9a0c-0305e82c3301', 0],
@@ -115,6 +119,8 @@ describe('redaction rules', () => {
       ['card in a query value', 'url.full', `https://h/p?n=${VISA}`, `https://h/p?n=${MASKED_VISA}`, 1],
       ['percent-encoded card in a query value', 'url.full', 'https://h/p?n=4111%201111%201111%201111', 'https://h/p?n=************1111', 1],
       ['plus-encoded card in a query value', 'url.full', 'https://h/p?n=4111+1111+1111+1111', 'https://h/p?n=************1111', 1],
+      ['percent-encoded card in the path', 'url.full', 'https://h/cards/4111%201111%201111%201111/x', `https://h/cards/${MASKED_VISA}/x`, 1],
+      ['percent-encoded card in a URL inside free text', 'exception.message', 'GET https://h/cards/4111%201111%201111%201111 failed: 404', `GET https://h/cards/${MASKED_VISA} failed: 404`, 1],
       ['encoded parameter name', 'url.full', 'https://h/p?otc%5Fflow=AQ', 'https://h/p?otc%5Fflow=REDACTED', 1],
       ['parameter name case', 'url.full', 'https://h/p?Token=abc', 'https://h/p?Token=REDACTED', 1],
       ['fragment with a query', 'url.full', 'https://h/app#/return?otc_flow=AQ&x=1', 'https://h/app#/return?otc_flow=REDACTED&x=1', 1],
@@ -291,6 +297,18 @@ describe('redaction rules', () => {
       const once = JSON.stringify(s);
       assert.equal(redactSpanData(s), 0);
       assert.equal(JSON.stringify(s), once);
+    });
+
+    it('masks a card grouped with %20 or %2D in the span name, status message and exception event', () => {
+      const s: RedactableSpan = {
+        name: 'charge 4111%201111%201111%201111',
+        status: { message: 'declined: card%205555%2D5555%2D5555%2D4444' },
+        events: [{ name: 'exception', attributes: { 'exception.stacktrace': 'Error: card=4111%201111%201111%201111\n    at pay (/app/pay.js:1:1)' } }],
+      };
+      assert.equal(redactSpanData(s), 3);
+      assert.equal(s.name, `charge ${MASKED_VISA}`);
+      assert.equal(s.status?.message, 'declined: card%20************4444');
+      assert.equal(s.events?.[0]?.attributes?.['exception.stacktrace'], `Error: card=${MASKED_VISA}\n    at pay (/app/pay.js:1:1)`);
     });
 
     it('replaces the status object instead of changing one the caller may share', () => {
