@@ -58,35 +58,44 @@ function separatorBefore(text: string, end: number): number {
 export function maskCardNumbers(text: string, counter: RedactionCounter): string {
   if (text.length < MIN_DIGITS || !MAY_HOLD_CARD.test(text)) return text;
   const before = counter.count;
-  const out = text.replace(DIGIT_RUN, (run) => {
+  const out = text.replace(DIGIT_RUN, (run, at: number) => {
     // An escape on its own.
     if (run.length < MIN_DIGITS) return run;
-    const parts = run.split(GROUP_SEPARATOR);
-    for (let g = 0; g < parts.length; g += 2) {
-      let digits = '';
-      let matchEnd = -1;
-      let matchDigits = '';
-      for (let e = g; e < parts.length; e += 2) {
-        digits += parts[e];
-        if (digits.length > MAX_DIGITS) break;
-        if (isCardNumber(digits)) {
-          matchEnd = e;
-          matchDigits = digits;
-        }
-      }
-      if (matchEnd < 0) continue;
-      // Kept last four digits joined to a following group would read as a new number
-      // (`************6360-0003960482`), so such a card is masked completely.
-      const masked = matchEnd < parts.length - 1 ? '*'.repeat(matchDigits.length) : maskDigits(matchDigits);
-      // The card's groups and the separators between them become the one masked string.
-      parts.fill('', g, matchEnd);
-      parts[matchEnd] = masked;
-      counter.count++;
-      g = matchEnd;
-    }
-    return parts.join('');
+    const masked = maskRun(run, counter);
+    // Right after a `%`, the run's first two digits may be an escape's (`%22` is a quote in
+    // URL-encoded JSON, `%28` a parenthesis), stuck to a card that follows: read without them.
+    // Only when the run as it stands holds no card: `5%4111…` is a percent sign and a card.
+    return masked === run && text[at - 1] === '%' ? run.slice(0, 2) + maskRun(run.slice(2), counter) : masked;
   });
   return counter.count === before ? text : out;
+}
+
+/** Masks the cards in one run of digit groups (the same text when there are none). */
+function maskRun(run: string, counter: RedactionCounter): string {
+  const parts = run.split(GROUP_SEPARATOR);
+  for (let g = 0; g < parts.length; g += 2) {
+    let digits = '';
+    let matchEnd = -1;
+    let matchDigits = '';
+    for (let e = g; e < parts.length; e += 2) {
+      digits += parts[e];
+      if (digits.length > MAX_DIGITS) break;
+      if (isCardNumber(digits)) {
+        matchEnd = e;
+        matchDigits = digits;
+      }
+    }
+    if (matchEnd < 0) continue;
+    // Kept last four digits joined to a following group would read as a new number
+    // (`************6360-0003960482`), so such a card is masked completely.
+    const masked = matchEnd < parts.length - 1 ? '*'.repeat(matchDigits.length) : maskDigits(matchDigits);
+    // The card's groups and the separators between them become the one masked string.
+    parts.fill('', g, matchEnd);
+    parts[matchEnd] = masked;
+    counter.count++;
+    g = matchEnd;
+  }
+  return parts.join('');
 }
 
 /**
