@@ -5,6 +5,7 @@ import { FlowStoreError, FlowStoreTimeoutError } from '../flows/errors.js';
 import { collectedNumber } from '../flows/option-numbers.js';
 import { ORPHAN_TAKE_MS } from './orphan-take.js';
 import { ACK_SCRIPT, CLAIM_SCRIPT, KEEP_WAITING_SCRIPT, MARK_EMITTED_SCRIPT, PUT_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
+import { RedisSetupCheck } from './redis-setup-check.js';
 import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult, WaitResult } from './types.js';
 
 /**
@@ -27,7 +28,7 @@ export interface RedisFlowStoreOptions {
   commandTimeoutMs?: number;
   /** Bound on the sweeper's batch calls (claim, ack), ms. Default 5000. */
   batchTimeoutMs?: number;
-  /** Connection timeout for a client created from `url`, ms. Default 1000. */
+  /** Connection timeout for a client created from `url`, and the bound on each of the store's checks of Redis after a connection, ms. Default 1000. */
   connectTimeoutMs?: number;
   /** How long tombstones (and flows nobody sweeps) are kept after their deadline, ms. Default 48 hours. */
   retentionMs?: number;
@@ -70,6 +71,13 @@ interface OwnedClient extends RedisCommandClient {
   disconnect?(): Promise<void>;
 }
 
+/** What the store listens to on a client given to it, when it has it (a node-redis client does). */
+interface ListenableClient {
+  on(event: 'ready', listener: () => void): unknown;
+  off?(event: 'ready', listener: () => void): unknown;
+  removeListener?(event: 'ready', listener: () => void): unknown;
+}
+
 /** The store's own client, and whether it is opening a socket right now (see `endOwnedClient`). */
 interface OwnedConnection {
   readonly client: OwnedClient;
@@ -97,6 +105,9 @@ export class RedisFlowStore implements FlowStore {
   private failures = 0;
   private available = true;
   private closed = false;
+  private readonly setupCheck: RedisSetupCheck;
+  /** Removes the store's 'ready' listener from a client given to it. */
+  private stopListening: (() => void) | undefined;
   readonly optionProblems: readonly string[];
 
   constructor(options: RedisFlowStoreOptions) {
@@ -119,19 +130,24 @@ export class RedisFlowStore implements FlowStore {
     this.retentionMs = Math.ceil(collectedNumber(options.retentionMs, 'positive', DEFAULT_RETENTION_MS, 'RedisFlowStore retentionMs', problems));
     this.maxPendingPuts = collectedNumber(options.maxPendingPuts, 'count', 1000, 'RedisFlowStore maxPendingPuts', problems);
     this.optionProblems = problems;
+    this.setupCheck = new RedisSetupCheck(`${this.prefix}marker`, this.connectTimeoutMs);
     // Connect at once, so the first payment does not pay for loading the client and the handshake.
     if (this.client === undefined) this.connect().catch(() => undefined);
+    else this.watchGivenClient(this.client);
   }
 
   /**
-   * Resolves once the store's own client is connected (at once for a given client); for
-   * readiness checks at startup. Rejects with a FlowStoreError when the client cannot be made
-   * (a malformed `url`, `redis` not installed), or with a FlowStoreTimeoutError when Redis is
-   * not reachable within `connectTimeoutMs` (the client keeps trying in the background, and
-   * the store works once it connects).
+   * Resolves once the store's own client is connected (at once for a given client) and the
+   * store's check of Redis under way is done (its eviction policy, and whether it lost its data;
+   * each read bounded by `connectTimeoutMs`, and never a reason to reject); for readiness checks
+   * at startup. Rejects with a FlowStoreError when the client cannot be made (a malformed `url`,
+   * `redis` not installed), or with a FlowStoreTimeoutError when Redis is not reachable within
+   * `connectTimeoutMs` (the client keeps trying in the background, and the store works once it
+   * connects).
    */
   async ready(): Promise<void> {
     if (this.client === undefined) await this.withTimeout(this.connect(), this.connectTimeoutMs);
+    await this.setupCheck.settled();
   }
 
   async put(record: FlowRecord, deadline: number): Promise<void> {
@@ -179,6 +195,9 @@ export class RedisFlowStore implements FlowStore {
   }
 
   async claimExpired(now: number, limit: number, leaseMs: number): Promise<ClaimedFlow[]> {
+    // Sweeps come at a steady pace on a connection that may stay up for weeks: the time to
+    // notice a Redis flushed (or its marker evicted) without a reconnect. Beside the claim, not before it.
+    if (this.client !== undefined) this.setupCheck.poll(this.client);
     const reply = (await this.run(
       CLAIM,
       [this.dueKey],
@@ -219,18 +238,54 @@ export class RedisFlowStore implements FlowStore {
   }
 
   /**
+   * Calls `listener` each time the store notices that Redis lost the flows waiting in it (a
+   * restart without persistence, a flush, a failover to a replica without them, its keys
+   * evicted), from now on; returns what removes it. The flows count these in `flowStoreResets`.
+   */
+  addResetListener(listener: () => void): () => void {
+    return this.setupCheck.addResetListener(listener);
+  }
+
+  /**
    * Closes the store's own client (a given client is left to its owner). Resolves once that
    * client is closed; when it is still connecting, that is when its connection attempt ends
    * (bounded: see `endOwnedClient`).
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.setupCheck.stop();
+    this.stopListening?.();
+    this.stopListening = undefined;
     const owned = this.owned;
     this.owned = undefined;
     this.connecting = undefined;
     if (owned === undefined) return;
     if (this.client === owned.client) this.client = undefined;
     await endOwnedClient(owned, 2 * this.connectTimeoutMs);
+  }
+
+  /**
+   * Checks Redis through a client the application gave: now (it is given connected), and after
+   * each reconnect when the client tells of them as a node-redis client does.
+   */
+  private watchGivenClient(client: RedisCommandClient): void {
+    this.setupCheck.connected(client);
+    const listenable = client as Partial<ListenableClient>;
+    if (typeof listenable.on !== 'function') return;
+    const onReady = (): void => this.setupCheck.connected(client);
+    try {
+      listenable.on.call(client, 'ready', onReady);
+    } catch {
+      return;
+    }
+    this.stopListening = () => {
+      try {
+        const off = listenable.off ?? listenable.removeListener;
+        off?.call(client, 'ready', onReady);
+      } catch {
+        // the client's own business
+      }
+    };
   }
 
   private flowKey(tradeNo: string): string {
@@ -295,6 +350,10 @@ export class RedisFlowStore implements FlowStore {
       const owned: OwnedConnection = { client, openingSocket: true };
       // A socket is being opened from `connect()` or a 'reconnecting' until it connects or the attempt fails.
       client.on('connect', () => (owned.openingSocket = false));
+      // The first connection and every reconnect: the server may have restarted, or be another one.
+      client.on('ready', () => {
+        if (!this.closed) this.setupCheck.connected(client);
+      });
       client.on('reconnecting', () => (owned.openingSocket = true));
       client.on('error', (error) => {
         owned.openingSocket = false;

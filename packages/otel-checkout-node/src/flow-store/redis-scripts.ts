@@ -6,7 +6,8 @@
  * last notification that kept it waiting, t=callbacks that came while it was claimed), `<p>t:<tradeNo>` tombstone
  * (hash r, t=1 once a callback took it, l=stalled; or, for a take of an unknown trade number,
  * o=when, t, and no r), `<p>due` sorted set of trade numbers by the time they next become
- * claimable.
+ * claimable, `<p>marker` a random value without TTL, by which the store notices that Redis lost
+ * its data (see redis-setup-check.ts).
  */
 
 /**
@@ -175,3 +176,14 @@ for i = 3, #ARGV - 1, 2 do
   end
 end
 return 1`;
+
+/**
+ * KEYS: marker. ARGV: a new random value. Returns the marker's value: the one there, or, when there
+ * is none, the new one, written now (SET NX and read back, in one step), so every process sharing
+ * the store agrees on one value. No TTL: it must outlive every flow.
+ */
+export const MARKER_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]`;

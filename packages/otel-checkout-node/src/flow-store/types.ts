@@ -133,6 +133,13 @@ export interface FlowStore {
    */
   addEvictionListener?(listener: () => void): () => void;
   /**
+   * Optional, for a store that can tell it lost the flows waiting in it (the Redis store: a
+   * restart without persistence, a flush, its keys evicted): calls `listener` once for each such
+   * loss it notices from now on and returns what removes it. Those flows are never reported
+   * stalled; the flows count the losses in the handle's `flowStoreResets`, and unsubscribe at shutdown.
+   */
+  addResetListener?(listener: () => void): () => void;
+  /**
    * Optional: the store's own options it could not use and replaced by their defaults (said
    * through `diag` when it was made). The flows count them in the handle's `configProblems`.
    */

@@ -11,6 +11,12 @@ export const HEALTH_FLOW_STORE_FALLBACKS = 'flowStoreFallbacks' as const;
 /** Flows or tombstones the in-memory store dropped to stay within its size bound. */
 export const HEALTH_FLOW_STORE_EVICTIONS = 'flowStoreEvictions' as const;
 /**
+ * Times the flow store noticed it had lost the flows waiting in it (its Redis restarted without
+ * persistence, was flushed, failed over to a replica without them, or evicted them): flows
+ * waiting then are never reported stalled.
+ */
+export const HEALTH_FLOW_STORE_RESETS = 'flowStoreResets' as const;
+/**
  * Flows (not URLs: once per flow, however many URLs or pass-backs it mints) that minted without
  * a trade number while a flow store is configured: they can only be correlated by token and
  * never sweep as stalled.
@@ -38,6 +44,7 @@ export const FLOW_HEALTH_COUNTERS = [
   HEALTH_FLOW_STORE_FAILURES,
   HEALTH_FLOW_STORE_FALLBACKS,
   HEALTH_FLOW_STORE_EVICTIONS,
+  HEALTH_FLOW_STORE_RESETS,
   HEALTH_FLOWS_WITHOUT_TRADE_NO,
   HEALTH_CALLBACKS,
   HEALTH_CALLBACKS_UNCORRELATED,

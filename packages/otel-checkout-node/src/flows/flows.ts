@@ -14,6 +14,7 @@ import {
   HEALTH_FLOW_STORE_EVICTIONS,
   HEALTH_FLOW_STORE_FAILURES,
   HEALTH_FLOW_STORE_FALLBACKS,
+  HEALTH_FLOW_STORE_RESETS,
   HEALTH_FLOWS_WITHOUT_TRADE_NO,
   HEALTH_TOKENS_MINTED,
   HEALTH_TOKENS_REJECTED,
@@ -160,6 +161,8 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
   // Evictions lose flows (no stalled span for them): counted whether the package or the
   // application made the store.
   const stopCountingEvictions = store?.addEvictionListener?.(() => health.increment(HEALTH_FLOW_STORE_EVICTIONS));
+  // So are the flows of a data set the store lost (a Redis restarted without persistence, or flushed).
+  const stopCountingResets = store?.addResetListener?.(() => health.increment(HEALTH_FLOW_STORE_RESETS));
   const recentlyPut = new Map<string, RecordedFlow>();
   // Flows that ended at `payment.create`: a URL minted afterwards must not put them back.
   const endedAtCreate = new Set<string>();
@@ -384,6 +387,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
       for (let n = deferredTakes.size; n > 0; n--) giveUpTake();
       deferredTakes.clear();
       stopCountingEvictions?.();
+      stopCountingResets?.();
       await store?.close();
     },
   };

@@ -8,7 +8,8 @@ import { freePort } from '@otel-checkout/test-support';
 /**
  * A `redis-server` that can be stopped and started again on the same port with its data, as a
  * Redis with persistence comes back after an outage: an append-only file synced on every write,
- * in a directory of its own.
+ * in a directory of its own. With `persistence: false`, it comes back empty, as a Redis without
+ * persistence (no AOF, no RDB) does.
  */
 export interface RestartableRedis {
   readonly url: string;
@@ -20,7 +21,14 @@ export interface RestartableRedis {
   close(): Promise<void>;
 }
 
-export async function startRestartableRedis(): Promise<RestartableRedis> {
+export interface RestartableRedisOptions {
+  /** Default true: an append-only file, synced on every write. */
+  persistence?: boolean;
+  /** More `redis-server` arguments, as `['--maxmemory-policy', 'allkeys-lru']`. */
+  args?: readonly string[];
+}
+
+export async function startRestartableRedis(options: RestartableRedisOptions = {}): Promise<RestartableRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'otc-redis-restart-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -29,7 +37,11 @@ export async function startRestartableRedis(): Promise<RestartableRedis> {
     new Promise((resolve, reject) => {
       const server = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+        [
+          ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir],
+          ...(options.persistence === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always']),
+          ...(options.args ?? []),
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       child = server;
