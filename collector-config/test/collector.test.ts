@@ -339,7 +339,8 @@ describe('collector configuration', () => {
         it(`${card}, bare, grouped and in text`, () => {
           assert.ok(isCardNumber(card), 'a card number by the libraries rules');
           const grouped = card.replace(/(\d{4})(?=\d)/g, '$1 ');
-          for (const text of [card, grouped, grouped.replace(/ /g, '-'), `declined: card ${card}.`, `card${card}x`, `{"pan":"${card}"}`]) {
+          const encoded = [grouped.replace(/ /g, '+'), grouped.replace(/ /g, '%20'), grouped.replace(/ /g, '%2D'), `card%20${card}%20declined`, `%7B%22pan%22%3A%22${card}%22%7D`];
+          for (const text of [card, grouped, grouped.replace(/ /g, '-'), `declined: card ${card}.`, `card${card}x`, `{"pan":"${card}"}`, ...encoded]) {
             assert.ok(masked(text), `not masked: ${text}`);
           }
         });
@@ -355,6 +356,9 @@ describe('collector configuration', () => {
         'id 550e8400-e29b-41d4-a716-446655440000',
         '+86 138 0013 8000',
         '2026-11-22 05:26:16',
+        'q=1234%205678%209012%203456',
+        'at%201732000000007%20ok',
+        'ref%2094111111111111111123',
       ];
       for (const text of notCards) {
         it(`keeps "${text}"`, () => {
