@@ -20,6 +20,7 @@ import {
   HEALTH_TOKENS_REJECTED,
 } from './flow-health.js';
 import { HEALTH_CONFIG_PROBLEMS } from '../health-names.js';
+import { errorSummary } from '../error-summary.js';
 import { checkedNumber, numberProblem } from './option-numbers.js';
 import type { FlowDeadlineRule, FlowDeadlines, FlowsOptions } from './types.js';
 import { withTokenParam } from './url-token.js';
@@ -158,11 +159,23 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
   // A store's own options it replaced by defaults (it said so when made) count with the rest.
   const storeProblems = store?.optionProblems?.length ?? 0;
   if (storeProblems > 0) health.increment(HEALTH_CONFIG_PROBLEMS, storeProblems);
+  // A store of the application's own whose subscription throws, or hands back no function,
+  // costs the count, not the setup; said once as a configuration problem.
+  const countFrom = (method: 'addEvictionListener' | 'addResetListener', counter: typeof HEALTH_FLOW_STORE_EVICTIONS | typeof HEALTH_FLOW_STORE_RESETS): (() => void) => {
+    try {
+      const stop = store?.[method]?.(() => health.increment(counter));
+      if (stop === undefined || typeof stop === 'function') return () => guardStop(stop);
+      health.rejectOption(`flows.store.${method}`, `option flows.store: its ${method} did not return a function; unsubscribing at shutdown is skipped`);
+    } catch (error) {
+      health.rejectOption(`flows.store.${method}`, `option flows.store: its ${method} threw (${errorSummary(error)}); ${counter} is not counted`);
+    }
+    return () => {};
+  };
   // Evictions lose flows (no stalled span for them): counted whether the package or the
   // application made the store.
-  const stopCountingEvictions = store?.addEvictionListener?.(() => health.increment(HEALTH_FLOW_STORE_EVICTIONS));
+  const stopCountingEvictions = countFrom('addEvictionListener', HEALTH_FLOW_STORE_EVICTIONS);
   // So are the flows of a data set the store lost (a Redis restarted without persistence, or flushed).
-  const stopCountingResets = store?.addResetListener?.(() => health.increment(HEALTH_FLOW_STORE_RESETS));
+  const stopCountingResets = countFrom('addResetListener', HEALTH_FLOW_STORE_RESETS);
   const recentlyPut = new Map<string, RecordedFlow>();
   // Flows that ended at `payment.create`: a URL minted afterwards must not put them back.
   const endedAtCreate = new Set<string>();
@@ -386,8 +399,8 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
       await retryDeferredTakes();
       for (let n = deferredTakes.size; n > 0; n--) giveUpTake();
       deferredTakes.clear();
-      stopCountingEvictions?.();
-      stopCountingResets?.();
+      stopCountingEvictions();
+      stopCountingResets();
       await store?.close();
     },
   };
@@ -463,4 +476,13 @@ function checkedDeadlines(deadlines: FlowDeadlines, health: HealthCounters): Flo
     }
   }
   return checked;
+}
+
+/** Runs a store's unsubscribe; one that throws at shutdown must not stop the store's close. */
+function guardStop(stop: (() => void) | undefined): void {
+  try {
+    stop?.();
+  } catch {
+    // Nothing left to count into: the flows are shutting down.
+  }
 }

@@ -8,7 +8,7 @@ import { startOtlpReceiver, startRedisServer } from '@otel-checkout/test-support
 import type { OtlpReceiver } from '@otel-checkout/test-support';
 import { ATTR_PAYMENT_TRADE_NO } from '@otel-checkout/semantic-conventions';
 import { SPAN_NAME_PAYMENT_CALLBACK_STALLED } from '@otel-checkout/semantic-conventions/incubating';
-import { FLOW_HEALTH_COUNTERS, HEALTH_CONFIG_PROBLEMS, HEALTH_HOOK_ERRORS, MemoryFlowStore, payments, startCheckoutTracing } from '../../src/index.js';
+import { FLOW_HEALTH_COUNTERS, HEALTH_CONFIG_PROBLEMS, HEALTH_FLOW_STORE_EVICTIONS, HEALTH_FLOW_STORE_RESETS, HEALTH_HOOK_ERRORS, MemoryFlowStore, payments, startCheckoutTracing } from '../../src/index.js';
 import type { NodeTracingHandle } from '../../src/index.js';
 import { hasRegisteredTracerProvider } from '../../src/setup/existing-provider.js';
 import { startTracingSession } from '../support/tracing-session.js';
@@ -241,6 +241,46 @@ describe('startCheckoutTracing', () => {
     assert.equal(closed, 1, 'the flow store of the failed setup is closed');
     assert.equal(hasRegisteredTracerProvider(), false, 'no half-started SDK stays registered');
     assert.equal(await payments.create({ tradeNo: 'F-1' }, (flow) => flow.tradeNo), 'F-1', 'the application runs untraced');
+  });
+
+  it("a store of the application's own whose listener methods throw or answer no function costs the count, not the setup", async () => {
+    let closed = 0;
+    let notifyReset: (() => void) | undefined;
+    const memory = new MemoryFlowStore();
+    const store = customFlowStore(
+      {
+        addEvictionListener: () => {
+          throw new Error('not supported');
+        },
+        addResetListener: ((listener: () => void) => {
+          notifyReset = listener;
+          return 'not a function';
+        }) as unknown as (listener: () => void) => () => void,
+        close: () => {
+          closed += 1;
+          return memory.close();
+        },
+      },
+      memory,
+    );
+    const diagnostics = captureDiag();
+    try {
+      handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, flows: { store } });
+      assert.equal(handle.mode, 'default');
+      assert.equal(await payments.create({ tradeNo: 'L-1' }, (flow) => flow.tradeNo), 'L-1');
+      notifyReset?.();
+      const health = handle.health();
+      assert.equal(health[HEALTH_CONFIG_PROBLEMS], 2);
+      assert.equal(health[HEALTH_FLOW_STORE_EVICTIONS], 0);
+      assert.equal(health[HEALTH_FLOW_STORE_RESETS], 1, 'the subscription that answered no function still counts');
+      assert.equal(diagnostics.warnings.filter((w) => w.includes('its addEvictionListener threw')).length, 1, diagnostics.warnings.join('\n'));
+      assert.equal(diagnostics.warnings.filter((w) => w.includes('addResetListener did not return a function')).length, 1, diagnostics.warnings.join('\n'));
+      assert.ok(!diagnostics.warnings.some((w) => w.includes('setup failed')), diagnostics.warnings.join('\n'));
+    } finally {
+      diagnostics.restore();
+    }
+    await handle.shutdown();
+    assert.equal(closed, 1, 'shutdown still closes the store');
   });
 
   it('a process whose setup failed with a Redis flow store exits once it called shutdown', async () => {
