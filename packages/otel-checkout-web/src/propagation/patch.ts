@@ -84,6 +84,8 @@ function patchFetch(trace: TraceRequest): (() => void) | undefined {
 interface XhrInfo {
   method: string;
   url: string;
+  /** The page's own `traceparent`, held back until send() knows whether ours replaces it. */
+  traceparent?: string;
 }
 
 function patchXhr(trace: TraceRequest): (() => void) | undefined {
@@ -95,14 +97,26 @@ function patchXhr(trace: TraceRequest): (() => void) | undefined {
   const originalOpen = proto.open;
   // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called with the request as `this`
   const originalSend = proto.send;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called with the request as `this`
+  const originalSetHeader = proto.setRequestHeader;
   const state = { original: originalSend as unknown, active: true };
   const open = function open(this: XMLHttpRequest, ...args: unknown[]): void {
     if (state.active) requests.set(this, { method: String(args[0]).toUpperCase(), url: String(args[1]) });
     (originalOpen as (...a: unknown[]) => void).apply(this, args);
   };
+  // XHR joins two values of one header into one, which for `traceparent` is no valid parent at
+  // all: the page's own (another tracer's) waits for send(), where ours replaces it, as on fetch.
+  const setRequestHeader = function setRequestHeader(this: XMLHttpRequest, name: string, value: string): void {
+    const info = requests.get(this);
+    if (info !== undefined && String(name).toLowerCase() === 'traceparent') info.traceparent = value;
+    else originalSetHeader.call(this, name, value);
+  };
   const send = function send(this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null): void {
-    const info = state.active ? requests.get(this) : undefined;
-    const request = info === undefined ? undefined : safeTrace(trace, info.method, info.url);
+    const info = requests.get(this);
+    // Sent: from now on the page's headers go straight to the request (and throw as they should).
+    requests.delete(this);
+    const request = info === undefined || !state.active ? undefined : safeTrace(trace, info.method, info.url);
+    if (request === undefined && info?.traceparent !== undefined) originalSetHeader.call(this, 'traceparent', info.traceparent);
     if (request !== undefined) {
       try {
         for (const [name, value] of Object.entries(request.headers)) this.setRequestHeader(name, value);
@@ -124,10 +138,12 @@ function patchXhr(trace: TraceRequest): (() => void) | undefined {
   (send as Marked)[MARK] = state;
   proto.open = open;
   proto.send = send;
+  proto.setRequestHeader = setRequestHeader;
   return () => {
     state.active = false;
     if (proto.open === (open as typeof proto.open)) proto.open = originalOpen;
     if (proto.send === send) proto.send = originalSend;
+    if (proto.setRequestHeader === setRequestHeader) proto.setRequestHeader = originalSetHeader;
   };
 }
 

@@ -67,7 +67,7 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.deepEqual(carried, clients.map((c) => c.spanId).sort());
   });
 
-  it('the page’s own baggage (another tool’s sampling context) is kept beside ours on fetch, as on XHR; its own traceparent gives way to the flow’s', async () => {
+  it('the page’s own baggage (another tool’s sampling context) is kept beside ours on fetch, as on XHR; its own traceparent gives way to the flow’s, on XHR too, and goes out untouched when the request is not traced', async () => {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     const seen = await page.evaluate(async (api) => {
       const theirs = { baggage: 'sentry-trace_id=abc,sentry-environment=prod', traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` };
@@ -80,16 +80,37 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
         const r = new XMLHttpRequest();
         r.open('POST', `${api}/api/echo`);
         r.setRequestHeader('baggage', theirs.baggage);
+        r.setRequestHeader('TraceParent', theirs.traceparent);
         r.onload = () => resolve(JSON.parse(r.responseText) as Echo);
         r.send();
       });
       flow.end();
-      return { plain, headers, request, xhr, traceId: flow.traceId };
+      // Not traced (no flow now): the page's own traceparent goes out as the page set it.
+      const untraced = await new Promise<Echo>((resolve) => {
+        const r = new XMLHttpRequest();
+        r.open('POST', `${api}/api/echo`);
+        r.setRequestHeader('traceparent', theirs.traceparent);
+        r.onload = () => resolve(JSON.parse(r.responseText) as Echo);
+        r.send();
+      });
+      // A header set after send() still throws, as XHR says it must.
+      const late = new XMLHttpRequest();
+      late.open('POST', `${api}/api/echo`);
+      late.send();
+      let lateError = 'none';
+      try {
+        late.setRequestHeader('traceparent', theirs.traceparent);
+      } catch (error) {
+        lateError = (error as Error).name;
+      }
+      return { plain, headers, request, xhr, untraced, lateError, theirs: theirs.traceparent, traceId: flow.traceId };
     }, sites.api.url);
     for (const [how, echo] of Object.entries({ plain: seen.plain, headers: seen.headers, request: seen.request, xhr: seen.xhr })) {
       assert.equal(echo.baggage, 'sentry-trace_id=abc,sentry-environment=prod, checkout.release=web-1.2.3', how);
       assert.match(String(echo.traceparent), new RegExp(`^00-${seen.traceId}-[0-9a-f]{16}-01$`), how);
     }
+    assert.equal(seen.untraced.traceparent, seen.theirs);
+    assert.equal(seen.lateError, 'InvalidStateError');
   });
 
   it('an XHR whose own onload or onreadystatechange ends the flow still records its status, and no span ends twice', async () => {
@@ -133,7 +154,7 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.deepEqual(diagnostics, [], 'nothing written to or ended on an ended span');
   });
 
-  it('a request the browser refuses still ends its span: an XHR sent twice, a synchronous XHR that fails', async () => {
+  it('a request the browser refuses leaves no span open: an XHR sent twice, a synchronous XHR that fails', async () => {
     // A closed port among the targets: the synchronous request there fails as it is sent.
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { propagateTo: [sites.api.url, 'http://127.0.0.1:1'] }));
     const thrown = await page.evaluate(async (api) => {
@@ -163,9 +184,11 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     }, sites.api.url);
     assert.deepEqual(thrown, ['InvalidStateError', 'NetworkError'], 'the page sees exactly what it would without tracing');
     const root = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.attributes['payment.trade_no'] === 'T-refused');
-    // The first send's request, the refused second send and the failed synchronous request.
-    const clients = await sites.receiver.waitForSpans((s) => s.kindName === 'CLIENT' && s.parentSpanId === root.spanId, { count: 3 });
-    assert.equal(clients.filter((s) => s.status.codeName === 'ERROR').length, 2);
+    // The first send's request and the failed synchronous request; the refused second send
+    // sent nothing, and an XHR is traced once per open().
+    const clients = await sites.receiver.waitForSpans((s) => s.kindName === 'CLIENT' && s.parentSpanId === root.spanId, { count: 2 });
+    assert.deepEqual(clients.map((s) => s.status.codeName).sort(), ['ERROR', 'UNSET']);
+    assert.equal(sites.receiver.spans.filter((s) => s.kindName === 'CLIENT' && s.parentSpanId === root.spanId).length, 2, 'no span for the refused send');
   });
 
   it('a flow ended inside its own query ends the query span once', async () => {
