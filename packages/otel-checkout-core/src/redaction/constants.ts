@@ -25,22 +25,16 @@ export const DEFAULT_EXEMPT_KEYS: readonly string[] = [
 ];
 
 // OpenTelemetry's own URL attributes (current and deprecated names). They are not payment
-// names, so they are not in this project's registry; spelled here to keep the package free
-// of a dependency on @opentelemetry/semantic-conventions.
-const ATTR_URL_FULL = 'url.full';
-const ATTR_URL_ORIGINAL = 'url.original';
-const ATTR_URL_PATH = 'url.path';
-const ATTR_URL_QUERY = 'url.query';
-const ATTR_URL_FRAGMENT = 'url.fragment';
-const ATTR_HTTP_URL = 'http.url';
-const ATTR_HTTP_TARGET = 'http.target';
+// names, so they are not in this project's registry; spelled out here, rather than as named
+// constants that every checkout page would download, to keep the package free of a dependency
+// on @opentelemetry/semantic-conventions.
 
-/** Attributes holding a URL, or a path that may carry a query. */
-export const DEFAULT_URL_KEYS: readonly string[] = [ATTR_URL_FULL, ATTR_URL_ORIGINAL, ATTR_URL_PATH, ATTR_HTTP_URL, ATTR_HTTP_TARGET];
-/** Attributes holding a bare query string (`a=1&b=2`). */
-export const QUERY_KEYS: readonly string[] = [ATTR_URL_QUERY];
-/** Attributes holding a bare fragment (may be `/route?x=1` or `a=1&b=2`). */
-export const FRAGMENT_KEYS: readonly string[] = [ATTR_URL_FRAGMENT];
+/** Attributes holding a URL, or a path that may carry a query: `url.full`, `url.original`, `url.path`, `http.url`, `http.target`. */
+export const DEFAULT_URL_KEYS: readonly string[] = ['url.full', 'url.original', 'url.path', 'http.url', 'http.target'];
+/** The attribute holding a bare query string (`a=1&b=2`). */
+export const QUERY_KEY = 'url.query';
+/** The attribute holding a bare fragment (may be `/route?x=1` or `a=1&b=2`). */
+export const FRAGMENT_KEY = 'url.fragment';
 
 /**
  * Denylisted names. Matched after lower-casing and dropping `-`, `_`, `.`, `[`, `]`, against the

@@ -5,13 +5,13 @@ import {
   DEFAULT_FLOW_TOKEN_PARAMETER,
   DEFAULT_SENSITIVE_KEYS,
   DEFAULT_URL_KEYS,
-  FRAGMENT_KEYS,
-  QUERY_KEYS,
+  FRAGMENT_KEY,
+  QUERY_KEY,
   REDACTED,
 } from './constants.js';
 import type { RedactionCounter } from './counter.js';
-import { InlinePairScrubber } from './inline-pairs.js';
-import { SensitiveNameMatcher } from './sensitive-names.js';
+import { inlinePairScrubber } from './inline-pairs.js';
+import { sensitiveNames } from './sensitive-names.js';
 import type { RedactableAttributes, RedactableSpan, RedactableValue, RedactionOptions } from './types.js';
 import { scrubEmbeddedUrls, scrubFragment, scrubParameters, scrubUrl } from './url.js';
 
@@ -35,6 +35,14 @@ const MIN_CARD_DIGITS = 13;
 /** Bounds the key cache: attribute keys are few in practice, but a caller could make up keys per request. */
 const MAX_CACHED_KEYS = 4096;
 
+/** The rules of one configuration, as the `Redactor` methods run them; each adds what it changed to `counter`. */
+interface Rules {
+  span(span: RedactableSpan, counter: RedactionCounter): void;
+  attributes(attributes: RedactableAttributes, counter: RedactionCounter): void;
+  value(key: string, value: RedactableValue, counter: RedactionCounter): RedactableValue;
+  text(text: unknown, counter: RedactionCounter): string;
+}
+
 /**
  * The redaction rules compiled for one configuration. Build it once (`createRedactor`) and
  * reuse it: every pattern and key list is prepared here, so redacting a span that holds
@@ -46,36 +54,11 @@ const MAX_CACHED_KEYS = 4096;
 export class Redactor {
   /** False when built with `enabled: false`: every method then leaves data untouched and returns 0. */
   readonly enabled: boolean;
-  private readonly cardNumbers: boolean;
-  private readonly bankAccounts: boolean;
-  private readonly exemptKeys: ReadonlySet<string>;
-  private readonly urlKeys: ReadonlySet<string>;
-  private readonly queryKeys: ReadonlySet<string>;
-  private readonly fragmentKeys: ReadonlySet<string>;
-  private readonly sensitiveKeys: SensitiveNameMatcher;
-  private readonly sensitiveParameters: SensitiveNameMatcher;
-  private readonly inlinePairs: InlinePairScrubber | undefined;
-  private readonly keyClasses = new Map<string, KeyClass>();
-  /** Values of ordinary (text) attributes known to need no redaction. */
-  private readonly cleanValues = new Set<string>();
+  private readonly rules: Rules;
 
   constructor(options: RedactionOptions = {}) {
     this.enabled = options.enabled !== false;
-    this.cardNumbers = options.cardNumbers !== false;
-    this.bankAccounts = options.bankAccounts !== false;
-    const flowTokenParameter =
-      typeof options.flowTokenParameter === 'string' && options.flowTokenParameter.length > 0
-        ? options.flowTokenParameter
-        : DEFAULT_FLOW_TOKEN_PARAMETER;
-    const keyNames = [...DEFAULT_SENSITIVE_KEYS, ...strings(options.sensitiveKeys), flowTokenParameter];
-    const parameterNames = [...keyNames, ...strings(options.sensitiveQueryParameters)];
-    this.sensitiveKeys = new SensitiveNameMatcher(keyNames);
-    this.sensitiveParameters = new SensitiveNameMatcher(parameterNames);
-    this.inlinePairs = options.inlinePairs === false ? undefined : new InlinePairScrubber(parameterNames);
-    this.exemptKeys = new Set([...DEFAULT_EXEMPT_KEYS, ...strings(options.exemptKeys)]);
-    this.urlKeys = new Set([...DEFAULT_URL_KEYS, ...strings(options.urlKeys)]);
-    this.queryKeys = new Set(QUERY_KEYS);
-    this.fragmentKeys = new Set(FRAGMENT_KEYS);
+    this.rules = compile(options);
   }
 
   /**
@@ -87,7 +70,7 @@ export class Redactor {
     if (!this.enabled) return 0;
     const counter: RedactionCounter = { count: 0 };
     try {
-      this.redactSpanInto(span, counter);
+      this.rules.span(span, counter);
     } catch {
       // Only a span object that is not span-shaped gets here (every value is guarded below);
       // what was redacted so far stays redacted.
@@ -99,90 +82,135 @@ export class Redactor {
   redactAttributes(attributes: RedactableAttributes): number {
     if (!this.enabled) return 0;
     const counter: RedactionCounter = { count: 0 };
-    this.redactAttributesInto(attributes, counter);
+    this.rules.attributes(attributes, counter);
     return counter.count;
   }
 
   /** The redacted form of one attribute value stored under `key` (the value itself when nothing applies). */
   redactValue(key: string, value: RedactableValue): RedactableValue {
     if (!this.enabled) return value;
-    return this.guardedValue(key, value, { count: 0 });
+    return this.rules.value(key, value, { count: 0 });
   }
 
   /** Free text (a span name, a message) with card numbers, sensitive pairs and URL secrets removed. */
   redactText(text: string): string {
     if (!this.enabled) return text;
-    return this.guardedText(text, { count: 0 });
+    return this.rules.text(text, { count: 0 });
   }
+}
 
-  private redactSpanInto(span: RedactableSpan, counter: RedactionCounter): void {
-    span.name = this.guardedText(span.name, counter);
-    const status = span.status;
-    if (isObject(status) && typeof status.message === 'string' && status.message.length > 0) {
-      const message = this.guardedText(status.message, counter);
-      if (message !== status.message) span.status = { ...status, message };
+/**
+ * Prepares the rules of `options` (`enabled` aside, which the `Redactor` checks). A closure
+ * rather than class members, so its state and helpers minify on every checkout page.
+ */
+function compile(options: RedactionOptions): Rules {
+  const cardNumbers = options.cardNumbers !== false;
+  const bankAccounts = options.bankAccounts !== false;
+  const flowTokenParameter =
+    typeof options.flowTokenParameter === 'string' && options.flowTokenParameter.length > 0
+      ? options.flowTokenParameter
+      : DEFAULT_FLOW_TOKEN_PARAMETER;
+  const keyNames = [...DEFAULT_SENSITIVE_KEYS, ...strings(options.sensitiveKeys), flowTokenParameter];
+  const parameterNames = [...keyNames, ...strings(options.sensitiveQueryParameters)];
+  const sensitiveKey = sensitiveNames(keyNames);
+  const sensitiveParameter = sensitiveNames(parameterNames);
+  const inlinePairs = options.inlinePairs === false ? undefined : inlinePairScrubber(parameterNames);
+  const exemptKeys = new Set([...DEFAULT_EXEMPT_KEYS, ...strings(options.exemptKeys)]);
+  const urlKeys = new Set([...DEFAULT_URL_KEYS, ...strings(options.urlKeys)]);
+  const keyClasses = new Map<string, KeyClass>();
+  /** Values of ordinary (text) attributes known to need no redaction. */
+  const cleanValues = new Set<string>();
+
+  const classify = (key: string): KeyClass => {
+    let keyClass = keyClasses.get(key);
+    if (keyClass !== undefined) return keyClass;
+    if (exemptKeys.has(key)) keyClass = KEY_EXEMPT;
+    else if (sensitiveKey(key)) keyClass = KEY_SENSITIVE;
+    else if (urlKeys.has(key)) keyClass = KEY_URL;
+    else if (key === QUERY_KEY) keyClass = KEY_QUERY;
+    else if (key === FRAGMENT_KEY) keyClass = KEY_FRAGMENT;
+    else keyClass = KEY_TEXT;
+    if (keyClasses.size >= MAX_CACHED_KEYS) keyClasses.clear();
+    keyClasses.set(key, keyClass);
+    return keyClass;
+  };
+
+  const text = (value: string, keyClass: KeyClass, counter: RedactionCounter): string => {
+    let out = value;
+    switch (keyClass) {
+      case KEY_URL:
+        out = scrubUrl(out, sensitiveParameter, counter);
+        break;
+      case KEY_QUERY:
+        out = scrubParameters(out, sensitiveParameter, counter);
+        break;
+      case KEY_FRAGMENT:
+        out = scrubFragment(out, sensitiveParameter, counter);
+        break;
+      default:
+        // Most values are short words ('create', 'POST', 'CNY'): shorter than any card number
+        // and without the ':' or '=' that every URL and sensitive pair needs.
+        if (out.length < MIN_CARD_DIGITS && out.indexOf(':') === -1 && out.indexOf('=') === -1) return out;
+        out = scrubEmbeddedUrls(out, sensitiveParameter, counter);
+        // In URL attributes the query was scrubbed above, parameter by parameter.
+        if (inlinePairs !== undefined) out = inlinePairs(out, counter);
     }
-    if (isObject(span.attributes)) this.redactAttributesInto(span.attributes, counter);
-    const events = span.events;
-    if (Array.isArray(events)) {
-      for (const event of events as ReadonlyArray<unknown>) {
-        if (!isObject(event)) continue;
-        const timed = event as { name: string; attributes?: RedactableAttributes };
-        timed.name = this.guardedText(timed.name, counter);
-        if (isObject(timed.attributes)) this.redactAttributesInto(timed.attributes, counter);
+    // IBANs first: a printed one holds groups of digits that could pass for part of a card number.
+    if (bankAccounts) out = maskIbans(out, counter);
+    if (cardNumbers) out = maskCardNumbers(out, counter);
+    return out;
+  };
+
+  /**
+   * The same values come back on every request (user agents, routes, URLs without a query):
+   * remembering the ones that needed nothing skips the scans next time. Only clean values are
+   * kept, so the cache never holds anything sensitive.
+   */
+  const cachedText = (value: string, keyClass: KeyClass, counter: RedactionCounter): string => {
+    // URL attributes change with every query string; remembering them would only churn.
+    if (keyClass !== KEY_TEXT || value.length > MAX_CACHED_VALUE_LENGTH) return text(value, keyClass, counter);
+    if (cleanValues.has(value)) return value;
+    const before = counter.count;
+    const out = text(value, keyClass, counter);
+    if (out === value && counter.count === before) {
+      if (cleanValues.size >= MAX_CACHED_VALUES) cleanValues.clear();
+      cleanValues.add(value);
+    }
+    return out;
+  };
+
+  /**
+   * One value that is not an array, under a key that is neither exempt nor sensitive: text is
+   * scrubbed, a number masked when it is a card. Anything else is not a valid attribute value
+   * (an object, a function, an array inside an array): nobody can tell what an exporter would
+   * print for it, so it does not leave.
+   */
+  const scalar = (value: unknown, keyClass: KeyClass, counter: RedactionCounter): unknown => {
+    if (typeof value === 'string') return cachedText(value, keyClass, counter);
+    if (typeof value === 'number') return cardNumbers ? (maskCardNumberValue(value, counter) ?? value) : value;
+    counter.count++;
+    return REDACTED;
+  };
+
+  const array = (list: ReadonlyArray<unknown>, keyClass: KeyClass, counter: RedactionCounter): RedactableValue => {
+    let out: unknown[] | undefined;
+    /** A number became a masked string, or another value `[REDACTED]`. */
+    let maskedNumber = false;
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i];
+      const redacted = item === null || item === undefined || typeof item === 'boolean' ? item : scalar(item, keyClass, counter);
+      if (redacted !== item) {
+        out ??= list.slice();
+        out[i] = redacted;
+        if (typeof item !== 'string') maskedNumber = true;
       }
     }
-    const links = span.links;
-    if (Array.isArray(links)) {
-      for (const link of links as ReadonlyArray<unknown>) {
-        if (!isObject(link)) continue;
-        const attributes = (link as { attributes?: RedactableAttributes }).attributes;
-        if (isObject(attributes)) this.redactAttributesInto(attributes, counter);
-      }
-    }
-  }
+    if (out === undefined) return list as RedactableValue;
+    // OpenTelemetry arrays are homogeneous: once one number became a masked string, all become strings.
+    return (maskedNumber ? out.map((v) => (v === null || v === undefined || typeof v === 'string' ? v : String(v as number | boolean))) : out) as RedactableValue;
+  };
 
-  private redactAttributesInto(attributes: RedactableAttributes, counter: RedactionCounter): void {
-    for (const key of Object.keys(attributes)) {
-      try {
-        const value = attributes[key];
-        // Booleans cannot hide anything (and outside a denylisted key neither can they there).
-        if (value === undefined || value === null || typeof value === 'boolean') continue;
-        const redacted = this.guardedValue(key, value, counter);
-        if (redacted !== value) attributes[key] = redacted;
-      } catch {
-        // The attribute cannot even be read or written (a getter, a frozen object): try to
-        // overwrite it; if that fails too there is nothing more this pass can do.
-        counter.count++;
-        try {
-          attributes[key] = REDACTED;
-        } catch {
-          // ignored: the caller counts this span's redactions and goes on
-        }
-      }
-    }
-  }
-
-  private guardedValue(key: string, value: RedactableValue, counter: RedactionCounter): RedactableValue {
-    try {
-      return this.valueFor(this.classify(key), value, counter);
-    } catch {
-      counter.count++;
-      return REDACTED;
-    }
-  }
-
-  private guardedText(text: unknown, counter: RedactionCounter): string {
-    if (typeof text !== 'string') return text as string;
-    try {
-      return this.text(text, KEY_TEXT, counter);
-    } catch {
-      counter.count++;
-      return REDACTED;
-    }
-  }
-
-  private valueFor(keyClass: KeyClass, value: RedactableValue, counter: RedactionCounter): RedactableValue {
+  const valueFor = (keyClass: KeyClass, value: RedactableValue, counter: RedactionCounter): RedactableValue => {
     if (value === undefined || value === null || keyClass === KEY_EXEMPT) return value;
     if (keyClass === KEY_SENSITIVE) {
       if (Array.isArray(value)) {
@@ -195,102 +223,77 @@ export class Redactor {
       counter.count++;
       return REDACTED;
     }
-    if (typeof value === 'string') return this.cachedText(value, keyClass, counter);
-    if (typeof value === 'number') return this.cardNumbers ? (maskCardNumberValue(value, counter) ?? value) : value;
-    if (Array.isArray(value)) return this.array(value as ReadonlyArray<unknown>, keyClass, counter);
-    // Not a valid attribute value (an object, a function): nobody can tell what an exporter
-    // would print for it, so it does not leave.
-    counter.count++;
-    return REDACTED;
-  }
+    if (Array.isArray(value)) return array(value as ReadonlyArray<unknown>, keyClass, counter);
+    return scalar(value, keyClass, counter) as RedactableValue;
+  };
 
-  private array(list: ReadonlyArray<unknown>, keyClass: KeyClass, counter: RedactionCounter): RedactableValue {
-    let out: unknown[] | undefined;
-    let maskedNumber = false;
-    for (let i = 0; i < list.length; i++) {
-      const item = list[i];
-      let redacted = item;
-      if (typeof item === 'string') {
-        redacted = this.cachedText(item, keyClass, counter);
-      } else if (typeof item === 'number') {
-        const masked = this.cardNumbers ? maskCardNumberValue(item, counter) : undefined;
-        if (masked !== undefined) {
-          redacted = masked;
-          maskedNumber = true;
-        }
-      } else if (item !== null && item !== undefined && typeof item !== 'boolean') {
+  const guardedValue = (key: string, value: RedactableValue, counter: RedactionCounter): RedactableValue => {
+    try {
+      return valueFor(classify(key), value, counter);
+    } catch {
+      counter.count++;
+      return REDACTED;
+    }
+  };
+
+  const guardedText = (value: unknown, counter: RedactionCounter): string => {
+    if (typeof value !== 'string') return value as string;
+    try {
+      return text(value, KEY_TEXT, counter);
+    } catch {
+      counter.count++;
+      return REDACTED;
+    }
+  };
+
+  const attributes = (attributes: RedactableAttributes, counter: RedactionCounter): void => {
+    for (const key of Object.keys(attributes)) {
+      try {
+        const value = attributes[key];
+        // Booleans cannot hide anything (and outside a denylisted key neither can they there).
+        if (value === undefined || value === null || typeof value === 'boolean') continue;
+        const redacted = guardedValue(key, value, counter);
+        if (redacted !== value) attributes[key] = redacted;
+      } catch {
+        // The attribute cannot even be read or written (a getter, a frozen object): try to
+        // overwrite it; if that fails too there is nothing more this pass can do.
         counter.count++;
-        redacted = REDACTED;
-        maskedNumber = true;
+        try {
+          attributes[key] = REDACTED;
+        } catch {
+          // ignored: the caller counts this span's redactions and goes on
+        }
       }
-      if (redacted !== item) {
-        out ??= list.slice();
-        out[i] = redacted;
+    }
+  };
+
+  /** The attributes of each event or link in `list`, and each event's name when `named`. */
+  const each = (list: unknown, named: boolean, counter: RedactionCounter): void => {
+    if (!Array.isArray(list)) return;
+    for (const item of list as ReadonlyArray<unknown>) {
+      if (!isObject(item)) continue;
+      const timed = item as { name: string; attributes?: RedactableAttributes };
+      if (named) timed.name = guardedText(timed.name, counter);
+      if (isObject(timed.attributes)) attributes(timed.attributes, counter);
+    }
+  };
+
+  return {
+    span(span, counter) {
+      span.name = guardedText(span.name, counter);
+      const status = span.status;
+      if (isObject(status) && typeof status.message === 'string' && status.message.length > 0) {
+        const message = guardedText(status.message, counter);
+        if (message !== status.message) span.status = { ...status, message };
       }
-    }
-    if (out === undefined) return list as RedactableValue;
-    // OpenTelemetry arrays are homogeneous: once one number became a masked string, all become strings.
-    return (maskedNumber ? out.map((v) => (v === null || v === undefined || typeof v === 'string' ? v : String(v as number | boolean))) : out) as RedactableValue;
-  }
-
-  /**
-   * The same values come back on every request (user agents, routes, URLs without a query):
-   * remembering the ones that needed nothing skips the scans next time. Only clean values are
-   * kept, so the cache never holds anything sensitive.
-   */
-  private cachedText(value: string, keyClass: KeyClass, counter: RedactionCounter): string {
-    // URL attributes change with every query string; remembering them would only churn.
-    if (keyClass !== KEY_TEXT || value.length > MAX_CACHED_VALUE_LENGTH) return this.text(value, keyClass, counter);
-    const clean = this.cleanValues;
-    if (clean.has(value)) return value;
-    const before = counter.count;
-    const out = this.text(value, keyClass, counter);
-    if (out === value && counter.count === before) {
-      if (clean.size >= MAX_CACHED_VALUES) clean.clear();
-      clean.add(value);
-    }
-    return out;
-  }
-
-  private text(value: string, keyClass: KeyClass, counter: RedactionCounter): string {
-    let out = value;
-    switch (keyClass) {
-      case KEY_URL:
-        out = scrubUrl(out, this.sensitiveParameters, counter);
-        break;
-      case KEY_QUERY:
-        out = scrubParameters(out, this.sensitiveParameters, counter);
-        break;
-      case KEY_FRAGMENT:
-        out = scrubFragment(out, this.sensitiveParameters, counter);
-        break;
-      default:
-        // Most values are short words ('create', 'POST', 'CNY'): shorter than any card number
-        // and without the ':' or '=' that every URL and sensitive pair needs.
-        if (out.length < MIN_CARD_DIGITS && out.indexOf(':') === -1 && out.indexOf('=') === -1) return out;
-        out = scrubEmbeddedUrls(out, this.sensitiveParameters, counter);
-        // In URL attributes the query was scrubbed above, parameter by parameter.
-        if (this.inlinePairs !== undefined) out = this.inlinePairs.scrub(out, counter);
-    }
-    // IBANs first: a printed one holds groups of digits that could pass for part of a card number.
-    if (this.bankAccounts) out = maskIbans(out, counter);
-    if (this.cardNumbers) out = maskCardNumbers(out, counter);
-    return out;
-  }
-
-  private classify(key: string): KeyClass {
-    let keyClass = this.keyClasses.get(key);
-    if (keyClass !== undefined) return keyClass;
-    if (this.exemptKeys.has(key)) keyClass = KEY_EXEMPT;
-    else if (this.sensitiveKeys.matches(key)) keyClass = KEY_SENSITIVE;
-    else if (this.urlKeys.has(key)) keyClass = KEY_URL;
-    else if (this.queryKeys.has(key)) keyClass = KEY_QUERY;
-    else if (this.fragmentKeys.has(key)) keyClass = KEY_FRAGMENT;
-    else keyClass = KEY_TEXT;
-    if (this.keyClasses.size >= MAX_CACHED_KEYS) this.keyClasses.clear();
-    this.keyClasses.set(key, keyClass);
-    return keyClass;
-  }
+      if (isObject(span.attributes)) attributes(span.attributes, counter);
+      each(span.events, true, counter);
+      each(span.links, false, counter);
+    },
+    attributes,
+    value: guardedValue,
+    text: guardedText,
+  };
 }
 
 function isObject(value: unknown): value is object {

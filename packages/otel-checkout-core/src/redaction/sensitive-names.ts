@@ -12,50 +12,47 @@ export function squashName(name: string): string {
   return name.toLowerCase().replace(/[-_.[\]\s?]/g, '');
 }
 
+/** Whether a name (an attribute key, a header or query parameter name) is sensitive. */
+export type SensitiveNames = (key: string) => boolean;
+
 /**
  * Decides whether an attribute key, header name or query parameter name is sensitive.
  * `names` are matched (after squashing) against the last segment of the key and its last two
  * segments joined, segments being split at `.` and `[` (`payment.card.number`,
  * `card[number]`, `http.request.header.x-api-key`); `endings` make any last segment that
- * ends with them sensitive.
+ * ends with them sensitive. A closure rather than a class, so its state minifies on every
+ * checkout page.
  */
-export class SensitiveNameMatcher {
-  private readonly names: ReadonlySet<string>;
+export function sensitiveNames(names: readonly string[], endings: readonly string[] = SENSITIVE_KEY_ENDINGS): SensitiveNames {
+  const squashed: ReadonlySet<string> = new Set(names.map(squashName).filter((n) => n.length > 0));
   /** Names repeat (the same attribute keys and query parameters on every request): decide each once. */
-  private readonly decided = new Map<string, boolean>();
+  const decided = new Map<string, boolean>();
 
-  constructor(
-    names: readonly string[],
-    private readonly endings: readonly string[] = SENSITIVE_KEY_ENDINGS,
-  ) {
-    this.names = new Set(names.map(squashName).filter((n) => n.length > 0));
-  }
-
-  matches(key: string): boolean {
-    let sensitive = this.decided.get(key);
-    if (sensitive === undefined) {
-      sensitive = this.decide(key);
-      if (this.decided.size >= MAX_DECIDED) this.decided.clear();
-      this.decided.set(key, sensitive);
-    }
-    return sensitive;
-  }
-
-  private decide(key: string): boolean {
+  const decide = (key: string): boolean => {
     const lower = key.toLowerCase();
     let cut = Math.max(lower.lastIndexOf('.'), lower.lastIndexOf('['));
     // A trailing `]` closes the last bracket segment: `card[cvv]` → `cvv]` → `cvv`.
     if (cut === lower.length - 1) cut = Math.max(lower.lastIndexOf('.', cut - 1), lower.lastIndexOf('[', cut - 1));
     const last = squashName(lower.slice(cut + 1));
     if (last.length === 0) return false;
-    if (this.names.has(last)) return true;
-    for (const ending of this.endings) {
+    if (squashed.has(last)) return true;
+    for (const ending of endings) {
       if (last.endsWith(ending)) return true;
     }
     if (cut > 0) {
       const previousCut = Math.max(lower.lastIndexOf('.', cut - 1), lower.lastIndexOf('[', cut - 1));
-      if (this.names.has(squashName(lower.slice(previousCut + 1, cut)) + last)) return true;
+      if (squashed.has(squashName(lower.slice(previousCut + 1, cut)) + last)) return true;
     }
     return false;
-  }
+  };
+
+  return (key) => {
+    let sensitive = decided.get(key);
+    if (sensitive === undefined) {
+      sensitive = decide(key);
+      if (decided.size >= MAX_DECIDED) decided.clear();
+      decided.set(key, sensitive);
+    }
+    return sensitive;
+  };
 }

@@ -2,7 +2,7 @@ import { maskCardNumbers } from './card-numbers.js';
 import { maskIbans } from './iban.js';
 import { REDACTED, URL_REDACTED } from './constants.js';
 import type { RedactionCounter } from './counter.js';
-import type { SensitiveNameMatcher } from './sensitive-names.js';
+import type { SensitiveNames } from './sensitive-names.js';
 
 /**
  * URL scrubbing written by hand: this package has no `URL` class (no DOM, no Node), and a
@@ -34,7 +34,7 @@ const MAX_NESTED_DEPTH = 3;
  * (`return_url=https%3A%2F%2Fshop%2Fr%3Fotc_flow%3D...`) is scrubbed in turn and encoded again.
  * Plain card numbers are left to the caller's card pass.
  */
-export function scrubParameters(params: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth = 0): string {
+export function scrubParameters(params: string, sensitive: SensitiveNames, counter: RedactionCounter, depth = 0): string {
   if (params.indexOf('=') === -1) return scrubEncodedOnceMore(params, sensitive, counter, depth);
   let out = '';
   let copiedUpTo = 0;
@@ -47,7 +47,7 @@ export function scrubParameters(params: string, sensitive: SensitiveNameMatcher,
       let replacement: string | undefined;
       // Either mark of an earlier pass stays: `[REDACTED]` comes from free text in which a
       // space had cut the URL short, so its pairs were scrubbed as text.
-      if (value !== URL_REDACTED && value !== REDACTED && sensitive.matches(decodeComponent(params.slice(start, eq)).trim())) {
+      if (value !== URL_REDACTED && value !== REDACTED && sensitive(decodeComponent(params.slice(start, eq)).trim())) {
         replacement = URL_REDACTED;
         counter.count++;
       } else if (value.indexOf('%') !== -1 || value.indexOf('+') !== -1) {
@@ -71,7 +71,7 @@ export function scrubParameters(params: string, sensitive: SensitiveNameMatcher,
 }
 
 /** A decoded parameter value that is a URL or a query of its own, scrubbed one level deeper. */
-function scrubNested(value: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth: number): string {
+function scrubNested(value: string, sensitive: SensitiveNames, counter: RedactionCounter, depth: number): string {
   if (depth >= MAX_NESTED_DEPTH) return value;
   if (value.indexOf('?') !== -1 || value.indexOf('#') !== -1) return scrubUrl(value, sensitive, counter, depth + 1);
   // Its parameters, or (with no `=` of its own) what it hides encoded once more.
@@ -85,7 +85,7 @@ function scrubNested(value: string, sensitive: SensitiveNameMatcher, counter: Re
  * query). It is decoded until an `=` shows (at most three extra times, which do not count as
  * URL nesting levels), scrubbed, and encoded as often again when anything changed.
  */
-function scrubEncodedOnceMore(text: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth: number, extra = 0): string {
+function scrubEncodedOnceMore(text: string, sensitive: SensitiveNames, counter: RedactionCounter, depth: number, extra = 0): string {
   const decoded = decodeComponent(text);
   if (decoded === text || extra >= 3) return text;
   const before = counter.count;
@@ -95,7 +95,7 @@ function scrubEncodedOnceMore(text: string, sensitive: SensitiveNameMatcher, cou
 }
 
 /** A fragment is scrubbed from its own `?` on (`#/return?otc_flow=...`), or whole when it is `a=1&b=2`. */
-export function scrubFragment(fragment: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth = 0): string {
+export function scrubFragment(fragment: string, sensitive: SensitiveNames, counter: RedactionCounter, depth = 0): string {
   const q = fragment.indexOf('?');
   if (q !== -1) return fragment.slice(0, q + 1) + scrubParameters(fragment.slice(q + 1), sensitive, counter, depth);
   return scrubParameters(fragment, sensitive, counter, depth);
@@ -107,7 +107,7 @@ export function scrubFragment(fragment: string, sensitive: SensitiveNameMatcher,
  * OpenTelemetry conventions ask for `url.full`), the query and fragment go through
  * `scrubParameters`.
  */
-export function scrubUrl(url: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter, depth = 0): string {
+export function scrubUrl(url: string, sensitive: SensitiveNames, counter: RedactionCounter, depth = 0): string {
   if (url.indexOf('?') === -1 && url.indexOf('#') === -1 && url.indexOf('@') === -1) return url;
   let head = url;
   let fragment: string | undefined;
@@ -147,7 +147,7 @@ export function scrubUrl(url: string, sensitive: SensitiveNameMatcher, counter: 
 const EMBEDDED_URL = /\b[a-z][\w+.-]*:\/\/[^\s"'<>`]+/gi;
 
 /** Scrubs every URL inside free text (an exception message, a redirect URL in a log line). */
-export function scrubEmbeddedUrls(text: string, sensitive: SensitiveNameMatcher, counter: RedactionCounter): string {
+export function scrubEmbeddedUrls(text: string, sensitive: SensitiveNames, counter: RedactionCounter): string {
   if (text.indexOf('://') === -1) return text;
   const before = counter.count;
   const out = text.replace(EMBEDDED_URL, (url) => scrubUrl(url, sensitive, counter));
