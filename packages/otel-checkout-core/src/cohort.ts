@@ -157,9 +157,9 @@ export function canaryAttributes(value: ReleaseCohort): Record<string, string | 
   if (release !== undefined) attributes[ATTR_CHECKOUT_RELEASE] = release;
   const cohort = validCohort(value.cohort);
   if (cohort !== undefined) attributes[ATTR_CHECKOUT_CANARY_COHORT] = cohort;
-  if (typeof value.bucket === 'number' && Number.isInteger(value.bucket) && value.bucket >= 0 && value.bucket <= 99) {
-    attributes[ATTR_CHECKOUT_CANARY_BUCKET] = value.bucket;
-  }
+  // Number.isInteger is false for anything but a number (no bucket, or one given as text).
+  const bucket = value.bucket as number;
+  if (Number.isInteger(bucket) && bucket >= 0 && bucket <= 99) attributes[ATTR_CHECKOUT_CANARY_BUCKET] = bucket;
   return attributes;
 }
 

@@ -96,8 +96,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   const nativeFetch = globalThis.fetch;
 
   const cohort = options.stableUserId === undefined ? undefined : cohortOf(options.stableUserId, { salt: options.canarySalt, percent: options.canaryPercent });
-  const releaseCohort = { release: options.release, cohort: cohort?.cohort, bucket: cohort?.bucket };
-  const common = canaryAttributes(releaseCohort);
+  const common = canaryAttributes({ release: options.release, ...cohort });
   // The release and cohort, as validated for the spans, travel as baggage; the bucket does not.
   const baggage =
     CANARY_BAGGAGE_KEYS.filter((key) => common[key] !== undefined)
