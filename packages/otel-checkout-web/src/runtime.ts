@@ -267,14 +267,14 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   };
 
   if (typeof window !== 'undefined' && typeof document !== 'undefined') {
-    const add = <K extends keyof WindowEventMap>(type: K, listener: (event: WindowEventMap[K]) => void): void => {
-      const guarded = (event: WindowEventMap[K]): void => guard(type, () => listener(event));
-      window.addEventListener(type, guarded);
-      cleanups.add(() => window.removeEventListener(type, guarded));
+    const add = <E extends Event>(target: EventTarget, type: string, listener: (event: E) => void): void => {
+      const guarded = (event: Event): void => guard(type, () => listener(event as E));
+      target.addEventListener(type, guarded);
+      cleanups.add(() => target.removeEventListener(type, guarded));
     };
     // The page is going away: flows still open end here (a redirecting one keeps outcome
     // pending), and everything queued leaves now.
-    add('pagehide', () => {
+    add(window, 'pagehide', () => {
       leftOpen = [...flows];
       endAll();
       queue.dispatchLeaving();
@@ -282,20 +282,17 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     // Back from the provider's page (or any other) to this very page, restored from the
     // back-forward cache: the page's flow objects are the shopper's checkout still, so they
     // keep recording, in the trace they began.
-    add('pageshow', (event) => {
+    add(window, 'pageshow', (event: PageTransitionEvent) => {
       if (event.persisted) for (const flow of leftOpen.splice(0)) track(flow).restored();
     });
-    const onVisibility = (): void =>
-      guard('visibilitychange', () => {
-        if (document.visibilityState === 'hidden') queue.dispatchLeaving();
-        // Back from hidden: what could not leave then is sent now instead of waiting for the next page.
-        else queue.resendSpilled();
-      });
-    document.addEventListener('visibilitychange', onVisibility);
-    cleanups.add(() => document.removeEventListener('visibilitychange', onVisibility));
+    add(document, 'visibilitychange', () => {
+      if (document.visibilityState === 'hidden') queue.dispatchLeaving();
+      // Back from hidden: what could not leave then is sent now instead of waiting for the next page.
+      else queue.resendSpilled();
+    });
     if (options.captureErrors) {
-      add('error', (event) => active()?.recordPageError(event.error ?? event.message));
-      add('unhandledrejection', (event) => active()?.recordPageError(event.reason));
+      add(window, 'error', (event: ErrorEvent) => active()?.recordPageError(event.error ?? event.message));
+      add(window, 'unhandledrejection', (event: PromiseRejectionEvent) => active()?.recordPageError(event.reason));
     }
   }
   if (options.capturePageTimings) {
@@ -317,7 +314,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
         return last;
       }
       const root = host.startRoot(SPAN_NAME_PAYMENT_CHECKOUT, PAYMENT_STAGE_VALUE_CHECKOUT, details, pageTimings());
-      return track(createFlow(host, root, typeof details === 'object' && details !== null ? details : {}));
+      return track(createFlow(host, root, details));
     },
 
     // Once per page: a second call (the return page's component mounted again, an effect run

@@ -119,10 +119,11 @@ export interface RecordingFlow extends CheckoutFlow, SdkHost {
  * A flow that records: `payment.checkout` (from `begin`) or `payment.return` (from `resume`)
  * and its children. A closure rather than a class, so its private state minifies.
  */
-export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowDetails): RecordingFlow {
+export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowDetails | undefined): RecordingFlow {
   const children = new Set<Span>();
-  // The known fields only: these details go to sessionStorage and to challenge frames (the
-  // handoff record), and a page may hand over its whole order or form object.
+  // The known fields only (none from what is not an object): these details go to sessionStorage
+  // and to challenge frames (the handoff record), and a page may hand over its whole order or
+  // form object.
   const details = cleanDetails(initial);
   /** `payment.checkout` or `payment.return`; a new `payment.return` after a restore from the back-forward cache. */
   let root = firstRoot;
