@@ -129,7 +129,8 @@ export function createExportQueue(
   const forceFlush = (): Promise<void> => {
     cancelTimer();
     while (queue.length > 0) sendBatch(false, VISIBLE_BATCH_BYTES);
-    return Promise.all([...inFlight]).then(() => undefined);
+    // Promise.all takes the set's members as they are now: exports started later are not awaited.
+    return Promise.all(inFlight).then(() => undefined);
   };
 
   return {

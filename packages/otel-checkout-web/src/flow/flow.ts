@@ -220,9 +220,10 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
     failed(span, error, info, method) {
       safely('SDK error handling', () => {
         const type = errorType(error);
-        span.addEvent(EVENT_PAYMENT_SDK_ERROR, { [ATTR_ERROR_TYPE]: type, [ATTR_EXCEPTION_MESSAGE]: errorMessage(error), ...sdkAttributes(info, method) });
+        const message = errorMessage(error);
+        span.addEvent(EVENT_PAYMENT_SDK_ERROR, { [ATTR_ERROR_TYPE]: type, [ATTR_EXCEPTION_MESSAGE]: message, ...sdkAttributes(info, method) });
         span.setAttribute(ATTR_ERROR_TYPE, type);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+        span.setStatus({ code: SpanStatusCode.ERROR, message });
       });
       endChild(span);
     },

@@ -60,7 +60,7 @@ export async function decideResume(env: ResumeEnvironment, options: ResumeOption
   const reasons: string[] = [];
   const links: Link[] = [];
   const token = takeUrlToken(env.tokenParam);
-  const decided = (parent: SpanContext, source: string, details: FlowDetails = {}): ResumeDecision => ({ parent, source, rejected: undefined, links, details });
+  const decided = (parent: SpanContext | undefined, source: string, details: FlowDetails = {}, rejected?: string): ResumeDecision => ({ parent, source, rejected, links, details });
   const handedOver = (record: HandoffRecord, source: string): ResumeDecision =>
     decided({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags, isRemote: true }, source, cleanDetails(record.details));
 
@@ -104,11 +104,6 @@ export async function decideResume(env: ResumeEnvironment, options: ResumeOption
     }
   }
 
-  return {
-    parent: undefined,
-    source: PAYMENT_CONTEXT_SOURCE_VALUE_NONE,
-    rejected: reasons.length > 0 ? reasons[reasons.length - 1] : PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
-    links,
-    details: {},
-  };
+  // The last reason is the most specific (every one pushed is a string); none means nothing was carried.
+  return decided(undefined, PAYMENT_CONTEXT_SOURCE_VALUE_NONE, {}, reasons[reasons.length - 1] ?? PAYMENT_CONTEXT_REJECTED_VALUE_MISSING);
 }
