@@ -181,13 +181,14 @@ function compile(options: RedactionOptions): Rules {
 
   /**
    * One value that is not an array, under a key that is neither exempt nor sensitive: text is
-   * scrubbed, a number masked when it is a card. Anything else is not a valid attribute value
+   * scrubbed, a number masked when it is a card, a boolean kept. Anything else is not a valid attribute value
    * (an object, a function, an array inside an array): nobody can tell what an exporter would
    * print for it, so it does not leave.
    */
   const scalar = (value: unknown, keyClass: KeyClass, counter: RedactionCounter): unknown => {
     if (typeof value === 'string') return cachedText(value, keyClass, counter);
     if (typeof value === 'number') return cardNumbers ? (maskCardNumberValue(value, counter) ?? value) : value;
+    if (typeof value === 'boolean') return value;
     counter.count++;
     return REDACTED;
   };
@@ -198,7 +199,7 @@ function compile(options: RedactionOptions): Rules {
     let maskedNumber = false;
     for (let i = 0; i < list.length; i++) {
       const item = list[i];
-      const redacted = item === null || item === undefined || typeof item === 'boolean' ? item : scalar(item, keyClass, counter);
+      const redacted = item === null || item === undefined ? item : scalar(item, keyClass, counter);
       if (redacted !== item) {
         out ??= list.slice();
         out[i] = redacted;

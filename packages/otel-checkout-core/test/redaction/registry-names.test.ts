@@ -18,6 +18,16 @@ describe('redaction and the registry', () => {
     for (const name of attributeNames) {
       assert.equal(redactor.redactValue(name, 'succeeded'), 'succeeded', name);
       assert.equal(redactor.redactValue(name, 42), 42, name);
+      assert.equal(redactor.redactValue(name, true), true, name);
     }
+  });
+
+  it('redactValue keeps a boolean as redactAttributes does, and still refuses a value that is no attribute', () => {
+    assert.equal(redactor.redactValue('app.flag', true), true);
+    assert.equal(redactor.redactValue('app.flag', false), false);
+    const attributes = { 'app.flag': true };
+    assert.equal(redactor.redactAttributes(attributes), 0);
+    assert.deepEqual(attributes, { 'app.flag': true });
+    assert.equal(redactor.redactValue('app.flag', { nested: 1 } as unknown as string), '[REDACTED]');
   });
 });
