@@ -15,6 +15,12 @@ export interface QueueOptions {
 
 /** Body size of one batch when the page is leaving: small, so several fit the keepalive budget and one lost beacon loses little. */
 export const LEAVING_BATCH_BYTES = 16_000;
+/**
+ * Bytes of encoded spans queued at most, whatever `maxQueueSize` says: spans are bounded in
+ * number of attributes, not in their length, so a few huge values (a response body quoted in
+ * an error) must not hold the page's memory while the collector is down.
+ */
+export const MAX_QUEUED_BYTES = 2_000_000;
 /** Export requests in flight at most while the page is visible. */
 const MAX_CONCURRENT_EXPORTS = 2;
 /**
@@ -58,6 +64,7 @@ export function createExportQueue(
   redact: ((span: ReadableSpan) => ReadableSpan) | undefined,
 ): ExportQueue {
   const queue: { json: string; bytes: number }[] = [];
+  let queuedBytes = 0;
   const inFlight = new Set<Promise<void>>();
   const overhead = utf8Length(head) + tail.length;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -116,6 +123,7 @@ export function createExportQueue(
       if (batch.length > 0 && bytes + next.bytes > maxBytes) break;
       batch.push(next.json);
       bytes += next.bytes;
+      queuedBytes -= next.bytes;
       queue.shift();
     }
     if (batch.length === 0) return;
@@ -146,8 +154,10 @@ export function createExportQueue(
       } catch {
         return drop(1, 'encoding failed');
       }
-      if (queue.length >= options.maxQueueSize) return drop(1, 'queue full');
-      queue.push({ json, bytes: utf8Length(json) + 1 });
+      const bytes = utf8Length(json) + 1;
+      if (queue.length >= options.maxQueueSize || queuedBytes + bytes > MAX_QUEUED_BYTES) return drop(1, 'queue full');
+      queuedBytes += bytes;
+      queue.push({ json, bytes });
       schedule(queue.length >= options.maxExportBatchSize ? 0 : options.scheduledDelayMillis);
     },
     forceFlush,

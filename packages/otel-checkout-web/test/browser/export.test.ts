@@ -194,6 +194,18 @@ describe('export from Chromium: unload flush, keepalive budget, dead collector',
     assert.deepEqual(pageErrors, []);
   });
 
+  it('bounds the queue by bytes too: spans with huge values (a response quoted in an error) overflow into counted drops', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { scheduledDelayMillis: 60_000 }));
+    const health = await page.evaluate(() => {
+      const handle = window.otcHandle as { health(): Record<string, number> };
+      // 300 KB each: about six fit the 2 MB bound, far below the 512 spans of maxQueueSize.
+      for (let i = 0; i < 20; i++) window.otc.checkout.begin({ tradeNo: `T-${i}-${'x'.repeat(300_000)}` }).end();
+      return handle.health();
+    });
+    assert.equal(health.queueLength, 6);
+    assert.equal(health.spansDropped, 14);
+  });
+
   it('a slow collector: export requests in flight stay bounded and the queue overflows into counted drops', async () => {
     sites.receiver.setResponse({ delayMs: 2000 });
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { maxQueueSize: 50, maxExportBatchSize: 5, scheduledDelayMillis: 0 }));
