@@ -63,9 +63,11 @@ export function maskCardNumbers(text: string, counter: RedactionCounter): string
     if (run.length < MIN_DIGITS) return run;
     const masked = maskRun(run, counter);
     // Right after a `%`, the run's first two digits may be an escape's (`%22` is a quote in
-    // URL-encoded JSON, `%28` a parenthesis), stuck to a card that follows: read without them.
-    // Only when the run as it stands holds no card: `5%4111…` is a percent sign and a card.
-    return masked === run && text[at - 1] === '%' ? run.slice(0, 2) + maskRun(run.slice(2), counter) : masked;
+    // URL-encoded JSON, `%28` a parenthesis), and right after `%` and a hex letter its first
+    // digit (`%A4`, the end of an `ä`), stuck to a card that follows: read without them. Only
+    // when the run as it stands holds no card: `5%4111…` is a percent sign and a card.
+    const escaped = text[at - 1] === '%' ? 2 : text[at - 2] === '%' ? 1 : 0;
+    return masked === run && escaped > 0 ? run.slice(0, escaped) + maskRun(run.slice(escaped), counter) : masked;
   });
   return counter.count === before ? text : out;
 }
