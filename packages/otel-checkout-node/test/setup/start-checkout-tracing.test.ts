@@ -9,7 +9,7 @@ import type { OtlpReceiver } from '@otel-checkout/test-support';
 import { ATTR_PAYMENT_TRADE_NO } from '@otel-checkout/semantic-conventions';
 import { SPAN_NAME_PAYMENT_CALLBACK_STALLED } from '@otel-checkout/semantic-conventions/incubating';
 import { FLOW_HEALTH_COUNTERS, HEALTH_CONFIG_PROBLEMS, HEALTH_FLOW_STORE_EVICTIONS, HEALTH_FLOW_STORE_RESETS, HEALTH_HOOK_ERRORS, MemoryFlowStore, payments, startCheckoutTracing } from '../../src/index.js';
-import type { NodeTracingHandle } from '../../src/index.js';
+import type { FlowStore, NodeTracingHandle } from '../../src/index.js';
 import { hasRegisteredTracerProvider } from '../../src/setup/existing-provider.js';
 import { startTracingSession } from '../support/tracing-session.js';
 import { assertExitsAfterShutdown } from '../support/exits-after-shutdown.js';
@@ -27,6 +27,17 @@ const ENV_KEYS = [
   'OTEL_TRACES_SAMPLER',
   'OTEL_TRACES_SAMPLER_ARG',
 ];
+
+/** A store as an application writes one (with `overrides`), counting its closes. */
+function closeCountingStore(overrides: Partial<FlowStore> = {}): { store: FlowStore; closes: () => number } {
+  let closed = 0;
+  const memory = new MemoryFlowStore();
+  const close = (): Promise<void> => {
+    closed += 1;
+    return memory.close();
+  };
+  return { store: customFlowStore({ ...overrides, close }, memory), closes: () => closed };
+}
 
 function captureDiag(): { warnings: string[]; restore: () => void } {
   const warnings: string[] = [];
@@ -208,17 +219,7 @@ describe('startCheckoutTracing', () => {
   });
 
   it('stops what a setup that failed had started: the flow store is closed, no provider stays registered', async () => {
-    let closed = 0;
-    const memory = new MemoryFlowStore();
-    const store = customFlowStore(
-      {
-        close: () => {
-          closed += 1;
-          return memory.close();
-        },
-      },
-      memory,
-    );
+    const { store, closes } = closeCountingStore();
     const diagnostics = captureDiag();
     try {
       handle = startCheckoutTracing({
@@ -238,31 +239,22 @@ describe('startCheckoutTracing', () => {
       diagnostics.restore();
     }
     await handle.shutdown();
-    assert.equal(closed, 1, 'the flow store of the failed setup is closed');
+    assert.equal(closes(), 1, 'the flow store of the failed setup is closed');
     assert.equal(hasRegisteredTracerProvider(), false, 'no half-started SDK stays registered');
     assert.equal(await payments.create({ tradeNo: 'F-1' }, (flow) => flow.tradeNo), 'F-1', 'the application runs untraced');
   });
 
   it("a store of the application's own whose listener methods throw or answer no function costs the count, not the setup", async () => {
-    let closed = 0;
     let notifyReset: (() => void) | undefined;
-    const memory = new MemoryFlowStore();
-    const store = customFlowStore(
-      {
-        addEvictionListener: () => {
-          throw new Error('not supported');
-        },
-        addResetListener: ((listener: () => void) => {
-          notifyReset = listener;
-          return 'not a function';
-        }) as unknown as (listener: () => void) => () => void,
-        close: () => {
-          closed += 1;
-          return memory.close();
-        },
+    const { store, closes } = closeCountingStore({
+      addEvictionListener: () => {
+        throw new Error('not supported');
       },
-      memory,
-    );
+      addResetListener: ((listener: () => void) => {
+        notifyReset = listener;
+        return 'not a function';
+      }) as unknown as (listener: () => void) => () => void,
+    });
     const diagnostics = captureDiag();
     try {
       handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, flows: { store } });
@@ -280,7 +272,7 @@ describe('startCheckoutTracing', () => {
       diagnostics.restore();
     }
     await handle.shutdown();
-    assert.equal(closed, 1, 'shutdown still closes the store');
+    assert.equal(closes(), 1, 'shutdown still closes the store');
   });
 
   it('a process whose setup failed with a Redis flow store exits once it called shutdown', async () => {
