@@ -112,6 +112,16 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         return servers[0];
       };
 
+      /** A POST from inside a client span, as the checkout page's SDK sends it: the answer and the client's trace id. */
+      const postFromClient = async (path: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<{ response: Response; traceId: string }> => {
+        const client = trace.getTracer('test-client').startSpan('checkout client');
+        const headers: Record<string, string> = {};
+        propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
+        const response = await post(path, body, { ...headers, ...extraHeaders });
+        client.end();
+        return { response, traceId: client.spanContext().traceId };
+      };
+
       it('joins the client trace with exactly one server span that carries the payment attributes', async () => {
         const client = trace.getTracer('test-client').startSpan('checkout client', { kind: SpanKind.CLIENT });
         const headers: Record<string, string> = {};
@@ -181,13 +191,9 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
       });
 
       it('records a thrown error as failed/internal, with its class and exception event; the request still gets its 500', async () => {
-        const client = trace.getTracer('test-client').startSpan('checkout client');
-        const headers: Record<string, string> = {};
-        propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
-        const response = await post('/pay/fail', { tradeNo: 'T-400' }, headers);
-        client.end();
+        const { response, traceId } = await postFromClient('/pay/fail', { tradeNo: 'T-400' });
         assert.equal(response.status, 500);
-        const server = await serverSpanOf(client.spanContext().traceId, '/pay/fail');
+        const server = await serverSpanOf(traceId, '/pay/fail');
         assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'failed');
         assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'internal');
         if (bodyDetails) assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], 'T-400');
@@ -203,25 +209,17 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
       });
 
       it('records an error the application answers with a 4xx (its validation error) as failed/invalid_request, not internal', async () => {
-        const client = trace.getTracer('test-client').startSpan('checkout client');
-        const headers: Record<string, string> = {};
-        propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
-        const response = await post('/pay/refuse', { tradeNo: 'T-422' }, headers);
-        client.end();
+        const { response, traceId } = await postFromClient('/pay/refuse', { tradeNo: 'T-422' });
         assert.equal(response.status, 422);
-        const server = await serverSpanOf(client.spanContext().traceId, '/pay/refuse');
+        const server = await serverSpanOf(traceId, '/pay/refuse');
         assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'failed');
         assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'invalid_request');
       });
 
       it('records a 4xx answer as failed/invalid_request', async () => {
-        const client = trace.getTracer('test-client').startSpan('checkout client');
-        const headers: Record<string, string> = {};
-        propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
-        const response = await post('/pay/invalid', { tradeNo: 'T-500' }, headers);
-        client.end();
+        const { response, traceId } = await postFromClient('/pay/invalid', { tradeNo: 'T-500' });
         assert.equal(response.status, 400);
-        const server = await serverSpanOf(client.spanContext().traceId, '/pay/invalid');
+        const server = await serverSpanOf(traceId, '/pay/invalid');
         assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'failed');
         assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'invalid_request');
       });
@@ -262,16 +260,11 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
 
       it('ignores a malformed tracestate member and an oversize baggage header: the trace is kept, the request untouched, each counted', async () => {
         const before = session.handle.health();
-        const client = trace.getTracer('test-client').startSpan('checkout client');
-        const headers: Record<string, string> = {};
-        propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
-        headers.tracestate = 'Bad=1,vendor=ok';
-        headers.baggage = `${ATTR_CHECKOUT_CANARY_COHORT}=canary,pad=${'p'.repeat(9000)}`;
-        const response = await post(PAY_PATH, { tradeNo: 'T-750' }, headers);
-        client.end();
+        const sent = await postFromClient(PAY_PATH, { tradeNo: 'T-750' }, { tracestate: 'Bad=1,vendor=ok', baggage: `${ATTR_CHECKOUT_CANARY_COHORT}=canary,pad=${'p'.repeat(9000)}` });
+        const response = sent.response;
         assert.equal(response.status, 200);
         const { traceId } = (await response.json()) as { traceId: string };
-        assert.equal(traceId, client.spanContext().traceId, 'a bad tracestate member does not break the trace');
+        assert.equal(traceId, sent.traceId, 'a bad tracestate member does not break the trace');
         const [create] = await session.waitForSpans((s) => s.traceId === traceId && s.name === SPAN_NAME_PAYMENT_CREATE);
         assert.equal(create.attributes[ATTR_CHECKOUT_CANARY_COHORT], undefined, 'nothing from the oversize baggage header');
         const after = session.handle.health();
@@ -295,11 +288,7 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
 
       if (run.sink !== 'memory') {
         it('exports no byte of a card number sent in a body, a header, a URL and an exception; a Luhn-valid trade number stays searchable', async () => {
-          const client = trace.getTracer('test-client').startSpan('checkout client');
-          const headers: Record<string, string> = { 'x-card-number': TEST_CARD };
-          propagation.inject(trace.setSpan(ROOT_CONTEXT, client), headers);
-          const failed = await post(`/pay/fail?card=${TEST_CARD}&pan=${encodeURIComponent(TEST_CARD_SPACED)}`, { tradeNo: 'T-900', card: TEST_CARD }, headers);
-          client.end();
+          const { response: failed, traceId: failedTraceId } = await postFromClient(`/pay/fail?card=${TEST_CARD}&pan=${encodeURIComponent(TEST_CARD_SPACED)}`, { tradeNo: 'T-900', card: TEST_CARD }, { 'x-card-number': TEST_CARD });
           assert.equal(failed.status, 500);
           const ok = await post(PAY_PATH, { tradeNo: LUHN_TRADE_NO, card: TEST_CARD_SPACED });
           const { traceId } = (await ok.json()) as { traceId: string };
@@ -307,7 +296,7 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
           assert.equal(server.attributes[ATTR_PAYMENT_TRADE_NO], LUHN_TRADE_NO);
           // The server span records the thrown error, whose message holds the card: masked and counted.
           assert.ok(session.handle.health().redactions > 0, 'redactions are counted');
-          await serverSpanOf(client.spanContext().traceId, '/pay/fail');
+          await serverSpanOf(failedTraceId, '/pay/fail');
           const receiver = session.receiver!;
           assert.ok(receiver.requests.length > 0);
           for (const request of receiver.requests) {
