@@ -10,17 +10,38 @@ const MAX_SPILL_CHARS = 512_000;
 /** Older spilled bodies are not worth sending. */
 const MAX_SPILL_AGE_MILLIS = 3_600_000;
 
+/** How far the clock may have been set back between the page that kept a body and the next. */
+const MAX_CLOCK_STEP_BACK_MILLIS = 60_000;
+
 interface Spilled {
   at: number;
   count: number;
   body: string;
 }
 
-function read(): Spilled[] {
+/**
+ * What an earlier page kept, as far as it is ours: the application shares sessionStorage, so
+ * anything under the key may have been rewritten. Entries that could not have been written by
+ * spill() are ignored, so they can neither inflate the health counters (a count must be a
+ * whole number of spans, at least one character of body each), never expire (a time ahead of
+ * now, beyond a clock set back, is not one spill() wrote), nor send more than the spill's bound.
+ */
+function read(now: number): Spilled[] {
   try {
     const text = sessionStorage.getItem(SPILL_KEY);
     const parsed: unknown = text === null ? [] : JSON.parse(text);
-    return Array.isArray(parsed) ? (parsed as Spilled[]).filter((s) => typeof s?.body === 'string' && typeof s.count === 'number' && typeof s.at === 'number') : [];
+    let used = 0;
+    return Array.isArray(parsed)
+      ? (parsed as Spilled[]).filter(
+          (s) =>
+            typeof s?.body === 'string' &&
+            Number.isInteger(s.count) &&
+            s.count > 0 &&
+            s.count <= s.body.length &&
+            s.at - now <= MAX_CLOCK_STEP_BACK_MILLIS &&
+            (used += s.body.length) <= MAX_SPILL_CHARS,
+        )
+      : [];
   } catch {
     return [];
   }
@@ -33,7 +54,7 @@ function read(): Spilled[] {
 export function spill(bodies: readonly { body: string; count: number }[], now: number): number {
   let lost = 0;
   try {
-    const kept = read();
+    const kept = read(now);
     let used = kept.reduce((sum, s) => sum + s.body.length, 0);
     for (const { body, count } of bodies) {
       if (used + body.length > MAX_SPILL_CHARS) lost += count;
@@ -51,7 +72,7 @@ export function spill(bodies: readonly { body: string; count: number }[], now: n
 
 /** Takes what an earlier page of this tab left (once), dropping what is too old. */
 export function takeSpilled(now: number): { body: string; count: number }[] {
-  const kept = read();
+  const kept = read(now);
   if (kept.length === 0) return [];
   try {
     sessionStorage.removeItem(SPILL_KEY);

@@ -159,6 +159,61 @@ describe('export from Chromium: unload flush, keepalive budget, dead collector',
     assert.equal(sites.receiver.requests.length, 2, 'the failed request, then the one from the kept body');
   });
 
+  it('ignores what the application rewrote under the spill key: no inflated counters, no entry that never expires, nothing past the bound', async () => {
+    const body = (tradeNo: string) =>
+      JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [] },
+            scopeSpans: [
+              {
+                scope: { name: 'spill-test' },
+                spans: [
+                  {
+                    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+                    spanId: '00f067aa0ba902b7',
+                    name: 'payment.checkout',
+                    kind: 1,
+                    startTimeUnixNano: '1',
+                    endTimeUnixNano: '2',
+                    attributes: [{ key: 'payment.trade_no', value: { stringValue: tradeNo } }],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    const now = await page.evaluate(() => Date.now());
+    const entries = [
+      { at: now - 1000, count: 1, body: body('T-kept') },
+      { at: now - 1000, count: null, body: body('T-count-null') },
+      { at: now - 1000, count: 1e12, body: body('T-count-huge') },
+      { at: now - 1000, count: -5, body: body('T-count-negative') },
+      { at: now - 1000, count: '1', body: body('T-count-text') },
+      { at: now - 1000, count: 1.5, body: body('T-count-fraction') },
+      { at: now + 86_400_000, count: 1, body: body('T-from-the-future') },
+      { at: 'yesterday', count: 1, body: body('T-at-text') },
+      { at: now - 1000, count: 1, body: body('T-past-the-bound') + ' '.repeat(600_000) },
+      { at: now - 1000, count: 1, body: 42 },
+      'not an entry',
+    ];
+    await page.evaluate((text) => sessionStorage.setItem('otc.spill', text), JSON.stringify(entries));
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const span = await sites.receiver.waitForSpan((s) => s.attributes['payment.trade_no'] === 'T-kept', { timeoutMs: 5000 });
+    assert.equal(span.name, 'payment.checkout');
+    const health = await page.evaluate(async () => {
+      const handle = window.otcHandle as { flush(): Promise<void>; health(): Record<string, number> };
+      await handle.flush();
+      return handle.health();
+    });
+    assert.equal(health.spansExported, 1, 'only the entry spill() could have written is counted');
+    assert.equal(health.exportFailures, 0);
+    assert.equal(sites.receiver.requests.length, 1, 'no rewritten entry was sent');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('otc.spill')), null, 'the key is taken once');
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('with the collector failing or down: bounded queue, drops counted, one diagnostic, no unhandled rejection', async () => {
     sites.receiver.setResponse({ status: 503 });
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url, { maxQueueSize: 20, maxExportBatchSize: 10 }));
