@@ -25,8 +25,8 @@ function withCheckDigits(country: string, bban: string): string {
 }
 
 /** Printed the way banks print them: groups of four after the country code and check digits. */
-function printed(iban: string): string {
-  return iban.replace(/(.{4})(?=.)/g, '$1 ');
+function printed(iban: string, separator = ' '): string {
+  return iban.replace(/(.{4})(?=.)/g, `$1${separator}`);
 }
 
 function mask(text: string): { text: string; count: number } {
@@ -55,10 +55,17 @@ describe('IBAN masking', () => {
     ['two of them', 'from NO9386011117947 to BE68539007547034', `from NO*********7947 to BE${'*'.repeat(10)}7034`, 2],
     ['followed by a word of four capitals', 'BE68 5390 0754 7034 SEPA transfer', `BE${'*'.repeat(10)}7034 SEPA transfer`, 1],
     ['followed by a short number', 'DE89 3704 0044 0532 0130 00 42', 'DE****************3000 42', 1],
+    // A URL-encoded form body quoted in a message, where nothing decodes it first.
+    ['joined by %20', 'refused: iban=DE89%203704%200044%200532%200130%2000&amount=5', 'refused: iban=DE****************3000&amount=5', 1],
+    ['joined by +', 'refused: iban=DE89+3704+0044+0532+0130+00&amount=5', 'refused: iban=DE****************3000&amount=5', 1],
+    ['right after an escape', 'next=%2Fsepa%3Fiban%3DDE89370400440532013000', 'next=%2Fsepa%3Fiban%3DDE****************3000', 1],
+    ['after an encoded space, joined by %20, then a word', 'IBAN%20DE89%203704%200044%200532%200130%2000%20refused', 'IBAN%20DE****************3000%20refused', 1],
+    ['joined by %20, then a word of four capitals', 'to%20BE68%205390%200754%207034%20SEPA', `to%20BE${'*'.repeat(10)}7034%20SEPA`, 1],
     // Not masked, on purpose.
     ['a wrong check digit', 'DE89370400440532013001', 'DE89370400440532013001', 0],
     ['inside a longer word', 'XDE89370400440532013000', 'XDE89370400440532013000', 0],
     ['followed by more characters', 'DE89370400440532013000X', 'DE89370400440532013000X', 0],
+    ['a wrong check digit, joined by %20', 'iban=DE89%203704%200044%200532%200130%2001', 'iban=DE89%203704%200044%200532%200130%2001', 0],
     ['typed in lower case', 'iban de89 3704 0044 0532 0130 00 invalid', 'iban de****************3000 invalid', 1],
     ['mixed case, run together', 'gb82West12345698765432', 'gb****************5432', 1],
     ['followed by a short lower-case word', 'BE68 5390 0754 7034 for', `BE${'*'.repeat(10)}7034 for`, 1],
@@ -76,14 +83,14 @@ describe('IBAN masking', () => {
   const country = fc.tuple(fc.integer({ min: 65, max: 90 }), fc.integer({ min: 65, max: 90 })).map(([a, b]) => String.fromCharCode(a, b));
   const bban = fc.array(fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'), { minLength: 11, maxLength: 30 }).map((chars) => chars.join(''));
   const iban = fc.tuple(country, bban).map(([c, b]) => withCheckDigits(c, b));
-  /** What may sit next to an IBAN in a message: anything but a letter, a digit or `_`. */
-  const separator = fc.constantFrom(' ', ': ', '"', "'", '=', '(', ') ', ', ', '\n', '/');
+  /** What may sit next to an IBAN in a message: anything but a letter, a digit or `_`, or a URL escape. */
+  const separator = fc.constantFrom(' ', ': ', '"', "'", '=', '(', ') ', ', ', '\n', '/', '%3D', '%20', '%2C');
 
-  it('masks every valid IBAN, printed or run together, in either case, between separators, keeping only the country code and the last four', () => {
+  it('masks every valid IBAN, printed (spaces, + or %20) or run together, in either case, between separators, keeping only the country code and the last four', () => {
     fc.assert(
-      fc.property(iban, fc.boolean(), fc.boolean(), separator, separator, (upper, spaced, lower, before, after) => {
+      fc.property(iban, fc.constantFrom('', ' ', '+', '%20'), fc.boolean(), separator, separator, (upper, groupSeparator, lower, before, after) => {
         const value = lower ? upper.toLowerCase() : upper;
-        const written = spaced ? printed(value) : value;
+        const written = groupSeparator === '' ? value : printed(value, groupSeparator);
         // What follows starts with punctuation: a short word right after it could be read as
         // its last group, and one time in 97 pass the check with it (masked with it, then).
         const { text, count } = mask(`refused${before}${written}${after}(retry)`);
