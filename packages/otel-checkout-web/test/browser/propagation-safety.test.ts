@@ -142,8 +142,11 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
       await (window.otcHandle as { flush(): Promise<void> }).flush();
       return window.otc.diagnostics;
     }, sites.api.url);
-    const clients = await sites.receiver.waitForSpans((s) => s.kindName === 'CLIENT', { count: 2 });
-    const roots = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout', { count: 2 });
+    // This test's own spans only: a span of an earlier test may still arrive.
+    const tradeNos = ['T-onload', 'T-readystate'];
+    const roots = await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout' && tradeNos.includes(s.attributes['payment.trade_no'] as string), { count: 2 });
+    const rootIds = new Set(roots.map((root) => root.spanId));
+    const clients = await sites.receiver.waitForSpans((s) => s.kindName === 'CLIENT' && rootIds.has(s.parentSpanId ?? ''), { count: 2 });
     for (const [tradeNo, status] of [['T-onload', 200], ['T-readystate', 404]] as const) {
       const root = roots.find((s) => s.attributes['payment.trade_no'] === tradeNo)!;
       const client = clients.find((s) => s.parentSpanId === root.spanId);
