@@ -32,7 +32,8 @@ export function passesMod97(iban: string): boolean {
  * Masks every IBAN in `text` to its country code and last four characters, spaces dropped
  * (`DE89 3704 0044 0532 0130 00` → `DE****************3000`): a country code, check digits
  * and account characters that pass the MOD 97 check, run together or printed in groups of
- * four (joined by spaces, `+` or `%20`), not inside a longer word (a letter, digit or `_` right before or after it). A printed
+ * four (joined by spaces, `+` or `%20`), not inside a longer word (a letter, digit or `_`
+ * right before or after it; an escape right before it is kept, see `IBAN_SHAPE`). A printed
  * IBAN followed by a short word (`… 7034 SEPA`) still matches: groups are dropped from the
  * end until the check passes (the longest first, so no group of a real IBAN is left in clear;
  * one time in 97 an IBAN-shaped text with its check wrong passes with the word, and the word
