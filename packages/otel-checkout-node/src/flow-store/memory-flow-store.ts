@@ -137,7 +137,8 @@ export class MemoryFlowStore implements FlowStore {
     if (entry !== undefined) {
       if (entry.claims > 0) return Promise.resolve({ record: entry.record, duplicate: entry.takes > 0, late: true, waiting: false });
       const deadline = now + entry.wait;
-      const record = lastStatus === undefined ? entry.record : { ...entry.record, lastStatus };
+      // An empty status is none, as in Redis (where it stands for none): the last one stays.
+      const record = lastStatus === undefined || lastStatus === '' ? entry.record : { ...entry.record, lastStatus };
       // Re-inserted, so the live map's insertion order (what eviction drops first) stays oldest first.
       this.live.delete(tradeNo);
       this.live.set(tradeNo, { ...entry, record, deadline, dueAt: deadline });

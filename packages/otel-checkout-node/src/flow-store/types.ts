@@ -96,7 +96,8 @@ export interface FlowStore {
    * ended (duplicate, or late after stalled), an unknown one. Atomic, so a final notification
    * or a `payment.create` ending at the same moment finds the flow live. Without it the package
    * takes the flow and `put`s it back, which cannot tell whether anything took it in between.
-   * `lastStatus`, when given, becomes the live record's `lastStatus`, which later claims return.
+   * `lastStatus`, when given and not empty, becomes the live record's `lastStatus`, which later
+   * claims return; without one (or with `''`) the record keeps the status it had.
    */
   keepWaiting?(tradeNo: string, now: number, lastStatus?: string): Promise<WaitResult>;
   /**

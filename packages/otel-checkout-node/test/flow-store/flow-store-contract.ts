@@ -83,8 +83,9 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       await store.put({ ...rec('L1'), issuedAt: now }, now + 60_000);
       await store.keepWaiting!('L1', now, 'WAIT_BUYER_PAY');
       await store.keepWaiting!('L1', now, 'RISK_REVIEW');
-      // A notification without a status it could keep leaves the last one.
+      // A notification without a status it could keep (none, or an empty one) leaves the last one.
       await store.keepWaiting!('L1', now);
+      await store.keepWaiting!('L1', now, '');
       await store.put({ ...rec('L2'), issuedAt: now }, now + 60_000);
       await store.keepWaiting!('L2', now, 'WAIT_BUYER_PAY');
       await store.put({ ...rec('L2', 'ffffffffffffffff'), issuedAt: now }, now + 60_000);
