@@ -181,9 +181,9 @@ function compile(options: RedactionOptions): Rules {
 
   /**
    * One value that is not an array, under a key that is neither exempt nor sensitive: text is
-   * scrubbed, a number masked when it is a card, a boolean kept. Anything else is not a valid attribute value
-   * (an object, a function, an array inside an array): nobody can tell what an exporter would
-   * print for it, so it does not leave.
+   * scrubbed, a number masked when it is a card, a boolean kept. Anything else is not a valid
+   * attribute value (an object, a function, an array inside an array): nobody can tell what an
+   * exporter would print for it, so it does not leave.
    */
   const scalar = (value: unknown, keyClass: KeyClass, counter: RedactionCounter): unknown => {
     if (typeof value === 'string') return cachedText(value, keyClass, counter);
