@@ -177,7 +177,7 @@ describe('collector configuration', () => {
       }
     });
 
-    it('counts a flow once: pending, unmapped, duplicate and late callbacks and repeated stalled spans are left out', () => {
+    it('counts a flow once: pending, unmapped, duplicate, late and refused callbacks and repeated stalled spans are left out', () => {
       const flows = metrics.find((m) => m.name === 'payment.flows')!;
       const callback = flows.conditions.find((c) => c.includes('"callback"'))!;
       assert.match(callback, /payment\.outcome"\] != "pending"/);
@@ -185,6 +185,8 @@ describe('collector configuration', () => {
       assert.match(callback, /payment\.failure\.reason"\] != "unmapped_status"/);
       assert.match(callback, /payment\.callback\.duplicate"\] != true/);
       assert.match(callback, /payment\.callback\.late"\] != true/);
+      // A refused notification has no outcome; the provider sends it again.
+      assert.match(callback, /payment\.callback\.refused"\] != true/);
       const stalled = flows.conditions.find((c) => c.includes('"stalled"'))!;
       assert.match(stalled, /payment\.stalled\.repeat"\] != true/);
       // The outcomes with which the node package lets a flow go at payment.create; pending and
@@ -194,7 +196,7 @@ describe('collector configuration', () => {
       assert.deepEqual(outcomes, ['cancelled', 'failed', 'succeeded']);
     });
 
-    it('measures callback latency on the callback that decided the flow: pending, unmapped and duplicate ones left out, late ones kept', () => {
+    it('measures callback latency on the callback that decided the flow: pending, unmapped, duplicate and refused ones left out, late ones kept', () => {
       const latency = metrics.find((m) => m.name === 'payment.callback.latency')!;
       assert.equal(latency.conditions.length, 1);
       const [condition] = latency.conditions;
@@ -204,8 +206,16 @@ describe('collector configuration', () => {
       assert.match(condition, /payment\.outcome"\] != "pending"/);
       assert.match(condition, /payment\.failure\.reason"\] != "unmapped_status"/);
       assert.match(condition, /payment\.callback\.duplicate"\] != true/);
+      assert.match(condition, /payment\.callback\.refused"\] != true/);
       // A callback after the stalled deadline is the slowest kind: it must stay in the histogram.
       assert.doesNotMatch(condition, /payment\.callback\.late/);
+    });
+
+    it('counts refused notifications by provider and error type, whatever else the span carries', () => {
+      const refused = metrics.find((m) => m.name === 'payment.callbacks.refused')!;
+      assert.deepEqual(refused.conditions, ['attributes["payment.callback.refused"] == true']);
+      assert.deepEqual(refused.attributes.sort(), ['error.type', 'payment.provider']);
+      assert.deepEqual(refused.mayBeAbsent.sort(), ['error.type', 'payment.provider'], 'a refusal is counted even without a provider');
     });
 
     it('counts every span that recorded an unmapped provider status, by provider and stage, never by the raw status', () => {

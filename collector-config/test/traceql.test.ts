@@ -56,6 +56,7 @@ describe('TraceQL queries', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['a syntax error', '{ span.payment.trade_no = }', /syntax error/],
       ['an attribute the registry does not have', '{ span.payment.tradeno = "T1" }', /payment\.tradeno/],
+      ['an OpenTelemetry attribute no payment span or event carries', '{ span.error.typ = "x" }', /error\.typ/],
       ['a value an enum attribute does not have', '{ span.payment.outcome = "success" }', /"success" is not a value of `payment\.outcome`/],
       ['a value in a list of alternatives', '{ span.payment.stage =~ "callback|stall" }', /"stall" is not a value of `payment\.stage`/],
       ['a span name the registry does not have', '{ name = "payment.callback.stall" }', /payment\.callback\.stall/],

@@ -64,6 +64,21 @@ export function registryAttributes(): Map<string, string[] | undefined> {
   return new Map(registryAttributeModels().map((a) => [a.id, typeof a.type === 'object' ? a.type.members.map((member) => member.value) : undefined]));
 }
 
+/**
+ * OpenTelemetry's own attributes that the registry's spans and events reference (`error.type`,
+ * `http.response.status_code`, ...): a query may name them on a payment span too.
+ */
+export function referencedOtelAttributes(): Set<string> {
+  const own = new Set(registryAttributeModels().map((a) => a.id));
+  return new Set(
+    ['spans.yaml', 'events.yaml']
+      .flatMap((file) => groups(file))
+      .flatMap((group) => group.attributes ?? [])
+      .map((attribute) => attribute.ref)
+      .filter((ref): ref is string => ref !== undefined && !own.has(ref)),
+  );
+}
+
 /** Span names and span event names the registry defines. */
 export function registrySpanAndEventNames(): { spans: string[]; events: string[] } {
   const spans = groups('spans.yaml').map((group) => (group as ModelGroup & { span_name: string }).span_name);

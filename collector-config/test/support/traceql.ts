@@ -1,5 +1,5 @@
 import { parser } from '@grafana/lezer-traceql';
-import { registryAttributes, registryAttributeTypes, registrySpanAndEventNames } from './registry.js';
+import { referencedOtelAttributes, registryAttributes, registryAttributeTypes, registrySpanAndEventNames } from './registry.js';
 
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
@@ -32,11 +32,13 @@ function comparedValues(compared: { op: string; value: string } | undefined): st
 
 /**
  * What is wrong with a TraceQL query, checked with Grafana's TraceQL grammar: syntax errors,
- * `span.`/unscoped attributes the registry does not define, values an enum attribute does not
+ * `span.`/unscoped attributes neither the registry defines nor its spans and events reference
+ * from OpenTelemetry's own (`error.type`), values an enum attribute does not
  * have, and span or event names the registry does not define.
  */
 export function traceqlProblems(query: string): string[] {
   const attributes = registryAttributes();
+  const otelAttributes = referencedOtelAttributes();
   const types = registryAttributeTypes();
   const { spans, events } = registrySpanAndEventNames();
   const problems: string[] = [];
@@ -54,6 +56,7 @@ export function traceqlProblems(query: string): string[] {
         const scoped = scope && scope.name !== 'Identifier' ? scope.name : 'none';
         if (identifier && (scoped === 'Span' || scoped === 'none')) {
           const attribute = text(identifier.from, identifier.to);
+          if (otelAttributes.has(attribute)) return;
           if (!attributes.has(attribute)) {
             problems.push(`\`${attribute}\` is not a registry attribute`);
             return;

@@ -136,10 +136,11 @@ export async function startBackend(options: BackendOptions): Promise<StartedHttp
   app.use(pay.errors);
 
   // The bank's asynchronous notification: payment.callback joins the flow's trace via the token in the notify URL.
+  // The middleware runs the route's parser, so a notification the parser refuses is traced too.
   app.post(
     '/api/notify',
-    express.urlencoded({ extended: false }),
     expressCallback({
+      bodyParser: express.urlencoded({ extended: false }),
       tradeNo: (_req, fields) => fields?.out_trade_no as string | undefined,
       status: (_req, fields) => fields?.trade_status as string | undefined,
       statusTable: CALLBACK_STATUSES,

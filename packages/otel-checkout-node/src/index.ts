@@ -83,6 +83,7 @@ export {
   HEALTH_CALLBACKS_NOT_IN_STORE,
   HEALTH_CALLBACKS_DUPLICATE,
   HEALTH_CALLBACKS_LATE,
+  HEALTH_CALLBACKS_REFUSED,
   HEALTH_STALLED_EMITTED,
   HEALTH_STALLED_REPEATS,
   FLOW_HEALTH_COUNTERS,
@@ -90,7 +91,7 @@ export {
 export type { FlowsOptions, FlowDeadlines, FlowDeadlineRule } from './flows/types.js';
 export type { Flows, FlowContext, FlowTokenUse } from './flows/flows.js';
 export type { CallbackOptions, CallbackOutcome, CallbackScope, CallbackFields } from './callback/types.js';
-export type { HttpCallbackHandler, HttpCallbackOptions } from './callback/callback-adapters.js';
+export type { ExpressCallbackOptions, HttpCallbackHandler, HttpCallbackOptions, KoaCallbackOptions } from './callback/callback-adapters.js';
 export type { VerifyTokenAnswer, VerifyTokenOptions } from './verify/verify-token.js';
 export type { FlowTokenKey, FlowTokenKeys, FlowTokenRejection, FlowTokenVerifyResult, VerifiedFlowToken } from './token/types.js';
 export type { FlowTokenCheck } from './token/flow-token-signer.js';

@@ -318,6 +318,24 @@ export const ATTR_PAYMENT_CALLBACK_DUPLICATE = 'payment.callback.duplicate' as c
 export const ATTR_PAYMENT_CALLBACK_LATE = 'payment.callback.late' as const;
 
 /**
+ * Whether the notification was refused before the callback middleware saw it.
+ *
+ * Type: boolean.
+ *
+ * @example true
+ *
+ * @note The notify route's body parser refused it (malformed JSON, a content type it does not take,
+ *       a body over its limit: the answer was 400, 415 or 413), or on Fastify a hook that runs
+ *       before the body is read failed; `error.type` says which error. Such a span records no
+ *       outcome and does not end the flow: the provider sends the notification again, and the flow
+ *       is reported stalled when none gets through. It shows on-call that the provider did call.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const ATTR_PAYMENT_CALLBACK_REFUSED = 'payment.callback.refused' as const;
+
+/**
  * Why a carried context (flow token, handoff record, header) was not used as the parent.
  *
  * Type: enum ('malformed', 'unsupported_version', 'unknown_key', 'bad_signature', 'expired',
@@ -763,6 +781,23 @@ export const METRIC_CHECKOUT_SDK_ERRORS = 'checkout.sdk.errors' as const;
  *               `@otel-checkout/semantic-conventions/incubating`.
  */
 export const METRIC_PAYMENT_CALLBACK_LATENCY = 'payment.callback.latency' as const;
+
+/**
+ * Provider notifications refused before the callback middleware saw them.
+ *
+ * Instrument: counter. Unit: `{notification}`. Attributes: `payment.provider`, `error.type`,
+ * `deployment.environment.name`.
+ *
+ * @note Counted from `payment.callback` spans with `payment.callback.refused`: the notify route's
+ *       body parser refused them (malformed JSON, a body over its limit, a content type it does not
+ *       take) or, on Fastify, a hook before the body was read failed, and `error.type` says which
+ *       error. Each is a notification the provider has to send again; a steady count means the
+ *       route cannot read what the provider sends, and its flows will be reported stalled.
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const METRIC_PAYMENT_CALLBACKS_REFUSED = 'payment.callbacks.refused' as const;
 
 /**
  * Flows whose callback did not arrive before the deadline.

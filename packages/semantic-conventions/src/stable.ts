@@ -437,8 +437,10 @@ export const ATTR_PAYMENT_TRADE_NO = 'payment.trade_no' as const;
  * Required attributes: `payment.stage`, `payment.callback.correlation`.
  *
  * Conditionally required: `payment.failure.reason` (when `payment.outcome` is `failed`),
- * `payment.context.rejected` (when a carried context was rejected), `checkout.release` (when a
- * canary cohort is configured), `checkout.canary.cohort` (when a canary cohort is configured).
+ * `payment.callback.refused` (when the notification was refused before the callback middleware),
+ * `error.type` (when `payment.callback.refused` is true), `payment.context.rejected` (when a
+ * carried context was rejected), `checkout.release` (when a canary cohort is configured),
+ * `checkout.canary.cohort` (when a canary cohort is configured).
  *
  * Recommended: `payment.trade_no`, `payment.provider`, `payment.provider.status`,
  * `payment.outcome`, `payment.callback.delay`, `payment.callback.duplicate`,
@@ -448,7 +450,9 @@ export const ATTR_PAYMENT_TRADE_NO = 'payment.trade_no' as const;
  *       store (see `payment.callback.correlation`). With nothing to correlate it starts a new trace
  *       and records `payment.context.rejected` = `missing`. Its outcome is the flow's final outcome
  *       unless it is `pending` (the flow waits for its next notification) or the callback is a
- *       duplicate or late.
+ *       duplicate or late. A notification refused before the callback middleware
+ *       (`payment.callback.refused`) is traced too, with no outcome, so a flow that later stalls
+ *       shows that its provider did call.
  */
 export const SPAN_NAME_PAYMENT_CALLBACK = 'payment.callback' as const;
 

@@ -1,13 +1,14 @@
 import { context } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { expressRequestView } from '../adapters/express.js';
-import type { ExpressNext, ExpressRequestLike, ExpressResponseLike } from '../adapters/express.js';
+import type { ExpressMiddleware } from '../middleware/express-payments.js';
 import { asFastifyPlugin, fastifyRequestView } from '../adapters/fastify.js';
 import type { FastifyHookDone, FastifyInstanceLike, FastifyRequestLike } from '../adapters/fastify.js';
 import { koaRequestView } from '../adapters/koa.js';
 import type { KoaContextLike, KoaNext } from '../adapters/koa.js';
 import { nodeHttpRequestView } from '../adapters/node-http.js';
 import { onResponseDone } from '../adapters/response-end.js';
+import type { RawResponse } from '../adapters/response-end.js';
 import { readBoundedBody } from '../http/read-bounded-body.js';
 import type { RequestView } from '../http/request-view.js';
 import { runtime } from '../runtime.js';
@@ -18,16 +19,68 @@ function begin(view: RequestView, options: CallbackOptions): Promise<CallbackSco
   return flows.beginCallback(view, options);
 }
 
+function beginRefused(view: RequestView, options: CallbackOptions, error: unknown): CallbackScope {
+  const flows = options.flows ?? runtime().flows;
+  return flows.beginRefusedCallback(view, options, error);
+}
+
+/** Ends a callback's span when its response is over. */
+function endWithResponse(scope: CallbackScope, res: RawResponse): void {
+  onResponseDone(res, (statusCode, _sent, complete) => scope.end(statusCode, complete));
+}
+
+/** Options of `expressCallback`: those of every callback middleware, plus the route's body parser. */
+export interface ExpressCallbackOptions extends CallbackOptions {
+  /**
+   * The route's body parser (`express.json()`, `express.urlencoded()`, ...), run by the
+   * middleware before the callback span starts, instead of mounted before it: a notification
+   * it refuses (malformed JSON, a body over its limit) then is traced
+   * (`payment.callback.refused`), and its error passed on, so the answer stays the
+   * application's own. Default: none (mount the parser before the middleware; refusals are
+   * then not traced).
+   */
+  // Node's request and response, as body-parser types its parsers; a method signature, so a
+  // handler typed for Express's own request and response (subtypes of these) fits too.
+  bodyParser?(this: void, req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void;
+}
+
 /**
- * Express 4/5 middleware for the provider's callback (notify) route. Mount it after the body
- * parser so tokens in the body are found: `app.post('/notify', express.urlencoded(), expressCallback({ tradeNo }), handler)`.
+ * Express 4/5 middleware for the provider's callback (notify) route. Give it the route's body
+ * parser, so tokens in the body are found and a body the parser refuses is traced:
+ * `app.post('/notify', expressCallback({ tradeNo, bodyParser: express.urlencoded() }), handler)`.
+ * Mounting the parser before it works too, without tracing refusals.
  */
-export function expressCallback(options: CallbackOptions = {}) {
-  return function otelCheckoutCallback(req: ExpressRequestLike, res: ExpressResponseLike, next: ExpressNext): void {
+export function expressCallback(options: ExpressCallbackOptions = {}): ExpressMiddleware {
+  const traceCallback: ExpressMiddleware = function otelCheckoutCallback(req, res, next) {
     void begin(expressRequestView(req), options).then((scope) => {
-      onResponseDone(res, (statusCode, _sent, complete) => scope.end(statusCode, complete));
+      endWithResponse(scope, res);
       context.with(scope.context, next);
     });
+  };
+  const parser = options.bodyParser;
+  if (parser === undefined) return traceCallback;
+  return function otelCheckoutCallback(req, res, next) {
+    let parsed = false;
+    const refused = (error: unknown): void => {
+      const scope = beginRefused(expressRequestView(req), options, error);
+      endWithResponse(scope, res);
+      context.with(scope.context, () => next(error));
+    };
+    try {
+      // Express's request and response are Node's, which the adapter describes structurally.
+      parser(req as unknown as IncomingMessage, res as unknown as ServerResponse, (error?: unknown) => {
+        if (parsed) return;
+        parsed = true;
+        // Express's own signals to skip the rest of the route or router: not a refusal.
+        if (error === 'route' || error === 'router') next(error);
+        else if (error === undefined || error === null) traceCallback(req, res, next);
+        else refused(error);
+      });
+    } catch (error) {
+      if (parsed) throw error;
+      parsed = true;
+      refused(error);
+    }
   };
 }
 
@@ -36,7 +89,8 @@ const fastifyScopes = new WeakMap<object, CallbackScope>();
 /**
  * Fastify 4/5 plugin for callback routes: register it in the plugin that holds the notify
  * route. It starts the callback span once the body is parsed (`preValidation`), runs the
- * handler inside it and ends it when the response is sent.
+ * handler inside it and ends it when the response is sent. A notification the route's
+ * content-type parser refuses (400, 415) reaches `onError` first, and is traced as refused.
  */
 export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
   instance: FastifyInstanceLike,
@@ -48,7 +102,7 @@ export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
   instance.addHook('preValidation', (request, reply, next) => {
     void begin(fastifyRequestView(request), opts).then((scope) => {
       fastifyScopes.set(request, scope);
-      onResponseDone(reply.raw, (statusCode, _sent, complete) => scope.end(statusCode, complete));
+      endWithResponse(scope, reply.raw);
       context.with(scope.context, next);
     });
   });
@@ -57,18 +111,51 @@ export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
     if (scope) context.with(scope.context, next);
     else next();
   });
-  instance.addHook('onError', (request, _reply, error, next) => {
-    fastifyScopes.get(request)?.recordError(error);
+  instance.addHook('onError', (request, reply, error, next) => {
+    const scope = fastifyScopes.get(request);
+    if (scope !== undefined) {
+      scope.recordError(error);
+    } else {
+      // No scope: the error came before preValidation, so the content-type parser (or an
+      // earlier hook) refused the notification. Traced as refused; Fastify answers as before.
+      const refused = beginRefused(fastifyRequestView(request), opts, error);
+      fastifyScopes.set(request, refused);
+      endWithResponse(refused, reply.raw);
+    }
     next();
   });
   done();
 }, 'otel-checkout-callback');
 
-/** Koa 2/3 middleware for callback routes; put it after the body parser. */
-export function koaCallback(options: CallbackOptions = {}) {
+/** Options of `koaCallback`: those of every callback middleware, plus the route's body parser. */
+export interface KoaCallbackOptions extends CallbackOptions {
+  /**
+   * The route's body parser (`bodyParser()` of `@koa/bodyparser`, `koa-body`, ...), run by the
+   * middleware before the callback span starts, instead of mounted before it: Koa's errors
+   * travel back up the chain, so a notification the parser refuses (400, 415) would
+   * otherwise never reach the middleware. Refused, it is traced (`payment.callback.refused`)
+   * and the parser's error is thrown on, so Koa answers as before. Default: none (mount the
+   * parser before the middleware; refusals are then not traced).
+   */
+  // A method signature, so a parser typed for Koa's own context (a subtype of this one) fits.
+  bodyParser?(this: void, ctx: KoaContextLike, next: KoaNext): Promise<unknown>;
+}
+
+const parserDone: KoaNext = () => Promise.resolve();
+
+/** Koa 2/3 middleware for callback routes; put it after the body parser, or give it the parser (`bodyParser`). */
+export function koaCallback(options: KoaCallbackOptions = {}) {
   return async function otelCheckoutCallback(ctx: KoaContextLike, next: KoaNext): Promise<void> {
+    if (options.bodyParser !== undefined) {
+      try {
+        await options.bodyParser(ctx, parserDone);
+      } catch (error) {
+        endWithResponse(beginRefused(koaRequestView(ctx), options, error), ctx.res);
+        throw error;
+      }
+    }
     const scope = await begin(koaRequestView(ctx), options);
-    onResponseDone(ctx.res, (statusCode, _sent, complete) => scope.end(statusCode, complete));
+    endWithResponse(scope, ctx.res);
     try {
       await context.with(scope.context, next);
     } catch (error) {
@@ -108,7 +195,7 @@ export function httpCallback(handler: HttpCallbackHandler, options: HttpCallback
     void bodyRead.then((body) => {
       const view: RequestView = body === undefined ? nodeHttpRequestView(req) : { ...nodeHttpRequestView(req), rawBody: body };
       return begin(view, options).then((scope) => {
-        onResponseDone(res, (statusCode, _sent, complete) => scope.end(statusCode, complete));
+        endWithResponse(scope, res);
         context.with(scope.context, () => {
           let result: unknown;
           try {

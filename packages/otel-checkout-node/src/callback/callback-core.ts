@@ -6,6 +6,7 @@ import {
   ATTR_PAYMENT_CALLBACK_DELAY,
   ATTR_PAYMENT_CALLBACK_DUPLICATE,
   ATTR_PAYMENT_CALLBACK_LATE,
+  ATTR_PAYMENT_CALLBACK_REFUSED,
   ATTR_PAYMENT_CONTEXT_REJECTED,
   ATTR_PAYMENT_PROVIDER,
   ATTR_PAYMENT_PROVIDER_STATUS,
@@ -32,6 +33,7 @@ import {
   HEALTH_CALLBACKS_DUPLICATE,
   HEALTH_CALLBACKS_LATE,
   HEALTH_CALLBACKS_NOT_IN_STORE,
+  HEALTH_CALLBACKS_REFUSED,
   HEALTH_CALLBACKS_UNCORRELATED,
   HEALTH_FLOW_STORE_FAILURES,
   HEALTH_FLOW_STORE_FALLBACKS,
@@ -105,10 +107,10 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
   const fields = bodyFields(body);
   health.increment(HEALTH_CALLBACKS);
 
-  const candidates: Array<[Correlation, string | undefined]> = [
+  const candidates: TokenCandidate[] = [
     [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_QUERY, queryParam(view.url, flows.tokenParam)],
     ...(options.bodyFields ?? [flows.tokenParam]).map(
-      (field): [Correlation, string | undefined] => [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_BODY, fieldValue(fields, field)],
+      (field): TokenCandidate => [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_BODY, fieldValue(fields, field)],
     ),
     [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_HEADER, headerToken(view, options.header ?? DEFAULT_TOKEN_HEADER)],
     [
@@ -116,23 +118,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
       options.passbackField === undefined ? undefined : fieldValue(fields, options.passbackField),
     ],
   ];
-  let parent: FlowParent | undefined;
-  let correlation: Correlation = PAYMENT_CALLBACK_CORRELATION_VALUE_NONE;
-  let rejected: string | undefined;
-  for (const [kind, value] of candidates) {
-    if (value === undefined || value === '') continue;
-    const result = flows.verifyToken(value, 'callback');
-    if (result.ok) {
-      parent = { ...result.token, issuedAt: result.token.issuedAt * 1000 };
-      correlation = kind;
-      // A bad value in an earlier place (counted by verifyToken) does not mark a callback
-      // that a genuine token correlates.
-      rejected = undefined;
-      break;
-    }
-    rejected ??= result.reason;
-  }
-
+  let { parent, correlation, rejected } = firstGenuineToken(flows, candidates);
   const tradeNo = options.tradeNo
     ? runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, (r) => options.tradeNo!(r, fields), request)
     : undefined;
@@ -210,19 +196,124 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     health.increment(HEALTH_CALLBACKS_LATE);
   }
 
+  const span = startCallbackSpan(env.tracer, active, attributes, receivedAt, parent);
+  outcome.record(span);
+  return traced(trace.setSpan(active, span), span);
+}
+
+/**
+ * A provider notification refused before the callback middleware saw it: the route's body
+ * parser answered 400 or 415 (malformed JSON, a content type it does not take), or an earlier
+ * middleware on the route failed. Without this the provider's call leaves no trace, and its
+ * flow later shows as stalled as if the provider had never called.
+ *
+ * `payment.callback` starts with `payment.callback.refused` and the error's type, in its flow
+ * when the token is in the notify URL's query or the header (the body was refused, so it is
+ * not searched, and the hooks see none). It records no outcome and leaves the flow store
+ * alone: the flow still waits for the notification the provider will send again, and is
+ * reported stalled when none gets through. Never throws: on any internal failure the request
+ * goes on untraced.
+ */
+export function beginRefusedCallback(view: RequestView, options: CallbackOptions, error: unknown, env: CallbackEnvironment): CallbackScope {
+  try {
+    return beginRefused(view, options ?? {}, error, env);
+  } catch (failure) {
+    env.health.increment(HEALTH_HOOK_ERRORS);
+    env.health.warnOnce('callback-internal', 'a provider callback could not be traced; it proceeds untraced', failure);
+    return untraced(context.active());
+  }
+}
+
+function beginRefused(view: RequestView, options: CallbackOptions, error: unknown, env: CallbackEnvironment): CallbackScope {
+  const { flows, health } = env;
+  rememberTokenNames(options.header, options.bodyFields, options.passbackField);
+  const active = context.active();
+  const receivedAt = Date.now();
+  health.increment(HEALTH_CALLBACKS_REFUSED);
+  health.warnOnce(
+    'callback-refused',
+    "a provider callback was refused before the callback middleware (by the route's body parser, or on Fastify an earlier hook); its flow waits for the provider to send it again",
+  );
+  const { parent, correlation, rejected } = firstGenuineToken(flows, [
+    [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_QUERY, queryParam(view.url, flows.tokenParam)],
+    [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_HEADER, headerToken(view, options.header ?? DEFAULT_TOKEN_HEADER)],
+  ]);
+  const request = paymentRequestOf({ method: view.method, url: view.url, headers: view.headers, secure: view.secure }, health);
+  const tradeNo = options.tradeNo
+    ? runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, (r) => options.tradeNo!(r, undefined), request)
+    : undefined;
+  if (parent === undefined) health.increment(HEALTH_CALLBACKS_UNCORRELATED);
+
+  const attributes: Attributes = {
+    [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_CALLBACK,
+    [ATTR_PAYMENT_CALLBACK_CORRELATION]: correlation,
+    [ATTR_PAYMENT_CALLBACK_REFUSED]: true,
+    [ATTR_ERROR_TYPE]: refusalType(error),
+  };
+  if (typeof tradeNo === 'string' && tradeNo !== '') attributes[ATTR_PAYMENT_TRADE_NO] = tradeNo;
+  if (options.provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = options.provider;
+  if (parent !== undefined) attributes[ATTR_PAYMENT_CALLBACK_DELAY] = Math.max(0, (receivedAt - parent.issuedAt) / 1000);
+  const rejectedAs = rejected ?? (parent === undefined ? PAYMENT_CONTEXT_REJECTED_VALUE_MISSING : undefined);
+  if (rejectedAs !== undefined) attributes[ATTR_PAYMENT_CONTEXT_REJECTED] = rejectedAs;
+
+  const span = startCallbackSpan(env.tracer, active, attributes, receivedAt, parent);
+  // Not an HTTP error the server made: a notification about a payment got lost on the way in.
+  span.setStatus({ code: SpanStatusCode.ERROR, message: REFUSED_MESSAGE });
+  return traced(trace.setSpan(active, span), span);
+}
+
+const REFUSED_MESSAGE = 'the notification was refused before the callback middleware';
+
+// Error codes and types are identifiers (`entity.parse.failed`, `FST_ERR_CTP_INVALID_MEDIA_TYPE`);
+// anything else in those fields could be text from the request, which must not be recorded.
+const ERROR_TYPE_SHAPE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/** What refused the notification, as `error.type`: the error's code, else its type, else its name. */
+function refusalType(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    for (const key of ['code', 'type', 'name'] as const) {
+      const value: unknown = (error as Record<string, unknown>)[key];
+      if (typeof value === 'string' && ERROR_TYPE_SHAPE.test(value)) return value;
+    }
+  }
+  return '_OTHER';
+}
+
+type TokenCandidate = [Correlation, string | undefined];
+
+interface TokenSearch {
+  parent: FlowParent | undefined;
+  correlation: Correlation;
+  /** Why the first bad token failed, when no genuine one was found. */
+  rejected: string | undefined;
+}
+
+/** The first place, in the order given, holding a genuine flow token. */
+function firstGenuineToken(flows: Flows, candidates: readonly TokenCandidate[]): TokenSearch {
+  let rejected: string | undefined;
+  for (const [correlation, value] of candidates) {
+    if (value === undefined || value === '') continue;
+    const result = flows.verifyToken(value, 'callback');
+    // A bad value in an earlier place (counted by verifyToken) does not mark a callback
+    // that a genuine token correlates.
+    if (result.ok) return { parent: { ...result.token, issuedAt: result.token.issuedAt * 1000 }, correlation, rejected: undefined };
+    rejected ??= result.reason;
+  }
+  return { parent: undefined, correlation: PAYMENT_CALLBACK_CORRELATION_VALUE_NONE, rejected };
+}
+
+/** `payment.callback`, a child of the flow's `payment.create` span, or the root of a new trace. */
+function startCallbackSpan(tracer: Tracer, active: Context, attributes: Attributes, receivedAt: number, parent: FlowParent | undefined): Span {
   // The HTTP server span instrumentation-http made for this request sits in a trace of its
   // own (the provider sent no traceparent); link it so one can go from one to the other.
   const links: Link[] = [];
   const serverSpan = trace.getSpan(active);
   if (serverSpan !== undefined && serverSpan.spanContext().traceId !== '') links.push({ context: serverSpan.spanContext() });
-
-  const span = env.tracer.startSpan(
+  return tracer.startSpan(
     SPAN_NAME_PAYMENT_CALLBACK,
     { kind: SpanKind.SERVER, attributes, links, startTime: receivedAt },
     parent === undefined ? ROOT_CONTEXT : flowParentContext(parent),
   );
-  outcome.record(span);
-  return traced(trace.setSpan(active, span), span);
 }
 
 interface OutcomeDecision {

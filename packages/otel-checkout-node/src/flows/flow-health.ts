@@ -33,6 +33,12 @@ export const HEALTH_CALLBACKS_UNCORRELATED = 'callbacksUncorrelated' as const;
  */
 export const HEALTH_CALLBACKS_NOT_IN_STORE = 'callbacksNotInStore' as const;
 export const HEALTH_CALLBACKS_DUPLICATE = 'callbacksDuplicate' as const;
+/**
+ * Provider notifications refused before the callback middleware (the route's body parser
+ * answered 400/413/415, or on Fastify an earlier hook failed): traced as
+ * `payment.callback` with `payment.callback.refused`, their flows left waiting.
+ */
+export const HEALTH_CALLBACKS_REFUSED = 'callbacksRefused' as const;
 export const HEALTH_CALLBACKS_LATE = 'callbacksLate' as const;
 export const HEALTH_STALLED_EMITTED = 'stalledEmitted' as const;
 /** Stalled spans emitted again because a sweeper died between claim and acknowledgement. */
@@ -50,6 +56,7 @@ export const FLOW_HEALTH_COUNTERS = [
   HEALTH_CALLBACKS_UNCORRELATED,
   HEALTH_CALLBACKS_NOT_IN_STORE,
   HEALTH_CALLBACKS_DUPLICATE,
+  HEALTH_CALLBACKS_REFUSED,
   HEALTH_CALLBACKS_LATE,
   HEALTH_STALLED_EMITTED,
   HEALTH_STALLED_REPEATS,

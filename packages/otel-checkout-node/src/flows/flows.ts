@@ -1,6 +1,6 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { HealthCounters } from '../health.js';
-import { beginCallback } from '../callback/callback-core.js';
+import { beginCallback, beginRefusedCallback } from '../callback/callback-core.js';
 import type { CallbackOptions, CallbackScope } from '../callback/types.js';
 import type { RequestView } from '../http/request-view.js';
 import { MemoryFlowStore } from '../flow-store/memory-flow-store.js';
@@ -93,6 +93,8 @@ export interface Flows {
   verifyToken(token: unknown, use: FlowTokenUse): FlowTokenVerifyResult;
   /** Starts the `payment.callback` span of a provider callback (the callback middleware's core). */
   beginCallback(view: RequestView, options: CallbackOptions): Promise<CallbackScope>;
+  /** Starts the `payment.callback` span of a provider callback refused before the callback middleware (by `error`). */
+  beginRefusedCallback(view: RequestView, options: CallbackOptions, error: unknown): CallbackScope;
   /** The query parameter that carries tokens. */
   readonly tokenParam: string;
   /** The flow store, when one is configured. */
@@ -377,6 +379,8 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     },
     beginCallback: (view, callbackOptions) =>
       beginCallback(view, callbackOptions, { flows, tracer: deps.tracer, health }),
+    beginRefusedCallback: (view, callbackOptions, error) =>
+      beginRefusedCallback(view, callbackOptions, error, { flows, tracer: deps.tracer, health }),
     start() {
       if (sweeper !== undefined || store === undefined || opts.sweeper === false) return;
       sweeper = new StalledSweeper(opts.sweeper ?? {}, {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
+import { bodyParser as koaBodyParser } from '@koa/bodyparser';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   expressCallback,
@@ -17,6 +18,13 @@ import type { CallbackOptions, FlowContext, Flows, PaymentRequest } from '../../
 import { Harness } from './harness.js';
 
 export type CallbackFramework = 'express' | 'fastify' | 'koa';
+
+/** What each framework's JSON parser names a malformed body, as `error.type`. */
+const REFUSAL_TYPES: Record<CallbackFramework, RegExp> = {
+  express: /^entity\.parse\.failed$/,
+  fastify: /^(FST_ERR_CTP_INVALID_JSON_BODY|SyntaxError)$/,
+  koa: /^SyntaxError$/, // co-body, under @koa/bodyparser, throws JSON.parse's own error
+};
 
 interface RunningApp {
   url: string;
@@ -44,8 +52,7 @@ async function startApp(kind: CallbackFramework, framework: any, options: Callba
   };
   if (kind === 'express') {
     const app = framework();
-    app.use(framework.json());
-    app.post('/notify', expressCallback(options), async (_req: any, res: any) => {
+    app.post('/notify', expressCallback({ ...options, bodyParser: framework.json() }), async (_req: any, res: any) => {
       await handler();
       res.send('success');
     });
@@ -69,7 +76,7 @@ async function startApp(kind: CallbackFramework, framework: any, options: Callba
   }
   const app = new framework();
   const verify = koaVerifyToken({ flows });
-  const callback = koaCallback(options);
+  const callback = koaCallback({ ...options, bodyParser: koaBodyParser() });
   app.use(async (ctx: any, next: any) => {
     if (ctx.path === '/verify-token') return verify(ctx);
     return callback(ctx, async () => {
@@ -138,8 +145,7 @@ export function describeCallbackMiddleware(name: string, kind: CallbackFramework
         body: JSON.stringify({ otc_flow: flows.passback(flow), trade_no: 'B-1' }),
       });
       assert.equal(response.status, 200);
-      // Koa has no body parser built in: there the flow is still found, through the store.
-      checkOne(flow, kind === 'koa' ? 'store' : 'token_body');
+      checkOne(flow, 'token_body');
     });
 
     it('no token: the flow store by trade number', async () => {
@@ -170,6 +176,41 @@ export function describeCallbackMiddleware(name: string, kind: CallbackFramework
       assert.equal(span.attributes['error.type'], '_OTHER');
       assert.equal(span.status.code, SpanStatusCode.ERROR);
       assert.equal(harness.callbacks().length, 1);
+    });
+
+    it('a notification its body parser refuses: payment.callback in its flow, marked refused, and the flow still waits for the next one', async () => {
+      const flow = harness.createFlow('R-1');
+      const notify = new URL(flows.notifyUrl(flow, 'http://x/notify?trade_no=R-1'));
+      await flows.whenRecorded();
+      const refusedEnded = harness.whenExported((span) => span.name === 'payment.callback');
+      const refused = await fetch(app.url + notify.pathname + notify.search, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"trade_no": "R-1", "sign": "c2lnbmF0dXJlLW9mLXRoZS1wcm92aWRlcg", "status": ',
+      });
+      assert.equal(refused.status, 400);
+      const span = await refusedEnded;
+      assert.equal(span.spanContext().traceId, flow.traceId);
+      assert.equal(span.parentSpanContext?.spanId, flow.spanId, 'child of payment.create');
+      assert.equal(span.attributes['payment.callback.refused'], true);
+      assert.equal(span.attributes['payment.callback.correlation'], 'token_query');
+      assert.equal(span.attributes['payment.trade_no'], 'R-1', 'the tradeNo hook still reads the query');
+      assert.equal(span.attributes['http.response.status_code'], 400);
+      assert.equal(span.attributes['payment.outcome'], undefined);
+      assert.match(String(span.attributes['error.type']), REFUSAL_TYPES[kind]);
+      assert.equal(span.status.code, SpanStatusCode.ERROR);
+      assert.deepEqual(span.events, [], 'no exception event: parser messages quote the body');
+      assert.doesNotMatch(JSON.stringify(span.attributes), /c2lnbmF0dXJl/);
+      assert.deepEqual(seen, [], 'the handler never ran');
+
+      // The provider sends it again, readable this time: it ends the flow, not as a duplicate.
+      const final = await fetch(app.url + notify.pathname + notify.search, { method: 'POST' });
+      assert.equal(final.status, 200);
+      const callbacks = harness.callbacks();
+      assert.equal(callbacks.length, 2);
+      assert.equal(callbacks[1].attributes['payment.callback.refused'], undefined);
+      assert.equal(callbacks[1].attributes['payment.callback.duplicate'], undefined);
+      assert.equal(callbacks[1].parentSpanContext?.spanId, flow.spanId);
     });
 
     it('verify handler: valid and forged tokens', async () => {

@@ -6,7 +6,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
-import { httpCallback } from '../../src/index.js';
+import { expressCallback, fastifyCallback, httpCallback } from '../../src/index.js';
 import type { Flows, HttpCallbackHandler, HttpCallbackOptions } from '../../src/index.js';
 import { describeCallbackMiddleware } from './callback-suite.js';
 import { Harness } from './harness.js';
@@ -15,6 +15,101 @@ import { Harness } from './harness.js';
 describeCallbackMiddleware('Express 5', 'express', () => express);
 describeCallbackMiddleware('Fastify 5', 'fastify', () => Fastify);
 describeCallbackMiddleware('Koa 3', 'koa', () => Koa);
+
+describe('callbacks refused before the callback middleware, as each framework refuses them', () => {
+  const harness = new Harness();
+  let flows: Flows;
+  before(() => harness.install());
+  after(() => harness.uninstall());
+  beforeEach(() => {
+    ({ flows } = harness.flows());
+    harness.reset();
+  });
+  afterEach(() => flows.shutdown());
+
+  it('Fastify: a content type it has no parser for (415), with its error code', async () => {
+    const app = Fastify();
+    await app.register(async (scope) => {
+      await scope.register(fastifyCallback, { flows });
+      scope.post('/notify', () => Promise.resolve('success'));
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const flow = harness.createFlow('X-1');
+      const ended = harness.whenExported((span) => span.name === 'payment.callback');
+      const response = await fetch(`${url}/notify`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml', 'x-otc-flow': flows.passback(flow) },
+        body: '<notify><trade_no>X-1</trade_no></notify>',
+      });
+      assert.equal(response.status, 415);
+      const span = await ended;
+      assert.equal(span.parentSpanContext?.spanId, flow.spanId);
+      assert.equal(span.attributes['payment.callback.refused'], true);
+      assert.equal(span.attributes['error.type'], 'FST_ERR_CTP_INVALID_MEDIA_TYPE');
+      assert.equal(span.attributes['http.response.status_code'], 415);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('Express: a body over the parser\'s limit (413), with its type; the answer stays the application\'s own', async () => {
+    const app = express();
+    app.post('/notify', expressCallback({ flows, bodyParser: express.json({ limit: '64b' }) }), (_req, res) => {
+      res.send('success');
+    });
+    app.use(((error: { status?: number }, _req, res, _next) => {
+      res.status(error.status ?? 500).send('refused');
+    }) as express.ErrorRequestHandler);
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const flow = harness.createFlow('E-1');
+      const notify = new URL(flows.notifyUrl(flow, 'http://x/notify'));
+      const ended = harness.whenExported((span) => span.name === 'payment.callback');
+      const response = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}${notify.pathname}${notify.search}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ trade_no: 'E-1', items: 'x'.repeat(100) }),
+      });
+      assert.equal(response.status, 413);
+      assert.equal(await response.text(), 'refused');
+      const span = await ended;
+      assert.equal(span.parentSpanContext?.spanId, flow.spanId);
+      assert.equal(span.attributes['payment.callback.correlation'], 'token_query');
+      assert.equal(span.attributes['payment.callback.refused'], true);
+      assert.equal(span.attributes['error.type'], 'entity.too.large');
+      assert.equal(span.attributes['http.response.status_code'], 413);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('Express: a parser that throws instead of calling next is a refusal too, answered by Express', async () => {
+    const app = express();
+    const throwingParser = (): void => {
+      throw Object.assign(new Error('cannot parse'), { code: 'EPARSE' });
+    };
+    app.post('/notify', expressCallback({ flows, bodyParser: throwingParser }), (_req, res) => {
+      res.send('success');
+    });
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const ended = harness.whenExported((span) => span.name === 'payment.callback');
+      const response = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/notify`, { method: 'POST' });
+      assert.equal(response.status, 500);
+      const span = await ended;
+      assert.equal(span.attributes['payment.callback.refused'], true);
+      assert.equal(span.attributes['error.type'], 'EPARSE');
+      assert.equal(span.attributes['payment.callback.correlation'], 'none');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
 
 describe('node:http callback wrapper', () => {
   const harness = new Harness();
