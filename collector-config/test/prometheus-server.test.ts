@@ -85,6 +85,9 @@ function exposition(scrapes: number): string {
     // wechat notifies with a status the integration's table does not map, once a second.
     '# TYPE payment_status_unmapped_total counter',
     `payment_status_unmapped_total{${labelText({ ...production, payment_provider: 'wechat', payment_stage: 'callback' })}} ${scrapes}`,
+    // The notify route refuses one wechat notification every other second (its JSON parser).
+    '# TYPE payment_callbacks_refused_total counter',
+    `payment_callbacks_refused_total{${labelText({ ...production, payment_provider: 'wechat', error_type: 'entity.parse.failed' })}} ${scrapes / 2}`,
     '# TYPE checkout_sdk_errors_total counter',
     `checkout_sdk_errors_total{${labelText(sdk)}} ${scrapes}`,
     // Twelve SDK calls a second, one of them failing (8%, under the per-version alert's 10%),
@@ -158,7 +161,7 @@ describe('the rules and the dashboard in a real Prometheus server', function () 
   });
 
   it('starts exactly the alerts the traffic calls for (pending until their `for` has passed)', async () => {
-    const expected = ['CheckoutSdkErrorsHigh alipay-js', 'PaymentCanaryWorseThanStable production', 'PaymentStatusUnmapped wechat', 'PaymentSuccessRateLow wechat'];
+    const expected = ['CheckoutSdkErrorsHigh alipay-js', 'PaymentCallbacksRefused wechat', 'PaymentCanaryWorseThanStable production', 'PaymentStatusUnmapped wechat', 'PaymentSuccessRateLow wechat'];
     const describe = (labels: Record<string, string>) =>
       `${labels.alertname} ${labels.payment_provider ?? labels.checkout_sdk_name ?? labels.deployment_environment_name}`;
     const alerts = await eventually('the expected alerts', async () => {
