@@ -141,17 +141,25 @@ export interface KoaCallbackOptions extends CallbackOptions {
   bodyParser?(this: void, ctx: KoaContextLike, next: KoaNext): Promise<unknown>;
 }
 
-const parserDone: KoaNext = () => Promise.resolve();
-
 /** Koa 2/3 middleware for callback routes; put it after the body parser, or give it the parser (`bodyParser`). */
 export function koaCallback(options: KoaCallbackOptions = {}) {
   return async function otelCheckoutCallback(ctx: KoaContextLike, next: KoaNext): Promise<void> {
     if (options.bodyParser !== undefined) {
+      let parsed = false;
       try {
-        await options.bodyParser(ctx, parserDone);
+        await options.bodyParser(ctx, () => {
+          parsed = true;
+          return Promise.resolve();
+        });
       } catch (error) {
         endWithResponse(beginRefused(koaRequestView(ctx), options, error), ctx.res);
         throw error;
+      }
+      if (!parsed) {
+        // The parser answered itself instead of passing the request on: a refusal without an
+        // error, and the rest of the route must not run, as it would not after the parser.
+        endWithResponse(beginRefused(koaRequestView(ctx), options, undefined), ctx.res);
+        return;
       }
     }
     const scope = await begin(koaRequestView(ctx), options);

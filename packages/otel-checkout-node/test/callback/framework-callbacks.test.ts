@@ -6,7 +6,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
-import { expressCallback, fastifyCallback, httpCallback } from '../../src/index.js';
+import { expressCallback, fastifyCallback, httpCallback, koaCallback } from '../../src/index.js';
 import type { Flows, HttpCallbackHandler, HttpCallbackOptions } from '../../src/index.js';
 import { describeCallbackMiddleware } from './callback-suite.js';
 import { Harness } from './harness.js';
@@ -81,6 +81,45 @@ describe('callbacks refused before the callback middleware, as each framework re
       assert.equal(span.attributes['payment.callback.refused'], true);
       assert.equal(span.attributes['error.type'], 'entity.too.large');
       assert.equal(span.attributes['http.response.status_code'], 413);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('Koa: a parser that answers itself instead of passing the request on is a refusal; the handler does not run', async () => {
+    const app = new Koa();
+    let handled = false;
+    const answersItself = (ctx: Koa.Context): Promise<void> => {
+      ctx.status = 415;
+      ctx.body = 'unsupported';
+      return Promise.resolve();
+    };
+    const callback = koaCallback({ flows, bodyParser: answersItself });
+    app.use((ctx, next) =>
+      callback(ctx, async () => {
+        handled = true;
+        ctx.body = 'success';
+        await next();
+      }),
+    );
+    const handle = app.callback();
+    const server: Server = createServer((req, res) => void handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const flow = harness.createFlow('K-1');
+      const ended = harness.whenExported((span) => span.name === 'payment.callback');
+      const response = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/notify`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml', 'x-otc-flow': flows.passback(flow) },
+        body: '<notify/>',
+      });
+      assert.equal(response.status, 415);
+      const span = await ended;
+      assert.equal(span.parentSpanContext?.spanId, flow.spanId);
+      assert.equal(span.attributes['payment.callback.refused'], true);
+      assert.equal(span.attributes['error.type'], '_OTHER');
+      assert.equal(span.attributes['http.response.status_code'], 415);
+      assert.equal(handled, false);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
