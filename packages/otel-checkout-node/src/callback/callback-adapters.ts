@@ -90,7 +90,7 @@ const fastifyScopes = new WeakMap<object, CallbackScope>();
  * Fastify 4/5 plugin for callback routes: register it in the plugin that holds the notify
  * route. It starts the callback span once the body is parsed (`preValidation`), runs the
  * handler inside it and ends it when the response is sent. A notification the route's
- * content-type parser refuses (400, 415) reaches `onError` first, and is traced as refused.
+ * content-type parser refuses (400, 413, 415) reaches `onError` first, and is traced as refused.
  */
 export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
   instance: FastifyInstanceLike,
@@ -116,8 +116,9 @@ export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
     if (scope !== undefined) {
       scope.recordError(error);
     } else {
-      // No scope: the error came before preValidation, so the content-type parser (or an
-      // earlier hook) refused the notification. Traced as refused; Fastify answers as before.
+      // No scope: the error came before this plugin's preValidation, so the content-type
+      // parser (or a hook before it) refused the notification. Traced as refused; Fastify
+      // answers as before.
       const refused = beginRefused(fastifyRequestView(request), opts, error);
       fastifyScopes.set(request, refused);
       endWithResponse(refused, reply.raw);
@@ -132,7 +133,7 @@ export interface KoaCallbackOptions extends CallbackOptions {
   /**
    * The route's body parser (`bodyParser()` of `@koa/bodyparser`, `koa-body`, ...), run by the
    * middleware before the callback span starts, instead of mounted before it: Koa's errors
-   * travel back up the chain, so a notification the parser refuses (400, 415) would
+   * travel back up the chain, so a notification the parser refuses (400, 413, 415) would
    * otherwise never reach the middleware. Refused, it is traced (`payment.callback.refused`)
    * and the parser's error is thrown on, so Koa answers as before. Default: none (mount the
    * parser before the middleware; refusals are then not traced).

@@ -203,8 +203,8 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
 
 /**
  * A provider notification refused before the callback middleware saw it: the route's body
- * parser answered 400 or 415 (malformed JSON, a content type it does not take), or an earlier
- * middleware on the route failed. Without this the provider's call leaves no trace, and its
+ * parser refused it (malformed JSON, a body over its limit, a content type it does not take),
+ * or on Fastify a hook before the callback's failed. Without this the provider's call leaves no trace, and its
  * flow later shows as stalled as if the provider had never called.
  *
  * `payment.callback` starts with `payment.callback.refused` and the error's type, in its flow
