@@ -172,8 +172,13 @@ export interface OtlpReceiver {
   waitForSpan(query: SpanQuery, options?: Omit<WaitOptions, 'count'>): Promise<ReceivedSpan>;
   /** Requests whose decoded body contains the text or bytes, e.g. a card number that must never leave the process. */
   requestsContaining(needle: string | Uint8Array): ReceivedRequest[];
-  /** Forget every span and request received so far. */
-  clear(): void;
+  /**
+   * Forget every span and request received so far. With `ignoreSpansStartedBefore` (ms since
+   * the epoch), spans that arrive from now on but started before that moment are not kept in
+   * `spans` either (their requests still are): late exports of an earlier test's page, sent
+   * while its browser context closed, which a test waiting for spans by name would count.
+   */
+  clear(options?: { ignoreSpansStartedBefore?: number }): void;
   /** Change how the receiver answers; `undefined` restores the default 200. */
   setResponse(behaviour: OtlpResponseBehaviour | undefined): void;
   /** Stop listening; pending waits reject, delayed answers are cut off. */

@@ -476,6 +476,20 @@ describe('OTLP receiver on the wire', function () {
       assert.equal(receiver.requests.length, 0);
       assert.equal(receiver.rejectedCount, 0);
     });
+
+    it('clear() with ignoreSpansStartedBefore keeps later exports of earlier spans out of spans, not out of requests', async function () {
+      // The span started at 1763800000123.456789 ms.
+      receiver.clear({ ignoreSpansStartedBefore: 1763800000124 });
+      await post(receiver.tracesUrl, JSON.stringify(jsonRequest()), { 'content-type': 'application/json' });
+      assert.equal(receiver.spans.length, 0);
+      assert.equal(receiver.requests.length, 1);
+      receiver.clear({ ignoreSpansStartedBefore: 1763800000123 });
+      await post(receiver.tracesUrl, JSON.stringify(jsonRequest()), { 'content-type': 'application/json' });
+      assert.equal(receiver.spans.length, 1);
+      receiver.clear();
+      await post(receiver.tracesUrl, JSON.stringify(jsonRequest()), { 'content-type': 'application/json' });
+      assert.equal(receiver.spans.length, 1, 'a plain clear keeps every span again');
+    });
   });
 
   describe('CORS', function () {

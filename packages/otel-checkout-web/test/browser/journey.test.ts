@@ -266,7 +266,7 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     const expired = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
     assert.equal(expired.attributes['payment.context.rejected'], 'expired');
     assert.equal(expired.parentSpanId, '');
-    sites.receiver.clear();
+    sites.receiver.clear({ ignoreSpansStartedBefore: Date.now() });
     await resumeInNewTab(`${sites.shop.url}/return.html?otc_flow=%%not-a-token%%`, { verifyUrl: `${sites.api.url}/api/verify` });
     const corrupt = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
     assert.equal(corrupt.attributes['payment.context.rejected'], 'malformed');

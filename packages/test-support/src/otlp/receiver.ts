@@ -129,6 +129,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   let standing: OtlpResponseBehaviour = options.response ?? {};
   let temporary: { behaviour: OtlpResponseBehaviour; remaining: number } | undefined;
   const spans: ReceivedSpan[] = [];
+  // Spans that started before this (ns since the epoch) are not kept: see `clear`.
+  let keepSpansFrom = 0n;
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<Waiter>();
   const delays = new Set<NodeJS.Timeout>();
@@ -242,7 +244,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     record.status = status;
     const accepted = status >= 200 && status < 300;
     if (accepted) {
-      spans.push(...record.spans);
+      for (const span of record.spans) if (span.startTimeUnixNano >= keepSpansFrom) spans.push(span);
       settleWaiters();
     }
     const answer = (): void => {
@@ -324,9 +326,11 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       const bytes = typeof needle === 'string' ? Buffer.from(needle, 'utf8') : Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength);
       return requests.filter((request) => Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).includes(bytes));
     },
-    clear() {
+    clear(clearOptions) {
       spans.length = 0;
       requests.length = 0;
+      const from = clearOptions?.ignoreSpansStartedBefore;
+      keepSpansFrom = from === undefined ? 0n : BigInt(Math.floor(from)) * 1_000_000n;
     },
     setResponse(behaviour) {
       if (behaviour === undefined) {
