@@ -13,10 +13,12 @@ export interface BankBehaviour {
    * `once` (default), `twice` (a retried notification), `never`, `after-stalled` (held until
    * `sendHeldCallback`), `pending-first` (a "waiting for the buyer" notification, then the
    * final one once the first was answered), `unmapped-first` (the same with a status the
-   * shop's table does not know first), or `pending-only` (the "waiting for the buyer"
-   * notification and nothing after: the shopper never paid).
+   * shop's table does not know first), `pending-only` (the "waiting for the buyer"
+   * notification and nothing after: the shopper never paid), or `refused-first` (the
+   * notification in GBK first, a charset the shop's form parser refuses, then again in UTF-8
+   * once that one was refused).
    */
-  callback?: 'once' | 'twice' | 'never' | 'after-stalled' | 'pending-first' | 'unmapped-first' | 'pending-only';
+  callback?: 'once' | 'twice' | 'never' | 'after-stalled' | 'pending-first' | 'unmapped-first' | 'pending-only' | 'refused-first';
   /** The payment page never answers (the shopper's browser waits forever). */
   pageNeverLoads?: boolean;
   /** The bank refuses the payment when the shop creates it (`REJECTED`): no page, no callback. */
@@ -60,10 +62,11 @@ export async function startBank(): Promise<Bank> {
   let callbackFailures = 0;
   const app = express();
 
-  async function notify(payment: BankPayment, status = payment.finalStatus ?? 'SUCCESS'): Promise<void> {
-    const body = new URLSearchParams({ out_trade_no: payment.tradeNo, payment_id: payment.id, trade_status: status });
+  async function notify(payment: BankPayment, status = payment.finalStatus ?? 'SUCCESS', charset = 'UTF-8'): Promise<void> {
+    const body = new URLSearchParams({ out_trade_no: payment.tradeNo, payment_id: payment.id, trade_status: status }).toString();
     try {
-      const answer = await fetch(payment.notifyUrl, { method: 'POST', body });
+      const headers = { 'content-type': `application/x-www-form-urlencoded; charset=${charset}` };
+      const answer = await fetch(payment.notifyUrl, { method: 'POST', headers, body });
       if (!answer.ok) callbackFailures += 1;
     } catch {
       callbackFailures += 1;
@@ -74,6 +77,13 @@ export async function startBank(): Promise<Bank> {
     const mode = payment.behaviour.callback ?? 'once';
     if (mode === 'pending-only') {
       setTimeout(() => void notify(payment, PENDING_STATUS), CALLBACK_DELAY_MS);
+      return;
+    }
+    if (mode === 'refused-first') {
+      // Providers in China often notify in GBK; the shop's parser takes UTF-8 only.
+      setTimeout(() => {
+        void notify(payment, undefined, 'GBK').then(() => setTimeout(() => void notify(payment), CALLBACK_DELAY_MS));
+      }, CALLBACK_DELAY_MS);
       return;
     }
     if (mode === 'pending-first' || mode === 'unmapped-first') {

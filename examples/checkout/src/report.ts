@@ -5,6 +5,7 @@ import {
   ATTR_PAYMENT_CALLBACK_CORRELATION,
   ATTR_PAYMENT_CALLBACK_DELAY,
   ATTR_PAYMENT_CALLBACK_DUPLICATE,
+  ATTR_PAYMENT_CALLBACK_REFUSED,
   ATTR_PAYMENT_CALLBACK_LATE,
   ATTR_PAYMENT_CONTEXT_REJECTED,
   ATTR_PAYMENT_CONTEXT_SOURCE,
@@ -16,6 +17,7 @@ import {
   EVENT_PAYMENT_STATUS_UNMAPPED,
   SPAN_NAME_PAYMENT_QUERY,
 } from '@otel-checkout/semantic-conventions/incubating';
+import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { attributeText } from './attribute-text.js';
 
 /** Attributes shown after a span's name, in this order, as `key=value` (short keys). */
@@ -29,6 +31,8 @@ const SHOWN: readonly [string, string][] = [
   [ATTR_PAYMENT_CALLBACK_DELAY, 'delay_s'],
   [ATTR_PAYMENT_CALLBACK_DUPLICATE, 'duplicate'],
   [ATTR_PAYMENT_CALLBACK_LATE, 'late'],
+  [ATTR_PAYMENT_CALLBACK_REFUSED, 'refused'],
+  [ATTR_ERROR_TYPE, 'error.type'],
 ];
 
 /** One line per span: name, kind, stage, the payment attributes that matter, service, duration. */

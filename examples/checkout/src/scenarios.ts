@@ -98,6 +98,11 @@ export const SCENARIOS: readonly Scenario[] = [
     ...WALLET, amount: 7500, shopper: 'approve', bank: { callback: 'unmapped-first' }, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
   },
   {
+    name: 'refused-notification',
+    lesson: 'the bank first notified in GBK, a charset the notify route\'s parser refuses (415): payment.callback.refused shows the bank did call; its retry in UTF-8 ends the flow',
+    ...BANK, amount: 6100, shopper: 'approve', bank: { callback: 'refused-first' }, outcome: PAYMENT_OUTCOME_VALUE_SUCCEEDED, returns: true,
+  },
+  {
     name: 'turned-back',
     lesson: 'the shopper pressed Back on the bank page: payment.return (back_forward_cache) in the same trace tells an abandoned payment from a bank that never called back',
     ...BANK, amount: 8900, shopper: 'back', bank: { callback: 'never' }, outcome: PAYMENT_OUTCOME_VALUE_STALLED, returns: false,

@@ -4,6 +4,7 @@ import {
   ATTR_PAYMENT_ATTEMPT,
   ATTR_PAYMENT_CALLBACK_DUPLICATE,
   ATTR_PAYMENT_CALLBACK_LATE,
+  ATTR_PAYMENT_CALLBACK_REFUSED,
   ATTR_PAYMENT_CONTEXT_REJECTED,
   ATTR_PAYMENT_CONTEXT_SOURCE,
   ATTR_PAYMENT_FAILURE_REASON,
@@ -35,6 +36,7 @@ import {
   SPAN_NAME_PAYMENT_RETURN,
   SPAN_NAME_PAYMENT_SDK,
 } from '@otel-checkout/semantic-conventions/incubating';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import { attributeText } from './attribute-text.js';
 import { PENDING_STATUS } from './bank.js';
 import type { Scenario } from './scenarios.js';
@@ -115,6 +117,17 @@ export function expectedSpans(scenario: Scenario): Expected[] {
           parent: SPAN_NAME_PAYMENT_CREATE,
           attributes: { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_UNKNOWN, [ATTR_PAYMENT_FAILURE_REASON]: PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS },
           event: EVENT_PAYMENT_STATUS_UNMAPPED,
+        },
+        { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: outcome },
+        { name: SPAN_NAME_PAYMENT_CALLBACK, attributes: { [ATTR_PAYMENT_CALLBACK_DUPLICATE]: true }, count: 0 },
+      );
+      break;
+    case 'refused-first':
+      expected.push(
+        {
+          name: SPAN_NAME_PAYMENT_CALLBACK,
+          parent: SPAN_NAME_PAYMENT_CREATE,
+          attributes: { [ATTR_PAYMENT_CALLBACK_REFUSED]: true, [ATTR_ERROR_TYPE]: 'charset.unsupported', [ATTR_HTTP_RESPONSE_STATUS_CODE]: 415 },
         },
         { name: SPAN_NAME_PAYMENT_CALLBACK, parent: SPAN_NAME_PAYMENT_CREATE, attributes: outcome },
         { name: SPAN_NAME_PAYMENT_CALLBACK, attributes: { [ATTR_PAYMENT_CALLBACK_DUPLICATE]: true }, count: 0 },
@@ -242,7 +255,7 @@ function matches(span: ReceivedSpan, attributes: Record<string, unknown> | undef
 
 /**
  * The flow's final outcome as span metrics count it: the first callback that is neither
- * "still pending", with a status the integration does not map, a duplicate nor late, else
+ * "still pending", with a status the integration does not map, a duplicate, late nor refused, else
  * the stalled span, else a `payment.create` that recorded a final outcome.
  */
 export function finalOutcome(tree: TraceTree | undefined): { outcome: string; reason?: string } {
@@ -254,7 +267,8 @@ export function finalOutcome(tree: TraceTree | undefined): { outcome: string; re
         s.attributes[ATTR_PAYMENT_OUTCOME] !== PAYMENT_OUTCOME_VALUE_PENDING &&
         s.attributes[ATTR_PAYMENT_FAILURE_REASON] !== PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS &&
         s.attributes[ATTR_PAYMENT_CALLBACK_DUPLICATE] !== true &&
-        s.attributes[ATTR_PAYMENT_CALLBACK_LATE] !== true,
+        s.attributes[ATTR_PAYMENT_CALLBACK_LATE] !== true &&
+        s.attributes[ATTR_PAYMENT_CALLBACK_REFUSED] !== true,
     ) ??
     spans.find((s) => s.name === SPAN_NAME_PAYMENT_CALLBACK_STALLED) ??
     spans.find((s) => s.name === SPAN_NAME_PAYMENT_CREATE && FINAL_AT_CREATE.includes(attributeText(s.attributes[ATTR_PAYMENT_OUTCOME])));

@@ -16,17 +16,17 @@ describe('the checkout demo', function () {
     assert.throws(() => parseOptions(['--concurrency', 'many'], {}), /--concurrency needs a positive number/);
   });
 
-  it('plays success, a refusal at create, a lost callback, a duplicate callback, a pending notification, a payment abandoned after one, an unmapped status, a forged token, a shopper who turns back, one who turns back and pays again and one who reloads the return page, and checks every trace', async () => {
+  it('plays success, a refusal at create, a lost callback, a duplicate callback, a pending notification, a payment abandoned after one, an unmapped status, a refused notification, a forged token, a shopper who turns back, one who turns back and pays again and one who reloads the return page, and checks every trace', async () => {
     const lines: string[] = [];
-    const scenarios = ['success', 'refused-at-create', 'callback-lost', 'duplicate-callback', 'pending-then-paid', 'abandoned-after-pending', 'unmapped-status', 'forged-token', 'turned-back', 'paid-again', 'reloaded-return'];
+    const scenarios = ['success', 'refused-at-create', 'callback-lost', 'duplicate-callback', 'pending-then-paid', 'abandoned-after-pending', 'unmapped-status', 'refused-notification', 'forged-token', 'turned-back', 'paid-again', 'reloaded-return'];
     // A deadline with room for a loaded machine: a shopper slower than this stalls a flow that
     // should have succeeded, and the check fails.
-    const result: DemoResult = await runDemo({ ...DEFAULT_OPTIONS, scenarios, stalledAfterSeconds: 10, concurrency: 11 }, (line) => lines.push(line));
+    const result: DemoResult = await runDemo({ ...DEFAULT_OPTIONS, scenarios, stalledAfterSeconds: 10, concurrency: 12 }, (line) => lines.push(line));
     const output = lines.join('\n');
 
     assert.ok(result.ok, output);
     assert.deepEqual(result.summary.failed, [], output);
-    assert.equal(result.summary.flows, 11);
+    assert.equal(result.summary.flows, 12);
     assert.deepEqual(
       result.results.map((r) => [r.scenario, r.outcome]),
       [
@@ -37,14 +37,15 @@ describe('the checkout demo', function () {
         ['pending-then-paid', 'succeeded'],
         ['abandoned-after-pending', 'stalled'],
         ['unmapped-status', 'succeeded'],
+        ['refused-notification', 'succeeded'],
         ['forged-token', 'succeeded'],
         ['turned-back', 'stalled'],
         ['paid-again', 'succeeded'],
         ['reloaded-return', 'succeeded'],
       ],
     );
-    assert.deepEqual(result.summary.byOutcome, { succeeded: { demobank: 3, demowallet: 4 }, failed: { demobank: 1 }, stalled: { demobank: 2, demowallet: 1 } });
-    assert.equal(result.summary.successRate, 7 / 11);
+    assert.deepEqual(result.summary.byOutcome, { succeeded: { demobank: 4, demowallet: 4 }, failed: { demobank: 1 }, stalled: { demobank: 2, demowallet: 1 } });
+    assert.equal(result.summary.successRate, 8 / 12);
     assert.equal(result.summary.stalled, 3);
     // The backend's own counters saw the same story.
     // The refused flow minted its URLs but was let go, and the first payment of the shopper who paid
@@ -63,6 +64,9 @@ describe('the checkout demo', function () {
     // A status the shop does not map: recorded on its callback, which did not end the flow.
     assert.match(output, /outcome=unknown reason=unmapped_status provider\.status=RISK_REVIEW [^\n]*\+event payment\.status\.unmapped/);
     assert.equal(result.summary.health.unmappedStatuses, 1);
+    // A notification the notify route's parser refused: traced, counted, and the retry ended the flow.
+    assert.match(output, /payment\.callback \(SERVER\) \[callback\] correlation=token_query delay_s=[\d.]+ refused=true error\.type=charset\.unsupported/);
+    assert.equal(result.summary.health.callbacksRefused, 1);
     assert.match(output, /payment\.return \[return\] context\.source=back_forward_cache/);
     // A reload of the return page: one more return in the flow's trace, marked as a reload.
     assert.match(output, /payment\.return \[return\] outcome=succeeded context\.source=reload/);
@@ -70,8 +74,8 @@ describe('the checkout demo', function () {
     assert.match(output, /payment\.return \[return\] outcome=pending context\.source=back_forward_cache attempt=2 \+event payment\.retry/);
     // Abandoned after "waiting for the buyer": the stalled span says what the wallet last said.
     assert.match(output, /payment\.callback\.stalled \[stalled\] outcome=stalled provider\.status=WAIT_BUYER_PAY/);
-    assert.match(output, /Success rate: 63\.6%/);
-    assert.match(output, /Self-check: 11\/11 scenarios produced their expected trace/);
-    assert.match(output, /Where to look: search payment\.trade_no = DEMO-\w+-1 … DEMO-\w+-11/);
+    assert.match(output, /Success rate: 66\.7%/);
+    assert.match(output, /Self-check: 12\/12 scenarios produced their expected trace/);
+    assert.match(output, /Where to look: search payment\.trade_no = DEMO-\w+-1 … DEMO-\w+-12/);
   });
 });
