@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import express from 'express';
+import { listenOnLoopback } from '@otel-checkout/test-support';
 import Fastify from 'fastify';
 import Koa from 'koa';
 import { expressCallback, fastifyCallback, httpCallback, koaCallback } from '../../src/index.js';
@@ -61,14 +62,12 @@ describe('callbacks refused before the callback middleware, as each framework re
     app.use(((error: { status?: number }, _req, res, _next) => {
       res.status(error.status ?? 500).send('refused');
     }) as express.ErrorRequestHandler);
-    const server: Server = await new Promise((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
+    const server = await listenOnLoopback(createServer(app));
     try {
       const flow = harness.createFlow('E-1');
       const notify = new URL(flows.notifyUrl(flow, 'http://x/notify'));
       const ended = harness.whenExported((span) => span.name === 'payment.callback');
-      const response = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}${notify.pathname}${notify.search}`, {
+      const response = await fetch(`${server.url}${notify.pathname}${notify.search}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ trade_no: 'E-1', items: 'x'.repeat(100) }),
@@ -82,7 +81,7 @@ describe('callbacks refused before the callback middleware, as each framework re
       assert.equal(span.attributes['error.type'], 'entity.too.large');
       assert.equal(span.attributes['http.response.status_code'], 413);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 
@@ -103,12 +102,11 @@ describe('callbacks refused before the callback middleware, as each framework re
       }),
     );
     const handle = app.callback();
-    const server: Server = createServer((req, res) => void handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const server = await listenOnLoopback(createServer((req, res) => void handle(req, res)));
     try {
       const flow = harness.createFlow('K-1');
       const ended = harness.whenExported((span) => span.name === 'payment.callback');
-      const response = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/notify`, {
+      const response = await fetch(`${server.url}/notify`, {
         method: 'POST',
         headers: { 'content-type': 'text/xml', 'x-otc-flow': flows.passback(flow) },
         body: '<notify/>',
@@ -121,7 +119,7 @@ describe('callbacks refused before the callback middleware, as each framework re
       assert.equal(span.attributes['http.response.status_code'], 415);
       assert.equal(handled, false);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 
@@ -133,19 +131,17 @@ describe('callbacks refused before the callback middleware, as each framework re
     app.post('/notify', expressCallback({ flows, bodyParser: throwingParser }), (_req, res) => {
       res.send('success');
     });
-    const server: Server = await new Promise((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
+    const server = await listenOnLoopback(createServer(app));
     try {
       const ended = harness.whenExported((span) => span.name === 'payment.callback');
-      const response = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/notify`, { method: 'POST' });
+      const response = await fetch(`${server.url}/notify`, { method: 'POST' });
       assert.equal(response.status, 500);
       const span = await ended;
       assert.equal(span.attributes['payment.callback.refused'], true);
       assert.equal(span.attributes['error.type'], 'EPARSE');
       assert.equal(span.attributes['payment.callback.correlation'], 'none');
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 });
