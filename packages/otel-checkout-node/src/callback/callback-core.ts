@@ -88,9 +88,7 @@ export async function beginCallback(view: RequestView, options: CallbackOptions,
   try {
     return await begin(view, options ?? {}, env);
   } catch (error) {
-    env.health.increment(HEALTH_HOOK_ERRORS);
-    env.health.warnOnce('callback-internal', 'a provider callback could not be traced; it proceeds untraced', error);
-    return untraced(context.active());
+    return untracedAfter(error, env);
   }
 }
 
@@ -218,9 +216,7 @@ export function beginRefusedCallback(view: RequestView, options: CallbackOptions
   try {
     return beginRefused(view, options ?? {}, error, env);
   } catch (failure) {
-    env.health.increment(HEALTH_HOOK_ERRORS);
-    env.health.warnOnce('callback-internal', 'a provider callback could not be traced; it proceeds untraced', failure);
-    return untraced(context.active());
+    return untracedAfter(failure, env);
   }
 }
 
@@ -387,6 +383,13 @@ function traced(ctx: Context, span: Span): CallbackScope {
       span.end();
     },
   };
+}
+
+/** After an internal failure: counted and said once, and the request goes on untraced. */
+function untracedAfter(failure: unknown, env: CallbackEnvironment): CallbackScope {
+  env.health.increment(HEALTH_HOOK_ERRORS);
+  env.health.warnOnce('callback-internal', 'a provider callback could not be traced; it proceeds untraced', failure);
+  return untraced(context.active());
 }
 
 /** A scope that changes nothing: the request proceeds exactly as without the middleware. */
