@@ -350,6 +350,9 @@ describe('collector configuration', () => {
           assert.ok(isCardNumber(card), 'a card number by the libraries rules');
           const grouped = card.replace(/(\d{4})(?=\d)/g, '$1 ');
           const encoded = [grouped.replace(/ /g, '+'), grouped.replace(/ /g, '%20'), grouped.replace(/ /g, '%2D'), `card%20${card}%20declined`, `%7B%22pan%22%3A%22${card}%22%7D`];
+          // A form body encoded again, inside another parameter or a nested URL.
+          const encodedTwice = [grouped.replace(/ /g, '%2B'), grouped.replace(/ /g, '%2520'), grouped.replace(/ /g, '%252D'), `card%2520${card}%2520declined`, `%257B%2522pan%2522%253A%2522${card}%2522%257D`];
+          encoded.push(...encodedTwice);
           for (const text of [card, grouped, grouped.replace(/ /g, '-'), `declined: card ${card}.`, `card${card}x`, `{"pan":"${card}"}`, ...encoded]) {
             assert.ok(masked(text), `not masked: ${text}`);
           }

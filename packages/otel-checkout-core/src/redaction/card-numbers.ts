@@ -5,23 +5,25 @@ import { passesLuhn } from './luhn.js';
 const MIN_DIGITS = 13;
 const MAX_DIGITS = 19;
 
-// The separators allowed between digit groups: a space, a dash, and `+`, `%20` or `%2D` (a
-// space or a dash URL-encoded). A number typed in groups and sent in a form body or a query
-// has its spaces encoded (`card=4111+1111+1111+1111`, `4111%201111%201111%201111`), and such a
-// body ends up in free text (an error message) where nothing decodes it first. The patterns
-// below each spell them out; keep them in step.
+// The separators allowed between digit groups: a space, a dash, `+`, and each of them
+// URL-encoded, once or more (`%20`, `%2D`, `%2B`; `%2520`, `%252D`, `%252B`...). A number typed
+// in groups and sent in a form body or a query has its spaces encoded
+// (`card=4111+1111+1111+1111`, `4111%201111%201111%201111`), a form body carried inside another
+// parameter or a nested URL is encoded again (`%2B`, `%2520`), and such a body ends up in free
+// text (an error message) where nothing decodes it first. The patterns below each spell them
+// out; keep them in step.
 
 /** 13 digits joined by at most single separators: the cheap (native) gate before the scan. */
-const MAY_HOLD_CARD = /\d(?:(?:[ +-]|%2[0d])?\d){12}/i;
+const MAY_HOLD_CARD = /\d(?:(?:[ +-]|%(?:25)*2[0bd])?\d){12}/i;
 /**
  * A run of digit groups joined by single separators, holding at least 13 digits (the lookahead
  * keeps the many shorter numbers of a message, line numbers of a stack, away from the
  * callback). An escaped separator outside a run is matched on its own, so that the `20` of
- * `card%204111…` does not start a group.
+ * `card%204111…` (or the `2520` of `card%25204111…`) does not start a group.
  */
-const DIGIT_RUN = /%2[0d]|\d(?=(?:(?:[ +-]|%2[0d])?\d){12})\d*(?:(?:[ +-]|%2[0d])\d+)*/gi;
+const DIGIT_RUN = /%(?:25)*2[0bd]|\d(?=(?:(?:[ +-]|%(?:25)*2[0bd])?\d){12})\d*(?:(?:[ +-]|%(?:25)*2[0bd])\d+)*/gi;
 /** Splits a run into its groups (even indices) and separators (odd indices). */
-const GROUP_SEPARATOR = /([ +-]|%2[0d])/i;
+const GROUP_SEPARATOR = /([ +-]|%(?:25)*2[0bd])/i;
 
 /** A card number: 13-19 digits with a card-network prefix and a valid Luhn check. */
 export function isCardNumber(digits: string): boolean {
@@ -41,9 +43,21 @@ function isDigit(code: number): boolean {
 function separatorBefore(text: string, end: number): number {
   const code = text.charCodeAt(end - 1);
   if (code === 32 || code === 45 || code === 43) return 1;
-  // `%20`, `%2d` or `%2D` (`| 32` lower-cases an ASCII letter).
-  return (code === 48 || (code | 32) === 100) && text.charCodeAt(end - 2) === 50 && text.charCodeAt(end - 3) === 37 ? 3 : 0;
+  // `%20`, `%2d` or `%2b` in either case (`| 32` lower-cases an ASCII letter), escaped once or
+  // more (`%2520`: every `25` before the `2` is one more escape of the `%`).
+  const lower = code | 32;
+  if ((code !== 48 && lower !== 100 && lower !== 98) || text.charCodeAt(end - 2) !== 50) return 0;
+  let start = end - 2;
+  while (text.charCodeAt(start - 1) === 53 && text.charCodeAt(start - 2) === 50) start -= 2;
+  return text.charCodeAt(start - 1) === 37 ? end - start + 1 : 0;
 }
+
+/**
+ * What comes right before a run that starts inside a URL escape: a `%` (escaped again or not,
+ * `%25`), so the run's first two digits are the escape's (`%22`, or `%2522` encoded twice: then
+ * four); or such a `%` and one more character (`%A4`, `%25A4`), so its first digit is.
+ */
+const ESCAPE_BEFORE_RUN = /%(?:25)*([^%]?)$/;
 
 /**
  * Masks every card number in `text`. A card is looked for in runs of digit groups joined by
@@ -62,12 +76,21 @@ export function maskCardNumbers(text: string, counter: RedactionCounter): string
     // An escape on its own.
     if (run.length < MIN_DIGITS) return run;
     const masked = maskRun(run, counter);
-    // Right after a `%`, the run's first two digits may be an escape's (`%22` is a quote in
-    // URL-encoded JSON, `%28` a parenthesis), and right after `%` and a hex letter its first
-    // digit (`%A4`, the end of an `ä`), stuck to a card that follows: read without them. Only
-    // when the run as it stands holds no card: `5%4111…` is a percent sign and a card.
-    const escaped = text[at - 1] === '%' ? 2 : text[at - 2] === '%' ? 1 : 0;
-    return masked === run && escaped > 0 ? run.slice(0, escaped) + maskRun(run.slice(escaped), counter) : masked;
+    if (masked !== run) return masked;
+    // Right after a `%`, the run's first digits may be an escape's (`%22` is a quote in
+    // URL-encoded JSON, `%2522` the same encoded twice, `%28` a parenthesis), and right after
+    // `%` and a hex letter its first digit (`%A4`, the end of an `ä`), stuck to a card that
+    // follows: read without them. Only when the run as it stands holds no card: `5%4111…` is a
+    // percent sign and a card.
+    const escape = ESCAPE_BEFORE_RUN.exec(text.slice(0, at));
+    for (let skip = escape?.[1] ? 1 : 2; escape && skip < run.length; skip += 2) {
+      const rest = run.slice(skip);
+      const maskedRest = maskRun(rest, counter);
+      if (maskedRest !== rest) return run.slice(0, skip) + maskedRest;
+      // Read `25` as one more escape of the `%` only after a `%`, and while there is one.
+      if (skip < 2 || !run.startsWith('25', skip - 2)) break;
+    }
+    return run;
   });
   return counter.count === before ? text : out;
 }
@@ -106,12 +129,15 @@ function maskRun(run: string, counter: RedactionCounter): string {
  */
 const MAX_SHOWN_CUT_DIGITS = 6;
 
+/** What a cut leaves of an escaped separator at the end of a value: `%`, `%2`, `%25`, `%252`... */
+const CUT_ESCAPE_END = /%(?:25)*2?$/;
+
 /**
  * Masks the digits at the very end of `text`, a value that an attribute length limit cut. A
  * card number cut there has lost its last digits, so it fails the length and Luhn checks
  * `maskCardNumbers` relies on, and its first digits would otherwise be exported. The run of
- * digit groups (joined as in `maskCardNumbers`, a trailing separator included, or the `%` or
- * `%2` a cut left of an escaped one) that reaches the end is masked completely when it holds
+ * digit groups (joined as in `maskCardNumbers`, a trailing separator included, or the `%`,
+ * `%2` or `%25` a cut left of an escaped one) that reaches the end is masked completely when it holds
  * more than six digits; a shorter run is left alone.
  *
  * Only for values known to be cut: in a whole value these digits are an ordinary number.
@@ -120,7 +146,7 @@ const MAX_SHOWN_CUT_DIGITS = 6;
 export function maskCutDigits(text: string): string {
   let i = text.length;
   // A separator the cut ended on, or what the cut left of an escaped one (`%`, `%2`).
-  i -= separatorBefore(text, i) || (text.endsWith('%') ? 1 : text.endsWith('%2') ? 2 : 0);
+  i -= separatorBefore(text, i) || (CUT_ESCAPE_END.exec(text)?.[0].length ?? 0);
   let digits = 0;
   for (;;) {
     const groupEnd = i;

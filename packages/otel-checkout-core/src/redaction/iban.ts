@@ -10,14 +10,15 @@ const MIN_IBAN_LENGTH = 15;
  * separators, the last group shorter, with a word boundary on either side (`\b` rather than a
  * lookbehind, which older Safari cannot parse). Only the shape (it allows one character more
  * than the longest IBAN): the check digits decide. The separators are a space and, as in a
- * URL-encoded form body quoted in free text where nothing decodes it first, `+` or `%20`; such
- * a body may also put an escape right before it (`iban%3DDE89…`, `%20DE89…`), which leaves no
- * word boundary there, so one is matched (and kept) in front.
+ * URL-encoded form body quoted in free text where nothing decodes it first, `+` or `%20`, or
+ * either encoded again (`%2B`, `%2520`: a form body carried in another parameter); such a body
+ * may also put an escape right before it (`iban%3DDE89…`, `%20DE89…`, `%253DDE89…`), which
+ * leaves no word boundary there, so one is matched (and kept) in front, as the first group.
  */
-const IBAN_SHAPE = /(?:\b|%[\da-f]{2})[a-z]{2}\d\d(?:(?:[ +]|%20)?[a-z\d]{4}){2,7}(?:(?:[ +]|%20)?[a-z\d]{1,3})?\b/gi;
+const IBAN_SHAPE = /(?:\b|(%(?:25)*[\da-f]{2}))[a-z]{2}\d\d(?:(?:[ +]|%(?:25)*2[0b])?[a-z\d]{4}){2,7}(?:(?:[ +]|%(?:25)*2[0b])?[a-z\d]{1,3})?\b/gi;
 
 /** Splits an IBAN as written into its groups (even indices) and separators (odd indices). */
-const GROUP_SEPARATOR = /([ +]|%20)/;
+const GROUP_SEPARATOR = /([ +]|%(?:25)*2[0b])/i;
 
 /** A country code and check digits somewhere: without them there is nothing to look for. */
 const MAY_HOLD_IBAN = /[a-z]{2}\d\d/i;
@@ -32,7 +33,7 @@ export function passesMod97(iban: string): boolean {
  * Masks every IBAN in `text` to its country code and last four characters, spaces dropped
  * (`DE89 3704 0044 0532 0130 00` → `DE****************3000`): a country code, check digits
  * and account characters that pass the MOD 97 check, run together or printed in groups of
- * four (joined by spaces, `+` or `%20`), not inside a longer word (a letter, digit or `_`
+ * four (joined by spaces, `+` or `%20`, encoded again or not), not inside a longer word (a letter, digit or `_`
  * right before or after it; an escape right before it is kept, see `IBAN_SHAPE`). A printed
  * IBAN followed by a short word (`… 7034 SEPA`) still matches: groups are dropped from the
  * end until the check passes (the longest first, so no group of a real IBAN is left in clear;
@@ -42,8 +43,8 @@ export function passesMod97(iban: string): boolean {
 export function maskIbans(text: string, counter: RedactionCounter): string {
   // The country code and check digits: a native scan, far cheaper than the replace below.
   if (!MAY_HOLD_IBAN.test(text)) return text;
-  return text.replace(IBAN_SHAPE, (match: string) => {
-    const escape = match[0] === '%' ? match.slice(0, 3) : '';
+  return text.replace(IBAN_SHAPE, (match: string, leadingEscape: string | undefined) => {
+    const escape = leadingEscape ?? '';
     const parts = match.slice(escape.length).split(GROUP_SEPARATOR);
     for (let end = parts.length; end > 0; end -= 2) {
       const iban = parts.slice(0, end).filter((_, i) => i % 2 === 0).join('');

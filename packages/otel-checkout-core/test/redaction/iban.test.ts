@@ -61,11 +61,17 @@ describe('IBAN masking', () => {
     ['right after an escape', 'next=%2Fsepa%3Fiban%3DDE89370400440532013000', 'next=%2Fsepa%3Fiban%3DDE****************3000', 1],
     ['after an encoded space, joined by %20, then a word', 'IBAN%20DE89%203704%200044%200532%200130%2000%20refused', 'IBAN%20DE****************3000%20refused', 1],
     ['joined by %20, then a word of four capitals', 'to%20BE68%205390%200754%207034%20SEPA', `to%20BE${'*'.repeat(10)}7034%20SEPA`, 1],
+    // A form body encoded again, inside another parameter or a nested URL.
+    ['joined by %2520', 'refused: acct=DE89%25203704%25200044%25200532%25200130%252000&amount=5', 'refused: acct=DE****************3000&amount=5', 1],
+    ['joined by %2B (a form body\'s + encoded)', 'next=%2Fsepa%3Facct%3DDE89%2B3704%2B0044%2B0532%2B0130%2B00', 'next=%2Fsepa%3Facct%3DDE****************3000', 1],
+    ['right after an escape encoded twice', 'next=%252Fsepa%253Facct%253DDE89370400440532013000', 'next=%252Fsepa%253Facct%253DDE****************3000', 1],
+    ['after a literal percent sign (%25)', 'fee 5%25DE89370400440532013000', 'fee 5%25DE****************3000', 1],
     // Not masked, on purpose.
     ['a wrong check digit', 'DE89370400440532013001', 'DE89370400440532013001', 0],
     ['inside a longer word', 'XDE89370400440532013000', 'XDE89370400440532013000', 0],
     ['followed by more characters', 'DE89370400440532013000X', 'DE89370400440532013000X', 0],
     ['a wrong check digit, joined by %20', 'iban=DE89%203704%200044%200532%200130%2001', 'iban=DE89%203704%200044%200532%200130%2001', 0],
+    ['a wrong check digit, joined by %2520', 'acct=DE89%25203704%25200044%25200532%25200130%252001', 'acct=DE89%25203704%25200044%25200532%25200130%252001', 0],
     ['typed in lower case', 'iban de89 3704 0044 0532 0130 00 invalid', 'iban de****************3000 invalid', 1],
     ['mixed case, run together', 'gb82West12345698765432', 'gb****************5432', 1],
     ['followed by a short lower-case word', 'BE68 5390 0754 7034 for', `BE${'*'.repeat(10)}7034 for`, 1],
@@ -84,11 +90,11 @@ describe('IBAN masking', () => {
   const bban = fc.array(fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'), { minLength: 11, maxLength: 30 }).map((chars) => chars.join(''));
   const iban = fc.tuple(country, bban).map(([c, b]) => withCheckDigits(c, b));
   /** What may sit next to an IBAN in a message: anything but a letter, a digit or `_`, or a URL escape. */
-  const separator = fc.constantFrom(' ', ': ', '"', "'", '=', '(', ') ', ', ', '\n', '/', '%3D', '%20', '%2C');
+  const separator = fc.constantFrom(' ', ': ', '"', "'", '=', '(', ') ', ', ', '\n', '/', '%3D', '%20', '%2C', '%253D', '%2520');
 
-  it('masks every valid IBAN, printed (spaces, + or %20) or run together, in either case, between separators, keeping only the country code and the last four', () => {
+  it('masks every valid IBAN, printed (spaces, +, %20, or those encoded again) or run together, in either case, between separators, keeping only the country code and the last four', () => {
     fc.assert(
-      fc.property(iban, fc.constantFrom('', ' ', '+', '%20'), fc.boolean(), separator, separator, (upper, groupSeparator, lower, before, after) => {
+      fc.property(iban, fc.constantFrom('', ' ', '+', '%20', '%2B', '%2520'), fc.boolean(), separator, separator, (upper, groupSeparator, lower, before, after) => {
         const value = lower ? upper.toLowerCase() : upper;
         const written = groupSeparator === '' ? value : printed(value, groupSeparator);
         // What follows starts with punctuation: a short word right after it could be read as

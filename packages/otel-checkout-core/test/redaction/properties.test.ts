@@ -5,13 +5,13 @@ import { createRedactor, DEFAULT_EXEMPT_KEYS, isCardNumber, redactSpanData } fro
 import { passesLuhn } from '../../src/redaction/luhn.js';
 
 /**
- * An independent reading of "no card number leaves": read every URL-encoded space or dash
- * (`%20`, `%2D`) as a space, join digits separated by one space, dash or `+`, then look at
+ * An independent reading of "no card number leaves": read every URL-encoded space, dash or
+ * `+`, encoded once or more (`%20`, `%2D`, `%2B`, `%2520`), as a space, join digits separated by one space, dash or `+`, then look at
  * every maximal digit run of 13-19 digits. (Runs of 20 or more digits are not card numbers by
  * definition.)
  */
 function leakedCards(text: string): string[] {
-  const joined = text.replace(/%2[0d]/gi, ' ').replace(/(\d)[ +-](?=\d)/g, '$1');
+  const joined = text.replace(/%(?:25)*2[0bd]/gi, ' ').replace(/(\d)[ +-](?=\d)/g, '$1');
   const found: string[] = [];
   for (const run of joined.match(/\d+/g) ?? []) {
     if (run.length >= 13 && run.length <= 19 && isCardNumber(run)) found.push(run);
@@ -34,7 +34,7 @@ const cardNumber = fc
   });
 
 /** A card number written the ways people write them, and the ways a form or a query encodes them. */
-const writtenCard = fc.tuple(cardNumber, fc.constantFrom('', ' ', '-', '+', '%20', '%2D', '%2d'), fc.constantFrom(4, 3, 6)).map(([digits, sep, size]) => {
+const writtenCard = fc.tuple(cardNumber, fc.constantFrom('', ' ', '-', '+', '%20', '%2D', '%2d', '%2B', '%2520', '%252D'), fc.constantFrom(4, 3, 6)).map(([digits, sep, size]) => {
   if (sep === '') return digits;
   const groups: string[] = [];
   for (let i = 0; i < digits.length; i += size) groups.push(digits.slice(i, i + size));
@@ -49,7 +49,7 @@ const noisyText = fc
       fc.string({ unit: 'binary' }),
       writtenCard,
       fc.stringMatching(/^\d{1,22}$/),
-      fc.constantFrom(' ', '-', '  ', '=', '&', '?', 'https://h/p?n=', 'otc_flow=', '%20', '%2D', '%2', '%', '+', 'card '),
+      fc.constantFrom(' ', '-', '  ', '=', '&', '?', 'https://h/p?n=', 'otc_flow=', '%20', '%2D', '%2', '%', '+', 'card ', '%25', '%2520', '%2B', '%2522'),
     ),
     { maxLength: 8 },
   )
