@@ -4,15 +4,11 @@ import {
   ATTR_PAYMENT_PROVIDER_TRANSACTION_ID,
   ATTR_PAYMENT_PROVIDER_STATUS,
 } from '@otel-checkout/semantic-conventions/incubating';
-import {
-  PAYMENT_FAILURE_REASON_VALUE_NETWORK,
-  PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR,
-  PAYMENT_FAILURE_REASON_VALUE_TIMEOUT,
-  PAYMENT_OUTCOME_VALUE_FAILED,
-} from '@otel-checkout/semantic-conventions';
+import { PAYMENT_OUTCOME_VALUE_FAILED } from '@otel-checkout/semantic-conventions';
 import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS } from '@opentelemetry/semantic-conventions';
 import type { FailureReason, MappedStatus, PaymentOutcome, ProviderCall, ProviderStatusTable } from '../types.js';
 import { outcomeAttributes } from './attributes.js';
+import { failureReasonOf } from './failure-reason.js';
 import { mapProviderStatusOn } from './map-provider-status.js';
 import { recordSpanError } from './span-error.js';
 import { tracingFailed } from './tracing-guard.js';
@@ -90,19 +86,6 @@ function recordCallError(call: ProviderCallHandle, error: unknown): void {
   if (!call.outcomeSet) {
     span.setAttributes(outcomeAttributes(PAYMENT_OUTCOME_VALUE_FAILED, { reason: failureReasonOf(error) }));
   }
-}
-
-/** A failure reason guessed from a thrown error: timeouts and network errors by their usual codes and names. */
-export function failureReasonOf(error: unknown): FailureReason {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return PAYMENT_FAILURE_REASON_VALUE_TIMEOUT;
-  }
-  if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET)$/.test(code)) {
-    return PAYMENT_FAILURE_REASON_VALUE_NETWORK;
-  }
-  return PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR;
 }
 
 /** A provider call outside any flow: no span of its own (a non-recording one), but headers still carry the active context. */
