@@ -74,7 +74,8 @@ class PaymentRequest_ implements PaymentRequestHandle {
     // spreads) turned it into a slow dictionary-mode object and cost several microseconds.
     const attributes: Attributes = {};
     const cohortBaggage = this.addCanaryAttributes(attributes, ctx);
-    if (extractNow) addPaymentAttributes(attributes, this.runExtractor());
+    const extracted = extractNow ? this.runExtractor() : undefined;
+    addPaymentAttributes(attributes, extracted);
     let span: Span;
     if (existing) {
       // instrumentation-http (ours or the app's) or an outer payment middleware already made
@@ -95,6 +96,7 @@ class PaymentRequest_ implements PaymentRequestHandle {
       if (rt.mode !== 'lean') ctx = setRPCMetadata(ctx, { type: RPCType.HTTP, span });
     }
     this.scope = new PaymentRequestScope(span, existing === undefined, this);
+    this.scope.extracted = extracted;
     if (cohortBaggage) ctx = propagation.setBaggage(ctx, cohortBaggage);
     this.context = contextWithValue(ctx, PAYMENT_REQUEST_KEY, this.scope);
   }
@@ -107,7 +109,9 @@ class PaymentRequest_ implements PaymentRequestHandle {
     // The view of a request whose body is parsed now (Fastify's preValidation).
     this.view = view;
     this.request = undefined;
-    this.scope.annotate(this.runExtractor());
+    const extracted = this.runExtractor();
+    this.scope.extracted = extracted;
+    this.scope.annotate(extracted);
   }
 
   private runExtractor(): PaymentDetails | undefined {

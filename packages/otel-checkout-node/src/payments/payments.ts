@@ -23,7 +23,10 @@ import type { ServerFlow } from './server-flow.js';
 
 /** The server-side flow API (see docs/flow-model.md, "Public API"). */
 export interface Payments {
-  /** Runs `fn` inside a new `payment.create` span; the root of a server-only flow when no context came in. */
+  /**
+   * Runs `fn` inside a new `payment.create` span; the root of a server-only flow when no context
+   * came in. On a payment route, details not given here are those the middleware's `extract` found.
+   */
   create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | Promise<T>): Promise<T>;
   /** The flow of the active context. */
   current(): ServerFlow | undefined;
@@ -50,8 +53,9 @@ function outsideFlow(call: string): void {
   health.warnOnce(`outside-flow-${call}`, `payments.${call}() called outside payments.create(); nothing is traced for it`);
 }
 
-async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | Promise<T>): Promise<T> {
+async function create<T>(given: PaymentDetails, fn: (flow: ServerFlow) => T | Promise<T>): Promise<T> {
   const parent = context.active();
+  let details = given;
   let span: Span | undefined;
   let flow: ServerFlowImpl;
   let flowContext: Context;
@@ -59,6 +63,7 @@ async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | 
   // processor that throws), `fn` runs untraced.
   try {
     const request = requestScopeOf(parent);
+    details = withRouteDetails(given, request?.extracted);
     const baggage = propagation.getBaggage(parent);
     const incoming = readCanaryBaggage((key) => baggage?.getEntry(key)?.value);
     const release = incoming.release ?? runtime().release;
@@ -70,7 +75,8 @@ async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | 
     addPaymentAttributes(attributes, details);
     span = checkoutTracer().startSpan(SPAN_NAME_PAYMENT_CREATE, { kind: SpanKind.INTERNAL, attributes }, parent);
     flow = new ServerFlowImpl(span, details ?? {}, request, canary);
-    request?.annotate(details);
+    // The extracted details are on the server span already.
+    request?.annotate(given);
     flowContext = trace.setSpan(parent.setValue(SERVER_FLOW_KEY, flow), span);
   } catch (error) {
     tracingFailed('payment.create', error);
@@ -105,6 +111,29 @@ async function create<T>(details: PaymentDetails, fn: (flow: ServerFlow) => T | 
       tracingFailed('payment.create', tracingError);
     }
   }
+}
+
+// Every field of PaymentDetails, checked by the compiler both ways.
+const DETAIL_KEYS = Object.keys({
+  tradeNo: 0,
+  orderId: 0,
+  method: 0,
+  provider: 0,
+  amount: 0,
+  currency: 0,
+  merchantId: 0,
+} satisfies Record<keyof PaymentDetails, 0>) as (keyof PaymentDetails)[];
+
+/** `given`, with each detail it leaves out (undefined or null) taken from what the payment route extracted. */
+function withRouteDetails(given: PaymentDetails, extracted: PaymentDetails | undefined): PaymentDetails {
+  if (extracted === undefined || extracted === null || typeof extracted !== 'object') return given;
+  const own: Partial<Record<keyof PaymentDetails, unknown>> = typeof given === 'object' && given !== null ? given : {};
+  const merged: Record<string, unknown> = {};
+  for (const key of DETAIL_KEYS) {
+    const value = own[key] ?? extracted[key];
+    if (value !== undefined && value !== null) merged[key] = value;
+  }
+  return merged;
 }
 
 /**

@@ -13,6 +13,12 @@ import { PAYMENT_REQUEST_KEY } from './context-keys.js';
  */
 export class PaymentRequestScope {
   outcomeRecorded = false;
+  /**
+   * What the payment middleware's `extract` found on this request, for `payments.create` to
+   * start from: the route already knows the trade number, provider and method, and a handler
+   * should not have to pass them again for its flow to be recorded and watched.
+   */
+  extracted: PaymentDetails | undefined = undefined;
 
   constructor(
     readonly serverSpan: Span,
