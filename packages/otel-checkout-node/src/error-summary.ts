@@ -30,6 +30,27 @@ export function ownError(message: string): Error {
   return error;
 }
 
+/**
+ * An error to hand to OpenTelemetry in place of `error` (as an export's result, which its batch
+ * processor passes to the global error handler, whose default logs every property as JSON):
+ * `context` and the first line of `errorSummary`, under the original's class name (read as
+ * `error.type` by the SDK's own metrics), without a stack, which would only point here.
+ */
+export function sanitizedError(context: string, error?: unknown): Error {
+  const summary = error === undefined ? '' : `: ${errorSummary(error).split('\n', 1)[0]}`;
+  const sanitized = ownError(`${context}${summary}`);
+  delete sanitized.stack;
+  if (error instanceof Error) {
+    try {
+      const name = nameOf(error);
+      if (name !== 'Error') Object.defineProperty(sanitized, 'name', { value: name, configurable: true, writable: true });
+    } catch {
+      // Its class name is a nicety; the message says what happened.
+    }
+  }
+  return sanitized;
+}
+
 /** One line per error (and per cause), plus the first stack frames of the outermost one. */
 export function errorSummary(error: unknown): string {
   try {

@@ -4,7 +4,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ownError } from '../error-summary.js';
+import { sanitizedError } from '../error-summary.js';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_EXPORT_FAILURES, HEALTH_SPANS_DROPPED, HEALTH_SPANS_EXPORTED } from '../health-names.js';
 
@@ -97,7 +97,8 @@ export class BoundedExportProcessor implements SpanProcessor {
   }
 }
 
-const ABANDONED = ownError('export abandoned: shutdown gave up waiting');
+// Made when it happens, so nothing logs a stack pointing at this module's loading.
+const abandonedError = (): Error => sanitizedError('export abandoned: shutdown gave up waiting');
 
 /**
  * Counts the outcome of every export and bounds how long one may take: an export the
@@ -120,7 +121,7 @@ export class CountingExporter implements SpanExporter {
     this.onHandedOver(spans.length);
     if (this.abandoned) {
       // Counted as dropped when shutdown gave up (they were queued then): not sent, not counted again.
-      resultCallback({ code: ExportResultCode.FAILED, error: ABANDONED });
+      resultCallback({ code: ExportResultCode.FAILED, error: abandonedError() });
       return;
     }
     let settled = false;
@@ -143,11 +144,13 @@ export class CountingExporter implements SpanExporter {
         this.health.increment(HEALTH_SPANS_DROPPED, spans.length);
         this.health.warnOnce('export-failed', `span export failed; ${spans.length} spans dropped (counted in health().spansDropped)`, result.error);
       }
-      resultCallback(result);
+      // The batch processor hands a failed result's error to the global error handler, whose
+      // default logs all of it (a collector's answer body included): it gets the summary only.
+      resultCallback(!count || result.code === ExportResultCode.SUCCESS ? result : { code: result.code, error: sanitizedError('span export failed', result.error) });
     };
-    const giveUp = (): void => settle({ code: ExportResultCode.FAILED, error: ABANDONED }, false);
+    const giveUp = (): void => settle({ code: ExportResultCode.FAILED, error: abandonedError() }, false);
     this.underWay.set(giveUp, spans.length);
-    const timer = setTimeout(() => settle({ code: ExportResultCode.FAILED, error: ownError('export timed out') }), this.timeoutMillis);
+    const timer = setTimeout(() => settle({ code: ExportResultCode.FAILED, error: sanitizedError('export timed out') }), this.timeoutMillis);
     timer.unref();
     try {
       this.inner.export(spans, settle);
