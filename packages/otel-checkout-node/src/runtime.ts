@@ -9,8 +9,11 @@ import type { BaggageLimits } from './propagation/baggage-filter.js';
 import type { ServerSpanStarter } from './spans/server-span-starter.js';
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './version.js';
 
-/** How the package runs: its own SDK with HTTP instrumentation, its own lean SDK, or inside the app's SDK. */
-export type TracingMode = 'default' | 'lean' | 'coexisting' | 'not_started';
+/**
+ * How the package runs: its own SDK with HTTP instrumentation, its own lean SDK, inside the app's
+ * SDK, not at all because `OTEL_SDK_DISABLED=true`, or not (yet) started.
+ */
+export type TracingMode = 'default' | 'lean' | 'coexisting' | 'disabled' | 'not_started';
 
 /**
  * What the module-level `payments` object and the middleware read at call time. Before

@@ -1,4 +1,4 @@
-import { getStringFromEnv } from '@opentelemetry/core';
+import { getBooleanFromEnv, getStringFromEnv, getStringListFromEnv } from '@opentelemetry/core';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { OtlpHttpTraceExporter } from '../export/otlp-http-trace-exporter.js';
 import type { HealthCounters } from '../health.js';
@@ -30,4 +30,20 @@ export function buildExporter(options: NodeTracingOptions, timeoutMillis: number
     timeoutMillis,
   };
   return new OtlpHttpTraceExporter(config, resolveProtocol(options.protocol, health) === 'http/json' ? 'json' : 'protobuf');
+}
+
+/**
+ * `OTEL_TRACES_EXPORTER=none`, read as OpenTelemetry's NodeSDK reads it: `none` first in the list
+ * (`null` entries ignored) turns tracing off; `none` after another exporter is ignored.
+ * An `exporter` given in code wins over the variable, as the NodeSDK's `traceExporter` does.
+ */
+export function tracesExporterIsNone(options: NodeTracingOptions): boolean {
+  if (options.exporter) return false;
+  const list = (getStringListFromEnv('OTEL_TRACES_EXPORTER') ?? []).filter((name) => name !== 'null');
+  return list[0] === 'none';
+}
+
+/** `OTEL_SDK_DISABLED=true`, read as OpenTelemetry's NodeSDK reads it. */
+export function sdkDisabledByEnv(): boolean {
+  return getBooleanFromEnv('OTEL_SDK_DISABLED');
 }

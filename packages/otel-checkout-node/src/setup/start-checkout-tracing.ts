@@ -24,7 +24,7 @@ import type { TracingMode } from '../runtime.js';
 import type { NodeTracingOptions } from '../types.js';
 import { BoundedExportProcessor } from './bounded-export-processor.js';
 import { hasRegisteredTracerProvider } from './existing-provider.js';
-import { buildExporter } from './exporter.js';
+import { buildExporter, sdkDisabledByEnv, tracesExporterIsNone } from './exporter.js';
 import { disableHttpServerSpans, enableHttpServerSpans } from './http-server-spans.js';
 import { buildInstrumentations, patchLoadedCoreModules } from './instrumentations.js';
 import { checkRedactionInExistingSdk, redactionProcessors } from './redaction-wiring.js';
@@ -39,9 +39,9 @@ import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from '../version.js';
 export interface NodeTracingHandle {
   readonly payments: Payments;
   /**
-   * `default`, `lean`, `coexisting` (the app runs its own SDK; only payment spans are added), or
-   * `not_started` when the setup failed (the application runs untraced; the reason is in the
-   * diagnostic log).
+   * `default`, `lean`, `coexisting` (the app runs its own SDK; only payment spans are added),
+   * `disabled` when `OTEL_SDK_DISABLED=true` (nothing is started), or `not_started` when the
+   * setup failed (the application runs untraced; the reason is in the diagnostic log).
    */
   readonly mode: TracingMode;
   /** The package's health counters (see the README); every counter present, zero until something happens. */
@@ -78,7 +78,9 @@ export function startCheckoutTracing(options: NodeTracingOptions = {}): NodeTrac
   const parts: StartedParts = {};
   try {
     const checked = checkOptions(options, health);
-    started = hasRegisteredTracerProvider() ? startCoexisting(checked, health, parts) : startOwnSdk(checked, health, parts);
+    if (hasRegisteredTracerProvider()) started = startCoexisting(checked, health, parts);
+    else if (sdkDisabledByEnv()) started = disabledHandle(health, checked);
+    else started = startOwnSdk(checked, health, parts);
   } catch (error) {
     diag.error(`@otel-checkout/node: tracing setup failed; the application runs untraced: ${errorSummary(error)}`);
     resetRuntime();
@@ -181,13 +183,16 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
     scheduledDelayMillis: options.scheduledDelayMillis ?? DEFAULTS.scheduledDelayMillis,
     exportTimeoutMillis: options.exportTimeoutMillis ?? DEFAULTS.exportTimeoutMillis,
   };
-  const exporting = new BoundedExportProcessor(buildExporter(options, settings.exportTimeoutMillis, health), health, settings);
+  // As the NodeSDK does with OTEL_TRACES_EXPORTER=none: no tracer provider at all (so no span is
+  // made, nor any processor run), while the context manager, propagator and instrumentations
+  // still carry an incoming trace context on to outgoing calls.
+  const exportNone = tracesExporterIsNone(options);
+  if (exportNone) diag.warn('@otel-checkout/node: OTEL_TRACES_EXPORTER is "none": no spans are recorded or exported; incoming trace context is still propagated');
+  const exporting = exportNone ? undefined : new BoundedExportProcessor(buildExporter(options, settings.exportTimeoutMillis, health), health, settings);
   exportingRef.current = exporting;
-  const spanProcessors: SpanProcessor[] = [
-    ...redactionProcessors(options.redaction, health),
-    ...(options.spanProcessors ?? []),
-    exporting,
-  ];
+  const spanProcessors: SpanProcessor[] = exporting
+    ? [...redactionProcessors(options.redaction, health), ...(options.spanProcessors ?? []), exporting]
+    : [];
   const propagator: TextMapPropagator =
     options.propagator ??
     new CompositePropagator({
@@ -243,7 +248,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
   const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
   return makeHandle(mode, health, {
     flush: async () => {
-      if (!(await settlesWithin(exporting.forceFlush(), timeout))) health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
+      if (exporting && !(await settlesWithin(exporting.forceFlush(), timeout))) health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
     },
     stop: async () => {
       // Flows first: the sweeper's last batch of stalled spans must reach the exporter before
@@ -256,7 +261,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
         timeout,
       );
       // Whatever is still queued or under way now will not be sent: counted, never lost silently.
-      const dropped = exporting.abandonPending();
+      const dropped = exporting?.abandonPending() ?? 0;
       if (!finished) health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms; ${dropped} queued spans were dropped`);
       else if (dropped > 0) health.warnOnce('shutdown-dropped', `shutdown could not export ${dropped} queued spans; they were dropped`);
       releaseGlobals();
@@ -295,6 +300,23 @@ function makeHandle(mode: TracingMode, health: HealthCounters, lifecycle: Lifecy
   };
   if (lifecycle.options.shutdownOnSigterm) removeSigterm = installSigtermHook(() => handle.shutdown());
   return handle;
+}
+
+/**
+ * The handle when `OTEL_SDK_DISABLED=true`: as the NodeSDK then starts nothing, neither does
+ * the package (no SDK, no flows, no patching); its exports run untraced, as before a start.
+ */
+function disabledHandle(health: HealthCounters, options: NodeTracingOptions): NodeTracingHandle {
+  diag.warn('@otel-checkout/node: tracing is disabled by OTEL_SDK_DISABLED=true; nothing is started');
+  const store = (options.flows as { store?: { close?: unknown } } | undefined)?.store;
+  return makeHandle('disabled', health, {
+    flush: () => Promise.resolve(),
+    // The flow store given is the package's to close, as in a started setup.
+    stop: async () => {
+      if (typeof store?.close === 'function') await (store as { close(): Promise<void> }).close();
+    },
+    options,
+  });
 }
 
 /** The handle of a setup that failed: `shutdown` waits (bounded) until what it had started is stopped. */
