@@ -24,6 +24,16 @@ function beginRefused(view: RequestView, options: CallbackOptions, error: unknow
   return flows.beginRefusedCallback(view, options, error);
 }
 
+/**
+ * The view with the state of the request's body stream: `unread` when nothing consumed it (its
+ * `readableEnded` is false), so that the core can tell a parser's placeholder from a parsed body.
+ * Looked at, never read: the stream is the route parser's and the handler's.
+ */
+function withBodyStream(view: RequestView, stream: unknown): RequestView {
+  const unread = typeof stream === 'object' && stream !== null && (stream as { readableEnded?: unknown }).readableEnded === false;
+  return unread ? { ...view, bodyStream: 'unread' } : view;
+}
+
 /** Ends a callback's span when its response is over. */
 function endWithResponse(scope: CallbackScope, res: RawResponse): void {
   onResponseDone(res, (statusCode, _sent, complete) => scope.end(statusCode, complete));
@@ -52,7 +62,8 @@ export interface ExpressCallbackOptions extends CallbackOptions {
  */
 export function expressCallback(options: ExpressCallbackOptions = {}): ExpressMiddleware {
   const traceCallback: ExpressMiddleware = function otelCheckoutCallback(req, res, next) {
-    void begin(expressRequestView(req), options).then((scope) => {
+    // Express's request is Node's IncomingMessage.
+    void begin(withBodyStream(expressRequestView(req), req), options).then((scope) => {
       endWithResponse(scope, res);
       context.with(scope.context, next);
     });
@@ -100,7 +111,7 @@ export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
   // Registered without options by plain JavaScript, or called directly: the defaults.
   const opts: CallbackOptions = options ?? {};
   instance.addHook('preValidation', (request, reply, next) => {
-    void begin(fastifyRequestView(request), opts).then((scope) => {
+    void begin(withBodyStream(fastifyRequestView(request), request.raw), opts).then((scope) => {
       fastifyScopes.set(request, scope);
       endWithResponse(scope, reply.raw);
       context.with(scope.context, next);
@@ -163,7 +174,7 @@ export function koaCallback(options: KoaCallbackOptions = {}) {
         return;
       }
     }
-    const scope = await begin(koaRequestView(ctx), options);
+    const scope = await begin(withBodyStream(koaRequestView(ctx), ctx.req), options);
     endWithResponse(scope, ctx.res);
     try {
       await context.with(scope.context, next);
@@ -191,6 +202,15 @@ export type HttpCallbackHandler = (req: IncomingMessage, res: ServerResponse, bo
 
 const DEFAULT_MAX_BODY_BYTES = 65_536;
 
+/** Why `httpCallback` has no body to search; `undefined` when something before it consumed the stream. */
+function unreadBodyStream(req: IncomingMessage, options: HttpCallbackOptions): RequestView['bodyStream'] {
+  // Without readBody the body is the handler's to read: there is nothing to warn about. A body
+  // lost with its connection (the provider sends it again) is nobody's mistake either.
+  if (options.readBody !== true || req.destroyed) return 'not-searched';
+  // Still unread after readBody: readBoundedBody left it in the stream, over maxBodyBytes.
+  return req.readableEnded ? undefined : 'over-limit';
+}
+
 /**
  * Wraps a `node:http` handler of callback requests. There is no body parser in `node:http`:
  * by default the token is found in the query or the header, else the flow store by trade
@@ -202,7 +222,7 @@ export function httpCallback(handler: HttpCallbackHandler, options: HttpCallback
   return function otelCheckoutCallback(req: IncomingMessage, res: ServerResponse): void {
     const bodyRead = options.readBody === true ? readBoundedBody(req, maxBodyBytes) : Promise.resolve(undefined);
     void bodyRead.then((body) => {
-      const view: RequestView = body === undefined ? nodeHttpRequestView(req) : { ...nodeHttpRequestView(req), rawBody: body };
+      const view: RequestView = { ...nodeHttpRequestView(req), ...(body === undefined ? { bodyStream: unreadBodyStream(req, options) } : { rawBody: body }) };
       return begin(view, options).then((scope) => {
         endWithResponse(scope, res);
         context.with(scope.context, () => {

@@ -29,6 +29,7 @@ import {
 } from '@otel-checkout/semantic-conventions/incubating';
 import type { Flows } from '../flows/flows.js';
 import {
+  HEALTH_CALLBACK_BODIES_UNREAD,
   HEALTH_CALLBACKS,
   HEALTH_CALLBACKS_DUPLICATE,
   HEALTH_CALLBACKS_LATE,
@@ -52,6 +53,7 @@ import { cutStatus, mappedStatusOf, recordMappedStatus } from '../payments/map-p
 import type { PaymentOutcome, PaymentRequest } from '../types.js';
 import { bodyFields, fieldValue, headerToken, queryParam } from './read-token-sources.js';
 import { DEFAULT_TOKEN_HEADER, rememberTokenNames } from './token-header.js';
+import { tradeNoOfHook } from './trade-no.js';
 import type { CallbackFields, CallbackOptions, CallbackScope } from './types.js';
 
 
@@ -104,6 +106,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
   const request = paymentRequestOf(view, health, body);
   const fields = bodyFields(body);
   health.increment(HEALTH_CALLBACKS);
+  noteUnreadBody(view, health);
 
   const candidates: TokenCandidate[] = [
     [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_QUERY, queryParam(view.url, flows.tokenParam)],
@@ -117,9 +120,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     ],
   ];
   let { parent, correlation, rejected } = firstGenuineToken(flows, candidates);
-  const tradeNo = options.tradeNo
-    ? runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, (r) => options.tradeNo!(r, fields), request)
-    : undefined;
+  const tradeNo = callbackTradeNo(request, fields, options, health);
   // Known before the store is asked: "still pending" (a QR code scanned, a transfer waiting for
   // funds) is progress, not the end, so the flow keeps waiting for its final notification
   // instead of being taken. So does a status the integration's table does not map: it cannot
@@ -132,7 +133,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     (outcome.outcome === PAYMENT_OUTCOME_VALUE_UNKNOWN && outcome.reason === PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS);
   let taken: TakeResult | undefined;
   let storeFailed = false;
-  if (typeof tradeNo === 'string' && tradeNo !== '' && flows.store !== undefined) {
+  if (tradeNo !== undefined && flows.store !== undefined) {
     try {
       taken = waits ? await flows.keepWaiting(tradeNo, outcome.raw) : await flows.store.take(tradeNo);
     } catch (error) {
@@ -147,12 +148,14 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
   }
   const stored = taken?.record;
   if (taken !== undefined && stored === undefined && parent !== undefined) {
-    // Its token is genuine, so the flow was recorded somewhere: not in this store. Most often
-    // several instances each on their own in-memory store, which reports the flow stalled too.
+    // Its token is genuine, so the flow was recorded somewhere, but not under this trade number
+    // in this store. Most often a tradeNo hook that reads another field than the one the flow was
+    // recorded under, or several instances each on their own in-memory store; either way the
+    // flow is reported stalled too.
     health.increment(HEALTH_CALLBACKS_NOT_IN_STORE);
     health.warnOnce(
       'callback-not-in-store',
-      'a callback carried a valid flow token, but the flow store does not know its trade number (yet); if this keeps happening, instances are on in-memory stores of their own: use RedisFlowStore, or their flows are also reported stalled',
+      "a callback carried a valid flow token, but the flow store does not know the trade number its tradeNo hook read (or not yet); if this keeps happening, either the tradeNo hook reads another field than the one holding the trade number the flow was created with (compare the callback's payment.trade_no with payment.create's), or instances are on in-memory stores of their own (use RedisFlowStore); until then those flows are also reported stalled",
     );
   }
   if (stored !== undefined) {
@@ -178,7 +181,7 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
     [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_CALLBACK,
     [ATTR_PAYMENT_CALLBACK_CORRELATION]: correlation,
   };
-  if (typeof tradeNo === 'string' && tradeNo !== '') attributes[ATTR_PAYMENT_TRADE_NO] = tradeNo;
+  if (tradeNo !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = tradeNo;
   else if (stored !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = stored.tradeNo;
   const provider = stored?.provider ?? options.provider;
   if (provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = provider;
@@ -225,6 +228,9 @@ function beginRefused(view: RequestView, options: CallbackOptions, error: unknow
   rememberTokenNames(options.header, options.bodyFields, options.passbackField);
   const active = context.active();
   const receivedAt = Date.now();
+  // A refused notification is one the provider sent: counted with every other, so that the
+  // refused, and the uncorrelated among them, are shares of `callbacks`.
+  health.increment(HEALTH_CALLBACKS);
   health.increment(HEALTH_CALLBACKS_REFUSED);
   health.warnOnce(
     'callback-refused',
@@ -235,9 +241,7 @@ function beginRefused(view: RequestView, options: CallbackOptions, error: unknow
     [PAYMENT_CALLBACK_CORRELATION_VALUE_TOKEN_HEADER, headerToken(view, options.header ?? DEFAULT_TOKEN_HEADER)],
   ]);
   const request = paymentRequestOf({ method: view.method, url: view.url, headers: view.headers, secure: view.secure }, health);
-  const tradeNo = options.tradeNo
-    ? runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, (r) => options.tradeNo!(r, undefined), request)
-    : undefined;
+  const tradeNo = callbackTradeNo(request, undefined, options, health);
   if (parent === undefined) health.increment(HEALTH_CALLBACKS_UNCORRELATED);
 
   const attributes: Attributes = {
@@ -246,7 +250,7 @@ function beginRefused(view: RequestView, options: CallbackOptions, error: unknow
     [ATTR_PAYMENT_CALLBACK_REFUSED]: true,
     [ATTR_ERROR_TYPE]: refusalType(error),
   };
-  if (typeof tradeNo === 'string' && tradeNo !== '') attributes[ATTR_PAYMENT_TRADE_NO] = tradeNo;
+  if (tradeNo !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = tradeNo;
   if (options.provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = options.provider;
   if (parent !== undefined) attributes[ATTR_PAYMENT_CALLBACK_DELAY] = Math.max(0, (receivedAt - parent.issuedAt) / 1000);
   const rejectedAs = rejected ?? (parent === undefined ? PAYMENT_CONTEXT_REJECTED_VALUE_MISSING : undefined);
@@ -273,6 +277,86 @@ function refusalType(error: unknown): string {
     }
   }
   return '_OTHER';
+}
+
+/**
+ * The trade number the `tradeNo` hook reads, or `undefined`. A value it cannot be (an object, a
+ * boolean, a fraction, a number past 2^53) is counted with the hooks' errors and said once: else
+ * the callback silently misses the store, logs nothing, and its flow is reported stalled although
+ * the provider said how it ended.
+ */
+function callbackTradeNo(request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): string | undefined {
+  if (options.tradeNo === undefined) return undefined;
+  const returned: unknown = runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, (r) => options.tradeNo!(r, fields), request);
+  const { tradeNo, unusable } = tradeNoOfHook(returned);
+  if (unusable !== undefined) {
+    health.increment(HEALTH_HOOK_ERRORS);
+    health.warnOnce(
+      'callback-tradeNo-result',
+      `the callback tradeNo hook returned ${unusable}, neither a string nor a safe integer; the callback goes on without a trade number, so the flow store is not asked for its flow (return the field as a string; a JSON number past 2^53 has lost digits already, so read such a field as text)`,
+    );
+  }
+  return tradeNo;
+}
+
+/** A body the request declares, by Content-Length or a Transfer-Encoding. */
+function declaresBody(view: RequestView): boolean {
+  const length = view.headers['content-length'];
+  if (length !== undefined) return Number(length) > 0;
+  return view.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Whether a declared body is in neither `body` nor `rawBody`. Parsers skip content types they do
+ * not take without a word: Express 5's leave `body` undefined, body-parser 1 (Express 4) and
+ * `@koa/bodyparser` leave `{}`, which is no body when nothing read the stream.
+ */
+function bodyUnparsed(view: RequestView): boolean {
+  if (view.rawBody !== undefined) return false;
+  const { body } = view;
+  if (body === undefined || body === null) return true;
+  return view.bodyStream === 'unread' && isEmptyObject(body);
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return false;
+  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) return false;
+  return true;
+}
+
+// A media type as RFC 9110 spells one; anything else in the header is text from the request,
+// which must not reach the log.
+const MEDIA_TYPE_SHAPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/;
+
+function shownContentType(view: RequestView): string {
+  const header = view.headers['content-type'];
+  if (header === undefined) return 'none given';
+  const type = header.split(';')[0].trim().toLowerCase();
+  return MEDIA_TYPE_SHAPE.test(type) ? type : 'not a media type';
+}
+
+/**
+ * Counts, and says once, a callback whose declared body reached the middleware unread: a token
+ * or a field in it is then lost without a word, and the callback only looks uncorrelated. The
+ * stream itself is never read here: it belongs to the route's parser, and to the handler.
+ */
+function noteUnreadBody(view: RequestView, health: HealthCounters): void {
+  // httpCallback without readBody leaves the body to the handler by design (its README says
+  // the body is not searched then), and a body lost with its connection is nobody's mistake.
+  if (view.bodyStream === 'not-searched' || !declaresBody(view)) return;
+  if (view.bodyStream === 'over-limit') {
+    health.increment(HEALTH_CALLBACK_BODIES_UNREAD);
+    health.warnOnce(
+      'callback-body-over-limit',
+      "a provider callback's body was over httpCallback's maxBodyBytes and was not searched, so a flow token or a field in it cannot be found; raise maxBodyBytes",
+    );
+  } else if (bodyUnparsed(view)) {
+    health.increment(HEALTH_CALLBACK_BODIES_UNREAD);
+    health.warnOnce(
+      'callback-body-unread',
+      `the route's parser did not read a provider callback's body (content type ${shownContentType(view)}), so a flow token or a field in it cannot be found; mount a parser for that content type before the callback middleware, or give it as expressCallback's or koaCallback's bodyParser (Fastify: a content-type parser that parses it)`,
+    );
+  }
 }
 
 type TokenCandidate = [Correlation, string | undefined];

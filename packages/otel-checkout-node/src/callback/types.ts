@@ -19,8 +19,13 @@ export interface CallbackOptions {
   header?: string;
   /** Body field that holds the value of `payments.passback()` (the provider's pass-back/metadata field). Default: none. */
   passbackField?: string;
-  /** Reads the trade number from the callback, to find the flow in the store; `fields` is the body as fields (JSON or form, parsed or raw). Default: none (store not used). */
-  tradeNo?: (request: PaymentRequest, fields: CallbackFields) => string | undefined;
+  /**
+   * Reads the trade number from the callback, to find the flow in the store; `fields` is the body
+   * as fields (JSON or form, parsed or raw). A safe integer counts as its decimal string (a JSON
+   * body's `12345` is the flow recorded as "12345"); any other value that is neither a string nor
+   * `undefined` is ignored, counted in `hookErrors` and said once through `diag`. Default: none (store not used).
+   */
+  tradeNo?: (request: PaymentRequest, fields: CallbackFields) => string | number | undefined;
   /** `payment.provider` of the callback when the flow store does not know it. Default: the flow's provider. */
   provider?: string;
   /** Reads the provider's raw status from the callback (`payment.provider.status`), mapped through `statusTable` when given. Default: none. */

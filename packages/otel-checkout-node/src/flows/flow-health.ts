@@ -22,8 +22,13 @@ export const HEALTH_FLOW_STORE_RESETS = 'flowStoreResets' as const;
  * never sweep as stalled.
  */
 export const HEALTH_FLOWS_WITHOUT_TRADE_NO = 'flowsWithoutTradeNo' as const;
+/**
+ * Provider notifications the callback middleware traced (one `payment.callback` span each),
+ * refused ones included: `callbacksUncorrelated`, `callbacksRefused` and `callbackBodiesUnread`
+ * count among them, so each over this is a share.
+ */
 export const HEALTH_CALLBACKS = 'callbacks' as const;
-/** Callbacks whose flow could not be found (`payment.callback.correlation` = none). */
+/** Callbacks, refused ones included, whose flow could not be found (`payment.callback.correlation` = none). */
 export const HEALTH_CALLBACKS_UNCORRELATED = 'callbacksUncorrelated' as const;
 /**
  * Callbacks with a valid flow token whose trade number the flow store did not know: the flow
@@ -36,9 +41,16 @@ export const HEALTH_CALLBACKS_DUPLICATE = 'callbacksDuplicate' as const;
 /**
  * Provider notifications refused before the callback middleware (the route's body parser
  * answered 400/413/415, or on Fastify an earlier hook failed): traced as
- * `payment.callback` with `payment.callback.refused`, their flows left waiting.
+ * `payment.callback` with `payment.callback.refused`, their flows left waiting. Also in `callbacks`.
  */
 export const HEALTH_CALLBACKS_REFUSED = 'callbacksRefused' as const;
+/**
+ * Callbacks whose request declared a body (Content-Length above zero, or Transfer-Encoding) that
+ * reached the callback middleware neither parsed nor raw: no parser on the route took its content
+ * type (or `httpCallback`'s `readBody` gave up on it, over `maxBodyBytes`), so a token or a field
+ * in it could not be found.
+ */
+export const HEALTH_CALLBACK_BODIES_UNREAD = 'callbackBodiesUnread' as const;
 export const HEALTH_CALLBACKS_LATE = 'callbacksLate' as const;
 export const HEALTH_STALLED_EMITTED = 'stalledEmitted' as const;
 /** Stalled spans emitted again because a sweeper died between claim and acknowledgement. */
@@ -57,6 +69,7 @@ export const FLOW_HEALTH_COUNTERS = [
   HEALTH_CALLBACKS_NOT_IN_STORE,
   HEALTH_CALLBACKS_DUPLICATE,
   HEALTH_CALLBACKS_REFUSED,
+  HEALTH_CALLBACK_BODIES_UNREAD,
   HEALTH_CALLBACKS_LATE,
   HEALTH_STALLED_EMITTED,
   HEALTH_STALLED_REPEATS,

@@ -15,4 +15,11 @@ export interface RequestView {
   readonly body?: unknown;
   /** The raw body, when the adapter has it and no parsed body exists. */
   readonly rawBody?: string | Uint8Array;
+  /**
+   * The body stream, when the adapter can tell it was not read. `unread`: nothing consumed it,
+   * so no parser read a body the request declares, whatever placeholder `body` holds (a parser
+   * that skips a content type may leave `{}`). `not-searched`: left unread on purpose, or lost
+   * with its connection; nobody is to be told. `over-limit`: a bounded read gave up on it.
+   */
+  readonly bodyStream?: 'unread' | 'not-searched' | 'over-limit';
 }

@@ -153,6 +153,7 @@ describe('callback body: read once per request', () => {
       assert.equal(await handlerRan, undefined, 'a part of a body is not handed over as the body');
       const callback = await callbackEnded;
       assert.equal(callback.attributes['payment.trade_no'], undefined, 'nothing read from a body that never arrived whole');
+      assert.equal(health.get('callbackBodiesUnread'), 0, 'a body lost with its connection is no parser missing');
       assert.equal(health.get('nonJsonBodies'), 0);
       assert.equal(health.get('hookErrors'), 0);
     } finally {

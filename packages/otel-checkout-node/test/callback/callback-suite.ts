@@ -15,6 +15,7 @@ import {
   koaVerifyToken,
 } from '../../src/index.js';
 import type { CallbackOptions, FlowContext, Flows, PaymentRequest } from '../../src/index.js';
+import type { HealthCounters } from '../../src/health.js';
 import { Harness } from './harness.js';
 
 export type CallbackFramework = 'express' | 'fastify' | 'koa';
@@ -64,6 +65,8 @@ async function startApp(kind: CallbackFramework, framework: any, options: Callba
   if (kind === 'fastify') {
     const app = framework();
     await app.register(async (scope: any) => {
+      // Accepts the type (no 415) without parsing it, as a route set up to stop 415s does.
+      scope.addContentTypeParser('text/xml', (_request: unknown, _payload: unknown, done: (error: null) => void) => done(null));
       await scope.register(fastifyCallback, options);
       scope.post('/notify', async () => {
         await handler();
@@ -99,6 +102,7 @@ export function describeCallbackMiddleware(name: string, kind: CallbackFramework
   describe(`${name}: callback middleware and verify handler`, () => {
     const harness = new Harness();
     let flows: Flows;
+    let health: HealthCounters;
     let app: RunningApp;
     const seen: string[] = [];
     const gate: AnswerGate = { reached: () => undefined, answerAfter: () => Promise.resolve() };
@@ -107,7 +111,7 @@ export function describeCallbackMiddleware(name: string, kind: CallbackFramework
     before(() => harness.install());
     after(() => harness.uninstall());
     beforeEach(async () => {
-      ({ flows } = harness.flows());
+      ({ flows, health } = harness.flows());
       seen.length = 0;
       gate.reached = () => undefined;
       gate.answerAfter = () => Promise.resolve();
@@ -146,6 +150,23 @@ export function describeCallbackMiddleware(name: string, kind: CallbackFramework
       });
       assert.equal(response.status, 200);
       checkOne(flow, 'token_body');
+      assert.equal(health.get('callbackBodiesUnread'), 0);
+    });
+
+    it("a body of a content type the route's parser skips: the handler runs, the body's loss is counted", async () => {
+      const flow = harness.createFlow('X-1');
+      const response = await fetch(`${app.url}/notify`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml' },
+        body: `<notify><otc_flow>${flows.passback(flow)}</otc_flow></notify>`,
+      });
+      assert.equal(response.status, 200);
+      const [span] = harness.callbacks();
+      assert.equal(span.attributes['payment.callback.correlation'], 'none', 'the token in the body was not found');
+      assert.equal(seen.length, 1, 'the handler ran');
+      assert.equal(health.get('callbackBodiesUnread'), 1);
+      assert.equal(health.get('callbacksUncorrelated'), 1);
+      assert.equal(health.get('callbacks'), 1);
     });
 
     it('no token: the flow store by trade number', async () => {
@@ -211,6 +232,11 @@ export function describeCallbackMiddleware(name: string, kind: CallbackFramework
       assert.equal(callbacks[1].attributes['payment.callback.refused'], undefined);
       assert.equal(callbacks[1].attributes['payment.callback.duplicate'], undefined);
       assert.equal(callbacks[1].parentSpanContext?.spanId, flow.spanId);
+      // Both notifications the provider sent are callbacks; the refused one is also counted as such.
+      assert.equal(health.get('callbacks'), 2);
+      assert.equal(health.get('callbacksRefused'), 1);
+      assert.equal(health.get('callbacksUncorrelated'), 0);
+      assert.equal(health.get('callbackBodiesUnread'), 0, 'a refused body is counted as refused only');
     });
 
     it('verify handler: valid and forged tokens', async () => {

@@ -42,7 +42,7 @@ describe('a callback refused before the callback middleware', () => {
     assert.equal(span.attributes['http.response.status_code'], 400);
     assert.equal(span.status.code, SpanStatusCode.ERROR);
     assert.equal(health.get('callbacksRefused'), 1);
-    assert.equal(health.get('callbacks'), 0, 'only callbacks that reached the middleware');
+    assert.equal(health.get('callbacks'), 1, 'a refused notification is a callback too');
     assert.equal(health.get('callbacksUncorrelated'), 0);
   });
 
@@ -60,6 +60,24 @@ describe('a callback refused before the callback middleware', () => {
     assert.equal(span.attributes['payment.context.rejected'], 'missing');
     assert.equal(span.parentSpanContext, undefined, 'a new trace');
     assert.equal(health.get('callbacksUncorrelated'), 1);
+    assert.equal(health.get('callbackBodiesUnread'), 0, 'refused, not unread');
+  });
+
+  it('counters: refused and uncorrelated notifications are shares of callbacks, whatever the mix', async () => {
+    const flow = harness.createFlow('M-1');
+    const token = flows.passback(flow);
+    refuse({});
+    refuse({ headers: { 'x-otc-flow': token } });
+    refuse({ url: '/notify?otc_flow=forged' });
+    const accepted = await flows.beginCallback({ method: 'POST', url: '/notify', headers: { 'x-otc-flow': token } }, {});
+    accepted.end(200);
+    const unknown = await flows.beginCallback({ method: 'POST', url: '/notify', headers: {} }, {});
+    unknown.end(200);
+    assert.equal(harness.callbacks().length, 5, 'one payment.callback span each');
+    assert.equal(health.get('callbacks'), 5);
+    assert.equal(health.get('callbacksRefused'), 3);
+    assert.equal(health.get('callbacksUncorrelated'), 3, 'two refused without a genuine token, one accepted');
+    assert.ok(health.get('callbacksUncorrelated') <= health.get('callbacks'));
   });
 
   it('leaves the flow in the store: the next notification takes it, not as a duplicate', async () => {
