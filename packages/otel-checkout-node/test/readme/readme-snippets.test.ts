@@ -13,7 +13,6 @@ const README = join(PACKAGE_DIR, 'README.md');
  */
 const PRELUDE = `
 declare function createPayment(body: unknown): Promise<unknown>;
-declare function bodyParser(): import('koa').Middleware;
 declare const extract: import('@otel-checkout/node').PaymentExtractor;
 declare const bank: { createPayment(urls: { returnUrl: string; notifyUrl: string; metadata: string }): Promise<unknown> };
 `;
