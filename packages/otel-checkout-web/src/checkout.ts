@@ -1,7 +1,6 @@
-import { diag } from '@opentelemetry/api';
 import { NOOP_FLOW } from './flow/noop-flow.js';
 import type { Runtime } from './runtime.js';
-import { safely } from './safely.js';
+import { safely, warn } from './safely.js';
 import type { Checkout, CheckoutFlow, FlowDetails, ResumeOptions } from './types.js';
 
 let current: Runtime | undefined;
@@ -26,8 +25,8 @@ export const checkout: Checkout = {
   },
 
   onClick(target: EventTarget, getDetails?: (event: Event) => FlowDetails | undefined, onFlow?: (flow: CheckoutFlow) => void): () => void {
-    if (typeof target !== 'object' || target === null || typeof target.addEventListener !== 'function') {
-      diag.warn('@otel-checkout/web: checkout.onClick needs an element');
+    if (typeof (target as EventTarget | null | undefined)?.addEventListener !== 'function') {
+      warn('checkout.onClick needs an element');
       return () => {};
     }
     const listener = (event: Event): void => {

@@ -56,9 +56,8 @@ export function writeHandoff(record: HandoffRecord): boolean {
 export function parseHandoff(value: unknown, now: number): HandoffRead {
   const record = value as Partial<HandoffRecord> | null | undefined;
   if (
-    typeof record !== 'object' ||
-    record === null ||
-    record.v !== 1 ||
+    // Also what is not an object at all: neither null nor a primitive has a `v` of 1.
+    record?.v !== 1 ||
     typeof record.flags !== 'number' ||
     typeof record.at !== 'number' ||
     typeof record.exp !== 'number' ||

@@ -1,4 +1,4 @@
-import { diag, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, Sampler } from '@opentelemetry/sdk-trace';
@@ -40,9 +40,9 @@ import type { ResolvedOptions } from './options.js';
 import { observePageTimings } from './page-timings.js';
 import { installPropagation } from './propagation/patch.js';
 import { matchesTarget, parseUrl } from './propagation/url-match.js';
-import { answerHandoff } from './resume/message-handoff.js';
+import { answerHandoff, originsOf } from './resume/message-handoff.js';
 import { decideResume } from './resume/resume.js';
-import { safely } from './safely.js';
+import { safely, warn } from './safely.js';
 import type { CheckoutFlow, FlowDetails, ResumeOptions, WebHealth } from './types.js';
 import { SCOPE_NAME, VERSION } from './version.js';
 
@@ -167,7 +167,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     },
     leaving(flow, redirect, watchdogMillis) {
       if (!writeHandoff(handoffRecord(redirect.spanContext(), flow.details, Date.now(), options.handoffMaxAgeMillis))) {
-        diag.warn('@otel-checkout/web: no sessionStorage, no handoff');
+        warn('no sessionStorage, no handoff');
       }
       // Exported right after this task (keepalive requests outlive the page), so the click-to-navigate
       // path does no network work; whatever is left goes at pagehide.
@@ -188,7 +188,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       setTimeout(check, watchdogMillis);
     },
     answerChallenge(flow, redirect, challenge) {
-      const origins = Array.isArray(challenge?.origins) ? challenge.origins.filter((o) => typeof o === 'string') : typeof location !== 'undefined' ? [location.origin] : [];
+      const origins = originsOf(challenge?.origins) ?? (typeof location !== 'undefined' ? [location.origin] : []);
       const stop = answerHandoff(
         origins,
         () => (flow.isEnded ? undefined : handoffRecord(redirect().spanContext(), flow.details, Date.now(), options.handoffMaxAgeMillis)),

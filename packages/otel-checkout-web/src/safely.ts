@@ -1,5 +1,10 @@
 import { diag } from '@opentelemetry/api';
 
+/** A warning through `diag`, under the package's name: the page's logger shows whose it is. */
+export function warn(message: string): void {
+  diag.warn(`@otel-checkout/web: ${message}`);
+}
+
 /**
  * Runs `fn` and returns its result, or `fallback` if it throws: neither the page's hooks nor
  * this package's own bookkeeping may throw into the checkout page. The diagnostic names what
@@ -12,7 +17,7 @@ export function safely<T>(what: string, fn: () => T, fallback?: T): T | undefine
   try {
     return fn();
   } catch {
-    diag.warn(`@otel-checkout/web: ${what} failed`);
+    warn(`${what} failed`);
     return fallback;
   }
 }

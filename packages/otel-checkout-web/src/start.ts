@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { checkout, getRuntime, setRuntime } from './checkout.js';
 import { resolveOptions } from './options.js';
+import { warn } from './safely.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime } from './runtime.js';
 import { newHealthCounters } from './health.js';
@@ -15,7 +16,7 @@ let handle: WebTracingHandle | undefined;
  */
 export function startCheckoutTracing(options?: WebTracingOptions): WebTracingHandle {
   if (handle !== undefined && getRuntime() !== undefined) {
-    diag.warn('@otel-checkout/web: startCheckoutTracing called twice; keeping the first setup');
+    warn('startCheckoutTracing called twice; keeping the first setup');
     return handle;
   }
   let runtime: Runtime | undefined;
@@ -29,7 +30,7 @@ export function startCheckoutTracing(options?: WebTracingOptions): WebTracingHan
   const started = runtime;
   const created: WebTracingHandle = {
     checkout,
-    health: () => started?.health() ?? { ...newHealthCounters(), queueLength: 0 },
+    health: () => started?.health() ?? newHealthCounters(),
     flush: () => started?.flush() ?? Promise.resolve(),
     shutdown: async () => {
       if (getRuntime() === started) setRuntime(undefined);

@@ -1,4 +1,4 @@
-import { diag, TraceFlags } from '@opentelemetry/api';
+import { TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Envelope } from './otlp-json.js';
 import { encodeSpan, utf8Length } from './otlp-json.js';
@@ -6,6 +6,7 @@ import type { SendResult, Transport } from './transport.js';
 import { KEEPALIVE_BUDGET_BYTES } from './transport.js';
 import { spill, takeSpilled } from './spill.js';
 import type { HealthCounters } from '../health.js';
+import { warn } from '../safely.js';
 
 export interface QueueOptions {
   maxQueueSize: number;
@@ -77,7 +78,7 @@ export function createExportQueue(
     warned = true;
     // One diagnostic for the page's lifetime: the counters tell the rest. Why, not the error,
     // which would quote what the span holds.
-    diag.warn(`@otel-checkout/web: spans dropped (${why}); further drops only counted`);
+    warn(`spans dropped (${why}); further drops only counted`);
   };
 
   const cancelTimer = (): void => {

@@ -16,10 +16,16 @@ interface Message {
   record?: unknown;
 }
 
+/** The strings of an origins option, or `undefined` when it is not a list. */
+export function originsOf(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.filter((origin): origin is string => typeof origin === 'string') : undefined;
+}
+
 /** The window this frame was opened from or embedded in, if any. */
 export function handoffPeer(): Window | undefined {
   if (typeof window === 'undefined') return undefined;
-  if (window.opener !== null && typeof window.opener === 'object') return window.opener as Window;
+  const opener: unknown = window.opener;
+  if (typeof opener === 'object' && opener) return opener as Window;
   if (window.parent !== window) return window.parent;
   return undefined;
 }
@@ -34,8 +40,9 @@ export function requestHandoff(peer: Window, origins: readonly string[], timeout
       resolve(result);
     };
     const onMessage = (event: MessageEvent): void => {
-      const data = event.data as Message | null;
-      if (typeof data !== 'object' || data === null || data.type !== HANDOFF_REPLY) return;
+      // Optional chaining is enough: every value but null and undefined has no `type` of ours.
+      const data = event.data as Message | null | undefined;
+      if (data?.type !== HANDOFF_REPLY) return;
       if (!origins.includes(event.origin) || event.source !== peer) {
         rejectedOrigin = true;
         return;
@@ -58,8 +65,7 @@ export function requestHandoff(peer: Window, origins: readonly string[], timeout
 export function answerHandoff(origins: readonly string[], record: () => HandoffRecord | undefined, onRejected: () => void): () => void {
   if (typeof window === 'undefined') return () => {};
   const onMessage = (event: MessageEvent): void => {
-    const data = event.data as Message | null;
-    if (typeof data !== 'object' || data === null || data.type !== HANDOFF_REQUEST || event.source === null) return;
+    if ((event.data as Message | null | undefined)?.type !== HANDOFF_REQUEST || event.source === null) return;
     if (!origins.includes(event.origin)) {
       onRejected();
       return;

@@ -18,7 +18,7 @@ import { takeHandoff } from '../handoff.js';
 import type { HandoffRecord } from '../handoff.js';
 import { parseTraceparent } from '../traceparent.js';
 import type { FlowDetails, ResumeOptions } from '../types.js';
-import { handoffPeer, requestHandoff } from './message-handoff.js';
+import { handoffPeer, originsOf, requestHandoff } from './message-handoff.js';
 import { takeUrlToken } from './url-token.js';
 import { verifyToken } from './verify.js';
 
@@ -68,7 +68,7 @@ export async function decideResume(env: ResumeEnvironment, options: ResumeOption
   if (handoff.ok) return handedOver(handoff.record, handoff.record.taken === undefined ? PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF : PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD);
   if (handoff.reason !== undefined) reasons.push(handoff.reason);
 
-  const origins = Array.isArray(options.messageOrigins) ? options.messageOrigins.filter((o) => typeof o === 'string') : [];
+  const origins = originsOf(options.messageOrigins) ?? [];
   const peer = origins.length > 0 ? handoffPeer() : undefined;
   if (peer !== undefined) {
     const message = await requestHandoff(peer, origins, timeout, Date.now);

@@ -20,13 +20,14 @@ export async function verifyToken(fetchFn: typeof fetch, verifyUrl: string, para
     const url = new URL(verifyUrl, location.href);
     url.searchParams.set(param, token);
     const response = await fetchFn.call(globalThis, url.href, { credentials: 'same-origin', signal: abort.signal, headers: { Accept: 'application/json' } });
+    // Any JSON: null, a number or a string has neither `valid` nor a `reason`, so it is unverified.
     const body = (await response.json()) as { valid?: unknown; traceparent?: unknown; reason?: unknown } | null;
-    if (typeof body !== 'object' || body === null) return unverified;
-    if (body.valid === true) {
+    if (body?.valid === true) {
       const parent = parseTraceparent(body.traceparent);
       return parent === undefined ? unverified : { ok: true, parent };
     }
-    return { ok: false, reason: typeof body.reason === 'string' && REASON.test(body.reason) ? body.reason : PAYMENT_CONTEXT_REJECTED_VALUE_UNVERIFIED };
+    const reason = body?.reason;
+    return typeof reason === 'string' && REASON.test(reason) ? { ok: false, reason } : unverified;
   } catch {
     return unverified;
   } finally {
