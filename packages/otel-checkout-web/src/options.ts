@@ -1,6 +1,6 @@
-import { diag } from '@opentelemetry/api';
 import type { RedactionOptions } from '@otel-checkout/core';
 import { normalizeTarget } from './propagation/url-match.js';
+import { warn } from './safely.js';
 import type { PropagateTarget, WebTracingOptions } from './types.js';
 
 /** Options with every default filled in. */
@@ -59,24 +59,37 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Reports one bad value: the option and what it should be. */
-function warn(key: string, expected: string, outcome = 'using the default'): void {
-  diag.warn(`@otel-checkout/web: option ${key} is not ${expected}; ${outcome}`);
+function report(key: string, expected: string, outcome = 'using the default'): void {
+  warn(`option ${key} is not ${expected}; ${outcome}`);
 }
 
-/** What a scalar option must be, or `undefined` when `value` is that. */
-function problem(key: Scalar, value: unknown): string | undefined {
-  const fallback = DEFAULTS[key];
+/** What a scalar option must be, or `undefined` when `value` is that; the type of `fallback` says which kind it is. */
+function problem(key: string, value: unknown, fallback: unknown): string | undefined {
   if (key === 'endpoint') {
     // A path goes to the page's own origin; anything else must name http(s) itself.
     return typeof value === 'string' && (/^\/(?!\/)/.test(value) || normalizeTarget(value)) ? undefined : 'an http(s) URL or a /path';
   }
   if (typeof fallback === 'boolean') return typeof value === 'boolean' ? undefined : 'true or false';
   if (typeof fallback !== 'number') return typeof value === 'string' && value !== '' ? undefined : 'a non-empty string';
-  // Sizes count from 1, and a timeout or maximum age of 0 would refuse everything; browsers
-  // fire longer timers at once.
-  const low = /^max|^exp|^han/.test(key) ? 1 : 0;
+  // Sizes and counts start at 1, and a timeout or maximum age of 0 would refuse everything;
+  // browsers fire longer timers at once.
+  const low = /max|^exp|^han/.test(key) ? 1 : 0;
   const high = key === 'sampleRate' ? 1 : 2 ** 31 - 1;
   return typeof value === 'number' && value >= low && value <= high ? undefined : `a number from ${low} to ${high}`;
+}
+
+/**
+ * The value of option `key` (of `startCheckoutTracing`, or of a call such as `flow.poll`):
+ * `value` when it is what the option must be, a size or count with a fraction floored;
+ * `fallback` when it is not set, and when it is bad, with one warning through `diag` naming the
+ * option and what it must be. Never throws at the page.
+ */
+export function checked<T>(key: string, value: unknown, fallback: T): T {
+  if (value === undefined) return fallback;
+  const expected = problem(key, value, fallback);
+  if (expected === undefined) return (/max/.test(key) ? Math.floor(value as number) : value) as T;
+  report(key, expected);
+  return fallback;
 }
 
 /**
@@ -85,21 +98,17 @@ function problem(key: Scalar, value: unknown): string | undefined {
  */
 export function resolveOptions(input: unknown): ResolvedOptions {
   const options: Partial<Record<keyof WebTracingOptions, unknown>> = isObject(input) ? input : {};
-  if (input !== undefined && input !== options) diag.warn('@otel-checkout/web: the options are not an object; using the defaults');
+  if (input !== undefined && input !== options) warn('the options are not an object; using the defaults');
   const resolved = { ...DEFAULTS } as Record<string, unknown>;
   for (const [key, value] of Object.entries(options)) {
-    if (!KNOWN.includes(key)) warn(key, 'a known option', 'ignored');
-    else if (key in DEFAULTS && value !== undefined) {
-      const expected = problem(key as Scalar, value);
-      if (expected !== undefined) warn(key, expected);
-      else resolved[key] = key.startsWith('max') ? Math.floor(value as number) : value;
-    }
+    if (!KNOWN.includes(key)) report(key, 'a known option', 'ignored');
+    else if (key in DEFAULTS) resolved[key] = checked(key, value, DEFAULTS[key as Scalar]);
   }
 
   const object = (key: 'resourceAttributes' | 'headers' | 'canary'): Record<string, unknown> => {
     const value = options[key] ?? {};
     if (isObject(value)) return value;
-    warn(key, 'an object');
+    report(key, 'an object');
     return {};
   };
 
@@ -113,7 +122,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       // Refused: reported below.
     }
     if (ok) headers[name] = value as string;
-    else warn(`headers[${JSON.stringify(name)}]`, 'a valid header', 'ignored');
+    else report(`headers[${JSON.stringify(name)}]`, 'a valid header', 'ignored');
   }
 
   // The document's origin, not its address's: a sandboxed frame's is opaque ('null', which no
@@ -125,19 +134,19 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     propagateTo = [];
     (targets as unknown[]).forEach((entry, index) => {
       const target = normalizeTarget(entry);
-      if (target === undefined) warn(`propagateTo[${index}]`, 'an http(s) URL or a RegExp', 'ignored');
+      if (target === undefined) report(`propagateTo[${index}]`, 'an http(s) URL or a RegExp', 'ignored');
       else propagateTo.push(target);
     });
-  } else if (targets !== undefined) warn('propagateTo', 'an array');
+  } else if (targets !== undefined) report('propagateTo', 'an array');
 
   const redaction = options.redaction;
-  if (redaction !== undefined && typeof redaction !== 'boolean' && !isObject(redaction)) warn('redaction', 'a boolean or an object');
+  if (redaction !== undefined && typeof redaction !== 'boolean' && !isObject(redaction)) report('redaction', 'a boolean or an object');
   const { salt, percent } = object('canary');
   const canarySalt = typeof salt === 'string' ? salt : '';
-  if (salt !== undefined && salt !== canarySalt) warn('canary.salt', 'a string');
+  if (salt !== undefined && salt !== canarySalt) report('canary.salt', 'a string');
   // Clamped as core's cohortOf clamps it, so the browser and Node put a user in the same cohort.
   const canaryPercent = typeof percent === 'number' && Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
-  if (percent !== undefined && percent !== canaryPercent) warn('canary.percent', 'a number from 0 to 100', `using ${canaryPercent}`);
+  if (percent !== undefined && percent !== canaryPercent) report('canary.percent', 'a number from 0 to 100', `using ${canaryPercent}`);
   return {
     ...(resolved as { [K in Scalar]: ResolvedOptions[K] }),
     resourceAttributes: object('resourceAttributes') as ResolvedOptions['resourceAttributes'],

@@ -1,5 +1,6 @@
 import { PAYMENT_OUTCOME_VALUE_PENDING } from '@otel-checkout/semantic-conventions';
 import { InvalidArgumentError } from '../errors.js';
+import { checked } from '../options.js';
 import { safely } from '../safely.js';
 import type { CheckoutFlow, PaymentOutcome, PollOptions } from '../types.js';
 
@@ -26,8 +27,9 @@ export async function pollLoop<T>(
   options: PollOptions | undefined,
 ): Promise<PaymentOutcome | undefined> {
   needsFunction(fn, 'poll');
-  const interval = typeof options?.intervalMillis === 'number' && options.intervalMillis >= 0 ? options.intervalMillis : 2000;
-  const attempts = typeof options?.maxAttempts === 'number' && options.maxAttempts >= 1 ? Math.floor(options.maxAttempts) : 10;
+  // Checked as startCheckoutTracing checks its options: a bad one is reported, not just replaced.
+  const interval = checked('poll.intervalMillis', options?.intervalMillis, 2000);
+  const attempts = checked('poll.maxAttempts', options?.maxAttempts, 10);
   let outcome: PaymentOutcome | undefined;
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await new Promise((resolve) => setTimeout(resolve, interval));

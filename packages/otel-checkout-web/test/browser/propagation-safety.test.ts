@@ -484,6 +484,55 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.deepEqual(pageErrors, []);
   });
 
+  it('bad poll options are reported once each and replaced by their defaults; 0 ms queries without a pause, a fractional count is floored', async () => {
+    const runs = await page.evaluate(async (options) => {
+      const { checkout, startCheckoutTracing, diagnostics } = window.otc;
+      type Flow = ReturnType<typeof checkout.begin>;
+      /** How many queries one poll with `pollOptions` ran, how long it took, and what it reported. */
+      const count = async (flow: Flow, pollOptions: unknown) => {
+        diagnostics.length = 0;
+        let queries = 0;
+        const startedAt = performance.now();
+        await flow.poll(() => Promise.resolve(++queries), () => 'pending', pollOptions as never);
+        return { queries, tookMillis: Math.round(performance.now() - startedAt), diagnostics: [...diagnostics] };
+      };
+      const drive = async (flow: Flow) => ({
+        // The defaults stand in for both: ten queries, then (one pause only) 2000 ms.
+        zeroCount: await count(flow, { intervalMillis: 0, maxAttempts: 0 }),
+        negativePause: await count(flow, { intervalMillis: -5, maxAttempts: 2 }),
+        endlessPause: await count(flow, { intervalMillis: Infinity, maxAttempts: 2.5 }),
+        fraction: await count(flow, { intervalMillis: 0, maxAttempts: 2.5 }),
+        textPause: await count(flow, { intervalMillis: '10', maxAttempts: 1 }),
+        textCount: await count(flow, { intervalMillis: 0, maxAttempts: '3' }),
+      });
+      const before = await drive(checkout.begin());
+      const handle = startCheckoutTracing(options);
+      const recording = await drive(checkout.begin({ tradeNo: 'T-poll-options' }));
+      await handle.shutdown();
+      return { before, recording };
+    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
+    const warning = (option: string, expected: string) => `warn: @otel-checkout/web: option poll.${option} is not ${expected}; using the default`;
+    for (const run of [runs.before, runs.recording]) {
+      assert.equal(run.zeroCount.queries, 10);
+      assert.ok(run.zeroCount.tookMillis < 1000, `ten queries without a pause took ${run.zeroCount.tookMillis} ms`);
+      assert.deepEqual(run.zeroCount.diagnostics, [warning('maxAttempts', 'a number from 1 to 2147483647')]);
+      assert.equal(run.negativePause.queries, 2);
+      assert.ok(run.negativePause.tookMillis >= 1900, `the default pause, 2000 ms; took ${run.negativePause.tookMillis} ms`);
+      assert.deepEqual(run.negativePause.diagnostics, [warning('intervalMillis', 'a number from 0 to 2147483647')]);
+      // A browser fires a timer it cannot hold at once: Infinity would be no pause at all.
+      assert.equal(run.endlessPause.queries, 2);
+      assert.ok(run.endlessPause.tookMillis >= 1900, `the default pause, 2000 ms; took ${run.endlessPause.tookMillis} ms`);
+      assert.deepEqual(run.endlessPause.diagnostics, [warning('intervalMillis', 'a number from 0 to 2147483647')]);
+      assert.equal(run.fraction.queries, 2);
+      assert.deepEqual(run.fraction.diagnostics, []);
+      assert.equal(run.textPause.queries, 1);
+      assert.deepEqual(run.textPause.diagnostics, [warning('intervalMillis', 'a number from 0 to 2147483647')]);
+      assert.equal(run.textCount.queries, 10);
+      assert.deepEqual(run.textCount.diagnostics, [warning('maxAttempts', 'a number from 1 to 2147483647')]);
+    }
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('user hooks that throw are contained; page errors and unhandled rejections during a flow are recorded on it', async () => {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     await page.evaluate(() => {
