@@ -22,6 +22,8 @@ export interface HandoffRecord {
   readonly at: number;
   readonly exp: number;
   readonly details: FlowDetails;
+  /** The flow's `payment.attempt` when it left; absent for the first (and in records of older builds). */
+  readonly attempt?: number;
   /** Set on the record a return page keeps for its reloads: that page's address. */
   readonly taken?: string;
 }
@@ -37,8 +39,8 @@ export type HandoffRead =
  * in sessionStorage and answered to challenge frames, and a page may pass its whole order, card
  * fields included, as the details of `begin()` or `resume()`.
  */
-export function handoffRecord(context: SpanContext, details: FlowDetails, now: number, maxAgeMillis: number): HandoffRecord {
-  return { v: 1, traceId: context.traceId, spanId: context.spanId, flags: context.traceFlags, at: now, exp: now + maxAgeMillis, details: cleanDetails(details) };
+export function handoffRecord(context: SpanContext, { details, attempt }: Pick<HandoffRecord, 'details' | 'attempt'>, now: number, maxAgeMillis: number): HandoffRecord {
+  return { v: 1, traceId: context.traceId, spanId: context.spanId, flags: context.traceFlags, at: now, exp: now + maxAgeMillis, details: cleanDetails(details), attempt };
 }
 
 /** Returns false when sessionStorage is unavailable or full. */
@@ -72,8 +74,11 @@ export function parseHandoff(value: unknown, now: number): HandoffRead {
     return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED };
   }
   if (now > record.exp || record.at > now + 60_000) return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_EXPIRED };
-  const details = typeof record.details === 'object' && record.details !== null ? record.details : {};
-  return { ok: true, record: { ...(record as HandoffRecord), details } };
+  // Whoever wrote it may have put anything in it (any script of the origin shares
+  // sessionStorage; a challenge answer comes from another window): the known detail fields
+  // only, and the attempt only when it is a plausible count, else the flow counts from 1.
+  const attempt = record.attempt as number;
+  return { ok: true, record: { ...(record as HandoffRecord), details: cleanDetails(record.details), attempt: Number.isInteger(attempt) && attempt > 0 && attempt <= 1000 ? attempt : undefined } };
 }
 
 /** Reads and removes the record (one use only); `reason` undefined means there simply was none. */

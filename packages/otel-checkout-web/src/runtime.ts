@@ -166,7 +166,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       if (index >= 0) flows.splice(index, 1);
     },
     leaving(flow, redirect, watchdogMillis) {
-      if (!writeHandoff(handoffRecord(redirect.spanContext(), flow.details, Date.now(), options.handoffMaxAgeMillis))) {
+      if (!writeHandoff(handoffRecord(redirect.spanContext(), flow, Date.now(), options.handoffMaxAgeMillis))) {
         warn('no sessionStorage, no handoff');
       }
       // Exported right after this task (keepalive requests outlive the page), so the click-to-navigate
@@ -191,7 +191,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       const origins = originsOf(challenge?.origins) ?? (typeof location !== 'undefined' ? [location.origin] : []);
       const stop = answerHandoff(
         origins,
-        () => (flow.isEnded ? undefined : handoffRecord(redirect().spanContext(), flow.details, Date.now(), options.handoffMaxAgeMillis)),
+        () => (flow.isEnded ? undefined : handoffRecord(redirect().spanContext(), flow, Date.now(), options.handoffMaxAgeMillis)),
         () => {
           counters.contextsRejected += 1;
         },
@@ -259,11 +259,11 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     // Kept for reloads of this page, which then continue from the same parent: by then the
     // handoff is taken and the token gone from the address. A reload keeps the record it found.
     if (decision.parent !== undefined && decision.source !== PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD) {
-      writeHandoff({ ...handoffRecord(decision.parent, details, Date.now(), options.handoffMaxAgeMillis), taken: location.href });
+      writeHandoff({ ...handoffRecord(decision.parent, { details, attempt: decision.attempt }, Date.now(), options.handoffMaxAgeMillis), taken: location.href });
     }
     const parent = decision.parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, decision.parent);
     const root = host.startRoot(SPAN_NAME_PAYMENT_RETURN, PAYMENT_STAGE_VALUE_RETURN, details, attributes, parent, decision.links);
-    return track(createFlow(host, root, details));
+    return track(createFlow(host, root, details, decision.attempt));
   };
 
   if (typeof window !== 'undefined' && typeof document !== 'undefined') {

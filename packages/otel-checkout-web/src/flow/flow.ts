@@ -96,6 +96,8 @@ export interface RecordingFlow extends CheckoutFlow, SdkHost {
    */
   redirecting: Span | undefined;
   readonly details: FlowDetails;
+  /** `payment.attempt` now: the handoff records carry it to the return page. */
+  readonly attempt: number;
   /**
    * A CLIENT span for a propagated request. Not among the spans `end()` closes: the request
    * ends it when it completes, so a page whose own completion handler ends the flow (an XHR
@@ -119,7 +121,7 @@ export interface RecordingFlow extends CheckoutFlow, SdkHost {
  * A flow that records: `payment.checkout` (from `begin`) or `payment.return` (from `resume`)
  * and its children. A closure rather than a class, so its private state minifies.
  */
-export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowDetails | undefined): RecordingFlow {
+export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowDetails | undefined, firstAttempt = 1): RecordingFlow {
   const children = new Set<Span>();
   // The known fields only (none from what is not an object): these details go to sessionStorage
   // and to challenge frames (the handoff record), and a page may hand over its whole order or
@@ -130,7 +132,8 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
   /** The innermost SDK call running, or the root: what requests are parented to. */
   let current = root;
   let done = false;
-  let attempt = 1;
+  /** Goes on counting on the return page, from what the handoff carried. */
+  let attempt = firstAttempt;
   let redirectSpan: Span | undefined;
 
   const start = (name: string, attributes: Attributes, kind: SpanKind, parent: Span): Span =>
@@ -183,6 +186,10 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
 
     get isEnded() {
       return done;
+    },
+
+    get attempt() {
+      return attempt;
     },
 
     startRequest: (method, attributes) => start(method, attributes, SpanKind.CLIENT, current),

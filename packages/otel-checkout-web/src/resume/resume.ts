@@ -13,7 +13,6 @@ import {
   PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD,
   PAYMENT_CONTEXT_SOURCE_VALUE_VERIFIED_TOKEN,
 } from '@otel-checkout/semantic-conventions/incubating';
-import { cleanDetails } from '../flow/attributes.js';
 import { takeHandoff } from '../handoff.js';
 import type { HandoffRecord } from '../handoff.js';
 import { parseTraceparent } from '../traceparent.js';
@@ -30,6 +29,8 @@ export interface ResumeDecision {
   rejected: string | undefined;
   links: Link[];
   details: FlowDetails;
+  /** The attempt a handoff record carried (validated), so the flow's attempts go on counting. */
+  attempt?: number;
 }
 
 export interface ResumeEnvironment {
@@ -61,8 +62,10 @@ export async function decideResume(env: ResumeEnvironment, options: ResumeOption
   const links: Link[] = [];
   const token = takeUrlToken(env.tokenParam);
   const decided = (parent: SpanContext | undefined, source: string, details: FlowDetails = {}, rejected?: string): ResumeDecision => ({ parent, source, rejected, links, details });
-  const handedOver = (record: HandoffRecord, source: string): ResumeDecision =>
-    decided({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags, isRemote: true }, source, cleanDetails(record.details));
+  const handedOver = (record: HandoffRecord, source: string): ResumeDecision => ({
+    ...decided({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags, isRemote: true }, source, record.details),
+    attempt: record.attempt,
+  });
 
   const handoff = takeHandoff(Date.now());
   if (handoff.ok) return handedOver(handoff.record, handoff.record.taken === undefined ? PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF : PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD);

@@ -146,6 +146,43 @@ describe('back-forward cache in Chromium (Back from the bank)', function () {
     assert.deepEqual(pageErrors, []);
   });
 
+  it('the attempt goes on counting on the return page: Back, Pay again (attempt 2), the bank, the return page’s queries record attempt 2', async () => {
+    await leaveForTheBank();
+    await pressBack();
+    const returnUrl = `${sites.shop.url}/return.html`;
+    await page.evaluate(
+      ({ bank, returnUrl }) => {
+        // The shopper's second click on Pay: the restored flow's second attempt.
+        const flow = window.otc.checkout.begin({ tradeNo: 'T-back' });
+        flow.redirect(`${bank}/bank?return=${encodeURIComponent(returnUrl)}`);
+      },
+      { bank: sites.bank.url, returnUrl },
+    );
+    await page.waitForURL(/\/bank\?/);
+    await Promise.all([page.waitForURL(/\/return\.html$/), page.click('#confirm')]);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate(async (api) => {
+      const flow = await window.otc.checkout.resume();
+      await flow.query(() => fetch(`${api}/api/status?status=pending`).then((r) => r.json()));
+      // A retry on the return page is the third attempt, not the second.
+      flow.retry('provider_error');
+      await flow.query(() => fetch(`${api}/api/status`).then((r) => r.json()));
+      flow.succeed();
+    }, sites.api.url);
+    await flushPage(page);
+
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return' && s.attributes['payment.context.source'] === 'handoff');
+    const checkout = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.attributes['payment.trade_no'] === 'T-back');
+    assert.equal(ret.traceId, checkout.traceId, 'the return page continues the trace');
+    const queries = await sites.receiver.waitForSpans((s) => s.name === 'payment.query' && s.parentSpanId === ret.spanId, { count: 2 });
+    assert.deepEqual(
+      queries.sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano)).map((q) => q.attributes['payment.attempt']),
+      [2, 3],
+    );
+    assert.deepEqual(ret.events.find((e) => e.name === 'payment.retry')?.attributes, { 'payment.attempt': 3, 'payment.failure.reason': 'provider_error' });
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('a second redirect after Back gets a payment.redirect of its own, and the first redirect’s watchdog leaves it alone', async () => {
     // The first watchdog was armed with 300 ms; timers of a cached page resume when it is restored.
     await leaveForTheBank(300);

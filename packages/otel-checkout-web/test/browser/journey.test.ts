@@ -377,6 +377,45 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.equal(await page.evaluate(() => sessionStorage.getItem('otc.handoff')), null, 'a handoff is used once');
   });
 
+  it('the attempt a handoff record carries is taken only when it is a small positive integer; anything else is the first attempt', async () => {
+    // [attempt written to the record, attempt the return page's query records]
+    const cases: [unknown, number][] = [
+      [3, 3],
+      [1000, 1000],
+      [0, 1],
+      [-2, 1],
+      [2.5, 1],
+      ['4', 1],
+      [1001, 1],
+      [Number.MAX_SAFE_INTEGER, 1],
+      [null, 1],
+      [[5], 1],
+    ];
+    const seen: unknown[] = [];
+    for (const [index, [attempt]] of cases.entries()) {
+      const traceId = `${(index + 1).toString(16).padStart(2, '0')}`.repeat(16);
+      await page.goto(`${sites.shop.url}/return.html`);
+      await page.evaluate(
+        ({ traceId, attempt }) => {
+          const now = Date.now();
+          sessionStorage.setItem('otc.handoff', JSON.stringify({ v: 1, traceId, spanId: 'cd'.repeat(8), flags: 1, at: now, exp: now + 60_000, details: {}, attempt }));
+        },
+        { traceId, attempt },
+      );
+      await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+      await page.evaluate(async () => {
+        const flow = await window.otc.checkout.resume();
+        await flow.query(() => Promise.resolve('pending'));
+        flow.end();
+      });
+      await flushPage(page);
+      const query = await sites.receiver.waitForSpan((s) => s.name === 'payment.query' && s.traceId === traceId);
+      seen.push(query.attributes['payment.attempt']);
+    }
+    assert.deepEqual(seen, cases.map(([, expected]) => expected));
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('poll is not a retry (payment.attempt stays), and a polled failure is recorded as fail() records one', async () => {
     await page.goto(`${sites.shop.url}/return.html`);
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));

@@ -22,7 +22,10 @@ describe('reloading the return page in Chromium', function () {
     await page.goto(`${sites.shop.url}/checkout.html`);
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     await page.evaluate((shop) => {
-      window.otc.checkout.begin({ tradeNo: 'T-reload', provider: 'testbank', method: 'online_banking' }).redirect(`${shop}/return.html?order=T-reload`);
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-reload', provider: 'testbank', method: 'online_banking' });
+      // The shopper's second attempt: the return page and its reloads go on counting from it.
+      flow.retry('provider_error');
+      flow.redirect(`${shop}/return.html?order=T-reload`);
     }, sites.shop.url);
     await page.waitForURL(/\/return\.html\?order=T-reload$/);
   }
@@ -32,6 +35,7 @@ describe('reloading the return page in Chromium', function () {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     await page.evaluate(async () => {
       const flow = await window.otc.checkout.resume();
+      await flow.query(() => Promise.resolve('pending'));
       flow.end();
     });
     await flushPage(page);
@@ -54,6 +58,8 @@ describe('reloading the return page in Chromium', function () {
     }
     // The first load came through the handoff; the reloads say they are reloads.
     assert.deepEqual(returns.map((r) => r.attributes['payment.context.source']).sort(), ['handoff', 'reload', 'reload']);
+    const queries = await sites.receiver.waitForSpans((s) => s.name === 'payment.query', { count: 3 });
+    assert.deepEqual(queries.map((q) => q.attributes['payment.attempt']), [2, 2, 2], 'the attempt the checkout page left with, on every load');
     assert.deepEqual(pageErrors, []);
   });
 
