@@ -49,6 +49,7 @@ import type { SdkHost } from './sdk-wrap.js';
 import { wrapSdk } from './sdk-wrap.js';
 import { needsFunction, outcomeOf, pollLoop } from './poll.js';
 import { safely } from '../safely.js';
+import { parseUrl } from '../propagation/url-match.js';
 
 /** What a flow needs from the running tracing setup. */
 export interface FlowRuntime {
@@ -153,7 +154,9 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
   const redirectSpanOf = (url: string | undefined): Span => {
     if (redirectSpan !== undefined) return redirectSpan;
     const attributes: Attributes = { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_REDIRECT };
-    if (url !== undefined) attributes[ATTR_URL_FULL] = url;
+    // Absolute, as on CLIENT spans: resolved as the navigation resolves it (against the document's
+    // base URL). The redaction rules see the absolute URL at export, so the token is still removed.
+    if (url !== undefined) attributes[ATTR_URL_FULL] = parseUrl(url, globalThis.document?.baseURI)?.href ?? url;
     redirectSpan = child(SPAN_NAME_PAYMENT_REDIRECT, attributes);
     endChild(redirectSpan);
     return redirectSpan;

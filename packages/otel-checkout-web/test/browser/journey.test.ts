@@ -377,6 +377,39 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     assert.equal(await page.evaluate(() => sessionStorage.getItem('otc.handoff')), null, 'a handoff is used once');
   });
 
+  it('a relative redirect URL is recorded absolute, as the browser resolves it (a <base> element included), its flow token still redacted', async () => {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await Promise.all([
+      page.waitForURL(/\/other\.html\?/),
+      page.evaluate(() => window.otc.checkout.begin({ tradeNo: 'T-relative' }).redirect('/other.html?otc_flow=secret-flow-token&step=2')),
+    ]);
+    const landed = page.url();
+
+    // A page whose <base> points elsewhere: location.assign resolves against it, as fetch does.
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await Promise.all([
+      page.waitForURL(/\/bank\?/),
+      page.evaluate((bank) => {
+        const base = document.createElement('base');
+        base.href = `${bank}/`;
+        document.head.append(base);
+        window.otc.checkout.begin({ tradeNo: 'T-base' }).redirect('bank?return=somewhere');
+      }, sites.bank.url),
+    ]);
+    const landedWithBase = page.url();
+
+    const relative = await sites.receiver.waitForSpan((s) => s.name === 'payment.redirect' && s.attributes['payment.trade_no'] === 'T-relative');
+    const withBase = await sites.receiver.waitForSpan((s) => s.name === 'payment.redirect' && s.attributes['payment.trade_no'] === 'T-base');
+    assert.equal(landed, `${sites.shop.url}/other.html?otc_flow=secret-flow-token&step=2`);
+    assert.equal(relative.attributes['url.full'], `${sites.shop.url}/other.html?otc_flow=REDACTED&step=2`);
+    assert.equal(landedWithBase, `${sites.bank.url}/bank?return=somewhere`);
+    assert.equal(withBase.attributes['url.full'], landedWithBase);
+    for (const request of sites.receiver.requests) assert.ok(!Buffer.from(request.body).toString('utf8').includes('secret-flow-token'), 'the token in an export');
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('the attempt a handoff record carries is taken only when it is a small positive integer; anything else is the first attempt', async () => {
     // [attempt written to the record, attempt the return page's query records]
     const cases: [unknown, number][] = [
