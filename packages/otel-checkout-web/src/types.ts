@@ -154,14 +154,23 @@ export interface ChallengeOptions {
   origins?: string[];
 }
 
-/** What the `payment.sdk` wrapper needs to know. */
-export interface SdkInfo {
+/**
+ * The names of the methods of an SDK of type `T`, so a misspelt name in `SdkInfo.methods` does
+ * not compile. Any string when TypeScript cannot know them: an SDK typed `any`, or one with an
+ * index signature.
+ */
+export type SdkMethodName<T> = string extends keyof T
+  ? string
+  : { [K in keyof T]-?: NonNullable<T[K]> extends (...args: never[]) => unknown ? K : never }[keyof T] & string;
+
+/** What the `payment.sdk` wrapper needs to know about an SDK of type `T`. */
+export interface SdkInfo<T = Record<string, unknown>> {
   /** `checkout.sdk.name`. */
   name: string;
   /** `checkout.sdk.version`. */
   version?: string;
-  /** Methods to trace. Default: every function property. */
-  methods?: string[];
+  /** Methods to trace; a name that is not a function of the SDK is reported once through `diag`. Default: every function property. */
+  methods?: readonly SdkMethodName<T>[];
 }
 
 /** Counters of the library's own health. */
@@ -194,7 +203,7 @@ export interface CheckoutFlow {
   /** Runs `fn` with this flow as the context of fetch/XHR requests started synchronously inside it. */
   run<T>(fn: () => T): T;
   /** Traces each call into a payment SDK as `payment.sdk <method>`; the SDK behaves as before, within the limits the README states. */
-  wrapSdk<T extends object>(sdk: T, info: SdkInfo): T;
+  wrapSdk<T extends object>(sdk: T, info: SdkInfo<T>): T;
   retry(reason?: FailureReason): void;
   fallback(toMethod: PaymentMethod): void;
   fail(reason: FailureReason, code?: string): void;

@@ -45,7 +45,7 @@ import type {
   SdkInfo,
 } from '../types.js';
 import { cleanDetails, detailAttributes } from './attributes.js';
-import type { SdkHost } from './sdk-wrap.js';
+import type { SdkHost, SdkName } from './sdk-wrap.js';
 import { wrapSdk } from './sdk-wrap.js';
 import { needsFunction, outcomeOf, pollLoop } from './poll.js';
 import { safely } from '../safely.js';
@@ -82,7 +82,7 @@ function errorMessage(error: unknown): string {
 }
 
 /** What identifies an SDK call, on its span and on its `payment.sdk.error` event. */
-function sdkAttributes(info: SdkInfo, method: string): Attributes {
+function sdkAttributes(info: SdkName, method: string): Attributes {
   const attributes: Attributes = { [ATTR_CHECKOUT_SDK_NAME]: info.name, [ATTR_CHECKOUT_SDK_OPERATION]: method };
   if (typeof info.version === 'string') attributes[ATTR_CHECKOUT_SDK_VERSION] = info.version;
   return attributes;
@@ -211,7 +211,7 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
       return typeof fn === 'function' ? runtime.scoped(flow, fn) : (undefined as T);
     },
 
-    wrapSdk: <T extends object>(sdk: T, info: SdkInfo): T => safely('wrapSdk', () => wrapSdk(flow, sdk, info), sdk),
+    wrapSdk: <T extends object>(sdk: T, info: SdkInfo<T>): T => safely('wrapSdk', () => wrapSdk(flow, sdk, info), sdk),
 
     // --- SdkHost ---
 

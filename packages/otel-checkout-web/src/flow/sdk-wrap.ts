@@ -1,19 +1,25 @@
 import type { Span } from '@opentelemetry/api';
+import { warn } from '../safely.js';
 import type { SdkInfo } from '../types.js';
+
+/** What names an SDK on its spans. */
+export type SdkName = Pick<SdkInfo, 'name' | 'version'>;
 
 /** What the wrapper needs from its flow. */
 export interface SdkHost {
   /** Starts `payment.sdk <method>` under the flow. */
-  startCall(info: SdkInfo, method: string): Span;
+  startCall(info: SdkName, method: string): Span;
   /** Runs `fn` with `span` as the parent of requests it starts. */
   within<T>(span: Span, fn: () => T): T;
   /** Records an SDK error of the call `startCall(info, method)` began (event `payment.sdk.error`, ERROR status) and ends the span. */
-  failed(span: Span, error: unknown, info: SdkInfo, method: string): void;
+  failed(span: Span, error: unknown, info: SdkName, method: string): void;
   succeeded(span: Span): void;
 }
 
 /** One proxy per SDK object and flow, so wrapping twice returns the same proxy. */
 const proxies = new WeakMap<object, WeakMap<SdkHost, object>>();
+/** Listed method names reported as not being functions: each once per page. */
+const reported = new Set<string>();
 /** Our proxies, so wrapping a wrapped SDK does not trace each call twice. */
 const ours = new WeakSet<object>();
 
@@ -65,7 +71,7 @@ function wrapCallbacks(args: unknown[], failed: (error: unknown) => void, succee
   return count > 0 ? out : undefined;
 }
 
-function traced(host: SdkHost, info: SdkInfo, method: string, original: (...a: unknown[]) => unknown, target: object, proxy: object) {
+function traced(host: SdkHost, info: SdkName, method: string, original: (...a: unknown[]) => unknown, target: object, proxy: object) {
   return function (this: unknown, ...args: unknown[]): unknown {
     // Called as proxy.method(): the SDK sees itself as `this`, as it would unwrapped.
     const self = this === proxy ? target : this;
@@ -104,13 +110,25 @@ function traced(host: SdkHost, info: SdkInfo, method: string, original: (...a: u
 }
 
 /** A proxy of `sdk` whose traced methods become `payment.sdk <method>` spans; every other behaviour is the SDK's own. */
-export function wrapSdk<T extends object>(host: SdkHost, sdk: T, info: SdkInfo): T {
+export function wrapSdk<T extends object>(host: SdkHost, sdk: T, info: SdkInfo<T>): T {
   if ((typeof sdk !== 'object' && typeof sdk !== 'function') || sdk === null || ours.has(sdk)) return sdk;
-  if (typeof info !== 'object' || info === null || typeof info.name !== 'string') return sdk;
+  if (typeof (info as SdkInfo<T> | null | undefined)?.name !== 'string') return sdk;
   let byHost = proxies.get(sdk);
   const existing = byHost?.get(host);
   if (existing !== undefined) return existing as T;
-  const only = Array.isArray(info.methods) ? new Set(info.methods.map(String)) : undefined;
+  const only = Array.isArray(info.methods)
+    ? new Set(
+        info.methods.map((method) => {
+          const name = String(method);
+          // A misspelt name (or one from another SDK version) would trace nothing, without a word.
+          if (typeof (sdk as Record<string, unknown>)[name] !== 'function' && !reported.has(name)) {
+            reported.add(name);
+            warn(`wrapSdk: ${name} is not a method of ${info.name}`);
+          }
+          return name;
+        }),
+      )
+    : undefined;
   /** Per method name: the SDK's function and its traced one. */
   const cache = new Map<PropertyKey, [original: unknown, wrapped: unknown]>();
   const proxy: T = new Proxy(sdk, {

@@ -365,4 +365,25 @@ describe('wrapSdk in Chromium: the SDK behaves as before', function () {
       ['payment.sdk a'],
     );
   });
+
+  it('a listed method the SDK does not have (a typo, a property that is no function) is reported once per page; the others are traced', async () => {
+    const errorsBefore = pageErrors.length;
+    const diagnostics = await page.evaluate(() => {
+      window.otc.diagnostics.length = 0;
+      const sdk = { pay: () => 1, version: '2.0' };
+      for (const tradeNo of ['T-typo-1', 'T-typo-2']) {
+        // Each checkout wraps the SDK again, with the same list.
+        const flow = window.otc.checkout.begin({ tradeNo });
+        const wrapped = flow.wrapSdk(sdk, { name: 'acme', methods: ['pay', 'payy', 'version'] as never[] });
+        wrapped.pay();
+        flow.end();
+      }
+      return [...window.otc.diagnostics];
+    });
+    assert.deepEqual(diagnostics, ['warn: @otel-checkout/web: wrapSdk: payy is not a method of acme', 'warn: @otel-checkout/web: wrapSdk: version is not a method of acme']);
+    await flushPage(page);
+    const calls = await receiver.waitForSpans((s) => s.name === 'payment.sdk pay', { count: 2 });
+    assert.equal(calls.length, 2);
+    assert.deepEqual(pageErrors.slice(errorsBefore), []);
+  });
 });
