@@ -63,7 +63,7 @@ function ratioSampler(rate: number): Sampler {
   };
 }
 
-/** Flows open at once at most; the oldest is ended (as abandoned) beyond this. */
+/** Flows open at once at most; the oldest is ended beyond this (without an outcome, as at pagehide). */
 const MAX_OPEN_FLOWS = 32;
 
 /** One started tracing setup, as `checkout` and the handle use it. */

@@ -116,7 +116,7 @@ export interface WebTracingOptions {
   tokenParam?: string;
   /** Record `error` and `unhandledrejection` events on the active flow. Default `true`. */
   captureErrors?: boolean;
-  /** Record page-load time and LCP on `payment.checkout`. Default `true`. */
+  /** Record page-load time and LCP on `payment.checkout`, in seconds. Default `true`. */
   capturePageTimings?: boolean;
 }
 
@@ -196,7 +196,10 @@ export interface WebHealth {
  * `payment.return` in the same trace.
  */
 export interface CheckoutFlow {
-  /** The flow's trace id (32 hex characters; all zeros for a flow that is not recorded). */
+  /**
+   * The flow's trace id (32 hex characters). All zeros only for a flow handed out while tracing
+   * does not run; a flow the sampler left out has a real one (its `traceparent` flags are 00).
+   */
   readonly traceId: string;
   setTradeNo(tradeNo: string): void;
   set(details: Partial<FlowDetails>): void;
