@@ -27,8 +27,8 @@ export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
 /** What a payment is known to be; every field optional, recorded as `payment.*` attributes. */
 export interface PaymentDetails {
-  /** `payment.trade_no`: the merchant's trade number (searchable, never redacted). */
-  tradeNo?: string;
+  /** `payment.trade_no`: the merchant's trade number (searchable, never redacted); a safe integer is recorded as its decimal text. */
+  tradeNo?: string | number;
   /** `payment.order.id`. */
   orderId?: string;
   /** `payment.method`, e.g. `card`, `wallet`. */

@@ -50,10 +50,10 @@ import { runHook } from '../middleware/guard.js';
 import { paymentRequestOf, requestBodyOf } from '../middleware/payment-request-view.js';
 import { outcomeAttributes } from '../payments/attributes.js';
 import { cutStatus, mappedStatusOf, recordMappedStatus } from '../payments/map-provider-status.js';
+import { tradeNoText, unusableTradeNo } from '../payments/trade-no.js';
 import type { PaymentOutcome, PaymentRequest } from '../types.js';
 import { bodyFields, fieldValue, headerToken, queryParam } from './read-token-sources.js';
 import { DEFAULT_TOKEN_HEADER, rememberTokenNames } from './token-header.js';
-import { tradeNoOfHook } from './trade-no.js';
 import type { CallbackFields, CallbackOptions, CallbackScope } from './types.js';
 
 
@@ -288,7 +288,8 @@ function refusalType(error: unknown): string {
 function callbackTradeNo(request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): string | undefined {
   if (options.tradeNo === undefined) return undefined;
   const returned: unknown = runHook(health, HEALTH_HOOK_ERRORS, 'callback tradeNo', undefined, (r) => options.tradeNo!(r, fields), request);
-  const { tradeNo, unusable } = tradeNoOfHook(returned);
+  const tradeNo = tradeNoText(returned);
+  const unusable = tradeNo === undefined ? unusableTradeNo(returned) : undefined;
   if (unusable !== undefined) {
     health.increment(HEALTH_HOOK_ERRORS);
     health.warnOnce(

@@ -13,6 +13,7 @@ import {
 } from '@otel-checkout/semantic-conventions';
 import { runtime } from '../runtime.js';
 import type { FailureReason, PaymentDetails, PaymentOutcome } from '../types.js';
+import { tradeNoText, unusableTradeNo } from './trade-no.js';
 
 /** `payment.*` attributes for the details that are set and of the right type. */
 export function paymentAttributes(details: PaymentDetails | undefined): Attributes {
@@ -25,7 +26,9 @@ export function paymentAttributes(details: PaymentDetails | undefined): Attribut
  */
 export function addPaymentAttributes(attributes: Attributes, details: PaymentDetails | undefined): Attributes {
   if (!details || typeof details !== 'object') return attributes;
-  setString(attributes, ATTR_PAYMENT_TRADE_NO, details.tradeNo);
+  const tradeNo = tradeNoText(details.tradeNo);
+  if (tradeNo !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = tradeNo;
+  else warnIfUnusableTradeNo(details.tradeNo);
   setString(attributes, ATTR_PAYMENT_ORDER_ID, details.orderId);
   setString(attributes, ATTR_PAYMENT_METHOD, details.method);
   setString(attributes, ATTR_PAYMENT_PROVIDER, details.provider);
@@ -39,6 +42,14 @@ export function addPaymentAttributes(attributes: Attributes, details: PaymentDet
     runtime().health.warnOnce('amount-not-minor-units', `payment amount ${shownAmount(amount)} is not an integer in minor units (4250 for 42.50 EUR); it is not recorded`);
   }
   return attributes;
+}
+
+/** Said once: a trade number that is recorded nowhere cannot be searched for, nor its flow found by a callback. */
+function warnIfUnusableTradeNo(value: unknown): void {
+  const unusable = unusableTradeNo(value);
+  if (unusable !== undefined) {
+    runtime().health.warnOnce('trade-no-unusable', `payment tradeNo is ${unusable}, neither a string nor a safe integer; it is not recorded (a JSON number past 2^53 has lost digits already, so read such a field as text)`);
+  }
 }
 
 /** Fewer digits than the shortest card number. */

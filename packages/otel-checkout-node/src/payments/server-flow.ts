@@ -19,12 +19,13 @@ import { SERVER_FLOW_KEY } from './context-keys.js';
 import { ProviderCallHandle, runProviderCall } from './provider-call.js';
 import { tracingFailed } from './tracing-guard.js';
 import type { PaymentRequestScope } from './request-scope.js';
+import { tradeNoText } from './trade-no.js';
 
 /** The explicit handle of one server-side flow (the `payment.create` span and what it knows). */
 export interface ServerFlow {
   readonly traceId: string;
   readonly tradeNo: string | undefined;
-  setTradeNo(tradeNo: string): void;
+  setTradeNo(tradeNo: string | number): void;
   providerCall<T>(operation: string, fn: (call: ProviderCall) => T | Promise<T>): Promise<T>;
   recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void;
   returnUrl(url: string): string;
@@ -55,7 +56,7 @@ export class ServerFlowImpl implements ServerFlow {
     /** `payment.create` could not start (see payments.ts): no token is minted nor flow recorded for a span that does not exist. */
     private readonly untraced = false,
   ) {
-    this.currentTradeNo = typeof details.tradeNo === 'string' && details.tradeNo.length > 0 ? details.tradeNo : undefined;
+    this.currentTradeNo = tradeNoText(details.tradeNo);
   }
 
   get traceId(): string {
@@ -66,8 +67,10 @@ export class ServerFlowImpl implements ServerFlow {
     return this.currentTradeNo;
   }
 
-  setTradeNo(tradeNo: string): void {
-    if (typeof tradeNo !== 'string' || tradeNo.length === 0) return;
+  setTradeNo(given: string | number): void {
+    // A number (a safe integer) is recorded as the text the flow is keyed by.
+    const tradeNo = tradeNoText(given);
+    if (tradeNo === undefined) return;
     this.currentTradeNo = tradeNo;
     this.span.setAttribute(ATTR_PAYMENT_TRADE_NO, tradeNo);
     this.request?.setTradeNo(tradeNo);

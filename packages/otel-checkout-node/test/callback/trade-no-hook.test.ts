@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { expressCallback } from '../../src/index.js';
 import type { CallbackOptions, Flows } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
-import { tradeNoOfHook } from '../../src/callback/trade-no.js';
+import { tradeNoText, unusableTradeNo } from '../../src/payments/trade-no.js';
 import { Harness } from './harness.js';
 
 /** An Express notify route whose tradeNo hook passes `out_trade_no` on as the provider sent it. */
@@ -135,7 +135,7 @@ describe('callback tradeNo hook: what it may return', () => {
   });
 });
 
-describe('tradeNoOfHook', () => {
+describe('tradeNoText and unusableTradeNo', () => {
   const cases: Array<[unknown, string | undefined, boolean]> = [
     ['T-1', 'T-1', false],
     ['', undefined, false],
@@ -157,9 +157,8 @@ describe('tradeNoOfHook', () => {
   for (const [value, tradeNo, unusable] of cases) {
     const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : Array.isArray(value) ? '[]' : typeof value === 'object' && value !== null ? '{}' : String(value);
     it(`${shown} → ${tradeNo ?? (unusable ? 'unusable' : 'none')}`, () => {
-      const result = tradeNoOfHook(value);
-      assert.equal(result.tradeNo, tradeNo);
-      assert.equal(result.unusable !== undefined, unusable);
+      assert.equal(tradeNoText(value), tradeNo);
+      assert.equal(unusableTradeNo(value) !== undefined, unusable);
     });
   }
 });

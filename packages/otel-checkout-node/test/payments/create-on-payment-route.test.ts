@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { listenOnLoopback } from '@otel-checkout/test-support';
 import express from 'express';
 import { expressPayments, httpPayments, payments } from '../../src/index.js';
@@ -75,6 +76,40 @@ describe('payments.create on a payment route starts from what the route extracte
     } finally {
       await server.close();
     }
+  });
+
+  it('a trade number the extractor read as a JSON number is the flow\'s as text; one that is no safe integer is left out and said once', async () => {
+    const warnings: string[] = [];
+    const record = (message: string): void => void warnings.push(message);
+    diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    const handler = httpPayments(
+      async (_req, res) => {
+        const result = await payments.create({}, (flow) => ({ traceId: flow.traceId, tradeNo: flow.tradeNo ?? null }));
+        res.end(JSON.stringify(result));
+      },
+      { extract: (request) => ({ tradeNo: Number(request.headers['x-trade-no']) }) },
+    );
+    const server = await listenOnLoopback(createServer((req, res) => void handler(req, res)));
+    try {
+      const send = async (tradeNo: string): Promise<{ traceId: string; tradeNo: string | null }> =>
+        (await (await fetch(`${server.url}/pay`, { method: 'POST', headers: { 'x-trade-no': tradeNo } })).json()) as { traceId: string; tradeNo: string | null };
+      const whole = await send('20261205001');
+      assert.equal(whole.tradeNo, '20261205001');
+      const create = await session.waitForSpan((s) => s.traceId === whole.traceId && s.name === 'payment.create');
+      assert.equal(create.attributes['payment.trade_no'], '20261205001');
+      for (const unusable of ['12.5', '2026120500100000001']) {
+        const result = await send(unusable);
+        assert.equal(result.tradeNo, null);
+        const span = await session.waitForSpan((s) => s.traceId === result.traceId && s.name === 'payment.create');
+        assert.equal(span.attributes['payment.trade_no'], undefined);
+      }
+    } finally {
+      await server.close();
+      diag.disable();
+    }
+    const said = warnings.filter((w) => w.includes('payment tradeNo is a number that is not a safe integer'));
+    assert.equal(said.length, 1, warnings.join('\n'));
+    assert.ok(!said[0].includes('2026120500100000001') && !said[0].includes('12.5'), 'the value itself is not logged');
   });
 
   it('an extractor that found nothing (or threw) leaves create with its own details', async () => {
