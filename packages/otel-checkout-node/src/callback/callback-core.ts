@@ -291,10 +291,10 @@ function callbackTradeNo(request: PaymentRequest, fields: CallbackFields, option
   const tradeNo = tradeNoText(returned);
   const unusable = tradeNo === undefined ? unusableTradeNo(returned) : undefined;
   if (unusable !== undefined) {
-    health.increment(HEALTH_HOOK_ERRORS);
-    health.warnOnce(
-      'callback-tradeNo-result',
-      `the callback tradeNo hook returned ${unusable}, neither a string nor a safe integer; the callback goes on without a trade number, so the flow store is not asked for its flow (return the field as a string; a JSON number past 2^53 has lost digits already, so read such a field as text)`,
+    unusableHookResult(
+      health,
+      'tradeNo',
+      `${unusable}, neither a string nor a safe integer; the callback goes on without a trade number, so the flow store is not asked for its flow (return the field as a string; a JSON number past 2^53 has lost digits already, so read such a field as text)`,
     );
   }
   return tradeNo;
@@ -353,6 +353,7 @@ function decideOutcome(request: PaymentRequest, fields: CallbackFields, options:
   if (options.outcome !== undefined) {
     const decided = runHook(health, HEALTH_HOOK_ERRORS, 'callback outcome', undefined, (r) => options.outcome!(r, fields), request);
     const outcome = typeof decided === 'string' ? decided : typeof decided?.outcome === 'string' ? decided.outcome : undefined;
+    if (outcome === undefined && decided !== undefined && decided !== null) unusableHookResult(health, 'outcome', 'neither an outcome nor { outcome, reason? }; the status, if any, decides');
     if (outcome !== undefined) {
       const reason = typeof decided === 'object' && decided !== null ? decided.reason : undefined;
       const attributes = outcomeAttributes(outcome, reason === undefined ? undefined : { reason });
@@ -379,8 +380,21 @@ function decideOutcome(request: PaymentRequest, fields: CallbackFields, options:
 /** The provider's raw status from the `status` hook, as it returned it; `undefined` without a hook or a usable status. */
 function rawStatusOf(request: PaymentRequest, fields: CallbackFields, options: CallbackOptions, health: HealthCounters): string | number | undefined {
   if (options.status === undefined) return undefined;
-  const raw = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, (r) => options.status!(r, fields), request);
-  return typeof raw === 'string' || typeof raw === 'number' ? raw : undefined;
+  const raw: unknown = runHook(health, HEALTH_HOOK_ERRORS, 'callback status', undefined, (r) => options.status!(r, fields), request);
+  if (typeof raw === 'string' || typeof raw === 'number') return raw;
+  if (raw !== undefined && raw !== null) unusableHookResult(health, 'status', 'neither a string nor a number; no status is recorded');
+  return undefined;
+}
+
+/**
+ * A hook that answered with a value of the wrong kind (an object where a status was meant, from
+ * plain JavaScript or a field read as it came): counted with the hooks' errors and said once, as
+ * a hook that threw is, so that the callback's missing status or outcome has a visible cause.
+ * The value itself is not logged: it comes from the provider's notification.
+ */
+function unusableHookResult(health: HealthCounters, hook: 'tradeNo' | 'status' | 'outcome', what: string): void {
+  health.increment(HEALTH_HOOK_ERRORS);
+  health.warnOnce(`callback-${hook}-result`, `the callback ${hook} hook returned ${what}`);
 }
 
 function traced(ctx: Context, span: Span): CallbackScope {

@@ -10,7 +10,14 @@ import {
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_PROVIDER,
   ATTR_PAYMENT_TRADE_NO,
+  PAYMENT_OUTCOME_VALUE_CANCELLED,
+  PAYMENT_OUTCOME_VALUE_FAILED,
+  PAYMENT_OUTCOME_VALUE_PENDING,
+  PAYMENT_OUTCOME_VALUE_STALLED,
+  PAYMENT_OUTCOME_VALUE_SUCCEEDED,
+  PAYMENT_OUTCOME_VALUE_UNKNOWN,
 } from '@otel-checkout/semantic-conventions';
+import { HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { runtime } from '../runtime.js';
 import type { FailureReason, PaymentDetails, PaymentOutcome } from '../types.js';
 import { tradeNoText, unusableTradeNo } from './trade-no.js';
@@ -65,9 +72,35 @@ function shownAmount(amount: unknown): string {
   return Array.isArray(amount) ? '(an array)' : `(a ${typeof amount})`;
 }
 
+const REGISTERED_OUTCOMES: ReadonlySet<unknown> = new Set<PaymentOutcome>([
+  PAYMENT_OUTCOME_VALUE_SUCCEEDED,
+  PAYMENT_OUTCOME_VALUE_FAILED,
+  PAYMENT_OUTCOME_VALUE_CANCELLED,
+  PAYMENT_OUTCOME_VALUE_PENDING,
+  PAYMENT_OUTCOME_VALUE_STALLED,
+  PAYMENT_OUTCOME_VALUE_UNKNOWN,
+]);
+
+// An outcome is a word the code chose; anything else could be text from a request.
+const SHOWN_OUTCOME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
+
+/**
+ * An outcome that is none of the registry's values (`'success'`, `'paid'`: from plain
+ * JavaScript, a status table or a hook) is recorded as `unknown`, counted with the hooks' errors
+ * and said once. Recorded as it came, it would be a series of its own that the success-rate rules
+ * and dashboards, which count the registry's values, never see.
+ */
+function unregisteredOutcome(outcome: unknown): PaymentOutcome {
+  const health = runtime().health;
+  health.increment(HEALTH_HOOK_ERRORS);
+  const shown = typeof outcome === 'string' && SHOWN_OUTCOME.test(outcome) ? `"${outcome}"` : `(a ${typeof outcome})`;
+  health.warnOnce('outcome-unregistered', `payment outcome ${shown} is none of ${[...REGISTERED_OUTCOMES].join(', ')}; it is recorded as unknown`);
+  return PAYMENT_OUTCOME_VALUE_UNKNOWN;
+}
+
 /** Attributes of an outcome and its failure reason/code. */
 export function outcomeAttributes(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): Attributes {
-  const attributes: Attributes = { [ATTR_PAYMENT_OUTCOME]: outcome };
+  const attributes: Attributes = { [ATTR_PAYMENT_OUTCOME]: REGISTERED_OUTCOMES.has(outcome) ? outcome : unregisteredOutcome(outcome) };
   // A null (from plain JS) or empty reason or code says nothing; recorded, it would be a
   // dashboard series of its own.
   if (failure?.reason != null && failure.reason !== '') attributes[ATTR_PAYMENT_FAILURE_REASON] = String(failure.reason);

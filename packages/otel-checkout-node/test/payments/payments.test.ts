@@ -107,6 +107,33 @@ describe('payments (server flow API)', () => {
     assert.ok(!('payment.failure.code' in create.attributes), JSON.stringify(create.attributes));
   });
 
+  it('an outcome none of the registry\'s values (from a call or a status table) is recorded as unknown, counted and said once', async () => {
+    const warnings: string[] = [];
+    const record = (message: string): void => void warnings.push(message);
+    diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    const before = session.handle.health().hookErrors;
+    let traceId = '';
+    try {
+      traceId = await payments.create({ tradeNo: 'R-OUTCOME' }, async (flow) => {
+        // A table written with another word for success, and plain JavaScript's recordOutcome.
+        await flow.providerCall('charge', (call) => call.status('OK', { OK: 'success' as 'succeeded' }));
+        payments.recordOutcome('paid' as 'succeeded');
+        return flow.traceId;
+      });
+    } finally {
+      diag.disable();
+    }
+    const [call] = await session.waitForSpans((s) => s.traceId === traceId && s.name === 'payment.provider charge');
+    const create = await session.waitForSpan((s) => s.traceId === traceId && s.name === 'payment.create');
+    assert.equal(call.attributes['payment.outcome'], 'unknown');
+    assert.equal(call.attributes['payment.provider.status'], 'OK');
+    assert.equal(create.attributes['payment.outcome'], 'unknown');
+    assert.ok(session.handle.health().hookErrors >= before + 2, 'counted each time');
+    const said = warnings.filter((w) => w.includes('is none of succeeded, failed, cancelled, pending, stalled, unknown'));
+    assert.equal(said.length, 1, warnings.join('\n'));
+    assert.match(said[0], /payment outcome "success"/);
+  });
+
   it('carries allow-listed cohort baggage onto payment.create', async () => {
     const baggage = propagation.createBaggage({ 'checkout.canary.cohort': { value: 'stable' }, 'checkout.release': { value: 'web-9' } });
     const traceId = await context.with(propagation.setBaggage(ROOT_CONTEXT, baggage), () => payments.create({}, (flow) => flow.traceId));
