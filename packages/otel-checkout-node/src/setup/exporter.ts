@@ -24,6 +24,16 @@ export function resolveProtocol(option: OtlpProtocol | undefined, health: Health
  */
 export function buildExporter(options: NodeTracingOptions, timeoutMillis: number, health: HealthCounters): SpanExporter {
   if (options.exporter) return options.exporter;
+  // The NodeSDK would make a console or Zipkin exporter from these; this package sends OTLP/HTTP
+  // only, and an operator who asked for another must hear that it was not made.
+  for (const name of getStringListFromEnv('OTEL_TRACES_EXPORTER') ?? []) {
+    if (name !== 'otlp' && name !== 'none' && name !== 'null') {
+      health.rejectOption(
+        'OTEL_TRACES_EXPORTER',
+        `OTEL_TRACES_EXPORTER "${name.slice(0, 40)}" is not supported here; spans are exported with OTLP/HTTP (give another exporter as the exporter option)`,
+      );
+    }
+  }
   const config = {
     ...(options.endpoint !== undefined ? { url: options.endpoint } : {}),
     ...(options.headers !== undefined ? { headers: options.headers } : {}),

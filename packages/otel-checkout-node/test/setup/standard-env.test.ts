@@ -101,6 +101,18 @@ describe('standard environment variables that turn tracing off', () => {
     assert.equal(exporter.getFinishedSpans().length, 2);
   });
 
+  it('OTEL_TRACES_EXPORTER naming an exporter other than otlp or none: exported with OTLP all the same, counted and said once', async () => {
+    process.env.OTEL_TRACES_EXPORTER = 'console,zipkin';
+    handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, scheduledDelayMillis: 10, instrumentHttp: false });
+    makeSpans(2);
+    await handle.flush();
+    assert.equal(handle.health().spansExported, 2);
+    assert.equal(handle.health().configProblems, 2);
+    const said = logs.warnings.filter((w) => w.includes('is not supported here; spans are exported with OTLP/HTTP'));
+    assert.equal(said.length, 1, logs.warnings.join('\n'));
+    assert.match(said[0], /OTEL_TRACES_EXPORTER "console"/);
+  });
+
   it('OTEL_SDK_DISABLED=true: mode "disabled", said once, nothing started or exported; the flow API runs untraced and the store is still closed', async () => {
     process.env.OTEL_SDK_DISABLED = 'true';
     let closes = 0;
