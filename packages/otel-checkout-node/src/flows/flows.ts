@@ -317,7 +317,10 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
 
   const mint = (flow: FlowContext): string | undefined => {
     if (signer === undefined) {
-      health.warnOnce('flows-unconfigured', 'flow token keys are not configured; URLs are returned unchanged');
+      health.warnOnce(
+        'flows-unconfigured',
+        'flow token keys are not configured (flows.keys), so URLs are returned without a token: callbacks and return pages are correlated through the flow store by trade number only; that is enough when every callback carries the trade number and the store is shared (RedisFlowStore across instances)',
+      );
       return undefined;
     }
     const token = signer.mint(flow, Date.now() / 1000);
