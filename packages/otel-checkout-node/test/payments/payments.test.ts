@@ -128,7 +128,7 @@ describe('payments (server flow API)', () => {
     assert.equal(call.attributes['payment.outcome'], 'unknown');
     assert.equal(call.attributes['payment.provider.status'], 'OK');
     assert.equal(create.attributes['payment.outcome'], 'unknown');
-    assert.ok(session.handle.health().hookErrors >= before + 2, 'counted each time');
+    assert.equal(session.handle.health().hookErrors, before + 2, 'counted each time');
     const said = warnings.filter((w) => w.includes('is none of succeeded, failed, cancelled, pending, stalled, unknown'));
     assert.equal(said.length, 1, warnings.join('\n'));
     assert.match(said[0], /payment outcome "success"/);
