@@ -10,10 +10,6 @@ export function setRuntime(runtime: Runtime | undefined): void {
   current = runtime;
 }
 
-export function getRuntime(): Runtime | undefined {
-  return current;
-}
-
 /**
  * The module-level entry point. Before `startCheckoutTracing` and after `shutdown` it hands
  * out flows that record nothing and keep the page's behaviour, so checkout code can call it
@@ -35,8 +31,8 @@ export const checkout: Checkout = {
       // details hook (which may read the form or log) runs only for a flow that begins.
       const flow =
         ((event as MouseEvent).detail > 1 && checkout.active()) ||
-        checkout.begin(typeof getDetails === 'function' ? safely('the getDetails hook', () => getDetails(event), undefined) : undefined);
-      if (typeof onFlow === 'function') safely('the onFlow hook', () => onFlow(flow), undefined);
+        checkout.begin(typeof getDetails === 'function' ? safely('the getDetails hook', () => getDetails(event)) : undefined);
+      if (typeof onFlow === 'function') safely('the onFlow hook', () => onFlow(flow));
     };
     // Capture phase: the flow exists before the page's own click handlers call the SDK.
     target.addEventListener('click', listener, { capture: true });

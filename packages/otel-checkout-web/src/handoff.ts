@@ -39,7 +39,8 @@ export type HandoffRead =
  * in sessionStorage and answered to challenge frames, and a page may pass its whole order, card
  * fields included, as the details of `begin()` or `resume()`.
  */
-export function handoffRecord(context: SpanContext, { details, attempt }: Pick<HandoffRecord, 'details' | 'attempt'>, now: number, maxAgeMillis: number): HandoffRecord {
+export function handoffRecord(context: SpanContext, { details, attempt }: Pick<HandoffRecord, 'details' | 'attempt'>, maxAgeMillis: number): HandoffRecord {
+  const now = Date.now();
   return { v: 1, traceId: context.traceId, spanId: context.spanId, flags: context.traceFlags, at: now, exp: now + maxAgeMillis, details: cleanDetails(details), attempt };
 }
 

@@ -133,8 +133,6 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   });
   const tracer = provider.getTracer(SCOPE_NAME, VERSION);
 
-  const guard = (what: string, fn: () => void): void => safely(`${what} handling`, fn);
-
   /** Ended flows leave the list, so the most recent open one is the last. */
   const active = (): RecordingFlow | undefined => flows[flows.length - 1];
 
@@ -166,7 +164,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       if (index >= 0) flows.splice(index, 1);
     },
     leaving(flow, redirect, watchdogMillis) {
-      if (!writeHandoff(handoffRecord(redirect.spanContext(), flow, Date.now(), options.handoffMaxAgeMillis))) {
+      if (!writeHandoff(handoffRecord(redirect.spanContext(), flow, options.handoffMaxAgeMillis))) {
         warn('no sessionStorage, no handoff');
       }
       // Exported right after this task (keepalive requests outlive the page), so the click-to-navigate
@@ -191,7 +189,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       const origins = originsOf(challenge?.origins) ?? (typeof location !== 'undefined' ? [location.origin] : []);
       const stop = answerHandoff(
         origins,
-        () => (flow.isEnded ? undefined : handoffRecord(redirect().spanContext(), flow, Date.now(), options.handoffMaxAgeMillis)),
+        () => (flow.isEnded ? undefined : handoffRecord(redirect().spanContext(), flow, options.handoffMaxAgeMillis)),
         () => {
           counters.contextsRejected += 1;
         },
@@ -259,7 +257,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     // Kept for reloads of this page, which then continue from the same parent: by then the
     // handoff is taken and the token gone from the address. A reload keeps the record it found.
     if (decision.parent !== undefined && decision.source !== PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD) {
-      writeHandoff({ ...handoffRecord(decision.parent, { details, attempt: decision.attempt }, Date.now(), options.handoffMaxAgeMillis), taken: location.href });
+      writeHandoff({ ...handoffRecord(decision.parent, { details, attempt: decision.attempt }, options.handoffMaxAgeMillis), taken: location.href });
     }
     const parent = decision.parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, decision.parent);
     const root = host.startRoot(SPAN_NAME_PAYMENT_RETURN, PAYMENT_STAGE_VALUE_RETURN, details, attributes, parent, decision.links);
@@ -268,7 +266,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
 
   if (typeof window !== 'undefined' && typeof document !== 'undefined') {
     const add = <E extends Event>(target: EventTarget, type: string, listener: (event: E) => void): void => {
-      const guarded = (event: Event): void => guard(type, () => listener(event as E));
+      const guarded = (event: Event): void => safely(`${type} handling`, () => listener(event as E));
       target.addEventListener(type, guarded);
       cleanups.add(() => target.removeEventListener(type, guarded));
     };
@@ -334,7 +332,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       if (closed) return;
       endAll();
       closed = true;
-      for (const cleanup of cleanups) guard('shutdown', cleanup);
+      for (const cleanup of cleanups) safely('shutdown handling', cleanup);
       cleanups.clear();
       await provider.shutdown().catch(() => undefined);
     },

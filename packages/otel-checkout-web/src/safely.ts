@@ -12,7 +12,7 @@ export function warn(message: string): void {
  * may quote them (console output can be shipped by monitoring tools).
  */
 export function safely<T>(what: string, fn: () => T, fallback: T): T;
-export function safely(what: string, fn: () => void): void;
+export function safely<T>(what: string, fn: () => T): T | undefined;
 export function safely<T>(what: string, fn: () => T, fallback?: T): T | undefined {
   try {
     return fn();

@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { checkout, getRuntime, setRuntime } from './checkout.js';
+import { checkout, setRuntime } from './checkout.js';
 import { resolveOptions } from './options.js';
 import { warn } from './safely.js';
 import type { Runtime } from './runtime.js';
@@ -15,7 +15,8 @@ let handle: WebTracingHandle | undefined;
  * once through `diag`.
  */
 export function startCheckoutTracing(options?: WebTracingOptions): WebTracingHandle {
-  if (handle !== undefined && getRuntime() !== undefined) {
+  // `handle` is the running setup's handle exactly while one runs (`shutdown` clears both).
+  if (handle !== undefined) {
     warn('startCheckoutTracing called twice; keeping the first setup');
     return handle;
   }
@@ -33,8 +34,10 @@ export function startCheckoutTracing(options?: WebTracingOptions): WebTracingHan
     health: () => started?.health() ?? newHealthCounters(),
     flush: () => started?.flush() ?? Promise.resolve(),
     shutdown: async () => {
-      if (getRuntime() === started) setRuntime(undefined);
-      if (handle === created) handle = undefined;
+      if (handle === created) {
+        handle = undefined;
+        setRuntime(undefined);
+      }
       await started?.shutdown().catch(() => undefined);
     },
   };

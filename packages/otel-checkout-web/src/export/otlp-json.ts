@@ -37,9 +37,8 @@ function anyValue(value: AttributeValue | undefined | null): AnyValue | undefine
 
 export function keyValues(attributes: Attributes | undefined): KeyValue[] {
   const out: KeyValue[] = [];
-  const given = attributes ?? {};
-  for (const key of Object.keys(given)) {
-    const value = anyValue(given[key]);
+  for (const [key, given] of Object.entries(attributes ?? {})) {
+    const value = anyValue(given);
     if (value !== undefined) out.push({ key, value });
   }
   return out;
@@ -48,8 +47,7 @@ export function keyValues(attributes: Attributes | undefined): KeyValue[] {
 /** Nanoseconds as a decimal string; seconds * 1e9 overflows a double's exact range. */
 function nanos(time: HrTime): string {
   const [seconds, ns] = time;
-  if (seconds === 0) return String(ns);
-  return String(seconds) + String(ns).padStart(9, '0');
+  return seconds === 0 ? String(ns) : seconds + String(ns).padStart(9, '0');
 }
 
 /** One span as OTLP JSON (ids in hex, as the OTLP/HTTP JSON mapping requires). */
@@ -82,8 +80,9 @@ export function encodeSpan(span: ReadableSpan): string {
       droppedAttributesCount: link.droppedAttributesCount,
     })),
     droppedLinksCount: span.droppedLinksCount,
+    // The SDK's setStatus (and the redactor after it) leave `code` and `message` only, and
     // JSON.stringify leaves out a message that is not set.
-    status: { code: span.status.code, message: span.status.message },
+    status: span.status,
   });
 }
 

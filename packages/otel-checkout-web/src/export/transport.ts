@@ -42,13 +42,11 @@ export function createTransport(options: TransportOptions): Transport {
   const post = (body: string, keepalive: boolean): Promise<SendResult> => {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), options.timeoutMillis);
-    const settle = (result: SendResult): SendResult => {
-      clearTimeout(timer);
-      return result;
-    };
-    try {
-      return options.fetch
-        .call(globalThis, options.url, {
+    // The executor runs at once, so fetch is called in this task (a page being left has no
+    // later one), and a fetch that throws (a wrapper on the page) rejects instead.
+    return new Promise<Response>((resolve) =>
+      resolve(
+        options.fetch.call(globalThis, options.url, {
           method: 'POST',
           body,
           keepalive,
@@ -58,14 +56,14 @@ export function createTransport(options: TransportOptions): Transport {
           referrer: '',
           headers: { 'Content-Type': 'application/json', ...options.headers },
           signal: abort.signal,
-        })
-        .then(
-          (response) => settle(response.ok ? 'ok' : 'failed'),
-          () => settle('failed'),
-        );
-    } catch {
-      return Promise.resolve(settle('failed'));
-    }
+        }),
+      ),
+    )
+      .then(
+        (response): SendResult => (response.ok ? 'ok' : 'failed'),
+        (): SendResult => 'failed',
+      )
+      .finally(() => clearTimeout(timer));
   };
 
   const beacon = (body: string, bytes: number): boolean => {

@@ -48,6 +48,7 @@ import { cleanDetails, detailAttributes } from './attributes.js';
 import type { SdkHost, SdkName } from './sdk-wrap.js';
 import { wrapSdk } from './sdk-wrap.js';
 import { needsFunction, outcomeOf, pollLoop } from './poll.js';
+import { NOOP_FLOW } from './noop-flow.js';
 import { safely } from '../safely.js';
 import { parseUrl } from '../propagation/url-match.js';
 
@@ -277,9 +278,9 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
     },
 
     redirect(url, options) {
-      if (typeof url !== 'string') return;
-      bookkeeping(url, options);
-      if (typeof location !== 'undefined') location.assign(url);
+      if (typeof url === 'string') bookkeeping(url, options);
+      // Navigates exactly as a flow that records nothing does.
+      NOOP_FLOW.redirect(url);
     },
 
     prepareRedirect(options) {

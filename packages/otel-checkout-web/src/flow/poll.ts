@@ -11,7 +11,7 @@ export function needsFunction(fn: unknown, what: string): void {
 
 /** The page's `toOutcome` hook, guarded: a hook that throws is reported and maps to nothing. */
 export function outcomeOf<T>(toOutcome: ((result: T) => PaymentOutcome | undefined) | undefined, result: T): PaymentOutcome | undefined {
-  return safely('the toOutcome hook', () => (typeof toOutcome === 'function' ? toOutcome(result) : undefined), undefined);
+  return safely('the toOutcome hook', () => (typeof toOutcome === 'function' ? toOutcome(result) : undefined));
 }
 
 /**

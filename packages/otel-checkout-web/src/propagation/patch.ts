@@ -24,14 +24,6 @@ interface Marked {
   [MARK]?: { original: unknown; active: boolean };
 }
 
-function safeTrace(trace: TraceRequest, method: string, url: string): RequestTrace | undefined {
-  try {
-    return trace(method, url);
-  } catch {
-    return undefined;
-  }
-}
-
 function patchFetch(trace: TraceRequest): (() => void) | undefined {
   if (typeof globalThis.fetch !== 'function' || (globalThis.fetch as Marked)[MARK]?.active) return undefined;
   const original = globalThis.fetch;
@@ -115,7 +107,12 @@ function patchXhr(trace: TraceRequest): (() => void) | undefined {
     const info = requests.get(this);
     // Sent: from now on the page's headers go straight to the request (and throw as they should).
     requests.delete(this);
-    const request = info === undefined || !state.active ? undefined : safeTrace(trace, info.method, info.url);
+    let request: RequestTrace | undefined;
+    try {
+      if (info !== undefined && state.active) request = trace(info.method, info.url);
+    } catch {
+      // Tracing failed: the request goes out untouched.
+    }
     if (request === undefined && info?.traceparent !== undefined) originalSetHeader.call(this, 'traceparent', info.traceparent);
     if (request !== undefined) {
       try {

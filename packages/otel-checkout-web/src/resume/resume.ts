@@ -41,15 +41,6 @@ export interface ResumeEnvironment {
 
 const TOKEN_SKEW_SECONDS = 60;
 
-function readMeta(): string | null | undefined {
-  try {
-    return document.querySelector('meta[name="traceparent"]')?.getAttribute('content');
-  } catch {
-    // No document here (not a page).
-    return undefined;
-  }
-}
-
 /**
  * The order of trust on the return page (docs/flow-model.md): the same-tab handoff, then a
  * popup/iframe handoff over postMessage, then the server-rendered meta tag, then the URL
@@ -79,7 +70,12 @@ export async function decideResume(env: ResumeEnvironment, options: ResumeOption
     if (message.reason !== undefined) reasons.push(message.reason);
   }
 
-  const meta = readMeta();
+  let meta: string | null | undefined;
+  try {
+    meta = document.querySelector('meta[name="traceparent"]')?.getAttribute('content');
+  } catch {
+    // No document here (not a page).
+  }
   if (typeof meta === 'string') {
     const parent = parseTraceparent(meta);
     if (parent !== undefined) return decided(parent, PAYMENT_CONTEXT_SOURCE_VALUE_META);
