@@ -4,10 +4,31 @@ import { safely, warn } from './safely.js';
 import type { Checkout, CheckoutFlow, FlowDetails, ResumeOptions } from './types.js';
 
 let current: Runtime | undefined;
+/** Whether `startCheckoutTracing` ran, or the page was told it had not: that is said once. */
+let told = false;
 
 /** Set by `startCheckoutTracing`, cleared by `shutdown`. */
 export function setRuntime(runtime: Runtime | undefined): void {
   current = runtime;
+  told = true;
+}
+
+/**
+ * `use` on the running setup, else `fallback`. Before any `startCheckoutTracing` a flow would
+ * record nothing without a word, and checkout code that runs first is easy to miss.
+ */
+function entry<T>(what: string, use: (runtime: Runtime) => T, fallback: T): T {
+  return safely(
+    what,
+    () => {
+      if (!told) {
+        told = true;
+        warn(`${what} records nothing; call startCheckoutTracing first`);
+      }
+      return current ? use(current) : fallback;
+    },
+    fallback,
+  );
 }
 
 /**
@@ -17,7 +38,7 @@ export function setRuntime(runtime: Runtime | undefined): void {
  */
 export const checkout: Checkout = {
   begin(details?: FlowDetails): CheckoutFlow {
-    return safely('checkout.begin', () => current?.begin(details) ?? NOOP_FLOW, NOOP_FLOW);
+    return entry('checkout.begin', (runtime) => runtime.begin(details), NOOP_FLOW);
   },
 
   onClick(target: EventTarget, getDetails?: (event: Event) => FlowDetails | undefined, onFlow?: (flow: CheckoutFlow) => void): () => void {
@@ -40,11 +61,7 @@ export const checkout: Checkout = {
   },
 
   resume(options?: ResumeOptions): Promise<CheckoutFlow> {
-    return safely(
-      'checkout.resume',
-      () => (current?.resume(options) ?? Promise.resolve(NOOP_FLOW)).catch((): CheckoutFlow => NOOP_FLOW),
-      Promise.resolve(NOOP_FLOW),
-    );
+    return entry('checkout.resume', (runtime) => runtime.resume(options).catch((): CheckoutFlow => NOOP_FLOW), Promise.resolve(NOOP_FLOW));
   },
 
   // The last open flow: a read that cannot throw.
