@@ -101,14 +101,14 @@ export function createExportQueue(
   /** `spillable`: the body of a request sent as the page was hidden or left, kept for the next page if it fails. */
   const track = (result: Promise<SendResult>, count: number, spillable?: string): void => {
     const sent = result.then((outcome) => {
-      if (outcome !== 'failed') {
+      if (outcome === 'ok' || outcome === 'beacon') {
         health.spansExported += count;
         if (outcome === 'beacon') health.beaconsSent += 1;
       } else {
         health.exportFailures += 1;
         // What a hidden page could not send waits for the next page, as what it could not even try does.
         const lost = spillable === undefined ? count : spill([{ body: spillable, count }], Date.now());
-        if (lost > 0) drop(lost, 'export failed');
+        if (lost > 0) drop(lost, `export failed: ${outcome}`);
       }
       inFlight.delete(sent);
       if (queue.length > 0 && spillable === undefined) schedule(options.scheduledDelayMillis);

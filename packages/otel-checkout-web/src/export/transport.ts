@@ -20,8 +20,13 @@ export interface TransportOptions {
   fetch: typeof fetch;
 }
 
-/** How a body was sent. */
-export type SendResult = 'ok' | 'failed' | 'beacon';
+/**
+ * How a body was sent, or else why not, in words safe to log: the status when the collector
+ * answered (never its body). Without an answer the page learns nothing more: a refused CORS
+ * request and an unreachable host are the same TypeError to it, and the error's text is not ours
+ * to log.
+ */
+export type SendResult = 'ok' | 'beacon' | `HTTP ${number}` | 'no response (network error, CORS or timeout)';
 
 export interface Transport {
   /** Keepalive while the budget allows, else a plain request. Never rejects. */
@@ -60,8 +65,8 @@ export function createTransport(options: TransportOptions): Transport {
       ),
     )
       .then(
-        (response): SendResult => (response.ok ? 'ok' : 'failed'),
-        (): SendResult => 'failed',
+        (response): SendResult => (response.ok ? 'ok' : `HTTP ${response.status}`),
+        (): SendResult => 'no response (network error, CORS or timeout)',
       )
       .finally(() => clearTimeout(timer));
   };

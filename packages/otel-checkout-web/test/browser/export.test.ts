@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
+import { startOtlpReceiver } from '@otel-checkout/test-support';
 import { newContext } from '../harness/browser.js';
 import { useChromiumSession } from '../harness/session.js';
 import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
@@ -248,6 +249,47 @@ describe('export from Chromium: unload flush, keepalive budget, dead collector',
     // A drop with no error behind it says so without a trailing "undefined".
     assert.match(result.diagnostics[0], /^warn: @otel-checkout\/web: spans dropped \(queue full\); further drops only counted$/);
     assert.deepEqual(pageErrors, []);
+  });
+
+  it('a collector that refuses an export is named by its HTTP status in the one diagnostic, never by what it answered', async () => {
+    sites.receiver.setResponse({ status: 503 });
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    const result = await page.evaluate(async () => {
+      const handle = window.otcHandle as { flush(): Promise<void>; health(): Record<string, number> };
+      window.otc.checkout.begin({ tradeNo: 'T-refused-1' }).end();
+      await handle.flush();
+      window.otc.checkout.begin({ tradeNo: 'T-refused-2' }).end();
+      await handle.flush();
+      return { health: handle.health(), diagnostics: window.otc.diagnostics };
+    });
+    assert.equal(result.health.exportFailures, 2);
+    assert.equal(result.health.spansDropped, 2);
+    assert.deepEqual(result.diagnostics, ['warn: @otel-checkout/web: spans dropped (export failed: HTTP 503); further drops only counted']);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('a cross-origin collector that sends no CORS headers gives no answer the page may read: the diagnostic says so, and what it can be', async () => {
+    // Another origin (its own port) that answers the preflight without allowing anything.
+    const noCors = await startOtlpReceiver();
+    try {
+      await startInPage(page, tracingOptions(noCors.tracesUrl, sites.api.url));
+      const result = await page.evaluate(async () => {
+        const handle = window.otcHandle as { flush(): Promise<void>; health(): Record<string, number> };
+        window.otc.checkout.begin({ tradeNo: 'T-no-cors' }).end();
+        await handle.flush();
+        return { health: handle.health(), diagnostics: window.otc.diagnostics, unhandled: window.otc.unhandled };
+      });
+      assert.equal(result.health.exportFailures, 1);
+      assert.equal(result.health.spansDropped, 1);
+      assert.deepEqual(result.diagnostics, [
+        'warn: @otel-checkout/web: spans dropped (export failed: no response (network error, CORS or timeout)); further drops only counted',
+      ]);
+      assert.deepEqual(result.unhandled, []);
+      assert.equal(noCors.spans.length, 0, 'the browser never sent the export itself');
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await noCors.close();
+    }
   });
 
   it('bounds the queue by bytes too: spans with huge values (a response quoted in an error) overflow into counted drops', async () => {
