@@ -62,6 +62,11 @@ describe('TraceQL queries', () => {
       ['a span name the registry does not have', '{ name = "payment.callback.stall" }', /payment\.callback\.stall/],
       ['an event name the registry does not have', '{ event:name = "payment.sdk.failure" }', /payment\.sdk\.failure/],
       ['a double attribute compared with an integer, which Tempo never matches', '{ span.payment.callback.delay > 300 }', /compare it with a float/],
+      [
+        'a resource attribute the collector does not keep',
+        '{ name = "payment.checkout" && resource.deployment.enviroment.name = "production" }',
+        /`resource\.deployment\.enviroment\.name` is not a resource attribute/,
+      ],
     ];
     for (const [what, query, problem] of cases) {
       it(what, () => {

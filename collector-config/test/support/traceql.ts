@@ -1,4 +1,5 @@
 import { parser } from '@grafana/lezer-traceql';
+import { keptResourceAttributes, loadCollectorConfig } from './collector-config.js';
 import { referencedOtelAttributes, registryAttributes, registryAttributeTypes, registrySpanAndEventNames } from './registry.js';
 
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
@@ -34,13 +35,15 @@ function comparedValues(compared: { op: string; value: string } | undefined): st
  * What is wrong with a TraceQL query, checked with Grafana's TraceQL grammar: syntax errors,
  * `span.`/unscoped attributes neither the registry defines nor its spans and events reference
  * from OpenTelemetry's own (`error.type`), values an enum attribute does not
- * have, and span or event names the registry does not define.
+ * have, span or event names the registry does not define, and `resource.` attributes other than
+ * those the collector keeps as dimensions (a misspelt one finds nothing, silently).
  */
 export function traceqlProblems(query: string): string[] {
   const attributes = registryAttributes();
   const otelAttributes = referencedOtelAttributes();
   const types = registryAttributeTypes();
   const { spans, events } = registrySpanAndEventNames();
+  const resourceAttributes = new Set(keptResourceAttributes(loadCollectorConfig()));
   const problems: string[] = [];
   const tree = parser.parse(query);
   const text = (from: number, to: number): string => query.slice(from, to);
@@ -54,6 +57,11 @@ export function traceqlProblems(query: string): string[] {
         const scope = n.node.firstChild;
         const identifier = n.node.getChild('Identifier');
         const scoped = scope && scope.name !== 'Identifier' ? scope.name : 'none';
+        if (identifier && scoped === 'Resource') {
+          const attribute = text(identifier.from, identifier.to);
+          if (!resourceAttributes.has(attribute)) problems.push(`\`resource.${attribute}\` is not a resource attribute the collector keeps`);
+          return;
+        }
         if (identifier && (scoped === 'Span' || scoped === 'none')) {
           const attribute = text(identifier.from, identifier.to);
           if (otelAttributes.has(attribute)) return;
