@@ -358,10 +358,29 @@ describe('Grafana dashboard payment-flows.json', () => {
       assert.deepEqual(problems, []);
     });
 
-    it('find one flow by trade number and list stalled flows of the chosen providers', () => {
+    it('find one flow by trade number and list stalled flows of the chosen environment and providers', () => {
       const queries = tempoTargets.map((t) => t.target.query);
       assert.ok(queries.includes('{ span.payment.trade_no = "$trade_no" }'));
-      assert.ok(queries.includes('{ name = "payment.callback.stalled" && span.payment.provider =~ "$provider" }'));
+      assert.ok(queries.includes('{ name = "payment.callback.stalled" && span.payment.provider =~ "$provider" && resource.deployment.environment.name = "$environment" }'));
+    });
+
+    it('keep to the chosen environment, except the search by trade number', () => {
+      const unfiltered = tempoTargets
+        .filter((t) => !t.target.query!.includes('$trade_no'))
+        .filter((t) => !t.target.query!.includes('resource.deployment.environment.name = "$environment"'))
+        .map(label);
+      assert.deepEqual(unfiltered, []);
+    });
+
+    it('quoted in panel descriptions parse and name only registry attributes and span names', () => {
+      const quoted = allPanels(dashboard.panels).flatMap((panel) =>
+        [...(panel.description ?? '').matchAll(/`(\{[^`]*)`/g)].map((match) => ({ panel: panel.title ?? String(panel.id), query: match[1] })),
+      );
+      assert.ok(quoted.length >= 4);
+      assert.deepEqual(
+        quoted.flatMap(({ panel, query }) => traceqlProblems(query).map((p) => `${panel}: ${query}: ${p}`)),
+        [],
+      );
     });
   });
 

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parser } from '@grafana/lezer-traceql';
 import { parse } from 'yaml';
-import { loadDashboard, substituteVariables, targetsOf } from './dashboard.js';
+import { allPanels, loadDashboard, substituteVariables, targetsOf } from './dashboard.js';
 
 // ---------------------------------------------------------------------------------------------
 // The keys Tempo reads
@@ -397,7 +397,8 @@ export interface OnCallQuery {
 
 /**
  * Every TraceQL query on-call runs: the saved ones (tempo/traceql-queries.yaml), the ones the
- * alerts name in their annotations (label templates filled in) and the dashboard's.
+ * alerts name in their annotations (label templates filled in), the dashboard's and those its
+ * panel descriptions quote.
  */
 export function onCallQueries(): OnCallQuery[] {
   const saved = (parse(readFileSync(new URL('../../tempo/traceql-queries.yaml', import.meta.url), 'utf8')) as { queries: Array<{ name: string; query: string }> }).queries.map(
@@ -417,7 +418,11 @@ export function onCallQueries(): OnCallQuery[] {
   const dashboard = targetsOf(loadDashboard().panels)
     .filter((t) => t.kind === 'tempo' && t.target.query)
     .map((t) => ({ source: `dashboard: ${t.panel.title ?? t.panel.id}`, query: substituteVariables(t.target.query!) }));
-  return [...saved, ...alerts, ...dashboard];
+  // The queries a panel's description tells on-call to run in Explore.
+  const described = allPanels(loadDashboard().panels).flatMap((panel) =>
+    [...(panel.description ?? '').matchAll(/`(\{[^`]*)`/g)].map((match) => ({ source: `dashboard description: ${panel.title ?? panel.id}`, query: match[1] })),
+  );
+  return [...saved, ...alerts, ...dashboard, ...described];
 }
 
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
