@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { loadCollectorConfig } from './support/collector-config.js';
 import { promtool, withTempDir } from './support/promtool.js';
 import { prometheusLabel, registryAttributes } from './support/registry.js';
 
@@ -11,6 +12,7 @@ const rulesFile = fileURLToPath(new URL('../prometheus/payment-rules.yaml', impo
 const testsFile = fileURLToPath(new URL('../prometheus/payment-rules.test.yaml', import.meta.url));
 const rulesText = readFileSync(rulesFile, 'utf8');
 const testsText = readFileSync(testsFile, 'utf8');
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 /** Runs the unit tests against a changed copy of the rules. */
 function unitTestsWith(rules: string): Promise<{ code: number; output: string }> {
@@ -29,6 +31,22 @@ function changed(rules: string, from: string, to: string): string {
 describe('Prometheus rules', () => {
   it('pass promtool check rules', async () => {
     const result = await promtool('check', 'rules', rulesFile);
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, /SUCCESS: 36 rules found/);
+  });
+
+  it("load as the README's prometheus.yml shows (promtool check config)", async () => {
+    const example = /```yaml\n# prometheus\.yml\n([\s\S]*?)```/.exec(readme);
+    assert.ok(example, 'README.md shows a prometheus.yml');
+    const config = parse(example[1]) as { rule_files: string[]; scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> };
+    assert.deepEqual(config.rule_files, ['payment-rules.yaml']);
+    const port = /:(\d+)$/.exec((loadCollectorConfig().exporters.prometheus as { endpoint: string }).endpoint)![1];
+    assert.ok(config.scrape_configs.some((job) => job.static_configs.some((c) => c.targets.some((t) => t.endsWith(`:${port}`)))), `scrapes the collector's exporter on ${port}`);
+    const result = await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'prometheus.yml'), example[1]);
+      await copyFile(rulesFile, join(dir, 'payment-rules.yaml'));
+      return promtool('check', 'config', join(dir, 'prometheus.yml'));
+    });
     assert.equal(result.code, 0, result.output);
     assert.match(result.output, /SUCCESS: 36 rules found/);
   });
