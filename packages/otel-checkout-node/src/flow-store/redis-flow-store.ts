@@ -143,10 +143,15 @@ export class RedisFlowStore implements FlowStore {
    * at startup. Rejects with a FlowStoreError when the client cannot be made (a malformed `url`,
    * `redis` not installed), or with a FlowStoreTimeoutError when Redis is not reachable within
    * `connectTimeoutMs` (the client keeps trying in the background, and the store works once it
-   * connects).
+   * connects). After an outage the store noticed (`health().available` false), it asks Redis
+   * again, bounded the same way, so it also serves a readiness probe later on.
    */
   async ready(): Promise<void> {
     if (this.client === undefined) await this.withTimeout(this.connect(), this.connectTimeoutMs);
+    // After an outage the client exists, but a readiness probe must not hear "ready" while Redis
+    // is still away: one PING, bounded as a connection is, answers it (and a success marks the
+    // store available again).
+    else if (!this.available) await this.withTimeout(this.command(['PING']), this.connectTimeoutMs);
     await this.setupCheck.settled();
   }
 

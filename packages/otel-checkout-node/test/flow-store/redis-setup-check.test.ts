@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { createClient } from 'redis';
-import { RedisFlowStore } from '../../src/index.js';
+import { FlowStoreError, RedisFlowStore } from '../../src/index.js';
 import type { Flows, RedisCommandClient } from '../../src/index.js';
 import { Harness } from '../callback/harness.js';
 import { startRestartableRedis } from './restartable-redis.js';
@@ -135,6 +135,34 @@ describe('RedisFlowStore checks the Redis behind it (real redis-server)', functi
       await s.ready();
       await works(s);
       assert.deepEqual(logs.warnings, []);
+    });
+  });
+
+  describe('ready() after an outage, as a readiness probe', () => {
+    it('rejects while Redis is away, bounded by connectTimeoutMs, and resolves once it is back', async () => {
+      const redis = await server({ persistence: false });
+      const s = new RedisFlowStore({ url: redis.url, keyPrefix: `probe${prefixSeq++}:{flows}:`, commandTimeoutMs: 300, connectTimeoutMs: 500 });
+      stores.push(s);
+      await s.ready();
+      await redis.stop();
+      // The store notices the outage at its next operation.
+      await assert.rejects(s.size(), FlowStoreError);
+      assert.equal(s.health().available, false);
+      await assert.rejects(s.ready(), FlowStoreError);
+      assert.equal(s.health().available, false, 'still away');
+      await redis.start();
+      // The client reconnects on its own, with a backoff, and says nothing the test could await;
+      // until then each probe fails at once ("offline") or within its bound, as a probe would.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await s.ready();
+          break;
+        } catch (error) {
+          if (attempt >= 200) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      }
+      assert.equal(s.health().available, true);
     });
   });
 
