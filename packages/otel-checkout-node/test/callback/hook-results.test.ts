@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
 import express from 'express';
 import { listenOnLoopback } from '@otel-checkout/test-support';
 import type { StartedHttpServer } from '@otel-checkout/test-support';
@@ -8,13 +7,7 @@ import { expressCallback } from '../../src/index.js';
 import type { CallbackOptions, Flows } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
 import { Harness } from './harness.js';
-
-function captureWarnings(): { warnings: string[]; restore: () => void } {
-  const warnings: string[] = [];
-  const record = (message: string): void => void warnings.push(message);
-  diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  return { warnings, restore: () => diag.disable() };
-}
+import { captureWarnings } from '../support/capture-warnings.js';
 
 describe('callback status and outcome hooks: an answer of the wrong kind is counted and said once', () => {
   const harness = new Harness();

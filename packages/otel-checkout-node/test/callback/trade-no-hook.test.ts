@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
 import express from 'express';
 import { listenOnLoopback } from '@otel-checkout/test-support';
 import type { StartedHttpServer } from '@otel-checkout/test-support';
@@ -9,6 +8,7 @@ import type { CallbackOptions, Flows } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
 import { tradeNoText, unusableTradeNo } from '../../src/payments/trade-no.js';
 import { Harness } from './harness.js';
+import { captureWarnings } from '../support/capture-warnings.js';
 
 /** An Express notify route whose tradeNo hook passes `out_trade_no` on as the provider sent it. */
 async function notifyApp(flows: Flows, tradeNo: CallbackOptions['tradeNo']): Promise<StartedHttpServer> {
@@ -27,13 +27,6 @@ async function postJson(server: StartedHttpServer, body: string): Promise<void> 
   const response = await fetch(`${server.url}/notify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   assert.equal(response.status, 200);
   assert.equal(await response.text(), 'success');
-}
-
-function captureWarnings(): { warnings: string[]; restore: () => void } {
-  const warnings: string[] = [];
-  const record = (message: string): void => void warnings.push(message);
-  diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  return { warnings, restore: () => diag.disable() };
 }
 
 describe('callback tradeNo hook: what it may return', () => {

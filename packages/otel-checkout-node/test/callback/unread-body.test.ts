@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { RequestListener } from 'node:http';
 import { bodyParser as koaBodyParser } from '@koa/bodyparser';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
@@ -12,6 +11,7 @@ import type { Flows, HttpCallbackOptions } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
 import { sendRaw } from '../support/raw-http.js';
 import { Harness } from './harness.js';
+import { captureWarnings } from '../support/capture-warnings.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -30,13 +30,6 @@ async function post(served: Served, body: string, headers: Record<string, string
   const response = await fetch(served.url + path, { method: 'POST', headers, body });
   assert.equal(response.status, 200, 'the handler answers as without the middleware');
   return response.text();
-}
-
-function captureWarnings(): { warnings: string[]; restore: () => void } {
-  const warnings: string[] = [];
-  const record = (message: string): void => void warnings.push(message);
-  diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  return { warnings, restore: () => diag.disable() };
 }
 
 describe('a callback body no parser read', () => {

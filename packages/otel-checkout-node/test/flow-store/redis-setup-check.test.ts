@@ -1,39 +1,37 @@
 import assert from 'node:assert/strict';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { createClient } from 'redis';
 import { FlowStoreError, RedisFlowStore } from '../../src/index.js';
 import type { Flows, RedisCommandClient } from '../../src/index.js';
 import { Harness } from '../callback/harness.js';
 import { startRestartableRedis } from './restartable-redis.js';
 import type { RestartableRedis, RestartableRedisOptions } from './restartable-redis.js';
+import { captureWarnings } from '../support/capture-warnings.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const POLICY_WARNING = /Redis flow store: Redis runs with maxmemory-policy/;
 const RESET_AFTER_RECONNECT = /Redis flow store: Redis came back from a reconnect without the flows it held/;
 const RESET_WHILE_CONNECTED = /Redis flow store: Redis lost the flows it held while the store was connected/;
 
-function captureWarnings(): { warnings: string[]; restore: () => void } {
-  const warnings: string[] = [];
-  const record = (message: string): void => void warnings.push(message);
-  diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  return { warnings, restore: () => diag.disable() };
-}
-
 /**
- * Resolves once the store answers again after its Redis went away (its client reconnects on its
- * own, with a backoff of at most 2 s; each try is bounded by the command timeout), and the check
- * it makes of Redis after the reconnect is done.
+ * `operation`, tried again until it resolves once the store's Redis is back: its client reconnects
+ * on its own, with a backoff of at most 2 s, and says nothing a test could await; until then each
+ * try fails at once ("offline") or within its bound.
  */
-async function reconnected(store: RedisFlowStore): Promise<void> {
+async function onceBack(operation: () => Promise<unknown>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await store.size();
-      break;
+      await operation();
+      return;
     } catch (error) {
       if (attempt >= 200) throw error;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
+}
+
+/** Resolves once the store answers again after its Redis went away, and the check it makes of Redis after the reconnect is done. */
+async function reconnected(store: RedisFlowStore): Promise<void> {
+  await onceBack(() => store.size());
   await store.ready();
 }
 
@@ -151,17 +149,8 @@ describe('RedisFlowStore checks the Redis behind it (real redis-server)', functi
       await assert.rejects(s.ready(), FlowStoreError);
       assert.equal(s.health().available, false, 'still away');
       await redis.start();
-      // The client reconnects on its own, with a backoff, and says nothing the test could await;
-      // until then each probe fails at once ("offline") or within its bound, as a probe would.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await s.ready();
-          break;
-        } catch (error) {
-          if (attempt >= 200) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-      }
+      // Probed as a readiness check would, until Redis answers.
+      await onceBack(() => s.ready());
       assert.equal(s.health().available, true);
     });
   });

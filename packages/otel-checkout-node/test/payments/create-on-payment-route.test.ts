@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { listenOnLoopback } from '@otel-checkout/test-support';
 import express from 'express';
 import { expressPayments, httpPayments, payments } from '../../src/index.js';
 import type { PaymentExtractor } from '../../src/index.js';
+import { captureWarnings } from '../support/capture-warnings.js';
 import { startTracingSession } from '../support/tracing-session.js';
 import type { TracingSession } from '../support/tracing-session.js';
 
@@ -79,9 +79,7 @@ describe('payments.create on a payment route starts from what the route extracte
   });
 
   it('a trade number the extractor read as a JSON number is the flow\'s as text; one that is no safe integer is left out and said once', async () => {
-    const warnings: string[] = [];
-    const record = (message: string): void => void warnings.push(message);
-    diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    const { warnings, restore } = captureWarnings();
     const handler = httpPayments(
       async (_req, res) => {
         const result = await payments.create({}, (flow) => ({ traceId: flow.traceId, tradeNo: flow.tradeNo ?? null }));
@@ -105,7 +103,7 @@ describe('payments.create on a payment route starts from what the route extracte
       }
     } finally {
       await server.close();
-      diag.disable();
+      restore();
     }
     const said = warnings.filter((w) => w.includes('payment tradeNo is a number that is not a safe integer'));
     assert.equal(said.length, 1, warnings.join('\n'));

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { context, diag, DiagLogLevel, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { payments } from '../../src/index.js';
+import { captureWarnings } from '../support/capture-warnings.js';
 import { startTracingSession } from '../support/tracing-session.js';
 import type { TracingSession } from '../support/tracing-session.js';
 
@@ -108,9 +109,7 @@ describe('payments (server flow API)', () => {
   });
 
   it('an outcome none of the registry\'s values (from a call or a status table) is recorded as unknown, counted and said once', async () => {
-    const warnings: string[] = [];
-    const record = (message: string): void => void warnings.push(message);
-    diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    const { warnings, restore } = captureWarnings();
     const before = session.handle.health().hookErrors;
     let traceId = '';
     try {
@@ -121,7 +120,7 @@ describe('payments (server flow API)', () => {
         return flow.traceId;
       });
     } finally {
-      diag.disable();
+      restore();
     }
     const [call] = await session.waitForSpans((s) => s.traceId === traceId && s.name === 'payment.provider charge');
     const create = await session.waitForSpan((s) => s.traceId === traceId && s.name === 'payment.create');

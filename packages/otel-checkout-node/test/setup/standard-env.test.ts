@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { context, diag, DiagLogLevel, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, DiagLogLevel, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startHttpServer, startOtlpReceiver } from '@otel-checkout/test-support';
 import type { OtlpReceiver, StartedHttpServer } from '@otel-checkout/test-support';
@@ -7,15 +7,9 @@ import { MemoryFlowStore, payments, startCheckoutTracing } from '../../src/index
 import type { NodeTracingHandle } from '../../src/index.js';
 import { hasRegisteredTracerProvider } from '../../src/setup/existing-provider.js';
 import { httpGet } from '../support/http-get.js';
+import { captureWarnings } from '../support/capture-warnings.js';
 
 const VARIABLES = ['OTEL_TRACES_EXPORTER', 'OTEL_SDK_DISABLED'] as const;
-
-function captureWarnings(): { warnings: string[]; restore: () => void } {
-  const warnings: string[] = [];
-  const record = (message: string): void => void warnings.push(message);
-  diag.setLogger({ error: record, warn: record, info: record, debug: () => undefined, verbose: () => undefined }, { logLevel: DiagLogLevel.INFO, suppressOverrideMessage: true });
-  return { warnings, restore: () => diag.disable() };
-}
 
 function makeSpans(count: number): void {
   const tracer = trace.getTracer('load');
@@ -31,7 +25,7 @@ describe('standard environment variables that turn tracing off', () => {
   beforeEach(async () => {
     for (const key of VARIABLES) saved[key] = process.env[key];
     receiver = await startOtlpReceiver();
-    logs = captureWarnings();
+    logs = captureWarnings(DiagLogLevel.INFO);
   });
   afterEach(async () => {
     await handle?.shutdown();
