@@ -53,11 +53,11 @@ function separatorBefore(text: string, end: number): number {
 }
 
 /**
- * What comes right before a run that starts inside a URL escape: a `%` (escaped again or not,
- * `%25`), so the run's first two digits are the escape's (`%22`, or `%2522` encoded twice: then
- * four); or such a `%` and one more character (`%A4`, `%25A4`), so its first digit is.
+ * What comes right before a run that may start inside a URL escape: a `%` (escaped again or not,
+ * `%25`), so the run's first two digits may be the escape's (`%22`, or `%2522` encoded twice:
+ * then four); or such a `%` and one more character (`%A4`, `%25A4`), so its first digit may be.
  */
-const ESCAPE_BEFORE_RUN = /%(?:25)*([^%]?)$/;
+const ESCAPE_BEFORE_RUN = /%(?:25)*[^%]?$/;
 
 /**
  * Masks every card number in `text`. A card is looked for in runs of digit groups joined by
@@ -71,32 +71,40 @@ const ESCAPE_BEFORE_RUN = /%(?:25)*([^%]?)$/;
  */
 export function maskCardNumbers(text: string, counter: RedactionCounter): string {
   if (text.length < MIN_DIGITS || !MAY_HOLD_CARD.test(text)) return text;
-  const before = counter.count;
+  let found = 0;
   const out = text.replace(DIGIT_RUN, (run, at: number) => {
     // An escape on its own.
     if (run.length < MIN_DIGITS) return run;
-    const masked = maskRun(run, counter);
-    if (masked !== run) return masked;
     // Right after a `%`, the run's first digits may be an escape's (`%22` is a quote in
     // URL-encoded JSON, `%2522` the same encoded twice, `%28` a parenthesis), and right after
     // `%` and a hex letter its first digit (`%A4`, the end of an `ä`), stuck to a card that
-    // follows: read without them. Only when the run as it stands holds no card: `5%4111…` is a
-    // percent sign and a card.
-    const escape = ESCAPE_BEFORE_RUN.exec(text.slice(0, at));
-    for (let skip = escape?.[1] ? 1 : 2; escape && skip < run.length; skip += 2) {
-      const rest = run.slice(skip);
-      const maskedRest = maskRun(rest, counter);
-      if (maskedRest !== rest) return run.slice(0, skip) + maskedRest;
-      // Read `25` as one more escape of the `%` only after a `%`, and while there is one.
-      if (skip < 2 || !run.startsWith('25', skip - 2)) break;
+    // follows. After such an escape the run is read as it stands, then without its first one,
+    // two, four... digits, and the reading that finds the most cards wins (the earliest on a tie:
+    // `5%4111…` is a percent sign and a card). A card in a later group must not hide one that
+    // starts right after the escape, or a second pass would still find it.
+    let best = run;
+    let most = 0;
+    const escape = ESCAPE_BEFORE_RUN.test(text.slice(0, at));
+    for (let skip = 0; skip < run.length; skip += skip < 2 ? 1 : 2) {
+      const [masked, cards] = maskRun(run.slice(skip));
+      if (cards > most) {
+        best = run.slice(0, skip) + masked;
+        most = cards;
+      }
+      // No escape before the run: one reading. After one: past two digits, `25` read as one more
+      // escape of the `%` while there is one.
+      if (!escape || (skip > 1 && !run.startsWith('25', skip - 2))) break;
     }
-    return run;
+    found += most;
+    return best;
   });
-  return counter.count === before ? text : out;
+  counter.count += found;
+  return found ? out : text;
 }
 
-/** Masks the cards in one run of digit groups (the same text when there are none). */
-function maskRun(run: string, counter: RedactionCounter): string {
+/** Masks the cards in one run of digit groups (the same text when there are none), and counts them. */
+function maskRun(run: string): [masked: string, cards: number] {
+  let cards = 0;
   const parts = run.split(GROUP_SEPARATOR);
   for (let g = 0; g < parts.length; g += 2) {
     let digits = '';
@@ -117,10 +125,10 @@ function maskRun(run: string, counter: RedactionCounter): string {
     // The card's groups and the separators between them become the one masked string.
     parts.fill('', g, matchEnd);
     parts[matchEnd] = masked;
-    counter.count++;
+    cards++;
     g = matchEnd;
   }
-  return parts.join('');
+  return [parts.join(''), cards];
 }
 
 /**

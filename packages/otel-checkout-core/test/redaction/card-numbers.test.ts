@@ -116,6 +116,7 @@ describe('card numbers', () => {
       ['%2522 before a card in groups', 'x%25224111%25201111%25201111%25201111', 'x%2522************1111', 1],
       ['an escape encoded twice ending in a digit (%25A4) before the card', 'K%25C3%25A44111111111111111', 'K%25C3%25A4************1111', 1],
       ['a literal percent sign (%25) right before a card takes none of its digits', 'fee 5%254111111111111111', 'fee 5%25************1111', 1],
+      ['a card right after %25, with another card later in the same run', '%254001000010000009 4000000000000002', '%25**************** ************0002', 2],
       ['Amex 4-6-5 grouping', '3782 822463 10005', '***********0005', 1],
       ['two cards', '4111111111111111 and 5555555555554444', '************1111 and ************4444', 2],
       ['glued to letters', 'card4111111111111111x', 'card************1111x', 1],
