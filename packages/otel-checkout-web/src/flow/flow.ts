@@ -7,7 +7,6 @@ import {
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_STAGE,
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
-  PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR,
   PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
   PAYMENT_OUTCOME_VALUE_CANCELLED,
   PAYMENT_OUTCOME_VALUE_FAILED,
@@ -310,10 +309,13 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
       const outcome = await pollLoop(flow, fn, toOutcome, options);
       if (typeof outcome !== 'string' || done) return outcome;
       // A final outcome ends the flow the way the matching call would, so a failure polled is
-      // recorded like one reported: reason and ERROR status. The browser only learns that the
-      // provider refused, not why.
-      if (outcome === PAYMENT_OUTCOME_VALUE_FAILED) flow.fail(PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR);
-      else if (outcome === PAYMENT_OUTCOME_VALUE_CANCELLED) flow.cancel();
+      // recorded with ERROR status, as fail() records one. Without a reason: the page only
+      // learns that the payment failed, not why, and a decline is not a provider's error (the
+      // backend's callback span carries the provider's reason).
+      if (outcome === PAYMENT_OUTCOME_VALUE_FAILED) {
+        root.setStatus({ code: SpanStatusCode.ERROR });
+        finish(outcome);
+      } else if (outcome === PAYMENT_OUTCOME_VALUE_CANCELLED) flow.cancel();
       else if (outcome === PAYMENT_OUTCOME_VALUE_PENDING) root.setAttribute(ATTR_PAYMENT_OUTCOME, outcome);
       else finish(outcome);
       return outcome;
