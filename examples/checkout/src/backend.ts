@@ -126,7 +126,7 @@ export async function startBackend(options: BackendOptions): Promise<StartedHttp
       orders.set(order.tradeNo, { outcome: PAYMENT_OUTCOME_VALUE_PENDING });
       return created.paymentUrl;
     });
-    if (redirect === undefined) return void res.status(402).json({ error: 'the bank refused the payment' });
+    if (redirect === undefined) return void res.status(402).json({ error: 'the bank refused the payment', reason: orders.get(order.tradeNo)?.reason });
     res.json({ redirect });
   });
 

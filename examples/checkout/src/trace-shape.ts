@@ -180,14 +180,13 @@ function paidAgain(outcome: Record<string, unknown>): Expected[] {
 
 /** A payment the bank refused when the shop created it: the flow ends at payment.create. */
 function refusedAtCreate(scenario: Scenario): Expected[] {
+  const outcome = { [ATTR_PAYMENT_OUTCOME]: scenario.outcome, ...(scenario.reason ? { [ATTR_PAYMENT_FAILURE_REASON]: scenario.reason } : {}) };
   return [
-    { name: SPAN_NAME_PAYMENT_CHECKOUT, parent: null, attributes: { [ATTR_PAYMENT_OUTCOME]: PAYMENT_OUTCOME_VALUE_FAILED } },
-    { name: SDK_CALL, parent: SPAN_NAME_PAYMENT_CHECKOUT },
-    {
-      name: SPAN_NAME_PAYMENT_CREATE,
-      ancestor: SDK_CALL,
-      attributes: { [ATTR_PAYMENT_OUTCOME]: scenario.outcome, ...(scenario.reason ? { [ATTR_PAYMENT_FAILURE_REASON]: scenario.reason } : {}) },
-    },
+    // The page records the reason the shop's answer gave, as payment.create does.
+    { name: SPAN_NAME_PAYMENT_CHECKOUT, parent: null, attributes: outcome },
+    // A refusal is the SDK's answer, not its error: no error.type, so the SDK error alerts stay quiet.
+    { name: SDK_CALL, parent: SPAN_NAME_PAYMENT_CHECKOUT, attributes: { [ATTR_ERROR_TYPE]: undefined } },
+    { name: SPAN_NAME_PAYMENT_CREATE, ancestor: SDK_CALL, attributes: outcome },
     { name: PROVIDER_CALL, parent: SPAN_NAME_PAYMENT_CREATE },
     { name: SPAN_NAME_PAYMENT_REDIRECT, count: 0 },
     { name: SPAN_NAME_PAYMENT_CALLBACK, count: 0 },

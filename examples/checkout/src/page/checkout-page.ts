@@ -1,6 +1,6 @@
 // The checkout page: the click on "Pay" starts the flow, the SDK call and the backend request
 // join it, and the redirect to the bank hands it over to the return page.
-import { PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR, PAYMENT_METHOD_VALUE_ONLINE_BANKING } from '@otel-checkout/semantic-conventions';
+import { PAYMENT_FAILURE_REASON_VALUE_INTERNAL, PAYMENT_METHOD_VALUE_ONLINE_BANKING } from '@otel-checkout/semantic-conventions';
 import { checkout } from '@otel-checkout/web';
 import { demoBankSdk } from './demo-bank-sdk.js';
 import type { Order } from './demo-bank-sdk.js';
@@ -24,9 +24,14 @@ checkout.onClick(
   (flow) => {
     const sdk = flow.wrapSdk(demoBankSdk, { name: 'demobank-js', version: demoBankSdk.version });
     sdk.createPayment(order).then(
-      (answer) => flow.redirect(answer.redirect),
+      (answer) => {
+        if ('redirect' in answer) return flow.redirect(answer.redirect);
+        // The bank refused the payment: the shop's answer says why, as its payment.create span does.
+        flow.fail(answer.refused);
+        document.getElementById('result')!.textContent = `payment refused: ${answer.refused}`;
+      },
       (error: unknown) => {
-        flow.fail(PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR);
+        flow.fail(PAYMENT_FAILURE_REASON_VALUE_INTERNAL);
         document.getElementById('result')!.textContent = String(error);
       },
     );
