@@ -8,7 +8,11 @@ export interface ServerSpanEnd {
   route?: string;
   /** The response's status code; undefined when no complete response went out. */
   statusCode?: number;
-  /** `error.type` when the request failed other than by a 5xx status (a thrown error, an aborted connection). */
+  /**
+   * `error.type` when the request failed other than by a 5xx status (a thrown error, an aborted
+   * connection). Ignored with a complete 4xx answer: an error thrown for the client's mistake
+   * (a body that fails validation, malformed JSON) that the framework answered with a 4xx.
+   */
   errorType?: string;
   /** The status message of a failed request. */
   errorMessage?: string;
@@ -29,7 +33,7 @@ export function endHttpServerSpan(span: Span, method: string, end: ServerSpanEnd
       span.updateName(`${method} ${end.route}`);
     }
     if (end.statusCode !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, end.statusCode);
-    const errorType = end.errorType ?? (end.statusCode !== undefined && end.statusCode >= 500 ? String(end.statusCode) : undefined);
+    const errorType = serverErrorType(end);
     if (errorType !== undefined) {
       span.setAttribute(ATTR_ERROR_TYPE, errorType);
       span.setStatus(end.errorMessage !== undefined ? { code: SpanStatusCode.ERROR, message: end.errorMessage } : { code: SpanStatusCode.ERROR });
@@ -37,4 +41,13 @@ export function endHttpServerSpan(span: Span, method: string, end: ServerSpanEnd
   } finally {
     span.end();
   }
+}
+
+/**
+ * `error.type` of a server span that ended so, or `undefined`: the error when no complete answer
+ * went out or the answer was a 5xx, the status code for a 5xx with no error.
+ */
+export function serverErrorType(end: Pick<ServerSpanEnd, 'statusCode' | 'errorType'>): string | undefined {
+  if (end.statusCode === undefined) return end.errorType;
+  return end.statusCode >= 500 ? (end.errorType ?? String(end.statusCode)) : undefined;
 }

@@ -5,7 +5,7 @@ import { canaryAttributes, canaryBaggageEntries, cohortOf, readCanaryBaggage } f
 import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_URL_PATH, ATTR_URL_SCHEME } from '@opentelemetry/semantic-conventions';
 import { normalizeMethod, pathOf } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
-import { endHttpServerSpan } from '../http/server-span-end.js';
+import { endHttpServerSpan, serverErrorType } from '../http/server-span-end.js';
 import { recordServerSpanError } from '../http/server-span-error.js';
 import { HEALTH_EXTRACTOR_ERRORS, HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { filterContextBaggage } from '../propagation/baggage-filter.js';
@@ -155,7 +155,10 @@ class PaymentRequest_ implements PaymentRequestHandle {
     if (!this.scope.owned) {
       // Default mode's span takes the class from recordServerSpanError when it ends (a status
       // code must not replace it); an app SDK's span gets it here, as before its end.
-      if (thrown !== undefined) span.setAttribute(ATTR_ERROR_TYPE, thrown);
+      // Not for an error answered with a 4xx: the client's mistake, as endHttpServerSpan has it.
+      if (thrown !== undefined && serverErrorType({ statusCode: complete ? statusCode : undefined, errorType: thrown }) !== undefined) {
+        span.setAttribute(ATTR_ERROR_TYPE, thrown);
+      }
       // The server span ends after this: the framework's route reaches it through the RPC
       // metadata, as a route from the framework instrumentations does.
       const rpc = getRPCMetadata(this.context);

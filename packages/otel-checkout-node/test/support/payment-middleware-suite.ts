@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import { ATTR_ERROR_TYPE, ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_TYPE } from '@opentelemetry/semantic-conventions';
+import { ATTR_ERROR_TYPE, ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import {
   ATTR_PAYMENT_AMOUNT,
   ATTR_PAYMENT_CURRENCY,
@@ -71,6 +71,11 @@ export interface SuiteOptions {
   routeTemplates?: boolean;
   /** In default mode, a span only the framework's OTel instrumentation makes (proves the fixture's copy is instrumented). */
   frameworkSpan?: (span: SpanRecord) => boolean;
+  /**
+   * The framework parses the body after the payment middleware saw the request, and answers a
+   * malformed one with its own 400 through an error the middleware sees (Fastify). Default: false.
+   */
+  parsesBodyAfterMiddleware?: boolean;
 }
 
 export function describePaymentMiddleware(framework: string, makeApp: AppFactory, suiteOptions: SuiteOptions = {}): void {
@@ -208,13 +213,29 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         assert.ok(message.startsWith('charge failed') && !message.includes(TEST_CARD_SPACED), message);
       });
 
-      it('records an error the application answers with a 4xx (its validation error) as failed/invalid_request, not internal', async () => {
+      it('records an error the application answers with a 4xx (its validation error) as failed/invalid_request, not internal, and not as a server error', async () => {
         const { response, traceId } = await postFromClient('/pay/refuse', { tradeNo: 'T-422' });
         assert.equal(response.status, 422);
         const server = await serverSpanOf(traceId, '/pay/refuse');
         assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'failed');
         assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'invalid_request');
+        // The client's mistake: as for any 4xx answer of a server span, no error status or error.type.
+        assert.equal(server.status, 'UNSET');
+        assert.equal(server.attributes[ATTR_ERROR_TYPE], undefined);
+        assert.equal(server.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE], 422);
       });
+
+      if (suiteOptions.parsesBodyAfterMiddleware === true) {
+        it("leaves a 400 the framework answers itself (malformed JSON) out of the server errors: failed/invalid_request, no error status", async () => {
+          const { response, traceId } = await postFromClient('/pay/create', '{"tradeNo": "T-401",');
+          assert.equal(response.status, 400);
+          const server = await serverSpanOf(traceId, '/pay/create');
+          assert.equal(server.attributes[ATTR_PAYMENT_OUTCOME], 'failed');
+          assert.equal(server.attributes[ATTR_PAYMENT_FAILURE_REASON], 'invalid_request');
+          assert.equal(server.status, 'UNSET');
+          assert.equal(server.attributes[ATTR_ERROR_TYPE], undefined);
+        });
+      }
 
       it('records a 4xx answer as failed/invalid_request', async () => {
         const { response, traceId } = await postFromClient('/pay/invalid', { tradeNo: 'T-500' });
