@@ -114,7 +114,7 @@ function compile(options: RedactionOptions): Rules {
   const parameterNames = [...keyNames, ...strings(options.sensitiveQueryParameters)];
   const sensitiveKey = sensitiveNames(keyNames);
   const sensitiveParameter = sensitiveNames(parameterNames);
-  const inlinePairs = options.inlinePairs === false ? undefined : inlinePairScrubber(parameterNames);
+  const inlinePairs = options.inlinePairs === false ? undefined : inlinePairScrubber(sensitiveParameter);
   const exemptKeys = new Set([...DEFAULT_EXEMPT_KEYS, ...strings(options.exemptKeys)]);
   const urlKeys = new Set([...DEFAULT_URL_KEYS, ...strings(options.urlKeys)]);
   const keyClasses = new Map<string, KeyClass>();

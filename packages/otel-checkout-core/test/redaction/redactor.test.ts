@@ -221,6 +221,16 @@ describe('redaction rules', () => {
       ['JSON number', '{"cvc":123}', '{"cvc":[REDACTED]}', 1],
       ['header line', 'Authorization: Bearer eyJhbGciOi', 'Authorization: Bearer [REDACTED]', 1],
       ['camelCase name', 'clientSecret=abc', 'clientSecret=[REDACTED]', 1],
+      // Names are judged as attribute keys are, endings included: a prefix does not hide a secret.
+      [
+        'names that end as a sensitive key does',
+        'verify failed: webhookSecret=whsec_F1, merchantApiKey: sk_live_G2, x-session-token=t3, stripe_api_key=k4, payment.card_number: 5',
+        'verify failed: webhookSecret=[REDACTED], merchantApiKey: [REDACTED], x-session-token=[REDACTED], stripe_api_key=[REDACTED], payment.card_number: [REDACTED]',
+        5,
+      ],
+      ['JSON with a prefixed name', '{"webhookSignature":"abc","tokens":3}', '{"webhookSignature":"[REDACTED]","tokens":3}', 1],
+      ['a pair inside the value of an ordinary one', 'note=password=hunter2', 'note=password=[REDACTED]', 1],
+      ['names that merely contain an ending', 'tokenizer=on secretary: Ann passwords=2', 'tokenizer=on secretary: Ann passwords=2', 0],
       ['relative URL without scheme', 'redirect to /return?otc_flow=AQxyz', 'redirect to /return?otc_flow=[REDACTED]', 1],
       ['words that only contain a name', 'design=flat campaign: spring', 'design=flat campaign: spring', 0],
       ['idempotent', 'cvv=[REDACTED]', 'cvv=[REDACTED]', 0],

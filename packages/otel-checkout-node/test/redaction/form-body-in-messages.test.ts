@@ -63,18 +63,27 @@ describe('a form body in an exception message keeps no card data (OTLP protobuf 
     }
   });
 
-  it('a card number typed in groups, its spaces form-encoded as "+"', async () => {
+  it('a card field is redacted by its name, as the attribute key card[number] would be', async () => {
     await exported(`card[number]=4111+1111+1111+1111&amount=500`);
     const server = session.spans().find((s) => s.kind === 'SERVER' && typeof s.attributes['app.last_error'] === 'string')!;
-    assert.equal(server.attributes['app.last_error'], 'provider rejected card[number]=************1111&amount=500');
+    assert.equal(server.attributes['app.last_error'], 'provider rejected card[number]=[REDACTED]&amount=500');
+    const receiver = session.receiver!;
+    for (const secret of ['4111+1111+1111', TEST_CARD]) assert.deepEqual(receiver.requestsContaining(secret), [], `${secret} was exported`);
+  });
+
+  // In a field whose name says nothing, the card number itself is found and masked.
+  it('a card number typed in groups, its spaces form-encoded as "+"', async () => {
+    await exported(`memo=4111+1111+1111+1111&amount=500`);
+    const server = session.spans().find((s) => s.kind === 'SERVER' && typeof s.attributes['app.last_error'] === 'string')!;
+    assert.equal(server.attributes['app.last_error'], 'provider rejected memo=************1111&amount=500');
     const receiver = session.receiver!;
     for (const secret of ['4111+1111+1111', TEST_CARD]) assert.deepEqual(receiver.requestsContaining(secret), [], `${secret} was exported`);
   });
 
   it('a card number typed in groups, its spaces URL-encoded as "%20"', async () => {
-    await exported(`card[number]=4111%201111%201111%201111&amount=500`);
+    await exported(`memo=4111%201111%201111%201111&amount=500`);
     const server = session.spans().find((s) => s.kind === 'SERVER' && typeof s.attributes['app.last_error'] === 'string')!;
-    assert.equal(server.attributes['app.last_error'], 'provider rejected card[number]=************1111&amount=500');
+    assert.equal(server.attributes['app.last_error'], 'provider rejected memo=************1111&amount=500');
     const receiver = session.receiver!;
     for (const secret of ['4111%201111%201111', TEST_CARD]) assert.deepEqual(receiver.requestsContaining(secret), [], `${secret} was exported`);
   });
