@@ -7,6 +7,10 @@ import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelem
 import { sanitizedError } from '../error-summary.js';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_EXPORT_FAILURES, HEALTH_SPANS_DROPPED, HEALTH_SPANS_EXPORTED } from '../health-names.js';
+import { MAX_TIMER_MS } from '../flows/option-numbers.js';
+
+/** How much later than the counting exporter's bound the batch processor's own export timer fires. */
+const BATCH_TIMEOUT_MARGIN_MS = 1000;
 
 /** Queue and batch settings of the exporting processor. */
 export interface ExportQueueSettings {
@@ -45,7 +49,10 @@ export class BoundedExportProcessor implements SpanProcessor {
       maxQueueSize: settings.maxQueueSize + 1,
       maxExportBatchSize: settings.maxExportBatchSize,
       scheduledDelayMillis: settings.scheduledDelayMillis,
-      exportTimeoutMillis: settings.exportTimeoutMillis,
+      // The counting exporter bounds each export and answers with a summary when time is up. The
+      // batch processor's own timer, set to the same time, would fire first and hand its own
+      // `Error('Timeout')`, stack and all, to the global error handler: it is kept out of the way.
+      exportTimeoutMillis: Math.min(settings.exportTimeoutMillis + BATCH_TIMEOUT_MARGIN_MS, MAX_TIMER_MS),
     });
   }
 

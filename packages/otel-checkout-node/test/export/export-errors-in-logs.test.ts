@@ -114,6 +114,24 @@ describe('export errors in the logs: the package summary only', () => {
     assert.ok(logs.text().includes('"rejectedSpans":1'), logs.text());
   });
 
+  it('a collector that never answers: the timed-out export reaches the global error handler as the summary, without a stack', async () => {
+    // Accepts every export and never answers it.
+    collector = await startHttpServer((request) => void request.resume());
+    handle = startCheckoutTracing({ endpoint: `${collector.url}/v1/traces`, instrumentHttp: false, scheduledDelayMillis: 10, exportTimeoutMillis: 150, shutdownTimeoutMillis: 200 });
+    makeSpans(3);
+    while (handle.health().exportFailures === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Past the time the batch processor's own timer would have fired too.
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    assert.ok(logs.handled.length >= 1, 'OpenTelemetry still hears of the failure');
+    for (const error of logs.handled) {
+      assert.ok(error instanceof Error);
+      assert.match(error.message, /^span export failed: /);
+      assert.equal(error.stack, undefined, `${error.name}: ${error.message}`);
+    }
+    assert.ok(!logs.text().includes('"stack"'), logs.text());
+    assert.ok(!logs.text().includes('BatchSpanProcessorBase'), logs.text());
+  });
+
   it('an export given up at shutdown is reported without a stack (it would point wherever the error was made, not at the export)', async () => {
     let exportStarted: () => void = () => undefined;
     const started = new Promise<void>((resolve) => (exportStarted = resolve));
