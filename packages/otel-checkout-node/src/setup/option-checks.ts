@@ -35,11 +35,13 @@ export function checkOptions(options: unknown, health: HealthCounters): NodeTrac
   }
   for (const name of ['maxQueueSize', 'maxExportBatchSize'] as const) {
     const value = checked[name];
-    if (value !== undefined && !isPositiveNumber(value)) reject(name, `=${describe(value)} is not a positive number`);
+    if (value !== undefined && !isPositiveNumber(value)) reject(name, `=${describe(value)} is not a positive number`, `using ${BSP_VARIABLES[name]}, else the default`);
   }
   for (const name of ['scheduledDelayMillis', 'exportTimeoutMillis', 'shutdownTimeoutMillis'] as const) {
     const value = checked[name];
-    if (value !== undefined && !(isPositiveNumber(value) && value <= MAX_TIMER_MS)) reject(name, `=${describe(value)} is not a positive number of ms up to ${MAX_TIMER_MS}`);
+    if (value !== undefined && !(isPositiveNumber(value) && value <= MAX_TIMER_MS)) {
+      reject(name, `=${describe(value)} is not a positive number of ms up to ${MAX_TIMER_MS}`, name === 'shutdownTimeoutMillis' ? undefined : `using ${BSP_VARIABLES[name]}, else the default`);
+    }
   }
   if (checked.resourceAttributes !== undefined && !isPlainObject(checked.resourceAttributes)) {
     reject('resourceAttributes', 'is not an object of attributes', 'ignored');
@@ -68,6 +70,14 @@ export function checkOptions(options: unknown, health: HealthCounters): NodeTrac
   }
   return checked;
 }
+
+/** The standard variable an export queue option falls back to (see export-settings.ts). */
+const BSP_VARIABLES = {
+  maxQueueSize: 'OTEL_BSP_MAX_QUEUE_SIZE',
+  maxExportBatchSize: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+  scheduledDelayMillis: 'OTEL_BSP_SCHEDULE_DELAY',
+  exportTimeoutMillis: 'OTEL_BSP_EXPORT_TIMEOUT',
+} as const;
 
 const PROCESSOR_METHODS = ['onStart', 'onEnd', 'forceFlush', 'shutdown'] as const;
 

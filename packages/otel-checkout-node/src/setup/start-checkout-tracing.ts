@@ -25,6 +25,7 @@ import type { NodeTracingOptions } from '../types.js';
 import { BoundedExportProcessor } from './bounded-export-processor.js';
 import { hasRegisteredTracerProvider } from './existing-provider.js';
 import { buildExporter, sdkDisabledByEnv, tracesExporterIsNone } from './exporter.js';
+import { resolveExportSettings } from './export-settings.js';
 import { disableHttpServerSpans, enableHttpServerSpans } from './http-server-spans.js';
 import { buildInstrumentations, patchLoadedCoreModules } from './instrumentations.js';
 import { checkRedactionInExistingSdk, redactionProcessors } from './redaction-wiring.js';
@@ -53,10 +54,6 @@ export interface NodeTracingHandle {
 }
 
 const DEFAULTS = {
-  maxQueueSize: 2048,
-  maxExportBatchSize: 512,
-  scheduledDelayMillis: 1000,
-  exportTimeoutMillis: 10_000,
   shutdownTimeoutMillis: 5000,
 } as const;
 
@@ -177,12 +174,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
   // after the flows, hence the late-bound reference.
   const exportingRef: { current?: BoundedExportProcessor } = {};
   const { flows, baggageLimits } = commonRuntime(options, health, parts, () => exportingRef.current?.forceFlush() ?? Promise.resolve());
-  const settings = {
-    maxQueueSize: options.maxQueueSize ?? DEFAULTS.maxQueueSize,
-    maxExportBatchSize: options.maxExportBatchSize ?? DEFAULTS.maxExportBatchSize,
-    scheduledDelayMillis: options.scheduledDelayMillis ?? DEFAULTS.scheduledDelayMillis,
-    exportTimeoutMillis: options.exportTimeoutMillis ?? DEFAULTS.exportTimeoutMillis,
-  };
+  const settings = resolveExportSettings(options, health);
   // As the NodeSDK does with OTEL_TRACES_EXPORTER=none: no tracer provider at all (so no span is
   // made, nor any processor run), while the context manager, propagator and instrumentations
   // still carry an incoming trace context on to outgoing calls.
