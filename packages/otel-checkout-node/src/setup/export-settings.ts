@@ -58,7 +58,7 @@ export function resolveExportSettings(options: NodeTracingOptions, health: Healt
 function readVariable(key: keyof ExportQueueSettings, health: HealthCounters): number | undefined {
   const { name, min, unit } = VARIABLES[key];
   // Blank counts as unset, as the specification asks.
-  const raw = getStringFromEnv(name);
+  const raw = getStringFromEnv(name)?.trim();
   if (raw === undefined) return undefined;
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (value >= min && value <= MAX_TIMER_MS) return value;

@@ -3,6 +3,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { OtlpHttpTraceExporter } from '../export/otlp-http-trace-exporter.js';
 import type { HealthCounters } from '../health.js';
 import type { NodeTracingOptions, OtlpProtocol } from '../types.js';
+import { checkOtlpVariables, withVariablesHidden } from './otlp-env.js';
 
 /**
  * The protocol to use: the option, else the standard environment variables, else protobuf.
@@ -39,7 +40,9 @@ export function buildExporter(options: NodeTracingOptions, timeoutMillis: number
     ...(options.headers !== undefined ? { headers: options.headers } : {}),
     timeoutMillis,
   };
-  return new OtlpHttpTraceExporter(config, resolveProtocol(options.protocol, health) === 'http/json' ? 'json' : 'protobuf');
+  const encoding = resolveProtocol(options.protocol, health) === 'http/json' ? 'json' : 'protobuf';
+  const unusable = checkOtlpVariables(options, health);
+  return withVariablesHidden(unusable, () => new OtlpHttpTraceExporter(config, encoding));
 }
 
 /**

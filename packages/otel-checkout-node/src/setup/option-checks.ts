@@ -136,7 +136,7 @@ function hasMethods(value: unknown, methods: readonly string[]): boolean {
 }
 
 /** What the OTLP exporter can send to: an absolute http: or https: URL. */
-function isHttpUrl(value: unknown): boolean {
+export function isHttpUrl(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   try {
     const url = new URL(value);

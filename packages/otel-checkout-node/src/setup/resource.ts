@@ -1,4 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
+import { getStringFromEnv } from '@opentelemetry/core';
 import { envDetector, resourceFromAttributes, detectResources } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -20,6 +21,7 @@ const DEFAULT_SERVICE_NAME = 'unknown_service:node';
  */
 export function buildResource(options: NodeTracingOptions, health?: HealthCounters): Resource {
   const fromEnv = detectResources({ detectors: [envDetector] });
+  if (health !== undefined) checkResourceVariable(health);
   const explicit: Attributes = { ...(options.resourceAttributes ?? {}) };
   if (options.serviceName !== undefined) explicit[ATTR_SERVICE_NAME] = options.serviceName;
   if (options.serviceVersion !== undefined) explicit[ATTR_SERVICE_VERSION] = options.serviceVersion;
@@ -29,6 +31,40 @@ export function buildResource(options: NodeTracingOptions, health?: HealthCounte
     merged = merged.merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: DEFAULT_SERVICE_NAME }));
   }
   return redactedResource(merged, options.redaction, health);
+}
+
+const RESOURCE_VARIABLE = 'OTEL_RESOURCE_ATTRIBUTES';
+/** The longest key or value OpenTelemetry's environment detector takes. */
+const MAX_RESOURCE_TEXT = 255;
+
+/**
+ * OpenTelemetry's environment detector discards the whole of `OTEL_RESOURCE_ATTRIBUTES` when one
+ * entry is malformed, as the specification asks, but says so only at debug level: the service
+ * then runs as `unknown_service:node` with none of its attributes, unexplained. The detector's
+ * rules are applied here to find the first such entry, which is said once (by its position: values
+ * are not logged) and counted in `configProblems`.
+ */
+function checkResourceVariable(health: HealthCounters): void {
+  const raw = getStringFromEnv(RESOURCE_VARIABLE);
+  if (raw === undefined) return;
+  const entries = raw.split(',').filter((entry) => entry.trim() !== '');
+  const bad = entries.findIndex((entry) => !isResourceEntry(entry));
+  if (bad < 0) return;
+  health.rejectOption(
+    RESOURCE_VARIABLE,
+    `${RESOURCE_VARIABLE}: entry ${bad + 1} of ${entries.length} is not key=value (a key and a value of at most ${MAX_RESOURCE_TEXT} characters each, ` +
+      "',' and '=' in them percent-encoded; not logged); the whole variable is ignored, as the OpenTelemetry specification asks",
+  );
+}
+
+function isResourceEntry(entry: string): boolean {
+  const parts = entry.split('=');
+  if (parts.length !== 2 || parts[0].trim() === '') return false;
+  try {
+    return parts.every((part) => decodeURIComponent(part.trim()).length <= MAX_RESOURCE_TEXT);
+  } catch {
+    return false;
+  }
 }
 
 /**

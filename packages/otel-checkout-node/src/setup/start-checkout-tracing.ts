@@ -26,6 +26,7 @@ import { BoundedExportProcessor } from './bounded-export-processor.js';
 import { hasRegisteredTracerProvider } from './existing-provider.js';
 import { buildExporter, sdkDisabledByEnv, tracesExporterIsNone } from './exporter.js';
 import { resolveExportSettings } from './export-settings.js';
+import { samplerFromEnv } from './sampler-from-env.js';
 import { disableHttpServerSpans, enableHttpServerSpans } from './http-server-spans.js';
 import { buildInstrumentations, patchLoadedCoreModules } from './instrumentations.js';
 import { checkRedactionInExistingSdk, redactionProcessors } from './redaction-wiring.js';
@@ -191,11 +192,13 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
       propagators: [new GuardedTraceContextPropagator(health), new GuardedBaggagePropagator(baggageLimits, health)],
     });
   const instrumentations: Instrumentation[] = buildInstrumentations(options);
+  // Without a provider (OTEL_TRACES_EXPORTER=none) nothing samples: the variables are not read.
+  const sampler = options.sampler ?? (exporting ? samplerFromEnv(health) : undefined);
   const sdk = new NodeSDK({
     resource,
     autoDetectResources: false,
     spanProcessors,
-    ...(options.sampler ? { sampler: options.sampler } : {}),
+    ...(sampler ? { sampler } : {}),
     textMapPropagator: propagator,
     instrumentations,
     // Metrics come from spans in the collector; logs are not this package's business.
