@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { context, diag, propagation, trace } from '@opentelemetry/api';
 import type { TextMapPropagator } from '@opentelemetry/api';
-import { CompositePropagator } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -17,8 +16,6 @@ import { payments } from '../payments/payments.js';
 import type { Payments } from '../payments/payments.js';
 import { resolveBaggageLimits } from '../propagation/baggage-filter.js';
 import type { BaggageLimits } from '../propagation/baggage-filter.js';
-import { GuardedBaggagePropagator } from '../propagation/guarded-baggage-propagator.js';
-import { GuardedTraceContextPropagator } from '../propagation/guarded-trace-context-propagator.js';
 import { checkoutTracer, installRuntime, resetRuntime } from '../runtime.js';
 import type { TracingMode } from '../runtime.js';
 import type { NodeTracingOptions } from '../types.js';
@@ -26,6 +23,7 @@ import { BoundedExportProcessor } from './bounded-export-processor.js';
 import { hasRegisteredTracerProvider } from './existing-provider.js';
 import { buildExporter, sdkDisabledByEnv, tracesExporterIsNone } from './exporter.js';
 import { resolveExportSettings } from './export-settings.js';
+import { propagatorFromEnv } from './propagator-from-env.js';
 import { samplerFromEnv } from './sampler-from-env.js';
 import { disableHttpServerSpans, enableHttpServerSpans } from './http-server-spans.js';
 import { buildInstrumentations, patchLoadedCoreModules } from './instrumentations.js';
@@ -186,11 +184,8 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
   const spanProcessors: SpanProcessor[] = exporting
     ? [...redactionProcessors(options.redaction, health), ...(options.spanProcessors ?? []), exporting]
     : [];
-  const propagator: TextMapPropagator =
-    options.propagator ??
-    new CompositePropagator({
-      propagators: [new GuardedTraceContextPropagator(health), new GuardedBaggagePropagator(baggageLimits, health)],
-    });
+  // null: OTEL_PROPAGATORS=none, no propagator registered.
+  const propagator: TextMapPropagator | null = options.propagator ?? propagatorFromEnv(baggageLimits, health);
   const instrumentations: Instrumentation[] = buildInstrumentations(options);
   // Without a provider (OTEL_TRACES_EXPORTER=none) nothing samples: the variables are not read.
   const sampler = options.sampler ?? (exporting ? samplerFromEnv(health) : undefined);
