@@ -21,7 +21,9 @@ const canary = { checkout_release: '2026.12.2', checkout_canary_cohort: 'canary'
 // alipay healthy (105 of 111 flows succeed), wechat failing (2 of 10), a canary release
 // that fails half its flows (enough of them that its alert's minimum of 30 flows in 30
 // minutes is reached within a few scrapes), one stalled alipay flow a second, an SDK
-// error in one checkout of twelve, and a wechat status the integration does not map.
+// error in one checkout of twelve, a wechat status the integration does not map every
+// second, and one alipay status it does not map, once. Every series starts at its first
+// value, as the exporter writes it.
 const flows: Flows[] = [
   { labels: { ...production, ...stable, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'succeeded' }, perScrape: 100 },
   { labels: { ...production, ...stable, payment_provider: 'alipay', payment_method: 'wallet', payment_outcome: 'stalled' }, perScrape: 1 },
@@ -85,6 +87,9 @@ function exposition(scrapes: number): string {
     // wechat notifies with a status the integration's table does not map, once a second.
     '# TYPE payment_status_unmapped_total counter',
     `payment_status_unmapped_total{${labelText({ ...production, payment_provider: 'wechat', payment_stage: 'callback' })}} ${scrapes}`,
+    // alipay answers one provider call with such a status, before the third scrape and never
+    // again: a series that appears at 1, as the exporter writes it, and stays at 1.
+    ...(scrapes >= 3 ? [`payment_status_unmapped_total{${labelText({ ...production, service_name: 'payment-gateway', payment_provider: 'alipay', payment_stage: 'provider' })}} 1`] : []),
     // The notify route refuses one wechat notification every other second (its JSON parser).
     '# TYPE payment_callbacks_refused_total counter',
     `payment_callbacks_refused_total{${labelText({ ...production, payment_provider: 'wechat', error_type: 'entity.parse.failed' })}} ${scrapes / 2}`,
@@ -153,15 +158,30 @@ describe('the rules and the dashboard in a real Prometheus server', function () 
     assert.ok(Math.abs(Number(ratio.value[1]) - 1 / 24) < 1e-9, `share ${ratio.value[1]}`);
   });
 
+  it("counts a series' first value: one unmapped status, in a series that appears at 1", async () => {
+    const [rate] = await eventually('the unmapped statuses of alipay', async () => {
+      const result = await prometheus.query('payment:status_unmapped_by_provider:rate15m{payment_provider="alipay"}');
+      return result.length === 1 ? result : undefined;
+    });
+    assert.ok(Math.abs(Number(rate.value[1]) * 900 - 1) < 1e-9, `${Number(rate.value[1]) * 900} statuses in 15 minutes`);
+  });
+
   it('evaluates every rule without an error', async () => {
     const groups = await prometheus.api<RuleGroups>('/api/v1/rules');
     const rules = groups.groups.flatMap((group) => group.rules);
-    assert.equal(rules.length, 36);
+    assert.equal(rules.length, 52);
     for (const rule of rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError ?? rule.health}`);
   });
 
   it('starts exactly the alerts the traffic calls for (pending until their `for` has passed)', async () => {
-    const expected = ['CheckoutSdkErrorsHigh alipay-js', 'PaymentCallbacksRefused wechat', 'PaymentCanaryWorseThanStable production', 'PaymentStatusUnmapped wechat', 'PaymentSuccessRateLow wechat'];
+    const expected = [
+      'CheckoutSdkErrorsHigh alipay-js',
+      'PaymentCallbacksRefused wechat',
+      'PaymentCanaryWorseThanStable production',
+      'PaymentStatusUnmapped alipay',
+      'PaymentStatusUnmapped wechat',
+      'PaymentSuccessRateLow wechat',
+    ];
     const describe = (labels: Record<string, string>) =>
       `${labels.alertname} ${labels.payment_provider ?? labels.checkout_sdk_name ?? labels.deployment_environment_name}`;
     const alerts = await eventually('the expected alerts', async () => {

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
-import { loadCollectorConfig } from './support/collector-config.js';
+import { parse, stringify } from 'yaml';
+import { collectorSeries, loadCollectorConfig } from './support/collector-config.js';
 import { promtool, withTempDir } from './support/promtool.js';
 import { prometheusLabel, registryAttributes } from './support/registry.js';
 
@@ -28,11 +28,45 @@ function changed(rules: string, from: string, to: string): string {
   return rules.replace(from, to);
 }
 
+interface RuleFile {
+  groups: Array<{ name: string; rules: Array<{ record?: string; alert?: string; expr: string }> }>;
+}
+
+/** The rules with one recording rule's expression replaced. */
+function withExpression(rules: string, record: string, expr: string): string {
+  const file = parse(rules) as RuleFile;
+  const rule = file.groups.flatMap((group) => group.rules).find((r) => r.record === record);
+  assert.ok(rule, `the rules record ${record}`);
+  rule.expr = expr;
+  return stringify(file);
+}
+
+const WINDOW_SECONDS: Record<string, number> = { '5m': 300, '15m': 900, '30m': 1800 };
+
+/**
+ * A raw collector series' rate over a window that also counts the first value of a series that
+ * had no sample in the window before (the exporter writes a series at its first event, already
+ * counted; rate() alone never counts it).
+ */
+function firstValueRate(metric: string, window: string): string {
+  const seconds = WINDOW_SECONDS[window];
+  const first = `(min_over_time(${metric}[${window}]) unless count_over_time(${metric}[${window}] offset ${window})) / ${seconds}`;
+  return `( rate(${metric}[${window}]) + ${first} ) or rate(${metric}[${window}]) or ${first}`;
+}
+
+/** `series:payment_flows:rate5m` for `payment_flows_total` over 5m; histograms keep `_bucket` and `_count`. */
+function firstValueRecord(metric: string, window: string): string {
+  return `series:${metric.replace(/_total$/, '')}:rate${window}`;
+}
+
+const normalized = (expr: string) => expr.replace(/\s+/g, ' ').trim();
+const RAW_SERIES = /(?<![\w:])((?:payment|checkout)_[a-z_]+(?:_total|_bucket|_count|_sum))(?![\w:])/g;
+
 describe('Prometheus rules', () => {
   it('pass promtool check rules', async () => {
     const result = await promtool('check', 'rules', rulesFile);
     assert.equal(result.code, 0, result.output);
-    assert.match(result.output, /SUCCESS: 36 rules found/);
+    assert.match(result.output, /SUCCESS: 52 rules found/);
   });
 
   it("load as the README's prometheus.yml shows (promtool check config)", async () => {
@@ -48,7 +82,7 @@ describe('Prometheus rules', () => {
       return promtool('check', 'config', join(dir, 'prometheus.yml'));
     });
     assert.equal(result.code, 0, result.output);
-    assert.match(result.output, /SUCCESS: 36 rules found/);
+    assert.match(result.output, /SUCCESS: 52 rules found/);
   });
 
   it('pass their unit tests (promtool test rules)', async () => {
@@ -88,7 +122,64 @@ describe('Prometheus rules', () => {
     assert.ok(checked > 20);
   });
 
+  it("read a raw collector series only in one rule per series and window that counts a new series' first value", () => {
+    const rules = (parse(rulesText) as RuleFile).groups.flatMap((group) => group.rules);
+    const firstLevel = new Map<string, string>();
+    for (const rule of rules) {
+      const raw = [...new Set([...rule.expr.matchAll(RAW_SERIES)].map((match) => match[1]))];
+      if (raw.length === 0) continue;
+      assert.equal(raw.length, 1, `${rule.record ?? rule.alert} reads ${raw.join(', ')}`);
+      const window = /\[(\d+m)\]/.exec(rule.expr)?.[1] ?? '';
+      assert.ok(window in WINDOW_SECONDS, `${rule.record ?? rule.alert}: window ${window}`);
+      assert.equal(rule.record, firstValueRecord(raw[0], window), `${rule.record ?? rule.alert} reads ${raw[0]}: it should be the first-level rule`);
+      assert.equal(normalized(rule.expr), firstValueRate(raw[0], window), rule.record);
+      firstLevel.set(rule.record, raw[0]);
+    }
+    assert.equal(firstLevel.size, 16);
+    // Every counter and histogram the collector writes is read this way.
+    const read = new Set(firstLevel.values());
+    for (const name of collectorSeries(loadCollectorConfig()).keys()) {
+      if (/_(total|bucket)$/.test(name)) assert.ok(read.has(name), `${name} has no first-level rule`);
+    }
+    // And every first-level series is read.
+    for (const record of firstLevel.keys()) {
+      assert.ok(rules.some((rule) => rule.expr.includes(record)), `${record} is recorded but read by no rule`);
+    }
+    assert.ok(!/\b(?:rate|increase)\(/.test(rules.filter((rule) => !rule.record?.startsWith('series:')).map((rule) => rule.expr).join('\n')));
+  });
+
   describe('unit tests that catch a broken rule', () => {
+    it('an unmapped status that is the first of its series, left uncounted', async () => {
+      const result = await unitTestsWith(withExpression(rulesText, 'series:payment_status_unmapped:rate15m', 'rate(payment_status_unmapped_total[15m])'));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /a single unmapped status/);
+    });
+
+    it('a refused notification that is the first of its series, left uncounted', async () => {
+      const result = await unitTestsWith(withExpression(rulesText, 'series:payment_callbacks_refused:rate15m', 'rate(payment_callbacks_refused_total[15m])'));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /a single refused notification/);
+    });
+
+    it('failures that are each the first of their series, left out of the success rate', async () => {
+      const result = await unitTestsWith(withExpression(rulesText, 'series:payment_flows:rate5m', 'rate(payment_flows_total[5m])'));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /round\(payment:success_ratio_by_provider:rate5m \* 1000\)/);
+    });
+
+    it('canary failures that are each the first of their series, left out of the canary comparison', async () => {
+      const result = await unitTestsWith(withExpression(rulesText, 'series:payment_flows:rate30m', 'rate(payment_flows_total[30m])'));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /canary failures in new series/);
+    });
+
+    it('a series taken for new after a failed scrape (`unless x offset w`)', async () => {
+      const instant = firstValueRate('payment_flows_total', '15m').replaceAll('count_over_time(payment_flows_total[15m] offset 15m)', 'payment_flows_total offset 15m');
+      const result = await unitTestsWith(withExpression(rulesText, 'series:payment_flows:rate15m', instant));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /max_over_time\(payment:flows_by_provider:rate15m\[25m\]\)/);
+    });
+
     it('a success rate that goes missing when nothing succeeds', async () => {
       const broken = changed(
         rulesText,
