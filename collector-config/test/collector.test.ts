@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { collectorSeries, derivedMetrics, loadCollectorConfig, re2ToJs } from './support/collector-config.js';
 import type { CollectorConfig } from './support/collector-config.js';
 import { registryAttributes, registryMetrics } from './support/registry.js';
+import { parseGoDuration } from './support/tempo.js';
 
 const config = loadCollectorConfig();
 
@@ -97,6 +98,16 @@ describe('collector configuration', () => {
       assert.deepEqual(config.service.pipelines['metrics/payments'].processors, ['batch', 'transform/metric_resource', 'deltatocumulative']);
       const groups = config.processors['transform/metric_resource'].metric_statements as Array<{ context: string; statements: string[] }>;
       assert.deepEqual(groups.find((group) => group.context === 'datapoint')?.statements, ['set(start_time_unix_nano, 0)', 'set(time_unix_nano, UnixNano(Now()))']);
+    });
+
+    it('forgets a quiet series in deltatocumulative before the exporter drops it', () => {
+      // Else a series the exporter had dropped would come back with its old total, which the
+      // rules (counting a new series' first value) would take for new events.
+      const maxStale = parseGoDuration(String(config.processors.deltatocumulative.max_stale));
+      const expiration = parseGoDuration(String((config.exporters.prometheus as { metric_expiration: string }).metric_expiration));
+      assert.ok(maxStale > 0 && maxStale < expiration, `max_stale ${maxStale}s, metric_expiration ${expiration}s`);
+      // deltatocumulative looks for stale series once a minute, the exporter at each scrape.
+      assert.ok(expiration - maxStale >= 5 * 60, 'a few minutes between the two');
     });
 
     it('keeps the spans that reach a kept flow after its decision (a callback minutes later)', () => {
