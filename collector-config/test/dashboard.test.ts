@@ -201,16 +201,19 @@ function promqlNameProblems(expr: string, known: KnownSeries): string[] {
   return problems;
 }
 
-/** Selectors that do not filter by the chosen environment (and provider, where they have one). */
+/**
+ * Selectors that do not filter by the chosen environment (and provider, where they have one).
+ * `$provider|` keeps the series without a provider too, whichever providers are chosen.
+ */
 function filterProblems(rawExpr: string, known: KnownSeries): string[] {
   const problems: string[] = [];
   for (const selector of selectors(rawExpr)) {
-    const has = (label: string, op: string, value: string) =>
-      selector.matchers.some((m) => m.label === label && m.op === op && m.value === value);
+    const has = (label: string, op: string, ...values: string[]) =>
+      selector.matchers.some((m) => m.label === label && m.op === op && values.includes(m.value));
     if (!has(ENVIRONMENT_LABEL, '=', '$environment')) {
       problems.push(`\`${selector.metric}\` does not filter ${ENVIRONMENT_LABEL}="$environment"`);
     }
-    if (known.get(selector.metric)?.has(PROVIDER_LABEL) && !has(PROVIDER_LABEL, '=~', '$provider')) {
+    if (known.get(selector.metric)?.has(PROVIDER_LABEL) && !has(PROVIDER_LABEL, '=~', '$provider', '$provider|')) {
       problems.push(`\`${selector.metric}\` does not filter ${PROVIDER_LABEL}=~"$provider"`);
     }
   }
@@ -352,12 +355,33 @@ describe('Grafana dashboard payment-flows.json', () => {
       assert.deepEqual(raw.map(label), [], 'queries that read a raw collector series');
       assert.ok(!promTargets.some((t) => /\b(?:rate|increase)\(/.test(t.target.expr!)));
     });
+
+    it('keep the refused notifications without a provider in view whichever providers are chosen', () => {
+      const refused = promTargets.filter((t) => metricNames(t.target.expr!).includes('payment:callbacks_refused:rate15m'));
+      assert.ok(refused.length > 0);
+      for (const t of refused) {
+        assert.match(t.target.expr!, /payment_provider=~"\$provider\|"/, label(t));
+        assert.match(t.panel.description ?? '', /without a provider/, label(t));
+      }
+    });
   });
 
   describe('Tempo queries', () => {
     it('parse as TraceQL and name only registry attributes and span names', () => {
       const problems = tempoTargets.flatMap((t) => traceqlProblems(substituteVariables(t.target.query!)).map((p) => `${label(t)}: ${p}`));
       assert.deepEqual(problems, []);
+    });
+
+    it('search a trade number over the last two days, and say so before any other cause of no trace', () => {
+      const [panel] = tempoTargets.filter((t) => t.target.query?.includes('$trade_no')).map((t) => t.panel);
+      // A callback can come two days after the click; a support ticket is hours or days old.
+      assert.match(panel.timeFrom ?? '', /^\d+[dh]$/, 'a time range of its own');
+      const hours = Number.parseInt(panel.timeFrom!, 10) * (panel.timeFrom!.endsWith('d') ? 24 : 1);
+      assert.ok(hours >= 48, `${panel.timeFrom} is shorter than two days`);
+      const description = panel.description ?? '';
+      assert.match(description, /last two days/);
+      const noTrace = description.slice(description.indexOf('finds no trace'));
+      assert.ok(noTrace.includes('range') && noTrace.indexOf('range') < noTrace.indexOf('sampled out'), 'no trace found: the time range is named before sampling');
     });
 
     it('find one flow by trade number and list stalled flows of the chosen environment and providers', () => {

@@ -24,6 +24,8 @@ export interface Panel {
   description?: string;
   gridPos: GridPos;
   datasource?: DataSourceRef;
+  /** A time range of the panel's own (`2d`: the last two days), whatever the dashboard's. */
+  timeFrom?: string;
   targets?: Target[];
   panels?: Panel[];
 }
