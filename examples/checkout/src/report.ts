@@ -88,11 +88,16 @@ export function drawTree(tree: TraceTree, indent = '  '): string[] {
   return lines;
 }
 
-/** The closing line: which trade numbers to search for, and where. */
+/**
+ * The closing line: which trade numbers to search for, and where. Jaeger searches one service at
+ * a time: the page's spans are under shop-web, the backend's (callbacks, stalled flows) under
+ * shop-api, the services the demo's page and backend name themselves.
+ */
 export function whereToLook(tradeNos: readonly string[], otlpEndpoint: string | undefined): string {
   const range = tradeNos.length > 1 ? `${tradeNos[0]} … ${tradeNos[tradeNos.length - 1]}` : (tradeNos[0] ?? '');
   const where = otlpEndpoint
     ? `in the trace backend behind ${otlpEndpoint}`
     : 'with --otlp-endpoint http://localhost:4318 to see them in Jaeger or Tempo';
-  return `Where to look: search payment.trade_no = ${range} ${where} (Jaeger: tag payment.trade_no=${tradeNos[0] ?? ''}; TraceQL: { span.payment.trade_no = "${tradeNos[0] ?? ''}" }).`;
+  const jaeger = `Jaeger: service shop-web for the page's spans, shop-api for the backend's, callbacks and stalled flows included, tag payment.trade_no=${tradeNos[0] ?? ''}`;
+  return `Where to look: search payment.trade_no = ${range} ${where} (${jaeger}; TraceQL: { span.payment.trade_no = "${tradeNos[0] ?? ''}" }).`;
 }
