@@ -33,6 +33,11 @@ export interface Runtime {
   readonly startServerSpan?: ServerSpanStarter;
   /** Called after each payment span ends (used to detect an app SDK without the redaction processor). */
   readonly afterPaymentSpan?: () => void;
+  /**
+   * True when no tracer provider is registered (`OTEL_TRACES_EXPORTER=none`): every span is a
+   * non-recording one, so a span that does not record may still be the request's own.
+   */
+  readonly recordsNothing?: boolean;
 }
 
 /**

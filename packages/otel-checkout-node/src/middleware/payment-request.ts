@@ -228,10 +228,11 @@ function serverSpanOf(ctx: Context): Span | undefined {
 /**
  * Recording, or never sampled: an unsampled request's span records nothing, but it is still
  * the request's server span. Starting another would read the headers a second time and count
- * every bad one twice. A sampled span that no longer records has ended.
+ * every bad one twice. A sampled span that no longer records has ended, unless no span records
+ * at all (no tracer provider, `OTEL_TRACES_EXPORTER=none`): then the one found is the request's.
  */
 function isCurrent(span: Span): boolean {
-  return span.isRecording() || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0;
+  return span.isRecording() || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0 || runtime().recordsNothing === true;
 }
 
 function passthrough(): PaymentRequestHandle {

@@ -1,5 +1,6 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
+import { context, INVALID_SPAN_CONTEXT, propagation, trace } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -56,7 +57,7 @@ export function buildInstrumentations(options: NodeTracingOptions): Instrumentat
   shared.http.setConfig({ disableIncomingRequestInstrumentation: true });
   // instrumentation-undici skips every request while its config says `enabled: false` (as it
   // was made), even once enable() subscribed it: the config must say enabled too.
-  shared.undici.setConfig({ enabled: true, ignoreRequestHook: carriesTraceparent });
+  shared.undici.setConfig({ enabled: true, ignoreRequestHook: alreadyPropagated });
   shared.koa.setConfig({ ignoreLayersType: frameworkSpans ? [] : [KoaLayerType.MIDDLEWARE, KoaLayerType.ROUTER] });
   shared.fastify.setConfig({ registerOnInitialization: options.fastifyAutoRegister !== false });
   const routesAndCalls = [shared.http, shared.undici, shared.koaRoutes, shared.koa, shared.fastify];
@@ -68,19 +69,45 @@ export function buildInstrumentations(options: NodeTracingOptions): Instrumentat
  * call, whose CLIENT span is the call's span): instrumentation-undici would add a second
  * `traceparent` header beside it (it can only add headers), which a receiver must reject as
  * malformed, and a second CLIENT span. Such a request is left as the caller made it.
+ *
+ * Without a span to propagate (no tracer provider with `OTEL_TRACES_EXPORTER=none`, and no
+ * incoming trace) the caller's `call.inject` writes the context's `baggage` alone, and
+ * instrumentation-undici would add the same `baggage` again. So a request that carries no
+ * `traceparent` is left alone too when the context has no valid span and the request already
+ * carries each header the propagator would add, with the same value; one that carries other
+ * values (the application's own `baggage` header) still gets the context's.
  */
-function carriesTraceparent(request: UndiciRequest): boolean {
-  const { headers } = request;
-  if (typeof headers === 'string') return TRACEPARENT_LINE.test(headers);
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i];
-    if (typeof name === 'string' && name.length === TRACEPARENT.length && name.toLowerCase() === TRACEPARENT) return true;
-  }
-  return false;
+function alreadyPropagated(request: UndiciRequest): boolean {
+  if (headerValues(request.headers, TRACEPARENT).length > 0) return true;
+  const active = context.active();
+  if (trace.isSpanContextValid(trace.getSpanContext(active) ?? INVALID_SPAN_CONTEXT)) return false;
+  const wouldAdd: Record<string, string> = {};
+  propagation.inject(active, wouldAdd);
+  const names = Object.keys(wouldAdd);
+  return names.length > 0 && names.every((name) => headerValues(request.headers, name).includes(wouldAdd[name]));
 }
 
 const TRACEPARENT = 'traceparent';
-const TRACEPARENT_LINE = /(^|\r\n)traceparent:/i;
+
+/** The values of the header `name` (lower case) in undici's raw headers: `name: value\r\n` lines (v5) or a flat name, value list. */
+function headerValues(headers: UndiciRequest['headers'], name: string): string[] {
+  const values: string[] = [];
+  if (typeof headers === 'string') {
+    for (const line of headers.split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon === name.length && line.slice(0, colon).toLowerCase() === name) values.push(line.slice(colon + 1).trim());
+    }
+    return values;
+  }
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const key = headers[i];
+    if (typeof key !== 'string' || key.length !== name.length || key.toLowerCase() !== name) continue;
+    const value = headers[i + 1];
+    if (Array.isArray(value)) values.push(...value);
+    else values.push(value);
+  }
+  return values;
+}
 
 /**
  * Makes instrumentation-http patch `http` and `https` now, even when the application loaded

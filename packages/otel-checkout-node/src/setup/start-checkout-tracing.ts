@@ -233,6 +233,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
     baggageLimits,
     ...(release ? { release } : {}),
     ...(options.cohort ? { cohort: options.cohort } : {}),
+    ...(exportNone ? { recordsNothing: true } : {}),
   });
   flows.start();
   const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;

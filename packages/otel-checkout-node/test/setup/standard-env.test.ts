@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { context, DiagLogLevel, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startHttpServer, startOtlpReceiver } from '@otel-checkout/test-support';
 import type { OtlpReceiver, StartedHttpServer } from '@otel-checkout/test-support';
-import { MemoryFlowStore, payments, startCheckoutTracing } from '../../src/index.js';
+import { httpPayments, MemoryFlowStore, payments, startCheckoutTracing } from '../../src/index.js';
 import type { NodeTracingHandle } from '../../src/index.js';
 import { hasRegisteredTracerProvider } from '../../src/setup/existing-provider.js';
 import { httpGet } from '../support/http-get.js';
@@ -76,6 +77,53 @@ describe('standard environment variables that turn tracing off', () => {
     await handle.shutdown();
     assert.equal(receiver.requests.length, 0, 'nothing was posted');
     assert.equal(handle.health().spansExported, 0);
+  });
+
+  it('OTEL_TRACES_EXPORTER=none: a provider call sends each header once and header problems count once, as with an exporter', async () => {
+    // By trace id: span ids differ between the two runs.
+    const seen: { baggage: unknown; traceId: unknown }[] = [];
+    const provider = await startHttpServer((request, response) => {
+      seen.push({ baggage: request.headers.baggage, traceId: String(request.headers.traceparent).split('-')[1] });
+      response.end('{}');
+    });
+    servers.push(provider);
+    for (const variable of ['otlp', 'none']) {
+      process.env.OTEL_TRACES_EXPORTER = variable;
+      seen.length = 0;
+      handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, scheduledDelayMillis: 10 });
+      const app = await startHttpServer(
+        httpPayments(async (_request, response) => {
+          await payments.create({ tradeNo: 'N-2' }, (flow) =>
+            flow.providerCall('charge', async (call) => {
+              // Global fetch: instrumentation-undici's, which must leave the caller's headers alone.
+              await (await fetch(`${provider.url}/charge`, { headers: call.inject<Record<string, string>>({}) })).text();
+            }),
+          );
+          response.end('ok');
+        }),
+      );
+      servers.push(app);
+      // Untraced, so that the test's own client adds no header of its own.
+      const send = (headers: Record<string, string>): Promise<unknown> => context.with(suppressTracing(ROOT_CONTEXT), () => httpGet(`${app.url}/pay`, headers));
+      await send({ baggage: 'checkout.release=1.4.0,user.id=42' });
+      await send({ traceparent: `00-${'e'.repeat(32)}-${'f'.repeat(16)}-01`, tracestate: 'good=1,Bad Key=2' });
+      await send({ traceparent: `00-${'e'.repeat(32)}-${'f'.repeat(16)}-01`, tracestate: `big=${'x'.repeat(600)}` });
+      // Each header once (the baggage's allow-listed entry, not twice), each problem counted once.
+      assert.deepEqual(
+        seen.map(({ baggage }) => baggage),
+        ['checkout.release=1.4.0', undefined, undefined],
+        variable,
+      );
+      assert.deepEqual(
+        seen.slice(1).map(({ traceId }) => traceId),
+        ['e'.repeat(32), 'e'.repeat(32)],
+        variable,
+      );
+      const { malformedTracestate, oversizeHeaders, baggageDropped } = handle.health();
+      assert.deepEqual({ malformedTracestate, oversizeHeaders, baggageDropped }, { malformedTracestate: 1, oversizeHeaders: 1, baggageDropped: 1 }, variable);
+      await handle.shutdown();
+      handle = undefined;
+    }
   });
 
   it('OTEL_TRACES_EXPORTER=none does not override an exporter given in code, and none after another exporter is ignored', async () => {
