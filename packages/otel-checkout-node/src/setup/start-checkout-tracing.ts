@@ -29,6 +29,7 @@ import { disableHttpServerSpans, enableHttpServerSpans } from './http-server-spa
 import { buildInstrumentations, patchLoadedCoreModules } from './instrumentations.js';
 import { checkRedactionInExistingSdk, redactionProcessors } from './redaction-wiring.js';
 import { checkOptions } from './option-checks.js';
+import { sayUnusedInCoexisting } from './coexisting-options.js';
 import { buildResource, serviceVersionOf } from './resource.js';
 import { installSigtermHook } from './signal-hook.js';
 import { settlesWithin } from './with-timeout.js';
@@ -142,6 +143,7 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters, pa
   const canFlush = typeof globalProvider()?.forceFlush === 'function';
   const { flows, baggageLimits } = commonRuntime(options, health, parts, canFlush ? flushAppProvider : undefined);
   defaultModeOnlyOptions(options, 'coexisting', health);
+  sayUnusedInCoexisting(options, health);
   const afterPaymentSpan = options.redaction === false ? undefined : checkRedactionInExistingSdk(health);
   const release = options.release ?? options.serviceVersion;
   installRuntime({

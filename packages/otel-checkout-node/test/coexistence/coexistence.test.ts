@@ -77,3 +77,50 @@ describe('coexistence with an application that runs its own OpenTelemetry SDK', 
     });
   }
 });
+
+interface OptionsReport {
+  mode: string;
+  configProblems: number;
+  warnings: string[];
+  attributes: Record<string, unknown>;
+}
+
+async function runOptionsApp(variant: 'sdk-options' | 'redaction-false' | 'applicable'): Promise<OptionsReport> {
+  const script = join(__dirname, 'options-app.ts');
+  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', script, variant], { timeout: 30_000 });
+  return JSON.parse(stdout) as OptionsReport;
+}
+
+describe('startCheckoutTracing options beside an application SDK', () => {
+  it('each option of the SDK it does not build is counted, and said once per kind with where it belongs; redaction rules above all', async () => {
+    const report = await runOptionsApp('sdk-options');
+    assert.equal(report.mode, 'coexisting');
+    // serviceName, environment, resourceAttributes; endpoint, headers, protocol, exporter and the four
+    // queue options; sampler; spanProcessors; propagator; instrumentHttp, fastifyAutoRegister; redaction.
+    assert.equal(report.configProblems, 17, report.warnings.join('\n'));
+    const said = (text: string): string[] => report.warnings.filter((w) => w.includes(text));
+    assert.equal(said('options serviceName, environment, resourceAttributes have no effect').length, 1, report.warnings.join('\n'));
+    assert.equal(said('options endpoint, headers, protocol, exporter, maxQueueSize, maxExportBatchSize, scheduledDelayMillis, exportTimeoutMillis have no effect').length, 1);
+    assert.equal(said('option sampler has no effect').length, 1);
+    assert.equal(said('option spanProcessors has no effect').length, 1);
+    assert.equal(said('option propagator has no effect').length, 1);
+    assert.equal(said('options instrumentHttp, fastifyAutoRegister have no effect').length, 1);
+    const redaction = said('option redaction has no effect');
+    assert.equal(redaction.length, 1, report.warnings.join('\n'));
+    assert.match(redaction[0], /new RedactionSpanProcessor\(\{ \.\.\.rules \}\)/);
+    // What the warning is about: the app's processor masks by its own rules only.
+    assert.deepEqual(report.attributes, { 'x-mine': 'hunter2', password: '[REDACTED]' });
+  });
+
+  it('redaction: false beside a RedactionSpanProcessor in the SDK is said: that processor still redacts', async () => {
+    const report = await runOptionsApp('redaction-false');
+    assert.equal(report.configProblems, 1);
+    assert.equal(report.warnings.filter((w) => w.includes('option redaction: false has no effect')).length, 1, report.warnings.join('\n'));
+  });
+
+  it('the options that apply beside an application SDK (flows, baggage, cohort, release, timeouts) are neither said nor counted', async () => {
+    const report = await runOptionsApp('applicable');
+    assert.equal(report.configProblems, 0, report.warnings.join('\n'));
+    assert.deepEqual(report.warnings, []);
+  });
+});
