@@ -32,6 +32,7 @@ import { checkOptions } from './option-checks.js';
 import { sayUnusedInCoexisting } from './coexisting-options.js';
 import { buildResource, serviceVersionOf } from './resource.js';
 import { installSigtermHook } from './signal-hook.js';
+import { watchLateRegistration } from './late-registration.js';
 import { settlesWithin } from './with-timeout.js';
 import { lightServerSpanStarter } from '../spans/server-span-starter.js';
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from '../version.js';
@@ -202,8 +203,10 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
     metricReaders: [],
     logRecordProcessors: [],
   });
+  let unwatch: (() => void) | undefined;
   // Leaves the process as before the start, so tracing can be started again (tests, hot reload).
   const releaseGlobals = (): void => {
+    unwatch?.();
     for (const instrumentation of instrumentations) instrumentation.disable();
     disableHttpServerSpans();
     trace.disable();
@@ -211,6 +214,8 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
     context.disable();
   };
   sdk.start();
+  // An application SDK started after this one is left unused: say so when it tries to register.
+  if (exporting) unwatch = watchLateRegistration(health);
   parts.stopSdk = async () => {
     releaseGlobals();
     await sdk.shutdown();

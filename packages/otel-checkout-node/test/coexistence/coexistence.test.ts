@@ -124,3 +124,19 @@ describe('startCheckoutTracing options beside an application SDK', () => {
     assert.deepEqual(report.warnings, []);
   });
 });
+
+describe('an application SDK started after startCheckoutTracing', () => {
+  it("its failed registration is said once and counted: its SDK is unused, the order is to change; the watch ends with shutdown", async () => {
+    const script = join(__dirname, 'late-sdk-app.ts');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', script], { timeout: 30_000 });
+    const report = JSON.parse(stdout) as { mode: string; configProblems: number; warnings: string[]; toApp: number; toPackage: number; watchedBeforeShutdown: boolean; watchedAfterShutdown: boolean };
+    assert.equal(report.mode, 'lean', 'not coexisting: the package started its own SDK');
+    assert.equal(report.toApp, 0, "the application's SDK gets nothing");
+    assert.equal(report.toPackage, 1);
+    assert.equal(report.configProblems, 1);
+    assert.equal(report.warnings.length, 1, report.warnings.join('\n'));
+    assert.match(report.warnings[0], /an OpenTelemetry SDK started after startCheckoutTracing could not register its TracerProvider.*sdk\.start\(\) before startCheckoutTracing\(\)/);
+    assert.equal(report.watchedBeforeShutdown, true);
+    assert.equal(report.watchedAfterShutdown, false);
+  });
+});
