@@ -190,7 +190,9 @@ export interface HttpCallbackOptions extends CallbackOptions {
   /**
    * Read the request body before the handler, so tokens in `bodyFields`/`passbackField` (JSON
    * or form) are found; the handler then gets the body as its third argument, since the
-   * stream has been read. Default `false`: query, header and flow store only.
+   * stream has been read. A client that aborts mid-body still reaches the handler, with no body
+   * and `req.errored` set (not `req.destroyed`, which Node sets on every request whose body was
+   * read to the end). Default `false`: query, header and flow store only.
    */
   readBody?: boolean;
   /** With `readBody`: larger bodies are not searched and stay unread for the handler. Default 65536 bytes. */
@@ -202,13 +204,15 @@ export type HttpCallbackHandler = (req: IncomingMessage, res: ServerResponse, bo
 
 const DEFAULT_MAX_BODY_BYTES = 65_536;
 
-/** Why `httpCallback` has no body to search; `undefined` when something before it consumed the stream. */
+/** Why `httpCallback` has no body to search. */
 function unreadBodyStream(req: IncomingMessage, options: HttpCallbackOptions): RequestView['bodyStream'] {
   // Without readBody the body is the handler's to read: there is nothing to warn about. A body
-  // lost with its connection (the provider sends it again) is nobody's mistake either.
-  if (options.readBody !== true || req.destroyed) return 'not-searched';
+  // lost with its connection (`req.errored`; the provider sends it again) is nobody's mistake
+  // either, nor is one something before httpCallback read to the end (there is no parser to name).
+  // `req.destroyed` alone tells neither apart: Node sets it on every request whose body was read.
+  if (options.readBody !== true || req.errored !== null || req.readableEnded || req.destroyed) return 'not-searched';
   // Still unread after readBody: readBoundedBody left it in the stream, over maxBodyBytes.
-  return req.readableEnded ? undefined : 'over-limit';
+  return 'over-limit';
 }
 
 /**

@@ -27,7 +27,7 @@ import {
   PAYMENT_STAGE_VALUE_CALLBACK,
   SPAN_NAME_PAYMENT_CALLBACK,
 } from '@otel-checkout/semantic-conventions/incubating';
-import type { Flows } from '../flows/flows.js';
+import type { Flows, FlowSpan } from '../flows/flows.js';
 import {
   HEALTH_CALLBACKS,
   HEALTH_CALLBACKS_DUPLICATE,
@@ -81,7 +81,8 @@ interface FlowParent {
 
 /**
  * The framework-neutral core of the callback middleware. Finds the flow (token in the query,
- * the body, a header, the pass-back field; then the flow store by trade number), starts
+ * the body, a header, the pass-back field; then the flow store by trade number, or without one
+ * by the token's flow), starts
  * `payment.callback` (SERVER) as a child of the flow's `payment.create` span, and records
  * correlation, delay, duplicate/late marks and the outcome. A token that fails verification
  * never becomes a parent. Never rejects: on any internal failure the request goes on untraced.
@@ -131,11 +132,16 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
   const waits =
     outcome.outcome === PAYMENT_OUTCOME_VALUE_PENDING ||
     (outcome.outcome === PAYMENT_OUTCOME_VALUE_UNKNOWN && outcome.reason === PAYMENT_FAILURE_REASON_VALUE_UNMAPPED_STATUS);
+  // Without a trade number a genuine token still names its flow: the store finds it by the token's
+  // `payment.create` span, and the callback ends it (or keeps it waiting) as it would by trade
+  // number. Else the flow stays in the store, and is also reported stalled at its deadline.
+  const bySpan: FlowSpan | undefined = tradeNo === undefined && parent !== undefined ? { traceId: parent.traceId, spanId: parent.spanId } : undefined;
   let taken: TakeResult | undefined;
   let storeFailed = false;
-  if (tradeNo !== undefined && flows.store !== undefined) {
+  if (flows.store !== undefined && (tradeNo !== undefined || bySpan !== undefined)) {
     try {
-      taken = waits ? await flows.keepWaiting(tradeNo, outcome.raw) : await flows.store.take(tradeNo);
+      if (tradeNo !== undefined) taken = waits ? await flows.keepWaiting(tradeNo, outcome.raw) : await flows.store.take(tradeNo);
+      else if (bySpan !== undefined) taken = sameFlow(waits ? await flows.keepWaitingBySpan(bySpan, outcome.raw) : await flows.takeBySpan(bySpan), bySpan);
     } catch (error) {
       storeFailed = true;
       health.increment(HEALTH_FLOW_STORE_FAILURES);
@@ -143,11 +149,28 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
       health.warnOnce('flow-store-take', 'the flow store could not be read for a callback; correlating by token only', error);
       // This callback is the flow's end (it is counted): the flow must leave the store once it is
       // back, or its deadline passes there and it is reported stalled, counted a second time.
-      if (!waits) flows.deferTake(tradeNo);
+      if (!waits) flows.deferTake(tradeNo ?? bySpan!);
+    }
+    if (bySpan !== undefined && taken === undefined && !storeFailed) {
+      // A store of the application's own that cannot find a flow by its span: as before, the
+      // callback does not end its flow there, which is then also reported stalled.
+      health.increment(HEALTH_CALLBACKS_NOT_IN_STORE);
+      health.warnOnce(
+        'callback-store-without-span',
+        'a callback carried a valid flow token but no trade number, and the flow store cannot find a flow by its token (it has no takeBySpan), so the callback does not end its flow there and the flow is also reported stalled at its deadline; give the callback middleware a tradeNo hook that reads the trade number from the notification, or implement takeBySpan and keepWaitingBySpan in the store',
+      );
     }
   }
   const stored = taken?.record;
-  if (taken !== undefined && stored === undefined && parent !== undefined) {
+  if (bySpan !== undefined && taken !== undefined && stored === undefined) {
+    // Most often a flow minted without a trade number (never in the store), or instances each on
+    // an in-memory store of their own; either way, a flow of this token that one holds is also reported stalled.
+    health.increment(HEALTH_CALLBACKS_NOT_IN_STORE);
+    health.warnOnce(
+      'callback-token-not-in-store',
+      "a callback carried a valid flow token and no trade number, but the flow store does not know the token's flow (or not yet); if this keeps happening, either its flows are minted without a trade number (see flowsWithoutTradeNo; they are never in the store, nor reported stalled), or instances are on in-memory stores of their own (use RedisFlowStore), in which case the flows are also reported stalled",
+    );
+  } else if (taken !== undefined && stored === undefined && parent !== undefined) {
     // Its token is genuine, so the flow was recorded somewhere, but not under this trade number
     // in this store. Most often a tradeNo hook that reads another field than the one the flow was
     // recorded under, or several instances each on their own in-memory store; either way the
@@ -294,10 +317,20 @@ function callbackTradeNo(request: PaymentRequest, fields: CallbackFields, option
     unusableHookResult(
       health,
       'tradeNo',
-      `${unusable}, neither a string nor a safe integer; the callback goes on without a trade number, so the flow store is not asked for its flow (return the field as a string; a JSON number past 2^53 has lost digits already, so read such a field as text)`,
+      `${unusable}, neither a string nor a safe integer; the callback goes on without a trade number, so the flow store finds its flow only by a flow token the callback carries, if any (return the field as a string; a JSON number past 2^53 has lost digits already, so read such a field as text)`,
     );
   }
   return tradeNo;
+}
+
+/**
+ * What the store found for a token's flow, when it is that flow (both ids of its record match): a
+ * store of the application's own that answers with another flow's record gives no parent, no
+ * trade number and no duplicate or late mark of another flow to this callback.
+ */
+function sameFlow(found: TakeResult | undefined, flow: FlowSpan): TakeResult | undefined {
+  if (found?.record === undefined || (found.record.traceId === flow.traceId && found.record.spanId === flow.spanId)) return found;
+  return { duplicate: false, late: false };
 }
 
 type TokenCandidate = [Correlation, string | undefined];

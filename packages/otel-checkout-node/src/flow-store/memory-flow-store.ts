@@ -28,11 +28,16 @@ interface LiveEntry {
   takes: number;
 }
 
-/** Takes of a trade number the store did not know, remembered for a put that lags behind them. */
+/** Takes of a trade number (or a span) the store did not know, remembered for a put that lags behind them. */
 interface OrphanTake {
   /** The last such take, ms since the epoch. */
   takenAt: number;
   takes: number;
+}
+
+/** Takes by span (`takeBySpan`) of a flow the store did not know; keyed by span id. */
+interface OrphanSpanTake extends OrphanTake {
+  traceId: string;
 }
 
 interface Tombstone {
@@ -59,6 +64,9 @@ export class MemoryFlowStore implements FlowStore {
   private readonly live = new Map<string, LiveEntry>();
   private readonly tombs = new Map<string, Tombstone>();
   private readonly orphanTakes = new Map<string, OrphanTake>();
+  /** Span id → trade number of each flow held, live or in its tombstone, for `takeBySpan`. */
+  private readonly bySpan = new Map<string, string>();
+  private readonly orphanSpanTakes = new Map<string, OrphanSpanTake>();
   private readonly heap: DueItem[] = [];
   private readonly maxEntries: number;
   private readonly retentionMs: number;
@@ -83,21 +91,32 @@ export class MemoryFlowStore implements FlowStore {
     const existing = this.live.get(record.tradeNo);
     if (existing !== undefined && existing.record.spanId === record.spanId) return Promise.resolve();
     this.live.delete(record.tradeNo);
+    if (existing !== undefined) this.unindex(existing.record);
     const orphan = this.orphanTake(record.tradeNo);
     this.orphanTakes.delete(record.tradeNo);
     // In the millisecond of its issue too: nothing can be called back before its URL exists.
-    if (orphan !== undefined && orphan.takenAt >= record.issuedAt) {
+    const byTradeNo = orphan !== undefined && orphan.takenAt >= record.issuedAt ? orphan.takes : 0;
+    // A take by its own span is its own callback, whenever the flow was issued.
+    const bySpan = this.orphanSpanTake(record.traceId, record.spanId)?.takes ?? 0;
+    if (bySpan > 0) this.orphanSpanTakes.delete(record.spanId);
+    if (byTradeNo + bySpan > 0) {
       // Its callback came first: the flow is recorded as taken, as if the put had landed in time.
-      this.bury(record.tradeNo, { record, takes: orphan.takes, stalled: false, expiresAt: this.now() + this.retentionMs });
+      this.bury(record.tradeNo, { record, takes: byTradeNo + bySpan, stalled: false, expiresAt: this.now() + this.retentionMs });
+      this.index(record);
       return Promise.resolve();
     }
+    const tomb = this.tombs.get(record.tradeNo);
     this.tombs.delete(record.tradeNo);
+    if (tomb !== undefined) this.unindex(tomb.record);
     this.live.set(record.tradeNo, { record, deadline, dueAt: deadline, claims: 0, emitted: false, wait: Math.max(0, deadline - record.issuedAt), takes: 0 });
+    this.index(record);
     this.push({ dueAt: deadline, tradeNo: record.tradeNo });
     this.compact();
     while (this.live.size > this.maxEntries) {
       const oldest = this.live.keys().next().value as string;
+      const evicted = this.live.get(oldest)!;
       this.live.delete(oldest);
+      this.unindex(evicted.record);
       this.countEviction();
     }
     return Promise.resolve();
@@ -132,6 +151,25 @@ export class MemoryFlowStore implements FlowStore {
     return Promise.resolve({ record: tomb.record, duplicate, late: tomb.stalled });
   }
 
+  takeBySpan(traceId: string, spanId: string): Promise<TakeResult> {
+    const tradeNo = this.tradeNoOf(traceId, spanId);
+    if (tradeNo !== undefined) return this.take(tradeNo);
+    // A flow of this span id is held, but it is another trace's: nothing to remember (its put came already).
+    if (this.bySpan.has(spanId)) return Promise.resolve({ duplicate: false, late: false });
+    // Not known (yet): remembered for a put of this flow that lags behind, as `take` remembers a trade number.
+    const orphan = this.orphanSpanTake(traceId, spanId);
+    this.orphanSpanTakes.delete(spanId);
+    this.orphanSpanTakes.set(spanId, { traceId, takenAt: this.now(), takes: (orphan?.takes ?? 0) + 1 });
+    this.forgetOldOrphans(this.orphanSpanTakes);
+    return Promise.resolve({ duplicate: orphan !== undefined, late: false });
+  }
+
+  keepWaitingBySpan(traceId: string, spanId: string, now: number, lastStatus?: string): Promise<WaitResult> {
+    const tradeNo = this.tradeNoOf(traceId, spanId);
+    if (tradeNo === undefined) return Promise.resolve({ duplicate: false, late: false, waiting: false });
+    return this.keepWaiting(tradeNo, now, lastStatus);
+  }
+
   keepWaiting(tradeNo: string, now: number, lastStatus?: string): Promise<WaitResult> {
     const entry = this.live.get(tradeNo);
     if (entry !== undefined) {
@@ -161,6 +199,7 @@ export class MemoryFlowStore implements FlowStore {
       if (now - entry.deadline > this.retentionMs) {
         // Nobody swept it within the retention: too old to report as "stalled now".
         this.live.delete(item.tradeNo);
+        this.unindex(entry.record);
         continue;
       }
       entry.claims++;
@@ -224,31 +263,72 @@ export class MemoryFlowStore implements FlowStore {
     const takes = (this.orphanTake(tradeNo)?.takes ?? 0) + 1;
     this.orphanTakes.delete(tradeNo);
     this.orphanTakes.set(tradeNo, { takenAt: this.now(), takes });
-    // Oldest first: drop expired ones, and the oldest beyond the bound (they are not flows, so not counted as evictions).
+    this.forgetOldOrphans(this.orphanTakes);
+  }
+
+  private orphanSpanTake(traceId: string, spanId: string): OrphanSpanTake | undefined {
+    const orphan = this.orphanSpanTakes.get(spanId);
+    return orphan !== undefined && orphan.traceId === traceId && orphan.takenAt + ORPHAN_TAKE_MS > this.now() ? orphan : undefined;
+  }
+
+  /** Oldest first: drops expired orphan takes, and the oldest beyond the bound (they are not flows, so not counted as evictions). */
+  private forgetOldOrphans(orphans: Map<string, OrphanTake>): void {
     const expiredBefore = this.now() - ORPHAN_TAKE_MS;
-    for (const [key, orphan] of this.orphanTakes) {
-      if (orphan.takenAt > expiredBefore && this.orphanTakes.size <= this.maxEntries) break;
-      this.orphanTakes.delete(key);
+    for (const [key, orphan] of orphans) {
+      if (orphan.takenAt > expiredBefore && orphans.size <= this.maxEntries) break;
+      orphans.delete(key);
     }
+  }
+
+  /** The trade number of the flow of this trace and span id, live or in its tombstone; `undefined` when the store holds no such flow. */
+  private tradeNoOf(traceId: string, spanId: string): string | undefined {
+    const tradeNo = this.bySpan.get(spanId);
+    if (tradeNo === undefined) return undefined;
+    const held = this.live.get(tradeNo)?.record ?? this.tomb(tradeNo)?.record;
+    // The record decides, not the index: a token never takes another flow, nor one of another trace.
+    return held !== undefined && held.spanId === spanId && held.traceId === traceId ? tradeNo : undefined;
+  }
+
+  private index(record: FlowRecord): void {
+    this.bySpan.delete(record.spanId);
+    this.bySpan.set(record.spanId, record.tradeNo);
+    // Every removal of a flow or tombstone unindexes it; this only guards against a path that missed one.
+    if (this.bySpan.size > this.live.size + this.tombs.size + 1024) {
+      this.bySpan.clear();
+      for (const [tradeNo, entry] of this.live) this.bySpan.set(entry.record.spanId, tradeNo);
+      for (const [tradeNo, tomb] of this.tombs) this.bySpan.set(tomb.record.spanId, tradeNo);
+    }
+  }
+
+  /** Drops the index entry of a record that left the store (as a live flow or a tombstone), unless the store still holds it. */
+  private unindex(record: FlowRecord): void {
+    if (this.bySpan.get(record.spanId) !== record.tradeNo) return;
+    const held = this.live.get(record.tradeNo)?.record ?? this.tombs.get(record.tradeNo)?.record;
+    if (held?.spanId === record.spanId) return;
+    this.bySpan.delete(record.spanId);
   }
 
   private tomb(tradeNo: string): Tombstone | undefined {
     const tomb = this.tombs.get(tradeNo);
     if (tomb !== undefined && tomb.expiresAt <= this.now()) {
       this.tombs.delete(tradeNo);
+      this.unindex(tomb.record);
       return undefined;
     }
     return tomb;
   }
 
   private bury(tradeNo: string, tomb: Tombstone): void {
+    const replaced = this.tombs.get(tradeNo);
     this.tombs.delete(tradeNo);
     this.tombs.set(tradeNo, tomb);
+    if (replaced !== undefined) this.unindex(replaced.record);
     // Insertion order is expiry order (one retention for all), so expired ones sit at the front.
     const now = this.now();
     for (const [key, t] of this.tombs) {
       if (t.expiresAt > now && this.tombs.size <= this.maxEntries) break;
       this.tombs.delete(key);
+      this.unindex(t.record);
       if (t.expiresAt > now) this.countEviction();
     }
   }

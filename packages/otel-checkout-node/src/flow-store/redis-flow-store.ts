@@ -4,7 +4,16 @@ import { errorSummary } from '../error-summary.js';
 import { FlowStoreError, FlowStoreTimeoutError } from '../flows/errors.js';
 import { collectedNumber } from '../flows/option-numbers.js';
 import { ORPHAN_TAKE_MS } from './orphan-take.js';
-import { ACK_SCRIPT, CLAIM_SCRIPT, KEEP_WAITING_SCRIPT, MARK_EMITTED_SCRIPT, PUT_SCRIPT, TAKE_SCRIPT } from './redis-scripts.js';
+import {
+  ACK_SCRIPT,
+  CLAIM_SCRIPT,
+  KEEP_WAITING_BY_SPAN_SCRIPT,
+  KEEP_WAITING_SCRIPT,
+  MARK_EMITTED_SCRIPT,
+  PUT_SCRIPT,
+  TAKE_BY_SPAN_SCRIPT,
+  TAKE_SCRIPT,
+} from './redis-scripts.js';
 import { RedisSetupCheck } from './redis-setup-check.js';
 import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult, WaitResult } from './types.js';
 
@@ -52,6 +61,8 @@ function script(source: string): Script {
 const PUT = script(PUT_SCRIPT);
 const TAKE = script(TAKE_SCRIPT);
 const KEEP_WAITING = script(KEEP_WAITING_SCRIPT);
+const TAKE_BY_SPAN = script(TAKE_BY_SPAN_SCRIPT);
+const KEEP_WAITING_BY_SPAN = script(KEEP_WAITING_BY_SPAN_SCRIPT);
 const CLAIM = script(CLAIM_SCRIPT);
 const ACK = script(ACK_SCRIPT);
 const MARK_EMITTED = script(MARK_EMITTED_SCRIPT);
@@ -168,8 +179,19 @@ export class RedisFlowStore implements FlowStore {
       const wait = Math.min(MAX_WAIT_MS, Math.max(0, Math.round(deadline - record.issuedAt)));
       await this.run(
         PUT,
-        [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
-        [JSON.stringify(record), record.spanId, String(deadline), String(ttl), tradeNo, String(wait), String(record.issuedAt), String(this.retentionMs)],
+        [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo), this.spanKey(record.spanId)],
+        [
+          JSON.stringify(record),
+          record.spanId,
+          String(deadline),
+          String(ttl),
+          tradeNo,
+          String(wait),
+          String(record.issuedAt),
+          String(this.retentionMs),
+          record.traceId,
+          this.prefix,
+        ],
         this.commandTimeoutMs,
       );
     } finally {
@@ -181,18 +203,40 @@ export class RedisFlowStore implements FlowStore {
     const reply = await this.run(
       TAKE,
       [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
-      [tradeNo, String(this.retentionMs), String(Date.now()), String(ORPHAN_TAKE_MS)],
+      [tradeNo, String(this.retentionMs), String(Date.now()), String(ORPHAN_TAKE_MS), this.prefix],
       this.commandTimeoutMs,
     );
     const { record, duplicate, late } = foundFlow(tradeNo, reply);
     return { ...(record ? { record } : {}), duplicate, late };
   }
 
+  async takeBySpan(traceId: string, spanId: string): Promise<TakeResult> {
+    const reply = await this.run(
+      TAKE_BY_SPAN,
+      [this.spanKey(spanId), this.dueKey],
+      [spanId, traceId, String(this.retentionMs), String(Date.now()), String(ORPHAN_TAKE_MS), this.prefix],
+      this.commandTimeoutMs,
+    );
+    const { record, duplicate, late } = foundFlow(undefined, reply, { traceId, spanId });
+    return { ...(record ? { record } : {}), duplicate, late };
+  }
+
+  async keepWaitingBySpan(traceId: string, spanId: string, now: number, lastStatus?: string): Promise<WaitResult> {
+    const reply = await this.run(
+      KEEP_WAITING_BY_SPAN,
+      [this.spanKey(spanId), this.dueKey],
+      [spanId, traceId, String(Math.floor(now)), String(this.retentionMs), typeof lastStatus === 'string' ? lastStatus : '', this.prefix],
+      this.commandTimeoutMs,
+    );
+    const { state, record, duplicate, late } = foundFlow(undefined, reply, { traceId, spanId });
+    return { ...(record ? { record } : {}), duplicate, late, waiting: state === 1 };
+  }
+
   async keepWaiting(tradeNo: string, now: number, lastStatus?: string): Promise<WaitResult> {
     const reply = await this.run(
       KEEP_WAITING,
       [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
-      [tradeNo, String(Math.floor(now)), String(this.retentionMs), typeof lastStatus === 'string' ? lastStatus : ''],
+      [tradeNo, String(Math.floor(now)), String(this.retentionMs), typeof lastStatus === 'string' ? lastStatus : '', this.prefix],
       this.commandTimeoutMs,
     );
     const { state, record, duplicate, late } = foundFlow(tradeNo, reply);
@@ -299,6 +343,10 @@ export class RedisFlowStore implements FlowStore {
 
   private tombKey(tradeNo: string): string {
     return `${this.prefix}t:${tradeNo}`;
+  }
+
+  private spanKey(spanId: string): string {
+    return `${this.prefix}s:${spanId}`;
   }
 
   private async run(s: Script, keys: string[], args: string[], timeoutMs: number): Promise<unknown> {
@@ -481,12 +529,20 @@ function flowPairs(tradeNos: readonly string[], spanIds: readonly string[] | und
   return tradeNos.flatMap((tradeNo, i) => [tradeNo, spanIds?.[i] ?? '']);
 }
 
-/** A take or keep-waiting reply, `{state, record, duplicate, late}` (state 0: unknown), read. */
-function foundFlow(tradeNo: string, reply: unknown): { state: number; record?: FlowRecord; duplicate: boolean; late: boolean } {
+/**
+ * A take or keep-waiting reply, `{state, record, duplicate, late}` (state 0: unknown), read. A
+ * record of another trade number, or (by span) of another flow, is no record.
+ */
+function foundFlow(
+  tradeNo: string | undefined,
+  reply: unknown,
+  flow?: Pick<FlowRecord, 'traceId' | 'spanId'>,
+): { state: number; record?: FlowRecord; duplicate: boolean; late: boolean } {
   if (!Array.isArray(reply)) return { state: 0, duplicate: false, late: false };
   // Unknown: no record, but a take of it may already be remembered (then this one is a duplicate).
   if (Number(reply[0]) === 0) return { state: 0, duplicate: Number(reply[2]) === 1, late: false };
-  const record = parseRecord(tradeNo, reply[1]);
+  const parsed = parseRecord(tradeNo, reply[1]);
+  const record = flow === undefined || (parsed?.traceId === flow.traceId && parsed.spanId === flow.spanId) ? parsed : undefined;
   return { state: Number(reply[0]), ...(record ? { record } : {}), duplicate: Number(reply[2]) === 1, late: Number(reply[3]) === 1 };
 }
 

@@ -76,6 +76,8 @@ export interface FlowStore {
    * A put that lands after a `take` for its trade number found nothing (the write lagged behind
    * the provider's notification, on a store shared between processes) records the flow as
    * taken: when that take came at or after the record's `issuedAt` and at most 10 minutes before the put.
+   * So does a `takeBySpan` of the record's own trace and span id that found nothing, at most 10
+   * minutes before, whenever the flow was issued (a span id names one flow).
    */
   put(record: FlowRecord, deadline: number): Promise<void>;
   /**
@@ -100,6 +102,26 @@ export interface FlowStore {
    * claims return; without one (or with `''`) the record keeps the status it had.
    */
   keepWaiting?(tradeNo: string, now: number, lastStatus?: string): Promise<WaitResult>;
+  /**
+   * Optional, for a callback that carries the flow's token but no trade number (many providers
+   * send back only the pass-back or metadata field): `take` of the flow the token names, found by
+   * its `payment.create` span (`traceId` and `spanId`, which the token carries) instead of its
+   * trade number, for as long as the flow or its tombstone is kept. Only a flow whose record has
+   * both ids is taken, atomically with finding it: a token never takes another flow, not even one
+   * put for the same trade number since. For a span it does not know, it remembers the take for 10
+   * minutes as `take` does (a put of that span's flow landing after it records the flow as taken,
+   * whenever it was issued), and a take while one is remembered is a duplicate. Without it such a
+   * callback cannot end its flow, which is then also reported stalled (counted in
+   * `callbacksNotInStore`, and said once).
+   */
+  takeBySpan?(traceId: string, spanId: string): Promise<TakeResult>;
+  /**
+   * Optional, with `takeBySpan`: `keepWaiting` of the flow found as `takeBySpan` finds it, for a
+   * "still pending" callback without a trade number; a span it does not know is left alone and
+   * nothing is remembered. Without it, such a callback takes the flow with `takeBySpan` and puts
+   * it back, as `keepWaiting`'s absence does.
+   */
+  keepWaitingBySpan?(traceId: string, spanId: string, now: number, lastStatus?: string): Promise<WaitResult>;
   /**
    * Claims up to `limit` flows whose deadline (or previous lease) is before `now`, leasing each
    * for `leaseMs`: until then no other claimer gets it; if not acknowledged by then, it is claimed again.

@@ -31,10 +31,12 @@ export const HEALTH_CALLBACKS = 'callbacks' as const;
 /** Callbacks, refused ones included, whose flow could not be found (`payment.callback.correlation` = none). */
 export const HEALTH_CALLBACKS_UNCORRELATED = 'callbacksUncorrelated' as const;
 /**
- * Callbacks with a valid flow token whose trade number the flow store did not know: the flow
- * was recorded by another process on its own in-memory store, evicted, lost in a restart, minted
- * without a trade number, or its write had not landed yet (then the store ends it when it lands).
- * Otherwise the process that holds such a flow reports it stalled although its callback came.
+ * Callbacks with a valid flow token whose flow the flow store did not give: by the trade number
+ * the callback read, or, without one, by the token's flow (`takeBySpan`). The flow was recorded by
+ * another process on its own in-memory store, evicted, lost in a restart, minted without a trade
+ * number, or its write had not landed yet (then the store ends it when it lands); or, without a
+ * trade number, the store is a custom one without `takeBySpan`. Otherwise the process (or store)
+ * that holds such a flow reports it stalled although its callback came.
  */
 export const HEALTH_CALLBACKS_NOT_IN_STORE = 'callbacksNotInStore' as const;
 export const HEALTH_CALLBACKS_DUPLICATE = 'callbacksDuplicate' as const;

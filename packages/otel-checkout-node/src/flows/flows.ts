@@ -58,6 +58,12 @@ export interface FlowDependencies {
   flush?: () => Promise<void>;
 }
 
+/** A flow as its token names it: its `payment.create` span. */
+export interface FlowSpan {
+  traceId: string;
+  spanId: string;
+}
+
 /** Where a token is used; each use has its own maximum age. */
 export type FlowTokenUse = 'callback' | 'return';
 
@@ -85,6 +91,16 @@ export interface Flows {
    * for `take`).
    */
   keepWaiting(tradeNo: string, lastStatus?: string): Promise<TakeResult>;
+  /**
+   * A callback with a genuine flow token and no trade number ended its flow: takes the flow the
+   * token names from the store, found by its `payment.create` span (trace and span id), as a
+   * callback with a trade number takes it. Resolves with what the store found; `undefined` when
+   * there is no store or it cannot find flows by span (a custom store without `takeBySpan`).
+   * Rejects when the store fails (the caller counts it, as for `take`).
+   */
+  takeBySpan(flow: FlowSpan): Promise<TakeResult | undefined>;
+  /** `keepWaiting` of the flow a token names, found as `takeBySpan` finds it; `undefined` as there. */
+  keepWaitingBySpan(flow: FlowSpan, lastStatus?: string): Promise<TakeResult | undefined>;
   /** Starts background work (the stalled sweeper) when configured. */
   start(): void;
   /** Stops background work. */
@@ -103,11 +119,12 @@ export interface Flows {
   whenRecorded(): Promise<void>;
   /**
    * A take for a flow whose end was decided (a final callback, or `payment.create` ending final)
-   * failed because the store could not be reached: it is tried again until the store answers
+   * failed because the store could not be reached: it is tried again (by trade number, or for a
+   * callback without one by the flow's span, as `takeBySpan`) until the store answers
    * (with a backoff, for at most an hour), so that the flow is ended there too and not also
    * reported stalled once the store is back.
    */
-  deferTake(tradeNo: string): void;
+  deferTake(flow: string | FlowSpan): void;
   /** Tries the deferred takes now (the package also does on its own); resolves when this attempt is over. */
   retryDeferredTakes(): Promise<void>;
 }
@@ -132,6 +149,13 @@ function firstSighting(seen: Set<string>, spanId: string): boolean {
   seen.add(spanId);
   if (seen.size > RECENTLY_SEEN_LIMIT) seen.delete(seen.values().next().value as string);
   return true;
+}
+
+/** A take tried again until the store answers (see `deferTake`). */
+interface DeferredTake {
+  /** When it first failed, ms since the epoch. */
+  since: number;
+  take: (store: FlowStore) => Promise<unknown>;
 }
 
 /** What the store was asked to record for one `payment.create` span. */
@@ -193,8 +217,8 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
   // A flow whose end was decided while the store was away stays live in it, and once the store is
   // back (a restart with its data, a network partition healed) its deadline passes and it is
   // reported stalled: counted a second time, after its callback or `payment.create`. So the take
-  // is remembered (trade number → when it first failed) and tried again until the store answers.
-  const deferredTakes = new Map<string, number>();
+  // is remembered (the flow → when it first failed, and the take) and tried again until the store answers.
+  const deferredTakes = new Map<string, DeferredTake>();
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelay = DEFERRED_TAKE_FIRST_RETRY_MS;
   let retrying: Promise<void> | undefined;
@@ -217,20 +241,20 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
 
   const retryRound = async (): Promise<void> => {
     if (store === undefined) return;
-    for (const [tradeNo, since] of [...deferredTakes]) {
+    for (const [key, { since, take }] of [...deferredTakes]) {
       if (Date.now() - since > DEFERRED_TAKE_MAX_AGE_MS) {
-        deferredTakes.delete(tradeNo);
+        deferredTakes.delete(key);
         giveUpTake();
         continue;
       }
       try {
-        await store.take(tradeNo);
+        await take(store);
       } catch {
         // Still away: the rest waits for the next round.
         retryDelay = Math.min(2 * retryDelay, DEFERRED_TAKE_LONGEST_RETRY_MS);
         return;
       }
-      deferredTakes.delete(tradeNo);
+      deferredTakes.delete(key);
     }
     retryDelay = DEFERRED_TAKE_FIRST_RETRY_MS;
   };
@@ -240,13 +264,18 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     return retrying;
   };
 
-  const deferTake = (tradeNo: string): void => {
-    if (store === undefined || stopped || deferredTakes.has(tradeNo)) return;
+  const deferTake = (flow: string | FlowSpan): void => {
+    if (store === undefined || stopped) return;
+    // Keys of the two kinds cannot meet: a trade number's starts with "t", a span's with "s".
+    const key = typeof flow === 'string' ? `t:${flow}` : `s:${flow.traceId}-${flow.spanId}`;
+    if (deferredTakes.has(key)) return;
+    if (typeof flow !== 'string' && store.takeBySpan === undefined) return;
     if (deferredTakes.size >= MAX_DEFERRED_TAKES) {
       giveUpTake();
       return;
     }
-    deferredTakes.set(tradeNo, Date.now());
+    const take = typeof flow === 'string' ? (s: FlowStore) => s.take(flow) : (s: FlowStore) => s.takeBySpan!(flow.traceId, flow.spanId);
+    deferredTakes.set(key, { since: Date.now(), take });
     scheduleRetry();
   };
 
@@ -344,21 +373,37 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     return withTokenParam(url, tokenParam, token);
   };
 
-  const keepWaiting = async (tradeNo: string, lastStatus?: string): Promise<TakeResult> => {
-    if (store === undefined) return { duplicate: false, late: false };
-    if (store.keepWaiting !== undefined) return store.keepWaiting(tradeNo, Date.now(), lastStatus);
-    // A store without it: take the flow and put it back, which cannot tell whether a final
-    // notification or the end of `payment.create` took it in between.
-    const taken = await store.take(tradeNo);
+  /**
+   * A store without `keepWaiting` (or `keepWaitingBySpan`): the flow is taken and put back, which
+   * cannot tell whether a final notification or the end of `payment.create` took it in between.
+   */
+  const takeAndPutBack = async (s: FlowStore, taken: TakeResult, lastStatus: string | undefined): Promise<TakeResult> => {
     if (taken.record !== undefined && !taken.duplicate && !taken.late) {
       try {
-        await store.put(lastStatus === undefined ? taken.record : { ...taken.record, lastStatus }, deadlineFrom(Date.now(), taken.record));
+        await s.put(lastStatus === undefined ? taken.record : { ...taken.record, lastStatus }, deadlineFrom(Date.now(), taken.record));
       } catch (error) {
         health.increment(HEALTH_FLOW_STORE_FAILURES);
         health.warnOnce('flow-store-keep-waiting', 'the flow store could not keep a pending flow waiting; its final callback will count as a duplicate', error);
       }
     }
     return taken;
+  };
+
+  const keepWaiting = async (tradeNo: string, lastStatus?: string): Promise<TakeResult> => {
+    if (store === undefined) return { duplicate: false, late: false };
+    if (store.keepWaiting !== undefined) return store.keepWaiting(tradeNo, Date.now(), lastStatus);
+    return takeAndPutBack(store, await store.take(tradeNo), lastStatus);
+  };
+
+  const takeBySpan = async (flow: FlowSpan): Promise<TakeResult | undefined> => {
+    if (store?.takeBySpan === undefined) return undefined;
+    return store.takeBySpan(flow.traceId, flow.spanId);
+  };
+
+  const keepWaitingBySpan = async (flow: FlowSpan, lastStatus?: string): Promise<TakeResult | undefined> => {
+    if (store?.keepWaitingBySpan !== undefined) return store.keepWaitingBySpan(flow.traceId, flow.spanId, Date.now(), lastStatus);
+    if (store?.takeBySpan === undefined) return undefined;
+    return takeAndPutBack(store, await store.takeBySpan(flow.traceId, flow.spanId), lastStatus);
   };
 
   const flows: Flows = {
@@ -372,6 +417,8 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     passback: (flow) => issue(flow) ?? '',
     complete,
     keepWaiting,
+    takeBySpan,
+    keepWaitingBySpan,
     verifyToken(token, use) {
       const result =
         signer === undefined

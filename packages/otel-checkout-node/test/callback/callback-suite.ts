@@ -177,6 +177,25 @@ export function describeCallbackMiddleware(name: string, kind: CallbackFramework
       checkOne(flow, 'store');
     });
 
+    it('the token and no trade number (a provider that sends back only the pass-back): the flow ends in the store, the span has its trade number, a copy is a duplicate', async () => {
+      const flow = harness.createFlow('N-1');
+      flows.notifyUrl(flow, 'http://x/notify');
+      await flows.whenRecorded();
+      const send = () =>
+        fetch(`${app.url}/notify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ otc_flow: flows.passback(flow) }) });
+      assert.equal((await send()).status, 200);
+      checkOne(flow, 'token_body');
+      assert.equal(await flows.store!.size(), 0, 'taken: it will not be reported stalled');
+      assert.equal((await send()).status, 200);
+      assert.deepEqual(
+        harness.callbacks().map((span) => [span.attributes['payment.trade_no'], span.attributes['payment.provider'], span.attributes['payment.callback.duplicate']]),
+        [
+          ['N-1', 'acme', undefined],
+          ['N-1', 'acme', true],
+        ],
+      );
+    });
+
     it('a notification whose connection drops before the answer: an error without a status code, still in its flow', async () => {
       const flow = harness.createFlow('D-1');
       const handlerReached = new Promise<void>((resolve) => (gate.reached = resolve));

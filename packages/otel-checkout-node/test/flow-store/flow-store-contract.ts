@@ -287,6 +287,100 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.deepEqual((await store.claimExpired(now + 500, 10, 1000)).map((c) => [c.record.tradeNo, c.claims]), [['X0', 2]]);
     });
 
+    it('takeBySpan takes the flow a token names, by its trace and span id, as take does: once, then duplicates, late after a claim', async () => {
+      const now = Date.now();
+      assert.equal(typeof store.takeBySpan, 'function', 'the built-in stores find a flow by its span');
+      const a = { ...rec('B1', '0000000000000b01'), release: 'web-2026.12.2', cohort: 'canary' };
+      await store.put(a, now + 60_000);
+      assert.deepEqual(await store.takeBySpan!(a.traceId, a.spanId), { record: a, duplicate: false, late: false });
+      assert.equal(await store.size(), 0, 'taken');
+      assert.deepEqual(await store.takeBySpan!(a.traceId, a.spanId), { record: a, duplicate: true, late: false });
+      assert.deepEqual(await store.take('B1'), { record: a, duplicate: true, late: false }, 'one tombstone for both ways in');
+      // Taken by trade number first: the token's copy is the duplicate.
+      const b = rec('B2', '0000000000000b02');
+      await store.put(b, now + 60_000);
+      await store.take('B2');
+      assert.deepEqual(await store.takeBySpan!(b.traceId, b.spanId), { record: b, duplicate: true, late: false });
+      // Claimed by a sweeper: late, left for the sweeper's ack; declared stalled: late.
+      const c = rec('B3', '0000000000000b03');
+      await store.put(c, now - 1);
+      await store.claimExpired(now, 10, 60_000);
+      assert.deepEqual(await store.takeBySpan!(c.traceId, c.spanId), { record: c, duplicate: false, late: true });
+      await store.ack(['B3']);
+      assert.deepEqual(await store.takeBySpan!(c.traceId, c.spanId), { record: c, duplicate: true, late: true });
+      assert.equal(await store.size(), 0);
+    });
+
+    it('takeBySpan never takes another flow: not one of another trace with the same span id, nor a new flow under the same trade number', async () => {
+      const now = Date.now();
+      const a = rec('X1', '0000000000000c01');
+      await store.put(a, now + 60_000);
+      assert.deepEqual(await store.takeBySpan!('00000000000000000000000000000abc', a.spanId), { duplicate: false, late: false });
+      assert.deepEqual(await store.keepWaitingBySpan!('00000000000000000000000000000abc', a.spanId, now), { duplicate: false, late: false, waiting: false });
+      assert.equal(await store.size(), 1, 'still waiting for its own callback');
+      // Paid again under the trade number: the first payment's token names a flow that is gone.
+      const b = rec('X1', '0000000000000c02');
+      await store.put(b, now + 60_000);
+      assert.deepEqual(await store.takeBySpan!(a.traceId, a.spanId), { duplicate: false, late: false });
+      assert.deepEqual(await store.keepWaitingBySpan!(a.traceId, a.spanId, now), { duplicate: false, late: false, waiting: false });
+      assert.equal(await store.size(), 1, 'the new flow still waits');
+      assert.deepEqual(await store.takeBySpan!(b.traceId, b.spanId), { record: b, duplicate: false, late: false });
+      // Its tombstone is the new flow's, not the first one's.
+      assert.deepEqual(await store.takeBySpan!(a.traceId, a.spanId), { duplicate: true, late: false }, 'a retry of the unknown take');
+      assert.equal((await store.take('X1')).record?.spanId, b.spanId);
+      // A first flow taken, then a new one under the trade number: the old token ends nothing.
+      const c = rec('X2', '0000000000000c03');
+      await store.put(c, now + 60_000);
+      await store.takeBySpan!(c.traceId, c.spanId);
+      const d = rec('X2', '0000000000000c04');
+      await store.put(d, now + 60_000);
+      assert.equal((await store.takeBySpan!(c.traceId, c.spanId)).record, undefined);
+      assert.equal(await store.size(), 1);
+      assert.deepEqual(await store.take('X2'), { record: d, duplicate: false, late: false });
+    });
+
+    it('keepWaitingBySpan keeps the flow a token names waiting, as keepWaiting does; the final take by span then ends it', async () => {
+      const now = Date.now();
+      assert.equal(typeof store.keepWaitingBySpan, 'function');
+      const a = { ...rec('K5', '0000000000000d01'), issuedAt: now };
+      await store.put(a, now + 60_000);
+      assert.deepEqual(await store.keepWaitingBySpan!(a.traceId, a.spanId, now + 30_000, 'WAIT_BUYER_PAY'), { record: a, duplicate: false, late: false, waiting: true });
+      assert.deepEqual(await store.claimExpired(now + 89_999, 10, 1000), [], 'due again 60 s after the pending notification');
+      // (What a take returns of the last status is the store's own: the stalled span reads it from the claim.)
+      const final = await store.takeBySpan!(a.traceId, a.spanId);
+      assert.deepEqual([final.record?.spanId, final.duplicate, final.late], [a.spanId, false, false]);
+      assert.equal(await store.size(), 0);
+      const copy = await store.keepWaitingBySpan!(a.traceId, a.spanId, now);
+      assert.deepEqual([copy.record?.spanId, copy.duplicate, copy.late, copy.waiting], [a.spanId, true, false, false]);
+      // Unknown: nothing, and nothing remembered (a pending notification is no flow's end).
+      const b = { ...rec('K6', '0000000000000d02'), issuedAt: now };
+      assert.deepEqual(await store.keepWaitingBySpan!(b.traceId, b.spanId, now), { duplicate: false, late: false, waiting: false });
+      await store.put(b, now + 60_000);
+      assert.equal(await store.size(), 1);
+      const [claimed] = await store.claimExpired(now + 60_000, 10, 1000);
+      assert.equal(claimed.record.spanId, b.spanId);
+      assert.deepEqual(await store.keepWaitingBySpan!(b.traceId, b.spanId, now), { record: b, duplicate: false, late: true, waiting: false }, 'claimed: late, left alone');
+    });
+
+    it('a put that lands after a takeBySpan of its own span found nothing records the flow as taken, whenever it was issued', async () => {
+      const now = Date.now();
+      const a = { ...rec('Y1', '0000000000000e01'), issuedAt: now + 60_000 };
+      // Two copies before the write landed: one of them ends the flow, the other is a duplicate.
+      assert.deepEqual(await store.takeBySpan!(a.traceId, a.spanId), { duplicate: false, late: false });
+      assert.deepEqual(await store.takeBySpan!(a.traceId, a.spanId), { duplicate: true, late: false });
+      await store.put(a, now + 120_000);
+      assert.equal(await store.size(), 0, 'never waits for the callback that already came');
+      assert.deepEqual(await store.claimExpired(now + 10 * 86_400_000, 10, 1000), []);
+      assert.deepEqual(await store.takeBySpan!(a.traceId, a.spanId), { record: a, duplicate: true, late: false });
+      assert.deepEqual(await store.take('Y1'), { record: a, duplicate: true, late: false });
+      // A take by the same span id in another trace is not this flow's.
+      const b = rec('Y2', '0000000000000e02');
+      await store.takeBySpan!('00000000000000000000000000000abc', b.spanId);
+      await store.put(b, now + 60_000);
+      assert.equal(await store.size(), 1);
+      assert.deepEqual(await store.takeBySpan!(b.traceId, b.spanId), { record: b, duplicate: false, late: false });
+    });
+
     it('claims respect the limit and hand out the oldest deadlines first', async () => {
       const now = Date.now();
       for (let i = 0; i < 25; i++) await store.put(rec(`L${i}`), now - 100 + i);

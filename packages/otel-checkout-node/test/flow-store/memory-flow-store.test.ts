@@ -46,6 +46,29 @@ describe('MemoryFlowStore bounds', () => {
     assert.equal(store.health().evicted, 0);
   });
 
+  it('keeps a span index only of the flows and tombstones it holds: evicted, expired and replaced ones leave it', async () => {
+    let now = 1_000_000;
+    const store = new MemoryFlowStore({ maxEntries: 50, retentionMs: 1000, now: () => now });
+    const spanOf = (i: number, replaced = false) => `${replaced ? 'f' : '0'}${i.toString(16).padStart(15, '0')}`;
+    const internals = store as unknown as { bySpan: Map<string, string>; live: Map<string, unknown>; tombs: Map<string, unknown> };
+    for (let i = 0; i < 5000; i++) {
+      await store.put({ ...rec(`I${i}`), spanId: spanOf(i) }, now + 100);
+      if (i % 3 === 0) await store.take(`I${i}`);
+      if (i % 7 === 0) await store.put({ ...rec(`I${i}`), spanId: spanOf(i, true) }, now + 100);
+      if (i % 11 === 0) await store.claimExpired(now, 5, 10);
+      if (i % 13 === 0) await store.ack([`I${i - 200}`]);
+      now += 1;
+      assert.ok(internals.bySpan.size <= internals.live.size + internals.tombs.size, `after ${i}: ${internals.bySpan.size} index entries`);
+    }
+    // Evicted long ago: not found by its span (nor by its trade number).
+    assert.equal((await store.takeBySpan(rec('I1').traceId, spanOf(1))).record, undefined);
+    assert.equal((await store.takeBySpan(rec('I4999').traceId, spanOf(4999))).record?.tradeNo, 'I4999');
+    // A tombstone past its retention is gone from the index too.
+    await store.take('I4998');
+    now += 1001;
+    assert.equal((await store.takeBySpan(rec('I4998').traceId, spanOf(4998))).record, undefined);
+  });
+
   it('keeps its due-time heap bounded when flows are taken before their deadline', async () => {
     const store = new MemoryFlowStore();
     for (let i = 0; i < 20_000; i++) {

@@ -78,6 +78,58 @@ describe('RedisFlowStore (real redis-server)', function () {
     });
   });
 
+  describe('the span index (takeBySpan)', () => {
+    let client: ReturnType<typeof createClient>;
+    before(async () => {
+      client = createClient({ url: redis.url });
+      await client.connect();
+    });
+    after(() => client.destroy());
+
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const rec = (tradeNo: string, spanId: string, issuedAt = Date.now()) => ({ traceId, spanId, traceFlags: 1, tradeNo, issuedAt });
+    const within = (ttl: number, expected: number, label: string) => assert.ok(ttl > expected - 10_000 && ttl <= expected, `${label}: ttl ${ttl}, expected about ${expected}`);
+
+    it('lives as long as the flow, then as its tombstone, and goes with a flow another one replaces', async () => {
+      const p = 'span:{flows}:';
+      const store = new RedisFlowStore({ client, keyPrefix: p, retentionMs: 60_000 });
+      const now = Date.now();
+      // Live: the flow's expiry (its deadline plus the retention), kept in step by a pending notification.
+      await store.put(rec('A', '00000000000000a1', now - 500_000), now + 100_000);
+      assert.equal(await client.hGet(`${p}s:00000000000000a1`, 'n'), 'A');
+      within(await client.pTTL(`${p}s:00000000000000a1`), 160_000, 'live');
+      within(await client.pTTL(`${p}f:A`), 160_000, 'live flow');
+      // Its wait (600 s) from now.
+      await store.keepWaitingBySpan(traceId, '00000000000000a1', now);
+      within(await client.pTTL(`${p}s:00000000000000a1`), 660_000, 'waiting again');
+      within(await client.pTTL(`${p}f:A`), 660_000, 'waiting flow');
+      // Taken: the tombstone's retention.
+      assert.equal((await store.takeBySpan(traceId, '00000000000000a1')).record?.tradeNo, 'A');
+      within(await client.pTTL(`${p}s:00000000000000a1`), 60_000, 'tombstone');
+      within(await client.pTTL(`${p}t:A`), 60_000, 'tombstone itself');
+      // Declared stalled: the tombstone's retention too.
+      await store.put(rec('B', '00000000000000b1', now), now - 1);
+      await store.claimExpired(now, 10, 60_000);
+      await store.ack(['B']);
+      within(await client.pTTL(`${p}s:00000000000000b1`), 60_000, 'stalled tombstone');
+      assert.equal((await store.takeBySpan(traceId, '00000000000000b1')).late, true);
+      // A flow put under the trade number of a live one replaces it, and its index.
+      await store.put(rec('C', '00000000000000c1', now), now + 600_000);
+      await store.put(rec('C', '00000000000000c2', now), now + 600_000);
+      assert.equal(await client.exists(`${p}s:00000000000000c1`), 0);
+      assert.equal(await client.hGet(`${p}s:00000000000000c2`, 'n'), 'C');
+      // A take by span of a flow not written yet: remembered for 10 minutes, then the put's index.
+      assert.equal((await store.takeBySpan(traceId, '00000000000000d1')).record, undefined);
+      within(await client.pTTL(`${p}s:00000000000000d1`), 600_000, 'take before the write');
+      await store.put(rec('D', '00000000000000d1', now), now + 600_000);
+      assert.deepEqual({ ...(await client.hGetAll(`${p}s:00000000000000d1`)) }, { n: 'D' });
+      within(await client.pTTL(`${p}s:00000000000000d1`), 60_000, 'taken at its put');
+      assert.equal(await store.size(), 1, 'only C waits');
+      // Nothing without an expiry.
+      for (const key of await client.keys(`${p}s:*`)) assert.ok((await client.pTTL(key)) > 0, key);
+    });
+  });
+
   describe('closing while the first command connects', () => {
     // The store connects to its own database, so its connections are told apart from this one.
     const STORE_DB = 7;
