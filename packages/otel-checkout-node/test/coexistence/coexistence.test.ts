@@ -140,3 +140,26 @@ describe('an application SDK started after startCheckoutTracing', () => {
     assert.equal(report.watchedAfterShutdown, false);
   });
 });
+
+describe('an Express application whose SDK has instrumentation-express but no HTTP instrumentation', () => {
+  // What the README says of this set-up: the middleware's server span is named after the route;
+  // instrumentation-express 0.71's own spans are not (it finds no span when the layers before the
+  // payment middleware run, and keeps the mount path of the layer that runs it).
+  const repository = join(__dirname, '..', '..', '..', '..');
+  for (const [express, from, handlerName] of [
+    ['Express 4', join(repository, 'fixtures', 'express-4', 'package.json'), 'request handler - /pay/pay/create'],
+    ['Express 5', join(repository, 'package.json'), 'request handler'],
+  ] as const) {
+    it(`${express}: the server span is named after the route; instrumentation-express names its handler span "${handlerName}", without http.route`, async () => {
+      const script = join(__dirname, 'express-without-http-app.ts');
+      const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', script, from], { timeout: 30_000 });
+      const report = JSON.parse(stdout) as { mode: string; express: string; spans: { name: string; kind: number; route?: string; scope: string }[] };
+      assert.equal(report.mode, 'coexisting');
+      assert.equal(report.express.split('.')[0], express.slice(-1));
+      assert.deepEqual(report.spans, [
+        { name: 'POST /pay/create', kind: SERVER, route: '/pay/create', scope: '@otel-checkout/node' },
+        { name: handlerName, kind: 0, scope: '@opentelemetry/instrumentation-express' },
+      ]);
+    });
+  }
+});
