@@ -81,11 +81,13 @@ describe('coexistence with an application that runs its own OpenTelemetry SDK', 
 interface OptionsReport {
   mode: string;
   configProblems: number;
+  /** spansExported, spansDropped, exportFailures. */
+  exportCounters: number[];
   warnings: string[];
   attributes: Record<string, unknown>;
 }
 
-async function runOptionsApp(variant: 'sdk-options' | 'redaction-false' | 'applicable'): Promise<OptionsReport> {
+async function runOptionsApp(variant: 'sdk-options' | 'redaction-false' | 'applicable' | 'failing-export'): Promise<OptionsReport> {
   const script = join(__dirname, 'options-app.ts');
   const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', script, variant], { timeout: 30_000 });
   return JSON.parse(stdout) as OptionsReport;
@@ -116,6 +118,12 @@ describe('startCheckoutTracing options beside an application SDK', () => {
     const report = await runOptionsApp('redaction-false');
     assert.equal(report.configProblems, 1);
     assert.equal(report.warnings.filter((w) => w.includes('option redaction: false has no effect')).length, 1, report.warnings.join('\n'));
+  });
+
+  it("the export counters stay 0 while the application's exporter fails: its SDK exports, not the package", async () => {
+    const report = await runOptionsApp('failing-export');
+    assert.equal(report.mode, 'coexisting');
+    assert.deepEqual(report.exportCounters, [0, 0, 0]);
   });
 
   it('the options that apply beside an application SDK (flows, baggage, cohort, release, timeouts) are neither said nor counted', async () => {

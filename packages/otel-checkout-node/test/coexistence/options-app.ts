@@ -1,12 +1,14 @@
 // An application that runs its own OpenTelemetry SDK (with the package's RedactionSpanProcessor,
 // made without options) and passes startCheckoutTracing options of its own SDK's business. Run
 // as a child process: its global SDK must not mix with other tests.
-// argv[2]: 'sdk-options' (options that shape an SDK), 'redaction-false', or 'applicable'.
+// argv[2]: 'sdk-options' (options that shape an SDK), 'redaction-false', 'applicable', or
+// 'failing-export' (no options; the application's exporter refuses every span).
 import { createRequire } from 'node:module';
 import { diag, DiagLogLevel, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { CompositePropagator } from '@opentelemetry/core';
+import { CompositePropagator, ExportResultCode } from '@opentelemetry/core';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOnSampler, InMemorySpanExporter, NoopSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type * as CheckoutNode from '../../src/index.js';
 
 async function main(): Promise<void> {
@@ -18,8 +20,13 @@ async function main(): Promise<void> {
   );
   const node = createRequire(__filename)('../../src/index.ts') as typeof CheckoutNode;
   const exporter = new InMemorySpanExporter();
+  // A collector that refuses everything, for 'failing-export'.
+  const refused: SpanExporter = {
+    export: (_spans, done) => done({ code: ExportResultCode.FAILED, error: new Error('refused') }),
+    shutdown: () => Promise.resolve(),
+  };
   const sdk = new NodeSDK({
-    spanProcessors: [new node.RedactionSpanProcessor(), new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new node.RedactionSpanProcessor(), new SimpleSpanProcessor(variant === 'failing-export' ? refused : exporter)],
     instrumentations: [],
     autoDetectResources: false,
     metricReaders: [],
@@ -49,7 +56,9 @@ async function main(): Promise<void> {
         }
       : variant === 'redaction-false'
         ? { redaction: false }
-        : {
+        : variant === 'failing-export'
+          ? {}
+          : {
             serviceVersion: '1.4.0',
             release: '1.4.0',
             cohort: { salt: 's', percent: 10 },
@@ -65,6 +74,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       mode: handle.mode,
       configProblems: handle.health().configProblems,
+      exportCounters: [handle.health().spansExported, handle.health().spansDropped, handle.health().exportFailures],
       warnings,
       attributes: exporter.getFinishedSpans().find((s) => s.name === 'work')?.attributes,
     }),

@@ -19,4 +19,11 @@ describe('README claims', () => {
     for (const key of DEFAULT_EXEMPT_KEYS) assert.ok(safety.includes(`\`${key}\``), `${key} is exempt from redaction but not named under "Safety"`);
   });
 
+  it("the health counters of exports say that the application's own SDK exports without them", () => {
+    const health = section('Health');
+    for (const counter of ['spansExported', 'spansDropped', 'exportFailures']) {
+      const row = health.split('\n').find((line) => line.startsWith(`| \`${counter}\` |`));
+      assert.ok(row?.includes('coexisting'), `the ${counter} row does not say what happens in coexisting mode: ${row}`);
+    }
+  });
 });
