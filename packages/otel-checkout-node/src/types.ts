@@ -136,7 +136,7 @@ export interface NodeTracingOptions {
    * that throws traces the request and counts a `hookErrors`. Default: every request traced.
    */
   ignoreIncomingRequest?: (request: IncomingMessage) => boolean;
-  /** Also make a span per Express/Koa middleware layer (default mode; runs instrumentation-express, which wraps every layer). Default: `false`. */
+  /** Also make a span per Express/Koa middleware layer and per Fastify hook and route handler (default mode; runs instrumentation-express, which wraps every layer). Default: `false`. */
   frameworkSpans?: boolean;
   /** Register `@fastify/otel` on every Fastify instance as it is created (default mode only). Default: `true`. */
   fastifyAutoRegister?: boolean;

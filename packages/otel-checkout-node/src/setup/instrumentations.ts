@@ -16,7 +16,10 @@ interface InstrumentationSet {
   express: ExpressInstrumentation;
   koa: KoaInstrumentation;
   koaRoutes: KoaRouteInstrumentation;
+  /** Route names and the `request` span only: no span per hook or handler. */
   fastify: FastifyOtelInstrumentation;
+  /** With `frameworkSpans`: also a span per Fastify hook and route handler. */
+  fastifyLayers: FastifyOtelInstrumentation;
 }
 
 // One set of instrumentation objects per process. An instrumentation patches a module when
@@ -52,15 +55,19 @@ export function buildInstrumentations(options: NodeTracingOptions): Instrumentat
     express: new ExpressInstrumentation({ enabled: false }),
     koa: new KoaInstrumentation({ enabled: false }),
     koaRoutes: new KoaRouteInstrumentation(),
-    fastify: new FastifyOtelInstrumentation({ enabled: false }),
+    // Two, since @fastify/otel reads its hook options only when made. It patches no module (it
+    // registers through Fastify's diagnostics channel), so an instance made now misses nothing.
+    fastify: new FastifyOtelInstrumentation({ enabled: false, instrumentHooks: false, instrumentHandler: false }),
+    fastifyLayers: new FastifyOtelInstrumentation({ enabled: false }),
   };
   shared.http.setConfig({ disableIncomingRequestInstrumentation: true });
   // instrumentation-undici skips every request while its config says `enabled: false` (as it
   // was made), even once enable() subscribed it: the config must say enabled too.
   shared.undici.setConfig({ enabled: true, ignoreRequestHook: alreadyPropagated });
   shared.koa.setConfig({ ignoreLayersType: frameworkSpans ? [] : [KoaLayerType.MIDDLEWARE, KoaLayerType.ROUTER] });
-  shared.fastify.setConfig({ registerOnInitialization: options.fastifyAutoRegister !== false });
-  const routesAndCalls = [shared.http, shared.undici, shared.koaRoutes, shared.koa, shared.fastify];
+  const fastify = frameworkSpans ? shared.fastifyLayers : shared.fastify;
+  fastify.setConfig({ registerOnInitialization: options.fastifyAutoRegister !== false });
+  const routesAndCalls = [shared.http, shared.undici, shared.koaRoutes, shared.koa, fastify];
   return frameworkSpans ? [...routesAndCalls, shared.express] : routesAndCalls;
 }
 

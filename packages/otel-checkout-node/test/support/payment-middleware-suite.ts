@@ -158,6 +158,9 @@ export function describePaymentMiddleware(framework: string, makeApp: AppFactory
         assert.equal(serversForRoute.length, 1, 'no duplicate server span');
         if (frameworkSpans && suiteOptions.frameworkSpan) {
           assert.ok(all.some(suiteOptions.frameworkSpan), `no span from the framework instrumentation among: ${all.map((s) => s.name).join(', ')}`);
+        } else if (suiteOptions.frameworkSpan) {
+          // As shipped: no span per layer, hook or handler.
+          assert.deepEqual(all.filter(suiteOptions.frameworkSpan).map((s) => s.name), []);
         }
       });
 

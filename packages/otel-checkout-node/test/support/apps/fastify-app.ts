@@ -21,5 +21,5 @@ export function fastifyApp(load: () => any): AppFactory {
   };
 }
 
-/** A span only @fastify/otel makes. */
-export const fastifyInstrumentationSpan = (span: { attributes: Record<string, unknown> }): boolean => span.attributes['fastify.root'] === '@fastify/otel';
+/** A span @fastify/otel makes for a hook or a route handler (with `frameworkSpans` only). */
+export const fastifyInstrumentationSpan = (span: { attributes: Record<string, unknown> }): boolean => 'hook.name' in span.attributes;
