@@ -140,13 +140,13 @@ export interface NodeTracingOptions {
   frameworkSpans?: boolean;
   /** Register `@fastify/otel` on every Fastify instance as it is created (default mode only). Default: `true`. */
   fastifyAutoRegister?: boolean;
-  /** Spans queued for export at most; beyond that spans are dropped and counted. Default: `2048`. */
+  /** Spans queued for export at most; beyond that spans are dropped and counted. Default: `OTEL_BSP_MAX_QUEUE_SIZE`, else `2048`. */
   maxQueueSize?: number;
-  /** Spans per export request at most. Default: `512`. */
+  /** Spans per export request at most. Default: `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, else `512`. */
   maxExportBatchSize?: number;
-  /** Delay between exports in ms. Default: `1000`. */
+  /** Delay between exports in ms. Default: `OTEL_BSP_SCHEDULE_DELAY`, else `1000`. */
   scheduledDelayMillis?: number;
-  /** Time one export may take in ms before it is abandoned and its spans counted as dropped. Default: `10000`. */
+  /** Time one export may take in ms before it is abandoned and its spans counted as dropped. Default: `OTEL_BSP_EXPORT_TIMEOUT`, else `10000`. */
   exportTimeoutMillis?: number;
   /** Upper bound in ms of `shutdown()` (flush included). Default: `5000`. */
   shutdownTimeoutMillis?: number;
@@ -162,7 +162,7 @@ export interface NodeTracingOptions {
   release?: string;
   /** Extra span processors, run before the exporting one (one without onStart, onEnd, forceFlush and shutdown is left out). Default: none. */
   spanProcessors?: SpanProcessor[];
-  /** Replaces the propagator (W3C tracecontext + filtered baggage). Default: W3C tracecontext + baggage. */
+  /** Replaces the propagator. Default: the guarded W3C tracecontext + baggage propagators, or those `OTEL_PROPAGATORS` names (see the README). */
   propagator?: TextMapPropagator;
   /** Flow tokens, flow store and stalled sweeper (see "Flows" in the README). Default: tokens not configured. */
   flows?: FlowsOptions;
