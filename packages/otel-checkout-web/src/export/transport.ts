@@ -73,9 +73,13 @@ export function createTransport(options: TransportOptions): Transport {
 
   const beacon = (body: string, bytes: number): boolean => {
     try {
-      if (!navigator.sendBeacon(options.url, new Blob([body], { type: 'application/json' }))) return false;
+      // A beacon cannot leave out the Referer, and a collector on the page's origin gets the
+      // page's full address in it: the flow token and the provider's parameters of a return
+      // page's query. Such a page refuses itself a beacon; the batch waits for the next page,
+      // as one the browser refused does. (A fragment never goes in a Referer.)
+      if (location.search || !navigator.sendBeacon(options.url, new Blob([body], { type: 'application/json' }))) return false;
     } catch {
-      // No sendBeacon here, or it threw: nothing left to try.
+      // No sendBeacon (or no location) here, or it threw: nothing left to try.
       return false;
     }
     // The browser never says when it has sent a beacon, so its bytes count until an export
