@@ -105,10 +105,20 @@ export function takeHandoff(now: number): HandoffRead {
   // record is taken once. (A page with sessionStorage has Navigation Timing: every browser
   // the package supports has both.)
   if (taken !== undefined && taken === location.href && (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.type === 'reload') return read;
+  dropHandoff();
+  return taken === undefined ? read : { ok: false, reason: undefined };
+}
+
+/**
+ * Removes the record, if any. A new checkout or challenge calls this: a record an earlier
+ * attempt left (the shopper went to the bank, pressed Back and pays again) must not be taken
+ * by this attempt's challenge frame, which shares the tab's sessionStorage (an iframe) or gets
+ * a copy of it (a popup), and would join the earlier attempt's trace.
+ */
+export function dropHandoff(): void {
   try {
     sessionStorage.removeItem(HANDOFF_KEY);
   } catch {
-    // Readable a moment ago; an expiry or the next redirect replaces it anyway.
+    // No storage (nothing to drop), or readable a moment ago: an expiry or the next redirect replaces it anyway.
   }
-  return taken === undefined ? read : { ok: false, reason: undefined };
 }

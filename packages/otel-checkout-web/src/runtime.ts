@@ -34,7 +34,7 @@ import type { FlowRuntime } from './flow/flow.js';
 import type { RecordingFlow } from './flow/flow.js';
 import { createFlow } from './flow/flow.js';
 import { NOOP_FLOW } from './flow/noop-flow.js';
-import { handoffRecord, writeHandoff } from './handoff.js';
+import { dropHandoff, handoffRecord, writeHandoff } from './handoff.js';
 import { newHealthCounters } from './health.js';
 import type { ResolvedOptions } from './options.js';
 import { observePageTimings } from './page-timings.js';
@@ -186,6 +186,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       setTimeout(check, watchdogMillis);
     },
     answerChallenge(flow, redirect, challenge) {
+      dropHandoff();
       const origins = originsOf(challenge?.origins) ?? (typeof location !== 'undefined' ? [location.origin] : []);
       const stop = answerHandoff(
         origins,
@@ -302,6 +303,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   return {
     begin(details) {
       if (closed) return NOOP_FLOW;
+      dropHandoff();
       const last = active();
       // Pay again after Back from the provider's page: the restored flow's next attempt, in its
       // trace, rather than a second trace that nothing links to the first.

@@ -91,6 +91,52 @@ describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', fu
     assert.deepEqual(pageErrors, []);
   });
 
+  it('a challenge of a later attempt continues that attempt, not the one whose same-tab handoff an earlier redirect left (the shopper pressed Back at the bank)', async () => {
+    // Attempt 1: a redirect to the bank, which leaves the same-tab handoff in sessionStorage.
+    const first = await page.evaluate(() => window.otc.checkout.begin({ tradeNo: 'T-first', method: 'card', amount: 100 }).traceId);
+    await Promise.all([page.waitForURL(/\/bank\?/), page.evaluate((bank) => window.otc.checkout.active()!.redirect(`${bank}/bank?return=x`, { watchdogMillis: 0 }), sites.bank.url)]);
+    // Back: the checkout page loads anew (it is served no-store); the record is still there.
+    await page.goBack({ waitUntil: 'load' });
+    assert.ok((await page.evaluate(() => sessionStorage.getItem('otc.handoff'))) !== null, 'the first attempt left its record');
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    // Attempt 2: a wallet whose challenge runs in an iframe of the shop's return frame.
+    const returnUrl = `${sites.shop.url}/return.html?challenge=second`;
+    const returned = page.waitForEvent('framenavigated', { predicate: (frame) => frame.url().includes('challenge=second') });
+    const second = await page.evaluate(
+      ({ bank, back }) => {
+        const flow = window.otc.checkout.begin({ tradeNo: 'T-second', method: 'wallet', amount: 4250 });
+        flow.answerChallenge();
+        const frame = document.createElement('iframe');
+        frame.src = `${bank}/challenge?return=${encodeURIComponent(back)}`;
+        document.body.append(frame);
+        Object.assign(window, { flow });
+        return flow.traceId;
+      },
+      { bank: sites.bank.url, back: returnUrl },
+    );
+    const frame = await returned;
+    await frame.waitForLoadState();
+    await frame.evaluate((o) => {
+      window.otcHandle = window.otc.startCheckoutTracing(o);
+    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
+    const resumed = await frame.evaluate(async (shop) => {
+      const flow = await window.otc.checkout.resume({ messageOrigins: [shop] });
+      flow.succeed();
+      await (window.otcHandle as { flush(): Promise<void> }).flush();
+      return flow.traceId;
+    }, sites.shop.url);
+    await page.evaluate(() => (window.flow as { succeed(): void }).succeed());
+    await flushPage(page);
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    assert.notEqual(first, second);
+    assert.equal(ret.attributes['payment.context.source'], 'post_message', 'asked the checkout page, not the record attempt 1 left');
+    assert.equal(ret.traceId, second);
+    assert.equal(resumed, second);
+    assert.equal(ret.attributes['payment.trade_no'], 'T-second');
+    assert.equal(ret.attributes['payment.method'], 'wallet');
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('refuses contexts offered by, and requests coming from, origins that are not allowed', async () => {
     // The shop frames a bank page that asks for the flow's context: not an allowed origin, ignored.
     const asked = await page.evaluate(async (bank) => {
