@@ -40,49 +40,45 @@ export const FRAGMENT_KEY = 'url.fragment';
  * Denylisted names. Matched after lower-casing and dropping `-`, `_`, `.`, `[`, `]`, against the
  * last segment of a dotted key (`http.request.header.authorization`) and against its last two
  * segments joined (`card.number`), so one spelling covers the others (`card_number` also
- * stands for `card.number`, `cardNumber` and `card-number`, `api_key` for `apikey`).
+ * stands for `card.number`, `cardNumber` and `card-number`). A name ending in one of
+ * `SENSITIVE_KEY_ENDINGS` (`password`, `access_token`, `set-cookie`...) is sensitive through
+ * its ending and is not repeated here, unless its words may come as two segments.
  */
 export const DEFAULT_SENSITIVE_KEYS: readonly string[] = [
-  'cvv',
-  'cvc',
-  'cvv2',
   'cvn',
+  'csc',
+  'cvv_code',
+  'cvc_code',
   'security_code',
   'pan',
   'card_number',
   'pin',
+  'exp',
   'expiry',
+  'expiration',
   'exp_date',
   'expiry_date',
   'expiration_date',
   'exp_month',
   'exp_year',
-  'password',
-  'passwd',
-  'secret',
-  'client_secret',
-  'token',
-  'access_token',
-  'refresh_token',
-  'id_token',
+  'expiry_month',
+  'expiry_year',
   'otp',
   'sign',
-  'signature',
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
+  'mac',
+  'checksum',
   'api_key',
   'private_key',
-  'iban',
   'account_number',
   'bank_account',
 ];
 
 /**
  * Endings that make any key sensitive (`x-csrf-token`, `session_token`, `db_password`,
- * `webhook_secret`, `card_cvv`). Short words such as `pan` or `sign` are not here: as endings
- * they would hit innocent names (`span`, `campaign`).
+ * `webhook_secret`, `card_cvv`, `vnp_SecureHash`, `paypal-transmission-sig`), also before
+ * trailing digits (`x-hub-signature-256`, `cvc2`). Short words such as `pan` or `sign` are not
+ * here: as endings they would hit innocent names (`span`, `campaign`). A key holding `hmac`
+ * anywhere (`x-shopify-hmac-sha256`) is sensitive too.
  */
 export const SENSITIVE_KEY_ENDINGS: readonly string[] = [
   'token',
@@ -94,9 +90,17 @@ export const SENSITIVE_KEY_ENDINGS: readonly string[] = [
   'cardnumber',
   'cvv',
   'cvc',
+  'securitycode',
   'signature',
+  'sig',
+  'hash',
   'authorization',
   'cookie',
+  'sessionid',
+  'sessid',
+  'accesskey',
+  'credential',
+  'credentials',
   'iban',
   'accountnumber',
 ];

@@ -33,9 +33,10 @@ export function sensitiveNames(names: readonly string[], endings: readonly strin
     let cut = Math.max(lower.lastIndexOf('.'), lower.lastIndexOf('['));
     // A trailing `]` closes the last bracket segment: `card[cvv]` → `cvv]` → `cvv`.
     if (cut === lower.length - 1) cut = Math.max(lower.lastIndexOf('.', cut - 1), lower.lastIndexOf('[', cut - 1));
-    const last = squashName(lower.slice(cut + 1));
+    // Trailing digits name a variant, not another thing: `cvc2`, `x-hub-signature-256`.
+    const last = squashName(lower.slice(cut + 1)).replace(/\d+$/, '');
     if (last.length === 0) return false;
-    if (squashed.has(last)) return true;
+    if (squashed.has(last) || last.includes('hmac')) return true;
     for (const ending of endings) {
       if (last.endsWith(ending)) return true;
     }

@@ -86,6 +86,25 @@ describe('redaction rules', () => {
       ['bank_account', 'bank_account', '0532013000', REDACTED, 1],
       ['bracketed form field', 'form.card[cvv]', '123', REDACTED, 1],
       ['flow token parameter as a key', 'otc_flow', 'AQ...', REDACTED, 1],
+      // Names payment providers give their signatures, check values and card fields.
+      ['cvc2 (a digit after a name)', 'card.cvc2', '987', REDACTED, 1],
+      ['csc', 'card.csc', '987', REDACTED, 1],
+      ['cvv_code', 'cvv_code', '987', REDACTED, 1],
+      ['exp', 'card.exp', '12/30', REDACTED, 1],
+      ['expiryMonth', 'card.expiryMonth', '12', REDACTED, 1],
+      ['sig', 'provider.sig', 'a1b2', REDACTED, 1],
+      ['mac', 'mac', 'a1b2', REDACTED, 1],
+      ['hash', 'hash', 'a1b2', REDACTED, 1],
+      ['ending in hash', 'vnp_SecureHash', 'a1b2', REDACTED, 1],
+      ['CHECKSUMHASH', 'CHECKSUMHASH', 'a1b2', REDACTED, 1],
+      ['ending in sig', 'http.request.header.paypal-transmission-sig', ['a1b2'], [REDACTED], 1],
+      ['merchantSig', 'merchantSig', 'a1b2', REDACTED, 1],
+      ['a signature header with its digest size', 'http.request.header.x-hub-signature-256', ['sha256=a1'], [REDACTED], 1],
+      ['hmac anywhere', 'http.request.header.x-shopify-hmac-sha256', ['a1b2'], [REDACTED], 1],
+      ['ending in session id', 'http.request.header.x-session-id', ['s1'], [REDACTED], 1],
+      ['jsessionid', 'jsessionid', 's1', REDACTED, 1],
+      ['ending in access key', 'http.request.header.x-access-key', ['k'], [REDACTED], 1],
+      ['credentials', 'gateway.credentials', 'u:p', REDACTED, 1],
       ['already redacted', 'password', REDACTED, REDACTED, 0],
       ['boolean under a denylisted key', 'token', true, true, 0],
       // keys that only look close
@@ -93,6 +112,8 @@ describe('redaction rules', () => {
       ['campaign is not sign', 'app.campaign', 'x', 'x', 0],
       ['tokens (a count) is not token', 'llm.usage.tokens', 42, 42, 0],
       ['callback correlation value mentions token', 'payment.callback.correlation', 'token_query', 'token_query', 0],
+      ['an index after a key is no name', 'items.2', 'x', 'x', 0],
+      ['sha256 alone is a digest name, not a secret', 'file.sha256', 'ab', 'ab', 0],
     ];
     for (const [why, key, input, expected, count] of table) {
       it(`${why}: ${key}`, () => assert.deepEqual(redactOne(key, input), { value: expected, count }));
