@@ -88,6 +88,8 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   /** How to end each traced request still in flight. */
   const requests = new Set<(status?: number, error?: unknown) => void>();
   const cleanups = new Set<() => void>();
+  /** Stops the answering of the last `answerChallenge()`. */
+  let stopAnswering = (): void => {};
   /** The flows the last `pagehide` ended: they carry on if the page comes back from the back-forward cache. */
   let leftOpen: RecordingFlow[] = [];
   let pageTimings: () => Attributes = () => ({});
@@ -187,22 +189,18 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     },
     answerChallenge(flow, redirect, challenge) {
       dropHandoff();
+      // Only the newest challenge answers: a return frame takes the first answer, and a flow
+      // left open (the shopper closed its popup and paid again) would answer before the new one.
+      stopAnswering();
       const origins = originsOf(challenge?.origins) ?? (typeof location !== 'undefined' ? [location.origin] : []);
-      const stop = answerHandoff(
+      // Stopped by the page, by the next challenge or at shutdown, whichever comes first.
+      return (stopAnswering = answerHandoff(
         origins,
         () => (flow.isEnded ? undefined : handoffRecord(redirect().spanContext(), flow, options.handoffMaxAgeMillis)),
         () => {
           counters.contextsRejected += 1;
         },
-      );
-      // Stopped by the page or at shutdown, whichever comes first; a stopped answer leaves the
-      // cleanup list, so repeated challenges do not pile up.
-      const cleanup = (): void => {
-        cleanups.delete(cleanup);
-        stop();
-      };
-      cleanups.add(cleanup);
-      return cleanup;
+      ));
     },
   };
 
@@ -214,6 +212,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   };
 
   queue.resendSpilled();
+  cleanups.add(() => stopAnswering());
 
   cleanups.add(
     installPropagation((method, rawUrl) => {

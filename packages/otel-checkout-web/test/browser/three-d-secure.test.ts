@@ -137,6 +137,49 @@ describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', fu
     assert.deepEqual(pageErrors, []);
   });
 
+  it('only the newest challenge answers: a popup of a second attempt continues it, not the first attempt left open (its popup closed)', async () => {
+    const returnUrl = `${sites.shop.url}/return.html?challenge=two`;
+    const popupOpened = page.waitForEvent('popup');
+    const [first, second] = await page.evaluate(
+      ({ bank, back }) => {
+        // Attempt 1 answers its challenge; the shopper closes its popup, which the page cannot tell.
+        const one = window.otc.checkout.begin({ tradeNo: 'T-one', method: 'wallet' });
+        one.answerChallenge();
+        // Attempt 2, with attempt 1 still open.
+        const two = window.otc.checkout.begin({ tradeNo: 'T-two', method: 'wallet' });
+        two.answerChallenge();
+        window.open(`${bank}/challenge?return=${encodeURIComponent(back)}`, 'challenge', 'popup');
+        Object.assign(window, { one, two });
+        return [one.traceId, two.traceId];
+      },
+      { bank: sites.bank.url, back: returnUrl },
+    );
+    const popup = await popupOpened;
+    await popup.waitForURL(/return\.html\?challenge=two/);
+    await startInPage(popup, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await popup.evaluate(async (shop) => {
+      (await window.otc.checkout.resume({ messageOrigins: [shop] })).succeed();
+    }, sites.shop.url);
+    await flushPage(popup);
+    await page.evaluate(() => {
+      (window.one as { end(): void }).end();
+      (window.two as { succeed(): void }).succeed();
+    });
+    await flushPage(page);
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    await sites.receiver.waitForSpans((s) => s.name === 'payment.checkout', { count: 2 });
+    assert.equal(ret.attributes['payment.context.source'], 'post_message');
+    assert.equal(ret.traceId, second, `the second attempt's trace, not the first's (${first})`);
+    assert.equal(ret.attributes['payment.trade_no'], 'T-two');
+    const redirects = sites.receiver.spans.filter((s) => s.name === 'payment.redirect');
+    assert.deepEqual(
+      redirects.map((s) => s.traceId),
+      [second],
+      'the first attempt did not answer',
+    );
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('refuses contexts offered by, and requests coming from, origins that are not allowed', async () => {
     // The shop frames a bank page that asks for the flow's context: not an allowed origin, ignored.
     const asked = await page.evaluate(async (bank) => {
