@@ -152,7 +152,9 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
   };
 
   const redirectSpanOf = (url: string | undefined): Span => {
-    if (redirectSpan !== undefined) return redirectSpan;
+    // A navigation to a URL is a redirect of its own (a fallback after a challenge, say); a
+    // challenge and prepareRedirect() know no URL and share the latest.
+    if (redirectSpan !== undefined && url === undefined) return redirectSpan;
     const attributes: Attributes = { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_REDIRECT };
     // Absolute, as on CLIENT spans: resolved as the navigation resolves it (against the document's
     // base URL). The redaction rules see the absolute URL at export, so the token is still removed.

@@ -180,6 +180,37 @@ describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', fu
     assert.deepEqual(pageErrors, []);
   });
 
+  it('a redirect after a challenge (a fallback to the bank page) records its own payment.redirect with url.full, and hands that one over', async () => {
+    const traceId = await page.evaluate(async () => {
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-fallback', method: 'card' });
+      flow.answerChallenge();
+      // The challenge frame asks (here the page itself, as a frame of its own origin would).
+      const reply = new Promise<void>((resolve) =>
+        window.addEventListener('message', (event: MessageEvent<{ type?: string }>) => {
+          if (event.data?.type === 'otc.handoff') resolve();
+        }),
+      );
+      window.postMessage({ type: 'otc.handoff.request' }, location.origin);
+      await reply;
+      Object.assign(window, { flow });
+      return flow.traceId;
+    });
+    // The challenge answers "fallback": the page redirects to the bank after all.
+    await Promise.all([
+      page.waitForURL(/\/bank\?from=fallback/),
+      page.evaluate((bank) => (window.flow as { redirect(url: string, o: object): void }).redirect(`${bank}/bank?from=fallback&return=x`, { watchdogMillis: 0 }), sites.bank.url),
+    ]);
+    const redirects = await sites.receiver.waitForSpans((s) => s.name === 'payment.redirect' && s.traceId === traceId, { count: 2 });
+    const navigation = redirects.find((s) => s.attributes['url.full'] !== undefined);
+    assert.ok(navigation, 'a payment.redirect with url.full');
+    assert.equal(navigation.attributes['url.full'], `${sites.bank.url}/bank?from=fallback&return=x`);
+    assert.equal(redirects.filter((s) => s.attributes['url.full'] === undefined).length, 1, 'the challenge’s, without a URL');
+    await page.goBack({ waitUntil: 'load' });
+    const record = JSON.parse((await page.evaluate(() => sessionStorage.getItem('otc.handoff'))) ?? '{}') as { spanId?: string };
+    assert.equal(record.spanId, navigation.spanId, 'the return page continues from the navigation');
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('refuses contexts offered by, and requests coming from, origins that are not allowed', async () => {
     // The shop frames a bank page that asks for the flow's context: not an allowed origin, ignored.
     const asked = await page.evaluate(async (bank) => {
