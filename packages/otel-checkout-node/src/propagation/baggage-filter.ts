@@ -3,6 +3,7 @@ import type { Baggage, BaggageEntry, Context } from '@opentelemetry/api';
 import { CANARY_BAGGAGE_KEYS, createRedactor, readCanaryBaggage } from '@otel-checkout/core';
 import type { Redactor } from '@otel-checkout/core';
 import type { HealthCounters } from '../health.js';
+import { holdsBearerToken } from './bearer-token.js';
 import { HEALTH_BAGGAGE_DROPPED } from '../health-names.js';
 import type { BaggageOptions } from '../types.js';
 
@@ -50,12 +51,12 @@ let valueRules: Redactor | undefined;
 
 /**
  * Whether the redaction rules would change `value` (a card number, a `token=...` pair, a URL
- * with a secret parameter). A release of the right shape can still be a card number, and an
+ * with a secret parameter), or it holds a bearer token under any name. A release of the right shape can still be a card number, and an
  * application's own allow-listed key can hold anything: kept baggage is forwarded unredacted
  * to every outgoing call, so such a value is not kept at all.
  */
 export function holdsSecret(value: string): boolean {
-  return (valueRules ??= createRedactor()).redactText(value) !== value;
+  return holdsBearerToken(value) || (valueRules ??= createRedactor()).redactText(value) !== value;
 }
 
 /**

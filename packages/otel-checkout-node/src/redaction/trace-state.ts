@@ -1,6 +1,7 @@
 import type { SpanContext, TraceState } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Redactor } from '@otel-checkout/core';
+import { holdsBearerToken } from '../propagation/bearer-token.js';
 
 /**
  * Drops the `tracestate` members the redaction rules would change from a span's own context
@@ -30,7 +31,7 @@ function withoutSensitiveMembers(context: SpanContext | undefined, redactor: Red
   let dropped = 0;
   for (const member of traceState.serialize().split(',')) {
     const eq = member.indexOf('=');
-    if (eq <= 0 || redactor.redactText(member) === member) continue;
+    if (eq <= 0 || (!holdsBearerToken(member) && redactor.redactText(member) === member)) continue;
     kept = kept.unset(member.slice(0, eq).trim());
     dropped++;
   }

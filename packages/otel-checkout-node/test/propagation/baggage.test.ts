@@ -39,6 +39,13 @@ const cases: BaggageCase[] = [
     counters: { [HEALTH_BAGGAGE_DROPPED]: 2 },
   },
   {
+    title: 'an allow-listed entry holding a bearer token under its own name is dropped',
+    header: `tenant=Bearer%20eyJhbGciOiJIUzI1NiJ9,${COHORT}=stable`,
+    options: { allowedKeys: ['tenant', COHORT] },
+    kept: { [COHORT]: 'stable' },
+    counters: { [HEALTH_BAGGAGE_DROPPED]: 1 },
+  },
+  {
     title: 'a custom allow-listed key keeps any value within the limits',
     header: `tenant=eu%20west,${COHORT}=stable`,
     options: { allowedKeys: ['tenant', COHORT] },
