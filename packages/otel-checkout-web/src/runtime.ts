@@ -313,6 +313,9 @@ export function createRuntime(options: ResolvedOptions): Runtime {
         return last;
       }
       const root = host.startRoot(SPAN_NAME_PAYMENT_CHECKOUT, PAYMENT_STAGE_VALUE_CHECKOUT, details, pageTimings());
+      // The page load's figures go on the first checkout of the page load only: a single-page
+      // app's later checkouts did not wait for that load, and each would count it once more.
+      pageTimings = () => ({});
       return track(createFlow(host, root, details));
     },
 

@@ -585,4 +585,25 @@ describe('checkout journey in Chromium (click → SDK → backend → bank → r
     const all = sites.receiver.spans.filter((s) => s.name === 'payment.checkout' && s.attributes['payment.trade_no'] === 'T-double');
     assert.equal(all.length, 2, 'no third payment.checkout');
   });
+
+  it('page load time and LCP go on the first checkout of a page load only: a single-page app’s later checkouts do not repeat them', async () => {
+    await page.goto(`${sites.shop.url}/checkout.html`);
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate(
+      () => new Promise<void>((resolve) => new PerformanceObserver(() => resolve()).observe({ type: 'largest-contentful-paint', buffered: true })),
+    );
+    await page.evaluate(async () => {
+      window.otc.checkout.begin({ tradeNo: 'T-spa-1' }).fail('card_declined');
+      // The app changes route without a page load; the shopper pays again later.
+      history.pushState(null, '', '/checkout/again');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      window.otc.checkout.begin({ tradeNo: 'T-spa-2' }).succeed();
+    });
+    await flushPage(page);
+    const [first, second] = await Promise.all(['T-spa-1', 'T-spa-2'].map((no) => sites.receiver.waitForSpan((s) => s.attributes['payment.trade_no'] === no)));
+    assert.equal(typeof first.attributes['checkout.page.load_time'], 'number');
+    assert.equal(typeof first.attributes['checkout.page.lcp'], 'number');
+    assert.equal(second.attributes['checkout.page.load_time'], undefined);
+    assert.equal(second.attributes['checkout.page.lcp'], undefined);
+  });
 });
