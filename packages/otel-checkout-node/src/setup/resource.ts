@@ -7,6 +7,7 @@ import { createRedactor } from '@otel-checkout/core';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_REDACTIONS } from '../health-names.js';
 import type { NodeTracingOptions } from '../types.js';
+import { withVariablesHidden } from './otlp-env.js';
 
 // `deployment.environment.name` is an incubating OpenTelemetry attribute; OpenTelemetry asks
 // libraries to copy incubating names rather than depend on the incubating entry point.
@@ -20,8 +21,11 @@ const DEFAULT_SERVICE_NAME = 'unknown_service:node';
  * Explicit options win over the environment.
  */
 export function buildResource(options: NodeTracingOptions, health?: HealthCounters): Resource {
-  const fromEnv = detectResources({ detectors: [envDetector] });
-  if (health !== undefined) checkResourceVariable(health);
+  const malformed = malformedResourceEntry();
+  if (malformed !== undefined && health !== undefined) sayMalformed(malformed, health);
+  // A malformed variable is ignored whole anyway, and the environment detector would log the
+  // entry it could not read, secret or not, at debug level: it does not get to see it.
+  const fromEnv = withVariablesHidden(malformed === undefined ? [] : [RESOURCE_VARIABLE], () => detectResources({ detectors: [envDetector] }));
   const explicit: Attributes = { ...(options.resourceAttributes ?? {}) };
   if (options.serviceName !== undefined) explicit[ATTR_SERVICE_NAME] = options.serviceName;
   if (options.serviceVersion !== undefined) explicit[ATTR_SERVICE_VERSION] = options.serviceVersion;
@@ -44,15 +48,18 @@ const MAX_RESOURCE_TEXT = 255;
  * rules are applied here to find the first such entry, which is said once (by its position: values
  * are not logged) and counted in `configProblems`.
  */
-function checkResourceVariable(health: HealthCounters): void {
+function malformedResourceEntry(): { position: number; entries: number } | undefined {
   const raw = getStringFromEnv(RESOURCE_VARIABLE);
-  if (raw === undefined) return;
+  if (raw === undefined) return undefined;
   const entries = raw.split(',').filter((entry) => entry.trim() !== '');
   const bad = entries.findIndex((entry) => !isResourceEntry(entry));
-  if (bad < 0) return;
+  return bad < 0 ? undefined : { position: bad + 1, entries: entries.length };
+}
+
+function sayMalformed(malformed: { position: number; entries: number }, health: HealthCounters): void {
   health.rejectOption(
     RESOURCE_VARIABLE,
-    `${RESOURCE_VARIABLE}: entry ${bad + 1} of ${entries.length} is not key=value (a key and a value of at most ${MAX_RESOURCE_TEXT} characters each, ` +
+    `${RESOURCE_VARIABLE}: entry ${malformed.position} of ${malformed.entries} is not key=value (a key and a value of at most ${MAX_RESOURCE_TEXT} characters each, ` +
       "',' and '=' in them percent-encoded; not logged); the whole variable is ignored, as the OpenTelemetry specification asks",
   );
 }

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { diag, DiagLogLevel, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { startOtlpReceiver } from '@otel-checkout/test-support';
 import type { OtlpReceiver } from '@otel-checkout/test-support';
 import { startCheckoutTracing } from '../../src/index.js';
@@ -74,6 +74,19 @@ describe('bad values of the standard OTEL_* variables', () => {
     await handle.flush();
     const span = await receiver.waitForSpan((s) => s.name === 'span 0');
     assert.deepEqual(span.resource.attributes, { 'service.name': 'unknown_service:node' });
+  });
+
+  it('OTEL_RESOURCE_ATTRIBUTES with a malformed entry holding a secret: no log line at any level shows it', () => {
+    logs.restore();
+    const lines: string[] = [];
+    const record = (...args: unknown[]): void => void lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+    diag.setLogger({ error: record, warn: record, info: record, debug: record, verbose: record }, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
+    process.env.OTEL_RESOURCE_ATTRIBUTES = 'service.namespace=shop,db.password=RESENVSECRET1=x';
+    handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, instrumentHttp: false, scheduledDelayMillis: 10 });
+    assert.equal(handle.health().configProblems, 1);
+    assert.ok(lines.length > 0, 'the logger was called');
+    assert.deepEqual(lines.filter((line) => line.includes('RESENVSECRET1')), []);
+    assert.equal(process.env.OTEL_RESOURCE_ATTRIBUTES, 'service.namespace=shop,db.password=RESENVSECRET1=x', 'the variable is left as it was');
   });
 
   it('an endpoint variable that is not an absolute http(s) URL: said once without its value, counted; exports go where it says', async () => {
