@@ -33,14 +33,18 @@ function patchFetch(trace: TraceRequest): (() => void) | undefined {
     let request: RequestTrace | undefined;
     let nextInit = init;
     try {
-      const isRequest = typeof Request === 'function' && input instanceof Request;
+      // What a Request says, which `init` overrides; nothing for anything else.
+      const given: Partial<Request> = typeof Request === 'function' && input instanceof Request ? input : {};
       // As fetch itself reads it: anything but a Request is stringified (a URL, or an object with its own toString).
       // eslint-disable-next-line @typescript-eslint/no-base-to-string -- exactly what fetch does with it
-      const url = isRequest ? input.url : String(input);
-      const method = (init?.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
-      request = trace(method, url);
+      const url = given.url ?? String(input);
+      const method = (init?.method ?? given.method ?? 'GET').toUpperCase();
+      // A no-cors request is left alone: the browser strips `traceparent` and `baggage` from
+      // it (only CORS-safelisted headers go), and its response is opaque (status 0), so its
+      // span would claim a propagation no server span can follow.
+      if ((init?.mode ?? given.mode) !== 'no-cors') request = trace(method, url);
       if (request !== undefined) {
-        const headers = new Headers(init?.headers ?? (isRequest ? input.headers : undefined));
+        const headers = new Headers(init?.headers ?? given.headers);
         // `baggage` is a list that other tools on the page add to as well (an error tracker's
         // sampling context): ours joins theirs, as XHR's setRequestHeader joins them. There is
         // only one parent, though: `traceparent` replaces any other.

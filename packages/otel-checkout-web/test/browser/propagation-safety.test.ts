@@ -67,6 +67,24 @@ describe('propagation, concurrency and never breaking the page, in Chromium', fu
     assert.deepEqual(carried, clients.map((c) => c.spanId).sort());
   });
 
+  it('a no-cors fetch (init.mode or a Request’s mode), which cannot carry the headers, is left alone: no CLIENT span claims it propagated', async () => {
+    await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
+    await page.evaluate(async (api) => {
+      const flow = window.otc.checkout.begin({ tradeNo: 'T-no-cors' });
+      await fetch(`${api}/api/echo?no-cors-init`, { mode: 'no-cors', method: 'POST', body: '{}' });
+      await fetch(new Request(`${api}/api/echo?no-cors-request`, { mode: 'no-cors' }));
+      // A Request's mode is overridden by the init's, as fetch reads them.
+      await fetch(new Request(`${api}/api/echo?cors-init`, { mode: 'no-cors' }), { mode: 'cors' });
+      await fetch(`${api}/api/echo?cors`);
+      flow.end();
+    }, sites.api.url);
+    await flushPage(page);
+    const clients = await sites.receiver.waitForSpans((s) => s.kindName === 'CLIENT', { count: 2 });
+    await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout');
+    assert.deepEqual(clients.map((s) => new URL(s.attributes['url.full'] as string).search).sort(), ['?cors', '?cors-init']);
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('the page’s own baggage (another tool’s sampling context) is kept beside ours on fetch, as on XHR; its own traceparent gives way to the flow’s, on XHR too, and goes out untouched when the request is not traced', async () => {
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     const seen = await page.evaluate(async (api) => {
