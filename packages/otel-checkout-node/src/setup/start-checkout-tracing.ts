@@ -33,6 +33,7 @@ import { sayUnusedInCoexisting } from './coexisting-options.js';
 import { buildResource, serviceVersionOf } from './resource.js';
 import { installSigtermHook } from './signal-hook.js';
 import { watchLateRegistration } from './late-registration.js';
+import { startWithoutGlobalLoggerProvider } from './global-logger-provider.js';
 import { settlesWithin } from './with-timeout.js';
 import { lightServerSpanStarter } from '../spans/server-span-starter.js';
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from '../version.js';
@@ -213,7 +214,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
     propagation.disable();
     context.disable();
   };
-  sdk.start();
+  startWithoutGlobalLoggerProvider(() => sdk.start());
   // An application SDK started after this one is left unused: say so when it tries to register.
   if (exporting) unwatch = watchLateRegistration(health);
   parts.stopSdk = async () => {

@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { diag, DiagLogLevel, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
+import { createNoopLogger, logs } from '@opentelemetry/api-logs';
+import type { LoggerProvider } from '@opentelemetry/api-logs';
 import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startOtlpReceiver, startRedisServer } from '@otel-checkout/test-support';
@@ -165,6 +167,17 @@ describe('startCheckoutTracing', () => {
     await handle.shutdown();
     assert.ok(receiver.requests.length > 0);
     assert.deepEqual([...new Set(receiver.requests.map((r) => r.path))], ['/v1/traces']);
+  });
+
+  it("leaves the global LoggerProvider to the application: one registered after the start is the one in use, one before it stays", async () => {
+    const mine: LoggerProvider = { getLogger: () => createNoopLogger() };
+    handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, instrumentHttp: false });
+    assert.equal(logs.setGlobalLoggerProvider(mine), mine);
+    assert.equal(logs.getLoggerProvider(), mine);
+    await handle.shutdown();
+    handle = startCheckoutTracing({ endpoint: receiver.tracesUrl, instrumentHttp: false });
+    assert.equal(logs.getLoggerProvider(), mine, "the application's provider, registered before this start, is kept");
+    logs.disable();
   });
 
   it('can be started again after shutdown, and payments works before start and after shutdown', async () => {
