@@ -63,6 +63,17 @@ function report(key: string, expected: string, outcome = 'using the default'): v
   warn(`option ${key} is not ${expected}; ${outcome}`);
 }
 
+/**
+ * A list option (`key`): each entry as `parse` makes it, `undefined` when it is not set. A value
+ * that is not a list (then `undefined`), and an entry that `parse` refuses (then left out), are
+ * reported with what they must be.
+ */
+export function listOf<T>(key: string, value: unknown, parse: (entry: unknown) => T | undefined, expected = 'an http(s) URL'): T[] | undefined {
+  if (Array.isArray(value)) return value.flatMap((entry, index) => parse(entry) ?? (report(`${key}[${index}]`, expected, 'ignored'), []));
+  if (value !== undefined) report(key, 'an array');
+  return undefined;
+}
+
 /** What a scalar option must be, or `undefined` when `value` is that; the type of `fallback` says which kind it is. */
 function problem(key: string, value: unknown, fallback: unknown): string | undefined {
   if (key === 'endpoint') {
@@ -128,16 +139,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   // The document's origin, not its address's: a sandboxed frame's is opaque ('null', which no
   // request matches), every request it makes is cross-origin, and our headers would make each
   // one need a CORS preflight that its server may not answer.
-  let propagateTo: PropagateTarget[] = typeof origin === 'undefined' ? [] : [`${origin}/`];
-  const targets = options.propagateTo;
-  if (Array.isArray(targets)) {
-    propagateTo = [];
-    (targets as unknown[]).forEach((entry, index) => {
-      const target = normalizeTarget(entry);
-      if (target === undefined) report(`propagateTo[${index}]`, 'an http(s) URL or a RegExp', 'ignored');
-      else propagateTo.push(target);
-    });
-  } else if (targets !== undefined) report('propagateTo', 'an array');
+  const propagateTo = listOf('propagateTo', options.propagateTo, normalizeTarget, 'an http(s) URL or a RegExp') ?? (globalThis.origin ? [`${origin}/`] : []);
 
   const redaction = options.redaction;
   if (redaction !== undefined && typeof redaction !== 'boolean' && !isObject(redaction)) report('redaction', 'a boolean or an object');

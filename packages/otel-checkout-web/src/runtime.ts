@@ -36,11 +36,12 @@ import { createFlow } from './flow/flow.js';
 import { NOOP_FLOW } from './flow/noop-flow.js';
 import { dropHandoff, handoffRecord, writeHandoff } from './handoff.js';
 import { newHealthCounters } from './health.js';
+import { listOf } from './options.js';
 import type { ResolvedOptions } from './options.js';
 import { observePageTimings } from './page-timings.js';
 import { installPropagation } from './propagation/patch.js';
-import { matchesTarget, parseUrl } from './propagation/url-match.js';
-import { answerHandoff, originsOf } from './resume/message-handoff.js';
+import { matchesTarget, originOf, parseUrl } from './propagation/url-match.js';
+import { answerHandoff } from './resume/message-handoff.js';
 import { decideResume } from './resume/resume.js';
 import { safely, warn } from './safely.js';
 import type { CheckoutFlow, FlowDetails, ResumeOptions, WebHealth } from './types.js';
@@ -192,7 +193,8 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       // Only the newest challenge answers: a return frame takes the first answer, and a flow
       // left open (the shopper closed its popup and paid again) would answer before the new one.
       stopAnswering();
-      const origins = originsOf(challenge?.origins) ?? (typeof location !== 'undefined' ? [location.origin] : []);
+      // By default the page's own origin (nothing to answer without a window, and no location then).
+      const origins = listOf('origins', challenge?.origins, originOf) ?? [globalThis.location?.origin];
       // Stopped by the page, by the next challenge or at shutdown, whichever comes first.
       return (stopAnswering = answerHandoff(
         origins,
@@ -230,8 +232,10 @@ export function createRuntime(options: ResolvedOptions): Runtime {
         // Once only: the request completing, the page leaving and shutdown may all try.
         if (!requests.delete(end)) return;
         if (status !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-        if (error !== undefined || (status !== undefined && status >= 400)) {
-          span.setAttribute(ATTR_ERROR_TYPE, status !== undefined && status >= 400 ? String(status) : error instanceof Error ? error.name : 'Error');
+        // No status (undefined) is never at least 400.
+        const failed = status! >= 400;
+        if (error !== undefined || failed) {
+          span.setAttribute(ATTR_ERROR_TYPE, failed ? String(status) : error instanceof Error ? error.name : 'Error');
           span.setStatus({ code: SpanStatusCode.ERROR });
         }
         span.end();
@@ -337,7 +341,6 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       endAll();
       closed = true;
       for (const cleanup of cleanups) safely('shutdown handling', cleanup);
-      cleanups.clear();
       await provider.shutdown().catch(() => undefined);
     },
   };

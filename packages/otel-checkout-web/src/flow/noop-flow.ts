@@ -23,7 +23,7 @@ export const NOOP_FLOW: CheckoutFlow = Object.freeze({
   cancel: nothing,
   end: nothing,
   redirect(url: string): void {
-    if (typeof url === 'string' && typeof location !== 'undefined') location.assign(url);
+    if (typeof url === 'string') globalThis.location?.assign(url);
   },
   prepareRedirect: () => Promise.resolve(),
   // Still the application's own call: its result or error is the caller's, as without tracing.

@@ -4,7 +4,7 @@ import type { PropagateTarget } from '../types.js';
  * `url` resolved against `base` (by default the page's address), or `undefined` when it is
  * not a URL at all.
  */
-export function parseUrl(url: string, base = typeof location === 'undefined' ? undefined : location.href): URL | undefined {
+export function parseUrl(url: string, base = globalThis.location?.href): URL | undefined {
   try {
     return new URL(url, base);
   } catch {
@@ -20,9 +20,22 @@ export function parseUrl(url: string, base = typeof location === 'undefined' ? u
  */
 export function normalizeTarget(target: unknown): PropagateTarget | undefined {
   if (target instanceof RegExp) return target;
-  if (typeof target !== 'string' || !/^https?:\/\//i.test(target)) return undefined;
-  const url = parseUrl(target);
+  const url = httpUrl(target);
   return url && url.origin + url.pathname;
+}
+
+/**
+ * The origin of an entry of an origins option (`messageOrigins`, `answerChallenge`'s
+ * `origins`), as the browser spells it in `event.origin`: `https://Shop.example:443/` is
+ * `https://shop.example`. `undefined` for anything but an absolute http(s) URL.
+ */
+export function originOf(entry: unknown): string | undefined {
+  return httpUrl(entry)?.origin;
+}
+
+/** `value` parsed, when it is a string holding an absolute http(s) URL. */
+export function httpUrl(value: unknown): URL | undefined {
+  return typeof value === 'string' && /^https?:\/\//i.test(value) ? parseUrl(value) : undefined;
 }
 
 /**

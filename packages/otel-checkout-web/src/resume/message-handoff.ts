@@ -16,11 +16,6 @@ interface Message {
   record?: unknown;
 }
 
-/** The strings of an origins option, or `undefined` when it is not a list. */
-export function originsOf(value: unknown): string[] | undefined {
-  return Array.isArray(value) ? value.filter((origin): origin is string => typeof origin === 'string') : undefined;
-}
-
 /** The window this frame was opened from or embedded in, if any. */
 export function handoffPeer(): Window | undefined {
   if (typeof window === 'undefined') return undefined;
@@ -55,7 +50,7 @@ export function requestHandoff(peer: Window, origins: readonly string[], timeout
       try {
         peer.postMessage({ type: HANDOFF_REQUEST }, origin);
       } catch {
-        // An origin string the browser rejects: that origin simply is not asked.
+        // Not a window after all (the page replaced `window.opener`): nobody is asked.
       }
     }
   });

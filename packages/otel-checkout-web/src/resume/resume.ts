@@ -17,7 +17,9 @@ import { takeHandoff } from '../handoff.js';
 import type { HandoffRecord } from '../handoff.js';
 import { parseTraceparent } from '../traceparent.js';
 import type { FlowDetails, ResumeOptions } from '../types.js';
-import { handoffPeer, originsOf, requestHandoff } from './message-handoff.js';
+import { handoffPeer, requestHandoff } from './message-handoff.js';
+import { listOf } from '../options.js';
+import { originOf } from '../propagation/url-match.js';
 import { takeUrlToken } from './url-token.js';
 import { verifyToken } from './verify.js';
 
@@ -62,9 +64,9 @@ export async function decideResume(env: ResumeEnvironment, options: ResumeOption
   if (handoff.ok) return handedOver(handoff.record, handoff.record.taken === undefined ? PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF : PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD);
   if (handoff.reason !== undefined) reasons.push(handoff.reason);
 
-  const origins = originsOf(options.messageOrigins) ?? [];
-  const peer = origins.length > 0 ? handoffPeer() : undefined;
-  if (peer !== undefined) {
+  const origins = listOf('messageOrigins', options.messageOrigins, originOf) ?? [];
+  const peer = origins.length > 0 && handoffPeer();
+  if (peer) {
     const message = await requestHandoff(peer, origins, timeout, Date.now);
     if (message.ok) return handedOver(message.record, PAYMENT_CONTEXT_SOURCE_VALUE_POST_MESSAGE);
     if (message.reason !== undefined) reasons.push(message.reason);

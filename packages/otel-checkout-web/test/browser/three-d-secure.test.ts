@@ -211,6 +211,52 @@ describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', fu
     assert.deepEqual(pageErrors, []);
   });
 
+  it('origins compare as the browser spells them (a trailing slash, a path), and a value that is not a list of http(s) URLs is reported', async () => {
+    const returnUrl = `${sites.shop.url}/return.html?challenge=slash`;
+    const returned = page.waitForEvent('framenavigated', { predicate: (frame) => frame.url().includes('challenge=slash') });
+    await page.evaluate(
+      ({ bank, back, shop }) => {
+        const flow = window.otc.checkout.begin({ tradeNo: 'T-slash' });
+        flow.answerChallenge({ origins: [`${shop}/return.html`] });
+        const frame = document.createElement('iframe');
+        frame.src = `${bank}/challenge?return=${encodeURIComponent(back)}`;
+        document.body.append(frame);
+        Object.assign(window, { flow });
+      },
+      { bank: sites.bank.url, back: returnUrl, shop: sites.shop.url },
+    );
+    const frame = await returned;
+    await frame.waitForLoadState();
+    await frame.evaluate((o) => {
+      window.otcHandle = window.otc.startCheckoutTracing(o);
+    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
+    const frameDiagnostics = await frame.evaluate(async (shop) => {
+      (await window.otc.checkout.resume({ messageOrigins: [`${shop}/`] })).succeed();
+      await (window.otcHandle as { flush(): Promise<void> }).flush();
+      return window.otc.diagnostics;
+    }, sites.shop.url);
+    const pageDiagnostics = await page.evaluate(() => {
+      (window.flow as { succeed(): void }).succeed();
+      const flow = window.otc.checkout.begin();
+      // What a page without types may pass: one origin as a string, a host without a scheme.
+      flow.answerChallenge({ origins: location.origin as unknown as string[] });
+      flow.answerChallenge({ origins: ['shop.example', location.origin] });
+      flow.end();
+      return window.otc.diagnostics;
+    });
+    await flushPage(page);
+    const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
+    const checkout = await sites.receiver.waitForSpan((s) => s.name === 'payment.checkout' && s.attributes['payment.trade_no'] === 'T-slash');
+    assert.equal(ret.attributes['payment.context.source'], 'post_message', `${JSON.stringify(ret.attributes)}`);
+    assert.equal(ret.traceId, checkout.traceId);
+    assert.deepEqual(frameDiagnostics, []);
+    assert.deepEqual(pageDiagnostics, [
+      'warn: @otel-checkout/web: option origins is not an array; using the default',
+      'warn: @otel-checkout/web: option origins[0] is not an http(s) URL; ignored',
+    ]);
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('refuses contexts offered by, and requests coming from, origins that are not allowed', async () => {
     // The shop frames a bank page that asks for the flow's context: not an allowed origin, ignored.
     const asked = await page.evaluate(async (bank) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { resolveOptions } from '../../src/options.js';
+import { listOf, resolveOptions } from '../../src/options.js';
+import { originOf } from '../../src/propagation/url-match.js';
 
 describe('option defaults', () => {
   let warnings: string[];
@@ -100,6 +101,19 @@ describe('option defaults', () => {
       ['propagateTo[0]', 'propagateTo[2]', 'propagateTo[3]'],
     );
     assert.ok(warnings.every((w) => w.endsWith('is not an http(s) URL or a RegExp; ignored')), warnings.join('\n'));
+  });
+
+  it('origins (messageOrigins, answerChallenge’s origins) become origins as the browser spells them; what is not an http(s) URL is reported and dropped, a value that is not a list reported', () => {
+    const origins = listOf('messageOrigins', ['https://Shop.example:443/', 'http://shop.test/return.html?x=1', 'shop.example', '*', 'null', 3], originOf);
+    assert.deepEqual(origins, ['https://shop.example', 'http://shop.test']);
+    assert.deepEqual(warnings, [2, 3, 4, 5].map((i) => `@otel-checkout/web: option messageOrigins[${i}] is not an http(s) URL; ignored`));
+    warnings.length = 0;
+    assert.equal(listOf('origins', 'https://shop.example', originOf), undefined);
+    assert.deepEqual(warnings, ['@otel-checkout/web: option origins is not an array; using the default']);
+    warnings.length = 0;
+    assert.equal(listOf('origins', undefined, originOf), undefined);
+    assert.deepEqual(listOf('origins', [], originOf), []);
+    assert.deepEqual(warnings, []);
   });
 
   it('headers the browser would refuse are reported and dropped; the valid ones are kept', () => {
