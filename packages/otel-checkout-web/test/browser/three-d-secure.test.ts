@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { useChromiumSession } from '../harness/session.js';
 import { flushPage, startInPage, tracingOptions } from '../harness/page-api.js';
 import type { Sites } from '../harness/sites.js';
@@ -17,8 +17,44 @@ describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', fu
   beforeEach(async () => {
     await page.goto(`${sites.shop.url}/checkout.html`);
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
-  
   });
+
+  /**
+   * Begins a flow with `details` that answers its challenge (from `origins`, else the page's own),
+   * frames the bank's challenge page, which sends the shopper back to the shop's return page
+   * (`?challenge=<tag>`), and starts tracing in that frame. The flow is `window.flow`.
+   */
+  async function challengeInFrame(details: Record<string, unknown>, tag: string, origins?: string[]): Promise<{ traceId: string; frame: Frame }> {
+    const returned = page.waitForEvent('framenavigated', { predicate: (f) => f.url().includes(`challenge=${tag}`) });
+    const traceId = await page.evaluate(
+      ({ bank, back, flowDetails, allowed }) => {
+        const flow = window.otc.checkout.begin(flowDetails);
+        flow.answerChallenge(allowed === undefined ? undefined : { origins: allowed });
+        const frame = document.createElement('iframe');
+        frame.src = `${bank}/challenge?return=${encodeURIComponent(back)}`;
+        document.body.append(frame);
+        Object.assign(window, { flow });
+        return flow.traceId;
+      },
+      { bank: sites.bank.url, back: `${sites.shop.url}/return.html?challenge=${tag}`, flowDetails: details, allowed: origins },
+    );
+    const frame = await returned;
+    await frame.waitForLoadState();
+    await frame.evaluate((o) => {
+      window.otcHandle = window.otc.startCheckoutTracing(o);
+    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
+    return { traceId, frame };
+  }
+
+  /** The return frame's flow, resumed with `messageOrigins`, ended as a success and flushed: its trace id. */
+  function resumeInFrame(frame: Frame, messageOrigins: string[]): Promise<string> {
+    return frame.evaluate(async (allowed) => {
+      const flow = await window.otc.checkout.resume({ messageOrigins: allowed });
+      flow.succeed();
+      await (window.otcHandle as { flush(): Promise<void> }).flush();
+      return flow.traceId;
+    }, messageOrigins);
+  }
 
   it('a challenge popup that the bank sends back to the shop continues the flow from payment.redirect', async () => {
     const returnUrl = `${sites.shop.url}/return.html?challenge=1`;
@@ -56,30 +92,8 @@ describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', fu
   });
 
   it('a challenge iframe that the bank sends back to the shop continues the flow from payment.redirect', async () => {
-    const returnUrl = `${sites.shop.url}/return.html?challenge=iframe`;
-    const returned = page.waitForEvent('framenavigated', { predicate: (frame) => frame.url().includes('challenge=iframe') });
-    await page.evaluate(
-      ({ bank, back }) => {
-        const flow = window.otc.checkout.begin({ tradeNo: 'T-3ds-frame', method: 'card' });
-        flow.answerChallenge();
-        const frame = document.createElement('iframe');
-        frame.src = `${bank}/challenge?return=${encodeURIComponent(back)}`;
-        document.body.append(frame);
-        Object.assign(window, { flow });
-      },
-      { bank: sites.bank.url, back: returnUrl },
-    );
-    const frame = await returned;
-    await frame.waitForLoadState();
-    await frame.evaluate((o) => {
-      window.otcHandle = window.otc.startCheckoutTracing(o);
-    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
-    const source = await frame.evaluate(async (shop) => {
-      const flow = await window.otc.checkout.resume({ messageOrigins: [shop] });
-      flow.succeed();
-      await (window.otcHandle as { flush(): Promise<void> }).flush();
-      return flow.traceId;
-    }, sites.shop.url);
+    const { frame } = await challengeInFrame({ tradeNo: 'T-3ds-frame', method: 'card' }, 'iframe');
+    const source = await resumeInFrame(frame, [sites.shop.url]);
     await page.evaluate(() => (window.flow as { succeed(): void }).succeed());
     await flushPage(page);
     const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return' && s.attributes['payment.trade_no'] === 'T-3ds-frame');
@@ -100,31 +114,8 @@ describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', fu
     assert.ok((await page.evaluate(() => sessionStorage.getItem('otc.handoff'))) !== null, 'the first attempt left its record');
     await startInPage(page, tracingOptions(sites.receiver.tracesUrl, sites.api.url));
     // Attempt 2: a wallet whose challenge runs in an iframe of the shop's return frame.
-    const returnUrl = `${sites.shop.url}/return.html?challenge=second`;
-    const returned = page.waitForEvent('framenavigated', { predicate: (frame) => frame.url().includes('challenge=second') });
-    const second = await page.evaluate(
-      ({ bank, back }) => {
-        const flow = window.otc.checkout.begin({ tradeNo: 'T-second', method: 'wallet', amount: 4250 });
-        flow.answerChallenge();
-        const frame = document.createElement('iframe');
-        frame.src = `${bank}/challenge?return=${encodeURIComponent(back)}`;
-        document.body.append(frame);
-        Object.assign(window, { flow });
-        return flow.traceId;
-      },
-      { bank: sites.bank.url, back: returnUrl },
-    );
-    const frame = await returned;
-    await frame.waitForLoadState();
-    await frame.evaluate((o) => {
-      window.otcHandle = window.otc.startCheckoutTracing(o);
-    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
-    const resumed = await frame.evaluate(async (shop) => {
-      const flow = await window.otc.checkout.resume({ messageOrigins: [shop] });
-      flow.succeed();
-      await (window.otcHandle as { flush(): Promise<void> }).flush();
-      return flow.traceId;
-    }, sites.shop.url);
+    const { traceId: second, frame } = await challengeInFrame({ tradeNo: 'T-second', method: 'wallet', amount: 4250 }, 'second');
+    const resumed = await resumeInFrame(frame, [sites.shop.url]);
     await page.evaluate(() => (window.flow as { succeed(): void }).succeed());
     await flushPage(page);
     const ret = await sites.receiver.waitForSpan((s) => s.name === 'payment.return');
@@ -212,29 +203,9 @@ describe('3-D Secure popup and iframe handoff over postMessage, in Chromium', fu
   });
 
   it('origins compare as the browser spells them (a trailing slash, a path), and a value that is not a list of http(s) URLs is reported', async () => {
-    const returnUrl = `${sites.shop.url}/return.html?challenge=slash`;
-    const returned = page.waitForEvent('framenavigated', { predicate: (frame) => frame.url().includes('challenge=slash') });
-    await page.evaluate(
-      ({ bank, back, shop }) => {
-        const flow = window.otc.checkout.begin({ tradeNo: 'T-slash' });
-        flow.answerChallenge({ origins: [`${shop}/return.html`] });
-        const frame = document.createElement('iframe');
-        frame.src = `${bank}/challenge?return=${encodeURIComponent(back)}`;
-        document.body.append(frame);
-        Object.assign(window, { flow });
-      },
-      { bank: sites.bank.url, back: returnUrl, shop: sites.shop.url },
-    );
-    const frame = await returned;
-    await frame.waitForLoadState();
-    await frame.evaluate((o) => {
-      window.otcHandle = window.otc.startCheckoutTracing(o);
-    }, tracingOptions(sites.receiver.tracesUrl, sites.api.url) as Record<string, unknown>);
-    const frameDiagnostics = await frame.evaluate(async (shop) => {
-      (await window.otc.checkout.resume({ messageOrigins: [`${shop}/`] })).succeed();
-      await (window.otcHandle as { flush(): Promise<void> }).flush();
-      return window.otc.diagnostics;
-    }, sites.shop.url);
+    const { frame } = await challengeInFrame({ tradeNo: 'T-slash' }, 'slash', [`${sites.shop.url}/return.html`]);
+    await resumeInFrame(frame, [`${sites.shop.url}/`]);
+    const frameDiagnostics = await frame.evaluate(() => window.otc.diagnostics);
     const pageDiagnostics = await page.evaluate(() => {
       (window.flow as { succeed(): void }).succeed();
       const flow = window.otc.checkout.begin();
