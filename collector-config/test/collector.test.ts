@@ -359,6 +359,17 @@ describe('collector configuration', () => {
       }
     });
 
+    it('masks a bearer token under any name or none, and leaves the word in prose', () => {
+      const valuePatterns = redaction.blocked_values.map((pattern) => re2ToJs(pattern));
+      const masked = (text: string): boolean => valuePatterns.some((pattern) => pattern.test(text));
+      for (const text of ['upstream refused Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln', 'acme=Bearer eyJTRACESTATESECRET20', 'BEARER abcdefgh12345678==']) {
+        assert.ok(masked(text), `not masked: ${text}`);
+      }
+      for (const text of ['the bearer of this card', 'Authorization: Bearer [REDACTED]', 'bearer short']) {
+        assert.equal(masked(text), false, `masked: ${text}`);
+      }
+    });
+
     describe('masks every card number the libraries mask', () => {
       const valuePatterns = redaction.blocked_values.map((pattern) => re2ToJs(pattern));
       const masked = (text: string): boolean => valuePatterns.some((pattern) => pattern.test(text));
