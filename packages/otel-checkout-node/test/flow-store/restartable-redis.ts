@@ -80,3 +80,15 @@ export async function startRestartableRedis(options: RestartableRedisOptions = {
     },
   };
 }
+
+/** Retries `attempt` until it resolves: the store's client reconnects on its own, with no event a test can await. */
+export async function untilResolved<T>(attempt: () => Promise<T>, bound = 200): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= bound) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}

@@ -6,23 +6,11 @@ import { HealthCounters } from '../../src/health.js';
 import { Harness } from '../callback/harness.js';
 import { MemoryFlowStore, RedisFlowStore, StalledSweeper } from '../../src/index.js';
 import type { StalledSweeperDependencies } from '../../src/index.js';
-import { startRestartableRedis } from '../flow-store/restartable-redis.js';
+import { startRestartableRedis, untilResolved } from '../flow-store/restartable-redis.js';
 import type { RestartableRedis } from '../flow-store/restartable-redis.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const LEASE_MS = 60_000;
-
-/** Retries `attempt` until it resolves: the store's client reconnects on its own, with no event a test can await. */
-async function untilResolved<T>(attempt: () => Promise<T>, bound = 200): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (i >= bound) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 describe('stalled sweepers when Redis goes away mid-batch (real redis-server, restarted with its data)', function () {
   this.timeout(30_000);
