@@ -94,6 +94,14 @@ function notifyByToken(app: App, flows: Flows, flow: FlowContext, carrier: Carri
   }
 }
 
+/** Flows with these trade numbers, each waiting for its callback in the store (notify URL minted, recorded). */
+async function waitingFlows(harness: Harness, flows: Flows, ...tradeNos: string[]): Promise<FlowContext[]> {
+  const made = tradeNos.map((tradeNo) => harness.createFlow(tradeNo));
+  for (const flow of made) flows.notifyUrl(flow, 'http://shop.example/notify');
+  await flows.whenRecorded();
+  return made;
+}
+
 function callbacksOf(harness: Harness, flow: FlowContext): ReadableSpan[] {
   return harness.callbacks().filter((span) => span.spanContext().traceId === flow.traceId);
 }
@@ -210,11 +218,7 @@ function describeTokenOnlyCallbacks(kind: StoreKind): void {
     });
 
     it('"still pending", then final, by token only: the flow waits, then ends once; its copy is a duplicate', async () => {
-      const flow = harness.createFlow('TOK-pending');
-      const control = harness.createFlow('TOK-pending-control');
-      flows.notifyUrl(control, 'http://shop.example/notify');
-      flows.notifyUrl(flow, 'http://shop.example/notify');
-      await flows.whenRecorded();
+      const [flow, control] = await waitingFlows(harness, flows, 'TOK-pending', 'TOK-pending-control');
 
       await notifyByToken(app, flows, flow, 'pass-back', 'WAIT_BUYER_PAY');
       assert.equal(await store.size(), 2, 'the pending notification took nothing');
@@ -239,9 +243,7 @@ function describeTokenOnlyCallbacks(kind: StoreKind): void {
     });
 
     it('a flow that only ever heard "still pending" by token is reported stalled, with that status', async () => {
-      const flow = harness.createFlow('TOK-abandoned');
-      flows.notifyUrl(flow, 'http://shop.example/notify');
-      await flows.whenRecorded();
+      const [flow] = await waitingFlows(harness, flows, 'TOK-abandoned');
       await notifyByToken(app, flows, flow, 'query', 'WAIT_BUYER_PAY');
       const [stalled] = await sweepAfterDeadlines(harness, flows, flow);
       assert.equal(stalled.attributes['payment.provider.status'], 'WAIT_BUYER_PAY');
@@ -315,9 +317,7 @@ describe('a callback with a token and no trade number, on a store that cannot fi
     const captured = captureWarnings();
     try {
       await withApp(store, async ({ app, flows, health }) => {
-        const flow = harness.createFlow('TOK-custom');
-        flows.notifyUrl(flow, 'http://shop.example/notify');
-        await flows.whenRecorded();
+        const [flow] = await waitingFlows(harness, flows, 'TOK-custom');
         await notifyByToken(app, flows, flow, 'pass-back', 'TRADE_SUCCESS');
         await notifyByToken(app, flows, flow, 'query', 'WAIT_BUYER_PAY');
         assert.equal(await store.size(), 1, 'the store could not be asked: the flow still waits');
@@ -358,11 +358,7 @@ describe('a callback with a token and no trade number, on a store that cannot fi
     const captured = captureWarnings();
     try {
       await withApp(store, async ({ app, flows, health }) => {
-        const final = harness.createFlow('TOK-away-final');
-        const pending = harness.createFlow('TOK-away-pending');
-        flows.notifyUrl(final, 'http://shop.example/notify');
-        flows.notifyUrl(pending, 'http://shop.example/notify');
-        await flows.whenRecorded();
+        const [final, pending] = await waitingFlows(harness, flows, 'TOK-away-final', 'TOK-away-pending');
         await notifyByToken(app, flows, final, 'header', 'TRADE_SUCCESS');
         await notifyByToken(app, flows, pending, 'header', 'WAIT_BUYER_PAY');
         assert.equal(health.get('flowStoreFailures'), 2);
@@ -389,11 +385,7 @@ describe('a callback with a token and no trade number, on a store that cannot fi
     try {
       await store.ready();
       await withApp(store, async ({ app, flows, health }) => {
-        const flow = harness.createFlow('TOK-redis-away');
-        const control = harness.createFlow('TOK-redis-control');
-        flows.notifyUrl(flow, 'http://shop.example/notify');
-        flows.notifyUrl(control, 'http://shop.example/notify');
-        await flows.whenRecorded();
+        const [flow, control] = await waitingFlows(harness, flows, 'TOK-redis-away', 'TOK-redis-control');
         await redis.stop();
         await notifyByToken(app, flows, flow, 'body field', 'TRADE_SUCCESS');
         assert.equal(health.get('flowStoreFallbacks'), 1);
