@@ -397,7 +397,8 @@ describe('collector configuration', () => {
           // A form body encoded again, inside another parameter or a nested URL.
           const encodedTwice = [grouped.replace(/ /g, '%2B'), grouped.replace(/ /g, '%2520'), grouped.replace(/ /g, '%252D'), `card%2520${card}%2520declined`, `%257B%2522pan%2522%253A%2522${card}%2522%257D`];
           encoded.push(...encodedTwice);
-          for (const text of [card, grouped, grouped.replace(/ /g, '-'), `declined: card ${card}.`, `card${card}x`, `{"pan":"${card}"}`, ...encoded]) {
+          const otherSeparators = ['-', '.', '_', '/', '\t'].map((separator) => grouped.replaceAll(' ', separator));
+          for (const text of [card, grouped, ...otherSeparators, `declined: card ${card}.`, `card${card}x`, `{"pan":"${card}"}`, ...encoded]) {
             assert.ok(masked(text), `not masked: ${text}`);
           }
         });
@@ -413,6 +414,8 @@ describe('collector configuration', () => {
         'id 550e8400-e29b-41d4-a716-446655440000',
         '+86 138 0013 8000',
         '2026-11-22 05:26:16',
+        '10.200.30.40:4318',
+        'on 2026/12/05 at 05/40',
         'q=1234%205678%209012%203456',
         'at%201732000000007%20ok',
         'ref%2094111111111111111123',

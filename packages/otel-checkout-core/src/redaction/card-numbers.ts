@@ -5,8 +5,10 @@ import { passesLuhn } from './luhn.js';
 const MIN_DIGITS = 13;
 const MAX_DIGITS = 19;
 
-// The separators allowed between digit groups: a space, a dash, `+`, and each of them
-// URL-encoded, once or more (`%20`, `%2D`, `%2B`; `%2520`, `%252D`, `%252B`...). A number typed
+// The separators allowed between digit groups: any space (no-break and thin spaces and tabs
+// too: a number formatted for display or pasted from one), a dash, a dot, `_`, `/`, `+`, and a
+// space, dash or `+` URL-encoded, once or more (`%20`, `%2D`, `%2B`; `%2520`, `%252D`,
+// `%252B`...). A number typed
 // in groups and sent in a form body or a query has its spaces encoded
 // (`card=4111+1111+1111+1111`, `4111%201111%201111%201111`), a form body carried inside another
 // parameter or a nested URL is encoded again (`%2B`, `%2520`), and such a body ends up in free
@@ -14,16 +16,18 @@ const MAX_DIGITS = 19;
 // out; keep them in step.
 
 /** 13 digits joined by at most single separators: the cheap (native) gate before the scan. */
-const MAY_HOLD_CARD = /\d(?:(?:[ +-]|%(?:25)*2[0bd])?\d){12}/i;
+const MAY_HOLD_CARD = /\d(?:(?:[\s+./_-]|%(?:25)*2[0bd])?\d){12}/i;
 /**
  * A run of digit groups joined by single separators, holding at least 13 digits (the lookahead
  * keeps the many shorter numbers of a message, line numbers of a stack, away from the
  * callback). An escaped separator outside a run is matched on its own, so that the `20` of
  * `card%204111…` (or the `2520` of `card%25204111…`) does not start a group.
  */
-const DIGIT_RUN = /%(?:25)*2[0bd]|\d(?=(?:(?:[ +-]|%(?:25)*2[0bd])?\d){12})\d*(?:(?:[ +-]|%(?:25)*2[0bd])\d+)*/gi;
-/** Splits a run into its groups (even indices) and separators (odd indices). */
-const GROUP_SEPARATOR = /([ +-]|%(?:25)*2[0bd])/i;
+const DIGIT_RUN = /%(?:25)*2[0bd]|\d(?=(?:(?:[\s+./_-]|%(?:25)*2[0bd])?\d){12})\d*(?:(?:[\s+./_-]|%(?:25)*2[0bd])\d+)*/gi;
+/** One separator character. */
+const SEPARATOR = /[\s+./_-]/;
+/** Splits a run of digit groups (or an IBAN as written) into its groups (even indices) and separators (odd indices). */
+export const GROUP_SEPARATOR = /([\s+./_-]|%(?:25)*2[0bd])/i;
 
 /** A card number: 13-19 digits with a card-network prefix and a valid Luhn check. */
 export function isCardNumber(digits: string): boolean {
@@ -41,8 +45,8 @@ function isDigit(code: number): boolean {
 
 /** The length of the separator that ends right before `end` (0 when there is none). */
 function separatorBefore(text: string, end: number): number {
+  if (SEPARATOR.test(text.charAt(end - 1))) return 1;
   const code = text.charCodeAt(end - 1);
-  if (code === 32 || code === 45 || code === 43) return 1;
   // `%20`, `%2d` or `%2b` in either case (`| 32` lower-cases an ASCII letter), escaped once or
   // more (`%2520`: every `25` before the `2` is one more escape of the `%`).
   const lower = code | 32;

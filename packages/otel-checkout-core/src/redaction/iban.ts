@@ -1,4 +1,4 @@
-import { maskDigits } from './card-numbers.js';
+import { GROUP_SEPARATOR, maskDigits } from './card-numbers.js';
 import type { RedactionCounter } from './counter.js';
 
 /** ISO 13616: the shortest IBAN (Norway) has 15 characters, the longest 34. */
@@ -9,16 +9,15 @@ const MIN_IBAN_LENGTH = 15;
  * digits (in either case: shoppers type them in lower case), run together or after single
  * separators, the last group shorter, with a word boundary on either side (`\b` rather than a
  * lookbehind, which older Safari cannot parse). Only the shape (it allows one character more
- * than the longest IBAN): the check digits decide. The separators are a space and, as in a
- * URL-encoded form body quoted in free text where nothing decodes it first, `+` or `%20`, or
- * either encoded again (`%2B`, `%2520`: a form body carried in another parameter); such a body
- * may also put an escape right before it (`iban%3DDE89…`, `%20DE89…`, `%253DDE89…`), which
- * leaves no word boundary there, so one is matched (and kept) in front, as the first group.
+ * than the longest IBAN): the check digits decide. The separators are any space (a no-break
+ * space as a page formats one, a tab) and, as in a URL-encoded form body quoted in free text
+ * where nothing decodes it first, `+` or `%20`, or either encoded again (`%2B`, `%2520`: a
+ * form body carried in another parameter); such a body may also put an escape right before it
+ * (`iban%3DDE89…`, `%20DE89…`, `%253DDE89…`), which leaves no word boundary there, so one is
+ * matched (and kept) in front, as the first group.
+ * Not a dash: a UUID's groups of four would read as an IBAN, and one in 97 would pass the check.
  */
-const IBAN_SHAPE = /(?:\b|(%(?:25)*[\da-f]{2}))[a-z]{2}\d\d(?:(?:[ +]|%(?:25)*2[0b])?[a-z\d]{4}){2,7}(?:(?:[ +]|%(?:25)*2[0b])?[a-z\d]{1,3})?\b/gi;
-
-/** Splits an IBAN as written into its groups (even indices) and separators (odd indices). */
-const GROUP_SEPARATOR = /([ +]|%(?:25)*2[0b])/i;
+const IBAN_SHAPE = /(?:\b|(%(?:25)*[\da-f]{2}))[a-z]{2}\d\d(?:(?:[\s+]|%(?:25)*2[0b])?[a-z\d]{4}){2,7}(?:(?:[\s+]|%(?:25)*2[0b])?[a-z\d]{1,3})?\b/gi;
 
 /** A country code and check digits somewhere: without them there is nothing to look for. */
 const MAY_HOLD_IBAN = /[a-z]{2}\d\d/i;

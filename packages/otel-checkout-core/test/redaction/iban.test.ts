@@ -58,6 +58,8 @@ describe('IBAN masking', () => {
     // A URL-encoded form body quoted in a message, where nothing decodes it first.
     ['joined by %20', 'refused: iban=DE89%203704%200044%200532%200130%2000&amount=5', 'refused: iban=DE****************3000&amount=5', 1],
     ['joined by +', 'refused: iban=DE89+3704+0044+0532+0130+00&amount=5', 'refused: iban=DE****************3000&amount=5', 1],
+    ['joined by no-break spaces (U+00A0), as a page formats it', 'IBAN DE89\u00a03704\u00a00044\u00a00532\u00a00130\u00a000', 'IBAN DE****************3000', 1],
+    ['joined by tabs', 'DE89\t3704\t0044\t0532\t0130\t00', 'DE****************3000', 1],
     ['right after an escape', 'next=%2Fsepa%3Fiban%3DDE89370400440532013000', 'next=%2Fsepa%3Fiban%3DDE****************3000', 1],
     ['after an encoded space, joined by %20, then a word', 'IBAN%20DE89%203704%200044%200532%200130%2000%20refused', 'IBAN%20DE****************3000%20refused', 1],
     ['joined by %20, then a word of four capitals', 'to%20BE68%205390%200754%207034%20SEPA', `to%20BE${'*'.repeat(10)}7034%20SEPA`, 1],
@@ -76,6 +78,8 @@ describe('IBAN masking', () => {
     ['mixed case, run together', 'gb82West12345698765432', 'gb****************5432', 1],
     ['followed by a short lower-case word', 'BE68 5390 0754 7034 for', `BE${'*'.repeat(10)}7034 for`, 1],
     ['too short to be one', 'AB12 3456 7890', 'AB12 3456 7890', 0],
+    // Dashes are no IBAN separator: a UUID's groups of four would be read as one (one in 97 would pass the check).
+    ['joined by dashes', 'DE89-3704-0044-0532-0130-00', 'DE89-3704-0044-0532-0130-00', 0],
     ['a span name', 'payment.provider create_payment', 'payment.provider create_payment', 0],
   ];
   for (const [why, input, expected, count] of table) {
