@@ -318,6 +318,7 @@ describe('collector configuration', () => {
         'session.token',
         'merchant.api-key',
         'payment.card_cvv',
+        'proxy.bearer',
         // Not sensitive: a short denylisted word inside another word, or as an ending.
         'span',
         'campaign',

@@ -82,6 +82,7 @@ export const DEFAULT_SENSITIVE_KEYS: readonly string[] = [
  */
 export const SENSITIVE_KEY_ENDINGS: readonly string[] = [
   'token',
+  'bearer',
   'secret',
   'password',
   'passwd',

@@ -3,24 +3,25 @@ import type { RedactionCounter } from './counter.js';
 import type { SensitiveNames } from './sensitive-names.js';
 
 // 1: what precedes the name (the start, or a character no name holds), 2: the name (letters,
-// digits, `_`, `-`, `.` and a form's brackets: `card[cvc]`), 3: the assignment, 4: an auth
-// scheme, 5: the value (quoted, JSON escaped, or up to a separator).
+// digits, `_`, `-`, `.` and a form's brackets: `card[cvc]`), 3: the assignment (`:` or `=`, or
+// only a space when a token of 20 or more characters follows: `Bearer eyJ…` quoted bare; a
+// shorter word after a name is more likely prose, `token expired`), 4: an auth scheme, 5: the
+// value (quoted, JSON escaped, or up to a separator).
 const PAIR =
-  /(^|[^\w.[\]-])([\w.[\]-]+)(\\?["']?\s*[:=]\s*)((?:bearer|basic|digest|token)\s+)?(\[REDACTED\]|\\?"[^"\\]*\\?"|'[^']*'|[^\s"'&,;}<>\])]+)/gi;
+  /(^|[^\w.[\]-])([\w.[\]-]+)(\\?["']?\s*[:=]\s*|\s+(?=[\w.~+/-]{20}))((?:bearer|basic|digest|token)\s+)?(\[REDACTED\]|\\?"[^"\\]*\\?"|'[^']*'|[^\s"'&,;}<>\])]+)/gi;
 
 /** Replaces the values of sensitive inline pairs in free text; returns `text` itself when there were none. */
 export type InlinePairScrubber = (text: string, counter: RedactionCounter) => string;
 
 /**
- * Finds `name=value`, `name: value`, `"name": "value"` (also JSON escaped inside a string) and
- * `Authorization: Bearer value` in free text, and replaces the value with `[REDACTED]`, keeping
- * the quotes and the auth scheme, when the name is one `sensitive` takes as an attribute key: the
- * same names and endings (`webhookSecret=`, `stripe_api_key:`, `x-session-token=`), so a secret
- * is masked in an exception message as it is in an attribute.
+ * Finds `name=value`, `name: value`, `"name": "value"` (also JSON escaped inside a string),
+ * `Authorization: Bearer value` and `Bearer <long token>` in free text, and replaces the value
+ * with `[REDACTED]`, keeping the quotes and the auth scheme, when the name is one `sensitive`
+ * takes as an attribute key: the same names and endings (`webhookSecret=`, `stripe_api_key:`,
+ * `x-session-token=`), so a secret is masked in an exception message as it is in an attribute.
  */
 export function inlinePairScrubber(sensitive: SensitiveNames): InlinePairScrubber {
   return (text, counter) => {
-    if (text.indexOf('=') === -1 && text.indexOf(':') === -1) return text;
     let out = '';
     let copied = 0;
     PAIR.lastIndex = 0;

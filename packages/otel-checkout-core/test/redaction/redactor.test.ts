@@ -254,6 +254,11 @@ describe('redaction rules', () => {
       ['names that merely contain an ending', 'tokenizer=on secretary: Ann passwords=2', 'tokenizer=on secretary: Ann passwords=2', 0],
       ['relative URL without scheme', 'redirect to /return?otc_flow=AQxyz', 'redirect to /return?otc_flow=[REDACTED]', 1],
       ['words that only contain a name', 'design=flat campaign: spring', 'design=flat campaign: spring', 0],
+      // A name and a long token after a space, with no `:` or `=`: a credential quoted in a message.
+      ['a bare bearer token', 'rejected Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0 by the bank', 'rejected Bearer [REDACTED] by the bank', 1],
+      ['a token after its name and a space', 'refresh failed for access_token ya29.a0AfH6SMBx3jQ-long-token', 'refresh failed for access_token [REDACTED]', 1],
+      ['a name before an ordinary word or a short value', 'token expired; password reset sent; Bearer abc', 'token expired; password reset sent; Bearer abc', 0],
+      ['a name before a path in parentheses', 'at verifySignature (/app/node_modules/acme-sdk/dist/index.js:10:5)', 'at verifySignature (/app/node_modules/acme-sdk/dist/index.js:10:5)', 0],
       ['idempotent', 'cvv=[REDACTED]', 'cvv=[REDACTED]', 0],
     ];
     for (const [why, input, expected, count] of table) {
