@@ -1,6 +1,6 @@
 import { context } from '@opentelemetry/api';
 import { ATTR_PAYMENT_TRADE_NO } from '@otel-checkout/semantic-conventions';
-import type { Context, Span } from '@opentelemetry/api';
+import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { FailureReason, PaymentDetails, PaymentOutcome } from '../types.js';
 import { outcomeAttributes, paymentAttributes, setAttributesSafely } from './attributes.js';
@@ -61,6 +61,12 @@ export class PaymentRequestScope {
   recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void {
     this.outcomeRecorded = true;
     if (this.open) this.serverSpan.setAttributes(outcomeAttributes(outcome, failure));
+  }
+
+  /** The outcome a flow recorded, as its attributes: checked (and an unregistered outcome counted) once, by the flow. */
+  recordOutcomeAttributes(attributes: Attributes): void {
+    this.outcomeRecorded = true;
+    if (this.open) this.serverSpan.setAttributes(attributes);
   }
 }
 

@@ -1,7 +1,9 @@
 import { context, SpanKind, trace } from '@opentelemetry/api';
-import type { Span } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
+import { canaryAttributes } from '@otel-checkout/core';
 import type { ReleaseCohort } from '@otel-checkout/core';
 import {
+  ATTR_PAYMENT_METHOD,
   ATTR_PAYMENT_PROVIDER,
   ATTR_PAYMENT_STAGE,
   ATTR_PAYMENT_TRADE_NO,
@@ -14,7 +16,7 @@ import {
 import type { FlowContext } from '../flows/flows.js';
 import { runtime, checkoutTracer } from '../runtime.js';
 import type { FailureReason, PaymentDetails, PaymentOutcome, ProviderCall } from '../types.js';
-import { outcomeAttributes } from './attributes.js';
+import { copyAttributes, outcomeAttributes } from './attributes.js';
 import { SERVER_FLOW_KEY } from './context-keys.js';
 import { ProviderCallHandle, runProviderCall } from './provider-call.js';
 import { tracingFailed } from './tracing-guard.js';
@@ -82,8 +84,13 @@ export class ServerFlowImpl implements ServerFlow {
     // a flow kept and used later still parents its calls to its own span.
     const active = context.active();
     const parent = active.getValue(SERVER_FLOW_KEY) === this ? active : trace.setSpan(active, this.span);
-    const attributes: Record<string, string> = { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_PROVIDER };
+    // The flow's identity goes on the provider's own span too, so a search by trade number, or
+    // a cut by release and cohort, finds the span that holds the provider's answer.
+    const attributes: Attributes = { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_PROVIDER };
+    copyAttributes(attributes, canaryAttributes(this.canary));
     if (this.details.provider) attributes[ATTR_PAYMENT_PROVIDER] = this.details.provider;
+    if (this.details.method) attributes[ATTR_PAYMENT_METHOD] = this.details.method;
+    if (this.currentTradeNo !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = this.currentTradeNo;
     let span: Span;
     try {
       span = checkoutTracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
@@ -98,8 +105,9 @@ export class ServerFlowImpl implements ServerFlow {
 
   recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void {
     this.outcome = outcome;
-    this.span.setAttributes(outcomeAttributes(outcome, failure));
-    this.request?.recordOutcome(outcome, failure);
+    const attributes = outcomeAttributes(outcome, failure);
+    this.span.setAttributes(attributes);
+    this.request?.recordOutcomeAttributes(attributes);
   }
 
   /**

@@ -66,6 +66,32 @@ describe('canary cohort from a stable user id', () => {
   });
 });
 
+describe('an unregistered outcome recorded in a payment route', () => {
+  it('is counted in hookErrors once, though payment.create and the server span both record it', async () => {
+    const session = await startTracingSession('memory', { instrumentHttp: false });
+    const handler = httpPayments(async (_req, res) => {
+      const traceId = await payments.create({ tradeNo: 'R-HOOK-ONCE' }, (flow) => {
+        flow.recordOutcome('success' as 'succeeded');
+        return flow.traceId;
+      });
+      res.end(traceId);
+    });
+    const app = await listenOnLoopback(createServer((req, res) => void handler(req, res)));
+    try {
+      const before = session.handle.health().hookErrors;
+      const traceId = await (await fetch(`${app.url}/pay`)).text();
+      const server = await session.waitForSpan((s) => s.traceId === traceId && s.kind === 'SERVER');
+      const create = await session.waitForSpan((s) => s.traceId === traceId && s.name === 'payment.create');
+      assert.equal(server.attributes['payment.outcome'], 'unknown');
+      assert.equal(create.attributes['payment.outcome'], 'unknown');
+      assert.equal(session.handle.health().hookErrors, before + 1);
+    } finally {
+      await app.close();
+      await session.stop();
+    }
+  });
+});
+
 describe('outcome hook when a handler threw and nothing was sent', () => {
   /** An outcome hook that hands over what it was given, and the promise of its first call. */
   function watchOutcome(): { outcome: (info: ResponseInfo) => undefined; seen: Promise<ResponseInfo> } {

@@ -141,6 +141,24 @@ describe('payments (server flow API)', () => {
     assert.equal(create.attributes['checkout.release'], 'web-9');
   });
 
+  it("a provider call carries the flow's trade number, method, release and cohort, so a search by them finds the provider's answer", async () => {
+    const baggage = propagation.createBaggage({ 'checkout.canary.cohort': { value: 'canary' } });
+    const traceId = await context.with(propagation.setBaggage(ROOT_CONTEXT, baggage), () =>
+      payments.create({ provider: 'acme', method: 'card' }, async (flow) => {
+        // A trade number known only once the flow started (the shop's order was created in it).
+        flow.setTradeNo('R-PROVIDER');
+        await flow.providerCall('charge', (call) => call.status('OK', { OK: 'succeeded' }));
+        return flow.traceId;
+      }),
+    );
+    const call = await session.waitForSpan((s) => s.traceId === traceId && s.name === 'payment.provider charge');
+    assert.equal(call.attributes['payment.trade_no'], 'R-PROVIDER');
+    assert.equal(call.attributes['payment.method'], 'card');
+    assert.equal(call.attributes['payment.provider'], 'acme');
+    assert.equal(call.attributes['checkout.release'], 'api-2.0');
+    assert.equal(call.attributes['checkout.canary.cohort'], 'canary');
+  });
+
   it('outside a flow: warns once, counts, and degrades (URLs unchanged, provider call made without a span)', async () => {
     const before = session.handle.health().callsOutsideFlow;
     assert.equal(payments.returnUrl('https://shop.test/return?x=1'), 'https://shop.test/return?x=1');
