@@ -16,6 +16,7 @@ export type {
   RedirectOptions,
   ResumeOptions,
   SdkInfo,
+  SdkMethodName,
   WebHealth,
   WebTracingHandle,
   WebTracingOptions,
