@@ -23,6 +23,10 @@ import { HEALTH_CONFIG_PROBLEMS } from '../health-names.js';
 import { errorSummary } from '../error-summary.js';
 import { checkedNumber, numberProblem } from './option-numbers.js';
 import type { FlowDeadlineRule, FlowDeadlines, FlowsOptions } from './types.js';
+import { reportUnknownOptions } from '../option-names.js';
+import type { OptionNames } from '../option-names.js';
+import type { StalledSweeperOptions } from '../sweeper/stalled-sweeper.js';
+import type { FlowTokenKey, FlowTokenKeys } from '../token/types.js';
 import { withTokenParam } from './url-token.js';
 
 /**
@@ -463,6 +467,38 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
 
 const STORE_METHODS = ['put', 'take', 'claimExpired', 'ack', 'size', 'close'] as const;
 
+/** Every option of `flows` and of the objects in it the flows read: any other name is reported. */
+const FLOWS_OPTION_NAMES: OptionNames<FlowsOptions> = {
+  keys: true,
+  tokenParam: true,
+  callbackMaxAgeSeconds: true,
+  returnMaxAgeSeconds: true,
+  clockSkewSeconds: true,
+  store: true,
+  deadlines: true,
+  sweeper: true,
+};
+const SWEEPER_OPTION_NAMES: OptionNames<StalledSweeperOptions> = { intervalMs: true, batchSize: true, leaseMs: true, maxSpansPerSecond: true };
+const DEADLINES_OPTION_NAMES: OptionNames<Exclude<FlowDeadlines, number>> = { default: true, rules: true };
+const DEADLINE_RULE_OPTION_NAMES: OptionNames<FlowDeadlineRule> = { provider: true, method: true, seconds: true };
+const KEYS_OPTION_NAMES: OptionNames<FlowTokenKeys> = { current: true, previous: true };
+const KEY_OPTION_NAMES: OptionNames<FlowTokenKey> = { id: true, secret: true };
+
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Reports the names `flows.keys` and each key in it do not have (a misspelt `previous` would stop rotated keys from verifying). */
+function reportUnknownKeyNames(keys: unknown, health: HealthCounters): void {
+  if (!isObject(keys)) return;
+  reportUnknownOptions(keys, KEYS_OPTION_NAMES, 'flows.keys', health);
+  const { current, previous } = keys as Partial<Record<keyof FlowTokenKeys, unknown>>;
+  if (isObject(current)) reportUnknownOptions(current, KEY_OPTION_NAMES, 'flows.keys.current', health);
+  if (Array.isArray(previous)) {
+    previous.forEach((key: unknown, i) => {
+      if (isObject(key)) reportUnknownOptions(key, KEY_OPTION_NAMES, `flows.keys.previous[${i}]`, health);
+    });
+  }
+}
+
 /**
  * The flow options with each unusable one left out (so its default applies), counted and said
  * once, as `startCheckoutTracing` does with its own: a wrong token parameter, a store that is
@@ -475,6 +511,8 @@ function checkedFlowsOptions(options: FlowsOptions | undefined, health: HealthCo
     return {};
   }
   const checked: FlowsOptions = { ...options };
+  reportUnknownOptions(checked, FLOWS_OPTION_NAMES, 'flows', health);
+  reportUnknownKeyNames(checked.keys, health);
   const tokenParam: unknown = checked.tokenParam;
   if (tokenParam !== undefined && (typeof tokenParam !== 'string' || tokenParam === '')) {
     delete checked.tokenParam;
@@ -494,6 +532,8 @@ function checkedFlowsOptions(options: FlowsOptions | undefined, health: HealthCo
   if (sweeper !== undefined && sweeper !== false && (typeof sweeper !== 'object' || sweeper === null)) {
     delete checked.sweeper;
     health.rejectOption('flows.sweeper', 'option flows.sweeper is neither an options object nor false; the sweeper runs with its defaults');
+  } else if (isObject(sweeper)) {
+    reportUnknownOptions(sweeper, SWEEPER_OPTION_NAMES, 'flows.sweeper', health);
   }
   return checked;
 }
@@ -509,6 +549,7 @@ function checkedDeadlines(deadlines: FlowDeadlines, health: HealthCounters): Flo
     return undefined;
   }
   const checked: { default?: number; rules?: FlowDeadlineRule[] } = {};
+  if (!Array.isArray(deadlines)) reportUnknownOptions(deadlines, DEADLINES_OPTION_NAMES, 'flows.deadlines', health);
   const fallback = numberProblem(deadlines.default, 'positive', 'flows.deadlines.default', DEFAULT_DEADLINE_SECONDS);
   if (fallback !== undefined) health.rejectOption('flows.deadlines.default', fallback);
   else if (deadlines.default !== undefined) checked.default = deadlines.default;
@@ -525,6 +566,8 @@ function checkedDeadlines(deadlines: FlowDeadlines, health: HealthCounters): Flo
           (rule.provider === undefined || typeof rule.provider === 'string') &&
           (rule.method === undefined || typeof rule.method === 'string');
         if (!usable) health.rejectOption('flows.deadlines.rules', 'a rule of flows.deadlines.rules is not { provider?: string, method?: string, seconds: positive number }; left out');
+        // A misspelt `provider` or `method` makes a rule match every flow.
+        else reportUnknownOptions(rule, DEADLINE_RULE_OPTION_NAMES, 'flows.deadlines.rules', health);
         return usable;
       });
     }

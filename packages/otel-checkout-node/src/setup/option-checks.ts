@@ -1,7 +1,57 @@
 import type { HealthCounters } from '../health.js';
 import { HEALTH_CONFIG_PROBLEMS } from '../health-names.js';
-import type { BaggageOptions, NodeTracingOptions } from '../types.js';
+import type { BaggageOptions, CohortOptions, NodeTracingOptions } from '../types.js';
 import { MAX_TIMER_MS } from '../flows/option-numbers.js';
+import { reportUnknownOptions } from '../option-names.js';
+import type { OptionNames } from '../option-names.js';
+import type { RedactionSpanProcessorOptions } from '../redaction/types.js';
+
+/** Every option of `startCheckoutTracing`: any other name is reported (a misspelt option would otherwise do nothing, silently). */
+const OPTION_NAMES: OptionNames<NodeTracingOptions> = {
+  serviceName: true,
+  serviceVersion: true,
+  environment: true,
+  resourceAttributes: true,
+  endpoint: true,
+  headers: true,
+  protocol: true,
+  exporter: true,
+  sampler: true,
+  instrumentHttp: true,
+  ignoreIncomingRequest: true,
+  frameworkSpans: true,
+  fastifyAutoRegister: true,
+  maxQueueSize: true,
+  maxExportBatchSize: true,
+  scheduledDelayMillis: true,
+  exportTimeoutMillis: true,
+  shutdownTimeoutMillis: true,
+  shutdownOnSigterm: true,
+  redaction: true,
+  baggage: true,
+  cohort: true,
+  release: true,
+  spanProcessors: true,
+  propagator: true,
+  flows: true,
+};
+
+const BAGGAGE_OPTION_NAMES: OptionNames<BaggageOptions> = { allowedKeys: true, maxEntries: true, maxValueLength: true, maxHeaderLength: true };
+
+const COHORT_OPTION_NAMES: OptionNames<CohortOptions> = { salt: true, percent: true };
+
+const REDACTION_OPTION_NAMES: OptionNames<RedactionSpanProcessorOptions> = {
+  enabled: true,
+  cardNumbers: true,
+  bankAccounts: true,
+  inlinePairs: true,
+  sensitiveKeys: true,
+  sensitiveQueryParameters: true,
+  flowTokenParameter: true,
+  exemptKeys: true,
+  urlKeys: true,
+  onRedaction: true,
+};
 
 /**
  * Checks every option of `startCheckoutTracing` once, before anything is built, and returns
@@ -20,6 +70,7 @@ export function checkOptions(options: unknown, health: HealthCounters): NodeTrac
     return {};
   }
   const checked: Record<string, unknown> = { ...(options as Record<string, unknown>) };
+  reportUnknownOptions(checked, OPTION_NAMES, '', health);
   const reject = (name: string, why: string, fallback = 'using the default'): void => {
     delete checked[name];
     health.rejectOption(name, `option ${name}${why.startsWith('=') ? '' : ' '}${why}; ${fallback}`);
@@ -68,6 +119,10 @@ export function checkOptions(options: unknown, health: HealthCounters): NodeTrac
   if (checked.redaction !== undefined && typeof checked.redaction !== 'boolean' && !isPlainObject(checked.redaction)) {
     reject('redaction', 'is neither a boolean nor an options object', 'redacting with the default rules');
   }
+  // A misspelt rule (`sensitivekeys`) would export unmasked what it was meant to mask.
+  if (isPlainObject(checked.redaction)) reportUnknownOptions(checked.redaction, REDACTION_OPTION_NAMES, 'redaction', health);
+  if (checked.cohort !== undefined && !isPlainObject(checked.cohort)) reject('cohort', `is not an object { salt?, percent? } (${describe(checked.cohort)})`, 'no cohort is computed');
+  else if (checked.cohort !== undefined) reportUnknownOptions(checked.cohort, COHORT_OPTION_NAMES, 'cohort', health);
   return checked;
 }
 
@@ -104,6 +159,7 @@ function usableBaggage(value: unknown, health: HealthCounters): BaggageOptions |
     return undefined;
   }
   const baggage: Record<string, unknown> = { ...value };
+  reportUnknownOptions(baggage, BAGGAGE_OPTION_NAMES, 'baggage', health);
   for (const name of BAGGAGE_NUMBERS) {
     if (baggage[name] !== undefined && !isPositiveNumber(baggage[name])) {
       delete baggage[name];
