@@ -94,7 +94,8 @@ export async function startBackend(options: BackendOptions): Promise<StartedHttp
 
   app.post('/api/checkout', async (req, res) => {
     const order = req.body as CheckoutRequest;
-    const details = { tradeNo: order.tradeNo, amount: order.amount, currency: 'EUR', method: order.method, provider: order.provider, merchantId: 'demo-shop' };
+    // The shop's own order id, apart from the trade number sent to the bank: the support desk quotes it.
+    const details = { tradeNo: order.tradeNo, orderId: `order-${order.tradeNo}`, amount: order.amount, currency: 'EUR', method: order.method, provider: order.provider, merchantId: 'demo-shop' };
     const redirect = await payments.create(details, async (flow) => {
       const created = await flow.providerCall('create_payment', async (call) => {
         const answer = await fetch(`${options.bankUrl}/api/payments`, {
