@@ -718,6 +718,30 @@ export const METRIC_CHECKOUT_PAGE_LCP_DURATION = 'checkout.page.lcp.duration' as
 export const METRIC_CHECKOUT_PAGE_LOAD_DURATION = 'checkout.page.load.duration' as const;
 
 /**
+ * Checkouts whose redirect to the payment provider's page did not load, by provider.
+ *
+ * Instrument: counter. Unit: `{checkout}`. Attributes: `payment.provider`, `payment.method`,
+ * `deployment.environment.name`.
+ *
+ * @note Derived by the collector (on every span, before tail sampling) from the browser flow's root
+ *       span that ended with `payment.failure.reason` = `page_load_failed`: the redirect watchdog
+ *       found the checkout page still visible after the redirect should have left it
+ *       (`redirectWatchdogMillis`, 10 seconds by default). That root is `payment.checkout`
+ *       (`payment.stage` = `checkout`), or `payment.return` (`return`) when the shopper came back
+ *       through the back-forward cache and was sent to the provider again. The backend sees such a
+ *       flow only when it stalls at its deadline (`payment.callbacks.stalled`, without a reason,
+ *       and `payment.flows` with the outcome `stalled`): this metric names the cause, a provider
+ *       page that is down or unreachable (or a redirect URL the shop built wrong), within seconds
+ *       of the click. A provider page slower to answer than the watchdog counts too, although it
+ *       may still load; compare with the checkouts of the same provider (`payment.flow.duration`
+ *       with `payment.stage` = `checkout`).
+ *
+ * @experimental In development: may change or be removed in a minor release. Import it from
+ *               `@otel-checkout/semantic-conventions/incubating`.
+ */
+export const METRIC_CHECKOUT_PROVIDER_PAGE_LOAD_FAILURES = 'checkout.provider_page.load_failures' as const;
+
+/**
  * Shoppers coming back to the shop from the payment provider, by how the page found the flow.
  *
  * Instrument: counter. Unit: `{return}`. Attributes: `payment.context.source`, `payment.provider`,
