@@ -106,6 +106,37 @@ export class BoundedExportProcessor implements SpanProcessor {
 
 // Made when it happens, so nothing logs a stack pointing at this module's loading.
 const abandonedError = (): Error => sanitizedError('export abandoned: shutdown gave up waiting');
+const malformedResultError = (): Error => sanitizedError('the exporter answered without a valid result code');
+
+/** An exporter's answer as counted: anything but `{ code: SUCCESS }` is a failed export. */
+interface ReadResult {
+  succeeded: boolean;
+  error?: unknown;
+}
+
+/**
+ * Reads what a custom exporter handed its result callback without trusting it: no result, a
+ * non-object, a code that is neither SUCCESS nor FAILED or a getter that throws is a failed
+ * export (its spans are dropped), never an answer that counts nowhere.
+ */
+function readResult(result: unknown): ReadResult {
+  try {
+    if ((typeof result !== 'object' && typeof result !== 'function') || result === null) return { succeeded: false, error: malformedResultError() };
+    const { code } = result as { code?: unknown };
+    if (code === ExportResultCode.SUCCESS) return { succeeded: true };
+    const { error } = result as { error?: unknown };
+    if (code === ExportResultCode.FAILED) return { succeeded: false, error };
+    return { succeeded: false, error: error ?? malformedResultError() };
+  } catch (error) {
+    return { succeeded: false, error };
+  }
+}
+
+/** A custom exporter's `export` may be `async` (or return a promise) against the interface: its result, when a thenable. */
+function thenableOf(value: unknown): PromiseLike<unknown> | undefined {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return undefined;
+  return typeof (value as { then?: unknown }).then === 'function' ? (value as PromiseLike<unknown>) : undefined;
+}
 
 /**
  * Counts the outcome of every export and bounds how long one may take: an export the
@@ -135,7 +166,9 @@ export class CountingExporter implements SpanExporter {
     let markDone: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (markDone = resolve));
     this.inFlight.add(done);
-    const settle = (result: ExportResult, count = true): void => {
+    // The first answer counts, once: the exporter's callback, its sync throw or async rejection,
+    // the timeout or shutdown giving up; whatever comes after is ignored.
+    const settle = (result: unknown, count = true): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -144,25 +177,41 @@ export class CountingExporter implements SpanExporter {
       markDone();
       if (!count) {
         // Given up at shutdown: counted as dropped by `abandon`.
-      } else if (result.code === ExportResultCode.SUCCESS) {
-        this.health.increment(HEALTH_SPANS_EXPORTED, spans.length);
-      } else {
-        this.health.increment(HEALTH_EXPORT_FAILURES);
-        this.health.increment(HEALTH_SPANS_DROPPED, spans.length);
-        this.health.warnOnce('export-failed', `span export failed; ${spans.length} spans dropped (counted in health().spansDropped)`, result.error);
+        resultCallback({ code: ExportResultCode.FAILED, error: abandonedError() });
+        return;
       }
-      // The batch processor hands a failed result's error to the global error handler, whose
-      // default logs all of it (a collector's answer body included): it gets the summary only.
-      resultCallback(!count || result.code === ExportResultCode.SUCCESS ? result : { code: result.code, error: sanitizedError('span export failed', result.error) });
+      const { succeeded, error } = readResult(result);
+      if (succeeded) {
+        this.health.increment(HEALTH_SPANS_EXPORTED, spans.length);
+        resultCallback({ code: ExportResultCode.SUCCESS });
+        return;
+      }
+      this.health.increment(HEALTH_EXPORT_FAILURES);
+      this.health.increment(HEALTH_SPANS_DROPPED, spans.length);
+      let summary: Error;
+      try {
+        this.health.warnOnce('export-failed', `span export failed; ${spans.length} spans dropped (counted in health().spansDropped)`, error);
+        // The batch processor hands a failed result's error to the global error handler, whose
+        // default logs all of it (a collector's answer body included): it gets the summary only.
+        summary = sanitizedError('span export failed', error);
+      } catch {
+        // An error that cannot even be looked at (a revoked proxy): the answer still goes back.
+        summary = sanitizedError('span export failed');
+      }
+      resultCallback({ code: ExportResultCode.FAILED, error: summary });
     };
-    const giveUp = (): void => settle({ code: ExportResultCode.FAILED, error: abandonedError() }, false);
+    const fail = (error: unknown): void => settle({ code: ExportResultCode.FAILED, error });
+    const giveUp = (): void => settle(undefined, false);
     this.underWay.set(giveUp, spans.length);
-    const timer = setTimeout(() => settle({ code: ExportResultCode.FAILED, error: sanitizedError('export timed out') }), this.timeoutMillis);
+    const timer = setTimeout(() => fail(sanitizedError('export timed out')), this.timeoutMillis);
     timer.unref();
     try {
-      this.inner.export(spans, settle);
+      const returned: unknown = this.inner.export(spans, settle);
+      // `export` returns nothing by the interface; an `async` one that throws returns a rejected
+      // promise, which would otherwise reach the process as an unhandled rejection.
+      thenableOf(returned)?.then(undefined, fail);
     } catch (error) {
-      settle({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+      fail(error);
     }
   }
 

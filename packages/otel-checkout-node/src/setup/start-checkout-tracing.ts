@@ -62,6 +62,13 @@ const DEFAULTS = {
 let started: NodeTracingHandle | undefined;
 
 /**
+ * For the waits of `shutdown()`: the deadline's timer keeps the process alive, so an application
+ * that awaits `shutdown()` gets it back within `shutdownTimeoutMillis` even when what it waits
+ * for (a custom exporter's or flow store's promise) holds nothing and never settles.
+ */
+const HOLD_PROCESS = { holdProcess: true } as const;
+
+/**
  * Starts tracing for a payment service (see the README for every option). One call per
  * process: a second call warns and returns the first handle, whose options stay in force (the
  * new ones are ignored). Never throws; an unusable option is replaced by its default (counted
@@ -163,7 +170,7 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters, pa
   return makeHandle('coexisting', health, {
     flush: flushAppProvider,
     stop: async () => {
-      await settlesWithin(flows.shutdown(), timeout);
+      await settlesWithin(flows.shutdown(), timeout, HOLD_PROCESS);
     },
     options,
   });
@@ -258,6 +265,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
           () => sdk.shutdown(),
         ),
         timeout,
+        HOLD_PROCESS,
       );
       // Whatever is still queued or under way now will not be sent: counted, never lost silently.
       const dropped = exporting?.abandonPending() ?? 0;
@@ -308,11 +316,16 @@ function makeHandle(mode: TracingMode, health: HealthCounters, lifecycle: Lifecy
 function disabledHandle(health: HealthCounters, options: NodeTracingOptions): NodeTracingHandle {
   diag.warn('@otel-checkout/node: tracing is disabled by OTEL_SDK_DISABLED=true; nothing is started');
   const store = (options.flows as { store?: { close?: unknown } } | undefined)?.store;
+  const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
   return makeHandle('disabled', health, {
     flush: () => Promise.resolve(),
-    // The flow store given is the package's to close, as in a started setup.
+    // The flow store given is the package's to close, as in a started setup (within the bound).
     stop: async () => {
-      if (typeof store?.close === 'function') await (store as { close(): Promise<void> }).close();
+      if (typeof store?.close !== 'function') return;
+      const closing = Promise.resolve().then(() => (store as { close(): Promise<void> }).close());
+      // Settled in time: a failed close is reported as the shutdown's failure.
+      if (await settlesWithin(closing, timeout, HOLD_PROCESS)) await closing;
+      else health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms`);
     },
     options,
   });
@@ -323,7 +336,7 @@ function idleHandle(health: HealthCounters, stopping: Promise<void>): NodeTracin
   return makeHandle('not_started', health, {
     flush: () => Promise.resolve(),
     stop: async () => {
-      await settlesWithin(stopping, DEFAULTS.shutdownTimeoutMillis);
+      await settlesWithin(stopping, DEFAULTS.shutdownTimeoutMillis, HOLD_PROCESS);
     },
     options: {},
   });
