@@ -1,3 +1,4 @@
+import { context } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
 import {
   ATTR_PAYMENT_AMOUNT,
@@ -20,7 +21,9 @@ import {
 import { HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { runtime } from '../runtime.js';
 import type { FailureReason, PaymentDetails, PaymentOutcome } from '../types.js';
-import { tradeNoText, unusableTradeNo } from './trade-no.js';
+import { requestScopeOf } from './request-scope.js';
+import type { PaymentRequestScope } from './request-scope.js';
+import { MAX_IDENTIFIER_LENGTH, tooLong, tradeNoText, unusableTradeNo } from './trade-no.js';
 
 /** `payment.*` attributes for the details that are set and of the right type. */
 export function paymentAttributes(details: PaymentDetails | undefined): Attributes {
@@ -35,12 +38,12 @@ export function addPaymentAttributes(attributes: Attributes, details: PaymentDet
   if (!details || typeof details !== 'object') return attributes;
   const tradeNo = tradeNoText(details.tradeNo);
   if (tradeNo !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = tradeNo;
-  else warnIfUnusableTradeNo(details.tradeNo);
-  setString(attributes, ATTR_PAYMENT_ORDER_ID, details.orderId);
-  setString(attributes, ATTR_PAYMENT_METHOD, details.method);
-  setString(attributes, ATTR_PAYMENT_PROVIDER, details.provider);
-  setString(attributes, ATTR_PAYMENT_CURRENCY, details.currency);
-  setString(attributes, ATTR_PAYMENT_MERCHANT_ID, details.merchantId);
+  else refuseIfUnusableTradeNo(details);
+  setDetail(attributes, ATTR_PAYMENT_ORDER_ID, details, 'orderId');
+  setDetail(attributes, ATTR_PAYMENT_METHOD, details, 'method');
+  setDetail(attributes, ATTR_PAYMENT_PROVIDER, details, 'provider');
+  setDetail(attributes, ATTR_PAYMENT_CURRENCY, details, 'currency');
+  setDetail(attributes, ATTR_PAYMENT_MERCHANT_ID, details, 'merchantId');
   const amount = typeof details.amount === 'string' ? Number(details.amount) : details.amount;
   if (typeof amount === 'number' && Number.isSafeInteger(amount)) attributes[ATTR_PAYMENT_AMOUNT] = amount;
   else if (amount !== undefined) {
@@ -51,12 +54,53 @@ export function addPaymentAttributes(attributes: Attributes, details: PaymentDet
   return attributes;
 }
 
-/** Said once: a trade number that is recorded nowhere cannot be searched for, nor its flow found by a callback. */
-function warnIfUnusableTradeNo(value: unknown): void {
+/**
+ * Counted and said once: a trade number that is recorded nowhere cannot be searched for, nor its
+ * flow found by a callback. Nor is the flow stored under it (`tradeNoText` is the flow's rule too).
+ */
+function refuseIfUnusableTradeNo(details: PaymentDetails): void {
+  const value: unknown = details.tradeNo;
   const unusable = unusableTradeNo(value);
-  if (unusable !== undefined) {
-    runtime().health.warnOnce('trade-no-unusable', `payment tradeNo is ${unusable}, neither a string nor a safe integer; it is not recorded (a JSON number past 2^53 has lost digits already, so read such a field as text)`);
+  if (unusable === undefined) return;
+  if (typeof value === 'string') {
+    refuseDetail(details, 'tradeNo', 'trade-no-too-long', `payment tradeNo is ${unusable}; it is not recorded, nor its flow stored under it (no provider takes a trade number that long)`);
+  } else {
+    refuseDetail(details, 'tradeNo', 'trade-no-unusable', `payment tradeNo is ${unusable}, neither a string nor a safe integer; it is not recorded (a JSON number past 2^53 has lost digits already, so read such a field as text)`);
   }
+}
+
+/**
+ * The details whose refused values each payment route's request has counted already, by field.
+ * On a payment route the same value is looked at up to three times: in what the middleware's
+ * `extract` returned (the server span), in what `payments.create` starts from, which takes each
+ * detail it is not given from those (`payment.create`), and in what `create` was given (the server
+ * span again). Counted each time, one bad field would count two or three times per request.
+ */
+const refusedInRequest = new WeakMap<PaymentRequestScope, Map<keyof PaymentDetails, unknown>>();
+
+/**
+ * A detail left out for its value: counted with the hooks' errors once per request (see above;
+ * outside a payment route each value is looked at once) and said once per `kind`, without the
+ * value, which came from the request.
+ */
+function refuseDetail(details: PaymentDetails, field: keyof PaymentDetails, kind: string, message: string): void {
+  const health = runtime().health;
+  if (firstRefusalInRequest(details, field)) health.increment(HEALTH_HOOK_ERRORS);
+  health.warnOnce(kind, message);
+}
+
+function firstRefusalInRequest(details: PaymentDetails, field: keyof PaymentDetails): boolean {
+  const scope = requestScopeOf(context.active());
+  if (scope === undefined) return true;
+  const value: unknown = details[field];
+  const extracted = scope.extracted;
+  // `payments.create`'s details, with a value taken from the extracted ones: counted when the middleware read them.
+  if (extracted !== details && typeof extracted === 'object' && extracted !== null && Object.is(extracted[field], value)) return false;
+  let refused = refusedInRequest.get(scope);
+  if (refused === undefined) refusedInRequest.set(scope, (refused = new Map<keyof PaymentDetails, unknown>()));
+  if (refused.has(field) && Object.is(refused.get(field), value)) return false;
+  refused.set(field, value);
+  return true;
 }
 
 /** Fewer digits than the shortest card number. */
@@ -103,9 +147,24 @@ export function outcomeAttributes(outcome: PaymentOutcome, failure?: { reason?: 
   const attributes: Attributes = { [ATTR_PAYMENT_OUTCOME]: REGISTERED_OUTCOMES.has(outcome) ? outcome : unregisteredOutcome(outcome) };
   // A null (from plain JS) or empty reason or code says nothing; recorded, it would be a
   // dashboard series of its own.
-  if (failure?.reason != null && failure.reason !== '') attributes[ATTR_PAYMENT_FAILURE_REASON] = String(failure.reason);
-  if (failure?.code != null && failure.code !== '') attributes[ATTR_PAYMENT_FAILURE_CODE] = String(failure.code);
+  if (failure?.reason != null && failure.reason !== '') setFailureDetail(attributes, ATTR_PAYMENT_FAILURE_REASON, 'reason', String(failure.reason));
+  if (failure?.code != null && failure.code !== '') setFailureDetail(attributes, ATTR_PAYMENT_FAILURE_CODE, 'code', String(failure.code));
   return attributes;
+}
+
+/**
+ * A failure reason or code, unless longer than `MAX_IDENTIFIER_LENGTH`: a hook may pass on a
+ * field of the provider's notification, and a word or a code is never that long. Outcomes are
+ * checked once per recorded outcome, so counted each time.
+ */
+function setFailureDetail(attributes: Attributes, key: string, field: 'reason' | 'code', value: string): void {
+  if (value.length <= MAX_IDENTIFIER_LENGTH) {
+    attributes[key] = value;
+    return;
+  }
+  const health = runtime().health;
+  health.increment(HEALTH_HOOK_ERRORS);
+  health.warnOnce(`failure-${field}-too-long`, `payment failure ${field} is ${tooLong(value)}; it is not recorded`);
 }
 
 export function setAttributesSafely(span: Span, attributes: Attributes): void {
@@ -122,7 +181,15 @@ export function hasAttributes(attributes: Attributes): boolean {
   return false;
 }
 
-function setString(attributes: Attributes, key: string, value: unknown): void {
-  if (typeof value === 'string' && value.length > 0) attributes[key] = value;
-  else if (typeof value === 'number' && Number.isFinite(value)) attributes[key] = String(value);
+/**
+ * A string detail (an identifier or a short name) as it is, a finite number as its text; a string
+ * longer than `MAX_IDENTIFIER_LENGTH` is left out, counted and said once: these are recorded
+ * unredacted on every span of the flow, and an extractor passes on whatever the request holds.
+ */
+function setDetail(attributes: Attributes, key: string, details: PaymentDetails, field: 'orderId' | 'method' | 'provider' | 'currency' | 'merchantId'): void {
+  const value: unknown = details[field];
+  if (typeof value === 'string') {
+    if (value.length > MAX_IDENTIFIER_LENGTH) refuseDetail(details, field, `${field}-too-long`, `payment ${field} is ${tooLong(value)}; it is not recorded`);
+    else if (value.length > 0) attributes[key] = value;
+  } else if (typeof value === 'number' && Number.isFinite(value)) attributes[key] = String(value);
 }
