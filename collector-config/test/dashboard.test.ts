@@ -346,6 +346,7 @@ describe('Grafana dashboard payment-flows.json', () => {
         'checkout:sdk_errors_per_checkout:rate15m',
         'checkout:returns_by_source:rate15m',
         'checkout:returns_unlinked_ratio:rate15m',
+        'checkout:provider_page_load_failed_ratio:rate15m',
       ]) {
         assert.ok(used.has(series), `no panel shows ${series}`);
       }

@@ -102,6 +102,10 @@ function exposition(scrapes: number): string {
     ...histogram('checkout_page_lcp_duration_seconds', { ...page, checkout_canary_cohort: 'stable' }, scrapes, 12, { '2': 0.5, '2.5': 0.5 }, 2),
     '# TYPE checkout_returns_total counter',
     ...returns.map((r) => `checkout_returns_total{${labelText(r.labels)}} ${r.perScrape * scrapes}`),
+    // One alipay checkout in 24 (of the twelve a second) whose redirect to the provider's page
+    // did not load: 4%, under the alert's 10%.
+    '# TYPE checkout_provider_page_load_failures_total counter',
+    `checkout_provider_page_load_failures_total{${labelText({ deployment_environment_name: 'production', service_name: 'checkout-page', payment_provider: 'alipay', payment_method: 'wallet' })}} ${scrapes / 2}`,
     '',
   ].join('\n');
 }
@@ -158,6 +162,15 @@ describe('the rules and the dashboard in a real Prometheus server', function () 
     assert.ok(Math.abs(Number(ratio.value[1]) - 1 / 24) < 1e-9, `share ${ratio.value[1]}`);
   });
 
+  it("records the share of a provider's checkouts whose page did not load", async () => {
+    const [ratio] = await eventually('the share of checkouts whose provider page did not load', async () => {
+      const result = await prometheus.query('checkout:provider_page_load_failed_ratio:rate15m');
+      return result.length === 1 ? result : undefined;
+    });
+    assert.equal(ratio.metric.payment_provider, 'alipay');
+    assert.ok(Math.abs(Number(ratio.value[1]) - 1 / 24) < 1e-9, `share ${ratio.value[1]}`);
+  });
+
   it("counts a series' first value: one unmapped status, in a series that appears at 1", async () => {
     const [rate] = await eventually('the unmapped statuses of alipay', async () => {
       const result = await prometheus.query('payment:status_unmapped_by_provider:rate15m{payment_provider="alipay"}');
@@ -169,7 +182,7 @@ describe('the rules and the dashboard in a real Prometheus server', function () 
   it('evaluates every rule without an error', async () => {
     const groups = await prometheus.api<RuleGroups>('/api/v1/rules');
     const rules = groups.groups.flatMap((group) => group.rules);
-    assert.equal(rules.length, 52);
+    assert.equal(rules.length, 57);
     for (const rule of rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError ?? rule.health}`);
   });
 

@@ -66,7 +66,7 @@ describe('Prometheus rules', () => {
   it('pass promtool check rules', async () => {
     const result = await promtool('check', 'rules', rulesFile);
     assert.equal(result.code, 0, result.output);
-    assert.match(result.output, /SUCCESS: 52 rules found/);
+    assert.match(result.output, /SUCCESS: 57 rules found/);
   });
 
   it("load as the README's prometheus.yml shows (promtool check config)", async () => {
@@ -82,7 +82,7 @@ describe('Prometheus rules', () => {
       return promtool('check', 'config', join(dir, 'prometheus.yml'));
     });
     assert.equal(result.code, 0, result.output);
-    assert.match(result.output, /SUCCESS: 52 rules found/);
+    assert.match(result.output, /SUCCESS: 57 rules found/);
   });
 
   it('pass their unit tests (promtool test rules)', async () => {
@@ -135,7 +135,7 @@ describe('Prometheus rules', () => {
       assert.equal(normalized(rule.expr), firstValueRate(raw[0], window), rule.record);
       firstLevel.set(rule.record, raw[0]);
     }
-    assert.equal(firstLevel.size, 16);
+    assert.equal(firstLevel.size, 17);
     // Every counter and histogram the collector writes is read this way.
     const read = new Set(firstLevel.values());
     for (const name of collectorSeries(loadCollectorConfig()).keys()) {
@@ -209,6 +209,27 @@ describe('Prometheus rules', () => {
       const result = await unitTestsWith(broken);
       assert.notEqual(result.code, 0);
       assert.match(result.output, /paypal/);
+    });
+
+    it('a provider page alert without its minimum of checkouts', async () => {
+      const broken = changed(
+        rulesText,
+        `checkout:provider_page_load_failed_ratio:rate15m > 0.1
+          and on (deployment_environment_name, payment_provider)
+          checkout:checkouts_by_provider:rate15m * 900 >= 20`,
+        'checkout:provider_page_load_failed_ratio:rate15m > 0.1',
+      );
+      const result = await unitTestsWith(broken);
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentProviderPageNotLoading/);
+      assert.match(result.output, /paypal/);
+    });
+
+    it('a provider page alert that fires for an isolated failure', async () => {
+      const result = await unitTestsWith(changed(rulesText, 'checkout:provider_page_load_failed_ratio:rate15m > 0.1', 'checkout:provider_page_load_failed_ratio:rate15m > 0'));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentProviderPageNotLoading/);
+      assert.match(result.output, /alipay/);
     });
 
     it('a share of returns without context that goes missing when every return found one', async () => {
