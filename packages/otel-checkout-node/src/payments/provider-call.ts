@@ -6,12 +6,15 @@ import {
 } from '@otel-checkout/semantic-conventions/incubating';
 import { PAYMENT_OUTCOME_VALUE_FAILED } from '@otel-checkout/semantic-conventions';
 import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS } from '@opentelemetry/semantic-conventions';
+import { HEALTH_HOOK_ERRORS } from '../health-names.js';
+import { runtime } from '../runtime.js';
 import type { FailureReason, MappedStatus, PaymentOutcome, ProviderCall, ProviderStatusTable } from '../types.js';
 import { outcomeAttributes } from './attributes.js';
 import { failureReasonOf } from './failure-reason.js';
-import { mapProviderStatusOn } from './map-provider-status.js';
+import { cutStatus, mapProviderStatusOn } from './map-provider-status.js';
 import { recordSpanError } from './span-error.js';
 import { tracingFailed } from './tracing-guard.js';
+import { MAX_IDENTIFIER_LENGTH, tooLong } from './trade-no.js';
 
 /** The handle given to a `providerCall` callback. */
 export class ProviderCallHandle implements ProviderCall {
@@ -37,7 +40,7 @@ export class ProviderCallHandle implements ProviderCall {
   status(raw: string | number, table?: ProviderStatusTable): MappedStatus | undefined;
   status(raw: string | number, table?: ProviderStatusTable): MappedStatus | undefined {
     if (table === undefined) {
-      this.span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, String(raw));
+      this.span.setAttribute(ATTR_PAYMENT_PROVIDER_STATUS, cutStatus(raw));
       return undefined;
     }
     this.outcomeSet = true;
@@ -45,7 +48,17 @@ export class ProviderCallHandle implements ProviderCall {
   }
 
   transactionId(id: string): void {
-    if (typeof id === 'string' || typeof id === 'number') this.span.setAttribute(ATTR_PAYMENT_PROVIDER_TRANSACTION_ID, String(id));
+    if (typeof id !== 'string' && typeof id !== 'number') return;
+    const text = String(id);
+    // An id from the provider's answer, recorded unredacted (it is searched for): no provider's
+    // is longer, and a bound keeps a malformed answer from putting megabytes into a span.
+    if (text.length <= MAX_IDENTIFIER_LENGTH) {
+      this.span.setAttribute(ATTR_PAYMENT_PROVIDER_TRANSACTION_ID, text);
+      return;
+    }
+    const health = runtime().health;
+    health.increment(HEALTH_HOOK_ERRORS);
+    health.warnOnce('transaction-id-too-long', `provider transaction id is ${tooLong(text)}; it is not recorded`);
   }
 
   http(info: { statusCode?: number; serverAddress?: string }): void {

@@ -14,6 +14,7 @@ import {
   SPAN_NAME_PAYMENT_PROVIDER,
 } from '@otel-checkout/semantic-conventions';
 import type { FlowContext } from '../flows/flows.js';
+import { HEALTH_HOOK_ERRORS } from '../health-names.js';
 import { runtime, checkoutTracer } from '../runtime.js';
 import type { FailureReason, PaymentDetails, PaymentOutcome, ProviderCall } from '../types.js';
 import { copyAttributes, outcomeAttributes } from './attributes.js';
@@ -21,7 +22,7 @@ import { SERVER_FLOW_KEY } from './context-keys.js';
 import { ProviderCallHandle, runProviderCall } from './provider-call.js';
 import { tracingFailed } from './tracing-guard.js';
 import type { PaymentRequestScope } from './request-scope.js';
-import { tradeNoText } from './trade-no.js';
+import { MAX_IDENTIFIER_LENGTH, tradeNoText, unusableTradeNo } from './trade-no.js';
 
 /** The explicit handle of one server-side flow (the `payment.create` span and what it knows). */
 export interface ServerFlow {
@@ -44,14 +45,28 @@ const FINAL_OUTCOMES: ReadonlySet<string> = new Set<PaymentOutcome>([
   PAYMENT_OUTCOME_VALUE_CANCELLED,
 ]);
 
+/**
+ * A provider or method as `payment.create` recorded it: a non-empty text of at most
+ * `MAX_IDENTIFIER_LENGTH` characters. A longer one was left out there (and counted); kept here,
+ * it would go on every provider span and into the flow store, for every callback and stalled
+ * span to repeat.
+ */
+function keptDetail(value: unknown): string | undefined {
+  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  return typeof text === 'string' && text.length > 0 && text.length <= MAX_IDENTIFIER_LENGTH ? text : undefined;
+}
+
 export class ServerFlowImpl implements ServerFlow {
   /** The outcome recorded on `payment.create`, if any. */
   outcome: PaymentOutcome | undefined;
   private currentTradeNo: string | undefined;
+  /** The provider and method as `payment.create` recorded them (see `keptDetail`): what the provider spans and the flow store get. */
+  private readonly provider: string | undefined;
+  private readonly method: string | undefined;
 
   constructor(
     readonly span: Span,
-    private readonly details: PaymentDetails,
+    details: PaymentDetails,
     private readonly request: PaymentRequestScope | undefined,
     /** The flow's release and cohort, as recorded on `payment.create`. */
     private readonly canary: ReleaseCohort = {},
@@ -59,6 +74,8 @@ export class ServerFlowImpl implements ServerFlow {
     private readonly untraced = false,
   ) {
     this.currentTradeNo = tradeNoText(details.tradeNo);
+    this.provider = keptDetail(details.provider);
+    this.method = keptDetail(details.method);
   }
 
   get traceId(): string {
@@ -72,7 +89,15 @@ export class ServerFlowImpl implements ServerFlow {
   setTradeNo(given: string | number): void {
     // A number (a safe integer) is recorded as the text the flow is keyed by.
     const tradeNo = tradeNoText(given);
-    if (tradeNo === undefined) return;
+    if (tradeNo === undefined) {
+      const problem = unusableTradeNo(given);
+      if (problem !== undefined) {
+        const health = runtime().health;
+        health.increment(HEALTH_HOOK_ERRORS);
+        health.warnOnce('set-trade-no-unusable', `flow.setTradeNo was given ${problem}; it is ignored`);
+      }
+      return;
+    }
     this.currentTradeNo = tradeNo;
     this.span.setAttribute(ATTR_PAYMENT_TRADE_NO, tradeNo);
     this.request?.setTradeNo(tradeNo);
@@ -88,8 +113,8 @@ export class ServerFlowImpl implements ServerFlow {
     // a cut by release and cohort, finds the span that holds the provider's answer.
     const attributes: Attributes = { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_PROVIDER };
     copyAttributes(attributes, canaryAttributes(this.canary));
-    if (this.details.provider) attributes[ATTR_PAYMENT_PROVIDER] = this.details.provider;
-    if (this.details.method) attributes[ATTR_PAYMENT_METHOD] = this.details.method;
+    if (this.provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = this.provider;
+    if (this.method !== undefined) attributes[ATTR_PAYMENT_METHOD] = this.method;
     if (this.currentTradeNo !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = this.currentTradeNo;
     let span: Span;
     try {
@@ -143,8 +168,8 @@ export class ServerFlowImpl implements ServerFlow {
     const spanContext = this.span.spanContext();
     const flow: FlowContext = { traceId: spanContext.traceId, spanId: spanContext.spanId, traceFlags: spanContext.traceFlags };
     if (this.currentTradeNo !== undefined) flow.tradeNo = this.currentTradeNo;
-    if (this.details.provider) flow.provider = this.details.provider;
-    if (this.details.method) flow.method = this.details.method;
+    if (this.provider !== undefined) flow.provider = this.provider;
+    if (this.method !== undefined) flow.method = this.method;
     if (this.canary.release !== undefined) flow.release = this.canary.release;
     if (this.canary.cohort !== undefined) flow.cohort = this.canary.cohort;
     return flow;

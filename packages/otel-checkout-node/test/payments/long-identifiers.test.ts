@@ -302,3 +302,69 @@ describe('callbacks with trade numbers longer than the maximum', () => {
     assert.ok(!said[0].includes('777777'), 'the value is not logged');
   });
 });
+
+describe('what a flow hands on: its provider calls and the flow store', () => {
+  let session: TracingSession;
+  let store: MemoryFlowStore;
+  beforeEach(async () => {
+    store = new MemoryFlowStore();
+    session = await startTracingSession('memory', { instrumentHttp: false, flows: { keys: KEYS, store, sweeper: false } });
+  });
+  afterEach(() => session.stop());
+
+  it('a provider or method longer than the maximum goes on no provider span and into no store record', async () => {
+    const traceId = await payments.create({ tradeNo: 'T-KEPT', provider: identifier('P', HUGE), method: identifier('M', MAX_IDENTIFIER_LENGTH + 1) }, async (flow) => {
+      flow.returnUrl('https://shop.example/return');
+      await flow.providerCall('charge', () => undefined);
+      return flow.traceId;
+    });
+    const call = await session.waitForSpan((s) => s.traceId === traceId && s.name === 'payment.provider charge');
+    assert.equal(call.attributes['payment.trade_no'], 'T-KEPT');
+    assert.ok(!('payment.provider' in call.attributes) && !('payment.method' in call.attributes), JSON.stringify(Object.keys(call.attributes)));
+    const { record } = await store.take('T-KEPT');
+    assert.ok(record !== undefined, 'the flow is stored');
+    assert.equal(record.provider, undefined);
+    assert.equal(record.method, undefined);
+  });
+
+  it("a provider's transaction id longer than the maximum is not recorded, counted and said once; one of the maximum length is", async () => {
+    const { warnings, restore } = captureWarnings();
+    let traceId = '';
+    try {
+      traceId = await payments.create({ tradeNo: 'T-TXN' }, async (flow) => {
+        await flow.providerCall('long', (call) => call.transactionId(identifier('X', HUGE)));
+        await flow.providerCall('long-again', (call) => call.transactionId(identifier('Y', MAX_IDENTIFIER_LENGTH + 1)));
+        await flow.providerCall('at-most', (call) => call.transactionId(identifier('Z', MAX_IDENTIFIER_LENGTH)));
+        return flow.traceId;
+      });
+    } finally {
+      restore();
+    }
+    const calls = await session.waitForSpans((s) => s.traceId === traceId && s.name.startsWith('payment.provider '), 3);
+    const byName = new Map(calls.map((s) => [s.name, s.attributes]));
+    assert.ok(!('payment.provider.transaction_id' in byName.get('payment.provider long')!));
+    assert.ok(!('payment.provider.transaction_id' in byName.get('payment.provider long-again')!));
+    assert.equal(byName.get('payment.provider at-most')!['payment.provider.transaction_id'], identifier('Z', MAX_IDENTIFIER_LENGTH));
+    assert.equal(session.handle.health().hookErrors, 2);
+    const said = warnings.filter((w) => w.includes('provider transaction id is a string of'));
+    assert.equal(said.length, 1, warnings.join('\n'));
+    assert.ok(!warnings.some((w) => w.includes('777777')), 'no value is logged');
+  });
+
+  it('flow.setTradeNo with a value too long, or of no usable kind, is ignored, counted and said once', async () => {
+    const { warnings, restore } = captureWarnings();
+    let tradeNo: string | undefined;
+    try {
+      tradeNo = await payments.create({ tradeNo: 'T-SET' }, (flow) => {
+        flow.setTradeNo(identifier('S', HUGE));
+        flow.setTradeNo(12.5);
+        return flow.tradeNo;
+      });
+    } finally {
+      restore();
+    }
+    assert.equal(tradeNo, 'T-SET');
+    assert.equal(session.handle.health().hookErrors, 2);
+    assert.equal(warnings.filter((w) => w.includes('flow.setTradeNo was given')).length, 1, warnings.join('\n'));
+  });
+});
