@@ -30,7 +30,7 @@ export function runHook<A, T>(health: HealthCounters, counter: string, kind: str
   return fallback;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   // Only objects and functions can have a `then`; reading it on anything else would box a primitive.
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -10,6 +10,7 @@ import { runtime } from '../runtime.js';
 import { maskCutValues, valueLengthLimitOf } from './cut-values.js';
 import { redactTraceStates } from './trace-state.js';
 import type { RedactionSpanProcessorOptions } from './types.js';
+import { isThenable } from '../middleware/guard.js';
 
 /**
  * Marks a redaction processor, so a setup can find one in an application's own SDK even when
@@ -112,11 +113,16 @@ export class RedactionSpanProcessor implements SpanProcessor {
     const counters = this.counters();
     counters.increment(HEALTH_REDACTIONS, count);
     if (this.onRedaction !== undefined) {
-      try {
-        this.onRedaction(count);
-      } catch (error) {
+      const failed = (error: unknown): void => {
         counters.increment(HEALTH_HOOK_ERRORS);
         counters.warnOnce('onRedaction', 'the onRedaction hook threw; redaction goes on without it', error);
+      };
+      try {
+        const result: unknown = this.onRedaction(count);
+        // An async hook's rejection is its error too, never an unhandled rejection that ends the process.
+        if (isThenable(result)) Promise.resolve(result).then(undefined, failed);
+      } catch (error) {
+        failed(error);
       }
     }
   }

@@ -151,6 +151,34 @@ describe('RedactionSpanProcessor', () => {
     await throwing.provider.shutdown();
   });
 
+  it('an async onRedaction that rejects is counted as a hook error, never an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const health = new HealthCounters();
+    let rejected!: () => void;
+    const settled = new Promise<void>((resolve) => (rejected = resolve));
+    // What an `async` hook that throws returns, given where a plain function is typed.
+    const asyncHook = ((): Promise<never> => {
+      rejected();
+      return Promise.reject(new Error('async hook bug'));
+    }) as unknown as (n: number) => void;
+    const rejecting = setup('redaction-first', health, asyncHook);
+    try {
+      rejecting.tracer.startSpan('d', { attributes: { cvv: '123' } }).end();
+      await settled;
+      // A turn for the rejection handler, then one for Node to report an unhandled rejection.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+      assert.equal(health.get(HEALTH_HOOK_ERRORS), 1);
+      assert.equal(health.get(HEALTH_REDACTIONS), 1);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await rejecting.provider.shutdown();
+    }
+  });
+
   it('applies configured rules', async () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({
