@@ -19,7 +19,8 @@ function begin(view: RequestView, options: CallbackOptions): Promise<CallbackSco
   return flows.beginCallback(view, options);
 }
 
-function beginRefused(view: RequestView, options: CallbackOptions, error: unknown): CallbackScope {
+/** Resolves (never rejects) once the store was read for the flow a token names, within the store's bound. */
+function beginRefused(view: RequestView, options: CallbackOptions, error: unknown): Promise<CallbackScope> {
   const flows = options.flows ?? runtime().flows;
   return flows.beginRefusedCallback(view, options, error);
 }
@@ -73,9 +74,10 @@ export function expressCallback(options: ExpressCallbackOptions = {}): ExpressMi
   return function otelCheckoutCallback(req, res, next) {
     let parsed = false;
     const refused = (error: unknown): void => {
-      const scope = beginRefused(expressRequestView(req), options, error);
-      endWithResponse(scope, res);
-      context.with(scope.context, () => next(error));
+      void beginRefused(expressRequestView(req), options, error).then((scope) => {
+        endWithResponse(scope, res);
+        context.with(scope.context, () => next(error));
+      });
     };
     try {
       // Express's request and response are Node's, which the adapter describes structurally.
@@ -126,15 +128,17 @@ export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
     const scope = fastifyScopes.get(request);
     if (scope !== undefined) {
       scope.recordError(error);
-    } else {
-      // No scope: the error came before this plugin's preValidation, so the content-type
-      // parser (or a hook before it) refused the notification. Traced as refused; Fastify
-      // answers as before.
-      const refused = beginRefused(fastifyRequestView(request), opts, error);
+      next();
+      return;
+    }
+    // No scope: the error came before this plugin's preValidation, so the content-type
+    // parser (or a hook before it) refused the notification. Traced as refused; Fastify
+    // answers as before.
+    void beginRefused(fastifyRequestView(request), opts, error).then((refused) => {
       fastifyScopes.set(request, refused);
       endWithResponse(refused, reply.raw);
-    }
-    next();
+      next();
+    });
   });
   done();
 }, 'otel-checkout-callback');
@@ -164,13 +168,13 @@ export function koaCallback(options: KoaCallbackOptions = {}) {
           return Promise.resolve();
         });
       } catch (error) {
-        endWithResponse(beginRefused(koaRequestView(ctx), options, error), ctx.res);
+        endWithResponse(await beginRefused(koaRequestView(ctx), options, error), ctx.res);
         throw error;
       }
       if (!parsed) {
         // The parser answered itself instead of passing the request on: a refusal without an
         // error, and the rest of the route must not run, as it would not after the parser.
-        endWithResponse(beginRefused(koaRequestView(ctx), options, undefined), ctx.res);
+        endWithResponse(await beginRefused(koaRequestView(ctx), options, undefined), ctx.res);
         return;
       }
     }

@@ -41,7 +41,7 @@ import {
 } from '../flows/flow-health.js';
 import { flowParentContext } from '../flows/parent-context.js';
 import { addRecordedFlowAttributes } from '../flows/record-attributes.js';
-import type { TakeResult } from '../flow-store/types.js';
+import type { FlowRecord, TakeResult } from '../flow-store/types.js';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_HOOK_ERRORS } from '../health-names.js';
 import type { RequestView } from '../http/request-view.js';
@@ -233,20 +233,22 @@ async function begin(view: RequestView, options: CallbackOptions, env: CallbackE
  *
  * `payment.callback` starts with `payment.callback.refused` and the error's type, in its flow
  * when the token is in the notify URL's query or the header (the body was refused, so it is
- * not searched, and the hooks see none). It records no outcome and leaves the flow store
- * alone: the flow still waits for the notification the provider will send again, and is
- * reported stalled when none gets through. Never throws: on any internal failure the request
- * goes on untraced.
+ * not searched, and the hooks see none). With such a token, the flow store's record of the flow
+ * gives the span the flow's trade number, provider, method, release and cohort, and its delay,
+ * as a callback the middleware takes has them; the store is only read (`peekBySpan`). It records
+ * no outcome and leaves the flow waiting: the provider will send the notification again, and
+ * the flow is reported stalled when none gets through. Never rejects: on any internal failure
+ * the request goes on untraced.
  */
-export function beginRefusedCallback(view: RequestView, options: CallbackOptions, error: unknown, env: CallbackEnvironment): CallbackScope {
+export async function beginRefusedCallback(view: RequestView, options: CallbackOptions, error: unknown, env: CallbackEnvironment): Promise<CallbackScope> {
   try {
-    return beginRefused(view, options ?? {}, error, env);
+    return await beginRefused(view, options ?? {}, error, env);
   } catch (failure) {
     return untracedAfter(failure, env);
   }
 }
 
-function beginRefused(view: RequestView, options: CallbackOptions, error: unknown, env: CallbackEnvironment): CallbackScope {
+async function beginRefused(view: RequestView, options: CallbackOptions, error: unknown, env: CallbackEnvironment): Promise<CallbackScope> {
   const { flows, health } = env;
   rememberTokenNames(options.header, options.bodyFields, options.passbackField);
   const active = context.active();
@@ -266,6 +268,8 @@ function beginRefused(view: RequestView, options: CallbackOptions, error: unknow
   const request = paymentRequestOf({ method: view.method, url: view.url, headers: view.headers, secure: view.secure }, health);
   const tradeNo = callbackTradeNo(request, undefined, options, health);
   if (parent === undefined) health.increment(HEALTH_CALLBACKS_UNCORRELATED);
+  // Read, never taken: the flow must still wait for the provider's retry.
+  const stored = parent === undefined ? undefined : await recordOfFlow(flows, parent, health);
 
   const attributes: Attributes = {
     [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_CALLBACK,
@@ -273,9 +277,14 @@ function beginRefused(view: RequestView, options: CallbackOptions, error: unknow
     [ATTR_PAYMENT_CALLBACK_REFUSED]: true,
     [ATTR_ERROR_TYPE]: refusalType(error),
   };
-  if (tradeNo !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = tradeNo;
-  if (options.provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = options.provider;
-  if (parent !== undefined) attributes[ATTR_PAYMENT_CALLBACK_DELAY] = Math.max(0, (receivedAt - parent.issuedAt) / 1000);
+  const recordedTradeNo = tradeNo ?? stored?.tradeNo;
+  if (recordedTradeNo !== undefined) attributes[ATTR_PAYMENT_TRADE_NO] = recordedTradeNo;
+  const provider = stored?.provider ?? options.provider;
+  if (provider !== undefined) attributes[ATTR_PAYMENT_PROVIDER] = provider;
+  if (stored !== undefined) addRecordedFlowAttributes(attributes, stored);
+  // The record's time, in ms, as the flow's other callbacks have it; the token's is in whole seconds.
+  const issuedAt = stored?.issuedAt ?? parent?.issuedAt;
+  if (issuedAt !== undefined) attributes[ATTR_PAYMENT_CALLBACK_DELAY] = Math.max(0, (receivedAt - issuedAt) / 1000);
   const rejectedAs = rejected ?? (parent === undefined ? PAYMENT_CONTEXT_REJECTED_VALUE_MISSING : undefined);
   if (rejectedAs !== undefined) attributes[ATTR_PAYMENT_CONTEXT_REJECTED] = rejectedAs;
 
@@ -283,6 +292,24 @@ function beginRefused(view: RequestView, options: CallbackOptions, error: unknow
   // Not an HTTP error the server made: a notification about a payment got lost on the way in.
   span.setStatus({ code: SpanStatusCode.ERROR, message: REFUSED_MESSAGE });
   return traced(trace.setSpan(active, span), span);
+}
+
+/**
+ * The store's record of the flow a genuine token names, read without changing it; `undefined`
+ * when the store does not hold it, cannot read by span (a custom store without `peekBySpan`), or
+ * answers with another flow's record. A store that fails is counted as for a take, and the
+ * callback goes on with what its token says.
+ */
+async function recordOfFlow(flows: Flows, flow: FlowSpan, health: HealthCounters): Promise<FlowRecord | undefined> {
+  try {
+    const record = await flows.peekBySpan({ traceId: flow.traceId, spanId: flow.spanId });
+    return record?.traceId === flow.traceId && record.spanId === flow.spanId ? record : undefined;
+  } catch (error) {
+    health.increment(HEALTH_FLOW_STORE_FAILURES);
+    health.increment(HEALTH_FLOW_STORE_FALLBACKS);
+    health.warnOnce('flow-store-peek', 'the flow store could not be read for a refused callback; it is traced with what its flow token says', error);
+    return undefined;
+  }
 }
 
 const REFUSED_MESSAGE = 'the notification was refused before the callback middleware';

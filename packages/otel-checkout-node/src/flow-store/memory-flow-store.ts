@@ -164,6 +164,12 @@ export class MemoryFlowStore implements FlowStore {
     return Promise.resolve({ duplicate: orphan !== undefined, late: false });
   }
 
+  peekBySpan(traceId: string, spanId: string): Promise<FlowRecord | undefined> {
+    const tradeNo = this.tradeNoOf(traceId, spanId);
+    if (tradeNo === undefined) return Promise.resolve(undefined);
+    return Promise.resolve(this.live.get(tradeNo)?.record ?? this.tomb(tradeNo)?.record);
+  }
+
   keepWaitingBySpan(traceId: string, spanId: string, now: number, lastStatus?: string): Promise<WaitResult> {
     const tradeNo = this.tradeNoOf(traceId, spanId);
     if (tradeNo === undefined) return Promise.resolve({ duplicate: false, late: false, waiting: false });

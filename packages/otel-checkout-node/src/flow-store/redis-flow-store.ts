@@ -10,6 +10,7 @@ import {
   KEEP_WAITING_BY_SPAN_SCRIPT,
   KEEP_WAITING_SCRIPT,
   MARK_EMITTED_SCRIPT,
+  PEEK_BY_SPAN_SCRIPT,
   PUT_SCRIPT,
   TAKE_BY_SPAN_SCRIPT,
   TAKE_SCRIPT,
@@ -63,6 +64,7 @@ const TAKE = script(TAKE_SCRIPT);
 const KEEP_WAITING = script(KEEP_WAITING_SCRIPT);
 const TAKE_BY_SPAN = script(TAKE_BY_SPAN_SCRIPT);
 const KEEP_WAITING_BY_SPAN = script(KEEP_WAITING_BY_SPAN_SCRIPT);
+const PEEK_BY_SPAN = script(PEEK_BY_SPAN_SCRIPT);
 const CLAIM = script(CLAIM_SCRIPT);
 const ACK = script(ACK_SCRIPT);
 const MARK_EMITTED = script(MARK_EMITTED_SCRIPT);
@@ -219,6 +221,17 @@ export class RedisFlowStore implements FlowStore {
     );
     const { record, duplicate, late } = foundFlow(undefined, reply, { traceId, spanId });
     return { ...(record ? { record } : {}), duplicate, late };
+  }
+
+  /** One script, one round trip, bounded by `commandTimeoutMs` as `take` is; it writes nothing. */
+  async peekBySpan(traceId: string, spanId: string): Promise<FlowRecord | undefined> {
+    const reply = await this.run(PEEK_BY_SPAN, [this.spanKey(spanId)], [this.prefix], this.commandTimeoutMs);
+    if (!Array.isArray(reply) || reply.length < 3) return undefined;
+    const isFlow = (record: FlowRecord | undefined): record is FlowRecord => record?.traceId === traceId && record.spanId === spanId;
+    const live = parseRecord(undefined, reply[0]);
+    if (isFlow(live)) return typeof reply[1] === 'string' && reply[1] !== '' ? { ...live, lastStatus: reply[1] } : live;
+    const tomb = parseRecord(undefined, reply[2]);
+    return isFlow(tomb) ? tomb : undefined;
   }
 
   async keepWaitingBySpan(traceId: string, spanId: string, now: number, lastStatus?: string): Promise<WaitResult> {

@@ -204,6 +204,19 @@ local n = redis.call('HGET', KEYS[1], 'n')
 if not n then return {0} end
 return keepFlowWaiting(ARGV[6] .. 'f:' .. n, KEYS[2], ARGV[6] .. 't:' .. n, n, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[1], ARGV[2]) or {0}`;
 
+/**
+ * KEYS: span index. ARGV: prefix. Reads, writes nothing: the record and last status of the live
+ * flow the span index names, and the record of its tombstone, as {live record, last status,
+ * tombstone record} ('' for each one absent), or {} when the index names no flow; the caller keeps
+ * the one of its trace and span id.
+ */
+export const PEEK_BY_SPAN_SCRIPT = `
+local n = redis.call('HGET', KEYS[1], 'n')
+if not n then return {} end
+local f = redis.call('HMGET', ARGV[1] .. 'f:' .. n, 'r', 'p')
+local t = redis.call('HGET', ARGV[1] .. 't:' .. n, 'r')
+return {f[1] or '', f[2] or '', t or ''}`;
+
 /** KEYS: due. ARGV: now, limit, leaseMs, prefix. Returns {record, claims, emitted (0/1), last status ('' for none), record, ...}. */
 export const CLAIM_SCRIPT = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])

@@ -123,6 +123,17 @@ export interface FlowStore {
    */
   keepWaitingBySpan?(traceId: string, spanId: string, now: number, lastStatus?: string): Promise<WaitResult>;
   /**
+   * Optional, for a notification refused before the callback middleware (its body could not be
+   * parsed) that carries the flow's token: the record of the flow the token names, found as
+   * `takeBySpan` finds it (both ids; live, or in its tombstone), read only. Nothing changes: the
+   * flow is not taken, no take is remembered, a live flow keeps waiting for the notification the
+   * provider sends again. `undefined` when the store holds no such flow. The refused callback's
+   * span then carries the flow's trade number, provider, method, release and cohort, and its
+   * delay from the record's `issuedAt`; without it, only what the token says. Keep it as bounded
+   * as `take`: the refusal's answer waits for it.
+   */
+  peekBySpan?(traceId: string, spanId: string): Promise<FlowRecord | undefined>;
+  /**
    * Claims up to `limit` flows whose deadline (or previous lease) is before `now`, leasing each
    * for `leaseMs`: until then no other claimer gets it; if not acknowledged by then, it is claimed again.
    */

@@ -4,7 +4,7 @@ import { beginCallback, beginRefusedCallback } from '../callback/callback-core.j
 import type { CallbackOptions, CallbackScope } from '../callback/types.js';
 import type { RequestView } from '../http/request-view.js';
 import { MemoryFlowStore } from '../flow-store/memory-flow-store.js';
-import type { FlowStore, TakeResult } from '../flow-store/types.js';
+import type { FlowRecord, FlowStore, TakeResult } from '../flow-store/types.js';
 import { StalledSweeper } from '../sweeper/stalled-sweeper.js';
 import { flowTokenKeyProblems, FlowTokenSigner } from '../token/flow-token-signer.js';
 import type { FlowTokenVerifyResult } from '../token/types.js';
@@ -105,6 +105,14 @@ export interface Flows {
   takeBySpan(flow: FlowSpan): Promise<TakeResult | undefined>;
   /** `keepWaiting` of the flow a token names, found as `takeBySpan` finds it; `undefined` as there. */
   keepWaitingBySpan(flow: FlowSpan, lastStatus?: string): Promise<TakeResult | undefined>;
+  /**
+   * The record of the flow a token names, found as `takeBySpan` finds it, read only: the flow is
+   * neither ended nor changed (a refused notification leaves it waiting for the provider's
+   * retry). `undefined` when the store does not hold it, or there is no store or it cannot read a
+   * flow by span (a custom store without `peekBySpan`). Rejects when the store fails (the caller
+   * counts it, as for `take`).
+   */
+  peekBySpan(flow: FlowSpan): Promise<FlowRecord | undefined>;
   /** Starts background work (the stalled sweeper) when configured. */
   start(): void;
   /** Stops background work. */
@@ -113,8 +121,12 @@ export interface Flows {
   verifyToken(token: unknown, use: FlowTokenUse): FlowTokenVerifyResult;
   /** Starts the `payment.callback` span of a provider callback (the callback middleware's core). */
   beginCallback(view: RequestView, options: CallbackOptions): Promise<CallbackScope>;
-  /** Starts the `payment.callback` span of a provider callback refused before the callback middleware (by `error`). */
-  beginRefusedCallback(view: RequestView, options: CallbackOptions, error: unknown): CallbackScope;
+  /**
+   * Starts the `payment.callback` span of a provider callback refused before the callback
+   * middleware (by `error`); resolves once the flow its token names was read from the store
+   * (bounded by the store's timeout), never rejects.
+   */
+  beginRefusedCallback(view: RequestView, options: CallbackOptions, error: unknown): Promise<CallbackScope>;
   /** The query parameter that carries tokens. */
   readonly tokenParam: string;
   /** The flow store, when one is configured. */
@@ -410,6 +422,11 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     return takeAndPutBack(store, await store.takeBySpan(flow.traceId, flow.spanId), lastStatus);
   };
 
+  const peekBySpan = async (flow: FlowSpan): Promise<FlowRecord | undefined> => {
+    if (store?.peekBySpan === undefined) return undefined;
+    return store.peekBySpan(flow.traceId, flow.spanId);
+  };
+
   const flows: Flows = {
     tokenParam,
     store,
@@ -423,6 +440,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
     keepWaiting,
     takeBySpan,
     keepWaitingBySpan,
+    peekBySpan,
     verifyToken(token, use) {
       const result =
         signer === undefined

@@ -19,17 +19,17 @@ describe('a callback refused before the callback middleware', () => {
   });
   afterEach(() => flows.shutdown());
 
-  function refuse(view: Partial<RequestView>, error: unknown = PARSE_FAILED, options = {}) {
-    const scope = flows.beginRefusedCallback({ method: 'POST', url: '/notify', headers: {}, ...view }, options, error);
+  async function refuse(view: Partial<RequestView>, error: unknown = PARSE_FAILED, options = {}) {
+    const scope = await flows.beginRefusedCallback({ method: 'POST', url: '/notify', headers: {}, ...view }, options, error);
     scope.end(400);
     const [span] = harness.callbacks();
     assert.ok(span, 'a payment.callback span');
     return span;
   }
 
-  it('with the token in the header: SERVER child of payment.create, refused, with the delay; no outcome; counted', () => {
+  it('with the token in the header: SERVER child of payment.create, refused, with the delay; no outcome; counted', async () => {
     const flow = harness.createFlow('H-1');
-    const span = refuse({ headers: { 'x-otc-flow': flows.passback(flow) } });
+    const span = await refuse({ headers: { 'x-otc-flow': flows.passback(flow) } });
     assert.equal(span.kind, SpanKind.SERVER);
     assert.equal(span.parentSpanContext?.spanId, flow.spanId);
     assert.equal(span.attributes['payment.stage'], 'callback');
@@ -46,14 +46,14 @@ describe('a callback refused before the callback middleware', () => {
     assert.equal(health.get('callbacksUncorrelated'), 0);
   });
 
-  it('the body is not searched and the hooks see none, even a body the framework left half set', () => {
+  it('the body is not searched and the hooks see none, even a body the framework left half set', async () => {
     const flow = harness.createFlow('B-1');
     const seen: Array<{ json: unknown; fields: CallbackFields; body: unknown }> = [];
     const tradeNo = (request: PaymentRequest, fields: CallbackFields) => {
       seen.push({ json: request.json(), fields, body: request.body });
       return new URL(request.url, 'http://x').searchParams.get('trade_no') ?? undefined;
     };
-    const span = refuse({ url: '/notify?trade_no=B-1', body: { otc_flow: flows.passback(flow), trade_no: 'B-1' } }, PARSE_FAILED, { tradeNo });
+    const span = await refuse({ url: '/notify?trade_no=B-1', body: { otc_flow: flows.passback(flow), trade_no: 'B-1' } }, PARSE_FAILED, { tradeNo });
     assert.deepEqual(seen, [{ json: undefined, fields: undefined, body: undefined }]);
     assert.equal(span.attributes['payment.trade_no'], 'B-1');
     assert.equal(span.attributes['payment.callback.correlation'], 'none', 'a token in the body is not taken');
@@ -66,9 +66,9 @@ describe('a callback refused before the callback middleware', () => {
   it('counters: refused and uncorrelated notifications are shares of callbacks, whatever the mix', async () => {
     const flow = harness.createFlow('M-1');
     const token = flows.passback(flow);
-    refuse({});
-    refuse({ headers: { 'x-otc-flow': token } });
-    refuse({ url: '/notify?otc_flow=forged' });
+    await refuse({});
+    await refuse({ headers: { 'x-otc-flow': token } });
+    await refuse({ url: '/notify?otc_flow=forged' });
     const accepted = await flows.beginCallback({ method: 'POST', url: '/notify', headers: { 'x-otc-flow': token } }, {});
     accepted.end(200);
     const unknown = await flows.beginCallback({ method: 'POST', url: '/notify', headers: {} }, {});
@@ -84,7 +84,7 @@ describe('a callback refused before the callback middleware', () => {
     const flow = harness.createFlow('S-1');
     flows.returnUrl(flow, '/return');
     await flows.whenRecorded();
-    refuse({ url: '/notify?trade_no=S-1' }, PARSE_FAILED, { tradeNo: () => 'S-1' });
+    await refuse({ url: '/notify?trade_no=S-1' }, PARSE_FAILED, { tradeNo: () => 'S-1' });
     const scope = await flows.beginCallback({ method: 'POST', url: '/notify?trade_no=S-1', headers: {} }, { tradeNo: () => 'S-1' });
     scope.end(200);
     const [, final] = harness.callbacks();
@@ -92,8 +92,8 @@ describe('a callback refused before the callback middleware', () => {
     assert.equal(final.attributes['payment.callback.duplicate'], undefined);
   });
 
-  it('a forged token in the query is rejected, never a parent', () => {
-    const span = refuse({ url: '/notify?otc_flow=not-a-token' });
+  it('a forged token in the query is rejected, never a parent', async () => {
+    const span = await refuse({ url: '/notify?otc_flow=not-a-token' });
     assert.equal(span.parentSpanContext, undefined);
     assert.equal(span.attributes['payment.context.rejected'], 'malformed');
   });
@@ -108,13 +108,13 @@ describe('a callback refused before the callback middleware', () => {
     ['null', null, '_OTHER'],
   ];
   for (const [title, error, expected] of errorTypes) {
-    it(`error.type from ${title}`, () => {
-      assert.equal(refuse({}, error).attributes['error.type'], expected);
+    it(`error.type from ${title}`, async () => {
+      assert.equal((await refuse({}, error)).attributes['error.type'], expected);
     });
   }
 
-  it('a tradeNo hook that throws is counted; the refusal is still traced', () => {
-    const span = refuse({}, PARSE_FAILED, {
+  it('a tradeNo hook that throws is counted; the refusal is still traced', async () => {
+    const span = await refuse({}, PARSE_FAILED, {
       tradeNo: () => {
         throw new Error('hook failed');
       },

@@ -381,6 +381,44 @@ export function flowStoreContract(name: string, make: () => Promise<FlowStore>, 
       assert.deepEqual(await store.takeBySpan!(b.traceId, b.spanId), { record: b, duplicate: false, late: false });
     });
 
+    it('peekBySpan reads the flow a token names, live or in its tombstone, of that trace only, and changes nothing', async () => {
+      const now = Date.now();
+      assert.equal(typeof store.peekBySpan, 'function', 'the built-in stores read a flow by its span');
+      const a = { ...rec('P1', '0000000000000f01'), release: 'api-1.4.0', cohort: 'canary', issuedAt: now - 2_500 };
+      await store.put(a, now + 60_000);
+      assert.deepEqual(await store.peekBySpan!(a.traceId, a.spanId), a);
+      assert.deepEqual(await store.peekBySpan!(a.traceId, a.spanId), a, 'read again: nothing was taken');
+      assert.equal(await store.size(), 1);
+      assert.deepEqual(await store.peekBySpan!('00000000000000000000000000000abc', a.spanId), undefined, 'another trace with the same span id');
+      // Its last status comes with a live flow, as a claim returns it.
+      await store.keepWaiting!('P1', now, 'WAIT_BUYER_PAY');
+      assert.equal((await store.peekBySpan!(a.traceId, a.spanId))?.lastStatus, 'WAIT_BUYER_PAY');
+      // Its first take is no duplicate, nor late; then the tombstone is read as the flow.
+      // (Whether a take's record, or the tombstone's, keeps the last status is the store's own.)
+      const taken = await store.takeBySpan!(a.traceId, a.spanId);
+      assert.deepEqual([taken.record?.spanId, taken.duplicate, taken.late], [a.spanId, false, false]);
+      const { lastStatus: _, ...tombstone } = (await store.peekBySpan!(a.traceId, a.spanId)) ?? { lastStatus: undefined };
+      assert.deepEqual(tombstone, a);
+      const copy = await store.take('P1');
+      assert.deepEqual([copy.record?.spanId, copy.duplicate, copy.late], [a.spanId, true, false]);
+      // A claimed flow stays claimed: its take is late, as without the read.
+      const b = rec('P2', '0000000000000f02');
+      await store.put(b, now - 1);
+      await store.claimExpired(now, 10, 60_000);
+      assert.deepEqual(await store.peekBySpan!(b.traceId, b.spanId), b);
+      assert.deepEqual(await store.take('P2'), { record: b, duplicate: false, late: true });
+      // Unknown: nothing, and nothing remembered: the put that lands after it waits.
+      const c = rec('P3', '0000000000000f03');
+      assert.equal(await store.peekBySpan!(c.traceId, c.spanId), undefined);
+      await store.put(c, now + 60_000);
+      assert.deepEqual(await store.takeBySpan!(c.traceId, c.spanId), { record: c, duplicate: false, late: false });
+      // A new flow under the trade number: the old token reads nothing.
+      const d = rec('P3', '0000000000000f04');
+      await store.put(d, now + 60_000);
+      assert.equal(await store.peekBySpan!(c.traceId, c.spanId), undefined);
+      assert.deepEqual(await store.peekBySpan!(d.traceId, d.spanId), d);
+    });
+
     it('claims respect the limit and hand out the oldest deadlines first', async () => {
       const now = Date.now();
       for (let i = 0; i < 25; i++) await store.put(rec(`L${i}`), now - 100 + i);
