@@ -344,7 +344,8 @@ function callbackTradeNo(request: PaymentRequest, fields: CallbackFields, option
     unusableHookResult(
       health,
       'tradeNo',
-      `${unusable}, neither a string nor a safe integer; the callback goes on without a trade number, so the flow store finds its flow only by a flow token the callback carries, if any (return the field as a string; a JSON number past 2^53 has lost digits already, so read such a field as text)`,
+      // A string here is one too long to be a trade number; anything else is of the wrong kind.
+      `${unusable}${typeof returned === 'string' ? '' : ', neither a string nor a safe integer'}; the callback goes on without a trade number, so the flow store finds its flow only by a flow token the callback carries, if any (return the field as a string; a JSON number past 2^53 has lost digits already, so read such a field as text)`,
     );
   }
   return tradeNo;
