@@ -138,19 +138,21 @@ function commonRuntime(
 function startCoexisting(options: NodeTracingOptions, health: HealthCounters, parts: StartedParts): NodeTracingHandle {
   diag.info('@otel-checkout/node: a TracerProvider is already registered; adding payment spans to it');
   const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
-  // The application's provider is its own to flush; this asks it to, within the bound.
-  const flushAppProvider = async (): Promise<void> => {
+  // The application's provider is its own to flush; this asks it to, within the bound. The
+  // handle's `flush()` holds the process for that bound (so the code after `await flush()` runs
+  // even when the provider's flush never settles); the sweeper's pacing, in the background, not.
+  const flushAppProvider = async (holdProcess = false): Promise<void> => {
     const provider = globalProvider();
     const forceFlush = provider?.forceFlush;
     if (typeof forceFlush !== 'function') return;
-    if (!(await settlesWithin(Promise.resolve().then(() => forceFlush.call(provider)), timeout))) {
+    if (!(await settlesWithin(Promise.resolve().then(() => forceFlush.call(provider)), timeout, { holdProcess }))) {
       health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
     }
   };
   // The sweeper paces stalled spans on the application's exporter too, when its provider can say
   // when that took them; otherwise it keeps to its rate ceiling.
   const canFlush = typeof globalProvider()?.forceFlush === 'function';
-  const { flows, baggageLimits } = commonRuntime(options, health, parts, canFlush ? flushAppProvider : undefined);
+  const { flows, baggageLimits } = commonRuntime(options, health, parts, canFlush ? () => flushAppProvider() : undefined);
   defaultModeOnlyOptions(options, 'coexisting', health);
   sayUnusedInCoexisting(options, health);
   const afterPaymentSpan = options.redaction === false ? undefined : checkRedactionInExistingSdk(health);
@@ -168,7 +170,7 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters, pa
   });
   flows.start();
   return makeHandle('coexisting', health, {
-    flush: flushAppProvider,
+    flush: () => flushAppProvider(true),
     stop: async () => {
       await settlesWithin(flows.shutdown(), timeout, HOLD_PROCESS);
     },
@@ -254,7 +256,7 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
   const timeout = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis;
   return makeHandle(mode, health, {
     flush: async () => {
-      if (exporting && !(await settlesWithin(exporting.forceFlush(), timeout))) health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
+      if (exporting && !(await settlesWithin(exporting.forceFlush(), timeout, HOLD_PROCESS))) health.warnOnce('flush-timeout', `flush did not finish within ${timeout} ms`);
     },
     stop: async () => {
       // Flows first: the sweeper's last batch of stalled spans must reach the exporter before

@@ -153,3 +153,12 @@ describe('a custom exporter (or flow store) whose shutdown never settles', () =>
     });
   }
 });
+
+describe("the application's own SDK whose forceFlush never settles", () => {
+  it('flush() resolves within shutdownTimeoutMillis although nothing else keeps the process alive', async () => {
+    const output = await assertExitsAfterShutdown(join(__dirname, 'fixtures', 'flush-never-settles.ts'), [], 2000, 'the package');
+    const result = JSON.parse(output) as { elapsed: number; mode: string };
+    assert.equal(result.mode, 'coexisting');
+    assert.ok(result.elapsed >= 250 && result.elapsed < 1300, `flush took ${result.elapsed} ms (bound 300 ms)`);
+  });
+});
