@@ -5,10 +5,11 @@ import type { SensitiveNames } from './sensitive-names.js';
 // 1: what precedes the name (the start, or a character no name holds), 2: the name (letters,
 // digits, `_`, `-`, `.` and a form's brackets: `card[cvc]`), 3: the assignment (`:` or `=`, or
 // only a space when a token of 20 or more characters follows: `Bearer eyJ…` quoted bare; a
-// shorter word after a name is more likely prose, `token expired`), 4: an auth scheme, 5: the
-// value (quoted, JSON escaped, or up to a separator).
+// shorter word after a name is more likely prose, `token expired`), 4: an auth scheme (`Bearer`,
+// `Basic`, or any word followed by a credential of 20 or more characters: `DPoP`, `Negotiate`),
+// 5: the value (quoted, JSON escaped, or up to a separator).
 const PAIR =
-  /(^|[^\w.[\]-])([\w.[\]-]+)(\\?["']?\s*[:=]\s*|\s+(?=[\w.~+/-]{20}))((?:bearer|basic|digest|token)\s+)?(\[REDACTED\]|\\?"[^"\\]*\\?"|'[^']*'|[^\s"'&,;}<>\])]+)/gi;
+  /(^|[^\w.[\]-])([\w.[\]-]+)(\\?["']?\s*[:=]\s*|\s+(?=[\w.~+/-]{20}))((?:bearer|basic|[a-z]+(?=\s+[\w.~+/-]{20}))\s+)?(\[REDACTED\]|\\?"[^"\\]*\\?"|'[^']*'|[^\s"'&,;}<>\])]+)/gi;
 
 /** Replaces the values of sensitive inline pairs in free text; returns `text` itself when there were none. */
 export type InlinePairScrubber = (text: string, counter: RedactionCounter) => string;

@@ -241,6 +241,9 @@ describe('redaction rules', () => {
       ['escaped JSON', '{\\"cvv\\":\\"123\\"}', '{\\"cvv\\":\\"[REDACTED]\\"}', 1],
       ['JSON number', '{"cvc":123}', '{"cvc":[REDACTED]}', 1],
       ['header line', 'Authorization: Bearer eyJhbGciOi', 'Authorization: Bearer [REDACTED]', 1],
+      ['header line, another auth scheme before a long credential', 'Authorization: DPoP eyJhbGciOiJFUzI1NiIsInR5cCI6ImRwb3Arand0In0', 'Authorization: DPoP [REDACTED]', 1],
+      ['header line, Negotiate', 'proxy-authorization: Negotiate YIIJvwYGKwYBBQUCoIIJszCCCa+gJDAiBgkqhkiC9xIBAgI', 'proxy-authorization: Negotiate [REDACTED]', 1],
+      ['header line, Basic with short credentials', 'Authorization: Basic dXNlcjpwYXNz', 'Authorization: Basic [REDACTED]', 1],
       ['camelCase name', 'clientSecret=abc', 'clientSecret=[REDACTED]', 1],
       // Names are judged as attribute keys are, endings included: a prefix does not hide a secret.
       [
