@@ -486,7 +486,7 @@ export function createFlows(options: FlowsOptions | undefined, deps: FlowDepende
 const STORE_METHODS = ['put', 'take', 'claimExpired', 'ack', 'size', 'close'] as const;
 
 /** Every option of `flows` and of the objects in it the flows read: any other name is reported. */
-const FLOWS_OPTION_NAMES: OptionNames<FlowsOptions> = {
+export const FLOWS_OPTION_NAMES: OptionNames<FlowsOptions> = {
   keys: true,
   tokenParam: true,
   callbackMaxAgeSeconds: true,
@@ -496,11 +496,11 @@ const FLOWS_OPTION_NAMES: OptionNames<FlowsOptions> = {
   deadlines: true,
   sweeper: true,
 };
-const SWEEPER_OPTION_NAMES: OptionNames<StalledSweeperOptions> = { intervalMs: true, batchSize: true, leaseMs: true, maxSpansPerSecond: true };
+export const SWEEPER_OPTION_NAMES: OptionNames<StalledSweeperOptions> = { intervalMs: true, batchSize: true, leaseMs: true, maxSpansPerSecond: true };
 const DEADLINES_OPTION_NAMES: OptionNames<Exclude<FlowDeadlines, number>> = { default: true, rules: true };
-const DEADLINE_RULE_OPTION_NAMES: OptionNames<FlowDeadlineRule> = { provider: true, method: true, seconds: true };
-const KEYS_OPTION_NAMES: OptionNames<FlowTokenKeys> = { current: true, previous: true };
-const KEY_OPTION_NAMES: OptionNames<FlowTokenKey> = { id: true, secret: true };
+export const DEADLINE_RULE_OPTION_NAMES: OptionNames<FlowDeadlineRule> = { provider: true, method: true, seconds: true };
+export const KEYS_OPTION_NAMES: OptionNames<FlowTokenKeys> = { current: true, previous: true };
+export const KEY_OPTION_NAMES: OptionNames<FlowTokenKey> = { id: true, secret: true };
 
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
 

@@ -7,7 +7,7 @@ import type { OptionNames } from '../option-names.js';
 import type { RedactionSpanProcessorOptions } from '../redaction/types.js';
 
 /** Every option of `startCheckoutTracing`: any other name is reported (a misspelt option would otherwise do nothing, silently). */
-const OPTION_NAMES: OptionNames<NodeTracingOptions> = {
+export const OPTION_NAMES: OptionNames<NodeTracingOptions> = {
   serviceName: true,
   serviceVersion: true,
   environment: true,
@@ -36,11 +36,11 @@ const OPTION_NAMES: OptionNames<NodeTracingOptions> = {
   flows: true,
 };
 
-const BAGGAGE_OPTION_NAMES: OptionNames<BaggageOptions> = { allowedKeys: true, maxEntries: true, maxValueLength: true, maxHeaderLength: true };
+export const BAGGAGE_OPTION_NAMES: OptionNames<BaggageOptions> = { allowedKeys: true, maxEntries: true, maxValueLength: true, maxHeaderLength: true };
 
-const COHORT_OPTION_NAMES: OptionNames<CohortOptions> = { salt: true, percent: true };
+export const COHORT_OPTION_NAMES: OptionNames<CohortOptions> = { salt: true, percent: true };
 
-const REDACTION_OPTION_NAMES: OptionNames<RedactionSpanProcessorOptions> = {
+export const REDACTION_OPTION_NAMES: OptionNames<RedactionSpanProcessorOptions> = {
   enabled: true,
   cardNumbers: true,
   bankAccounts: true,

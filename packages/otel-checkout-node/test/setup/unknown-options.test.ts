@@ -4,80 +4,13 @@ import { join } from 'node:path';
 import { startOtlpReceiver } from '@otel-checkout/test-support';
 import type { OtlpReceiver } from '@otel-checkout/test-support';
 import { HEALTH_CONFIG_PROBLEMS, payments, startCheckoutTracing } from '../../src/index.js';
-import type {
-  BaggageOptions,
-  CohortOptions,
-  FlowDeadlineRule,
-  FlowsOptions,
-  FlowTokenKey,
-  FlowTokenKeys,
-  NodeTracingHandle,
-  NodeTracingOptions,
-  RedactionSpanProcessorOptions,
-  StalledSweeperOptions,
-} from '../../src/index.js';
+import type { NodeTracingHandle } from '../../src/index.js';
+import { DEADLINE_RULE_OPTION_NAMES, FLOWS_OPTION_NAMES, KEY_OPTION_NAMES, KEYS_OPTION_NAMES, SWEEPER_OPTION_NAMES } from '../../src/flows/flows.js';
+import { BAGGAGE_OPTION_NAMES, COHORT_OPTION_NAMES, OPTION_NAMES, REDACTION_OPTION_NAMES } from '../../src/setup/option-checks.js';
 import { captureWarnings } from '../support/capture-warnings.js';
 
-/**
- * Every option name, typed over the options' own types: an option added to a type and not here
- * fails the type check, and the tests below then show whether the package knows it too.
- */
-const TOP_LEVEL: Record<keyof NodeTracingOptions, true> = {
-  serviceName: true,
-  serviceVersion: true,
-  environment: true,
-  resourceAttributes: true,
-  endpoint: true,
-  headers: true,
-  protocol: true,
-  exporter: true,
-  sampler: true,
-  instrumentHttp: true,
-  ignoreIncomingRequest: true,
-  frameworkSpans: true,
-  fastifyAutoRegister: true,
-  maxQueueSize: true,
-  maxExportBatchSize: true,
-  scheduledDelayMillis: true,
-  exportTimeoutMillis: true,
-  shutdownTimeoutMillis: true,
-  shutdownOnSigterm: true,
-  redaction: true,
-  baggage: true,
-  cohort: true,
-  release: true,
-  spanProcessors: true,
-  propagator: true,
-  flows: true,
-};
-const BAGGAGE: Record<keyof BaggageOptions, true> = { allowedKeys: true, maxEntries: true, maxValueLength: true, maxHeaderLength: true };
-const COHORT: Record<keyof CohortOptions, true> = { salt: true, percent: true };
-const REDACTION: Record<keyof RedactionSpanProcessorOptions, true> = {
-  enabled: true,
-  cardNumbers: true,
-  bankAccounts: true,
-  inlinePairs: true,
-  sensitiveKeys: true,
-  sensitiveQueryParameters: true,
-  flowTokenParameter: true,
-  exemptKeys: true,
-  urlKeys: true,
-  onRedaction: true,
-};
-const FLOWS: Record<keyof FlowsOptions, true> = {
-  keys: true,
-  tokenParam: true,
-  callbackMaxAgeSeconds: true,
-  returnMaxAgeSeconds: true,
-  clockSkewSeconds: true,
-  store: true,
-  deadlines: true,
-  sweeper: true,
-};
-const SWEEPER: Record<keyof StalledSweeperOptions, true> = { intervalMs: true, batchSize: true, leaseMs: true, maxSpansPerSecond: true };
-const DEADLINE_RULE: Record<keyof FlowDeadlineRule, true> = { provider: true, method: true, seconds: true };
-const KEYS: Record<keyof FlowTokenKeys, true> = { current: true, previous: true };
-const KEY: Record<keyof FlowTokenKey, true> = { id: true, secret: true };
+// The package's own lists of option names are typed over the options' types (an option added to
+// a type and not to its list fails the type check); the tests below show the package takes them.
 
 const SECRET = 'a-secret-of-32-characters-length';
 
@@ -181,16 +114,16 @@ describe('startCheckoutTracing: option names it does not know', () => {
 
   it('every name of the options types is known: none is reported', () => {
     const tracing = start(
-      everyName(TOP_LEVEL, {
+      everyName(OPTION_NAMES, {
         endpoint: receiver.tracesUrl,
         instrumentHttp: false,
-        baggage: everyName(BAGGAGE),
-        cohort: everyName(COHORT),
-        redaction: everyName(REDACTION),
-        flows: everyName(FLOWS, {
-          keys: everyName(KEYS, { current: everyName(KEY, { id: 'k1', secret: SECRET }), previous: [everyName(KEY, { id: 'k0', secret: SECRET })] }),
-          deadlines: { default: 60, rules: [everyName(DEADLINE_RULE, { seconds: 60 })] },
-          sweeper: everyName(SWEEPER),
+        baggage: everyName(BAGGAGE_OPTION_NAMES),
+        cohort: everyName(COHORT_OPTION_NAMES),
+        redaction: everyName(REDACTION_OPTION_NAMES),
+        flows: everyName(FLOWS_OPTION_NAMES, {
+          keys: everyName(KEYS_OPTION_NAMES, { current: everyName(KEY_OPTION_NAMES, { id: 'k1', secret: SECRET }), previous: [everyName(KEY_OPTION_NAMES, { id: 'k0', secret: SECRET })] }),
+          deadlines: { default: 60, rules: [everyName(DEADLINE_RULE_OPTION_NAMES, { seconds: 60 })] },
+          sweeper: everyName(SWEEPER_OPTION_NAMES),
         }),
       }),
     );
@@ -199,10 +132,10 @@ describe('startCheckoutTracing: option names it does not know', () => {
   });
 
   it("the README's options tables document exactly these names", () => {
-    assert.deepEqual(readmeTableNames('## Options (`startCheckoutTracing(options)`)').sort(), Object.keys(TOP_LEVEL).sort());
-    assert.deepEqual(readmeTableNames('### `BaggageOptions`').sort(), Object.keys(BAGGAGE).sort());
-    assert.deepEqual(readmeTableNames('`FlowsOptions` (`startCheckoutTracing({ flows })`)').sort(), Object.keys(FLOWS).sort());
-    assert.deepEqual(readmeTableNames('`StalledSweeperOptions`:').sort(), Object.keys(SWEEPER).sort());
+    assert.deepEqual(readmeTableNames('## Options (`startCheckoutTracing(options)`)').sort(), Object.keys(OPTION_NAMES).sort());
+    assert.deepEqual(readmeTableNames('### `BaggageOptions`').sort(), Object.keys(BAGGAGE_OPTION_NAMES).sort());
+    assert.deepEqual(readmeTableNames('`FlowsOptions` (`startCheckoutTracing({ flows })`)').sort(), Object.keys(FLOWS_OPTION_NAMES).sort());
+    assert.deepEqual(readmeTableNames('`StalledSweeperOptions`:').sort(), Object.keys(SWEEPER_OPTION_NAMES).sort());
   });
 
   it('a cohort that is not an object is rejected, counted and said once; tracing starts', async () => {
