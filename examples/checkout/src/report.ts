@@ -1,6 +1,8 @@
 import { durationMs } from '@otel-checkout/test-support';
 import type { ReceivedSpan, SpanNode, TraceTree } from '@otel-checkout/test-support';
 import {
+  ATTR_CHECKOUT_SDK_NAME,
+  ATTR_CHECKOUT_SDK_VERSION,
   ATTR_PAYMENT_ATTEMPT,
   ATTR_PAYMENT_CALLBACK_CORRELATION,
   ATTR_PAYMENT_CALLBACK_DELAY,
@@ -9,11 +11,13 @@ import {
   ATTR_PAYMENT_CALLBACK_LATE,
   ATTR_PAYMENT_CONTEXT_REJECTED,
   ATTR_PAYMENT_CONTEXT_SOURCE,
+  ATTR_PAYMENT_FAILURE_CODE,
   ATTR_PAYMENT_FAILURE_REASON,
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_PROVIDER_STATUS,
   ATTR_PAYMENT_STAGE,
   EVENT_PAYMENT_RETRY,
+  EVENT_PAYMENT_SDK_ERROR,
   EVENT_PAYMENT_STATUS_UNMAPPED,
   SPAN_NAME_PAYMENT_QUERY,
 } from '@otel-checkout/semantic-conventions/incubating';
@@ -24,6 +28,7 @@ import { attributeText } from './attribute-text.js';
 const SHOWN: readonly [string, string][] = [
   [ATTR_PAYMENT_OUTCOME, 'outcome'],
   [ATTR_PAYMENT_FAILURE_REASON, 'reason'],
+  [ATTR_PAYMENT_FAILURE_CODE, 'code'],
   [ATTR_PAYMENT_PROVIDER_STATUS, 'provider.status'],
   [ATTR_PAYMENT_CONTEXT_SOURCE, 'context.source'],
   [ATTR_PAYMENT_CONTEXT_REJECTED, 'context.rejected'],
@@ -50,6 +55,10 @@ function describe(span: ReceivedSpan): string {
   if (typeof attempt === 'number' && attempt > 1) parts.push(`attempt=${attempt}`);
   for (const event of [EVENT_PAYMENT_RETRY, EVENT_PAYMENT_STATUS_UNMAPPED]) {
     if (span.events.some((e) => e.name === event)) parts.push(`+event ${event}`);
+  }
+  // An SDK error names the SDK and its version, as the SDK error metrics and alerts group them.
+  for (const e of span.events.filter((e) => e.name === EVENT_PAYMENT_SDK_ERROR)) {
+    parts.push(`+event ${e.name} (${attributeText(e.attributes[ATTR_CHECKOUT_SDK_NAME] ?? '?')} ${attributeText(e.attributes[ATTR_CHECKOUT_SDK_VERSION] ?? '?')})`);
   }
   if (span.status.codeName === 'ERROR') parts.push('ERROR');
   parts.push(`<${attributeText(span.resource.attributes['service.name'])}>`, `${durationMs(span).toFixed(0)} ms`);

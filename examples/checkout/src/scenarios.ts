@@ -1,6 +1,7 @@
 import {
   PAYMENT_FAILURE_REASON_VALUE_INSUFFICIENT_FUNDS,
   PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
+  PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR,
   PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED,
   PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
   PAYMENT_METHOD_VALUE_ONLINE_BANKING,
@@ -11,6 +12,8 @@ import {
   PAYMENT_OUTCOME_VALUE_SUCCEEDED,
 } from '@otel-checkout/semantic-conventions/incubating';
 import type { BankBehaviour } from './bank.js';
+import { DEMO_BANK_SDK_NAME, DEMO_BANK_SDK_VERSION } from './page/demo-bank-sdk.js';
+import type { SdkFault } from './page/demo-bank-sdk.js';
 
 /**
  * What the shopper does on the bank's page: approve, cancel, press the browser's Back button
@@ -29,10 +32,12 @@ export interface Scenario {
   readonly amount: number;
   readonly shopper: ShopperAction;
   readonly bank: BankBehaviour;
+  /** A fault the bank's SDK raises in the shopper's browser, before it talks to the shop (set in that shopper's browser context only). */
+  readonly sdkFault?: SdkFault;
   /** The flow's final outcome (callback or stalled span) and failure reason. */
   readonly outcome: string;
   readonly reason?: string;
-  /** The shopper reaches the return page (false when the bank page never loads, the bank refused the payment or the shopper turned back). */
+  /** The shopper reaches the return page (false when the SDK failed, the bank page never loads, the bank refused the payment or the shopper turned back). */
   readonly returns: boolean;
   /** After the return, open the return URL again in a fresh browser with a forged token. */
   readonly forgeReturnToken?: boolean;
@@ -60,6 +65,12 @@ export const SCENARIOS: readonly Scenario[] = [
     lesson: 'the bank refused the payment when the shop created it: the flow ends at payment.create, failed, and is never reported stalled',
     ...BANK, amount: 500000, shopper: 'approve', bank: { refuse: true },
     outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_RISK_REJECTED, returns: false,
+  },
+  {
+    name: 'sdk-error',
+    lesson: `the bank's SDK (${DEMO_BANK_SDK_NAME} ${DEMO_BANK_SDK_VERSION}, a retired version) failed in the browser before the shop heard of the payment: payment.sdk.error on the SDK call, with the SDK's name and version, is what checkout.sdk.errors counts; the checkout ends failed with ${PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR}, with no payment.create and nothing to stall`,
+    ...BANK, amount: 3300, shopper: 'approve', bank: {}, sdkFault: 'version-retired',
+    outcome: PAYMENT_OUTCOME_VALUE_FAILED, reason: PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR, returns: false,
   },
   {
     name: 'cancelled',

@@ -14,6 +14,7 @@ import {
 } from '@otel-checkout/semantic-conventions/incubating';
 import type { Bank } from './bank.js';
 import { forgeReturnUrl } from './forge-token.js';
+import { SDK_FAULT_GLOBAL } from './page/demo-bank-sdk.js';
 import type { Scenario } from './scenarios.js';
 
 export interface ShopperWorld {
@@ -36,13 +37,18 @@ export async function playScenario(world: ShopperWorld, scenario: Scenario, trad
       if (event.persisted) (window as { restoredFromCache?: boolean }).restoredFromCache = true;
     }),
   );
+  // The SDK's fault, in this shopper's browser context only: no other scenario's page sees it.
+  if (scenario.sdkFault !== undefined) {
+    await context.addInitScript(([key, fault]) => void ((globalThis as Record<string, unknown>)[key] = fault), [SDK_FAULT_GLOBAL, scenario.sdkFault] as const);
+  }
   try {
     const page = await context.newPage();
     const query = new URLSearchParams({ order: tradeNo, amount: String(scenario.amount), method: scenario.method, provider: scenario.provider, user: `shopper-${scenario.name}` });
     await page.goto(`${shopUrl}/checkout?${query}`);
 
-    if (scenario.bank.refuse) {
-      // No bank page: the SDK call fails and the checkout page records the failure.
+    if (scenario.bank.refuse || scenario.sdkFault !== undefined) {
+      // No bank page: the bank refused the payment (or the SDK failed before asking the shop),
+      // and the checkout page records the failure.
       await page.click('#pay', { noWaitAfter: true });
       await receiver.waitForSpan(
         (s) => s.name === SPAN_NAME_PAYMENT_CHECKOUT && s.attributes[ATTR_PAYMENT_TRADE_NO] === tradeNo && s.attributes[ATTR_PAYMENT_OUTCOME] === PAYMENT_OUTCOME_VALUE_FAILED,

@@ -1,18 +1,22 @@
 import { buildTraceTrees } from '@otel-checkout/test-support';
 import type { ReceivedSpan, SpanNode, TraceTree } from '@otel-checkout/test-support';
 import {
+  ATTR_CHECKOUT_SDK_NAME,
+  ATTR_CHECKOUT_SDK_VERSION,
   ATTR_PAYMENT_ATTEMPT,
   ATTR_PAYMENT_CALLBACK_DUPLICATE,
   ATTR_PAYMENT_CALLBACK_LATE,
   ATTR_PAYMENT_CALLBACK_REFUSED,
   ATTR_PAYMENT_CONTEXT_REJECTED,
   ATTR_PAYMENT_CONTEXT_SOURCE,
+  ATTR_PAYMENT_FAILURE_CODE,
   ATTR_PAYMENT_FAILURE_REASON,
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_PROVIDER_STATUS,
   ATTR_PAYMENT_STALLED_NOTIFIED,
   ATTR_PAYMENT_TRADE_NO,
   EVENT_PAYMENT_RETRY,
+  EVENT_PAYMENT_SDK_ERROR,
   EVENT_PAYMENT_STATUS_UNMAPPED,
   PAYMENT_CONTEXT_REJECTED_VALUE_BAD_SIGNATURE,
   PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE,
@@ -39,6 +43,7 @@ import {
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import { attributeText } from './attribute-text.js';
 import { PENDING_STATUS } from './bank.js';
+import { DEMO_BANK_SDK_ERROR, DEMO_BANK_SDK_NAME, DEMO_BANK_SDK_VERSION, SDK_VERSION_RETIRED } from './page/demo-bank-sdk.js';
 import type { Scenario } from './scenarios.js';
 
 const SDK_CALL = `${SPAN_NAME_PAYMENT_SDK} createPayment`;
@@ -57,6 +62,8 @@ interface Expected {
   /** The name of some ancestor (server spans may sit in between). */
   ancestor?: string;
   event?: string;
+  /** Attributes that `event` must carry. */
+  eventAttributes?: Record<string, unknown>;
 }
 
 /** What the receiver holds for one checkout. */
@@ -71,6 +78,7 @@ export interface FlowTraces {
 
 /** The spans one scenario's trace must hold. */
 export function expectedSpans(scenario: Scenario): Expected[] {
+  if (scenario.sdkFault !== undefined) return sdkFailed(scenario);
   if (scenario.bank.refuse) return refusedAtCreate(scenario);
   const outcome = { [ATTR_PAYMENT_OUTCOME]: scenario.outcome, ...(scenario.reason ? { [ATTR_PAYMENT_FAILURE_REASON]: scenario.reason } : {}) };
   if (scenario.shopper === 'back-then-approve') return paidAgain(outcome);
@@ -195,13 +203,42 @@ function refusedAtCreate(scenario: Scenario): Expected[] {
   ];
 }
 
+/**
+ * The bank's SDK failed in the browser before it asked the shop: one browser trace, whose SDK
+ * call records the SDK error (what `checkout.sdk.errors` counts, by SDK name and version) and
+ * whose checkout ends failed with the page's reason and the bank's code. The backend never
+ * heard of the payment: no payment.create, so nothing can stall.
+ */
+function sdkFailed(scenario: Scenario): Expected[] {
+  const outcome = { [ATTR_PAYMENT_OUTCOME]: scenario.outcome, ...(scenario.reason ? { [ATTR_PAYMENT_FAILURE_REASON]: scenario.reason } : {}) };
+  return [
+    { name: SPAN_NAME_PAYMENT_CHECKOUT, parent: null, attributes: { ...outcome, [ATTR_PAYMENT_FAILURE_CODE]: SDK_VERSION_RETIRED } },
+    {
+      name: SDK_CALL,
+      parent: SPAN_NAME_PAYMENT_CHECKOUT,
+      attributes: { [ATTR_ERROR_TYPE]: DEMO_BANK_SDK_ERROR },
+      event: EVENT_PAYMENT_SDK_ERROR,
+      eventAttributes: { [ATTR_CHECKOUT_SDK_NAME]: DEMO_BANK_SDK_NAME, [ATTR_CHECKOUT_SDK_VERSION]: DEMO_BANK_SDK_VERSION, [ATTR_ERROR_TYPE]: DEMO_BANK_SDK_ERROR },
+    },
+    { name: SPAN_NAME_PAYMENT_CREATE, count: 0 },
+    { name: PROVIDER_CALL, count: 0 },
+    { name: SPAN_NAME_PAYMENT_REDIRECT, count: 0 },
+    { name: SPAN_NAME_PAYMENT_RETURN, count: 0 },
+    { name: SPAN_NAME_PAYMENT_CALLBACK, count: 0 },
+    { name: SPAN_NAME_PAYMENT_CALLBACK_STALLED, count: 0 },
+  ];
+}
+
 /** Finds the checkout's traces among everything received and checks their shape. */
 export function checkFlow(spans: readonly ReceivedSpan[], scenario: Scenario, tradeNo: string): FlowTraces {
   const mine = spans.filter((s) => s.attributes[ATTR_PAYMENT_TRADE_NO] === tradeNo);
   const forest = buildTraceTrees(spans.filter((s) => mine.some((m) => m.traceId === s.traceId)));
-  const create = mine.find((s) => s.name === SPAN_NAME_PAYMENT_CREATE);
-  if (create === undefined) return { tree: undefined, forged: [], problems: [`no ${SPAN_NAME_PAYMENT_CREATE} span for ${tradeNo}`] };
-  const tree = forest.tree(create.traceId)!;
+  // The flow's trace holds its payment.create; a flow whose SDK failed never reached the backend,
+  // and its trace is the one of the page's payment.checkout.
+  const anchorName = scenario.sdkFault !== undefined ? SPAN_NAME_PAYMENT_CHECKOUT : SPAN_NAME_PAYMENT_CREATE;
+  const anchor = mine.find((s) => s.name === anchorName);
+  if (anchor === undefined) return { tree: undefined, forged: [], problems: [`no ${anchorName} span for ${tradeNo}`] };
+  const tree = forest.tree(anchor.traceId)!;
   const forged = forest.trees.filter((t) => t !== tree && t.roots.some((r) => r.span.name === SPAN_NAME_PAYMENT_RETURN && r.span.attributes[ATTR_PAYMENT_CONTEXT_REJECTED] !== undefined));
   const problems: string[] = [];
   const strays = forest.trees.filter((t) => t !== tree && !forged.includes(t));
@@ -212,7 +249,7 @@ export function checkFlow(spans: readonly ReceivedSpan[], scenario: Scenario, tr
   if (final.outcome !== scenario.outcome || final.reason !== scenario.reason) {
     problems.push(`final outcome ${final.outcome}/${final.reason ?? '-'}, expected ${scenario.outcome}/${scenario.reason ?? '-'}`);
   }
-  if (scenario.forgeReturnToken) problems.push(...checkForged(forged, create));
+  if (scenario.forgeReturnToken) problems.push(...checkForged(forged, anchor));
   else if (forged.length > 0) problems.push('an unexpected trace started from a rejected return token');
   return { tree, forged, problems };
 }
@@ -231,7 +268,9 @@ function checkExpected(tree: TraceTree, expected: Expected): string[] {
     if (expected.ancestor !== undefined && !tree.ancestors(node).some((a: SpanNode) => a.span.name === expected.ancestor)) {
       problems.push(`${label}: not under ${expected.ancestor}`);
     }
-    if (expected.event !== undefined && !node.span.events.some((e) => e.name === expected.event)) problems.push(`${label}: no ${expected.event} event`);
+    if (expected.event !== undefined && !node.span.events.some((e) => e.name === expected.event && matchesAttributes(e.attributes, expected.eventAttributes))) {
+      problems.push(`${label}: no ${expected.event} event${expected.eventAttributes ? ` ${JSON.stringify(expected.eventAttributes)}` : ''}`);
+    }
     return problems;
   });
 }
@@ -249,13 +288,18 @@ function checkForged(forged: readonly TraceTree[], create: ReceivedSpan): string
 }
 
 function matches(span: ReceivedSpan, attributes: Record<string, unknown> | undefined): boolean {
-  return Object.entries(attributes ?? {}).every(([key, value]) => span.attributes[key] === value);
+  return matchesAttributes(span.attributes, attributes);
+}
+
+function matchesAttributes(actual: Readonly<Record<string, unknown>>, attributes: Record<string, unknown> | undefined): boolean {
+  return Object.entries(attributes ?? {}).every(([key, value]) => actual[key] === value);
 }
 
 /**
  * The flow's final outcome as span metrics count it: the first callback that is neither
  * "still pending", with a status the integration does not map, a duplicate, late nor refused, else
- * the stalled span, else a `payment.create` that recorded a final outcome.
+ * the stalled span, else a `payment.create` that recorded a final outcome; and in a trace without
+ * any `payment.create` (the flow never reached the backend), the failed `payment.checkout`.
  */
 export function finalOutcome(tree: TraceTree | undefined): { outcome: string; reason?: string } {
   const spans = tree?.nodes.map((n) => n.span) ?? [];
@@ -270,7 +314,10 @@ export function finalOutcome(tree: TraceTree | undefined): { outcome: string; re
         s.attributes[ATTR_PAYMENT_CALLBACK_REFUSED] !== true,
     ) ??
     spans.find((s) => s.name === SPAN_NAME_PAYMENT_CALLBACK_STALLED) ??
-    spans.find((s) => s.name === SPAN_NAME_PAYMENT_CREATE && FINAL_AT_CREATE.includes(attributeText(s.attributes[ATTR_PAYMENT_OUTCOME])));
+    spans.find((s) => s.name === SPAN_NAME_PAYMENT_CREATE && FINAL_AT_CREATE.includes(attributeText(s.attributes[ATTR_PAYMENT_OUTCOME]))) ??
+    (spans.some((s) => s.name === SPAN_NAME_PAYMENT_CREATE)
+      ? undefined
+      : spans.find((s) => s.name === SPAN_NAME_PAYMENT_CHECKOUT && s.attributes[ATTR_PAYMENT_OUTCOME] === PAYMENT_OUTCOME_VALUE_FAILED));
   if (decisive === undefined) return { outcome: 'no final outcome yet' };
   const reason = decisive.attributes[ATTR_PAYMENT_FAILURE_REASON];
   return { outcome: attributeText(decisive.attributes[ATTR_PAYMENT_OUTCOME]), ...(reason !== undefined ? { reason: attributeText(reason) } : {}) };

@@ -1,8 +1,12 @@
 // The checkout page: the click on "Pay" starts the flow, the SDK call and the backend request
 // join it, and the redirect to the bank hands it over to the return page.
-import { PAYMENT_FAILURE_REASON_VALUE_INTERNAL, PAYMENT_METHOD_VALUE_ONLINE_BANKING } from '@otel-checkout/semantic-conventions';
+import {
+  PAYMENT_FAILURE_REASON_VALUE_INTERNAL,
+  PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR,
+  PAYMENT_METHOD_VALUE_ONLINE_BANKING,
+} from '@otel-checkout/semantic-conventions';
 import { checkout } from '@otel-checkout/web';
-import { demoBankSdk } from './demo-bank-sdk.js';
+import { DEMO_BANK_SDK_NAME, DemoBankSdkError, demoBankSdk } from './demo-bank-sdk.js';
 import type { Order } from './demo-bank-sdk.js';
 import { startPageTracing } from './page-tracing.js';
 
@@ -22,7 +26,7 @@ checkout.onClick(
   document.getElementById('pay')!,
   () => ({ ...order, currency: 'EUR', merchantId: 'demo-shop' }),
   (flow) => {
-    const sdk = flow.wrapSdk(demoBankSdk, { name: 'demobank-js', version: demoBankSdk.version });
+    const sdk = flow.wrapSdk(demoBankSdk, { name: DEMO_BANK_SDK_NAME, version: demoBankSdk.version });
     sdk.createPayment(order).then(
       (answer) => {
         if ('redirect' in answer) return flow.redirect(answer.redirect);
@@ -31,7 +35,11 @@ checkout.onClick(
         document.getElementById('result')!.textContent = `payment refused: ${answer.refused}`;
       },
       (error: unknown) => {
-        flow.fail(PAYMENT_FAILURE_REASON_VALUE_INTERNAL);
+        // The wrapper already recorded the SDK error (payment.sdk.error) on the SDK call's span.
+        // The SDK's own error is the provider's, with the bank's code; a failure to reach the
+        // shop is the shop's.
+        if (error instanceof DemoBankSdkError) flow.fail(PAYMENT_FAILURE_REASON_VALUE_PROVIDER_ERROR, error.code);
+        else flow.fail(PAYMENT_FAILURE_REASON_VALUE_INTERNAL);
         document.getElementById('result')!.textContent = String(error);
       },
     );
