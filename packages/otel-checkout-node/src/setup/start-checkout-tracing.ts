@@ -260,15 +260,12 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
     },
     stop: async () => {
       // Flows first: the sweeper's last batch of stalled spans must reach the exporter before
-      // the SDK flushes and closes it.
-      const finished = await settlesWithin(
-        flows.shutdown().then(
-          () => sdk.shutdown(),
-          () => sdk.shutdown(),
-        ),
-        timeout,
-        HOLD_PROCESS,
-      );
+      // the SDK flushes and closes it. Flows get half the bound at most, so a flow store whose
+      // close never settles cannot keep the SDK from exporting what is queued.
+      const deadline = Date.now() + timeout;
+      const flowsFinished = await settlesWithin(flows.shutdown(), timeout / 2, HOLD_PROCESS);
+      const sdkFinished = await settlesWithin(sdk.shutdown(), Math.max(0, deadline - Date.now()), HOLD_PROCESS);
+      const finished = flowsFinished && sdkFinished;
       // Whatever is still queued or under way now will not be sent: counted, never lost silently.
       const dropped = exporting?.abandonPending() ?? 0;
       if (!finished) health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms; ${dropped} queued spans were dropped`);

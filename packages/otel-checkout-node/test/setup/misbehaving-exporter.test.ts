@@ -132,6 +132,7 @@ describe('a custom exporter (or flow store) whose shutdown never settles', () =>
     'silent-exporter': 'own SDK, exports never answered either',
     'coexisting-store': 'the application\'s own SDK, with a flow store whose close never settles',
     'disabled-store': 'OTEL_SDK_DISABLED with a flow store whose close never settles',
+    'own-store': 'own SDK, with a flow store whose close never settles and spans still queued',
   } as const;
   for (const [variant, title] of Object.entries(VARIANTS)) {
     it(`${title}: shutdown() resolves within shutdownTimeoutMillis although nothing else keeps the process alive, and the process goes on`, async () => {
@@ -144,7 +145,8 @@ describe('a custom exporter (or flow store) whose shutdown never settles', () =>
       }
       assert.equal(result.mode, 'lean');
       assert.equal(result.ended, 3);
-      if (variant === 'exporter') {
+      if (variant === 'exporter' || variant === 'own-store') {
+        // With the store's close hanging, the SDK still flushed the queue within the bound.
         assert.deepEqual([result.spansExported, result.spansDropped], [3, 0]);
       } else {
         // The export under way was never answered: its spans counted as dropped when shutdown gave up.
