@@ -721,7 +721,7 @@ export const METRIC_CHECKOUT_PAGE_LOAD_DURATION = 'checkout.page.load.duration' 
  * Checkouts whose redirect to the payment provider's page did not load, by provider.
  *
  * Instrument: counter. Unit: `{checkout}`. Attributes: `payment.provider`, `payment.method`,
- * `deployment.environment.name`.
+ * `service.version`, `deployment.environment.name`.
  *
  * @note Derived by the collector (on every span, before tail sampling) from the browser flow's root
  *       span that ended with `payment.failure.reason` = `page_load_failed`: the redirect watchdog
