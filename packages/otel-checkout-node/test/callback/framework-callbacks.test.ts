@@ -11,6 +11,7 @@ import { expressCallback, fastifyCallback, httpCallback, koaCallback } from '../
 import type { Flows, HttpCallbackHandler, HttpCallbackOptions } from '../../src/index.js';
 import { describeCallbackMiddleware } from './callback-suite.js';
 import { Harness } from './harness.js';
+import { listenWithSmallBodyLimit } from './small-body-express-app.js';
 
 // The root install's majors; the framework fixtures run the same suite on the others.
 describeCallbackMiddleware('Express 5', 'express', () => express);
@@ -55,14 +56,7 @@ describe('callbacks refused before the callback middleware, as each framework re
   });
 
   it('Express: a body over the parser\'s limit (413), with its type; the answer stays the application\'s own', async () => {
-    const app = express();
-    app.post('/notify', expressCallback({ flows, bodyParser: express.json({ limit: '64b' }) }), (_req, res) => {
-      res.send('success');
-    });
-    app.use(((error: { status?: number }, _req, res, _next) => {
-      res.status(error.status ?? 500).send('refused');
-    }) as express.ErrorRequestHandler);
-    const server = await listenOnLoopback(createServer(app));
+    const server = await listenWithSmallBodyLimit(flows);
     try {
       const flow = harness.createFlow('E-1');
       const notify = new URL(flows.notifyUrl(flow, 'http://x/notify'));

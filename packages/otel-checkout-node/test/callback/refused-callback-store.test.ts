@@ -4,7 +4,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import express from 'express';
 import { createClient } from 'redis';
 import { listenOnLoopback, startRedisServer } from '@otel-checkout/test-support';
-import type { StartedHttpServer, StartedRedisServer } from '@otel-checkout/test-support';
+import type { StartedRedisServer } from '@otel-checkout/test-support';
 import { expressCallback, FlowTokenSigner, MemoryFlowStore, RedisFlowStore } from '../../src/index.js';
 import type { FlowContext, FlowRecord, Flows, FlowStore } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
@@ -13,6 +13,7 @@ import { captureWarnings } from '../support/capture-warnings.js';
 import { customFlowStore } from '../support/custom-store.js';
 import { startRestartableRedis, untilResolved } from '../flow-store/restartable-redis.js';
 import { Harness, KEYS } from './harness.js';
+import { listenWithSmallBodyLimit } from './small-body-express-app.js';
 
 /**
  * A provider notification the route's parser refused (415, 413) that carries its flow's token:
@@ -132,14 +133,7 @@ function describeRefusedWithStore(kind: StoreKind): void {
     });
 
     it('through Express: a body over the parser\'s limit (413) is answered as before, its span carries the flow; the retry ends the flow', async () => {
-      const app = express();
-      app.post('/notify', expressCallback({ flows, bodyParser: express.json({ limit: '64b' }) }), (_req, res) => {
-        res.send('success');
-      });
-      app.use(((error: { status?: number }, _req, res, _next) => {
-        res.status(error.status ?? 500).send('refused');
-      }) as express.ErrorRequestHandler);
-      const server: StartedHttpServer = await listenOnLoopback(createServer(app));
+      const server = await listenWithSmallBodyLimit(flows);
       try {
         const { flow, record } = await waitingFlow('RF-4');
         const notifyUrl = new URL(flows.notifyUrl(flow, 'http://shop.example/notify'));
