@@ -4,13 +4,13 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import express from 'express';
 import { createClient } from 'redis';
 import { listenOnLoopback, startRedisServer } from '@otel-checkout/test-support';
-import type { StartedRedisServer } from '@otel-checkout/test-support';
 import { expressCallback, FlowTokenSigner, MemoryFlowStore, RedisFlowStore } from '../../src/index.js';
 import type { FlowContext, FlowRecord, Flows, FlowStore } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
 import type { RequestView } from '../../src/http/request-view.js';
 import { captureWarnings } from '../support/capture-warnings.js';
 import { customFlowStore } from '../support/custom-store.js';
+import { redisServerForSuite } from '../support/redis-for-suite.js';
 import { startRestartableRedis, untilResolved } from '../flow-store/restartable-redis.js';
 import { Harness, KEYS } from './harness.js';
 import { listenWithSmallBodyLimit } from './small-body-express-app.js';
@@ -166,18 +166,11 @@ function describeRefusedWithStore(kind: StoreKind): void {
 describeRefusedWithStore({ name: 'MemoryFlowStore', make: () => Promise.resolve(new MemoryFlowStore()) });
 
 describe('with RedisFlowStore (real redis-server)', () => {
-  let redis: StartedRedisServer;
-  let prefixSeq = 0;
-  before(async () => {
-    redis = await startRedisServer();
-  });
-  after(async () => {
-    await redis?.stop();
-  });
+  const redis = redisServerForSuite();
   describeRefusedWithStore({
     name: 'RedisFlowStore',
     make: async () => {
-      const store = new RedisFlowStore({ url: redis.url, keyPrefix: `refused${prefixSeq++}:{flows}:` });
+      const store = new RedisFlowStore({ url: redis.url, keyPrefix: redis.keyPrefix('refused') });
       await store.ready();
       return store;
     },

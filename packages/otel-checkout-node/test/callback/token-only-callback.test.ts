@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import express from 'express';
-import { startRedisServer } from '@otel-checkout/test-support';
-import type { StartedRedisServer } from '@otel-checkout/test-support';
 import { expressCallback, FlowTokenSigner, MemoryFlowStore, RedisFlowStore } from '../../src/index.js';
 import type { CallbackOptions, FlowContext, Flows, FlowStore, FlowsOptions } from '../../src/index.js';
 import type { HealthCounters } from '../../src/health.js';
 import { captureWarnings } from '../support/capture-warnings.js';
 import { customFlowStore } from '../support/custom-store.js';
 import { startRestartableRedis, untilResolved } from '../flow-store/restartable-redis.js';
+import { redisServerForSuite } from '../support/redis-for-suite.js';
 import { Harness, KEYS } from './harness.js';
 
 /**
@@ -283,15 +282,8 @@ function describeTokenOnlyCallbacks(kind: StoreKind): void {
 describeTokenOnlyCallbacks({ name: 'MemoryFlowStore', make: () => new MemoryFlowStore() });
 
 describe('with RedisFlowStore (real redis-server)', () => {
-  let redis: StartedRedisServer;
-  let prefixSeq = 0;
-  before(async () => {
-    redis = await startRedisServer();
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-  describeTokenOnlyCallbacks({ name: 'RedisFlowStore', make: () => new RedisFlowStore({ url: redis.url, keyPrefix: `tok${prefixSeq++}:{flows}:` }) });
+  const redis = redisServerForSuite();
+  describeTokenOnlyCallbacks({ name: 'RedisFlowStore', make: () => new RedisFlowStore({ url: redis.url, keyPrefix: redis.keyPrefix('tok') }) });
 });
 
 describe('a callback with a token and no trade number, on a store that cannot find flows by span, or fails to', function () {

@@ -4,26 +4,19 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { startRedisServer } from '@otel-checkout/test-support';
-import type { StartedRedisServer } from '@otel-checkout/test-support';
 import { FlowStoreError, FlowStoreTimeoutError, RedisFlowStore } from '../../src/index.js';
 import type { FlowStore } from '../../src/index.js';
 import { flowStoreContract } from './flow-store-contract.js';
+import { redisServerForSuite } from '../support/redis-for-suite.js';
 
 const CLOSE_WHILE_CONNECTING = join(import.meta.dirname, 'fixtures', 'close-while-connecting.ts');
 
 describe('RedisFlowStore (real redis-server)', function () {
-  let redis: StartedRedisServer;
-  let prefixSeq = 0;
-  before(async () => {
-    redis = await startRedisServer();
-  });
-  after(async () => {
-    await redis?.stop();
-  });
+  const redis = redisServerForSuite();
 
   flowStoreContract(
     'RedisFlowStore (own client from url)',
-    () => Promise.resolve(new RedisFlowStore({ url: redis.url, keyPrefix: `t${prefixSeq++}:{flows}:` })),
+    () => Promise.resolve(new RedisFlowStore({ url: redis.url, keyPrefix: redis.keyPrefix('t') })),
     (store) => store.close(),
   );
 
@@ -37,7 +30,7 @@ describe('RedisFlowStore (real redis-server)', function () {
 
     flowStoreContract(
       'RedisFlowStore (given client)',
-      () => Promise.resolve(new RedisFlowStore({ client, keyPrefix: `c${prefixSeq++}:{flows}:` })),
+      () => Promise.resolve(new RedisFlowStore({ client, keyPrefix: redis.keyPrefix('c') })),
       (store: FlowStore) => store.close(),
     );
 
@@ -144,7 +137,7 @@ describe('RedisFlowStore (real redis-server)', function () {
     const storeConnections = async (): Promise<number> => (await checker.clientList()).filter((c) => c.db === STORE_DB).length;
 
     it('a connection that completes after close is closed, not kept', async () => {
-      const store = new RedisFlowStore({ url: `${redis.url}/${STORE_DB}`, keyPrefix: `close${prefixSeq++}:{flows}:` });
+      const store = new RedisFlowStore({ url: `${redis.url}/${STORE_DB}`, keyPrefix: redis.keyPrefix('close') });
       const put = store.put(record, Date.now() + 60_000);
       // The store began loading the client module first, so once this import resolves its client
       // has begun opening its socket (no I/O has been processed in between): close lands mid-connect.
