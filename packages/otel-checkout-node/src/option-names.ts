@@ -9,6 +9,12 @@ import { HEALTH_CONFIG_PROBLEMS } from './health-names.js';
 export type OptionNames<T> = Readonly<Record<keyof T, true>>;
 
 /**
+ * Where problems with options are reported: a handle's counters, or a record of them kept until
+ * there is a handle to count them in (see the redaction processor).
+ */
+export type OptionProblems = Pick<HealthCounters, 'rejectOption' | 'increment'>;
+
+/**
  * A name that may be shown in a diagnostic: shaped like an option name (letters, `_`, `$`, `-`,
  * at most two trailing digits, 40 characters at most). Anything else may be a value put where a
  * name belongs (a secret spread into the options, a header or resource entry one level too high),
@@ -23,7 +29,7 @@ const SHOWN_NAME = /^[A-Za-z_$][A-Za-z_$-]{0,37}[0-9]{0,2}$/;
  * unusable option is, naming it (`path.name`) when it looks like an option name; the others are
  * counted each and said together, without their names. Returns how many were found.
  */
-export function reportUnknownOptions(options: object, known: Readonly<Record<string, true>>, path: string, health: HealthCounters): number {
+export function reportUnknownOptions(options: object, known: Readonly<Record<string, true>>, path: string, health: OptionProblems): number {
   const unknown = Object.keys(options).filter((name) => !Object.prototype.hasOwnProperty.call(known, name));
   const unshown = unknown.filter((name) => !SHOWN_NAME.test(name));
   for (const name of unknown) {
@@ -39,4 +45,30 @@ export function reportUnknownOptions(options: object, known: Readonly<Record<str
     health.rejectOption(`unknown:${path}:unshown`, `${where} ${what} (not shown: not shaped like an option name, it may be a value); ignored`);
   }
   return unknown.length;
+}
+
+/**
+ * Problems with options found before there is a handle to count them in, kept and reported
+ * later (`reportTo`), in the order found. An application's own SDK makes its redaction
+ * processor before `startCheckoutTracing` runs and before it sets its diagnostic logger, so
+ * counted then, they would land in no handle's `configProblems`, and said then, nowhere.
+ */
+export class KeptOptionProblems implements OptionProblems {
+  private readonly kept: Array<(to: OptionProblems) => void> = [];
+
+  rejectOption(option: string, message: string): void {
+    this.kept.push((to) => to.rejectOption(option, message));
+  }
+
+  increment(name: string, by?: number): void {
+    this.kept.push((to) => to.increment(name, by));
+  }
+
+  get empty(): boolean {
+    return this.kept.length === 0;
+  }
+
+  reportTo(problems: OptionProblems): void {
+    for (const report of this.kept.splice(0)) report(problems);
+  }
 }

@@ -11,6 +11,8 @@ import { maskCutValues, valueLengthLimitOf } from './cut-values.js';
 import { redactTraceStates } from './trace-state.js';
 import type { RedactionSpanProcessorOptions } from './types.js';
 import { isThenable } from '../middleware/guard.js';
+import { KeptOptionProblems } from '../option-names.js';
+import { usableRedactionOptions } from './redaction-option-checks.js';
 
 /**
  * Marks a redaction processor, so a setup can find one in an application's own SDK even when
@@ -49,16 +51,31 @@ export class RedactionSpanProcessor implements SpanProcessor {
   /** Keys whose cut values are left as they are; `undefined` when card numbers are not masked at all. */
   private readonly cutExemptKeys: ReadonlySet<string> | undefined;
   private onEndingCalled = false;
+  /**
+   * Problems with the options of a processor made for the application's own SDK, reported
+   * when the first span ends (then the running setup's handle counts them); `undefined` once
+   * reported or when there were none.
+   */
+  private optionProblems: KeptOptionProblems | undefined;
 
   /**
-   * @param options the redaction rules and reporting hook (all optional).
+   * @param options the redaction rules and reporting hook (all optional). Unusable ones (an
+   *   unknown name, a list given as a string, a switch that is not a boolean) are reported in
+   *   the running setup's `configProblems`, and said once, when the first span ends.
    * @param health counters to add redactions to; by default those of the running
-   *   `startCheckoutTracing` handle, looked up when a redaction happens.
+   *   `startCheckoutTracing` handle, looked up when a redaction happens. Given by the setup,
+   *   which checked the options itself.
    */
   constructor(
-    options: RedactionSpanProcessorOptions = {},
+    options?: RedactionSpanProcessorOptions,
     private readonly health?: HealthCounters,
   ) {
+    if (health === undefined) {
+      const problems = new KeptOptionProblems();
+      options = usableRedactionOptions(options, 'RedactionSpanProcessor', problems);
+      if (!problems.empty) this.optionProblems = problems;
+    }
+    options ??= {};
     this.options = options;
     // Given a flow token parameter, it keeps to it; otherwise it follows the running setup's
     // `flows.tokenParam` (see `redactorForSpan`).
@@ -92,6 +109,10 @@ export class RedactionSpanProcessor implements SpanProcessor {
 
   private redact(span: ReadableSpan): void {
     markSeen();
+    if (this.optionProblems !== undefined) {
+      this.optionProblems.reportTo(this.counters());
+      this.optionProblems = undefined;
+    }
     let count: number;
     try {
       // The SDK span is a plain mutable object underneath its read-only typing; it is still

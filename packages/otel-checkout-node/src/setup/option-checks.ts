@@ -4,7 +4,7 @@ import type { BaggageOptions, CohortOptions, NodeTracingOptions } from '../types
 import { MAX_TIMER_MS } from '../flows/option-numbers.js';
 import { reportUnknownOptions } from '../option-names.js';
 import type { OptionNames } from '../option-names.js';
-import type { RedactionSpanProcessorOptions } from '../redaction/types.js';
+import { usableRedactionOptions } from '../redaction/redaction-option-checks.js';
 
 /** Every option of `startCheckoutTracing`: any other name is reported (a misspelt option would otherwise do nothing, silently). */
 export const OPTION_NAMES: OptionNames<NodeTracingOptions> = {
@@ -40,18 +40,6 @@ export const BAGGAGE_OPTION_NAMES: OptionNames<BaggageOptions> = { allowedKeys: 
 
 export const COHORT_OPTION_NAMES: OptionNames<CohortOptions> = { salt: true, percent: true };
 
-export const REDACTION_OPTION_NAMES: OptionNames<RedactionSpanProcessorOptions> = {
-  enabled: true,
-  cardNumbers: true,
-  bankAccounts: true,
-  inlinePairs: true,
-  sensitiveKeys: true,
-  sensitiveQueryParameters: true,
-  flowTokenParameter: true,
-  exemptKeys: true,
-  urlKeys: true,
-  onRedaction: true,
-};
 
 /**
  * Checks every option of `startCheckoutTracing` once, before anything is built, and returns
@@ -119,8 +107,8 @@ export function checkOptions(options: unknown, health: HealthCounters): NodeTrac
   if (checked.redaction !== undefined && typeof checked.redaction !== 'boolean' && !isPlainObject(checked.redaction)) {
     reject('redaction', 'is neither a boolean nor an options object', 'redacting with the default rules');
   }
-  // A misspelt rule (`sensitivekeys`) would export unmasked what it was meant to mask.
-  if (isPlainObject(checked.redaction)) reportUnknownOptions(checked.redaction, REDACTION_OPTION_NAMES, 'redaction', health);
+  // A misspelt rule (`sensitivekeys`) or a list given as a string would export unmasked what it was meant to mask.
+  if (isPlainObject(checked.redaction)) checked.redaction = usableRedactionOptions(checked.redaction, 'redaction', health);
   if (checked.cohort !== undefined && !isPlainObject(checked.cohort)) reject('cohort', `is not an object { salt?, percent? } (${describe(checked.cohort)})`, 'no cohort is computed');
   else if (checked.cohort !== undefined) reportUnknownOptions(checked.cohort, COHORT_OPTION_NAMES, 'cohort', health);
   return checked;

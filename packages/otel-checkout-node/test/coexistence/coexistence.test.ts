@@ -87,7 +87,7 @@ interface OptionsReport {
   attributes: Record<string, unknown>;
 }
 
-async function runOptionsApp(variant: 'sdk-options' | 'redaction-false' | 'applicable' | 'failing-export'): Promise<OptionsReport> {
+async function runOptionsApp(variant: 'sdk-options' | 'redaction-false' | 'applicable' | 'failing-export' | 'processor-options'): Promise<OptionsReport> {
   const script = join(__dirname, 'options-app.ts');
   const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@otel-checkout/source', '--import=tsx', script, variant], { timeout: 30_000 });
   return JSON.parse(stdout) as OptionsReport;
@@ -124,6 +124,20 @@ describe('startCheckoutTracing options beside an application SDK', () => {
     const report = await runOptionsApp('failing-export');
     assert.equal(report.mode, 'coexisting');
     assert.deepEqual(report.exportCounters, [0, 0, 0]);
+  });
+
+  it("unusable options of the application's RedactionSpanProcessor are counted in the handle's configProblems and said when spans end; a list given as a string still masks", async () => {
+    const report = await runOptionsApp('processor-options');
+    assert.equal(report.mode, 'coexisting');
+    // The processor was made before startCheckoutTracing and before its first span: the problems
+    // land in the running setup's handle all the same.
+    assert.equal(report.configProblems, 3, report.warnings.join('\n'));
+    const said = (text: string): string[] => report.warnings.filter((w) => w.includes(text));
+    assert.equal(said('option RedactionSpanProcessor.sensitiveKeys is a string, not a list of names; read as a list of that one name').length, 1, report.warnings.join('\n'));
+    assert.equal(said('option RedactionSpanProcessor.sensitivekeys is not a known option; ignored').length, 1);
+    assert.equal(said('option RedactionSpanProcessor.cardNumbers is not a boolean (string); the rule stays on').length, 1);
+    assert.ok(!report.warnings.join('\n').includes('x-mine'), 'a value put where names belong is not echoed');
+    assert.deepEqual(report.attributes, { 'x-mine': '[REDACTED]', password: '[REDACTED]' });
   });
 
   it('the options that apply beside an application SDK (flows, baggage, cohort, release, timeouts) are neither said nor counted', async () => {

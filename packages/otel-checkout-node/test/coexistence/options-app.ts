@@ -2,7 +2,9 @@
 // made without options) and passes startCheckoutTracing options of its own SDK's business. Run
 // as a child process: its global SDK must not mix with other tests.
 // argv[2]: 'sdk-options' (options that shape an SDK), 'redaction-false', 'applicable', or
-// 'failing-export' (no options; the application's exporter refuses every span).
+// 'failing-export' (no options; the application's exporter refuses every span), or
+// 'processor-options' (no options; the application's RedactionSpanProcessor is made with
+// unusable ones: a list given as a string, a misspelt name, a switch that is not a boolean).
 import { createRequire } from 'node:module';
 import { diag, DiagLogLevel, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { CompositePropagator, ExportResultCode } from '@opentelemetry/core';
@@ -10,6 +12,9 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOnSampler, InMemorySpanExporter, NoopSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type * as CheckoutNode from '../../src/index.js';
+
+/** Rules as an application might mistype them (hence the cast): each one reported, none lost. */
+const UNUSABLE_PROCESSOR_OPTIONS = { sensitiveKeys: 'x-mine', sensitivekeys: ['x-other'], cardNumbers: 'no' } as unknown as CheckoutNode.RedactionSpanProcessorOptions;
 
 async function main(): Promise<void> {
   const variant = process.argv[2];
@@ -26,7 +31,7 @@ async function main(): Promise<void> {
     shutdown: () => Promise.resolve(),
   };
   const sdk = new NodeSDK({
-    spanProcessors: [new node.RedactionSpanProcessor(), new SimpleSpanProcessor(variant === 'failing-export' ? refused : exporter)],
+    spanProcessors: [new node.RedactionSpanProcessor(variant === 'processor-options' ? UNUSABLE_PROCESSOR_OPTIONS : undefined), new SimpleSpanProcessor(variant === 'failing-export' ? refused : exporter)],
     instrumentations: [],
     autoDetectResources: false,
     metricReaders: [],
@@ -56,7 +61,7 @@ async function main(): Promise<void> {
         }
       : variant === 'redaction-false'
         ? { redaction: false }
-        : variant === 'failing-export'
+        : variant === 'failing-export' || variant === 'processor-options'
           ? {}
           : {
             serviceVersion: '1.4.0',

@@ -1,12 +1,14 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { join } from 'node:path';
 import { startOtlpReceiver } from '@otel-checkout/test-support';
 import type { OtlpReceiver } from '@otel-checkout/test-support';
 import { HEALTH_CONFIG_PROBLEMS, payments, startCheckoutTracing } from '../../src/index.js';
 import type { NodeTracingHandle } from '../../src/index.js';
 import { DEADLINE_RULE_OPTION_NAMES, FLOWS_OPTION_NAMES, KEY_OPTION_NAMES, KEYS_OPTION_NAMES, SWEEPER_OPTION_NAMES } from '../../src/flows/flows.js';
-import { BAGGAGE_OPTION_NAMES, COHORT_OPTION_NAMES, OPTION_NAMES, REDACTION_OPTION_NAMES } from '../../src/setup/option-checks.js';
+import { BAGGAGE_OPTION_NAMES, COHORT_OPTION_NAMES, OPTION_NAMES } from '../../src/setup/option-checks.js';
+import { REDACTION_OPTION_NAMES } from '../../src/redaction/redaction-option-checks.js';
 import { captureWarnings } from '../support/capture-warnings.js';
 
 // The package's own lists of option names are typed over the options' types (an option added to
@@ -136,6 +138,29 @@ describe('startCheckoutTracing: option names it does not know', () => {
     assert.deepEqual(readmeTableNames('### `BaggageOptions`').sort(), Object.keys(BAGGAGE_OPTION_NAMES).sort());
     assert.deepEqual(readmeTableNames('`FlowsOptions` (`startCheckoutTracing({ flows })`)').sort(), Object.keys(FLOWS_OPTION_NAMES).sort());
     assert.deepEqual(readmeTableNames('`StalledSweeperOptions`:').sort(), Object.keys(SWEEPER_OPTION_NAMES).sort());
+  });
+
+  it('redaction rules of the wrong type are each said and counted; a list given as one string masks that name', async () => {
+    const tracing = start({
+      redaction: { sensitiveKeys: 'x-mine', sensitiveQueryParameters: ['ref', 7, ''], exemptKeys: 42, enabled: 'false', onRedaction: 'log' },
+    });
+    const expected = [
+      'option redaction.sensitiveKeys is a string, not a list of names; read as a list of that one name',
+      'option redaction.sensitiveQueryParameters has 2 entries that are not names (non-empty strings); left out',
+      'option redaction.exemptKeys is not a list of names (number); ignored',
+      'option redaction.enabled is not a boolean (string); the rule stays on',
+      'option redaction.onRedaction is not a function (string); ignored',
+    ];
+    for (const text of expected) assert.equal(captured.warnings.filter((w) => w.includes(text)).length, 1, `${text}:\n${captured.warnings.join('\n')}`);
+    assert.equal(tracing.health()[HEALTH_CONFIG_PROBLEMS], expected.length);
+    const span = trace.getTracer('app').startSpan('work', {}, ROOT_CONTEXT);
+    span.setAttributes({ 'x-mine': 'hunter2', 'url.full': 'https://shop.example/r?ref=R-1&page=2', 'app.card': '4111111111111111' });
+    span.end();
+    await tracing.flush();
+    const work = await receiver.waitForSpan((s) => s.name === 'work');
+    assert.equal(work.attributes['x-mine'], '[REDACTED]');
+    assert.equal(work.attributes['url.full'], 'https://shop.example/r?ref=REDACTED&page=2');
+    assert.equal(work.attributes['app.card'], '************1111', 'enabled: "false" leaves the rules on');
   });
 
   it('a cohort that is not an object is rejected, counted and said once; tracing starts', async () => {
