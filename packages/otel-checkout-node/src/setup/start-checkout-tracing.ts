@@ -172,7 +172,10 @@ function startCoexisting(options: NodeTracingOptions, health: HealthCounters, pa
   return makeHandle('coexisting', health, {
     flush: () => flushAppProvider(true),
     stop: async () => {
-      await settlesWithin(flows.shutdown(), timeout, HOLD_PROCESS);
+      const closing = flows.shutdown();
+      // Settled in time: a failed close of the flow store is reported as the shutdown's failure.
+      if (await settlesWithin(closing, timeout, HOLD_PROCESS)) await closing;
+      else health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms`);
     },
     options,
   });
@@ -263,7 +266,8 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
       // the SDK flushes and closes it. Flows get half the bound at most, so a flow store whose
       // close never settles cannot keep the SDK from exporting what is queued.
       const deadline = Date.now() + timeout;
-      const flowsFinished = await settlesWithin(flows.shutdown(), timeout / 2, HOLD_PROCESS);
+      const closingFlows = flows.shutdown();
+      const flowsFinished = await settlesWithin(closingFlows, timeout / 2, HOLD_PROCESS);
       const sdkFinished = await settlesWithin(sdk.shutdown(), Math.max(0, deadline - Date.now()), HOLD_PROCESS);
       const finished = flowsFinished && sdkFinished;
       // Whatever is still queued or under way now will not be sent: counted, never lost silently.
@@ -271,6 +275,8 @@ function startOwnSdk(options: NodeTracingOptions, health: HealthCounters, parts:
       if (!finished) health.warnOnce('shutdown-timeout', `shutdown did not finish within ${timeout} ms; ${dropped} queued spans were dropped`);
       else if (dropped > 0) health.warnOnce('shutdown-dropped', `shutdown could not export ${dropped} queued spans; they were dropped`);
       releaseGlobals();
+      // Last, once the rest is stopped: a failed close of the flow store is reported as the shutdown's failure.
+      if (flowsFinished) await closingFlows;
     },
     options,
   });
