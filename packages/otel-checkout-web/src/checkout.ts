@@ -37,9 +37,7 @@ function entry<T>(what: string, use: (runtime: Runtime) => T, fallback: T): T {
  * unconditionally.
  */
 export const checkout: Checkout = {
-  begin(details?: FlowDetails): CheckoutFlow {
-    return entry('checkout.begin', (runtime) => runtime.begin(details), NOOP_FLOW);
-  },
+  begin: (details?: FlowDetails): CheckoutFlow => entry('checkout.begin', (runtime) => runtime.begin(details), NOOP_FLOW),
 
   onClick(target: EventTarget, getDetails?: (event: Event) => FlowDetails | undefined, onFlow?: (flow: CheckoutFlow) => void): () => void {
     if (typeof (target as EventTarget | null | undefined)?.addEventListener !== 'function') {
@@ -55,14 +53,13 @@ export const checkout: Checkout = {
         checkout.begin(typeof getDetails === 'function' ? safely('the getDetails hook', () => getDetails(event)) : undefined);
       if (typeof onFlow === 'function') safely('the onFlow hook', () => onFlow(flow));
     };
-    // Capture phase: the flow exists before the page's own click handlers call the SDK.
-    target.addEventListener('click', listener, { capture: true });
-    return () => target.removeEventListener('click', listener, { capture: true });
+    // Capture phase (`true`): the flow exists before the page's own click handlers call the SDK.
+    target.addEventListener('click', listener, true);
+    return () => target.removeEventListener('click', listener, true);
   },
 
-  resume(options?: ResumeOptions): Promise<CheckoutFlow> {
-    return entry('checkout.resume', (runtime) => runtime.resume(options).catch((): CheckoutFlow => NOOP_FLOW), Promise.resolve(NOOP_FLOW));
-  },
+  resume: (options?: ResumeOptions): Promise<CheckoutFlow> =>
+    entry('checkout.resume', (runtime) => runtime.resume(options).catch((): CheckoutFlow => NOOP_FLOW), Promise.resolve(NOOP_FLOW)),
 
   // The last open flow: a read that cannot throw.
   active: (): CheckoutFlow | undefined => current?.active(),

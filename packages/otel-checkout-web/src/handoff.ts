@@ -1,4 +1,3 @@
-import { isSpanContextValid } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
 import {
   PAYMENT_CONTEXT_REJECTED_VALUE_EXPIRED,
@@ -6,6 +5,7 @@ import {
   PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
 } from '@otel-checkout/semantic-conventions/incubating';
 import { cleanDetails } from './flow/attributes.js';
+import { parseTraceparent } from './traceparent.js';
 import type { FlowDetails } from './types.js';
 
 /**
@@ -64,13 +64,11 @@ export function parseHandoff(value: unknown, now: number): HandoffRead {
     typeof record.flags !== 'number' ||
     typeof record.at !== 'number' ||
     typeof record.exp !== 'number' ||
+    // Strings: the template below would turn an array holding one id into that id.
     typeof record.traceId !== 'string' ||
     typeof record.spanId !== 'string' ||
-    // Hex of the right lengths, not all zeros; the API also takes uppercase hex, which W3C ids
-    // (and the records this package writes) never hold. (API 1.9.0 tests a regular expression,
-    // which would take an array holding one id: hence the string checks.)
-    !isSpanContextValid({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags }) ||
-    /[A-F]/.test(record.traceId + record.spanId)
+    // Ids as a W3C traceparent holds them: lowercase hex of the right lengths, not all zeros.
+    parseTraceparent(`00-${record.traceId}-${record.spanId}-00`) === undefined
   ) {
     return { ok: false, reason: PAYMENT_CONTEXT_REJECTED_VALUE_MALFORMED };
   }
@@ -83,7 +81,7 @@ export function parseHandoff(value: unknown, now: number): HandoffRead {
 }
 
 /** Reads and removes the record (one use only); `reason` undefined means there simply was none. */
-export function takeHandoff(now: number): HandoffRead {
+export function takeHandoff(): HandoffRead {
   let text: string | null;
   try {
     // As in writeHandoff: no sessionStorage at all and storage blocked both throw here.
@@ -98,7 +96,7 @@ export function takeHandoff(now: number): HandoffRead {
   } catch {
     // Not JSON: left undefined, which parseHandoff calls malformed.
   }
-  const read = parseHandoff(parsed, now);
+  const read = parseHandoff(parsed, Date.now());
   const taken = read.ok ? read.record.taken : undefined;
   // A record a return page kept for its reloads (see `resume`): only a reload of that very
   // page takes it, and it stays for the next one; any other page finds nothing. Every other

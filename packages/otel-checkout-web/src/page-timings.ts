@@ -12,8 +12,8 @@ export function observePageTimings(): [() => Attributes, () => void] {
   let observer: PerformanceObserver | undefined;
   try {
     observer = new PerformanceObserver((list) => {
-      const entries = list.getEntries();
-      if (entries.length > 0) lcp = entries[entries.length - 1].startTime / 1000;
+      // The latest entry counts: each one is a larger paint than the one before.
+      for (const entry of list.getEntries()) lcp = entry.startTime / 1000;
     });
     observer.observe({ type: 'largest-contentful-paint', buffered: true });
   } catch {

@@ -20,6 +20,7 @@ import {
   PAYMENT_CONTEXT_REJECTED_VALUE_MISSING,
   PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE,
   PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD,
+  PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
   PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
   PAYMENT_STAGE_VALUE_CHECKOUT,
   PAYMENT_STAGE_VALUE_RETURN,
@@ -149,11 +150,8 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   };
 
   const host: FlowRuntime = {
-    tracer,
-    common,
-    startRoot: (name, stage, details, more, parent = ROOT_CONTEXT, links) =>
-      tracer.startSpan(name, { attributes: { ...common, [ATTR_PAYMENT_STAGE]: stage, ...detailAttributes(details), ...more }, links }, parent),
-    redirectWatchdogMillis: options.redirectWatchdogMillis,
+    startSpan: (name, attributes, parent, kind, links) =>
+      tracer.startSpan(name, { kind, attributes: { ...common, ...attributes }, links }, parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent)),
     scoped(flow, fn) {
       scope.push(flow);
       try {
@@ -166,7 +164,8 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       const index = flows.indexOf(flow);
       if (index >= 0) flows.splice(index, 1);
     },
-    leaving(flow, redirect, watchdogMillis) {
+    leaving(flow, redirect, requested) {
+      const watchdogMillis = typeof requested === 'number' ? requested : options.redirectWatchdogMillis;
       if (!writeHandoff(handoffRecord(redirect.spanContext(), flow, options.handoffMaxAgeMillis))) {
         warn('no sessionStorage, no handoff');
       }
@@ -184,7 +183,8 @@ export function createRuntime(options: ResolvedOptions): Runtime {
           document.addEventListener('visibilitychange', check, { once: true });
           return;
         }
-        flow.pageLoadFailed();
+        // The bank page never replaced this one (the redirect is still this flow's, so it is open).
+        flow.fail(PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED);
       };
       setTimeout(check, watchdogMillis);
     },
@@ -198,7 +198,10 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       // Stopped by the page, by the next challenge or at shutdown, whichever comes first.
       return (stopAnswering = answerHandoff(
         origins,
-        () => (flow.isEnded ? undefined : handoffRecord(redirect().spanContext(), flow, options.handoffMaxAgeMillis)),
+        () => {
+          const span = redirect();
+          return span && handoffRecord(span.spanContext(), flow, options.handoffMaxAgeMillis);
+        },
         () => {
           counters.contextsRejected += 1;
         },
@@ -263,8 +266,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     if (decision.parent !== undefined && decision.source !== PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD) {
       writeHandoff({ ...handoffRecord(decision.parent, { details, attempt: decision.attempt }, options.handoffMaxAgeMillis), taken: location.href });
     }
-    const parent = decision.parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, decision.parent);
-    const root = host.startRoot(SPAN_NAME_PAYMENT_RETURN, PAYMENT_STAGE_VALUE_RETURN, details, attributes, parent, decision.links);
+    const root = host.startSpan(SPAN_NAME_PAYMENT_RETURN, { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_RETURN, ...detailAttributes(details), ...attributes }, decision.parent, undefined, decision.links);
     return track(createFlow(host, root, details, decision.attempt));
   };
 
@@ -316,7 +318,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
         last.set(details ?? {});
         return last;
       }
-      const root = host.startRoot(SPAN_NAME_PAYMENT_CHECKOUT, PAYMENT_STAGE_VALUE_CHECKOUT, details, pageTimings());
+      const root = host.startSpan(SPAN_NAME_PAYMENT_CHECKOUT, { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_CHECKOUT, ...detailAttributes(details), ...pageTimings() });
       // The page load's figures go on the first checkout of the page load only: a single-page
       // app's later checkouts did not wait for that load, and each would count it once more.
       pageTimings = () => ({});
@@ -326,9 +328,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     // Once per page: a second call (the return page's component mounted again, an effect run
     // twice) gets the first call's flow. Run again, it would find the handoff taken and the
     // token gone, start a return without context, and drop the record kept for reloads.
-    resume(resumeOptions) {
-      return (resumed ??= resumeOnce(resumeOptions));
-    },
+    resume: (resumeOptions) => (resumed ??= resumeOnce(resumeOptions)),
 
     active,
 

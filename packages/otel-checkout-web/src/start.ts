@@ -28,19 +28,18 @@ export function startCheckoutTracing(options?: WebTracingOptions): WebTracingHan
     diag.error('@otel-checkout/web: tracing could not start');
   }
   setRuntime(runtime);
-  const started = runtime;
   const created: WebTracingHandle = {
     checkout,
-    health: () => started?.health() ?? newHealthCounters(),
-    flush: () => started?.flush() ?? Promise.resolve(),
+    health: () => runtime?.health() ?? newHealthCounters(),
+    flush: () => runtime?.flush() ?? Promise.resolve(),
     shutdown: async () => {
       if (handle === created) {
         handle = undefined;
         setRuntime(undefined);
       }
-      await started?.shutdown().catch(() => undefined);
+      await runtime?.shutdown().catch(() => undefined);
     },
   };
-  handle = runtime === undefined ? undefined : created;
+  handle = runtime && created;
   return created;
 }

@@ -82,7 +82,7 @@ export function createExportQueue(
   };
 
   const cancelTimer = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(timer);
     timer = undefined;
   };
 

@@ -28,8 +28,8 @@ interface Spilled {
  */
 function read(now: number): Spilled[] {
   try {
-    const text = sessionStorage.getItem(SPILL_KEY);
-    const parsed: unknown = text === null ? [] : JSON.parse(text);
+    // Nothing kept (null) parses as null, which is no list either.
+    const parsed: unknown = JSON.parse(sessionStorage.getItem(SPILL_KEY) as string);
     let used = 0;
     return Array.isArray(parsed)
       ? (parsed as Spilled[]).filter(

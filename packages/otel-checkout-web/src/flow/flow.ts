@@ -1,12 +1,11 @@
-import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT } from '@opentelemetry/api';
-import type { Attributes, Context, Link, Span, Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, Link, Span, SpanContext } from '@opentelemetry/api';
 import {
   ATTR_PAYMENT_FAILURE_CODE,
   ATTR_PAYMENT_FAILURE_REASON,
   ATTR_PAYMENT_METHOD,
   ATTR_PAYMENT_OUTCOME,
   ATTR_PAYMENT_STAGE,
-  PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED,
   PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED,
   PAYMENT_OUTCOME_VALUE_CANCELLED,
   PAYMENT_OUTCOME_VALUE_FAILED,
@@ -53,18 +52,18 @@ import { parseUrl } from '../propagation/url-match.js';
 
 /** What a flow needs from the running tracing setup. */
 export interface FlowRuntime {
-  readonly tracer: Tracer;
-  /** Attributes every payment span carries (release, cohort). */
-  readonly common: Attributes;
-  /** A flow's root span: release and cohort, `stage`, the details and `more`; a new trace without `parent`. */
-  startRoot(name: string, stage: string, details: FlowDetails | undefined, more: Attributes, parent?: Context, links?: Link[]): Span;
-  readonly redirectWatchdogMillis: number;
+  /** A span with the attributes every payment span carries (release, cohort) and `attributes`; a new trace without `parent`. */
+  startSpan(name: string, attributes: Attributes, parent?: SpanContext, kind?: SpanKind, links?: Link[]): Span;
   /** Makes `flow` the one that requests are attributed to while `fn` runs synchronously. */
   scoped<T>(flow: RecordingFlow, fn: () => T): T;
   ended(flow: RecordingFlow): void;
-  /** Writes the same-tab handoff for `span`, hands queued spans to the browser, arms the watchdog. */
-  leaving(flow: RecordingFlow, redirect: Span, watchdogMillis: number): void;
-  answerChallenge(flow: RecordingFlow, redirect: () => Span, options: ChallengeOptions | undefined): () => void;
+  /**
+   * Writes the same-tab handoff for `span`, hands queued spans to the browser, arms the
+   * watchdog (for the redirect's own `watchdogMillis`, else the configured one).
+   */
+  leaving(flow: RecordingFlow, redirect: Span, watchdogMillis: number | undefined): void;
+  /** Answers challenge frames with the handoff for `redirect()`, while it returns a span (until the flow ends). */
+  answerChallenge(flow: RecordingFlow, redirect: () => Span | undefined, options: ChallengeOptions | undefined): () => void;
 }
 
 function errorType(error: unknown): string {
@@ -90,12 +89,11 @@ function sdkAttributes(info: SdkName, method: string): Attributes {
 
 /** A flow that records, with what the runtime needs from it. */
 export interface RecordingFlow extends CheckoutFlow, SdkHost {
-  readonly isEnded: boolean;
   /**
    * The redirect span while a redirect is under way (the root ends at `pagehide` or with
    * `page_load_failed`): a watchdog armed for an earlier redirect can tell it is not this one.
    */
-  redirecting: Span | undefined;
+  redirecting?: Span;
   readonly details: FlowDetails;
   /** `payment.attempt` now: the handoff records carry it to the return page. */
   readonly attempt: number;
@@ -105,8 +103,6 @@ export interface RecordingFlow extends CheckoutFlow, SdkHost {
    * `onload` runs before our `loadend`) still gets the response status on the span.
    */
   startRequest(method: string, attributes: Attributes): Span;
-  /** The watchdog fired: the bank page never replaced this one. */
-  pageLoadFailed(): void;
   /** Records a page error on the flow (exception event, no status change: the payment may still succeed). */
   recordPageError(error: unknown): void;
   /**
@@ -115,7 +111,7 @@ export interface RecordingFlow extends CheckoutFlow, SdkHost {
    */
   restored(): void;
   /** Restored from the back-forward cache and not yet paid for again: the next `begin()` continues it. */
-  reopened: boolean;
+  reopened?: boolean;
 }
 
 /**
@@ -124,6 +120,8 @@ export interface RecordingFlow extends CheckoutFlow, SdkHost {
  */
 export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowDetails | undefined, firstAttempt = 1): RecordingFlow {
   const children = new Set<Span>();
+  /** The flow's proxy of each SDK object it wrapped. */
+  const proxies = new WeakMap<object, object>();
   // The known fields only (none from what is not an object): these details go to sessionStorage
   // and to challenge frames (the handoff record), and a page may hand over its whole order or
   // form object.
@@ -137,11 +135,13 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
   let attempt = firstAttempt;
   let redirectSpan: Span | undefined;
 
-  const start = (name: string, attributes: Attributes, kind: SpanKind, parent: Span): Span =>
-    runtime.tracer.startSpan(name, { kind, attributes: { ...runtime.common, ...detailAttributes(details, false), ...attributes } }, trace.setSpan(ROOT_CONTEXT, parent));
+  /** A span under `parent` (by default the root), INTERNAL unless `kind` says otherwise. */
+  const start = (name: string, attributes: Attributes, parent = root, kind?: SpanKind): Span =>
+    runtime.startSpan(name, { ...detailAttributes(details, false), ...attributes }, parent.spanContext(), kind);
 
-  const child = (name: string, attributes: Attributes, parent = root): Span => {
-    const span = start(name, attributes, SpanKind.INTERNAL, parent);
+  /** A span that `end()` closes if it is still open then. */
+  const child = (name: string, attributes: Attributes): Span => {
+    const span = start(name, attributes);
     children.add(span);
     return span;
   };
@@ -151,7 +151,7 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
     if (children.delete(span)) span.end();
   };
 
-  const redirectSpanOf = (url: string | undefined): Span => {
+  const redirectSpanOf = (url?: string): Span => {
     // A navigation to a URL is a redirect of its own (a fallback after a challenge, say); a
     // challenge and prepareRedirect() know no URL and share the latest.
     if (redirectSpan !== undefined && url === undefined) return redirectSpan;
@@ -170,8 +170,7 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
       const redirect = redirectSpanOf(url);
       root.setAttribute(ATTR_PAYMENT_OUTCOME, PAYMENT_OUTCOME_VALUE_PENDING);
       flow.redirecting = redirect;
-      const watchdog = typeof options?.watchdogMillis === 'number' ? options.watchdogMillis : runtime.redirectWatchdogMillis;
-      runtime.leaving(flow, redirect, watchdog);
+      runtime.leaving(flow, redirect, options?.watchdogMillis);
     });
   };
 
@@ -185,19 +184,13 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
 
   const flow: RecordingFlow = {
     traceId: root.spanContext().traceId,
-    redirecting: undefined,
-    reopened: false,
     details,
-
-    get isEnded() {
-      return done;
-    },
 
     get attempt() {
       return attempt;
     },
 
-    startRequest: (method, attributes) => start(method, attributes, SpanKind.CLIENT, current),
+    startRequest: (method, attributes) => start(method, attributes, current, SpanKind.CLIENT),
 
     setTradeNo(tradeNo) {
       if (typeof tradeNo === 'string' && tradeNo.length > 0) flow.set({ tradeNo });
@@ -213,7 +206,7 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
       return typeof fn === 'function' ? runtime.scoped(flow, fn) : (undefined as T);
     },
 
-    wrapSdk: <T extends object>(sdk: T, info: SdkInfo<T>): T => safely('wrapSdk', () => wrapSdk(flow, sdk, info), sdk),
+    wrapSdk: <T extends object>(sdk: T, info: SdkInfo<T>): T => safely('wrapSdk', () => wrapSdk(flow, sdk, info, proxies), sdk),
 
     // --- SdkHost ---
 
@@ -273,11 +266,6 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
 
     cancel: () => finish(PAYMENT_OUTCOME_VALUE_CANCELLED, PAYMENT_FAILURE_REASON_VALUE_USER_CANCELLED),
 
-    pageLoadFailed() {
-      flow.redirecting = undefined;
-      flow.fail(PAYMENT_FAILURE_REASON_VALUE_PAGE_LOAD_FAILED);
-    },
-
     redirect(url, options) {
       if (typeof url === 'string') bookkeeping(url, options);
       // Navigates exactly as a flow that records nothing does.
@@ -324,7 +312,7 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
     },
 
     answerChallenge(options) {
-      return done ? () => {} : runtime.answerChallenge(flow, () => redirectSpanOf(undefined), options);
+      return done ? () => {} : runtime.answerChallenge(flow, () => (done ? undefined : redirectSpanOf()), options);
     },
 
     recordPageError(error) {
@@ -334,8 +322,11 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
     restored() {
       // The shopper is on this page again (typically Back from the provider's page): a return
       // without a carried context, in the same trace. The next redirect is a new one.
-      const more = { [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE };
-      current = root = runtime.startRoot(SPAN_NAME_PAYMENT_RETURN, PAYMENT_STAGE_VALUE_RETURN, details, more, trace.setSpan(ROOT_CONTEXT, root));
+      current = root = runtime.startSpan(
+        SPAN_NAME_PAYMENT_RETURN,
+        { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_RETURN, ...detailAttributes(details), [ATTR_PAYMENT_CONTEXT_SOURCE]: PAYMENT_CONTEXT_SOURCE_VALUE_BACK_FORWARD_CACHE },
+        root.spanContext(),
+      );
       redirectSpan = undefined;
       done = false;
       flow.reopened = true;

@@ -16,8 +16,6 @@ export interface SdkHost {
   succeeded(span: Span): void;
 }
 
-/** One proxy per SDK object and flow, so wrapping twice returns the same proxy. */
-const proxies = new WeakMap<object, WeakMap<SdkHost, object>>();
 /** Listed method names reported as not being functions: each once per page. */
 const reported = new Set<string>();
 /** Our proxies, so wrapping a wrapped SDK does not trace each call twice. */
@@ -109,12 +107,15 @@ function traced(host: SdkHost, info: SdkName, method: string, original: (...a: u
   };
 }
 
-/** A proxy of `sdk` whose traced methods become `payment.sdk <method>` spans; every other behaviour is the SDK's own. */
-export function wrapSdk<T extends object>(host: SdkHost, sdk: T, info: SdkInfo<T>): T {
+/**
+ * A proxy of `sdk` whose traced methods become `payment.sdk <method>` spans; every other
+ * behaviour is the SDK's own. `proxies` is the host's own: one proxy per SDK object and flow,
+ * so wrapping twice returns the same proxy.
+ */
+export function wrapSdk<T extends object>(host: SdkHost, sdk: T, info: SdkInfo<T>, proxies: WeakMap<object, object>): T {
   if ((typeof sdk !== 'object' && typeof sdk !== 'function') || sdk === null || ours.has(sdk)) return sdk;
   if (typeof (info as SdkInfo<T> | null | undefined)?.name !== 'string') return sdk;
-  let byHost = proxies.get(sdk);
-  const existing = byHost?.get(host);
+  const existing = proxies.get(sdk);
   if (existing !== undefined) return existing as T;
   const only = Array.isArray(info.methods)
     ? new Set(
@@ -147,10 +148,6 @@ export function wrapSdk<T extends object>(host: SdkHost, sdk: T, info: SdkInfo<T
     },
   });
   ours.add(proxy);
-  if (byHost === undefined) {
-    byHost = new WeakMap();
-    proxies.set(sdk, byHost);
-  }
-  byHost.set(host, proxy);
+  proxies.set(sdk, proxy);
   return proxy;
 }

@@ -26,7 +26,7 @@ export function handoffPeer(): Window | undefined {
 }
 
 /** Return-frame side: asks `peer`, waits at most `timeoutMillis`. */
-export function requestHandoff(peer: Window, origins: readonly string[], timeoutMillis: number, now: () => number): Promise<HandoffRead> {
+export function requestHandoff(peer: Window, origins: readonly string[], timeoutMillis: number): Promise<HandoffRead> {
   return new Promise((resolve) => {
     let rejectedOrigin = false;
     const finish = (result: HandoffRead): void => {
@@ -42,7 +42,7 @@ export function requestHandoff(peer: Window, origins: readonly string[], timeout
         rejectedOrigin = true;
         return;
       }
-      finish(parseHandoff(data.record, now()));
+      finish(parseHandoff(data.record, Date.now()));
     };
     const timer = setTimeout(() => finish({ ok: false, reason: rejectedOrigin ? PAYMENT_CONTEXT_REJECTED_VALUE_ORIGIN_MISMATCH : undefined }), timeoutMillis);
     window.addEventListener('message', onMessage);

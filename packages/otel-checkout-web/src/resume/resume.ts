@@ -60,14 +60,14 @@ export async function decideResume(env: ResumeEnvironment, options: ResumeOption
     attempt: record.attempt,
   });
 
-  const handoff = takeHandoff(Date.now());
+  const handoff = takeHandoff();
   if (handoff.ok) return handedOver(handoff.record, handoff.record.taken === undefined ? PAYMENT_CONTEXT_SOURCE_VALUE_HANDOFF : PAYMENT_CONTEXT_SOURCE_VALUE_RELOAD);
   if (handoff.reason !== undefined) reasons.push(handoff.reason);
 
   const origins = listOf('messageOrigins', options.messageOrigins, originOf) ?? [];
   const peer = origins.length > 0 && handoffPeer();
   if (peer) {
-    const message = await requestHandoff(peer, origins, timeout, Date.now);
+    const message = await requestHandoff(peer, origins, timeout);
     if (message.ok) return handedOver(message.record, PAYMENT_CONTEXT_SOURCE_VALUE_POST_MESSAGE);
     if (message.reason !== undefined) reasons.push(message.reason);
   }
