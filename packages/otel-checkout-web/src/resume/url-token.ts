@@ -12,7 +12,8 @@ export function takeUrlToken(param: string): string | undefined {
   url.searchParams.delete(param);
   try {
     // The token must not stay in the address bar, bookmarks, the Referer of later requests or analytics.
-    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    // The whole URL: a path alone resolves against a <base> that may name another origin, which replaceState refuses.
+    history.replaceState(history.state, '', url.href);
   } catch {
     // Sandboxed documents may refuse; the token is still never used as a parent unverified.
   }
