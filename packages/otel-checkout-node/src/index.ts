@@ -98,7 +98,7 @@ export type { FlowTokenKey, FlowTokenKeys, FlowTokenRejection, FlowTokenVerifyRe
 export type { FlowTokenCheck } from './token/flow-token-signer.js';
 export type { FlowStore, FlowRecord, TakeResult, WaitResult, ClaimedFlow, FlowStoreHealth } from './flow-store/types.js';
 export type { MemoryFlowStoreOptions } from './flow-store/memory-flow-store.js';
-export type { RedisFlowStoreOptions, RedisCommandClient } from './flow-store/redis-flow-store.js';
+export type { RedisFlowStoreOptions, RedisCommandClient, RedisClusterCommandClient, RedisCallClient, RedisFlowStoreClient } from './flow-store/redis-flow-store.js';
 export type { StalledSweeperOptions, StalledSweeperDependencies } from './sweeper/stalled-sweeper.js';
 
 export type { HealthSnapshot } from './health.js';

@@ -41,3 +41,7 @@ export { OtlpDecodeError, ReceiverClosedError, SpanNotFoundError, SpanWaitTimeou
 // --- Redis server (redis-server.ts) ---
 export { startRedisServer, RedisServerError } from './redis-server.js';
 export type { StartedRedisServer } from './redis-server.js';
+
+// --- Redis Cluster (redis-cluster.ts) ---
+export { startRedisCluster } from './redis-cluster.js';
+export type { RedisClusterNode, RedisClusterOptions, StartedRedisCluster } from './redis-cluster.js';

@@ -19,7 +19,8 @@ export interface StartedRedisServer {
 /** `redis-server` is not installed or did not come up. */
 export class RedisServerError extends TestSupportError {}
 
-function findRedisServer(): string | undefined {
+/** The path of `redis-server` on this machine, or undefined when it is not installed. */
+export function findRedisServer(): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
   for (const dir of dirs) {
     if (dir !== '' && existsSync(join(dir, 'redis-server'))) return join(dir, 'redis-server');

@@ -4,6 +4,8 @@ import { errorSummary } from '../error-summary.js';
 import { FlowStoreError, FlowStoreTimeoutError } from '../flows/errors.js';
 import { collectedNumber } from '../flows/option-numbers.js';
 import { ORPHAN_TAKE_MS } from './orphan-take.js';
+import { givenClient, hashTag } from './redis-clients.js';
+import type { ConnectionEvents, RedisCommandClient, RedisFlowStoreClient } from './redis-clients.js';
 import {
   ACK_SCRIPT,
   CLAIM_SCRIPT,
@@ -18,21 +20,22 @@ import {
 import { RedisSetupCheck } from './redis-setup-check.js';
 import type { ClaimedFlow, FlowRecord, FlowStore, FlowStoreHealth, TakeResult, WaitResult } from './types.js';
 
-/**
- * The one method the store needs from a Redis client. A node-redis (v4 or v5) client has it;
- * so the package never imports `redis` unless it is asked to connect by URL.
- */
-export interface RedisCommandClient {
-  sendCommand(args: string[]): Promise<unknown>;
-}
+export type { RedisCallClient, RedisClusterCommandClient, RedisCommandClient, RedisFlowStoreClient } from './redis-clients.js';
 
 /** Options of the Redis flow store (several processes share flows and sweep together). */
 export interface RedisFlowStoreOptions {
-  /** A connected node-redis client you manage. Give this or `url`. */
-  client?: RedisCommandClient;
+  /**
+   * A connected client you manage: node-redis (`createClient`, or `createCluster` for a Redis
+   * Cluster), ioredis (`Redis` or `Cluster`), or any object whose `sendCommand(args)` sends one
+   * command. Give this or `url`.
+   */
+  client?: RedisFlowStoreClient;
   /** `redis://host:port/db`: the store creates (lazily, with `import('redis')`) and closes its own client. */
   url?: string;
-  /** Prefix of every key; keep the `{...}` hash tag so a cluster puts all keys in one slot. Default `otc:{flows}:`. */
+  /**
+   * Prefix of every key; keep the `{...}` hash tag so a cluster puts all keys in one slot (with a
+   * cluster client, a prefix without one is refused). Default `otc:{flows}:`.
+   */
   keyPrefix?: string;
   /** Bound on put/take, the calls on the request path, ms. Default 250. */
   commandTimeoutMs?: number;
@@ -84,11 +87,11 @@ interface OwnedClient extends RedisCommandClient {
   disconnect?(): Promise<void>;
 }
 
-/** What the store listens to on a client given to it, when it has it (a node-redis client does). */
+/** What the store listens to on a client given to it, when it has it (node-redis and ioredis clients do). */
 interface ListenableClient {
-  on(event: 'ready', listener: () => void): unknown;
-  off?(event: 'ready', listener: () => void): unknown;
-  removeListener?(event: 'ready', listener: () => void): unknown;
+  on(event: string, listener: () => void): unknown;
+  off?(event: string, listener: () => void): unknown;
+  removeListener?(event: string, listener: () => void): unknown;
 }
 
 /** The store's own client, and whether it is opening a socket right now (see `endOwnedClient`). */
@@ -103,7 +106,14 @@ interface OwnedConnection {
  * per outage. Callers on the request path treat a rejection as "store unavailable" and go on.
  */
 export class RedisFlowStore implements FlowStore {
+  /** The store's prefix, as it names keys to the client. */
   private readonly prefix: string;
+  /**
+   * The prefix the keys have in Redis, from which the scripts build the keys they find through
+   * others (the span index's flow, the flows of a claim): a client's own key prefix (ioredis's
+   * `keyPrefix`) comes before the store's.
+   */
+  private readonly keyspace: string;
   private readonly dueKey: string;
   private readonly commandTimeoutMs: number;
   private readonly batchTimeoutMs: number;
@@ -127,7 +137,6 @@ export class RedisFlowStore implements FlowStore {
     if (options.client === undefined && options.url === undefined) {
       throw new FlowStoreError('RedisFlowStore needs a `client` or a `url`');
     }
-    this.client = options.client;
     this.url = options.url;
     const problems: string[] = [];
     if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== 'string' || options.keyPrefix === '')) {
@@ -136,6 +145,17 @@ export class RedisFlowStore implements FlowStore {
     }
     this.prefix = problems.length === 0 && options.keyPrefix !== undefined ? options.keyPrefix : 'otc:{flows}:';
     this.dueKey = `${this.prefix}due`;
+    const given = options.client === undefined ? undefined : givenClient(options.client, this.dueKey);
+    this.keyspace = `${given?.keyPrefix ?? ''}${this.prefix}`;
+    // Not a default to fall back on: another prefix would share, or split, the flows of stores
+    // that were given distinct ones. Without a tag every script fails (CROSSSLOT), so the store
+    // could not work at all.
+    if (given?.cluster === true && hashTag(this.keyspace) === undefined) {
+      throw new FlowStoreError(
+        `RedisFlowStore keys under ${JSON.stringify(this.keyspace)} have no {hash tag}, which ${given.kind} needs: every key of the store must hash to one cluster slot (its scripts act on several keys at once); give a keyPrefix with one, such as "otc:{flows}:"`,
+      );
+    }
+    this.client = given?.commands;
     this.commandTimeoutMs = collectedNumber(options.commandTimeoutMs, 'positive', 250, 'RedisFlowStore commandTimeoutMs', problems);
     this.batchTimeoutMs = collectedNumber(options.batchTimeoutMs, 'positive', 5000, 'RedisFlowStore batchTimeoutMs', problems);
     this.connectTimeoutMs = collectedNumber(options.connectTimeoutMs, 'positive', 1000, 'RedisFlowStore connectTimeoutMs', problems);
@@ -145,8 +165,8 @@ export class RedisFlowStore implements FlowStore {
     this.optionProblems = problems;
     this.setupCheck = new RedisSetupCheck(`${this.prefix}marker`, this.connectTimeoutMs);
     // Connect at once, so the first payment does not pay for loading the client and the handshake.
-    if (this.client === undefined) this.connect().catch(() => undefined);
-    else this.watchGivenClient(this.client);
+    if (given === undefined) this.connect().catch(() => undefined);
+    else this.watchGivenClient(given.client, given.commands, given.events);
   }
 
   /**
@@ -192,7 +212,7 @@ export class RedisFlowStore implements FlowStore {
           String(record.issuedAt),
           String(this.retentionMs),
           record.traceId,
-          this.prefix,
+          this.keyspace,
         ],
         this.commandTimeoutMs,
       );
@@ -205,7 +225,7 @@ export class RedisFlowStore implements FlowStore {
     const reply = await this.run(
       TAKE,
       [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
-      [tradeNo, String(this.retentionMs), String(Date.now()), String(ORPHAN_TAKE_MS), this.prefix],
+      [tradeNo, String(this.retentionMs), String(Date.now()), String(ORPHAN_TAKE_MS), this.keyspace],
       this.commandTimeoutMs,
     );
     const { record, duplicate, late } = foundFlow(tradeNo, reply);
@@ -216,7 +236,7 @@ export class RedisFlowStore implements FlowStore {
     const reply = await this.run(
       TAKE_BY_SPAN,
       [this.spanKey(spanId), this.dueKey],
-      [spanId, traceId, String(this.retentionMs), String(Date.now()), String(ORPHAN_TAKE_MS), this.prefix],
+      [spanId, traceId, String(this.retentionMs), String(Date.now()), String(ORPHAN_TAKE_MS), this.keyspace],
       this.commandTimeoutMs,
     );
     const { record, duplicate, late } = foundFlow(undefined, reply, { traceId, spanId });
@@ -225,7 +245,7 @@ export class RedisFlowStore implements FlowStore {
 
   /** One script, one round trip, bounded by `commandTimeoutMs` as `take` is; it writes nothing. */
   async peekBySpan(traceId: string, spanId: string): Promise<FlowRecord | undefined> {
-    const reply = await this.run(PEEK_BY_SPAN, [this.spanKey(spanId)], [this.prefix], this.commandTimeoutMs);
+    const reply = await this.run(PEEK_BY_SPAN, [this.spanKey(spanId)], [this.keyspace], this.commandTimeoutMs);
     if (!Array.isArray(reply) || reply.length < 3) return undefined;
     const isFlow = (record: FlowRecord | undefined): record is FlowRecord => record?.traceId === traceId && record.spanId === spanId;
     const live = parseRecord(undefined, reply[0]);
@@ -238,7 +258,7 @@ export class RedisFlowStore implements FlowStore {
     const reply = await this.run(
       KEEP_WAITING_BY_SPAN,
       [this.spanKey(spanId), this.dueKey],
-      [spanId, traceId, String(Math.floor(now)), String(this.retentionMs), typeof lastStatus === 'string' ? lastStatus : '', this.prefix],
+      [spanId, traceId, String(Math.floor(now)), String(this.retentionMs), typeof lastStatus === 'string' ? lastStatus : '', this.keyspace],
       this.commandTimeoutMs,
     );
     const { state, record, duplicate, late } = foundFlow(undefined, reply, { traceId, spanId });
@@ -249,7 +269,7 @@ export class RedisFlowStore implements FlowStore {
     const reply = await this.run(
       KEEP_WAITING,
       [this.flowKey(tradeNo), this.dueKey, this.tombKey(tradeNo)],
-      [tradeNo, String(Math.floor(now)), String(this.retentionMs), typeof lastStatus === 'string' ? lastStatus : '', this.prefix],
+      [tradeNo, String(Math.floor(now)), String(this.retentionMs), typeof lastStatus === 'string' ? lastStatus : '', this.keyspace],
       this.commandTimeoutMs,
     );
     const { state, record, duplicate, late } = foundFlow(tradeNo, reply);
@@ -263,7 +283,7 @@ export class RedisFlowStore implements FlowStore {
     const reply = (await this.run(
       CLAIM,
       [this.dueKey],
-      [String(Math.floor(now)), String(Math.max(1, Math.floor(limit))), String(Math.max(1, Math.floor(leaseMs))), this.prefix],
+      [String(Math.floor(now)), String(Math.max(1, Math.floor(limit))), String(Math.max(1, Math.floor(leaseMs))), this.keyspace],
       this.batchTimeoutMs,
     )) as unknown[];
     const claimed: ClaimedFlow[] = [];
@@ -283,12 +303,12 @@ export class RedisFlowStore implements FlowStore {
 
   async markEmitted(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void> {
     if (tradeNos.length === 0) return;
-    await this.run(MARK_EMITTED, [this.dueKey], [this.prefix, ...flowPairs(tradeNos, spanIds)], this.batchTimeoutMs);
+    await this.run(MARK_EMITTED, [this.dueKey], [this.keyspace, ...flowPairs(tradeNos, spanIds)], this.batchTimeoutMs);
   }
 
   async ack(tradeNos: readonly string[], spanIds?: readonly string[]): Promise<void> {
     if (tradeNos.length === 0) return;
-    await this.run(ACK, [this.dueKey], [this.prefix, String(this.retentionMs), ...flowPairs(tradeNos, spanIds)], this.batchTimeoutMs);
+    await this.run(ACK, [this.dueKey], [this.keyspace, String(this.retentionMs), ...flowPairs(tradeNos, spanIds)], this.batchTimeoutMs);
   }
 
   async size(): Promise<number> {
@@ -327,25 +347,35 @@ export class RedisFlowStore implements FlowStore {
   }
 
   /**
-   * Checks Redis through a client the application gave: now (it is given connected), and after
-   * each reconnect when the client tells of them as a node-redis client does.
+   * Checks Redis through a client the application gave (`commands`, the store's way of sending
+   * through it): now (it is given connected), and after each reconnect when the client tells of
+   * them, as node-redis and ioredis clients do (`events`).
    */
-  private watchGivenClient(client: RedisCommandClient): void {
-    this.setupCheck.connected(client);
+  private watchGivenClient(client: object, commands: RedisCommandClient, events: ConnectionEvents): void {
+    this.setupCheck.connected(commands);
     const listenable = client as Partial<ListenableClient>;
     if (typeof listenable.on !== 'function') return;
-    const onReady = (): void => this.setupCheck.connected(client);
+    const listeners: [string, () => void][] = [
+      ...events.ready.map((event): [string, () => void] => [event, () => this.setupCheck.connected(commands)]),
+      ...events.reconnecting.map((event): [string, () => void] => [event, () => this.setupCheck.reconnecting()]),
+    ];
+    const added: [string, () => void][] = [];
     try {
-      listenable.on.call(client, 'ready', onReady);
+      for (const [event, listener] of listeners) {
+        listenable.on.call(client, event, listener);
+        added.push([event, listener]);
+      }
     } catch {
-      return;
+      // the client's own business; what was added is removed at close
     }
     this.stopListening = () => {
-      try {
-        const off = listenable.off ?? listenable.removeListener;
-        off?.call(client, 'ready', onReady);
-      } catch {
-        // the client's own business
+      for (const [event, listener] of added) {
+        try {
+          const off = listenable.off ?? listenable.removeListener;
+          off?.call(client, event, listener);
+        } catch {
+          // the client's own business
+        }
       }
     };
   }

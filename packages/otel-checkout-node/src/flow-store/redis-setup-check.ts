@@ -36,6 +36,11 @@ export class RedisSetupCheck {
   private marker: string | undefined;
   /** A connection became ready since the last marker check that got its answer. */
   private reconnected = false;
+  /**
+   * Counts the connections made or being made again: a check answered over an earlier one clears
+   * neither `reconnected` nor `policyRead`, so the next check still counts as one after a reconnect.
+   */
+  private connection = 0;
   /** The policy of the current connection's server was read (or could not be, by any command allowed). */
   private policyRead = false;
   private policyWarned = false;
@@ -54,11 +59,23 @@ export class RedisSetupCheck {
   /** A connection of `client` became ready (the first one, or after a reconnect): check everything. */
   connected(client: CommandClient): void {
     if (this.stopped) return;
+    this.reconnecting();
+    if (this.running !== undefined) this.again = true;
+    else this.run(client);
+  }
+
+  /**
+   * A connection of the client is being made again, and the client will not tell when it is back
+   * (a node-redis cluster client tells of a node's first connection only): the next check, at the
+   * next sweep, is one after a reconnect and reads the policy again. Nothing is sent now: a check
+   * sent while the node is away would only wait for it.
+   */
+  reconnecting(): void {
+    if (this.stopped) return;
+    this.connection++;
     this.reconnected = true;
     // After a failover the server may be another one, with another configuration.
     this.policyRead = false;
-    if (this.running !== undefined) this.again = true;
-    else this.run(client);
   }
 
   /**
@@ -103,6 +120,7 @@ export class RedisSetupCheck {
   }
 
   private async readPolicy(client: CommandClient): Promise<void> {
+    const connection = this.connection;
     let policy: string | undefined;
     try {
       policy = policyFromConfig(await this.ask(client, ['CONFIG', 'GET', 'maxmemory-policy']));
@@ -119,7 +137,7 @@ export class RedisSetupCheck {
       }
     }
     // Read, or refused by both: then there is nothing to say, and the store goes on as it is.
-    this.policyRead = true;
+    if (connection === this.connection) this.policyRead = true;
     if (policy === undefined || policy === '' || policy === 'noeviction' || this.policyWarned || this.stopped) return;
     this.policyWarned = true;
     diag.warn(
@@ -128,6 +146,7 @@ export class RedisSetupCheck {
   }
 
   private async checkMarker(client: CommandClient): Promise<void> {
+    const connection = this.connection;
     let value: unknown;
     try {
       value = await this.ask(client, ['EVAL', MARKER_SCRIPT, '1', this.markerKey, randomBytes(16).toString('hex')]);
@@ -140,7 +159,7 @@ export class RedisSetupCheck {
     const known = this.marker;
     const kind: ResetKind = this.reconnected ? 'reconnect' : 'connected';
     this.marker = value;
-    this.reconnected = false;
+    if (connection === this.connection) this.reconnected = false;
     // The first answer is the marker this store starts from: a loss before it cannot be told
     // from a Redis that was new. Another value than the one known (another process sharing the
     // store noticed the same loss first and wrote it) is the same loss as no marker at all.
