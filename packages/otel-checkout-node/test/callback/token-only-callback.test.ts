@@ -373,7 +373,9 @@ describe('a callback with a token and no trade number, on a store that cannot fi
 
   it('RedisFlowStore down at the callback, back with its data: the deferred take by span ends the flow, so it is never reported stalled', async () => {
     const redis = await startRestartableRedis();
-    const store = new RedisFlowStore({ url: redis.url, commandTimeoutMs: 300, connectTimeoutMs: 300 });
+    // Bounds well above a loaded machine's pauses: with Redis stopped, the store's own client
+    // (no offline queue) fails each command at once, so they never make the test wait.
+    const store = new RedisFlowStore({ url: redis.url, commandTimeoutMs: 2000, connectTimeoutMs: 2000 });
     try {
       await store.ready();
       await withApp(store, async ({ app, flows, health }) => {
@@ -394,6 +396,8 @@ describe('a callback with a token and no trade number, on a store that cannot fi
         );
       });
     } finally {
+      // Closed whatever happened: a store left open keeps reconnecting, and the suite never ends.
+      await store.close();
       await redis.close();
     }
   });
