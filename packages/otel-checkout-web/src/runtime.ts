@@ -171,7 +171,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       }
       // Exported right after this task (keepalive requests outlive the page), so the click-to-navigate
       // path does no network work; whatever is left goes at pagehide.
-      queue.exportSoon();
+      queue.sendSoon();
       // None for 0, and none for what no timer can wait (Infinity, NaN, past 2^31 - 1 ms): a
       // browser fires such a timer at once, which would record a redirect under way as failed.
       if (!(watchdogMillis > 0 && watchdogMillis < 2 ** 31) || typeof document === 'undefined') return;
@@ -203,7 +203,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
           return span && handoffRecord(span.spanContext(), flow, options.handoffMaxAgeMillis);
         },
         () => {
-          counters.contextsRejected += 1;
+          counters.contextsRejected++;
         },
       ));
     },
@@ -216,7 +216,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     return flow;
   };
 
-  queue.resendSpilled();
+  queue.sendSpilled();
   cleanups.add(() => stopAnswering());
 
   cleanups.add(
@@ -251,7 +251,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
   let resumed: Promise<CheckoutFlow> | undefined;
   const resumeOnce = async (resumeOptions?: ResumeOptions): Promise<CheckoutFlow> => {
     if (closed) return NOOP_FLOW;
-    const decision = await decideResume({ tokenParam: options.tokenParam, fetch: nativeFetch }, resumeOptions ?? {});
+    const decision = await decideResume(options.tokenParam, nativeFetch, resumeOptions ?? {});
     if (closed) return NOOP_FLOW;
     const details: FlowDetails = { ...decision.details, ...resumeOptions?.details };
     const attributes: Attributes = { [ATTR_PAYMENT_CONTEXT_SOURCE]: decision.source };
@@ -259,7 +259,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     if (rejected !== undefined) {
       attributes[ATTR_PAYMENT_CONTEXT_REJECTED] = rejected;
       // The counter is for contexts refused; with nothing carried (or nothing readable) there was none.
-      if (rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_MISSING && rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE) counters.contextsRejected += 1;
+      if (rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_MISSING && rejected !== PAYMENT_CONTEXT_REJECTED_VALUE_STORAGE_UNAVAILABLE) counters.contextsRejected++;
     }
     // Kept for reloads of this page, which then continue from the same parent: by then the
     // handoff is taken and the token gone from the address. A reload keeps the record it found.
@@ -281,7 +281,7 @@ export function createRuntime(options: ResolvedOptions): Runtime {
     add(window, 'pagehide', () => {
       leftOpen = [...flows];
       endAll();
-      queue.dispatchLeaving();
+      queue.sendLeaving();
     });
     // Back from the provider's page (or any other) to this very page, restored from the
     // back-forward cache: the page's flow objects are the shopper's checkout still, so they
@@ -290,13 +290,13 @@ export function createRuntime(options: ResolvedOptions): Runtime {
       if (event.persisted) for (const flow of leftOpen.splice(0)) track(flow).restored();
     });
     add(document, 'visibilitychange', () => {
-      if (document.visibilityState === 'hidden') queue.dispatchLeaving();
+      if (document.visibilityState === 'hidden') queue.sendLeaving();
       // Back from hidden: what could not leave then is sent now instead of waiting for the next page.
-      else queue.resendSpilled();
+      else queue.sendSpilled();
     });
     if (options.captureErrors) {
-      add(window, 'error', (event: ErrorEvent) => active()?.recordPageError(event.error ?? event.message));
-      add(window, 'unhandledrejection', (event: PromiseRejectionEvent) => active()?.recordPageError(event.reason));
+      add(window, 'error', (event: ErrorEvent) => active()?.recordError(event.error ?? event.message));
+      add(window, 'unhandledrejection', (event: PromiseRejectionEvent) => active()?.recordError(event.reason));
     }
   }
   if (options.capturePageTimings) {

@@ -39,11 +39,11 @@ export interface ExportQueue extends SpanProcessor {
    * refuses is kept for the next page (spill.ts). Synchronous on purpose: after `pagehide`
    * returns there may be no later task.
    */
-  dispatchLeaving(): void;
+  sendLeaving(): void;
   /** Exports what is queued in the next task. */
-  exportSoon(): void;
+  sendSoon(): void;
   /** Sends what an earlier page of this tab could not. */
-  resendSpilled(): void;
+  sendSpilled(): void;
 }
 
 interface Refused {
@@ -94,7 +94,7 @@ export function createExportQueue(
     }
     timer = setTimeout(() => {
       timer = undefined;
-      while (queue.length > 0 && inFlight.size < MAX_CONCURRENT_EXPORTS) sendBatch(false, VISIBLE_BATCH_BYTES);
+      while (queue.length > 0 && inFlight.size < MAX_CONCURRENT_EXPORTS) sendBatch();
     }, delay);
   };
 
@@ -103,9 +103,9 @@ export function createExportQueue(
     const sent = result.then((outcome) => {
       if (outcome === 'ok' || outcome === 'beacon') {
         health.spansExported += count;
-        if (outcome === 'beacon') health.beaconsSent += 1;
+        if (outcome === 'beacon') health.beaconsSent++;
       } else {
-        health.exportFailures += 1;
+        health.exportFailures++;
         // What a hidden page could not send waits for the next page, as what it could not even try does.
         const lost = spillable === undefined ? count : spill([{ body: spillable, count }], Date.now());
         if (lost > 0) drop(lost, `export failed: ${outcome}`);
@@ -116,7 +116,9 @@ export function createExportQueue(
     inFlight.add(sent);
   };
 
-  function sendBatch(leaving: boolean, maxBytes: number, refused?: Refused[]): void {
+  /** `refused` only as the page is hidden or left: it then takes what the browser would not. */
+  function sendBatch(refused?: Refused[]): void {
+    const maxBytes = refused ? LEAVING_BATCH_BYTES : VISIBLE_BATCH_BYTES;
     const batch: string[] = [];
     let bytes = overhead;
     while (queue.length > 0 && batch.length < options.maxExportBatchSize) {
@@ -129,15 +131,15 @@ export function createExportQueue(
     }
     if (batch.length === 0) return;
     const body = head + batch.join(',') + tail;
-    if (!leaving) return track(transport.send(body, bytes), batch.length);
+    if (!refused) return track(transport.send(body, bytes), batch.length);
     const pending = transport.sendLeaving(body, bytes);
     if (pending !== undefined) track(pending, batch.length, body);
-    else refused?.push({ body, count: batch.length });
+    else refused.push({ body, count: batch.length });
   }
 
   const forceFlush = (): Promise<void> => {
     cancelTimer();
-    while (queue.length > 0) sendBatch(false, VISIBLE_BATCH_BYTES);
+    while (queue.length > 0) sendBatch();
     // Promise.all takes the set's members as they are now: exports started later are not awaited.
     return Promise.all(inFlight).then(() => undefined);
   };
@@ -162,18 +164,18 @@ export function createExportQueue(
       schedule(queue.length >= options.maxExportBatchSize ? 0 : options.scheduledDelayMillis);
     },
     forceFlush,
-    dispatchLeaving() {
+    sendLeaving() {
       cancelTimer();
       const refused: Refused[] = [];
-      while (queue.length > 0) sendBatch(true, LEAVING_BATCH_BYTES, refused);
+      while (queue.length > 0) sendBatch(refused);
       if (refused.length === 0) return;
       const lost = spill(refused, Date.now());
       if (lost > 0) drop(lost, 'unload quota spent');
     },
-    exportSoon() {
+    sendSoon() {
       schedule(0);
     },
-    resendSpilled() {
+    sendSpilled() {
       for (const { body, count } of takeSpilled(Date.now())) track(transport.send(body, utf8Length(body)), count);
     },
     shutdown() {

@@ -93,10 +93,10 @@ export function createTransport(options: TransportOptions): Transport {
   const send = (body: string, bytes: number): Promise<SendResult> => {
     if (!fits(bytes)) return post(body, false);
     keepaliveBytes += bytes;
-    keepaliveRequests += 1;
+    keepaliveRequests++;
     return post(body, true).finally(() => {
       keepaliveBytes -= bytes;
-      keepaliveRequests -= 1;
+      keepaliveRequests--;
     });
   };
 

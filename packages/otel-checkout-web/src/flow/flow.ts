@@ -104,7 +104,7 @@ export interface RecordingFlow extends CheckoutFlow, SdkHost {
    */
   startRequest(method: string, attributes: Attributes): Span;
   /** Records a page error on the flow (exception event, no status change: the payment may still succeed). */
-  recordPageError(error: unknown): void;
+  recordError(error: unknown): void;
   /**
    * The page came back from the back-forward cache after `pagehide` ended this flow: it
    * carries on under a new root, `payment.return`, a child of the one that ended.
@@ -193,7 +193,9 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
     startRequest: (method, attributes) => start(method, attributes, current, SpanKind.CLIENT),
 
     setTradeNo(tradeNo) {
-      if (typeof tradeNo === 'string' && tradeNo.length > 0) flow.set({ tradeNo });
+      // Not empty: an empty one would replace the known one in the handoff record. `set` ignores
+      // a value that is not a string.
+      if (tradeNo) flow.set({ tradeNo });
     },
 
     set(more) {
@@ -210,7 +212,7 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
 
     // --- SdkHost ---
 
-    startCall: (info, method) => child(`${SPAN_NAME_PAYMENT_SDK} ${method}`, { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_SDK, ...sdkAttributes(info, method) }),
+    startSpan: (info, method) => child(`${SPAN_NAME_PAYMENT_SDK} ${method}`, { [ATTR_PAYMENT_STAGE]: PAYMENT_STAGE_VALUE_SDK, ...sdkAttributes(info, method) }),
 
     within<T>(span: Span, fn: () => T): T {
       const previous = current;
@@ -239,7 +241,7 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
 
     retry(reason) {
       if (done) return;
-      attempt += 1;
+      attempt++;
       const attributes: Attributes = { [ATTR_PAYMENT_ATTEMPT]: attempt };
       if (typeof reason === 'string') attributes[ATTR_PAYMENT_FAILURE_REASON] = reason;
       root.addEvent(EVENT_PAYMENT_RETRY, attributes);
@@ -315,7 +317,7 @@ export function createFlow(runtime: FlowRuntime, firstRoot: Span, initial: FlowD
       return done ? () => {} : runtime.answerChallenge(flow, () => (done ? undefined : redirectSpanOf()), options);
     },
 
-    recordPageError(error) {
+    recordError(error) {
       if (!done) root.recordException(error instanceof Error ? error : { name: errorType(error), message: errorMessage(error) });
     },
 

@@ -7,11 +7,11 @@ export type SdkName = Pick<SdkInfo, 'name' | 'version'>;
 
 /** What the wrapper needs from its flow. */
 export interface SdkHost {
-  /** Starts `payment.sdk <method>` under the flow. */
-  startCall(info: SdkName, method: string): Span;
+  /** Starts the span of one SDK call, `payment.sdk <method>`, under the flow. */
+  startSpan(info: SdkName, method: string): Span;
   /** Runs `fn` with `span` as the parent of requests it starts. */
   within<T>(span: Span, fn: () => T): T;
-  /** Records an SDK error of the call `startCall(info, method)` began (event `payment.sdk.error`, ERROR status) and ends the span. */
+  /** Records an SDK error of the call `startSpan(info, method)` began (event `payment.sdk.error`, ERROR status) and ends the span. */
   failed(span: Span, error: unknown, info: SdkName, method: string): void;
   succeeded(span: Span): void;
 }
@@ -79,7 +79,7 @@ function traced(host: SdkHost, info: SdkName, method: string, original: (...a: u
     const failed = (error: unknown) => host.failed(span, error, info, method);
     const succeeded = () => host.succeeded(span);
     try {
-      span = host.startCall(info, method);
+      span = host.startSpan(info, method);
       wrappedArgs = wrapCallbacks(args, failed, succeeded);
     } catch {
       return original.apply(self, args);

@@ -20,14 +20,15 @@ export type TraceRequest = (method: string, url: string) => RequestTrace | undef
 
 const MARK = Symbol.for('@otel-checkout/web.patched');
 
+/** What another copy of this package (a second version on the page) reads: whether the wrapper is live. */
 interface Marked {
-  [MARK]?: { original: unknown; active: boolean };
+  [MARK]?: { active: boolean };
 }
 
 function patchFetch(trace: TraceRequest): (() => void) | undefined {
   if (typeof globalThis.fetch !== 'function' || (globalThis.fetch as Marked)[MARK]?.active) return undefined;
   const original = globalThis.fetch;
-  const state = { original: original as unknown, active: true };
+  const state = { active: true };
   const patched = function fetch(this: unknown, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     if (!state.active) return original.call(this, input, init);
     let request: RequestTrace | undefined;
@@ -95,7 +96,7 @@ function patchXhr(trace: TraceRequest): (() => void) | undefined {
   const originalSend = proto.send;
   // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called with the request as `this`
   const originalSetHeader = proto.setRequestHeader;
-  const state = { original: originalSend as unknown, active: true };
+  const state = { active: true };
   const open = function open(this: XMLHttpRequest, ...args: unknown[]): void {
     if (state.active) requests.set(this, { method: String(args[0]).toUpperCase(), url: String(args[1]) });
     (originalOpen as (...a: unknown[]) => void).apply(this, args);

@@ -35,25 +35,20 @@ export interface ResumeDecision {
   attempt?: number;
 }
 
-export interface ResumeEnvironment {
-  tokenParam: string;
-  /** The page's fetch before patching: the verify request is bookkeeping, not checkout traffic. */
-  fetch: typeof fetch;
-}
-
 const TOKEN_SKEW_SECONDS = 60;
 
 /**
  * The order of trust on the return page (docs/flow-model.md): the same-tab handoff, then a
  * popup/iframe handoff over postMessage, then the server-rendered meta tag, then the URL
  * token if the backend's verify handler confirms it. A URL token that is not confirmed is
- * only ever a link. The token is removed from the URL whatever the outcome.
+ * only ever a link. The token is removed from the URL whatever the outcome. `fetchFn` is the
+ * page's fetch before patching: the verify request is bookkeeping, not checkout traffic.
  */
-export async function decideResume(env: ResumeEnvironment, options: ResumeOptions): Promise<ResumeDecision> {
+export async function decideResume(tokenParam: string, fetchFn: typeof fetch, options: ResumeOptions): Promise<ResumeDecision> {
   const timeout = typeof options.timeoutMillis === 'number' && options.timeoutMillis >= 0 ? options.timeoutMillis : 2000;
   const reasons: string[] = [];
   const links: Link[] = [];
-  const token = takeUrlToken(env.tokenParam);
+  const token = takeUrlToken(tokenParam);
   const decided = (parent: SpanContext | undefined, source: string, details: FlowDetails = {}, rejected?: string): ResumeDecision => ({ parent, source, rejected, links, details });
   const handedOver = (record: HandoffRecord, source: string): ResumeDecision => ({
     ...decided({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.flags, isRemote: true }, source, record.details),
@@ -94,7 +89,7 @@ export async function decideResume(env: ResumeEnvironment, options: ResumeOption
       const maxAge = typeof options.tokenMaxAgeSeconds === 'number' ? options.tokenMaxAgeSeconds : 1800;
       let reason: string | undefined = checkFlowTokenAge(fields.issuedAt, Math.floor(Date.now() / 1000), maxAge, TOKEN_SKEW_SECONDS);
       if (reason === undefined && typeof options.verifyUrl === 'string') {
-        const verified = await verifyToken(env.fetch, options.verifyUrl, env.tokenParam, token, timeout);
+        const verified = await verifyToken(fetchFn, options.verifyUrl, tokenParam, token, timeout);
         if (verified.ok && verified.parent.traceId === carried.traceId) return decided(verified.parent, PAYMENT_CONTEXT_SOURCE_VALUE_VERIFIED_TOKEN);
         reason = verified.ok ? PAYMENT_CONTEXT_REJECTED_VALUE_UNVERIFIED : verified.reason;
       }
