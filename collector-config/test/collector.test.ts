@@ -79,6 +79,8 @@ describe('collector configuration', () => {
       assert.equal(processors[0], 'memory_limiter');
       assert.ok(processors.indexOf('redaction') < processors.indexOf('tail_sampling'));
       assert.ok(processors.indexOf('transform/urls') < processors.indexOf('tail_sampling'));
+      assert.ok(processors.indexOf('transform/text') > processors.indexOf('redaction'));
+      assert.ok(processors.indexOf('transform/text') < processors.indexOf('tail_sampling'));
       assert.equal(processors.at(-1), 'batch');
     });
 
@@ -336,6 +338,10 @@ describe('collector configuration', () => {
         'http.request.method',
         'url.path',
         'checkout.sdk.operation',
+        // A query parameter named `key` is an API key; an attribute key named `key` is not.
+        'key',
+        'messaging.kafka.message.key',
+        'app.cache_key',
       ];
       for (const key of keys) {
         const expected = libraryRedactsKey(key);
@@ -471,8 +477,10 @@ describe('collector configuration', () => {
         'x-api-key=k',
         'webhook_secret=w',
         'password=p',
+        'key=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv',
+        'KEY=AIzaSyA1b2',
       ];
-      const kept = ['trade_no=T2026120300001234', 'span=1', 'campaign=winter', 'return=1', 'amount=12.50'];
+      const kept = ['trade_no=T2026120300001234', 'span=1', 'campaign=winter', 'return=1', 'amount=12.50', 'keys=2', 'monkey=1', 'sort_key=amount'];
       for (const parameter of query) {
         const url = `https://shop.example/pay/return?${kept[0]}&${parameter}&${kept[2]}`;
         it(`${parameter.split('=')[0]} in url.full, http.url and url.query`, () => {
@@ -511,6 +519,100 @@ describe('collector configuration', () => {
         const url = `https://shop.example/pay/return?${kept.join('&')}`;
         assert.equal(scrub('url.full', url), url);
         assert.equal(libraryScrub('url.full', url), url);
+      });
+    });
+
+    describe('masks XML elements and cookie headers in free text as the libraries do', () => {
+      const groups = config.processors['transform/text'].trace_statements as Array<{ context: string; statements: string[] }>;
+      /** An OTTL string literal's value: only `\\` and `\"` are escaped in these. */
+      const ottlString = (literal: string): string => JSON.parse(`"${literal}"`) as string;
+      const parse = (statement: string): { target: string; pattern: string; replacement: string } => {
+        const match = /^replace(?:_all)?_patterns?\((attributes, "value"|status\.message), "((?:[^"\\]|\\.)*)", "((?:[^"\\]|\\.)*)"\)$/.exec(statement);
+        assert.ok(match, `a replace_all_patterns or replace_pattern statement: ${statement.slice(0, 80)}`);
+        return { target: match[1], pattern: ottlString(match[2]), replacement: ottlString(match[3]) };
+      };
+      const span = groups.find((group) => group.context === 'span')!.statements.map(parse);
+      // `$$` is how a collector configuration writes a literal `$`.
+      const scrub = (text: string): string =>
+        span
+          .filter((s) => s.target !== 'status.message')
+          .reduce((value, s) => {
+            const replacement = s.replacement.replace(/\$\$/g, '$');
+            return value.replace(re2ToJs(s.pattern, 'g'), (_match, first: string, second?: string) => replacement.replace('${1}', first).replace('${2}', second ?? ''));
+          }, text);
+      const libraryScrub = (text: string): string => {
+        const data = { name: 'span', attributes: { 'exception.message': text } };
+        redactSpanData(data);
+        return data.attributes['exception.message'];
+      };
+
+      it('applies the same patterns to span attributes, the status message and span event attributes', () => {
+        const patterns = (statements: Array<{ target: string; pattern: string }>, target: string): string[] => statements.filter((s) => s.target === target).map((s) => s.pattern);
+        const event = groups.find((group) => group.context === 'spanevent')!.statements.map(parse);
+        assert.equal(patterns(span, 'attributes, "value"').length, 2);
+        assert.deepEqual(patterns(span, 'status.message'), patterns(span, 'attributes, "value"'));
+        assert.deepEqual(patterns(event, 'attributes, "value"'), patterns(span, 'attributes, "value"'));
+      });
+
+      it('judges element names as the key patterns do', () => {
+        // The names and endings of the redaction processor's key patterns, in the XML pattern.
+        const [namesPattern, endingsPattern] = redaction.blocked_key_patterns;
+        const [namesStart, namesEnd, endingsStart, endingsEnd] = ['(?i)^(?:.*\\.)?(?:', ')[0-9]*$', '(?i)(?:', ')[._-]?[0-9]*$'];
+        assert.ok(namesPattern.startsWith(namesStart) && namesPattern.endsWith(namesEnd), namesPattern);
+        assert.ok(endingsPattern.startsWith(endingsStart) && endingsPattern.endsWith(endingsEnd), endingsPattern);
+        const names = namesPattern.slice(namesStart.length, -namesEnd.length);
+        const endings = endingsPattern.slice(endingsStart.length, -endingsEnd.length);
+        assert.ok(span[0].pattern.includes(`(?:otc[._-]?flow|${names})[0-9]*`), 'the names, and the flow token parameter');
+        assert.ok(span[0].pattern.includes(`(?:${endings})[._-]?[0-9]*`), 'the endings');
+      });
+
+      const wechat = (sign: string): string =>
+        `<xml><return_code><![CDATA[SUCCESS]]></return_code><out_trade_no><![CDATA[T2026120300001234]]></out_trade_no><sign_type><![CDATA[MD5]]></sign_type><sign>${sign}</sign></xml>`;
+      // Each text, and whether the libraries change it.
+      const table: Array<[string, boolean]> = [
+        // XML elements
+        [wechat('<![CDATA[9A0A8659F005D6984697E2CA0A9CF3B7]]>'), true],
+        ['<xml><sign><![CDATA[9A0A8659F005D6984697E2CA0A9CF3B7]]></sign><cvv>123</cvv></xml>', true],
+        ['<sign>9A0A8659F005D6984697E2CA0A9CF3B7</sign>', true],
+        ['<sign>\n  9A0A8659\n  F005D698\n</sign>', true],
+        ['<card><cvv>123</cvv><exp_month>03</exp_month><holderName>A B</holderName><cvc2>1</cvc2></card>', true],
+        ['<x-signature alg="RSA2">MEUCIQ+/ab==</x-signature><webhookSecret>whsec_1</webhookSecret><X-Shopify-Hmac-Sha256>ab</X-Shopify-Hmac-Sha256>', true],
+        ['<wsse:Username>shop</wsse:Username><wsse:Password Type="#PasswordText">hunter2</wsse:Password><ns2:pan>PAN</ns2:pan><payment.card.number>N</payment.card.number>', true],
+        [String.raw`{"body":"<xml><sign>9A0A8659<\/sign><mch_id>1900000109<\/mch_id><\/xml>"}`, true],
+        ['<out_trade_no>T2026120300001234</out_trade_no><sign_type>MD5</sign_type><nonce_str>5K8264IL</nonce_str><design>flat</design><span>1</span>', false],
+        ['Payment failed: <b>token expired</b> <token expired> see <a href="/help">help</a>, <i>password</i> reset', false],
+        ["Type 'Promise<Token>' is not assignable to 'Map<string, Secret>'", false],
+        ['<sign></sign><sign/>', false],
+        ['<sign>[REDACTED]</sign>', false],
+        // cookie headers
+        ['Cookie: a=1; session=abcdefghijklmnopqrstuvwxyz', true],
+        ['Set-Cookie: sid=s3cr3t; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT; HttpOnly', true],
+        ['GET /pay HTTP/1.1\nCookie: a=1; sid=xyz\nUser-Agent: curl/8.5.0\nX-Trade-No: T2026120300001234', true],
+        ['Cookie: a=1; sid=xyz\r\nHost: shop.example', true],
+        ['Set-Cookie: a=1; Path=/\nset-cookie: b=2; Secure\nHost: shop', true],
+        [String.raw`{"raw":"GET / HTTP/1.1\r\nCookie: a=1; q=\"x\"; sid=xyz\r\nHost: shop"}`, true],
+        ['http.request.header.cookie: a=1; sid=xyz', true],
+        ['cookies disabled; session cookie expired, cookie consent given', false],
+        ['Cookie: [REDACTED]\nHost: shop', false],
+      ];
+      for (const [text, changed] of table) {
+        it(`${changed ? 'masks' : 'keeps'} ${JSON.stringify(text).slice(0, 90)}`, () => {
+          const expected = libraryScrub(text);
+          assert.equal(expected !== text, changed, `the libraries: ${expected}`);
+          assert.equal(scrub(text), expected);
+        });
+      }
+
+      it('leaves a cookie= parameter to the pair rules: only a header runs to the end of its line', () => {
+        assert.equal(scrub('GET /t?cookie=abc&lang=en; theme=dark'), 'GET /t?cookie=abc&lang=en; theme=dark');
+      });
+
+      it('masks more than the libraries where only a back-reference would tell (any end tag closes an element)', () => {
+        // Prose with a sensitive name in angle brackets and a later end tag: the libraries want
+        // `</password>`, RE2 cannot say so.
+        const text = '<p>Enter your <password> here</p>';
+        assert.equal(libraryScrub(text), text);
+        assert.equal(scrub(text), '<p>Enter your <password>[REDACTED]</p>');
       });
     });
   });

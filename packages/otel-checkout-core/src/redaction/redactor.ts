@@ -113,8 +113,13 @@ function compile(options: RedactionOptions): Rules {
   const keyNames = [...DEFAULT_SENSITIVE_KEYS, ...strings(options.sensitiveKeys), flowTokenParameter];
   const parameterNames = [...keyNames, ...strings(options.sensitiveQueryParameters)];
   const sensitiveKey = sensitiveNames(keyNames);
+  /** Names of pairs and XML elements in free text. */
   const sensitiveParameter = sensitiveNames(parameterNames);
-  const inlinePairs = options.inlinePairs === false ? undefined : inlinePairScrubber(sensitiveParameter);
+  // `key` carries API keys in URLs (`?key=AIza…`, Google's APIs), but as an attribute key or a
+  // name in prose it names ordinary things (`messaging.kafka.message.key`, `{"key": "color"}`,
+  // `missing key: amount`), which must stay readable: it is sensitive as a query parameter only.
+  const sensitiveQuery = sensitiveNames([...parameterNames, 'key']);
+  const inlinePairs = options.inlinePairs === false ? undefined : inlinePairScrubber(sensitiveParameter, sensitiveQuery);
   const exemptKeys = new Set([...DEFAULT_EXEMPT_KEYS, ...strings(options.exemptKeys)]);
   const urlKeys = new Set([...DEFAULT_URL_KEYS, ...strings(options.urlKeys)]);
   const keyClasses = new Map<string, KeyClass>();
@@ -139,19 +144,19 @@ function compile(options: RedactionOptions): Rules {
     let out = value;
     switch (keyClass) {
       case KEY_URL:
-        out = scrubUrl(out, sensitiveParameter, counter);
+        out = scrubUrl(out, sensitiveQuery, counter);
         break;
       case KEY_QUERY:
-        out = scrubParameters(out, sensitiveParameter, counter);
+        out = scrubParameters(out, sensitiveQuery, counter);
         break;
       case KEY_FRAGMENT:
-        out = scrubFragment(out, sensitiveParameter, counter);
+        out = scrubFragment(out, sensitiveQuery, counter);
         break;
       default:
         // Most values are short words ('create', 'POST', 'CNY'): shorter than any card number
         // and without the ':' or '=' that every URL and sensitive pair needs.
         if (out.length < MIN_CARD_DIGITS && out.indexOf(':') === -1 && out.indexOf('=') === -1) return out;
-        out = scrubEmbeddedUrls(out, sensitiveParameter, counter);
+        out = scrubEmbeddedUrls(out, sensitiveQuery, counter);
         // In URL attributes the query was scrubbed above, parameter by parameter.
         if (inlinePairs !== undefined) out = inlinePairs(out, counter);
     }

@@ -17,12 +17,14 @@ export interface RedactionOptions {
   bankAccounts?: boolean;
   /**
    * Scrubs `name=value`, `name: value` and `"name": "value"` pairs with a sensitive name inside
-   * free text (exception messages, logged bodies, status messages). Default `true`.
+   * free text (exception messages, logged bodies, status messages), the whole line of a bare
+   * `Cookie:` or `Set-Cookie:` header, and the text of XML elements with a sensitive name
+   * (`<sign>…</sign>`). Default `true`.
    */
   inlinePairs?: boolean;
   /** More denylisted keys, matched like the built-in ones (case and `-`/`_`/`.` insensitive, last segment). Default `[]`. */
   sensitiveKeys?: readonly string[];
-  /** More query parameter names whose values are replaced by `REDACTED` in URLs. Default `[]`. */
+  /** More query parameter names whose values are replaced by `REDACTED` in URLs (and `[REDACTED]` in free text). Default `[]`. */
   sensitiveQueryParameters?: readonly string[];
   /** The query parameter that carries the flow token; always scrubbed from URLs. Default `'otc_flow'`. */
   flowTokenParameter?: string;

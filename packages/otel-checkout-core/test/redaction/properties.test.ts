@@ -50,6 +50,8 @@ const noisyText = fc
       writtenCard,
       fc.stringMatching(/^\d{1,22}$/),
       fc.constantFrom(' ', '-', '  ', '=', '&', '?', 'https://h/p?n=', 'otc_flow=', '%20', '%2D', '%2', '%', '+', 'card ', '%25', '%2520', '%2B', '%2522'),
+      // XML elements, cookie headers and query parameters, whose rules reach further than one pair.
+      fc.constantFrom('<sign>', '</sign>', '<\\/sign>', '<![CDATA[', ']]>', '<b>', 'Cookie: ', 'Set-Cookie:', '; ', '\n', '\\n', '?key=', '&key='),
     ),
     { maxLength: 8 },
   )

@@ -114,6 +114,10 @@ describe('redaction rules', () => {
       ['callback correlation value mentions token', 'payment.callback.correlation', 'token_query', 'token_query', 0],
       ['an index after a key is no name', 'items.2', 'x', 'x', 0],
       ['sha256 alone is a digest name, not a secret', 'file.sha256', 'ab', 'ab', 0],
+      // `key` is sensitive as a query parameter only (see "URLs"): as a key it names ordinary things.
+      ['key is no secret as an attribute key', 'messaging.kafka.message.key', 'order-42', 'order-42', 0],
+      ['...nor alone', 'key', 'color', 'color', 0],
+      ['...nor in a cache key', 'app.cache_key', 'cart:42', 'cart:42', 0],
     ];
     for (const [why, key, input, expected, count] of table) {
       it(`${why}: ${key}`, () => assert.deepEqual(redactOne(key, input), { value: expected, count }));
@@ -213,6 +217,32 @@ describe('redaction rules', () => {
         1,
       ],
       ['an encoded value without a sensitive parameter stays as it was', 'url.full', 'https://h/p?q=a%3Db%26c%3Dd', 'https://h/p?q=a%3Db%26c%3Dd', 0],
+      // `key` carries API keys in URLs (Google's APIs: `?key=AIza…`).
+      [
+        'API key as the key parameter',
+        'url.full',
+        'https://maps.googleapis.com/maps/api/geocode/json?address=Berlin&key=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv',
+        'https://maps.googleapis.com/maps/api/geocode/json?address=Berlin&key=REDACTED',
+        1,
+      ],
+      ['key first, in http.target', 'http.target', '/geocode?key=AIzaSyA1b2&x=1', '/geocode?key=REDACTED&x=1', 1],
+      ['KEY in url.query', 'url.query', 'KEY=AIzaSyA1b2&lang=en', 'KEY=REDACTED&lang=en', 1],
+      ['key in a fragment', 'url.full', 'https://h/app#key=AIzaSyA1b2', 'https://h/app#key=REDACTED', 1],
+      ['key in a URL inside free text', 'exception.message', 'GET https://maps.googleapis.com/x?key=AIzaSyA1b2 failed: 403', 'GET https://maps.googleapis.com/x?key=REDACTED failed: 403', 1],
+      [
+        'key in a return URL carried encoded by another URL',
+        'url.full',
+        `https://bank.example/pay?return_url=${encodeURIComponent('https://shop.example/r?key=AIzaSyA1b2&x=1')}`,
+        `https://bank.example/pay?return_url=${encodeURIComponent('https://shop.example/r?key=REDACTED&x=1')}`,
+        1,
+      ],
+      [
+        'parameters that only contain key stay',
+        'url.full',
+        'https://h/p?keys=2&monkey=1&keyword=pay&key_id=k1&sort_key=amount&idempotency_key=ik1',
+        'https://h/p?keys=2&monkey=1&keyword=pay&key_id=k1&sort_key=amount&idempotency_key=ik1',
+        0,
+      ],
     ];
     for (const [why, key, input, expected, count] of table) {
       it(why, () => assert.deepEqual(redactOne(key, input), { value: expected, count }));
@@ -263,15 +293,106 @@ describe('redaction rules', () => {
       ['a name before an ordinary word or a short value', 'token expired; password reset sent; Bearer abc', 'token expired; password reset sent; Bearer abc', 0],
       ['a name before a path in parentheses', 'at verifySignature (/app/node_modules/acme-sdk/dist/index.js:10:5)', 'at verifySignature (/app/node_modules/acme-sdk/dist/index.js:10:5)', 0],
       ['idempotent', 'cvv=[REDACTED]', 'cvv=[REDACTED]', 0],
+      // `key` after `?` or `&` is a query parameter (a URL without its scheme), anywhere else a word.
+      ['key in a relative URL', 'GET /maps/api/geocode/json?address=x&key=AIzaSyA1b2 failed', 'GET /maps/api/geocode/json?address=x&key=[REDACTED] failed', 1],
+      ['key as the first parameter', 'GET /geocode?key=AIzaSyA1b2 failed', 'GET /geocode?key=[REDACTED] failed', 1],
+      ['key in prose and JSON', 'missing key: amount; {"key":"color","value":"red"}; key=cart:42', 'missing key: amount; {"key":"color","value":"red"}; key=cart:42', 0],
     ];
     for (const [why, input, expected, count] of table) {
       it(why, () => assert.deepEqual(redactOne('exception.message', input), { value: expected, count }));
     }
 
     it('can be turned off', () => {
-      const attributes = { msg: 'cvv=123' };
+      const attributes = { msg: 'cvv=123', headers: 'Cookie: a=1; sid=2', body: '<sign>9A0A</sign>' };
       assert.equal(createRedactor({ inlinePairs: false }).redactAttributes(attributes), 0);
-      assert.equal(attributes.msg, 'cvv=123');
+      assert.deepEqual(attributes, { msg: 'cvv=123', headers: 'Cookie: a=1; sid=2', body: '<sign>9A0A</sign>' });
+    });
+  });
+
+  describe('cookie headers in free text', () => {
+    // A header's value holds every cookie (`a=1; session=…`): the rest of its line goes.
+    const table: Array<[string, string, string, number]> = [
+      ['every cookie, not only the first', 'Cookie: a=1; session=abcdefghijklmnopqrstuvwxyz', 'Cookie: [REDACTED]', 1],
+      ['Set-Cookie, its attributes and a date with a comma', 'Set-Cookie: sid=s3cr3t; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT; HttpOnly', 'Set-Cookie: [REDACTED]', 1],
+      ['cookies holding &, quotes and JSON', `Cookie: prefs=a&b; cart={"items":[1]}; q="x y"; sid=s3cr3t`, 'Cookie: [REDACTED]', 1],
+      [
+        'only its line of a multi-line dump',
+        'GET /pay HTTP/1.1\nCookie: a=1; sid=xyz\nUser-Agent: curl/8.5.0\nX-Trade-No: T2026120300001234',
+        'GET /pay HTTP/1.1\nCookie: [REDACTED]\nUser-Agent: curl/8.5.0\nX-Trade-No: T2026120300001234',
+        1,
+      ],
+      ['CRLF line ends stay', 'Cookie: a=1; sid=xyz\r\nHost: shop.example', 'Cookie: [REDACTED]\r\nHost: shop.example', 1],
+      ['one header per line', 'Set-Cookie: a=1; Path=/\nset-cookie: b=2; Secure\nHost: shop', 'Set-Cookie: [REDACTED]\nset-cookie: [REDACTED]\nHost: shop', 2],
+      [
+        'a request dump escaped in JSON: up to the escaped line break',
+        String.raw`{"raw":"GET / HTTP/1.1\r\nCookie: a=1; q=\"x\"; sid=xyz\r\nHost: shop"}`,
+        String.raw`{"raw":"GET / HTTP/1.1\r\nCookie: [REDACTED]\r\nHost: shop"}`,
+        1,
+      ],
+      ['the attribute name of a header', 'http.request.header.cookie: a=1; sid=xyz', 'http.request.header.cookie: [REDACTED]', 1],
+      ['a quoted JSON value is one value', '{"cookie":"a=1; sid=2","accept":"*/*"}', '{"cookie":"[REDACTED]","accept":"*/*"}', 1],
+      ['a cookie= parameter is one value, the rest of the line stays', 'GET /t?cookie=abc&lang=en; theme=dark', 'GET /t?cookie=[REDACTED]&lang=en; theme=dark', 1],
+      ['prose about cookies stays', 'cookies disabled; session cookie expired, cookie consent given', 'cookies disabled; session cookie expired, cookie consent given', 0],
+      ['idempotent', 'Cookie: [REDACTED]\nHost: shop', 'Cookie: [REDACTED]\nHost: shop', 0],
+    ];
+    for (const [why, input, expected, count] of table) {
+      it(why, () => assert.deepEqual(redactOne('exception.message', input), { value: expected, count }));
+    }
+  });
+
+  describe('XML elements in free text', () => {
+    // A WeChat Pay v2 notification: every value in CDATA.
+    const wechat = (sign: string): string =>
+      `<xml><return_code><![CDATA[SUCCESS]]></return_code><appid><![CDATA[wx2421b1c4370ec43b]]></appid><out_trade_no><![CDATA[T2026120300001234]]></out_trade_no><sign_type><![CDATA[MD5]]></sign_type><sign>${sign}</sign></xml>`;
+    const table: Array<[string, string, string, number]> = [
+      ['WeChat Pay v2: a CDATA section', wechat('<![CDATA[9A0A8659F005D6984697E2CA0A9CF3B7]]>'), wechat('[REDACTED]'), 1],
+      ['a signature in CDATA and a CVV', '<xml><sign><![CDATA[9A0A8659F005D6984697E2CA0A9CF3B7]]></sign><cvv>123</cvv></xml>', '<xml><sign>[REDACTED]</sign><cvv>[REDACTED]</cvv></xml>', 2],
+      ['text', '<sign>9A0A8659F005D6984697E2CA0A9CF3B7</sign>', '<sign>[REDACTED]</sign>', 1],
+      ['text on several lines', '<sign>\n  9A0A8659\n  F005D698\n</sign>', '<sign>[REDACTED]</sign>', 1],
+      ['names judged as keys are', '<card><cvv>123</cvv><exp_month>03</exp_month><holderName>A B</holderName></card>', '<card><cvv>[REDACTED]</cvv><exp_month>[REDACTED]</exp_month><holderName>A B</holderName></card>', 2],
+      ['endings, and attributes on the start tag', '<x-signature alg="RSA2">MEUCIQ+/ab==</x-signature><webhookSecret>whsec_1</webhookSecret>', '<x-signature alg="RSA2">[REDACTED]</x-signature><webhookSecret>[REDACTED]</webhookSecret>', 2],
+      [
+        'namespaced (SOAP, WS-Security)',
+        '<wsse:UsernameToken><wsse:Username>shop</wsse:Username><wsse:Password Type="#PasswordText">hunter2</wsse:Password></wsse:UsernameToken><ns2:pan>5555555555554444</ns2:pan>',
+        '<wsse:UsernameToken><wsse:Username>shop</wsse:Username><wsse:Password Type="#PasswordText">[REDACTED]</wsse:Password></wsse:UsernameToken><ns2:pan>[REDACTED]</ns2:pan>',
+        2,
+      ],
+      ['an XML attribute (the pair rule)', '<xml sign="9A0A8659F005" mch_id="1900000109"/>', '<xml sign="[REDACTED]" mch_id="1900000109"/>', 1],
+      [
+        'escaped in a JSON string, the end tag as `<\\/sign>`',
+        String.raw`{"body":"<xml sign_type=\"MD5\"><sign>9A0A8659<\/sign><mch_id>1900000109<\/mch_id><\/xml>"}`,
+        String.raw`{"body":"<xml sign_type=\"MD5\"><sign>[REDACTED]<\/sign><mch_id>1900000109<\/mch_id><\/xml>"}`,
+        1,
+      ],
+      // False positives that must stay.
+      [
+        'identifiers stay searchable',
+        '<out_trade_no>T2026120300001234</out_trade_no><transaction_id>4200001234202612030000</transaction_id><sign_type>MD5</sign_type><nonce_str>5K8264ILTKCH16CQ</nonce_str>',
+        '<out_trade_no>T2026120300001234</out_trade_no><transaction_id>4200001234202612030000</transaction_id><sign_type>MD5</sign_type><nonce_str>5K8264ILTKCH16CQ</nonce_str>',
+        0,
+      ],
+      [
+        'prose and HTML',
+        'Payment failed: <b>token expired</b> <token expired> see <a href="/help">help</a>, <i>password</i> reset <span>1</span>',
+        'Payment failed: <b>token expired</b> <token expired> see <a href="/help">help</a>, <i>password</i> reset <span>1</span>',
+        0,
+      ],
+      ['a name in angle brackets, then an end tag of another element', '<p>Enter your <password> here</p>', '<p>Enter your <password> here</p>', 0],
+      ['generic types in an error message', "Type 'Promise<Token>' is not assignable to 'Map<string, Secret>'", "Type 'Promise<Token>' is not assignable to 'Map<string, Secret>'", 0],
+      ['an HTML page', '<html><title>Session expired</title><input name="token" type="hidden"></html>', '<html><title>Session expired</title><input name="token" type="hidden"></html>', 0],
+      ['empty elements', '<sign></sign><sign/>', '<sign></sign><sign/>', 0],
+      ['a card number in another element is masked as a card', '<note>4111111111111111</note>', `<note>${MASKED_VISA}</note>`, 1],
+      ['idempotent', '<sign>[REDACTED]</sign>', '<sign>[REDACTED]</sign>', 0],
+    ];
+    for (const [why, input, expected, count] of table) {
+      it(why, () => assert.deepEqual(redactOne('exception.message', input), { value: expected, count }));
+    }
+
+    it('never reads past the next `<`: a long run of name characters costs a linear scan', () => {
+      const long = `<${'a'.repeat(200_000)}`;
+      const started = performance.now();
+      assert.equal(redactor.redactText(`${long}${long}>x</a>`), `${long}${long}>x</a>`);
+      assert.ok(performance.now() - started < 1000);
     });
   });
 
