@@ -323,6 +323,12 @@ describe('collector configuration', () => {
         'merchant.api-key',
         'payment.card_cvv',
         'proxy.bearer',
+        'card_expiry',
+        'cardExpiration',
+        'payment.card.card_exp_date',
+        'cardExpiryDate',
+        'card_exp_month',
+        'ccExpYear',
         // Not sensitive: a short denylisted word inside another word, or as an ending.
         'span',
         'campaign',
@@ -479,6 +485,8 @@ describe('collector configuration', () => {
         'password=p',
         'key=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv',
         'KEY=AIzaSyA1b2',
+        'card_expiry=1230',
+        'cc_exp_month=12',
       ];
       const kept = ['trade_no=T2026120300001234', 'span=1', 'campaign=winter', 'return=1', 'amount=12.50', 'keys=2', 'monkey=1', 'sort_key=amount'];
       for (const parameter of query) {

@@ -104,4 +104,11 @@ export const SENSITIVE_KEY_ENDINGS: readonly string[] = [
   'credentials',
   'iban',
   'accountnumber',
+  'expiry',
+  'expiration',
+  'expdate',
+  'expirydate',
+  'expirationdate',
+  'expmonth',
+  'expyear',
 ];

@@ -92,6 +92,14 @@ describe('redaction rules', () => {
       ['cvv_code', 'cvv_code', '987', REDACTED, 1],
       ['exp', 'card.exp', '12/30', REDACTED, 1],
       ['expiryMonth', 'card.expiryMonth', '12', REDACTED, 1],
+      // Expiry dates are never exported (with a card number's last four they identify a card).
+      ['ending in expiry', 'card_expiry', '12/30', REDACTED, 1],
+      ['ending in expiration', 'cardExpiration', '12/30', REDACTED, 1],
+      ['ending in exp date', 'payment.card.card_exp_date', '12/30', REDACTED, 1],
+      ['ending in expiry date', 'cardExpiryDate', '2030-12', REDACTED, 1],
+      ['ending in exp month', 'card_exp_month', '12', REDACTED, 1],
+      ['ending in exp year', 'ccExpYear', '2030', REDACTED, 1],
+      ['a form field', 'form.card[card_expiry]', '12/30', REDACTED, 1],
       ['sig', 'provider.sig', 'a1b2', REDACTED, 1],
       ['mac', 'mac', 'a1b2', REDACTED, 1],
       ['hash', 'hash', 'a1b2', REDACTED, 1],
@@ -114,6 +122,7 @@ describe('redaction rules', () => {
       ['callback correlation value mentions token', 'payment.callback.correlation', 'token_query', 'token_query', 0],
       ['an index after a key is no name', 'items.2', 'x', 'x', 0],
       ['sha256 alone is a digest name, not a secret', 'file.sha256', 'ab', 'ab', 0],
+      ['regexp does not end in an expiry name', 'app.regexp', '^x$', '^x$', 0],
       // `key` is sensitive as a query parameter only (see "URLs"): as a key it names ordinary things.
       ['key is no secret as an attribute key', 'messaging.kafka.message.key', 'order-42', 'order-42', 0],
       ['...nor alone', 'key', 'color', 'color', 0],
