@@ -36,6 +36,21 @@ function panelPaths(board: Dashboard): Set<string> {
 }
 
 const TRACEQL = /`(\{[^`]*)`/g;
+const CONDITIONAL = /\{\{ (if|with) \$labels\.(\w+) \}\}([\s\S]*?)(?:\{\{ else \}\}([\s\S]*?))?\{\{ end \}\}/g;
+
+/**
+ * An annotation as Prometheus renders it for an alert that has `label`, or lacks it: its
+ * `{{ if $labels.<label> }}…{{ else }}…{{ end }}` and `{{ with $labels.<label> }}…{{ else }}…{{ end }}`
+ * (not nested) resolved, every other template left as it is.
+ */
+function rendered(text: string, label: string, present: boolean): string {
+  return text.replace(CONDITIONAL, (match, keyword: string, name: string, then: string, otherwise: string | undefined) => {
+    if (name !== label) return match;
+    if (!present) return otherwise ?? '';
+    return keyword === 'with' ? then.replaceAll('{{ . }}', `{{ $labels.${name} }}`) : then;
+  });
+}
+
 const ENVIRONMENT_FILTER = 'resource.deployment.environment.name = "{{ $labels.deployment_environment_name }}"';
 const PROVIDER_FILTER = 'span.payment.provider = "{{ $labels.payment_provider }}"';
 
@@ -53,16 +68,32 @@ function annotationProblems(alert: AlertRule, paths: Set<string>, titles: Set<st
   if (!panel) problems.push(`${alert.alert}: no dashboard annotation naming the panel to open`);
   else if (!paths.has(panel)) problems.push(`${alert.alert}: dashboard "${panel}" is not a panel of the dashboard (dashboard › row › panel)`);
   const text = `${summary ?? ''} ${description ?? ''}`;
-  for (const [, title] of text.matchAll(/["`]([^"`{}]+)["`] panel/g)) {
+  // A provider-less series (spans that carried no provider) fires with no `payment_provider`:
+  // what the alert says then is read apart, and must not name an empty provider.
+  const withProvider = rendered(text, 'payment_provider', true);
+  const withoutProvider = rendered(text, 'payment_provider', false);
+  for (const [, title] of `${withProvider} ${withoutProvider}`.matchAll(/["`]([^"`{}]+)["`] panel/g)) {
     if (!titles.has(title)) problems.push(`${alert.alert}: names a "${title}" panel the dashboard does not have`);
   }
-  const queries = [...text.matchAll(TRACEQL)].map((match) => match[1]);
+  const queries = [...withProvider.matchAll(TRACEQL)].map((match) => match[1]);
   if (queries.length === 0) problems.push(`${alert.alert}: names no TraceQL query`);
   // The provider is optional on refused notifications (their body was not read): their query goes by service.
   const perProvider = /\$labels\.payment_provider\b/.test(text);
   for (const query of queries) {
     if (!query.includes(ENVIRONMENT_FILTER)) problems.push(`${alert.alert}: ${query} does not keep to the alert's environment`);
     if (perProvider && !query.includes(PROVIDER_FILTER)) problems.push(`${alert.alert}: ${query} does not keep to the alert's provider`);
+  }
+  if (perProvider) {
+    if (/\$labels\.payment_provider\b/.test(withoutProvider)) {
+      problems.push(
+        `${alert.alert}: without a provider it names an empty one (a query for \`span.payment.provider = ""\` finds nothing): put it under {{ if $labels.payment_provider }} or {{ with $labels.payment_provider }}, with an {{ else }}`,
+      );
+    }
+    const queriesWithout = [...withoutProvider.matchAll(TRACEQL)].map((match) => match[1]);
+    if (queriesWithout.length === 0) problems.push(`${alert.alert}: names no TraceQL query for flows without a provider`);
+    for (const query of queriesWithout) {
+      if (!query.includes(ENVIRONMENT_FILTER)) problems.push(`${alert.alert}: ${query} (without a provider) does not keep to the alert's environment`);
+    }
   }
   return problems;
 }
@@ -116,6 +147,23 @@ describe('Alerts, as on-call reads them', () => {
       ],
       ['a query over every provider', withAnnotations({ description: `In {{ $labels.payment_provider }}: \`{ name = "payment.callback.stalled" && ${ENVIRONMENT_FILTER} }\`.` }), /does not keep to the alert's provider/],
       ['no query at all', withAnnotations({ description: 'Look at the dashboard.' }), /names no TraceQL query/],
+      [
+        'a query that names an empty provider when the alert has none',
+        withAnnotations({ description: `Stalled: \`{ name = "payment.callback.stalled" && ${PROVIDER_FILTER} && ${ENVIRONMENT_FILTER} }\`.` }),
+        /without a provider it names an empty one/,
+      ],
+      [
+        'a summary that names an empty provider when the alert has none',
+        withAnnotations({ summary: 'Flows of {{ $labels.payment_provider }} stall' }),
+        /without a provider it names an empty one/,
+      ],
+      [
+        'a query for the flows without a provider over every environment',
+        withAnnotations({
+          description: `Stalled: {{ if $labels.payment_provider }}\`{ name = "payment.callback.stalled" && ${PROVIDER_FILTER} && ${ENVIRONMENT_FILTER} }\`{{ else }}\`{ name = "payment.callback.stalled" } | by(span.payment.provider)\`{{ end }}.`,
+        }),
+        /\(without a provider\) does not keep to the alert's environment/,
+      ],
     ];
     for (const [what, alert, problem] of cases) {
       it(what, () => {

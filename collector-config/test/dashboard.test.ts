@@ -347,6 +347,11 @@ describe('Grafana dashboard payment-flows.json', () => {
         'checkout:returns_by_source:rate15m',
         'checkout:returns_unlinked_ratio:rate15m',
         'checkout:provider_page_load_failed_ratio:rate15m',
+        'payment:success_ratio_without_shopper_cancellations_by_provider:rate5m',
+        'payment:success_ratio_by_provider_cohort:rate30m',
+        'payment:callbacks_per_created_flow_by_provider:rate15m',
+        'payment:flows_created_by_provider:rate15m',
+        'payment:callbacks_by_provider:rate15m',
       ]) {
         assert.ok(used.has(series), `no panel shows ${series}`);
       }

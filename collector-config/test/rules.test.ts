@@ -66,7 +66,7 @@ describe('Prometheus rules', () => {
   it('pass promtool check rules', async () => {
     const result = await promtool('check', 'rules', rulesFile);
     assert.equal(result.code, 0, result.output);
-    assert.match(result.output, /SUCCESS: 57 rules found/);
+    assert.match(result.output, /SUCCESS: 67 rules found/);
   });
 
   it("load as the README's prometheus.yml shows (promtool check config)", async () => {
@@ -82,10 +82,11 @@ describe('Prometheus rules', () => {
       return promtool('check', 'config', join(dir, 'prometheus.yml'));
     });
     assert.equal(result.code, 0, result.output);
-    assert.match(result.output, /SUCCESS: 57 rules found/);
+    assert.match(result.output, /SUCCESS: 67 rules found/);
   });
 
-  it('pass their unit tests (promtool test rules)', async () => {
+  it('pass their unit tests (promtool test rules)', async function () {
+    this.timeout(120_000);
     const result = await promtool('test', 'rules', testsFile);
     assert.equal(result.code, 0, result.output);
     assert.match(result.output, /SUCCESS/);
@@ -114,7 +115,8 @@ describe('Prometheus rules', () => {
     for (const text of [rulesText, testsText]) {
       for (const [, label, value] of text.matchAll(/\b([a-z_]+)="([^"]*)"/g)) {
         const members = enumLabels.get(label);
-        if (!members) continue;
+        // `label=""` selects the series without that label (a cancellation without a reason).
+        if (!members || value === '') continue;
         checked += 1;
         assert.ok(members.includes(value), `${label}="${value}": not a value of the registry`);
       }
@@ -148,7 +150,10 @@ describe('Prometheus rules', () => {
     assert.ok(!/\b(?:rate|increase)\(/.test(rules.filter((rule) => !rule.record?.startsWith('series:')).map((rule) => rule.expr).join('\n')));
   });
 
-  describe('unit tests that catch a broken rule', () => {
+  describe('unit tests that catch a broken rule', function () {
+    // Each runs every unit test again (their longest series span 30 hours).
+    this.timeout(120_000);
+
     it('an unmapped status that is the first of its series, left uncounted', async () => {
       const result = await unitTestsWith(withExpression(rulesText, 'series:payment_status_unmapped:rate15m', 'rate(payment_status_unmapped_total[15m])'));
       assert.notEqual(result.code, 0);
@@ -193,7 +198,9 @@ describe('Prometheus rules', () => {
     });
 
     it('an alert threshold that never fires', async () => {
-      const result = await unitTestsWith(changed(rulesText, 'payment:success_ratio_by_provider:rate5m < 0.9', 'payment:success_ratio_by_provider:rate5m < 0.1'));
+      const result = await unitTestsWith(
+        changed(rulesText, 'payment:success_ratio_without_shopper_cancellations_by_provider:rate5m < 0.9', 'payment:success_ratio_without_shopper_cancellations_by_provider:rate5m < 0.1'),
+      );
       assert.notEqual(result.code, 0);
       assert.match(result.output, /PaymentSuccessRateLow/);
     });
@@ -201,10 +208,10 @@ describe('Prometheus rules', () => {
     it('an alert without its minimum of traffic', async () => {
       const broken = changed(
         rulesText,
-        `payment:success_ratio_by_provider:rate5m < 0.9
+        `payment:success_ratio_without_shopper_cancellations_by_provider:rate5m < 0.9
           and on (deployment_environment_name, payment_provider)
-          payment:flows_by_provider:rate5m * 300 >= 20`,
-        'payment:success_ratio_by_provider:rate5m < 0.9',
+          payment:flows_without_shopper_cancellations_by_provider:rate5m * 300 >= 20`,
+        'payment:success_ratio_without_shopper_cancellations_by_provider:rate5m < 0.9',
       );
       const result = await unitTestsWith(broken);
       assert.notEqual(result.code, 0);
@@ -216,7 +223,7 @@ describe('Prometheus rules', () => {
         rulesText,
         `checkout:provider_page_load_failed_ratio:rate15m > 0.1
           and on (deployment_environment_name, payment_provider)
-          checkout:checkouts_by_provider:rate15m * 900 >= 20`,
+          checkout:checkouts_and_restores_by_provider:rate15m * 900 >= 20`,
         'checkout:provider_page_load_failed_ratio:rate15m > 0.1',
       );
       const result = await unitTestsWith(broken);
@@ -230,6 +237,80 @@ describe('Prometheus rules', () => {
       assert.notEqual(result.code, 0);
       assert.match(result.output, /PaymentProviderPageNotLoading/);
       assert.match(result.output, /alipay/);
+    });
+
+    it('a provider page share that leaves out the flows restored from the back-forward cache', async () => {
+      const checkoutsOnly = `(
+        checkout:provider_page_load_failures_by_provider:rate15m or checkout:checkouts_by_provider:rate15m * 0
+      ) / checkout:checkouts_by_provider:rate15m`;
+      const result = await unitTestsWith(withExpression(rulesText, 'checkout:provider_page_load_failed_ratio:rate15m', checkoutsOnly));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentProviderPageNotLoading/);
+      assert.match(result.output, /klarna/);
+    });
+
+    it('a success rate alert that counts the shoppers\' cancellations as failures', async () => {
+      const result = await unitTestsWith(
+        changed(rulesText, 'payment:success_ratio_without_shopper_cancellations_by_provider:rate5m < 0.9', 'payment:success_ratio_by_provider:rate5m < 0.9'),
+      );
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /success rate without the shoppers' cancellations/);
+      assert.match(result.output, /payment_provider="alipay"/);
+    });
+
+    it('a success rate alert whose minimum of traffic counts the shoppers\' cancellations', async () => {
+      const result = await unitTestsWith(
+        changed(rulesText, 'payment:flows_without_shopper_cancellations_by_provider:rate5m * 300 >= 20', 'payment:flows_by_provider:rate5m * 300 >= 20'),
+      );
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /success rate without the shoppers' cancellations/);
+      assert.match(result.output, /payment_provider="unionpay"/);
+    });
+
+    it('a success rate that takes every cancellation for the shopper\'s, a timeout\'s too', async () => {
+      const everyCancellation = `sum by (deployment_environment_name, payment_provider) (
+        payment:flows:rate5m
+        unless payment:flows:rate5m{payment_failure_reason="user_cancelled"}
+        unless payment:flows:rate5m{payment_outcome="cancelled"}
+      )`;
+      const result = await unitTestsWith(withExpression(rulesText, 'payment:flows_without_shopper_cancellations_by_provider:rate5m', everyCancellation));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /round\(payment:success_ratio_without_shopper_cancellations_by_provider:rate5m \* 1000\)/);
+    });
+
+    it('a callbacks alert without its minimum of callbacks due', async () => {
+      const broken = changed(
+        rulesText,
+        `and on (deployment_environment_name, payment_provider)
+          payment:flows_created_by_provider:rate15m * 900 * payment:callbacks_per_created_flow_by_provider:rate15m_avg6h >= 20
+`,
+        '',
+      );
+      const result = await unitTestsWith(broken);
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentCallbacksDropped/);
+      assert.match(result.output, /payment_provider="wechat"/);
+    });
+
+    it('a callbacks alert that judges slow callbacks against this hour\'s checkouts', async () => {
+      const broken = changed(
+        rulesText,
+        `
+          unless on (deployment_environment_name, payment_provider)
+          payment:callback_latency_seconds:p95_rate15m > 900`,
+        '',
+      );
+      const result = await unitTestsWith(broken);
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentCallbacksDropped/);
+      assert.match(result.output, /payment_provider="banktransfer"/);
+    });
+
+    it('a callbacks alert that fires on a partial drop', async () => {
+      const result = await unitTestsWith(changed(rulesText, '/ payment:callbacks_per_created_flow_by_provider:rate15m_avg6h < 0.25', '/ payment:callbacks_per_created_flow_by_provider:rate15m_avg6h < 0.5'));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentCallbacksDropped/);
+      assert.match(result.output, /payment_provider="paypal"/);
     });
 
     it('a share of returns without context that goes missing when every return found one', async () => {
@@ -254,6 +335,40 @@ describe('Prometheus rules', () => {
       const result = await unitTestsWith(changed(rulesText, `{payment_context_source!~"back_forward_cache|reload"}`, '{payment_context_source!="back_forward_cache"}'));
       assert.notEqual(result.code, 0);
       assert.match(result.output, /returns_via_return_url/);
+    });
+
+    it('a canary compared per provider without its margin', async () => {
+      const result = await unitTestsWith(changed(rulesText, `{checkout_canary_cohort="stable"} - 0.1)`, `{checkout_canary_cohort="stable"} - 0.6)`));
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentCanaryProviderWorseThanStable/);
+    });
+
+    it('a canary compared per provider without the minimum of stable flows', async () => {
+      const broken = changed(
+        rulesText,
+        `
+          and on (deployment_environment_name, payment_provider)
+          payment:flows_by_provider_cohort:rate30m{checkout_canary_cohort="stable"} * 1800 >= 30`,
+        '',
+      );
+      const result = await unitTestsWith(broken);
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentCanaryProviderWorseThanStable/);
+      assert.match(result.output, /payment_provider="wechat"/);
+    });
+
+    it('a canary compared per provider without the minimum of canary flows', async () => {
+      const broken = changed(
+        rulesText,
+        `
+          and on (deployment_environment_name, payment_provider)
+          payment:flows_by_provider_cohort:rate30m{checkout_canary_cohort="canary"} * 1800 >= 30`,
+        '',
+      );
+      const result = await unitTestsWith(broken);
+      assert.notEqual(result.code, 0);
+      assert.match(result.output, /PaymentCanaryProviderWorseThanStable/);
+      assert.match(result.output, /deployment_environment_name="staging"/);
     });
 
     it('a canary compared without its margin', async () => {
