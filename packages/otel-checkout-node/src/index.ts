@@ -59,6 +59,7 @@ export type {
   MappedStatus,
 } from './types.js';
 export type { ExpressPaymentsMiddleware, ExpressMiddleware, ExpressErrorMiddleware } from './middleware/express-payments.js';
+export type { FastifyPaymentsOptions } from './middleware/fastify-payments.js';
 export type { KoaMiddleware } from './middleware/koa-payments.js';
 export type { RequestView } from './http/request-view.js';
 
@@ -92,7 +93,7 @@ export {
 export type { FlowsOptions, FlowDeadlines, FlowDeadlineRule } from './flows/types.js';
 export type { Flows, FlowContext, FlowTokenUse } from './flows/flows.js';
 export type { CallbackOptions, CallbackOutcome, CallbackScope, CallbackFields } from './callback/types.js';
-export type { ExpressCallbackOptions, HttpCallbackHandler, HttpCallbackOptions, KoaCallbackOptions } from './callback/callback-adapters.js';
+export type { ExpressCallbackOptions, FastifyCallbackOptions, HttpCallbackHandler, HttpCallbackOptions, KoaCallbackOptions } from './callback/callback-adapters.js';
 export type { VerifyTokenAnswer, VerifyTokenOptions } from './verify/verify-token.js';
 export type { FlowTokenKey, FlowTokenKeys, FlowTokenRejection, FlowTokenVerifyResult, VerifiedFlowToken } from './token/types.js';
 export type { FlowTokenCheck } from './token/flow-token-signer.js';

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { diag } from '@opentelemetry/api';
 import { isTlsSocket } from '../http/request-line.js';
 import type { RequestView } from '../http/request-view.js';
 import type { RawResponse } from './response-end.js';
@@ -37,6 +38,37 @@ export function fastifyRequestView(request: FastifyRequestLike): RequestView {
 
 export function fastifyRoute(request: FastifyRequestLike): string | undefined {
   return request.routeOptions?.url ?? request.routerPath;
+}
+
+/** What both Fastify plugins take besides their own options: the routes they apply to. */
+export interface FastifyRouteOptions {
+  /**
+   * The routes the plugin applies to, as Fastify declares them (`/payments/:id`, with any prefix:
+   * `/api/v1/payments/:id`); a request of any other route, or of none (a 404), passes through
+   * untouched. Default: every route of the instance the plugin is registered on and of its
+   * children. For applications that cannot register the plugin in a scope of its own: NestJS
+   * declares every controller's routes on the root instance.
+   */
+  routes?: readonly string[];
+}
+
+/**
+ * Whether a request is of one of `routes` (see `FastifyRouteOptions`); every request when they
+ * are not given. A single string is taken as a list of one route; anything else is said once
+ * and ignored (the plugin then applies to every route, as without the option).
+ */
+export function routeFilter(routes: unknown, plugin: string): (request: FastifyRequestLike) => boolean {
+  if (routes === undefined) return () => true;
+  const list = typeof routes === 'string' ? [routes] : routes;
+  if (!Array.isArray(list) || !list.every((route) => typeof route === 'string')) {
+    diag.warn(`@otel-checkout/node: option routes of ${plugin} is not a list of route paths; the plugin applies to every route`);
+    return () => true;
+  }
+  const chosen: ReadonlySet<string> = new Set(list);
+  return (request) => {
+    const route = fastifyRoute(request);
+    return route !== undefined && chosen.has(route);
+  };
 }
 
 /**

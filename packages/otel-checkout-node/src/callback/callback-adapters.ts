@@ -2,8 +2,8 @@ import { context } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { expressRequestView } from '../adapters/express.js';
 import type { ExpressMiddleware } from '../middleware/express-payments.js';
-import { asFastifyPlugin, fastifyRequestView } from '../adapters/fastify.js';
-import type { FastifyHookDone, FastifyInstanceLike, FastifyRequestLike } from '../adapters/fastify.js';
+import { asFastifyPlugin, fastifyRequestView, routeFilter } from '../adapters/fastify.js';
+import type { FastifyHookDone, FastifyInstanceLike, FastifyRequestLike, FastifyRouteOptions } from '../adapters/fastify.js';
 import { koaRequestView } from '../adapters/koa.js';
 import type { KoaContextLike, KoaNext } from '../adapters/koa.js';
 import { nodeHttpRequestView } from '../adapters/node-http.js';
@@ -99,20 +99,29 @@ export function expressCallback(options: ExpressCallbackOptions = {}): ExpressMi
 
 const fastifyScopes = new WeakMap<object, CallbackScope>();
 
+/** Options of `fastifyCallback`: those of every callback middleware, plus the routes it applies to. */
+export interface FastifyCallbackOptions extends CallbackOptions, FastifyRouteOptions {}
+
 /**
  * Fastify 4/5 plugin for callback routes: register it in the plugin that holds the notify
- * route. It starts the callback span once the body is parsed (`preValidation`), runs the
- * handler inside it and ends it when the response is sent. A notification the route's
- * content-type parser refuses (400, 413, 415) reaches `onError` first, and is traced as refused.
+ * route, or name the notify route in `routes`. It starts the callback span once the body is
+ * parsed (`preValidation`), runs the handler inside it and ends it when the response is sent. A
+ * notification the route's content-type parser refuses (400, 413, 415) reaches `onError` first,
+ * and is traced as refused.
  */
 export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
   instance: FastifyInstanceLike,
-  options: CallbackOptions,
+  options: FastifyCallbackOptions,
   done: (error?: Error) => void,
 ): void {
   // Registered without options by plain JavaScript, or called directly: the defaults.
-  const opts: CallbackOptions = options ?? {};
+  const opts: FastifyCallbackOptions = options ?? {};
+  const applies = routeFilter(opts.routes, 'fastifyCallback');
   instance.addHook('preValidation', (request, reply, next) => {
+    if (!applies(request)) {
+      next();
+      return;
+    }
     void begin(withBodyStream(fastifyRequestView(request), request.raw), opts).then((scope) => {
       fastifyScopes.set(request, scope);
       endWithResponse(scope, reply.raw);
@@ -128,6 +137,10 @@ export const fastifyCallback = asFastifyPlugin(function fastifyCallback(
     const scope = fastifyScopes.get(request);
     if (scope !== undefined) {
       scope.recordError(error);
+      next();
+      return;
+    }
+    if (!applies(request)) {
       next();
       return;
     }

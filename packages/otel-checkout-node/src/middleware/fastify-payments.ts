@@ -1,6 +1,6 @@
 import { context } from '@opentelemetry/api';
-import { asFastifyPlugin, fastifyRequestView, fastifyRoute } from '../adapters/fastify.js';
-import type { FastifyHookDone, FastifyInstanceLike, FastifyRequestLike } from '../adapters/fastify.js';
+import { asFastifyPlugin, fastifyRequestView, fastifyRoute, routeFilter } from '../adapters/fastify.js';
+import type { FastifyHookDone, FastifyInstanceLike, FastifyRequestLike, FastifyRouteOptions } from '../adapters/fastify.js';
 import { onResponseDone } from '../adapters/response-end.js';
 import type { PaymentMiddlewareOptions } from '../types.js';
 import { beginPaymentRequest } from './payment-request.js';
@@ -14,19 +14,28 @@ function reenter(request: FastifyRequestLike, done: FastifyHookDone): void {
   else done();
 }
 
+/** Options of `fastifyPayments`: those of every payment middleware, plus the routes it applies to. */
+export interface FastifyPaymentsOptions extends PaymentMiddlewareOptions, FastifyRouteOptions {}
+
 /**
  * Fastify 4/5 payment plugin. Its hooks apply to the instance it is registered on and that
  * instance's children, so register it inside the plugin that holds the payment routes:
- * `app.register(async (scope) => { await scope.register(fastifyPayments, { extract }); scope.post('/pay', ...) })`.
+ * `app.register(async (scope) => { await scope.register(fastifyPayments, { extract }); scope.post('/pay', ...) })`,
+ * or name them in `routes`.
  */
 export const fastifyPayments = asFastifyPlugin(function fastifyPayments(
   instance: FastifyInstanceLike,
-  options: PaymentMiddlewareOptions,
+  options: FastifyPaymentsOptions,
   done: (error?: Error) => void,
 ): void {
   // Registered without options by plain JavaScript, or called directly: the defaults.
-  const opts: PaymentMiddlewareOptions = options ?? {};
+  const opts: FastifyPaymentsOptions = options ?? {};
+  const applies = routeFilter(opts.routes, 'fastifyPayments');
   instance.addHook('onRequest', (request, reply, next) => {
+    if (!applies(request)) {
+      next();
+      return;
+    }
     // The body is parsed after onRequest: payment details are read in preValidation.
     const handle = beginPaymentRequest(fastifyRequestView(request), opts, false);
     handles.set(request, handle);

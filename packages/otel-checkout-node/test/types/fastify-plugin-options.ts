@@ -14,6 +14,10 @@ export async function registerPlugins(): Promise<void> {
     });
     await scope.register(fastifyPayments);
     await scope.register(fastifyCallback, { tradeNo: (_request, fields) => (typeof fields?.out_trade_no === 'string' ? fields.out_trade_no : undefined) });
+    await scope.register(fastifyPayments, { routes: ['/api/payments/:id'] });
+    await scope.register(fastifyCallback, { routes: ['/api/notify'], provider: 'acme' });
+    // @ts-expect-error routes are a list of route paths
+    await scope.register(fastifyPayments, { routes: [42] });
     // @ts-expect-error an extractor must be a function
     await scope.register(fastifyPayments, { extract: 42 });
     // @ts-expect-error not an option of the payment plugin
