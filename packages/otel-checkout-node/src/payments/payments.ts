@@ -34,6 +34,14 @@ export interface Payments {
   providerCall<T>(operation: string, fn: (call: ProviderCall) => T | Promise<T>): Promise<T>;
   /** Records the outcome on the current flow (and on the payment route's server span). */
   recordOutcome(outcome: PaymentOutcome, failure?: { reason?: FailureReason; code?: string }): void;
+  /**
+   * Records an error thrown on a payment route that the application answered before the payment
+   * middleware saw it (a NestJS exception filter, a framework's own error handler): its type and
+   * an exception event on the route's server span, and the error for the `outcome` hook, as a
+   * thrown error the middleware sees gets. Outside a payment route it does nothing, so a global
+   * error handler may call it for every error.
+   */
+  recordError(error: unknown): void;
   /** The return URL with the flow token appended. */
   returnUrl(url: string): string;
   /** The notify (callback) URL with the flow token appended. */
@@ -193,6 +201,9 @@ export const payments: Payments = Object.freeze({
     const request = requestScopeOf();
     if (request) return request.recordOutcome(outcome, failure);
     outsideFlow('recordOutcome');
+  },
+  recordError(error: unknown): void {
+    requestScopeOf()?.recordError(error);
   },
   returnUrl(url: string): string {
     const flow = currentFlow();
