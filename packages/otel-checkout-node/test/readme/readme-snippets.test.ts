@@ -29,7 +29,8 @@ describe('README snippets', () => {
     const problems = typeCheckSnippets(snippets, {
       dir: __dirname,
       prelude: PRELUDE,
-      options: { target: ts.ScriptTarget.ES2022, lib: ['lib.es2022.d.ts'], types: ['node'] },
+      // NestJS's decorators are TypeScript's experimental ones, as a Nest application compiles them.
+      options: { target: ts.ScriptTarget.ES2022, lib: ['lib.es2022.d.ts'], types: ['node'], experimentalDecorators: true },
     });
     assert.deepEqual(problems, []);
   });
