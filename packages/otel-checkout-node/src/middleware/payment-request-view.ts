@@ -99,7 +99,16 @@ export function paymentRequestOf(view: RequestView, health: HealthCounters, body
     rawBody: view.rawBody,
     json(): Record<string, unknown> | undefined {
       // A body the framework parsed into an object (the usual case) needs no reader.
-      answered ??= { value: body === undefined && isPlainObject(view.body) ? view.body : counted((body ?? requestBodyOf(view)).json(), health) };
+      if (answered !== undefined) return answered.value;
+      answered = { value: body === undefined && isPlainObject(view.body) ? view.body : counted((body ?? requestBodyOf(view)).json(), health) };
+      if (answered.value === undefined && view.body === undefined && view.rawBody === undefined && sentBody(view)) {
+        // The usual cause is order: a parser mounted after the middleware (or NestJS's, which it
+        // mounts after anything `app.use`d in main.ts). Every payment detail of the body is lost.
+        health.warnOnce(
+          'body-unparsed',
+          'a request body was not parsed when payment details were read from it, so none came from the body: mount the body parser before the payment middleware (with NestJS, attach the middleware in a module\'s configure; node:http parses no body)',
+        );
+      }
       return answered.value;
     },
   };
@@ -114,6 +123,12 @@ function counted(json: JsonBody, health: HealthCounters): Record<string, unknown
     health.warnOnce('non-json-body', 'a request body was not a JSON object; payment details were not read from it');
   }
   return json.value;
+}
+
+/** The request announced a body (its length, or chunks to come). */
+function sentBody(view: RequestView): boolean {
+  const { 'content-length': length, 'transfer-encoding': encoding } = view.headers;
+  return (length !== undefined && length !== '0') || encoding !== undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
