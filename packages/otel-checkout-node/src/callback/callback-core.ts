@@ -1,5 +1,6 @@
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, Tracer } from '@opentelemetry/api';
+import { CALLBACK_ERRORS_KEY } from '../payments/context-keys.js';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import {
   ATTR_PAYMENT_CALLBACK_CORRELATION,
@@ -460,14 +461,16 @@ function unusableHookResult(health: HealthCounters, hook: 'tradeNo' | 'status' |
 
 function traced(ctx: Context, span: Span): CallbackScope {
   let ended = false;
+  const recordError = (error: unknown): void => {
+    if (ended) return;
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  };
   return {
-    context: ctx,
+    // Found there by `payments.recordError`, for an error a framework answered itself.
+    context: ctx.setValue(CALLBACK_ERRORS_KEY, recordError),
     span,
-    recordError(error: unknown) {
-      if (ended) return;
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR });
-    },
+    recordError,
     end(statusCode?: number, complete = true) {
       if (ended) return;
       ended = true;

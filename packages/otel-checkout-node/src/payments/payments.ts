@@ -13,7 +13,7 @@ import { HEALTH_CALLS_OUTSIDE_FLOW } from '../health-names.js';
 import { checkoutTracer, runtime } from '../runtime.js';
 import type { FailureReason, PaymentDetails, PaymentOutcome, ProviderCall } from '../types.js';
 import { addPaymentAttributes, copyAttributes, outcomeAttributes } from './attributes.js';
-import { SERVER_FLOW_KEY } from './context-keys.js';
+import { CALLBACK_ERRORS_KEY, SERVER_FLOW_KEY } from './context-keys.js';
 import { detachedProviderCall, runProviderCall } from './provider-call.js';
 import { recordSpanError } from './span-error.js';
 import { requestScopeOf } from './request-scope.js';
@@ -38,8 +38,9 @@ export interface Payments {
    * Records an error thrown on a payment route that the application answered before the payment
    * middleware saw it (a NestJS exception filter, a framework's own error handler): its type and
    * an exception event on the route's server span, and the error for the `outcome` hook, as a
-   * thrown error the middleware sees gets. Outside a payment route it does nothing, so a global
-   * error handler may call it for every error.
+   * thrown error the middleware sees gets. On a provider's notify route, the exception on its
+   * `payment.callback` span. Elsewhere it does nothing, so a global error handler may call it
+   * for every error.
    */
   recordError(error: unknown): void;
   /** The return URL with the flow token appended. */
@@ -203,7 +204,11 @@ export const payments: Payments = Object.freeze({
     outsideFlow('recordOutcome');
   },
   recordError(error: unknown): void {
-    requestScopeOf()?.recordError(error);
+    const request = requestScopeOf();
+    if (request !== undefined) return request.recordError(error);
+    // On a provider's notify route: on its payment.callback span.
+    const onCallback = context.active().getValue(CALLBACK_ERRORS_KEY);
+    if (typeof onCallback === 'function') (onCallback as (error: unknown) => void)(error);
   },
   returnUrl(url: string): string {
     const flow = currentFlow();

@@ -35,7 +35,8 @@ class PaymentsController {
     return payments.create({}, (flow) => ({ notifyUrl: flow.notifyUrl('http://127.0.0.1/api/payments/notify') }));
   }
 
-  notify(): string {
+  notify(body: { fail?: boolean }): string {
+    if (body.fail === true) throw new LedgerUnavailableError('ledger at 10.0.0.7 refused');
     return 'success';
   }
 
@@ -48,6 +49,7 @@ const method = (name: keyof PaymentsController): PropertyDescriptor => Object.ge
 Post()(PaymentsController.prototype, 'create', method('create'));
 Body()(PaymentsController.prototype, 'create', 0);
 Post('notify')(PaymentsController.prototype, 'notify', method('notify'));
+Body()(PaymentsController.prototype, 'notify', 0);
 Get('health')(PaymentsController.prototype, 'health', method('health'));
 
 /** The README's filter: every error Nest answers itself is recorded on its payment route's span. */
@@ -96,6 +98,8 @@ describe('NestJS', () => {
     assert.equal((await post('/api/payments', JSON.stringify({ tradeNo: 'NEST-2', fail: 'bad-request' }))).status, 400);
     assert.equal((await post('/api/payments', JSON.stringify({ tradeNo: 'NEST-3', fail: 'ledger' }))).status, 500);
     const notify = new URL(created.notifyUrl);
+    // The notification of a flow whose handler fails first (the provider sends it again), then the one that gets through.
+    assert.equal((await post(notify.pathname + notify.search, JSON.stringify({ trade_no: 'NEST-1', fail: true }))).status, 500);
     assert.equal(await (await post(notify.pathname + notify.search, JSON.stringify({ trade_no: 'NEST-1' }))).text(), 'success');
     // Refused by the parser: 400 from Fastify; 500 from Nest's Express adapter, whose exception
     // filter does not know body-parser's errors. The provider sends it again either way.
@@ -118,16 +122,21 @@ describe('NestJS', () => {
     const broken = byTradeNo('NEST-3');
     assert.deepEqual([broken?.attributes['payment.outcome'], broken?.attributes['payment.failure.reason']], ['failed', 'internal']);
     assert.equal(broken?.attributes['error.type'], 'LedgerUnavailableError');
-    const callbacks = await session.waitForSpans((s) => s.name === 'payment.callback', 2);
-    const correlated = callbacks.find((s) => s.attributes['payment.callback.refused'] !== true);
-    assert.equal(correlated?.traceId, TRACE_ID, 'the notification joins the flow by its token');
+    const callbacks = await session.waitForSpans((s) => s.name === 'payment.callback', 3);
+    const correlated = callbacks.filter((s) => s.attributes['payment.callback.refused'] !== true);
+    assert.deepEqual(correlated.map((s) => s.traceId), [TRACE_ID, TRACE_ID], 'the notifications join the flow by its token');
+    // The handler's error, answered by Nest's filter, is on its callback span.
+    assert.deepEqual(
+      correlated.map((s) => [s.status, s.events.map((e) => e.attributes['exception.type'])]).sort(),
+      [['ERROR', ['LedgerUnavailableError']], ['UNSET', []]],
+    );
     assert.ok(callbacks.some((s) => s.attributes['payment.callback.refused'] === true), 'a notification the parser refused is traced');
     // The other route, and the notify route, are no payment routes: three server spans in all.
     assert.deepEqual(
       session.spans().filter((s) => s.kind === 'SERVER' && s.name !== 'payment.callback').map((s) => s.name),
       ['POST /api/payments', 'POST /api/payments', 'POST /api/payments'],
     );
-    assert.equal(session.handle.health().callbacks, 2);
+    assert.equal(session.handle.health().callbacks, 3);
   }
 
   it('with the Express adapter: payment middleware through the consumer, errors through a filter, callbacks parsing their own body', async () => {
