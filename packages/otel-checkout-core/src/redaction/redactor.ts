@@ -306,8 +306,9 @@ function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null;
 }
 
-function strings(list: readonly string[] | undefined): string[] {
-  return Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string' && s.length > 0) : [];
+/** The names of a list option; one name given alone (`sensitiveKeys: 'x-api-key'`) is a list of one, not none. */
+function strings(list: readonly string[] | string | undefined): string[] {
+  return [list].flat().filter((s): s is string => typeof s === 'string' && s.length > 0);
 }
 
 /** Compiles the redaction rules for `options` (all rules on by default). */

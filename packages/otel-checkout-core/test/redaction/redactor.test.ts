@@ -5,7 +5,7 @@ import {
   ATTR_PAYMENT_PROVIDER_TRANSACTION_ID,
   ATTR_PAYMENT_TRADE_NO,
 } from '@otel-checkout/semantic-conventions/incubating';
-import type { RedactableSpan, RedactableValue } from '../../src/index.js';
+import type { RedactableSpan, RedactableValue, RedactionOptions } from '../../src/index.js';
 import { createRedactor, REDACTED, redactSpanData } from '../../src/index.js';
 
 const VISA = '4111111111111111';
@@ -507,6 +507,13 @@ describe('redaction rules', () => {
       const attributes = { 'shop.voucher': VISA, 'customer.bank_account': 'DE89...', 'customer.bankAccount': 'DE89...' };
       assert.equal(custom.redactAttributes(attributes), 2);
       assert.deepEqual(attributes, { 'shop.voucher': VISA, 'customer.bank_account': REDACTED, 'customer.bankAccount': REDACTED });
+    });
+
+    it('takes one name given alone, from plain JavaScript, as a list of one: a list option never masks less by its shape', () => {
+      const custom = createRedactor({ sensitiveKeys: 'x-shop-ref', sensitiveQueryParameters: 'voucher' } as unknown as RedactionOptions);
+      const attributes = { 'http.request.header.x-shop-ref': ['r-1'], 'url.full': 'https://shop.example/r?voucher=V1&page=2' };
+      assert.equal(custom.redactAttributes(attributes), 2);
+      assert.deepEqual(attributes, { 'http.request.header.x-shop-ref': [REDACTED], 'url.full': 'https://shop.example/r?voucher=REDACTED&page=2' });
     });
 
     it('fails closed: a value whose redaction throws becomes [REDACTED] and is counted', () => {
