@@ -1,13 +1,7 @@
 import type { HealthCounters } from '../health.js';
+import { declaresBody } from '../http/declares-body.js';
 import type { RequestView } from '../http/request-view.js';
 import { HEALTH_CALLBACK_BODIES_UNREAD } from '../flows/flow-health.js';
-
-/** A body the request declares, by Content-Length or a Transfer-Encoding. */
-function declaresBody(view: RequestView): boolean {
-  const length = view.headers['content-length'];
-  if (length !== undefined) return Number(length) > 0;
-  return view.headers['transfer-encoding'] !== undefined;
-}
 
 /**
  * Whether a declared body is in neither `body` nor `rawBody`. Parsers skip content types they do

@@ -1,3 +1,4 @@
+import { declaresBody } from '../http/declares-body.js';
 import type { RequestView } from '../http/request-view.js';
 import type { HealthCounters } from '../health.js';
 import { HEALTH_NON_JSON_BODIES } from '../health-names.js';
@@ -101,7 +102,7 @@ export function paymentRequestOf(view: RequestView, health: HealthCounters, body
       // A body the framework parsed into an object (the usual case) needs no reader.
       if (answered !== undefined) return answered.value;
       answered = { value: body === undefined && isPlainObject(view.body) ? view.body : counted((body ?? requestBodyOf(view)).json(), health) };
-      if (answered.value === undefined && view.body === undefined && view.rawBody === undefined && sentBody(view)) {
+      if (answered.value === undefined && view.body === undefined && view.rawBody === undefined && declaresBody(view)) {
         // The usual cause is order: a parser mounted after the middleware (or NestJS's, which it
         // mounts after anything `app.use`d in main.ts). Every payment detail of the body is lost.
         health.warnOnce(
@@ -123,12 +124,6 @@ function counted(json: JsonBody, health: HealthCounters): Record<string, unknown
     health.warnOnce('non-json-body', 'a request body was not a JSON object; payment details were not read from it');
   }
   return json.value;
-}
-
-/** The request announced a body (its length, or chunks to come). */
-function sentBody(view: RequestView): boolean {
-  const { 'content-length': length, 'transfer-encoding': encoding } = view.headers;
-  return (length !== undefined && length !== '0') || encoding !== undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
